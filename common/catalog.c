@@ -1,0 +1,165 @@
+/* catalog.c — loads the metric catalogue (schemas/metrics.json) into a
+ * sorted array and looks codes up by binary search.
+ * Callers: batch decode (every value), agents' sources, hub rollups.
+ * Immutable after load; safe to share between threads. */
+#include "parkhub/catalog.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parkhub/alloc.h"
+#include "parkhub/jsonfile.h"
+
+extern const char ph_catalog_builtin_json[];
+extern const unsigned long ph_catalog_builtin_json_len;
+
+struct ph_catalog {
+  size_t n;
+  struct ph_metric *m;
+};
+
+static int str_field(const cJSON *o, const char *key, char *dst, size_t cap, bool required, const char *origin,
+                     int idx, struct ph_err *err) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!v && !required) {
+    dst[0] = '\0';
+    return 0;
+  }
+  if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].%s: must be a string shorter than %zu", origin, idx, key, cap);
+  strcpy(dst, v->valuestring);
+  return 0;
+}
+
+static int num_field(const cJSON *o, const char *key, double *dst, const char *origin, int idx, struct ph_err *err) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].%s: must be a finite number", origin, idx, key);
+  *dst = v->valuedouble;
+  return 0;
+}
+
+static int load_metric(const cJSON *o, struct ph_metric *m, const char *origin, int idx, struct ph_err *err) {
+  char kind[16], agg[8];
+  int rc;
+  if (!cJSON_IsObject(o)) return ph_fail(err, PH_ECONFIG, "%s: metrics[%d]: must be an object", origin, idx);
+  if ((rc = str_field(o, "code", m->code, sizeof m->code, true, origin, idx, err)) ||
+      (rc = str_field(o, "kind", kind, sizeof kind, true, origin, idx, err)) ||
+      (rc = str_field(o, "unit", m->unit, sizeof m->unit, true, origin, idx, err)) ||
+      (rc = str_field(o, "agg", agg, sizeof agg, true, origin, idx, err)) ||
+      (rc = str_field(o, "hj212", m->hj212, sizeof m->hj212, false, origin, idx, err)) ||
+      (rc = str_field(o, "name", m->name, sizeof m->name, false, origin, idx, err)) ||
+      (rc = num_field(o, "min", &m->min, origin, idx, err)) || (rc = num_field(o, "max", &m->max, origin, idx, err)))
+    return rc;
+  if (!ph_id_valid_z(m->code))
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].code: '%s' is not a valid id", origin, idx, m->code);
+  if (ph_kind_parse(kind, strlen(kind), &m->kind))
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].kind: '%s' is not process|material|emission", origin, idx, kind);
+  if (strcmp(agg, "mean") == 0)
+    m->agg = PH_AGG_MEAN;
+  else if (strcmp(agg, "sum") == 0)
+    m->agg = PH_AGG_SUM;
+  else
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].agg: '%s' is not mean|sum", origin, idx, agg);
+  if (m->min > m->max) return ph_fail(err, PH_ECONFIG, "%s: metrics[%d]: min > max", origin, idx);
+  return 0;
+}
+
+static int cmp_metric(const void *a, const void *b) {
+  return strcmp(((const struct ph_metric *)a)->code, ((const struct ph_metric *)b)->code);
+}
+
+int ph_catalog_load_json(const char *text, size_t len, const char *origin, struct ph_catalog **out,
+                         struct ph_err *err) {
+  cJSON *root = NULL;
+  int rc = ph_json_parse(text, len, origin, (void **)&root, err);
+  if (rc) return rc;
+  struct ph_catalog *c = ph_calloc(1, sizeof *c);
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+  if (!c) {
+    rc = ph_fail(err, PH_ENOMEM, "%s: out of memory", origin);
+    goto fail;
+  }
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0) {
+    rc = ph_fail(err, PH_ECONFIG, "%s: metrics: must be a non-empty array", origin);
+    goto fail;
+  }
+  c->n = (size_t)cJSON_GetArraySize(arr);
+  if (!(c->m = ph_calloc(c->n, sizeof *c->m))) {
+    rc = ph_fail(err, PH_ENOMEM, "%s: out of memory", origin);
+    goto fail;
+  }
+  int i = 0;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, arr) {
+    if ((rc = load_metric(it, &c->m[i], origin, i, err))) goto fail;
+    i++;
+  }
+  qsort(c->m, c->n, sizeof *c->m, cmp_metric);
+  for (size_t k = 1; k < c->n; k++)
+    if (strcmp(c->m[k - 1].code, c->m[k].code) == 0) {
+      rc = ph_fail(err, PH_ECONFIG, "%s: metric code '%s' appears twice", origin, c->m[k].code);
+      goto fail;
+    }
+  cJSON_Delete(root);
+  *out = c;
+  return 0;
+fail:
+  cJSON_Delete(root);
+  ph_catalog_free(c);
+  return rc;
+}
+
+int ph_catalog_load_builtin(struct ph_catalog **out, struct ph_err *err) {
+  return ph_catalog_load_json(ph_catalog_builtin_json, ph_catalog_builtin_json_len, "built-in metrics.json", out,
+                              err);
+}
+
+int ph_catalog_load_file(const char *path, struct ph_catalog **out, struct ph_err *err) {
+  char *text;
+  size_t len;
+  int rc = ph_file_read(path, 0, &text, &len, err);
+  if (rc) return rc;
+  rc = ph_catalog_load_json(text, len, path, out, err);
+  ph_free(text);
+  return rc;
+}
+
+void ph_catalog_free(struct ph_catalog *c) {
+  if (!c) return;
+  ph_free(c->m);
+  ph_free(c);
+}
+
+size_t ph_catalog_count(const struct ph_catalog *c) { return c->n; }
+
+const struct ph_metric *ph_catalog_at(const struct ph_catalog *c, size_t idx) {
+  return idx < c->n ? &c->m[idx] : NULL;
+}
+
+int ph_catalog_find(const struct ph_catalog *c, const char *code, size_t len) {
+  if (len == 0 || len > PH_ID_MAX) return -1;
+  size_t lo = 0, hi = c->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int r = strncmp(c->m[mid].code, code, len);
+    if (r == 0 && c->m[mid].code[len] != '\0') r = 1; /* longer code sorts after the prefix */
+    if (r == 0) return (int)mid;
+    if (r < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return -1;
+}
+
+int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212) {
+  if (!hj212 || !*hj212) return -1;
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->m[i].hj212, hj212) == 0) return (int)i;
+  return -1;
+}
+
+const char *ph_agg_name(enum ph_agg a) { return a == PH_AGG_SUM ? "sum" : "mean"; }

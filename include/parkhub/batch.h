@@ -1,0 +1,135 @@
+/* batch.h — the event batch of DESIGN.md: model, decode + validation, encode.
+ *
+ *   {"v":1, "agent":"gw-01", "epoch":E, "seq":N, "oldest":M, "sent":"…Z",
+ *    "records":[ {"ts","point","values":{…},"flags":{…},"state"} … ]}
+ *
+ * A batch holds records of one kind (the topic's …/ev/{kind}). Process and
+ * emission records carry `values` (catalogue metrics in canonical units) and
+ * optional `flags` (HJ 212 letters); process records may carry `state`.
+ * Material records carry material, dir, qty_t and optional lot, supplier,
+ * attrs.
+ *
+ * Memory: a struct ph_batch is caller-owned (init/fini); decode and
+ * add_record reuse its arrays, growing them only up to the limits below, so
+ * decoding a stream of batches allocates nothing once warmed up.
+ *
+ * Invariants:
+ *  1. decode either returns 0 with every record valid, or a refusal code
+ *     with err->msg naming the JSON path; it never stores a partial record.
+ *  2. when decode refuses but `header_ok` is set, agent/epoch/seq/oldest are
+ *     valid, so the hub can still ack and log the refusal against the agent.
+ *  3. every value in a decoded batch is finite, within its metric's
+ *     plausible range, and of a metric whose kind is the batch's kind.
+ */
+#ifndef PARKHUB_BATCH_H
+#define PARKHUB_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parkhub/catalog.h"
+#include "parkhub/err.h"
+#include "parkhub/ids.h"
+#include "parkhub/kind.h"
+
+#define PH_BATCH_VERSION 1
+#define PH_BATCH_MAX_BYTES (256 * 1024)
+#define PH_BATCH_MAX_RECORDS 1000
+#define PH_RECORD_MAX_VALUES 64
+#define PH_LOT_MAX 64
+#define PH_SUPPLIER_MAX 128
+#define PH_ATTRS_MAX 2048 /* bytes of attrs as compact JSON */
+
+/* HJ 212-2017 data flags; only N counts toward compliance averages. */
+#define PH_FLAGS "NFMSDCTB"
+bool ph_flag_valid(char f);
+
+enum ph_state { PH_STATE_NONE, PH_STATE_RUNNING, PH_STATE_STARTUP, PH_STATE_SHUTDOWN, PH_STATE_STOPPED };
+enum ph_dir { PH_DIR_IN, PH_DIR_OUT };
+
+const char *ph_state_name(enum ph_state s); /* "" for NONE */
+const char *ph_dir_name(enum ph_dir d);
+
+struct ph_value {
+  int32_t metric; /* catalogue index */
+  char flag;      /* one of PH_FLAGS; 'N' when the record gave none */
+  double v;
+};
+
+struct ph_record {
+  int64_t ts_ms;
+  char point[PH_ID_MAX + 1];
+  /* process / emission */
+  uint32_t value_off; /* first value in batch->values */
+  uint16_t nvalues;
+  enum ph_state state;
+  /* material */
+  int32_t material; /* catalogue index of a material-kind metric */
+  enum ph_dir dir;
+  double qty_t;
+  char lot[PH_LOT_MAX + 1];
+  char supplier[PH_SUPPLIER_MAX + 1];
+  int32_t attrs_off; /* offset of NUL-terminated JSON in batch->arena, or -1 */
+};
+
+struct ph_batch {
+  int v;
+  char agent[PH_ID_MAX + 1];
+  int64_t epoch, seq, oldest;
+  int64_t sent_ms;
+  enum ph_kind kind;
+  bool header_ok; /* inv. 2 */
+
+  struct ph_record *records;
+  size_t nrecords, records_cap;
+  struct ph_value *values;
+  size_t nvalues, values_cap;
+  char *arena;
+  size_t arena_len, arena_cap;
+};
+
+struct ph_decode_opts {
+  const struct ph_catalog *cat; /* borrowed, required */
+  enum ph_kind kind;            /* from the topic */
+  int64_t now_ms;               /* 0: skip the time checks */
+  int64_t max_future_ms;        /* a ts or sent later than now + this is PH_ESKEW */
+  int64_t max_age_ms;           /* a ts earlier than now - this is PH_ESKEW; 0: no bound */
+  size_t max_bytes;             /* 0: PH_BATCH_MAX_BYTES */
+  size_t max_records;           /* 0: PH_BATCH_MAX_RECORDS */
+};
+
+void ph_batch_init(struct ph_batch *b, enum ph_kind kind);
+void ph_batch_fini(struct ph_batch *b);
+/* Empties records and header, keeps the arrays for reuse. */
+void ph_batch_reset(struct ph_batch *b, enum ph_kind kind);
+
+/* buf need not be NUL-terminated. Returns 0 or a refusal code (err.h). */
+int ph_batch_decode(const char *buf, size_t len, const struct ph_decode_opts *o,
+                    struct ph_batch *b, struct ph_err *err);
+
+/* Validates one record given as a cJSON object (const struct cJSON *) and
+ * appends it to b (of kind o->kind). On failure b is unchanged (inv. 1).
+ * `where` prefixes err->msg, e.g. "records[3]" or "line 17". */
+int ph_batch_decode_record(struct ph_batch *b, const void *cjson_record,
+                           const struct ph_decode_opts *o, const char *where,
+                           struct ph_err *err);
+
+/* Copies r (and its n values; r->value_off is ignored) into b. attrs_json
+ * (may be NULL) is copied into the arena. Values are not re-validated. */
+int ph_batch_add_record(struct ph_batch *b, const struct ph_record *r,
+                        const struct ph_value *vals, size_t n, const char *attrs_json);
+
+/* Returns new: *out is a NUL-terminated compact JSON string (ph_free). */
+int ph_batch_encode(const struct ph_batch *b, const struct ph_catalog *cat,
+                    char **out, size_t *len);
+
+static inline const struct ph_value *ph_record_values(const struct ph_batch *b,
+                                                      const struct ph_record *r) {
+  return b->values + r->value_off;
+}
+static inline const char *ph_record_attrs(const struct ph_batch *b, const struct ph_record *r) {
+  return r->attrs_off < 0 ? NULL : b->arena + r->attrs_off;
+}
+
+#endif

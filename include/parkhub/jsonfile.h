@@ -1,0 +1,22 @@
+/* jsonfile.h — reading JSON documents from files with bounded size and
+ * errors that name the file (and, for syntax errors, line and column). */
+#ifndef PARKHUB_JSONFILE_H
+#define PARKHUB_JSONFILE_H
+
+#include <stddef.h>
+
+#include "parkhub/err.h"
+
+#define PH_JSONFILE_MAX (4 * 1024 * 1024)
+
+/* Returns new: *text (NUL-terminated, ph_free) and *len. PH_ETOOLARGE when
+ * the file is larger than max (0: PH_JSONFILE_MAX). */
+int ph_file_read(const char *path, size_t max, char **text, size_t *len, struct ph_err *err);
+
+/* Returns new: *root is a cJSON tree (cJSON_Delete). */
+int ph_json_load_file(const char *path, void **root, struct ph_err *err);
+/* Parses text; on a syntax error names origin, line and column. */
+int ph_json_parse(const char *text, size_t len, const char *origin, void **root,
+                  struct ph_err *err);
+
+#endif
