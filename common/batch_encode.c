@@ -3,6 +3,7 @@
  * Callers: the agent's batcher; tests (round trips with batch_decode.c).
  * Only non-N flags are written: N is the default the decoder assumes. */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parkhub/alloc.h"
@@ -85,6 +86,18 @@ static bool encode_material(cJSON *o, const struct ph_batch *b, const struct ph_
   return true;
 }
 
+static bool encode_records(cJSON *recs, const struct ph_batch *b, const struct ph_catalog *cat) {
+  for (size_t i = 0; i < b->nrecords; i++) {
+    const struct ph_record *r = &b->records[i];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return false;
+    cJSON_AddItemToArray(recs, o);
+    if (!add_time(o, "ts", r->ts_ms) || !cJSON_AddStringToObject(o, "point", r->point)) return false;
+    if (!(b->kind == PH_KIND_MATERIAL ? encode_material(o, b, r, cat) : encode_measurement(o, b, r, cat))) return false;
+  }
+  return true;
+}
+
 static cJSON *encode_tree(const struct ph_batch *b, const struct ph_catalog *cat) {
   cJSON *root = cJSON_CreateObject();
   if (!root) return NULL;
@@ -93,30 +106,47 @@ static cJSON *encode_tree(const struct ph_batch *b, const struct ph_catalog *cat
       !cJSON_AddNumberToObject(root, "epoch", (double)b->epoch) ||
       !cJSON_AddNumberToObject(root, "seq", (double)b->seq) ||
       !cJSON_AddNumberToObject(root, "oldest", (double)b->oldest) || !add_time(root, "sent", b->sent_ms) ||
-      !(recs = cJSON_AddArrayToObject(root, "records")))
-    goto fail;
-  for (size_t i = 0; i < b->nrecords; i++) {
-    const struct ph_record *r = &b->records[i];
-    cJSON *o = cJSON_CreateObject();
-    if (!o) goto fail;
-    cJSON_AddItemToArray(recs, o);
-    if (!add_time(o, "ts", r->ts_ms) || !cJSON_AddStringToObject(o, "point", r->point)) goto fail;
-    if (!(b->kind == PH_KIND_MATERIAL ? encode_material(o, b, r, cat) : encode_measurement(o, b, r, cat))) goto fail;
+      !(recs = cJSON_AddArrayToObject(root, "records")) || !encode_records(recs, b, cat)) {
+    cJSON_Delete(root);
+    return NULL;
   }
   return root;
-fail:
-  cJSON_Delete(root);
-  return NULL;
 }
 
-int ph_batch_encode(const struct ph_batch *b, const struct ph_catalog *cat, char **out, size_t *len) {
-  cJSON *root = encode_tree(b, cat);
+/* cJSON allocates with malloc, which is what ph_free releases. */
+static int print(cJSON *root, char **out, size_t *len) {
   if (!root) return PH_ENOMEM;
   char *s = cJSON_PrintUnformatted(root);
   cJSON_Delete(root);
   if (!s) return PH_ENOMEM;
   *len = strlen(s);
-  /* cJSON allocates with malloc; hand the caller memory ph_free can release. */
   *out = s;
+  return 0;
+}
+
+int ph_batch_encode(const struct ph_batch *b, const struct ph_catalog *cat, char **out, size_t *len) {
+  return print(encode_tree(b, cat), out, len);
+}
+
+int ph_batch_encode_records(const struct ph_batch *b, const struct ph_catalog *cat, char **out, size_t *len) {
+  cJSON *recs = cJSON_CreateArray();
+  if (recs && !encode_records(recs, b, cat)) {
+    cJSON_Delete(recs);
+    recs = NULL;
+  }
+  return print(recs, out, len);
+}
+
+int ph_batch_wrap(char *buf, size_t cap, const char *agent, int64_t epoch, int64_t seq, int64_t oldest,
+                  int64_t sent_ms, const char *records, size_t len, size_t *out_len) {
+  char sent[PH_TIME_STRLEN];
+  if (!ph_id_valid_z(agent) || ph_time_format(sent_ms, sent, sizeof sent)) return PH_EINVAL;
+  int n = snprintf(buf, cap, "{\"v\":%d,\"agent\":\"%s\",\"epoch\":%lld,\"seq\":%lld,\"oldest\":%lld,\"sent\":\"%s\",\"records\":",
+                   PH_BATCH_VERSION, agent, (long long)epoch, (long long)seq, (long long)oldest, sent);
+  if (n < 0 || (size_t)n + len + 2 > cap) return PH_EFULL;
+  memcpy(buf + n, records, len);
+  buf[(size_t)n + len] = '}';
+  buf[(size_t)n + len + 1] = '\0';
+  *out_len = (size_t)n + len + 1;
   return 0;
 }

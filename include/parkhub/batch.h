@@ -124,6 +124,17 @@ int ph_batch_add_record(struct ph_batch *b, const struct ph_record *r,
 int ph_batch_encode(const struct ph_batch *b, const struct ph_catalog *cat,
                     char **out, size_t *len);
 
+/* Returns new: only the records array (the outbox stores this; the header
+ * is added at publish time by ph_batch_wrap). */
+int ph_batch_encode_records(const struct ph_batch *b, const struct ph_catalog *cat, char **out, size_t *len);
+
+/* Composes a whole batch from its header fields and an encoded records
+ * array (from ph_batch_encode_records) into buf. The header holds only ids,
+ * integers and a timestamp, so it is formatted directly. PH_EFULL when cap
+ * is short; PH_EINVAL on a bad agent id or time. */
+int ph_batch_wrap(char *buf, size_t cap, const char *agent, int64_t epoch, int64_t seq, int64_t oldest,
+                  int64_t sent_ms, const char *records, size_t len, size_t *out_len);
+
 static inline const struct ph_value *ph_record_values(const struct ph_batch *b,
                                                       const struct ph_record *r) {
   return b->values + r->value_off;

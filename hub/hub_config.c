@@ -1,0 +1,183 @@
+/* hub_config.c — loads hub.json into struct ph_hub_config; every problem is
+ * reported as "file: json.path: reason". */
+#include "parkhub/hub_config.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "parkhub/alloc.h"
+#include "parkhub/cfgmap.h"
+#include "parkhub/jsonfile.h"
+
+static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const sectors[] = {"cu", "al", "pb", "zn", NULL};
+static const char *const classes[] = {"existing", "new", NULL};
+
+#define F(T, field) offsetof(struct T, field), sizeof(((struct T *)0)->field)
+#define N(T, field) offsetof(struct T, field), 0
+
+static const struct ph_cfgmap top_map[] = {
+    {"hub_id", PH_CFG_ID, true, F(ph_hub_config, hub_id), 0, 0, NULL, NULL, "this hub's id"},
+    {"mqtt", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "broker connection (object, below)"},
+    {"db", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "database (object, below)"},
+    {"ingest", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "ingest limits (object, below)"},
+    {"parks", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "the parks served (array, below)"},
+    {"log_level", PH_CFG_ENUM, false, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
+    PH_CFG_END,
+};
+static const struct ph_cfgmap db_map[] = {
+    {"path", PH_CFG_STR, true, F(ph_hub_config, db_path), 0, 0, NULL, NULL, "SQLite database file"},
+    {"retention_days", PH_CFG_INT, false, N(ph_hub_config, retention_days), 1, 3650, "90", NULL,
+     "raw samples older than this are removed (rollups are kept)"},
+    {"min_free_mb", PH_CFG_INT, false, N(ph_hub_config, min_free_mb), 0, 10000000, "512", NULL,
+     "warn when the database's disk has less free space"},
+    PH_CFG_END,
+};
+static const struct ph_cfgmap ingest_map[] = {
+    {"max_future_s", PH_CFG_INT, false, N(ph_hub_config, max_future_s), 0, 86400, "300", NULL,
+     "refuse records stamped further ahead of the hub's clock"},
+    {"max_age_days", PH_CFG_INT, false, N(ph_hub_config, max_age_days), 1, 3650, "400", NULL,
+     "refuse records older than this"},
+    {"queue_batches", PH_CFG_INT, false, N(ph_hub_config, queue_batches), 16, 100000, "4096", NULL,
+     "batches waiting for the writer at most (back-pressure beyond)"},
+    {"group_max", PH_CFG_INT, false, N(ph_hub_config, group_max), 1, 10000, "256", NULL,
+     "batches committed in one transaction at most"},
+    PH_CFG_END,
+};
+static const struct ph_cfgmap park_map[] = {
+    {"id", PH_CFG_ID, true, F(ph_hub_park, id), 0, 0, NULL, NULL, "park id"},
+    {"name", PH_CFG_STR, false, F(ph_hub_park, name), 0, 0, NULL, NULL, "display name"},
+    {"tz", PH_CFG_STR, false, F(ph_hub_park, tz), 0, 0, "Asia/Shanghai", NULL,
+     "time zone of the park's regulatory hours and days"},
+    {"enterprises", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "array, below"},
+    PH_CFG_END,
+};
+static const struct ph_cfgmap ent_map[] = {
+    {"id", PH_CFG_ID, true, F(ph_hub_ent, id), 0, 0, NULL, NULL, "enterprise id"},
+    {"name", PH_CFG_STR, false, F(ph_hub_ent, name), 0, 0, NULL, NULL, "display name"},
+    {"sector", PH_CFG_ENUM, true, N(ph_hub_ent, sector), 0, 0, NULL, sectors, "GB 31574-2015 sector"},
+    {"class", PH_CFG_ENUM, true, N(ph_hub_ent, plant_class), 0, 0, NULL, classes, "plant class"},
+    {"class_since", PH_CFG_STR, false, F(ph_hub_ent, class_since), 0, 0, NULL, NULL, "YYYY-MM-DD"},
+    {"special_limits", PH_CFG_BOOL, false, N(ph_hub_ent, special_limits), 0, 0, "false", NULL,
+     "Table 4 special limits apply"},
+    {"agents", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "ids of the enterprise's agents"},
+    {"expected_interval_s", PH_CFG_DBL, false, N(ph_hub_ent, expected_interval_s), 0.001, 86400, "10", NULL,
+     "seconds between records of a point, for data availability"},
+    PH_CFG_END,
+};
+#undef F
+#undef N
+
+static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, struct ph_err *err) {
+  struct ph_hub_ent *e = &p->ents[p->nents];
+  int rc = ph_cfgmap_apply(ent_map, o, path, e, err);
+  if (rc) return rc;
+  if (!ph_id_valid_ent(e->id, strlen(e->id))) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id);
+  if (ph_hub_config_ent(p, e->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id);
+  const cJSON *ags = cJSON_GetObjectItemCaseSensitive(o, "agents");
+  int n = cJSON_GetArraySize(ags);
+  if (!cJSON_IsArray(ags) || n < 1 || n > PH_HUB_MAX_AGENTS)
+    return ph_fail(err, PH_ECONFIG, "%s.agents: must list 1 to %d agent ids", path, PH_HUB_MAX_AGENTS);
+  const cJSON *a;
+  cJSON_ArrayForEach(a, ags) {
+    if (!cJSON_IsString(a) || !ph_id_valid_z(a->valuestring))
+      return ph_fail(err, PH_ECONFIG, "%s.agents[%d]: must be an id", path, e->nagents);
+    for (int i = 0; i < p->nents; i++)
+      if (ph_hub_ent_has_agent(&p->ents[i], a->valuestring))
+        return ph_fail(err, PH_ECONFIG, "%s.agents: '%s' already belongs to enterprise %s", path, a->valuestring,
+                       p->ents[i].id);
+    strcpy(e->agents[e->nagents++], a->valuestring);
+  }
+  p->nents++;
+  return 0;
+}
+
+static int load_park(const cJSON *o, int i, struct ph_hub_config *c, struct ph_err *err) {
+  char path[32], epath[64];
+  snprintf(path, sizeof path, "parks[%d]", i);
+  struct ph_hub_park *p = &c->parks[c->nparks];
+  int rc = ph_cfgmap_apply(park_map, o, path, p, err);
+  if (rc) return rc;
+  if (ph_hub_config_park(c, p->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id);
+  const cJSON *ents = cJSON_GetObjectItemCaseSensitive(o, "enterprises");
+  int n = cJSON_GetArraySize(ents);
+  if (!cJSON_IsArray(ents) || n < 1 || n > PH_HUB_MAX_ENTS)
+    return ph_fail(err, PH_ECONFIG, "%s.enterprises: must list 1 to %d enterprises", path, PH_HUB_MAX_ENTS);
+  if (!(p->ents = ph_calloc((size_t)n, sizeof *p->ents))) return ph_fail(err, PH_ENOMEM, "out of memory");
+  c->nparks++;
+  int k = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, ents) {
+    snprintf(epath, sizeof epath, "%s.enterprises[%d]", path, k++);
+    if ((rc = load_ent(e, epath, p, err))) return rc;
+  }
+  return 0;
+}
+
+static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_err *err) {
+  int rc;
+  if ((rc = ph_cfgmap_apply(top_map, root, "", c, err)) ||
+      (rc = ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", true, &c->mqtt, err)) ||
+      (rc = ph_cfgmap_apply(db_map, cJSON_GetObjectItemCaseSensitive(root, "db"), "db", c, err)) ||
+      (rc = ph_cfgmap_apply(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, err)))
+    return rc;
+  if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
+  const cJSON *parks = cJSON_GetObjectItemCaseSensitive(root, "parks");
+  int n = cJSON_GetArraySize(parks);
+  if (!cJSON_IsArray(parks) || n < 1 || n > PH_HUB_MAX_PARKS)
+    return ph_fail(err, PH_ECONFIG, "parks: must list 1 to %d parks", PH_HUB_MAX_PARKS);
+  int i = 0;
+  const cJSON *p;
+  cJSON_ArrayForEach(p, parks) {
+    if ((rc = load_park(p, i++, c, err))) return rc;
+  }
+  return 0;
+}
+
+int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err) {
+  memset(c, 0, sizeof *c);
+  cJSON *root = NULL;
+  int rc = ph_json_load_file(path, (void **)&root, err);
+  if (rc) return rc;
+  rc = load_root(root, c, err);
+  cJSON_Delete(root);
+  if (rc && err && !strstr(err->msg, path)) {
+    char inner[PH_ERR_MSG_MAX];
+    strcpy(inner, err->msg);
+    ph_fail(err, rc, "%s: %s", path, inner);
+  }
+  return rc;
+}
+
+void ph_hub_config_fini(struct ph_hub_config *c) {
+  for (int i = 0; i < c->nparks; i++) ph_free(c->parks[i].ents);
+  c->nparks = 0;
+}
+
+const struct ph_hub_park *ph_hub_config_park(const struct ph_hub_config *c, const char *park) {
+  for (int i = 0; i < c->nparks; i++)
+    if (strcmp(c->parks[i].id, park) == 0) return &c->parks[i];
+  return NULL;
+}
+
+const struct ph_hub_ent *ph_hub_config_ent(const struct ph_hub_park *p, const char *ent) {
+  for (int i = 0; i < p->nents; i++)
+    if (strcmp(p->ents[i].id, ent) == 0) return &p->ents[i];
+  return NULL;
+}
+
+bool ph_hub_ent_has_agent(const struct ph_hub_ent *e, const char *agent) {
+  for (int i = 0; i < e->nagents; i++)
+    if (strcmp(e->agents[i], agent) == 0) return true;
+  return false;
+}
+
+void ph_hub_config_help(FILE *out) {
+  ph_cfgmap_help(top_map, "", out);
+  ph_mqtt_conf_help(out, true);
+  ph_cfgmap_help(db_map, "db.", out);
+  ph_cfgmap_help(ingest_map, "ingest.", out);
+  ph_cfgmap_help(park_map, "parks[].", out);
+  ph_cfgmap_help(ent_map, "parks[].enterprises[].", out);
+}

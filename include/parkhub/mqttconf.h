@@ -1,0 +1,43 @@
+/* mqttconf.h — the "mqtt" object both configs share: broker URIs (tried in
+ * turn), client id, credentials, keepalive, in-flight window, reconnect
+ * back-off and TLS (server verification on by default; client certificate
+ * for mutual TLS), and for the hub an optional MQTT 5 shared-subscription
+ * group. Loading only; the binaries turn it into Paho options. */
+#ifndef PARKHUB_MQTTCONF_H
+#define PARKHUB_MQTTCONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "parkhub/err.h"
+#include "parkhub/ids.h"
+
+#define PH_MQTT_MAX_URIS 8
+
+struct ph_tls_conf {
+  char ca[512], cert[512], key[512];
+  bool verify;
+};
+
+struct ph_mqtt_conf {
+  char uris[PH_MQTT_MAX_URIS][256];
+  int nuris;
+  char client_id[256];
+  char username[128];
+  char password[256];
+  int64_t keepalive_s;
+  int64_t inflight;
+  int64_t reconnect_min_ms, reconnect_max_ms;
+  struct ph_tls_conf tls;
+  bool tls_on;  /* an ssl:// or mqtts:// URI, or a CA given */
+  char shared_group[PH_ID_MAX + 1]; /* hub only; "" = none */
+  bool mqtt5;   /* hub only: set when shared_group is */
+};
+
+/* obj: const cJSON * of the "mqtt" object; path names it in messages.
+ * hub=true also accepts shared_group. */
+int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c, struct ph_err *err);
+void ph_mqtt_conf_help(FILE *out, bool hub);
+
+#endif
