@@ -1,13 +1,29 @@
 /* main.c — parkhub's command line: options, signals, and the hand-over to
  * the hub (hub.c). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "parkhub/hub.h"
 #include "parkhub/hub_config.h"
 #include "parkhub/log.h"
 
-#define PH_VERSION "0.1.0"
+#define PH_VERSION PH_HUB_VERSION
+
+static void on_stop(int sig) {
+  (void)sig;
+  ph_hub_stop_flag = 1;
+}
+
+static void install_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
 
 static void usage(FILE *out) {
   fputs("Usage: parkhub --config FILE [--check-config] [--log-level LEVEL]\n"
@@ -68,8 +84,14 @@ int main(int argc, char **argv) {
     printf("%s: configuration OK (hub %s, %d park%s, %d enterprise%s)\n", config, cfg.hub_id, cfg.nparks,
            cfg.nparks == 1 ? "" : "s", ents, ents == 1 ? "" : "s");
   } else {
-    fprintf(stderr, "parkhub: the ingest pipeline is not built yet\n");
-    rc = 1;
+    ph_log_set_level(level ? lvl : (enum ph_log_level)cfg.log_level);
+    install_signals();
+    PH_INFO("hub", "parkhub %s starting: hub %s", PH_VERSION, cfg.hub_id);
+    rc = ph_hub_run(&cfg, &err);
+    if (rc)
+      PH_ERROR("hub", "%s", err.msg);
+    else
+      PH_INFO("hub", "stopped cleanly");
   }
   ph_hub_config_fini(&cfg);
   return rc ? 1 : 0;

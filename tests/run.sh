@@ -11,34 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
-# Debian package name : a file it installs (checked without apt's lock).
-pkgs=(
-  "cmake:/usr/bin/cmake"
-  "make:/usr/bin/make"
-  "gcc:/usr/bin/gcc"
-  "pkg-config:/usr/bin/pkg-config"
-  "libpaho-mqtt-dev:/usr/include/MQTTAsync.h"
-  "libssl-dev:/usr/include/openssl/ssl.h"
-  "libcjson-dev:/usr/include/cjson/cJSON.h"
-  "libsqlite3-dev:/usr/include/sqlite3.h"
-  "sqlite3:/usr/bin/sqlite3"
-  "libcriterion-dev:/usr/include/criterion/criterion.h"
-  "mosquitto:/usr/sbin/mosquitto"
-  "mosquitto-clients:/usr/bin/mosquitto_sub"
-  "python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py"
-)
-missing=()
-for p in "${pkgs[@]}"; do
-  [ -e "${p#*:}" ] || missing+=("${p%%:*}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "tests/run.sh: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  # The mosquitto package starts a system broker on 1883; our tests never use it.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+deploy/install-deps.sh
 
 sanitize=${SANITIZE:-}
 if [ -n "$sanitize" ]; then
@@ -52,4 +25,22 @@ fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSANITIZE="$sanitize" -DBUILD_TESTING=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
-ctest --output-on-failure -j1 --timeout 600
+# Criterion reports a test as passed even when LeakSanitizer or UBSan spoke in
+# its worker, so the full output is kept and searched for their reports.
+log=ctest-output.log
+set +e
+ctest --output-on-failure -V -j1 --timeout 600 >"$log" 2>&1
+rc=$?
+set -e
+grep -E '^ *[0-9]+/[0-9]+ Test +#' "$log" || true
+if grep -nE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+  echo "tests/run.sh: a sanitizer reported errors (above; full output in $build/$log)"
+  rc=1
+fi
+if [ $rc -ne 0 ]; then
+  echo "---- last 150 lines of $build/$log ----"
+  tail -n 150 "$log"
+fi
+# ctest's own closing lines (the summary) come last.
+sed -n '/tests passed, /,$p' "$log"
+exit $rc

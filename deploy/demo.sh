@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The parkhub demo: a private Mosquitto on loopback, parkhub, and three
+# simulated secondary-copper smelters (parkagent's simulator) in one park.
+#
+#   deploy/demo.sh            set up what is missing, build, run until Ctrl-C
+#
+# Environment:
+#   PARKHUB_MQTT_PORT   broker port on 127.0.0.1   (default 18830)
+#   PARKHUB_HTTP_PORT   hub's HTTP port (reserved for the API; default 18080)
+#   PARKHUB_DEMO_DIR    working files               (default ./demo)
+#   PARKHUB_DEMO_SECONDS  stop by itself after this many seconds (default: run until stopped)
+# Ctrl-C or SIGTERM stops everything the demo started.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+port=${PARKHUB_MQTT_PORT:-18830}
+http_port=${PARKHUB_HTTP_PORT:-18080}
+dir=${PARKHUB_DEMO_DIR:-$here/demo}
+build=${BUILD_DIR:-$here/build}
+
+"$here/deploy/install-deps.sh"
+if [ ! -x "$build/hub/parkhub" ] || [ ! -x "$build/agents/parkagent" ] || [ -n "$(find "$here/common" "$here/hub" "$here/agents" "$here/include" -newer "$build/hub/parkhub" -name '*.[ch]' -print -quit 2>/dev/null)" ]; then
+  echo "building in $build …"
+  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target parkhub parkagent >/dev/null
+fi
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "demo: port $port on 127.0.0.1 is taken; set PARKHUB_MQTT_PORT to a free one" >&2
+  exit 1
+fi
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "demo: stopping …"
+  # Agents first (they flush their outboxes), then the hub (it drains and commits), then the broker.
+  for p in "${pids[@]:1}"; do kill -TERM "$p" 2>/dev/null || true; done
+  sleep 1
+  [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[0]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  echo "demo: stopped; files are in $dir"
+}
+trap stop INT TERM EXIT
+
+user_line=""
+[ "$(id -u)" -eq 0 ] && user_line="user root"   # mosquitto drops to 'mosquitto', which cannot write $dir
+cat >"$dir/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+set_tcp_nodelay true
+$user_line
+CONF
+
+cat >"$dir/hub.json" <<CONF
+{
+  "hub_id": "demo-hub",
+  "mqtt": {"uris": ["tcp://127.0.0.1:$port"]},
+  "db": {"path": "$dir/parkhub.db", "retention_days": 90},
+  "parks": [{
+    "id": "demo-park", "name": "Demo secondary-copper park", "tz": "Asia/Shanghai",
+    "enterprises": [
+      {"id": "smelter-a", "name": "Smelter A", "sector": "cu", "class": "existing", "agents": ["gw-a"], "expected_interval_s": 1},
+      {"id": "smelter-b", "name": "Smelter B", "sector": "cu", "class": "new", "agents": ["gw-b"], "expected_interval_s": 1},
+      {"id": "smelter-c", "name": "Smelter C", "sector": "cu", "class": "existing", "agents": ["gw-c"], "expected_interval_s": 1}
+    ]}]
+}
+CONF
+
+for e in a b c; do
+  seed=$(( $(printf '%d' "'$e") ))
+  cat >"$dir/agent-$e.json" <<CONF
+{
+  "park": "demo-park", "ent": "smelter-$e", "agent": "gw-$e",
+  "mqtt": {"uris": ["tcp://127.0.0.1:$port"]},
+  "batch": {"max_records": 100, "max_delay_ms": 1000},
+  "outbox": {"path": "$dir/outbox-$e.db", "max_batches": 100000},
+  "status_interval_s": 30,
+  "sources": [{"type": "sim", "name": "smelter", "seed": $seed, "rate_hz": 1,
+               "stack_test_every": 600, "weighbridge_every": 120}]
+}
+CONF
+done
+
+/usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+"$build/hub/parkhub" --config "$dir/hub.json" >"$dir/parkhub.log" 2>&1 &
+pids+=($!)
+for e in a b c; do
+  "$build/agents/parkagent" --config "$dir/agent-$e.json" >"$dir/agent-$e.log" 2>&1 &
+  pids+=($!)
+done
+
+cat <<MSG
+
+parkhub demo running: park demo-park, enterprises smelter-a, smelter-b, smelter-c
+  broker        127.0.0.1:$port           (log $dir/mosquitto.log)
+  hub           $dir/parkhub.log
+  database      $dir/parkhub.db
+  agents        $dir/agent-{a,b,c}.log   outboxes $dir/outbox-{a,b,c}.db
+  (HTTP port $http_port is reserved for the query API and dashboard)
+
+Look at it:
+  mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/status'     # agents online, outbox depth
+  mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/ev/#'        # the event batches
+  mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/ack'         # the hub's acks
+  sqlite3 $dir/parkhub.db "SELECT p.ent, p.point, m.code, datetime(r.bucket_ms/1000,'unixepoch') AS minute, r.n, round(r.sum/r.n,2) AS mean FROM rollups r JOIN series s ON s.id=r.series_id JOIN points p ON p.id=s.point_id JOIN metrics m ON m.id=s.metric_id WHERE r.period=0 ORDER BY r.bucket_ms DESC LIMIT 12"
+
+Ctrl-C stops everything.
+MSG
+
+if [ -n "${PARKHUB_DEMO_SECONDS:-}" ]; then
+  sleep "$PARKHUB_DEMO_SECONDS"
+else
+  wait "${pids[1]}"
+fi

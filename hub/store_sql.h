@@ -1,0 +1,92 @@
+/* store_sql.h — the hub database's SQL, kept together (store.c).
+ * Schema changes are new entries of migrations[] in store.c, never edits of
+ * an applied one: PRAGMA user_version records how many have run. */
+#ifndef PH_STORE_SQL_H
+#define PH_STORE_SQL_H
+
+/* Migration 1: the ingest schema. Times are UTC milliseconds. */
+#define STORE_SQL_V1                                                                                       \
+  "CREATE TABLE agents(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL, agent TEXT NOT NULL," \
+  " UNIQUE(park, ent, agent));"                                                                            \
+  "CREATE TABLE points(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL," \
+  " UNIQUE(park, ent, point));"                                                                            \
+  "CREATE TABLE metrics(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);"                               \
+  "CREATE TABLE series(id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL REFERENCES points(id),"           \
+  " metric_id INTEGER NOT NULL REFERENCES metrics(id), UNIQUE(point_id, metric_id));"                      \
+  /* dedupe state: highest seq below which every batch of (agent, epoch) is held */                        \
+  "CREATE TABLE streams(agent_id INTEGER NOT NULL, epoch INTEGER NOT NULL, upto INTEGER NOT NULL,"         \
+  " first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, batches INTEGER NOT NULL DEFAULT 0,"              \
+  " duplicates INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(agent_id, epoch)) WITHOUT ROWID;"                   \
+  /* batches received above upto (out of order): still needed for dedupe */                               \
+  "CREATE TABLE seq_above(agent_id INTEGER NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,"        \
+  " PRIMARY KEY(agent_id, epoch, seq)) WITHOUT ROWID;"                                                     \
+  "CREATE TABLE gaps(id INTEGER PRIMARY KEY, agent_id INTEGER NOT NULL, epoch INTEGER NOT NULL,"           \
+  " from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, detected_ms INTEGER NOT NULL);"                    \
+  "CREATE TABLE agent_events(id INTEGER PRIMARY KEY, agent_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"   \
+  " event TEXT NOT NULL, detail TEXT);"                                                                    \
+  "CREATE TABLE agent_status(agent_id INTEGER PRIMARY KEY, state TEXT NOT NULL, ts_ms INTEGER NOT NULL,"   \
+  " outbox_depth INTEGER, payload TEXT);"                                                                  \
+  /* raw samples: one row per (batch, point, UTC hour), records packed (chunk.h) */                        \
+  "CREATE TABLE samples(id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL, ts_min INTEGER NOT NULL,"       \
+  " ts_max INTEGER NOT NULL, agent_id INTEGER NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,"      \
+  " nrecords INTEGER NOT NULL, nvalues INTEGER NOT NULL, data BLOB NOT NULL);"                             \
+  "CREATE INDEX samples_point_ts ON samples(point_id, ts_min);"                                            \
+  "CREATE INDEX samples_ts ON samples(ts_min);"                                                            \
+  "CREATE TABLE materials(id INTEGER PRIMARY KEY, point_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"      \
+  " material TEXT NOT NULL, dir TEXT NOT NULL CHECK(dir IN ('in','out')), qty_t REAL NOT NULL, lot TEXT,"  \
+  " supplier TEXT, attrs TEXT, agent_id INTEGER NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL);"  \
+  "CREATE INDEX materials_point_ts ON materials(point_id, ts_ms);"                                         \
+  /* period: 0 minute, 1 hour, 2 day; bucket_ms: the bucket's start (hour/day: park-local) */              \
+  "CREATE TABLE rollups(series_id INTEGER NOT NULL, period INTEGER NOT NULL, bucket_ms INTEGER NOT NULL,"  \
+  " n INTEGER NOT NULL, n_valid INTEGER NOT NULL, sum REAL NOT NULL, sum_valid REAL NOT NULL,"             \
+  " min REAL NOT NULL, max REAL NOT NULL, first_ts INTEGER NOT NULL, first REAL NOT NULL,"                 \
+  " last_ts INTEGER NOT NULL, last REAL NOT NULL, expected REAL NOT NULL,"                                 \
+  " PRIMARY KEY(series_id, period, bucket_ms)) WITHOUT ROWID;"                                             \
+  "CREATE TABLE rejects(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, park TEXT, topic TEXT NOT NULL,"   \
+  " agent TEXT, epoch INTEGER, seq INTEGER, code TEXT NOT NULL, reason TEXT NOT NULL);"                    \
+  "CREATE INDEX rejects_ts ON rejects(ts_ms);"
+
+#define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
+#define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
+#define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"
+#define STORE_SQL_POINT_ADD "INSERT INTO points(park, ent, point) VALUES(?1, ?2, ?3)"
+#define STORE_SQL_METRIC_GET "SELECT id FROM metrics WHERE code = ?1"
+#define STORE_SQL_METRIC_ADD "INSERT INTO metrics(code) VALUES(?1)"
+#define STORE_SQL_SERIES_GET "SELECT id FROM series WHERE point_id = ?1 AND metric_id = ?2"
+#define STORE_SQL_SERIES_ADD "INSERT INTO series(point_id, metric_id) VALUES(?1, ?2)"
+#define STORE_SQL_CHUNK                                                                                    \
+  "INSERT INTO samples(point_id, ts_min, ts_max, agent_id, epoch, seq, nrecords, nvalues, data)"           \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+#define STORE_SQL_MATERIAL                                                                                 \
+  "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, lot, supplier, attrs, agent_id, epoch, seq)" \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+#define STORE_SQL_ROLLUP                                                                                   \
+  "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max, first_ts,"     \
+  " first, last_ts, last, expected) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"  \
+  " ON CONFLICT(series_id, period, bucket_ms) DO UPDATE SET n = n + excluded.n,"                          \
+  " n_valid = n_valid + excluded.n_valid, sum = sum + excluded.sum,"                                      \
+  " sum_valid = sum_valid + excluded.sum_valid, min = min(min, excluded.min),"                            \
+  " max = max(max, excluded.max),"                                                                        \
+  " first = CASE WHEN excluded.first_ts < first_ts THEN excluded.first ELSE first END,"                   \
+  " first_ts = min(first_ts, excluded.first_ts),"                                                         \
+  " last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,"                       \
+  " last_ts = max(last_ts, excluded.last_ts), expected = excluded.expected"
+#define STORE_SQL_STREAM_SAVE                                                                              \
+  "INSERT INTO streams(agent_id, epoch, upto, first_ms, last_ms, batches, duplicates)"                    \
+  " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT(agent_id, epoch) DO UPDATE SET upto = ?3,"             \
+  " last_ms = ?4, batches = batches + ?5, duplicates = duplicates + ?6"
+#define STORE_SQL_STREAMS_LOAD "SELECT agent_id, epoch, upto FROM streams"
+#define STORE_SQL_ABOVE_LOAD "SELECT agent_id, epoch, seq FROM seq_above ORDER BY agent_id, epoch, seq"
+#define STORE_SQL_ABOVE_ADD "INSERT OR IGNORE INTO seq_above(agent_id, epoch, seq) VALUES(?1, ?2, ?3)"
+#define STORE_SQL_ABOVE_TRIM "DELETE FROM seq_above WHERE agent_id = ?1 AND epoch = ?2 AND seq <= ?3"
+#define STORE_SQL_GAP "INSERT INTO gaps(agent_id, epoch, from_seq, to_seq, detected_ms) VALUES(?1, ?2, ?3, ?4, ?5)"
+#define STORE_SQL_EVENT "INSERT INTO agent_events(agent_id, ts_ms, event, detail) VALUES(?1, ?2, ?3, ?4)"
+#define STORE_SQL_STATUS                                                                                   \
+  "INSERT INTO agent_status(agent_id, state, ts_ms, outbox_depth, payload) VALUES(?1, ?2, ?3, ?4, ?5)"    \
+  " ON CONFLICT(agent_id) DO UPDATE SET state = ?2, ts_ms = ?3, outbox_depth = ?4, payload = ?5"
+#define STORE_SQL_STATUS_GET "SELECT state FROM agent_status WHERE agent_id = ?1"
+#define STORE_SQL_REJECT                                                                                   \
+  "INSERT INTO rejects(ts_ms, park, topic, agent, epoch, seq, code, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+#define STORE_SQL_RETENTION "DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE ts_min < ?1 LIMIT ?2)"
+
+#endif

@@ -1,0 +1,457 @@
+/* writer.c — the storage stage (writer.h).
+ *
+ * Thread: its own; the only user of the store's connection after start.
+ * Group processing:
+ *
+ *   pop ≤ group_max items → BEGIN → per item: dedupe → chunks / materials /
+ *   rollup aggregation / rejects / presence → rollups merged → streams saved
+ *   → COMMIT ──ok──→ release items → acks (≤ in-flight cap; the rest wait)
+ *            └fail─→ ROLLBACK, reload dedupe state, forget aggregates, wait,
+ *                    retry the same items (writer.h inv. 3)
+ */
+#include "parkhub/writer.h"
+
+#include <libgen.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parkhub/alloc.h"
+#include "parkhub/chunk.h"
+#include "parkhub/dedupe.h"
+#include "parkhub/log.h"
+#include "parkhub/rollup.h"
+#include "parkhub/timefmt.h"
+
+#define MOD "writer"
+#define MAX_SLOTS 16
+#define PERIODIC_MS 60000
+#define RETRY_MS 1000
+
+/* The open chunk of one point (and UTC hour) within a batch. */
+struct slot {
+  bool used;
+  char point[PH_ID_MAX + 1];
+  int64_t point_id, hour;
+  int64_t ts_min, ts_max;
+  int nvalues;
+  struct ph_chunk_writer cw;
+  int64_t *series; /* per catalogue index; 0 = not looked up yet */
+};
+
+struct ph_writer {
+  struct ph_writer_conf c;
+  pthread_t thread;
+  atomic_bool stop;
+  atomic_bool idle; /* queue empty, all committed and acked */
+  pthread_mutex_t stats_mu;
+  struct ph_writer_stats st;  /* the writer thread's own */
+  struct ph_writer_stats pub; /* copy for other threads, under stats_mu */
+  struct ph_dedupe *dd;
+  struct ph_rollup *ru;
+  size_t ncat;
+  int64_t *metric_db; /* catalogue index → metrics.id; 0 = not looked up */
+  struct slot slots[MAX_SLOTS];
+  struct ph_chunk_value *vbuf;
+  struct ph_item **items;
+  int64_t next_periodic;
+  struct ph_ratelimit fail_rl;
+};
+
+static int reload_dedupe(struct ph_writer *w, struct ph_err *err) {
+  ph_dedupe_reset(w->dd);
+  return ph_store_load_streams(w->c.store, ph_dedupe_load, w->dd, err);
+}
+
+static void forget_ids(struct ph_writer *w) {
+  memset(w->metric_db, 0, w->ncat * sizeof *w->metric_db);
+  for (int i = 0; i < MAX_SLOTS; i++) w->slots[i].used = false;
+}
+
+static int metric_db_id(struct ph_writer *w, int32_t cat_idx, int64_t *id) {
+  if (w->metric_db[cat_idx]) {
+    *id = w->metric_db[cat_idx];
+    return 0;
+  }
+  int rc = ph_store_metric_id(w->c.store, ph_catalog_at(w->c.cat, (size_t)cat_idx)->code, id);
+  if (!rc) w->metric_db[cat_idx] = *id;
+  return rc;
+}
+
+static int flush_slot(struct ph_writer *w, struct slot *s, int64_t agent_id, const struct ph_batch *b) {
+  s->used = false;
+  if (!s->cw.nrecords) return 0;
+  return ph_store_chunk(w->c.store, s->point_id, s->ts_min, s->ts_max, agent_id, b->epoch, b->seq, s->cw.nrecords,
+                        s->nvalues, s->cw.buf, s->cw.len);
+}
+
+static int flush_slots(struct ph_writer *w, int64_t agent_id, const struct ph_batch *b) {
+  for (int i = 0; i < MAX_SLOTS; i++) {
+    if (!w->slots[i].used) continue;
+    int rc = flush_slot(w, &w->slots[i], agent_id, b);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static struct slot *get_slot(struct ph_writer *w, const struct ph_item *it, const char *point, int64_t hour,
+                             int64_t agent_id, int *rc) {
+  struct slot *freeslot = NULL;
+  *rc = 0;
+  for (int i = 0; i < MAX_SLOTS; i++) {
+    struct slot *s = &w->slots[i];
+    if (s->used && s->hour == hour && strcmp(s->point, point) == 0) return s;
+    if (!s->used && !freeslot) freeslot = s;
+  }
+  if (!freeslot) { /* more points × hours in one batch than slots: close them all */
+    if ((*rc = flush_slots(w, agent_id, &it->batch))) return NULL;
+    freeslot = &w->slots[0];
+  }
+  const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+  if ((*rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, point, &freeslot->point_id)))
+    return NULL;
+  freeslot->used = true;
+  strcpy(freeslot->point, point);
+  freeslot->hour = hour;
+  freeslot->ts_min = INT64_MAX;
+  freeslot->ts_max = INT64_MIN;
+  freeslot->nvalues = 0;
+  ph_chunk_writer_reset(&freeslot->cw);
+  memset(freeslot->series, 0, w->ncat * sizeof *freeslot->series);
+  return freeslot;
+}
+
+struct buckets {
+  int64_t start[PH_ROLLUP_PERIODS];
+  double expected[PH_ROLLUP_PERIODS];
+};
+
+static void buckets_for(const struct ph_tz *tz, int64_t ts, double interval_s, struct buckets *bk) {
+  bk->start[PH_ROLLUP_MINUTE] = ts - ((ts % 60000) + 60000) % 60000;
+  bk->start[PH_ROLLUP_HOUR] = ph_tz_hour_start(tz, ts);
+  bk->start[PH_ROLLUP_DAY] = ph_tz_day_start(tz, ts);
+  int64_t day_ms = ph_tz_next_day(tz, bk->start[PH_ROLLUP_DAY]) - bk->start[PH_ROLLUP_DAY];
+  bk->expected[PH_ROLLUP_MINUTE] = 60.0 / interval_s;
+  bk->expected[PH_ROLLUP_HOUR] = 3600.0 / interval_s;
+  bk->expected[PH_ROLLUP_DAY] = (double)day_ms / 1000.0 / interval_s;
+}
+
+static int store_measurements(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
+  const struct ph_batch *b = &it->batch;
+  const struct ph_tz *tz = w->c.tz[it->park_idx];
+  double interval = w->c.cfg->parks[it->park_idx].ents[it->ent_idx].expected_interval_s;
+  int rc = 0;
+  for (size_t i = 0; i < b->nrecords; i++) {
+    const struct ph_record *r = &b->records[i];
+    int64_t hour = r->ts_ms - ((r->ts_ms % 3600000) + 3600000) % 3600000;
+    struct slot *s = get_slot(w, it, r->point, hour, agent_id, &rc);
+    if (!s) return rc;
+    struct buckets bk;
+    buckets_for(tz, r->ts_ms, interval, &bk);
+    const struct ph_value *v = ph_record_values(b, r);
+    for (uint16_t k = 0; k < r->nvalues; k++) {
+      int64_t mid;
+      if ((rc = metric_db_id(w, v[k].metric, &mid))) return rc;
+      if (!s->series[v[k].metric] && (rc = ph_store_series_id(w->c.store, s->point_id, mid, &s->series[v[k].metric])))
+        return rc;
+      w->vbuf[k] = (struct ph_chunk_value){.metric_id = (uint16_t)mid, .flag = v[k].flag, .v = v[k].v};
+      for (int p = 0; p < PH_ROLLUP_PERIODS; p++)
+        if ((rc = ph_rollup_add(w->ru, s->series[v[k].metric], p, bk.start[p], bk.expected[p], r->ts_ms, v[k].v,
+                                v[k].flag == 'N')))
+          return rc;
+    }
+    if ((rc = ph_chunk_add(&s->cw, r->ts_ms, (int)r->state, w->vbuf, r->nvalues))) return rc;
+    if (r->ts_ms < s->ts_min) s->ts_min = r->ts_ms;
+    if (r->ts_ms > s->ts_max) s->ts_max = r->ts_ms;
+    s->nvalues += r->nvalues;
+  }
+  w->st.records += b->nrecords;
+  w->st.values += b->nvalues;
+  return flush_slots(w, agent_id, b);
+}
+
+static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
+  const struct ph_batch *b = &it->batch;
+  const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+  for (size_t i = 0; i < b->nrecords; i++) {
+    const struct ph_record *r = &b->records[i];
+    int64_t pid;
+    int rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, r->point, &pid);
+    if (!rc)
+      rc = ph_store_material(w->c.store, pid, r->ts_ms, ph_catalog_at(w->c.cat, (size_t)r->material)->code,
+                             ph_dir_name(r->dir), r->qty_t, r->lot, r->supplier, ph_record_attrs(b, r), agent_id,
+                             b->epoch, b->seq);
+    if (rc) return rc;
+  }
+  w->st.records += b->nrecords;
+  w->st.materials += b->nrecords;
+  return 0;
+}
+
+/* Dedupe for an identified batch (stored or refused); *is_new says whether to store it. */
+static int dedupe(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, bool *is_new) {
+  const struct ph_batch *b = &it->batch;
+  struct ph_dedupe_result r;
+  int rc = ph_dedupe_check(w->dd, agent_id, b->epoch, b->seq, b->oldest, &r);
+  if (rc) return rc;
+  if (!r.stream->ack_topic[0])
+    ph_topic_agent(r.stream->ack_topic, sizeof r.stream->ack_topic, PH_TOPIC_ACK, it->topic.park, it->topic.ent,
+                   it->topic.agent, PH_KIND_PROCESS);
+  int64_t now = ph_now_ms();
+  for (int g = 0; g < r.ngaps; g++) {
+    PH_WARN(MOD, "data loss declared by %s/%s/%s: epoch %lld batches %lld..%lld will never arrive", it->topic.park,
+            it->topic.ent, it->topic.agent, (long long)b->epoch, (long long)r.gaps[g][0], (long long)r.gaps[g][1]);
+    if ((rc = ph_store_gap(w->c.store, agent_id, b->epoch, r.gaps[g][0], r.gaps[g][1], now))) return rc;
+    w->st.gaps++;
+  }
+  if (r.ngaps && (rc = ph_store_above_trim(w->c.store, agent_id, b->epoch, r.stream->upto))) return rc;
+  if (r.new_stream) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "epoch %lld", (long long)b->epoch);
+    if (r.reinstall)
+      PH_WARN(MOD, "%s/%s/%s starts a new epoch %lld: its outbox was re-created (reinstall or wipe)", it->topic.park,
+              it->topic.ent, it->topic.agent, (long long)b->epoch);
+    if ((rc = ph_store_event(w->c.store, agent_id, now, r.reinstall ? "new_epoch" : "first_epoch", detail))) return rc;
+  }
+  if (r.above && (rc = ph_store_above_add(w->c.store, agent_id, b->epoch, b->seq))) return rc;
+  if (r.verdict == PH_DEDUPE_DUP) w->st.duplicates++;
+  if (r.verdict == PH_DEDUPE_DEFER) w->st.deferred++;
+  *is_new = r.verdict == PH_DEDUPE_NEW;
+  return 0;
+}
+
+static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *id) {
+  return ph_store_agent_id(w->c.store, it->topic.park, it->topic.ent, it->topic.agent, id);
+}
+
+static int handle(struct ph_writer *w, const struct ph_item *it) {
+  int64_t agent_id = 0;
+  bool is_new = false;
+  int rc = 0;
+  switch (it->type) {
+  case PH_ITEM_BATCH:
+    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
+    w->st.batches++;
+    return it->batch.kind == PH_KIND_MATERIAL ? store_materials(w, it, agent_id) : store_measurements(w, it, agent_id);
+  case PH_ITEM_REJECT:
+    if (it->ackable) {
+      if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
+    }
+    w->st.rejects++;
+    return ph_store_reject(w->c.store, it->recv_ms, it->park_idx >= 0 ? it->topic.park : NULL, it->topic_raw,
+                           it->batch.header_ok ? it->batch.agent : NULL, it->batch.header_ok ? it->batch.epoch : 0,
+                           it->batch.header_ok ? it->batch.seq : 0, ph_errname(it->code), it->reason);
+  case PH_ITEM_STATUS: {
+    int changed = 0;
+    if ((rc = agent_id_of(w, it, &agent_id)) ||
+        (rc = ph_store_status(w->c.store, agent_id, it->state, it->recv_ms, it->outbox_depth, it->payload, &changed)))
+      return rc;
+    w->st.statuses++;
+    return changed ? ph_store_event(w->c.store, agent_id, it->recv_ms, it->state, NULL) : 0;
+  }
+  }
+  return 0;
+}
+
+static int save_streams(struct ph_writer *w) {
+  int64_t now = ph_now_ms();
+  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
+    struct ph_stream *s = ph_dedupe_at(w->dd, i);
+    if (!s->dirty) continue;
+    int rc = ph_store_stream_save(w->c.store, s->agent_id, s->epoch, s->upto, now, s->batches, s->duplicates);
+    if (!rc && s->nabove == 0) rc = ph_store_above_trim(w->c.store, s->agent_id, s->epoch, s->upto);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static void mark_saved(struct ph_writer *w) {
+  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
+    struct ph_stream *s = ph_dedupe_at(w->dd, i);
+    if (s->dirty) s->dirty = false, s->batches = s->duplicates = 0;
+  }
+}
+
+static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, struct ph_err *err) {
+  int rc = ph_store_begin(w->c.store, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < n && !rc; i++) rc = handle(w, items[i]);
+  if (rc) {
+    ph_fail(err, rc, "database: storing a batch failed: %s", ph_strerror(rc));
+  } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = save_streams(w))) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    rc = ph_store_commit(w->c.store, err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    uint64_t us = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000);
+    w->st.commit_us_total += us;
+    if (us > w->st.commit_us_max) w->st.commit_us_max = us;
+  } else if (rc && !err->msg[0]) {
+    ph_fail(err, rc, "database: %s", ph_strerror(rc));
+  }
+  if (rc == 0) {
+    mark_saved(w);
+    w->st.groups++;
+    return 0;
+  }
+  /* writer.h inv. 3: undo memory that ran ahead of the database. */
+  ph_store_rollback(w->c.store);
+  ph_rollup_clear(w->ru);
+  forget_ids(w);
+  struct ph_err lerr = {0};
+  if (reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
+  return rc;
+}
+
+static void send_acks(struct ph_writer *w) {
+  uint64_t pending = 0;
+  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
+    struct ph_stream *s = ph_dedupe_at(w->dd, i);
+    if (!s->ack_pending || s->dirty) continue; /* inv. 1: dirty means not committed yet */
+    if (!w->c.mqtt) {
+      s->ack_pending = false;
+      continue;
+    }
+    char payload[96];
+    int n = snprintf(payload, sizeof payload, "{\"epoch\":%lld,\"upto\":%lld}", (long long)s->epoch, (long long)s->upto);
+    if (ph_hubmqtt_publish(w->c.mqtt, s->ack_topic, payload, (size_t)n, false) == 0) {
+      s->ack_pending = false;
+      w->st.acks_sent++;
+    } else {
+      pending++;
+    }
+  }
+  w->st.acks_pending = pending;
+}
+
+static void check_disk(struct ph_writer *w) {
+  char path[sizeof w->c.cfg->db_path];
+  strcpy(path, w->c.cfg->db_path);
+  struct statvfs fs;
+  if (statvfs(dirname(path), &fs) != 0) return;
+  uint64_t free_mb = (uint64_t)fs.f_bavail * fs.f_frsize / (1024 * 1024);
+  if ((int64_t)free_mb < w->c.cfg->min_free_mb)
+    PH_WARN(MOD, "low disk space: %llu MB free where the database is (db.min_free_mb %lld)",
+            (unsigned long long)free_mb, (long long)w->c.cfg->min_free_mb);
+}
+
+static void periodic(struct ph_writer *w) {
+  int64_t now = ph_mono_ms();
+  if (now < w->next_periodic) return;
+  w->next_periodic = now + PERIODIC_MS;
+  check_disk(w);
+  struct ph_err err = {0};
+  int64_t cutoff = ph_now_ms() - w->c.cfg->retention_days * 86400000LL, n;
+  /* Bounded steps, each its own short transaction, so ingest never waits long. */
+  for (int i = 0; i < 20 && (n = ph_store_retention(w->c.store, cutoff, 5000, &err)) > 0; i++)
+    w->st.retention_deleted += n;
+  if (n < 0) PH_WARN(MOD, "%s", err.msg);
+}
+
+static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
+  struct ph_err err = {0};
+  while (write_group(w, items, n, &err) != 0) {
+    w->st.commit_failures++;
+    uint64_t sup = 0;
+    if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup))
+      PH_ERROR(MOD, "%s — nothing of these %zu batches is acked; retrying every %d ms (%llu failures)", err.msg, n,
+               RETRY_MS, (unsigned long long)w->st.commit_failures);
+    if (atomic_load(&w->stop)) {
+      PH_ERROR(MOD, "stopping with %zu unstored batches: their agents still hold them and will resend", n);
+      break;
+    }
+    usleep(RETRY_MS * 1000);
+    err.msg[0] = '\0';
+  }
+  for (size_t i = 0; i < n; i++) ph_queue_release(w->c.q, items[i]);
+}
+
+static void *run(void *arg) {
+  struct ph_writer *w = arg;
+  size_t max = (size_t)w->c.cfg->group_max;
+  for (;;) {
+    size_t n = ph_queue_pop(w->c.q, w->items, max, 50);
+    if (n) process(w, w->items, n);
+    send_acks(w);
+    pthread_mutex_lock(&w->stats_mu);
+    w->pub = w->st;
+    pthread_mutex_unlock(&w->stats_mu);
+    atomic_store(&w->idle, n == 0 && w->st.acks_pending == 0);
+    if (!n && atomic_load(&w->stop)) break;
+    if (!n) periodic(w);
+  }
+  return NULL;
+}
+
+int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, struct ph_err *err) {
+  struct ph_writer *w = ph_calloc(1, sizeof *w);
+  if (!w) return ph_fail(err, PH_ENOMEM, "writer: out of memory");
+  w->c = *conf;
+  w->ncat = ph_catalog_count(conf->cat);
+  pthread_mutex_init(&w->stats_mu, NULL);
+  ph_ratelimit_init(&w->fail_rl, 10000);
+  w->next_periodic = ph_mono_ms() + 5000;
+  int rc = ph_dedupe_new(&w->dd);
+  if (!rc) rc = ph_rollup_new(&w->ru);
+  w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);
+  w->vbuf = ph_calloc(PH_RECORD_MAX_VALUES, sizeof *w->vbuf);
+  w->items = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->items);
+  for (int i = 0; i < MAX_SLOTS; i++) {
+    ph_chunk_writer_init(&w->slots[i].cw);
+    if (!(w->slots[i].series = ph_calloc(w->ncat, sizeof *w->slots[i].series))) rc = PH_ENOMEM;
+  }
+  if (rc || !w->metric_db || !w->vbuf || !w->items) {
+    rc = ph_fail(err, PH_ENOMEM, "writer: out of memory");
+    goto fail;
+  }
+  if ((rc = reload_dedupe(w, err))) goto fail;
+  PH_INFO(MOD, "dedupe state loaded: %zu agent streams", ph_dedupe_count(w->dd));
+  if (pthread_create(&w->thread, NULL, run, w) != 0) {
+    rc = ph_fail(err, PH_ENOMEM, "writer: cannot start its thread");
+    goto fail;
+  }
+  *out = w;
+  return 0;
+fail:
+  w->thread = 0;
+  ph_writer_stop(w);
+  return rc;
+}
+
+int ph_writer_drain(struct ph_writer *w, int timeout_ms) {
+  int64_t until = ph_mono_ms() + timeout_ms;
+  struct ph_queue_stats qs;
+  for (;;) {
+    ph_queue_stats(w->c.q, &qs);
+    if (qs.depth == 0 && atomic_load(&w->idle)) return 0;
+    if (ph_mono_ms() >= until) return PH_ETIMEOUT;
+    usleep(20000);
+  }
+}
+
+void ph_writer_stop(struct ph_writer *w) {
+  if (!w) return;
+  atomic_store(&w->stop, true);
+  if (w->thread) pthread_join(w->thread, NULL);
+  ph_dedupe_free(w->dd);
+  ph_rollup_free(w->ru);
+  for (int i = 0; i < MAX_SLOTS; i++) {
+    ph_chunk_writer_fini(&w->slots[i].cw);
+    ph_free(w->slots[i].series);
+  }
+  ph_free(w->metric_db);
+  ph_free(w->vbuf);
+  ph_free(w->items);
+  pthread_mutex_destroy(&w->stats_mu);
+  ph_free(w);
+}
+
+void ph_writer_stats(struct ph_writer *w, struct ph_writer_stats *st) {
+  pthread_mutex_lock(&w->stats_mu);
+  *st = w->pub;
+  pthread_mutex_unlock(&w->stats_mu);
+}

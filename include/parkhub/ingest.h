@@ -1,0 +1,40 @@
+/* ingest.h — the first stage of the hub: one MQTT message in, one queue
+ * item out. Parses the topic, checks identity (topic park/ent/agent = a
+ * configured enterprise of a served park, and the payload's agent = the
+ * topic's), decodes and validates the batch against the catalogue and the
+ * clock, and hands the result to the writer's queue: a valid batch, a
+ * refusal (with whether it may be acked), or an agent status.
+ *
+ * Runs on Paho's callback thread; decoding there keeps the writer thread
+ * free for SQLite (two cores, two stages). Refusals are counted per reason
+ * and logged at most once per reason per interval.
+ */
+#ifndef PARKHUB_INGEST_H
+#define PARKHUB_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parkhub/catalog.h"
+#include "parkhub/hub_config.h"
+#include "parkhub/queue.h"
+
+#define PH_INGEST_LOG_INTERVAL_MS 10000
+#define PH_NCODES 64 /* counters indexed by -PH_E* */
+
+struct ph_ingest_stats {
+  uint64_t messages, batches, statuses, refused;
+  uint64_t refused_by_code[PH_NCODES];
+};
+
+struct ph_ingest;
+
+/* cfg, cat and q are borrowed and must outlive the ingest. */
+int ph_ingest_new(const struct ph_hub_config *cfg, const struct ph_catalog *cat, struct ph_queue *q,
+                  struct ph_ingest **out);
+void ph_ingest_free(struct ph_ingest *in);
+/* Returns 0, or PH_ECLOSED when the queue is closed (shutting down). */
+int ph_ingest_message(struct ph_ingest *in, const char *topic, size_t tlen, const void *payload, size_t plen);
+void ph_ingest_stats(struct ph_ingest *in, struct ph_ingest_stats *st);
+
+#endif

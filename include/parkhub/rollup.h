@@ -1,0 +1,35 @@
+/* rollup.h — per-transaction aggregation of values into minute, hour and
+ * day buckets per series, merged into the rollups table once per bucket at
+ * commit (ph_rollup_flush) instead of once per value.
+ *
+ * Invariant: for every (series, period, bucket) the stored row equals the
+ * aggregate of all samples stored for it: the merge is associative (counts
+ * and sums add, min/max combine, first/last by timestamp, ties keep the
+ * earlier-stored first and the later-stored last), and it commits in the
+ * same transaction as the samples it counts.
+ */
+#ifndef PARKHUB_ROLLUP_H
+#define PARKHUB_ROLLUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "parkhub/store.h"
+
+enum { PH_ROLLUP_MINUTE, PH_ROLLUP_HOUR, PH_ROLLUP_DAY, PH_ROLLUP_PERIODS };
+
+struct ph_rollup;
+
+int ph_rollup_new(struct ph_rollup **out);
+void ph_rollup_free(struct ph_rollup *r);
+/* Adds one value; expected = samples the bucket should hold at the
+ * enterprise's rate (for data availability). */
+int ph_rollup_add(struct ph_rollup *r, int64_t series_id, int period, int64_t bucket_ms, double expected,
+                  int64_t ts_ms, double v, bool valid);
+/* Upserts every bucket touched and empties the aggregate. */
+int ph_rollup_flush(struct ph_rollup *r, struct ph_store *s, struct ph_err *err);
+/* Forgets everything (after a rolled-back transaction). */
+void ph_rollup_clear(struct ph_rollup *r);
+size_t ph_rollup_pending(const struct ph_rollup *r);
+
+#endif

@@ -1,0 +1,74 @@
+/* store.h — the hub's SQLite database as the writer thread sees it: schema
+ * and migrations, id caches, and one prepared statement per write.
+ *
+ * Owns: the writer's connection (WAL, synchronous=FULL: an acked batch
+ * must survive a power cut), its statements and the id caches. Readers (the
+ * API, tests) open their own connections on the same file.
+ * One thread (the writer) uses a store.
+ */
+#ifndef PARKHUB_STORE_H
+#define PARKHUB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parkhub/err.h"
+
+#define PH_STORE_VERSION 1
+
+struct ph_store;
+
+struct ph_rollup_agg {
+  int64_t n, n_valid;
+  double sum, sum_valid, min, max;
+  int64_t first_ts, last_ts;
+  double first, last;
+};
+
+int ph_store_open(const char *path, struct ph_store **out, struct ph_err *err);
+void ph_store_close(struct ph_store *s);
+/* The raw connection, for callers that read (sqlite3 *). */
+void *ph_store_db(struct ph_store *s);
+
+int ph_store_begin(struct ph_store *s, struct ph_err *err);
+int ph_store_commit(struct ph_store *s, struct ph_err *err);
+void ph_store_rollback(struct ph_store *s);
+
+/* Ids, created on first use. A cache entry made inside a transaction that
+ * rolls back is forgotten (ph_store_rollback clears the caches). */
+int ph_store_agent_id(struct ph_store *s, const char *park, const char *ent, const char *agent, int64_t *id);
+int ph_store_point_id(struct ph_store *s, const char *park, const char *ent, const char *point, int64_t *id);
+int ph_store_metric_id(struct ph_store *s, const char *code, int64_t *id);
+int ph_store_series_id(struct ph_store *s, int64_t point_id, int64_t metric_id, int64_t *id);
+
+int ph_store_chunk(struct ph_store *s, int64_t point_id, int64_t ts_min, int64_t ts_max, int64_t agent_id,
+                   int64_t epoch, int64_t seq, int nrecords, int nvalues, const void *blob, size_t len);
+int ph_store_material(struct ph_store *s, int64_t point_id, int64_t ts_ms, const char *material, const char *dir,
+                      double qty_t, const char *lot, const char *supplier, const char *attrs, int64_t agent_id,
+                      int64_t epoch, int64_t seq);
+int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t bucket_ms,
+                    const struct ph_rollup_agg *a, double expected);
+
+int ph_store_stream_save(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t upto, int64_t now_ms,
+                         int64_t batches, int64_t duplicates);
+int ph_store_above_add(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t seq);
+int ph_store_above_trim(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t upto);
+int ph_store_gap(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t from, int64_t to, int64_t now_ms);
+int ph_store_event(struct ph_store *s, int64_t agent_id, int64_t ts_ms, const char *event, const char *detail);
+/* Sets the agent's latest status; *changed says whether its state word changed. */
+int ph_store_status(struct ph_store *s, int64_t agent_id, const char *state, int64_t ts_ms, int64_t outbox_depth,
+                    const char *payload, int *changed);
+int ph_store_reject(struct ph_store *s, int64_t ts_ms, const char *park, const char *topic, const char *agent,
+                    int64_t epoch, int64_t seq, const char *code, const char *reason);
+
+/* Loading the dedupe state at start-up: calls fn for each stream and each
+ * out-of-order seq (seq_above; above=1). */
+int ph_store_load_streams(struct ph_store *s, void (*fn)(void *u, int64_t agent_id, int64_t epoch, int64_t seq,
+                                                         int above),
+                          void *u, struct ph_err *err);
+
+/* Deletes up to `limit` sample chunks older than before_ms, then gives
+ * freed pages back (incremental vacuum). Returns chunks deleted or <0. */
+int64_t ph_store_retention(struct ph_store *s, int64_t before_ms, int limit, struct ph_err *err);
+
+#endif

@@ -1,0 +1,54 @@
+/* writer.h — the hub's storage stage: one thread that takes groups of
+ * queue items, stores each group in one SQLite transaction (dedupe state,
+ * raw-sample chunks, material ledger, rollups, rejects, presence) and,
+ * only after the commit, acks the agents.
+ *
+ * Invariants:
+ *  1. an ack {"epoch":E,"upto":N} is published only after the transaction
+ *     that made N the stream's upto committed.
+ *  2. samples and the rollups that count them commit together, so a crash
+ *     at any moment neither loses acked data nor double-counts a rollup.
+ *  3. when a commit fails (disk full, I/O error) nothing is acked, the group
+ *     is retried until it commits, and the queue behind it fills up and
+ *     pushes back on the broker: no accepted batch is dropped.
+ */
+#ifndef PARKHUB_WRITER_H
+#define PARKHUB_WRITER_H
+
+#include <stdint.h>
+
+#include "parkhub/catalog.h"
+#include "parkhub/hub_config.h"
+#include "parkhub/hubmqtt.h"
+#include "parkhub/queue.h"
+#include "parkhub/store.h"
+#include "parkhub/tz.h"
+
+struct ph_writer_conf {
+  const struct ph_hub_config *cfg;
+  const struct ph_catalog *cat;
+  struct ph_queue *q;
+  struct ph_store *store;         /* used only by the writer thread once started */
+  struct ph_hubmqtt *mqtt;        /* NULL: no acks (tests, tools) */
+  struct ph_tz *const *tz;        /* one per park, in config order */
+};
+
+struct ph_writer_stats {
+  uint64_t groups, batches, records, values, materials, duplicates, deferred, rejects, statuses, gaps;
+  uint64_t commit_failures, acks_sent, acks_pending;
+  uint64_t commit_us_total, commit_us_max;
+  int64_t retention_deleted;
+};
+
+struct ph_writer;
+
+/* Loads the dedupe state and starts the thread. */
+int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, struct ph_err *err);
+/* Waits (at most timeout_ms) until the queue is empty, everything committed
+ * and every ack sent; returns 0 when it got there. */
+int ph_writer_drain(struct ph_writer *w, int timeout_ms);
+/* Stops after the queue is empty (close the queue first) and joins. */
+void ph_writer_stop(struct ph_writer *w);
+void ph_writer_stats(struct ph_writer *w, struct ph_writer_stats *st);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * test_agent_cli.c — parkagent's command line: --help exits 0 and lists the
+ * configuration keys; --check-config accepts a good config without side
+ * effects, and refuses a bad one with a non-zero exit and a message naming
+ * the JSON path of the problem. No broker needed.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_helpers.h"
+
+static char dir[512], cfg[600], outbox[600], data[600], out[16384];
+
+static void setup(void)
+{
+	cr_assert_not_null(ah_parkagent(), "PH_PARKAGENT is not set");
+	cr_assert_eq(pht_tmpdir(dir, sizeof dir), 0);
+	snprintf(cfg, sizeof cfg, "%s/agent.json", dir);
+	snprintf(outbox, sizeof outbox, "%s/outbox.db", dir);
+	snprintf(data, sizeof data, "%s/data.jsonl", dir);
+}
+
+static void teardown(void) { pht_rmtree(dir); }
+
+TestSuite(agent_cli, .init = setup, .fini = teardown, .timeout = 30);
+
+/* Runs parkagent with args; returns its exit code, output in out. */
+static int run(const char *a1, const char *a2, const char *a3)
+{
+	const char *argv[] = {ah_parkagent(), a1, a2, a3, NULL};
+	int code = -1;
+
+	cr_assert_eq(pht_run(argv, 10000, out, sizeof out, &code), 0, "parkagent did not finish");
+	return code;
+}
+
+/* Writes the config text under test. */
+static void write_cfg(const char *text)
+{
+	cr_assert_eq(ah_write_file(cfg, text), 0);
+}
+
+static void good_cfg(void)
+{
+	char src[800];
+	snprintf(src, sizeof src, "[{\"type\":\"jsonl\",\"path\":\"%s\"}]", data);
+	struct ah_cfg c = {.uri = "tcp://127.0.0.1:1", .outbox = outbox, .sources = src};
+	cr_assert_eq(ah_write_config(cfg, &c), 0);
+}
+
+/* Refused with a non-zero exit and every needle in the message. */
+static void expect_refused(const char *needle1, const char *needle2)
+{
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_neq(code, 0, "bad config accepted: %s", out);
+	cr_expect_not_null(strstr(out, needle1), "message does not name '%s': %s", needle1, out);
+	if (needle2)
+		cr_expect_not_null(strstr(out, needle2), "message does not name '%s': %s", needle2, out);
+	cr_expect_neq(access(outbox, F_OK), 0, "--check-config created the outbox");
+}
+
+Test(agent_cli, help_exits_zero_and_lists_config_keys)
+{
+	cr_expect_eq(run("--help", NULL, NULL), 0);
+	cr_expect_not_null(strstr(out, "Usage: parkagent"), "%s", out);
+	cr_expect_not_null(strstr(out, "outbox.full_policy"), "--help lists no outbox keys");
+	cr_expect_not_null(strstr(out, "type \"jsonl\""), "--help lists no sources");
+}
+
+Test(agent_cli, check_config_accepts_good_config_without_side_effects)
+{
+	good_cfg();
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 0, "good config refused: %s", out);
+	cr_expect_not_null(strstr(out, "configuration OK"), "%s", out);
+	cr_expect_neq(access(outbox, F_OK), 0, "--check-config created the outbox");
+}
+
+Test(agent_cli, check_config_names_unknown_key)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\",\"max_batchs\":10},\"sources\":[{\"type\":\"sim\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("outbox.max_batchs", NULL);
+}
+
+Test(agent_cli, check_config_names_out_of_range_value)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"batch\":{\"max_records\":5000},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("batch.max_records", NULL);
+}
+
+Test(agent_cli, check_config_names_wrong_type)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\","
+		 "\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"],\"inflight\":\"many\"},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("mqtt.inflight", NULL);
+}
+
+Test(agent_cli, check_config_names_missing_required_key)
+{
+	write_cfg("{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		  "\"sources\":[{\"type\":\"sim\"}]}");
+	expect_refused("outbox", NULL);
+}
+
+Test(agent_cli, check_config_names_bad_enum_value)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\",\"full_policy\":\"drop_newest\"},\"sources\":[{\"type\":\"sim\"}]}",
+		 outbox);
+	write_cfg(text);
+	expect_refused("outbox.full_policy", NULL);
+}
+
+Test(agent_cli, check_config_names_bad_id)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"GW 01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("agent", NULL);
+}
+
+Test(agent_cli, check_config_names_bad_uri)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"http://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("mqtt.uris[0]", NULL);
+}
+
+Test(agent_cli, check_config_names_unknown_source_type)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"},{\"type\":\"modbus-rtu\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("sources[1].type", "modbus-rtu");
+}
+
+Test(agent_cli, check_config_names_unknown_source_key)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"jsonl\",\"pth\":\"/tmp/x\"}]}", outbox);
+	write_cfg(text);
+	expect_refused("sources[0]", "pth");
+}
+
+Test(agent_cli, check_config_names_csv_unknown_metric)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"csv\",\"path\":\"%s\",\"point\":\"stack-1\","
+		 "\"columns\":{\"SO2\":\"sulphur\"}}]}", outbox, data);
+	write_cfg(text);
+	expect_refused("sources[0]", "columns.SO2");
+}
+
+Test(agent_cli, check_config_explains_invalid_json)
+{
+	write_cfg("{\"park\":\"p1\",\"ent\":\"e1\",}");
+	expect_refused(cfg, NULL);
+}
+
+Test(agent_cli, check_config_explains_missing_file)
+{
+	snprintf(cfg, sizeof cfg, "%s/no-such.json", dir);
+	expect_refused("no-such.json", NULL);
+}
