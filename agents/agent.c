@@ -64,7 +64,7 @@ static size_t status_json(void *user, char *buf, size_t cap) {
   cJSON_AddNumberToObject(ob, "depth", (double)ph_outbox_depth(a->ob));
   cJSON_AddNumberToObject(ob, "cap", (double)a->cfg->outbox_max_batches);
   cJSON_AddNumberToObject(ob, "bytes", (double)ph_outbox_bytes(a->ob));
-  cJSON_AddBoolToObject(ob, "full", ph_outbox_depth(a->ob) >= a->cfg->outbox_max_batches);
+  cJSON_AddBoolToObject(ob, "full", a->paused || ph_outbox_depth(a->ob) >= a->cfg->outbox_max_batches);
   cJSON_AddStringToObject(ob, "policy", a->cfg->outbox_policy == PH_FULL_STOP ? "stop" : "drop_oldest");
   ct = cJSON_AddObjectToObject(o, "counters");
   cJSON_AddNumberToObject(ct, "records", (double)bs->records);
@@ -106,7 +106,7 @@ static void check_backpressure(struct agent *a) {
     PH_ERROR(MOD, "OUTBOX FULL: %lld batches (cap %lld) and the hub has not acked them; sources paused until it "
              "does (outbox.full_policy stop)", (long long)depth, (long long)cap);
     ph_publisher_status_now(a->pub);
-  } else if (a->paused && depth < cap - cap / 10) {
+  } else if (a->paused && depth < cap - cap / 10 && !ph_batcher_full(a->bt)) {
     a->paused = false;
     PH_WARN(MOD, "outbox below 90 %% of its cap (%lld batches): sources resumed", (long long)depth);
     ph_publisher_status_now(a->pub);
@@ -115,7 +115,8 @@ static void check_backpressure(struct agent *a) {
 
 static void flush(struct agent *a) {
   struct ph_err err = {0};
-  if (ph_batcher_flush(a->bt, &err)) PH_ERROR(MOD, "flush to the outbox failed (will retry): %s", err.msg);
+  int rc = ph_batcher_flush(a->bt, &err);
+  if (rc && rc != PH_EFULL) PH_ERROR(MOD, "flush to the outbox failed (will retry): %s", err.msg);
 }
 
 static void collect_due(struct agent *a, const struct pollfd *pfd, const int *pidx, int64_t now) {

@@ -50,7 +50,13 @@ static int on_record(void *user, enum ph_kind kind, const struct ph_record *r, c
   struct ph_batch *bt = &b->open[kind];
   if ((int64_t)bt->nrecords >= b->conf.max_records || bt->nvalues + n > MAX_VALUES_PER_BATCH) {
     struct ph_err err = {0};
-    if (ph_batcher_flush(b, &err)) PH_ERROR("batcher", "%s", err.msg);
+    int rc = ph_batcher_flush(b, &err);
+    if (rc && rc != PH_EFULL) PH_ERROR("batcher", "%s", err.msg);
+    if (rc && (int64_t)bt->nrecords >= b->conf.max_records + PH_SOURCE_BUDGET) {
+      b->st.rejected++; /* only a source that ignores ph_emit_room gets here */
+      PH_ERROR("batcher", "%s: outbox full and the open batch too: record dropped", s->name);
+      return PH_EFULL;
+    }
   }
   int rc = ph_batch_add_record(bt, r, vals, n, attrs);
   if (rc) {
@@ -81,6 +87,24 @@ static void on_reject(void *user, const char *where, const struct ph_err *err) {
     b->reject_suppressed++;
 }
 
+static int open_kinds(const struct ph_batcher *b) {
+  int n = 0;
+  for (int k = 0; k < PH_KIND_COUNT; k++) n += b->open[k].nrecords > 0;
+  return n;
+}
+
+/* inv. 2 with policy stop: take records while what is open could still be
+ * committed without passing the cap. A record of a kind not open yet may
+ * make the open set one batch too many; then the flush waits (PH_EFULL) and
+ * the records stay in memory until acks make room: the cap is never passed. */
+static bool has_room(const struct ph_batcher *b, size_t n) {
+  (void)n;
+  int k = open_kinds(b);
+  return b->conf.drop_oldest || ph_outbox_depth(b->ob) + (k ? k : 1) <= b->conf.cap;
+}
+
+static bool on_room(void *user, size_t n) { return has_room(((struct src_slot *)user)->owner, n); }
+
 static void on_position(void *user, const struct ph_source_pos *pos) {
   struct src_slot *s = user;
   s->pos = *pos;
@@ -108,7 +132,8 @@ struct ph_emitter *ph_batcher_emitter(struct ph_batcher *b, int i, const char *n
   struct src_slot *s = &b->src[i];
   s->owner = b;
   snprintf(s->name, sizeof s->name, "%s", name);
-  s->em = (struct ph_emitter){.record = on_record, .reject = on_reject, .position = on_position, .user = s};
+  s->em = (struct ph_emitter){
+      .record = on_record, .reject = on_reject, .position = on_position, .room = on_room, .user = s};
   return &s->em;
 }
 
@@ -116,9 +141,7 @@ int64_t ph_batcher_deadline(const struct ph_batcher *b) {
   return b->first_mono ? b->first_mono + b->conf.max_delay_ms : INT64_MAX;
 }
 
-bool ph_batcher_full(const struct ph_batcher *b) {
-  return !b->conf.drop_oldest && ph_outbox_depth(b->ob) >= b->conf.cap;
-}
+bool ph_batcher_full(const struct ph_batcher *b) { return !has_room(b, 1); }
 
 const struct ph_batcher_stats *ph_batcher_stats(const struct ph_batcher *b) { return &b->st; }
 
@@ -163,8 +186,13 @@ int ph_batcher_flush(struct ph_batcher *b, struct ph_err *err) {
   for (int i = 0; i < PH_BATCHER_MAX_SOURCES; i++) dirty |= b->src[i].pos_dirty;
   size_t nrec = open_records(b);
   if (!nrec && !dirty) return 0;
-  int nbatches = 0;
-  for (int k = 0; k < PH_KIND_COUNT; k++) nbatches += b->open[k].nrecords > 0;
+  int nbatches = open_kinds(b);
+  if (!b->conf.drop_oldest && ph_outbox_depth(b->ob) + nbatches > b->conf.cap) {
+    /* Policy stop: the records wait in memory (their positions unstored, so
+     * a restart re-reads them); try again after another max_delay_ms. */
+    if (b->first_mono) b->first_mono = ph_mono_ms();
+    return PH_EFULL;
+  }
   int rc = make_room(b, nbatches, err);
   if (!rc) rc = ph_outbox_begin(b->ob, err);
   if (rc) {

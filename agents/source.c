@@ -25,4 +25,6 @@ void ph_emit_reject(struct ph_emitter *em, const char *where, const struct ph_er
   em->reject(em->user, where, err);
 }
 
+bool ph_emit_room(struct ph_emitter *em, size_t n) { return !em->room || em->room(em->user, n); }
+
 void ph_emit_position(struct ph_emitter *em, const struct ph_source_pos *pos) { em->position(em->user, pos); }

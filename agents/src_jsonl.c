@@ -88,6 +88,7 @@ int jsonl_collect(void *ctx, struct ph_emitter *em, int64_t now_ms) {
   struct jsonl_ctx *c = ctx;
   ph_linetail_poll(&c->tail);
   for (int n = 0; n < PH_SOURCE_BUDGET; n++) {
+    if (!ph_emit_room(em, 1)) return 0; /* outbox at its cap: read nothing more now */
     char *line;
     size_t len;
     int rc = ph_linetail_next(&c->tail, &line, &len);

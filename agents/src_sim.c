@@ -430,6 +430,7 @@ static int sim_collect(void *ctx, struct ph_emitter *em, int64_t now_ms) {
     if (ts > now_ms) return 0;
     int n = tick_records(c, c->next);
     if (emitted + n > PH_SOURCE_BUDGET) return 1; /* inv. 3; the tick is due: come back now */
+    if (!ph_emit_room(em, (size_t)n)) return 0;   /* outbox at its cap: this tick waits */
     int rc = emit_tick(c, em, c->next, ts);
     /* the core refused a record: no position for this tick, so it is emitted
      * again (whole) on the next call or after a restart */

@@ -182,9 +182,12 @@ int64_t ph_tz_day_start(const struct ph_tz *tz, int64_t utc_ms) {
   int64_t day = floor_div(t + p.off * 1000LL, DAY_MS);
   for (int i = 0; i < 64; i++) {
     int64_t midnight = day * DAY_MS - p.off * 1000LL;
-    if (midnight >= p.start) return midnight;
+    if (midnight > p.start) return midnight;
+    /* midnight is at or before this period's start: the day began here
+     * unless the instant before is on the same date (a repeated midnight,
+     * e.g. America/Havana falling back from 01:00 to 00:00) */
     struct period q = lookup(tz, p.start - 1);
-    if (floor_div(p.start - 1 + q.off * 1000LL, DAY_MS) != day) return p.start; /* midnight skipped */
+    if (floor_div(p.start - 1 + q.off * 1000LL, DAY_MS) != day) return p.start;
     p = q;
   }
   return p.start; /* only a hostile file changes the offset 64 times a day */
@@ -388,6 +391,7 @@ static const char *read_header(struct reader *r, struct block *b, int tsize) {
   if (b->charcnt == 0) return "no abbreviation characters";
   if (b->isutcnt != 0 && b->isutcnt != b->typecnt) return "UT indicator count differs from type count";
   if (b->isstdcnt != 0 && b->isstdcnt != b->typecnt) return "standard indicator count differs from type count";
+  if (b->leapcnt) return "leap-second (right/) zone files are not supported";
   if (block_len(b) > r->len - r->pos) return "truncated (counts exceed the file)";
   return NULL;
 }
@@ -402,7 +406,6 @@ static const char *read_block(struct reader *r, struct block *b) {
   b->isstd = take(r, b->isstdcnt);
   b->isut = take(r, b->isutcnt);
   if (!b->times || !b->idx || !b->types || !b->chars || !b->isstd || !b->isut) return "truncated (data)";
-  if (b->leapcnt) return "leap-second (right/) zone files are not supported";
   for (uint32_t i = 0; i < b->timecnt; i++) {
     if (b->idx[i] >= b->typecnt) return "transition names a time type that does not exist";
     if (i > 0 && trans_at(b, i) <= trans_at(b, i - 1)) return "transition times not ascending";
@@ -434,7 +437,8 @@ static const char *parse_tzif(const uint8_t *buf, size_t len, const char *name, 
     if (b.version < 2) return "second header is not version 2+";
     if ((why = read_block(&r, &b))) return why;
     const uint8_t *nl = take(&r, 1);
-    if (!nl || *nl != '\n') return "truncated (footer)";
+    if (!nl) return "truncated (footer)";
+    if (*nl != '\n') return "no newline before the footer";
     size_t flen = 0;
     while (r.pos + flen < len && buf[r.pos + flen] != '\n') {
       if (buf[r.pos + flen] == '\0' || flen >= FOOTER_MAX) return "footer too long or contains NUL";

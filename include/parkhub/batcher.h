@@ -44,10 +44,12 @@ struct ph_emitter *ph_batcher_emitter(struct ph_batcher *b, int i, const char *n
 
 /* Monotonic ms at which the oldest open record is due; INT64_MAX when none. */
 int64_t ph_batcher_deadline(const struct ph_batcher *b);
-/* Commits whatever is open (no-op when nothing is). Returns 0 or an outbox
- * error; on error the records stay open and are retried on the next flush. */
+/* Commits whatever is open (no-op when nothing is). Returns 0, PH_EFULL when
+ * policy stop and committing would pass the cap, or an outbox error; on
+ * error the records stay open and are retried on the next flush. */
 int ph_batcher_flush(struct ph_batcher *b, struct ph_err *err);
-/* True when policy stop and the outbox holds cap batches or more. */
+/* True when policy stop and no more records can be taken (the core pauses
+ * its sources). */
 bool ph_batcher_full(const struct ph_batcher *b);
 const struct ph_batcher_stats *ph_batcher_stats(const struct ph_batcher *b);
 

@@ -28,6 +28,7 @@
 #ifndef PARKHUB_SOURCE_H
 #define PARKHUB_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,7 @@ struct ph_emitter {
                 const char *attrs_json);
   void (*reject)(void *user, const char *where, const struct ph_err *err);
   void (*position)(void *user, const struct ph_source_pos *pos);
+  bool (*room)(void *user, size_t n); /* NULL: always room */
   void *user;
 };
 
@@ -73,6 +75,11 @@ int ph_emit(struct ph_emitter *em, enum ph_kind kind, const struct ph_record *r,
 /* A record the source refused: counted and logged (rate-limited) by the core
  * with `where` ("line 17") and the reason. */
 void ph_emit_reject(struct ph_emitter *em, const char *where, const struct ph_err *err);
+/* True when n more records can be taken now. A source asks before it
+ * consumes input (a line, a tick) and, when there is no room, stops and
+ * returns 0 without consuming: the outbox is at its cap and the core calls
+ * the source again once the hub has acked. */
+bool ph_emit_room(struct ph_emitter *em, size_t n);
 /* Where reading resumes after the records emitted so far. */
 void ph_emit_position(struct ph_emitter *em, const struct ph_source_pos *pos);
 

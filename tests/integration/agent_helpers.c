@@ -1142,7 +1142,7 @@ long ah_proc_cpu_ms(pid_t pid)
 	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }
 
-long ah_outbox_depth(const char *path)
+static long outbox_count(const char *path)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
@@ -1153,9 +1153,23 @@ long ah_outbox_depth(const char *path)
 		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM batches", -1, &s, NULL) == SQLITE_OK &&
 		    sqlite3_step(s) == SQLITE_ROW)
 			n = (long)sqlite3_column_int64(s, 0);
+		else
+			fprintf(stderr, "agent_helpers: reading %s: %s\n", path, sqlite3_errmsg(db));
 		sqlite3_finalize(s);
 	}
 	sqlite3_close(db);
+	return n;
+}
+
+long ah_outbox_depth(const char *path)
+{
+	long long t0 = pht_now_ms();
+	long n;
+
+	/* A read-only reader can meet a transient lock (WAL recovery, a
+	 * checkpoint): try again for a bounded while. */
+	while ((n = outbox_count(path)) < 0 && pht_now_ms() - t0 < 3000)
+		pht_sleep_ms(20);
 	return n;
 }
 

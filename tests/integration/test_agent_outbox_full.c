@@ -184,10 +184,15 @@ Test(agent_outbox_full, drop_oldest_gap_is_declared_and_acked_past)
 	cr_assert_eq(ah_jsonl_append(env.data, 0, 400), 0); /* 40 batches, 30 of them dropped */
 	cr_assert_eq(ah_env_start_agent(&env, &c), 0);
 	cr_assert_eq(ah_wait_file_count(env.log, "dropped the", 1, WAIT_MS), 0, "no drop log line (see %s)", env.log);
+	/* Connected and the survivors published to nobody: from now on only a
+	 * resend can bring them to the hub. */
+	cr_assert_eq(ah_wait_file_count(env.log, "connected;", 1, WAIT_MS), 0, "never connected (see %s)", env.log);
 	long long t0 = pht_now_ms();
-	while (ah_outbox_depth(env.outbox) != CAP && pht_now_ms() - t0 < 10000)
+	long depth;
+	while ((depth = ah_outbox_depth(env.outbox)) != CAP && pht_now_ms() - t0 < 10000)
 		pht_sleep_ms(20);
-	cr_assert_eq(ah_outbox_depth(env.outbox), CAP);
+	cr_assert_eq(depth, CAP, "outbox holds %ld batches", depth);
+	pht_sleep_ms(300);
 
 	cr_assert_not_null(env.hub = ah_hub_start(pht_broker_uri(&env.broker), true));
 	cr_assert_eq(ah_hub_set_state(env.hub, "online", 5000), 0);
