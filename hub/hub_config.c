@@ -9,6 +9,8 @@
 #include "parkhub/alloc.h"
 #include "parkhub/cfgmap.h"
 #include "parkhub/jsonfile.h"
+#include "parkhub/timefmt.h"
+#include "parkhub/tz.h"
 
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const sectors[] = {"cu", "al", "pb", "zn", NULL};
@@ -75,6 +77,13 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   if (rc) return rc;
   if (!ph_id_valid_ent(e->id, strlen(e->id))) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id);
   if (ph_hub_config_ent(p, e->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id);
+  if (e->class_since[0]) {
+    char ts[40];
+    int64_t ms;
+    snprintf(ts, sizeof ts, "%.16sT00:00:00Z", e->class_since);
+    if (strlen(e->class_since) != 10 || ph_time_parse(ts, strlen(ts), &ms))
+      return ph_fail(err, PH_ECONFIG, "%s.class_since: '%s' is not a date YYYY-MM-DD", path, e->class_since);
+  }
   const cJSON *ags = cJSON_GetObjectItemCaseSensitive(o, "agents");
   int n = cJSON_GetArraySize(ags);
   if (!cJSON_IsArray(ags) || n < 1 || n > PH_HUB_MAX_AGENTS)
@@ -83,10 +92,8 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   cJSON_ArrayForEach(a, ags) {
     if (!cJSON_IsString(a) || !ph_id_valid_z(a->valuestring))
       return ph_fail(err, PH_ECONFIG, "%s.agents[%d]: must be an id", path, e->nagents);
-    for (int i = 0; i < p->nents; i++)
-      if (ph_hub_ent_has_agent(&p->ents[i], a->valuestring))
-        return ph_fail(err, PH_ECONFIG, "%s.agents: '%s' already belongs to enterprise %s", path, a->valuestring,
-                       p->ents[i].id);
+    if (ph_hub_ent_has_agent(e, a->valuestring))
+      return ph_fail(err, PH_ECONFIG, "%s.agents: '%s' is listed twice", path, a->valuestring);
     strcpy(e->agents[e->nagents++], a->valuestring);
   }
   p->nents++;
@@ -100,6 +107,10 @@ static int load_park(const cJSON *o, int i, struct ph_hub_config *c, struct ph_e
   int rc = ph_cfgmap_apply(park_map, o, path, p, err);
   if (rc) return rc;
   if (ph_hub_config_park(c, p->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id);
+  struct ph_tz *tz = NULL;
+  struct ph_err tzerr = {0};
+  if (ph_tz_load(p->tz, &tz, &tzerr)) return ph_fail(err, PH_ECONFIG, "%s.tz: %s", path, tzerr.msg);
+  ph_tz_free(tz);
   const cJSON *ents = cJSON_GetObjectItemCaseSensitive(o, "enterprises");
   int n = cJSON_GetArraySize(ents);
   if (!cJSON_IsArray(ents) || n < 1 || n > PH_HUB_MAX_ENTS)

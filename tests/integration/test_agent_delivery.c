@@ -117,6 +117,41 @@ Test(agent_delivery, csv_rows_mapped_by_header_arrive)
 	ah_keys_free(&want);
 }
 
+/* A logger creates its CSV file with the header and appends rows later:
+ * the rows are read as rows, not as a (bad) header. */
+Test(agent_delivery, csv_rows_appended_after_header_arrive)
+{
+	char src[2048], csv[700], line[256], rec[512];
+	struct ah_keys want = {0};
+
+	snprintf(csv, sizeof csv, "%s/stack.csv", env.dir);
+	cr_assert_eq(ah_write_file(csv, "ts,SO2\n"), 0);
+	snprintf(src, sizeof src,
+		 "[{\"type\":\"csv\",\"name\":\"cems\",\"path\":\"%s\",\"point\":\"stack-9\","
+		 "\"columns\":{\"SO2\":\"so2\"}}]", csv);
+	struct ah_cfg c = {.sources = src};
+	cr_assert_eq(ah_env_start_agent(&env, &c), 0);
+	cr_assert_eq(ah_wait_file_count(env.log, "source cems (csv) started", 1, WAIT_MS), 0);
+	pht_sleep_ms(600); /* a few collect periods (200 ms) with only the header there */
+	for (int i = 0; i < 50; i++) {
+		snprintf(line, sizeof line, "2026-03-01T00:%02d:%02dZ,%.1f\n", i / 60, i % 60, 40 + i * 0.5);
+		cr_assert_eq(ah_append_file(csv, line), 0);
+		snprintf(rec, sizeof rec, "{\"ts\":\"2026-03-01T00:%02d:%02dZ\",\"point\":\"stack-9\","
+			 "\"values\":{\"so2\":%.1f}}", i / 60, i % 60, 40 + i * 0.5);
+		cr_assert_eq(ah_keys_add_line(&want, rec), 0);
+	}
+	int rc = ah_hub_wait_records(env.hub, AH_AGENT, 50, 10000);
+	cr_expect_eq(rc, 0, "got %zu of 50 rows appended after the header (see %s)",
+		     ah_hub_records(env.hub, AH_AGENT), env.log);
+	cr_expect_eq(ah_file_count(env.log, "invalid record"), 0, "rows were refused (see %s)", env.log);
+	if (!rc) {
+		cr_assert_eq(ah_hub_wait_acked(env.hub, AH_AGENT, WAIT_MS), 0);
+		cr_expect_eq(ah_hub_records_in_order(env.hub, AH_AGENT, &want, why, sizeof why), 0, "%s", why);
+	}
+	stop_agent_cleanly();
+	ah_keys_free(&want);
+}
+
 /* Bad lines of several kinds among good ones: each is refused with its line
  * number in the log, counted in the status, and every good line arrives. */
 Test(agent_delivery, malformed_lines_counted_logged_rest_published)
