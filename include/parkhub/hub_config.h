@@ -11,14 +11,13 @@
 
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
+#include "parkhub/limits.h" /* enum ph_sector, enum ph_plant_class */
 #include "parkhub/mqttconf.h"
 
 #define PH_HUB_MAX_PARKS 64
 #define PH_HUB_MAX_ENTS 1000
 #define PH_HUB_MAX_AGENTS 64
 
-enum ph_sector { PH_SECTOR_CU, PH_SECTOR_AL, PH_SECTOR_PB, PH_SECTOR_ZN };
-enum ph_plant_class { PH_CLASS_EXISTING, PH_CLASS_NEW };
 
 struct ph_hub_ent {
   char id[PH_ID_MAX + 1];

@@ -1,0 +1,50 @@
+/* limits.h — emission standards as data (schemas/limits/ holds one JSON
+ * file per standard, in the format of schemas/limits.schema.json): for each pollutant the stack limit per
+ * sector, the special limit (designated areas), the boundary limit, and the
+ * dates from which the standard applies to new and to existing
+ * enterprises; the benchmark exhaust volume per tonne of product.
+ *
+ * GB 31574-2015 is compiled in; more standards load from files, so adding
+ * one needs no code. A loaded standard is immutable and may be shared
+ * between threads. Dates are the park's local calendar dates.
+ */
+#ifndef PARKHUB_LIMITS_H
+#define PARKHUB_LIMITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parkhub/err.h"
+
+enum ph_sector { PH_SECTOR_CU, PH_SECTOR_AL, PH_SECTOR_PB, PH_SECTOR_ZN, PH_SECTOR_COUNT };
+enum ph_plant_class { PH_CLASS_EXISTING, PH_CLASS_NEW };
+
+struct ph_limits;
+
+int ph_limits_load_builtin(struct ph_limits **out, struct ph_err *err); /* GB 31574-2015 */
+int ph_limits_load_file(const char *path, struct ph_limits **out, struct ph_err *err);
+int ph_limits_load_json(const char *text, size_t len, const char *origin, struct ph_limits **out,
+                        struct ph_err *err);
+void ph_limits_free(struct ph_limits *l);
+
+const char *ph_limits_standard(const struct ph_limits *l); /* e.g. "gb31574-2015" */
+/* Benchmark exhaust volume in m³ per tonne of product; 0 when the standard has none. */
+double ph_limits_benchmark(const struct ph_limits *l);
+/* Days since 1970-01-01 from which the standard applies to the class. */
+long ph_limits_applies_from(const struct ph_limits *l, enum ph_plant_class cls);
+
+/* The stack limit (in the metric's canonical unit) that applies to an
+ * enterprise of this sector and class, with or without special limits, on
+ * the local date `day` (days since 1970-01-01). PH_ENOTFOUND when the
+ * standard sets none for the pollutant and sector, or is not yet in force
+ * for the class on that day. */
+int ph_limits_stack(const struct ph_limits *l, const char *metric, enum ph_sector sector, enum ph_plant_class cls,
+                    bool special, long day, double *limit);
+/* Number of pollutants and the metric code of the i-th (for reports). */
+size_t ph_limits_count(const struct ph_limits *l);
+const char *ph_limits_metric(const struct ph_limits *l, size_t i);
+
+const char *ph_sector_name(enum ph_sector s);
+int ph_sector_parse(const char *s, enum ph_sector *out);
+
+#endif
