@@ -15,6 +15,7 @@
 static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const sectors[] = {"cu", "al", "pb", "zn", NULL};
 static const char *const classes[] = {"existing", "new", NULL};
+static const char *const dioxin_conc[] = {"latest", "mean", NULL};
 
 #define F(T, field) offsetof(struct T, field), sizeof(((struct T *)0)->field)
 #define N(T, field) offsetof(struct T, field), 0
@@ -25,6 +26,9 @@ static const struct ph_cfgmap top_map[] = {
     {"db", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "database (object, below)"},
     {"ingest", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "ingest limits (object, below)"},
     {"parks", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "the parks served (array, below)"},
+    {"limit_files", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "array of paths: more emission standards"},
+    {"factors_file", PH_CFG_STR, false, F(ph_hub_config, factors_file), 0, 0, NULL, NULL,
+     "UNEP Toolkit emission-factor table (default: built in)"},
     {"log_level", PH_CFG_ENUM, false, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
     PH_CFG_END,
 };
@@ -65,11 +69,89 @@ static const struct ph_cfgmap ent_map[] = {
      "Table 4 special limits apply"},
     {"agents", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "ids of the enterprise's agents"},
     {"expected_interval_s", PH_CFG_DBL, false, N(ph_hub_ent, expected_interval_s), 0.001, 86400, "10", NULL,
-     "seconds between records of a point, for data availability"},
+     "seconds between records of a point, for data availability (60: minute data, 3600: hourly data)"},
+    {"point_intervals", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "object: point → seconds, overriding expected_interval_s"},
+    {"standard", PH_CFG_ID, false, F(ph_hub_ent, standard), 0, 0, "gb31574-2015", NULL, "emission standard (limits file)"},
+    {"toolkit_class", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "array of {\"class\": 1..6, \"since\": \"YYYY-MM-DD\"}: UNEP Toolkit copper class over time"},
+    {"baseline", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "{\"year\": Y} or {\"year\": Y, \"pcdd_f_g_teq\": G}: the PCDD/F baseline"},
+    {"stack_test_interval_days", PH_CFG_INT, false, N(ph_hub_ent, stack_test_interval_days), 1, 3660, "365", NULL,
+     "a PCDD/F stack test is due this long after the last"},
+    {"pcdd_f_concentration", PH_CFG_ENUM, false, N(ph_hub_ent, pcdd_f_concentration), 0, 0, "latest", dioxin_conc,
+     "stack-test concentration applied to a period: the latest test, or the mean of the year's tests"},
     PH_CFG_END,
 };
 #undef F
 #undef N
+
+static int date_ok(const char *s) {
+  char ts[40];
+  int64_t ms;
+  snprintf(ts, sizeof ts, "%.16sT00:00:00Z", s);
+  return strlen(s) == 10 && ph_time_parse(ts, strlen(ts), &ms) == 0;
+}
+
+static long date_day(const char *s) {
+  char ts[40];
+  int64_t ms = 0;
+  snprintf(ts, sizeof ts, "%.16sT00:00:00Z", s);
+  ph_time_parse(ts, strlen(ts), &ms);
+  return (long)(ms / 86400000);
+}
+
+static int load_point_intervals(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+  if (!o) return 0;
+  if (!cJSON_IsObject(o)) return ph_fail(err, PH_ECONFIG, "%s.point_intervals: must be an object of point → seconds", path);
+  for (const cJSON *it = o->child; it; it = it->next) {
+    if (e->npoint_intervals == PH_HUB_MAX_POINT_INTERVALS)
+      return ph_fail(err, PH_ECONFIG, "%s.point_intervals: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
+    if (!ph_id_valid_z(it->string) || !cJSON_IsNumber(it) || !(it->valuedouble >= 0.001 && it->valuedouble <= 86400))
+      return ph_fail(err, PH_ECONFIG, "%s.point_intervals.%.64s: must map a point id to 0.001..86400 seconds", path,
+                     it->string);
+    struct ph_point_interval *pi = &e->point_intervals[e->npoint_intervals++];
+    strcpy(pi->point, it->string);
+    pi->interval_s = it->valuedouble;
+  }
+  return 0;
+}
+
+static int load_classes(const cJSON *a, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+  if (!a) return 0;
+  int n = cJSON_GetArraySize(a);
+  if (!cJSON_IsArray(a) || n > PH_HUB_MAX_CLASSES)
+    return ph_fail(err, PH_ECONFIG, "%s.toolkit_class: must be an array of at most %d {class, since}", path,
+                   PH_HUB_MAX_CLASSES);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, a) {
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(it, "class"), *since = cJSON_GetObjectItemCaseSensitive(it, "since");
+    int k = e->nclasses;
+    if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) != 2 || !cJSON_IsNumber(cl) || cl->valuedouble != (int)cl->valuedouble ||
+        cl->valuedouble < 1 || cl->valuedouble > 6 || !cJSON_IsString(since) || !date_ok(since->valuestring))
+      return ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: needs exactly \"class\" (1..6) and \"since\" (YYYY-MM-DD)",
+                     path, k);
+    if (k && date_day(since->valuestring) <= date_day(e->classes[k - 1].since))
+      return ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: dates must increase", path, k);
+    e->classes[k].toolkit_class = (int)cl->valuedouble;
+    snprintf(e->classes[k].since, sizeof e->classes[k].since, "%s", since->valuestring);
+    e->nclasses++;
+  }
+  return 0;
+}
+
+static int load_baseline(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+  e->baseline_pcdd_f_g_teq = -1;
+  if (!o) return 0;
+  const cJSON *y = cJSON_GetObjectItemCaseSensitive(o, "year"), *g = cJSON_GetObjectItemCaseSensitive(o, "pcdd_f_g_teq");
+  int keys = cJSON_GetArraySize(o);
+  if (!cJSON_IsObject(o) || !cJSON_IsNumber(y) || y->valuedouble != (int)y->valuedouble || y->valuedouble < 1990 ||
+      y->valuedouble > 2200 || (g && (!cJSON_IsNumber(g) || g->valuedouble < 0)) || keys != 1 + (g != NULL))
+    return ph_fail(err, PH_ECONFIG, "%s.baseline: must be {\"year\": 1990..2200} with an optional \"pcdd_f_g_teq\" ≥ 0",
+                   path);
+  e->baseline_year = (int64_t)y->valuedouble;
+  if (g) e->baseline_pcdd_f_g_teq = g->valuedouble;
+  return 0;
+}
 
 static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, struct ph_err *err) {
   struct ph_hub_ent *e = &p->ents[p->nents];
@@ -77,6 +159,10 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   if (rc) return rc;
   if (!ph_id_valid_ent(e->id, strlen(e->id))) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id);
   if (ph_hub_config_ent(p, e->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id);
+  if ((rc = load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err)) ||
+      (rc = load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err)) ||
+      (rc = load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err)))
+    return rc;
   if (e->class_since[0]) {
     char ts[40];
     int64_t ms;
@@ -134,6 +220,17 @@ static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_err *
       (rc = ph_cfgmap_apply(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, err)))
     return rc;
   if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
+  const cJSON *lf = cJSON_GetObjectItemCaseSensitive(root, "limit_files");
+  if (lf) {
+    if (!cJSON_IsArray(lf) || cJSON_GetArraySize(lf) > PH_HUB_MAX_LIMIT_FILES)
+      return ph_fail(err, PH_ECONFIG, "limit_files: must be an array of at most %d paths", PH_HUB_MAX_LIMIT_FILES);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, lf) {
+      if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof c->limit_files[0])
+        return ph_fail(err, PH_ECONFIG, "limit_files[%d]: must be a path", c->nlimit_files);
+      strcpy(c->limit_files[c->nlimit_files++], it->valuestring);
+    }
+  }
   const cJSON *parks = cJSON_GetObjectItemCaseSensitive(root, "parks");
   int n = cJSON_GetArraySize(parks);
   if (!cJSON_IsArray(parks) || n < 1 || n > PH_HUB_MAX_PARKS)
@@ -176,6 +273,18 @@ const struct ph_hub_ent *ph_hub_config_ent(const struct ph_hub_park *p, const ch
   for (int i = 0; i < p->nents; i++)
     if (strcmp(p->ents[i].id, ent) == 0) return &p->ents[i];
   return NULL;
+}
+
+double ph_hub_point_interval(const struct ph_hub_ent *e, const char *point) {
+  for (int i = 0; i < e->npoint_intervals; i++)
+    if (strcmp(e->point_intervals[i].point, point) == 0) return e->point_intervals[i].interval_s;
+  return e->expected_interval_s;
+}
+
+int ph_hub_ent_class_on(const struct ph_hub_ent *e, long day) {
+  int cls = 0;
+  for (int i = 0; i < e->nclasses && date_day(e->classes[i].since) <= day; i++) cls = e->classes[i].toolkit_class;
+  return cls;
 }
 
 bool ph_hub_ent_has_agent(const struct ph_hub_ent *e, const char *agent) {

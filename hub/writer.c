@@ -37,6 +37,7 @@ struct slot {
   bool used;
   char point[PH_ID_MAX + 1];
   int64_t point_id, hour;
+  double interval_s; /* expected seconds between its records */
   int64_t ts_min, ts_max;
   int nvalues;
   struct ph_chunk_writer cw;
@@ -115,6 +116,7 @@ static struct slot *get_slot(struct ph_writer *w, const struct ph_item *it, cons
   if ((*rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, point, &freeslot->point_id)))
     return NULL;
   freeslot->used = true;
+  freeslot->interval_s = ph_hub_point_interval(&park->ents[it->ent_idx], point);
   strcpy(freeslot->point, point);
   freeslot->hour = hour;
   freeslot->ts_min = INT64_MAX;
@@ -143,7 +145,6 @@ static void buckets_for(const struct ph_tz *tz, int64_t ts, double interval_s, s
 static int store_measurements(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
   const struct ph_batch *b = &it->batch;
   const struct ph_tz *tz = w->c.tz[it->park_idx];
-  double interval = w->c.cfg->parks[it->park_idx].ents[it->ent_idx].expected_interval_s;
   int rc = 0;
   for (size_t i = 0; i < b->nrecords; i++) {
     const struct ph_record *r = &b->records[i];
@@ -151,7 +152,7 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
     struct slot *s = get_slot(w, it, r->point, hour, agent_id, &rc);
     if (!s) return rc;
     struct buckets bk;
-    buckets_for(tz, r->ts_ms, interval, &bk);
+    buckets_for(tz, r->ts_ms, s->interval_s, &bk);
     const struct ph_value *v = ph_record_values(b, r);
     for (uint16_t k = 0; k < r->nvalues; k++) {
       int64_t mid;

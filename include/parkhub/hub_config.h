@@ -1,7 +1,8 @@
 /* hub_config.h — parkhub's configuration (schemas/hub-config.schema.json):
  * MQTT, database and retention, ingest limits, and the parks it serves with
- * their enterprises (sector, plant class, agents, expected record rate).
- * Loading checks every key and that no agent id is claimed twice in a park. */
+ * their enterprises (sector, plant class, agents, expected record rate, and
+ * what compliance and the dioxin inventory need: standard, dated UNEP
+ * Toolkit class, baseline, stack-test interval). Loading checks every key. */
 #ifndef PARKHUB_HUB_CONFIG_H
 #define PARKHUB_HUB_CONFIG_H
 
@@ -17,7 +18,23 @@
 #define PH_HUB_MAX_PARKS 64
 #define PH_HUB_MAX_ENTS 1000
 #define PH_HUB_MAX_AGENTS 64
+#define PH_HUB_MAX_POINT_INTERVALS 64
+#define PH_HUB_MAX_CLASSES 16
+#define PH_HUB_MAX_LIMIT_FILES 8
 
+enum ph_dioxin_conc { PH_DIOXIN_LATEST, PH_DIOXIN_MEAN };
+
+struct ph_point_interval {
+  char point[PH_ID_MAX + 1];
+  double interval_s;
+};
+
+/* UNEP Toolkit source class of the enterprise from a date (a plant that
+ * upgrades changes class; a year with a change is split at it). */
+struct ph_dated_class {
+  int toolkit_class; /* 1..6, copper category 2d */
+  char since[16];    /* YYYY-MM-DD */
+};
 
 struct ph_hub_ent {
   char id[PH_ID_MAX + 1];
@@ -29,6 +46,16 @@ struct ph_hub_ent {
   double expected_interval_s;
   char agents[PH_HUB_MAX_AGENTS][PH_ID_MAX + 1];
   int nagents;
+  /* compliance and inventory */
+  char standard[PH_ID_MAX + 1];   /* limits file by its "standard" id */
+  struct ph_point_interval point_intervals[PH_HUB_MAX_POINT_INTERVALS]; /* overrides expected_interval_s */
+  int npoint_intervals;
+  struct ph_dated_class classes[PH_HUB_MAX_CLASSES]; /* sorted by date */
+  int nclasses;
+  int64_t baseline_year;          /* 0: none */
+  double baseline_pcdd_f_g_teq;   /* < 0: compute from the baseline year's data */
+  int64_t stack_test_interval_days;
+  int pcdd_f_concentration;       /* enum ph_dioxin_conc */
 };
 
 struct ph_hub_park {
@@ -48,6 +75,9 @@ struct ph_hub_config {
   int log_level;
   struct ph_hub_park parks[PH_HUB_MAX_PARKS];
   int nparks;
+  char limit_files[PH_HUB_MAX_LIMIT_FILES][512]; /* more standards besides the built-in GB 31574-2015 */
+  int nlimit_files;
+  char factors_file[512];                        /* "" = built-in UNEP Toolkit table */
 };
 
 int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err);
@@ -58,5 +88,9 @@ void ph_hub_config_help(FILE *out);
 const struct ph_hub_park *ph_hub_config_park(const struct ph_hub_config *c, const char *park);
 const struct ph_hub_ent *ph_hub_config_ent(const struct ph_hub_park *p, const char *ent);
 bool ph_hub_ent_has_agent(const struct ph_hub_ent *e, const char *agent);
+/* Seconds between records of a point: its override or the enterprise's. */
+double ph_hub_point_interval(const struct ph_hub_ent *e, const char *point);
+/* Toolkit class in force on local date day (days since 1970); 0 when none. */
+int ph_hub_ent_class_on(const struct ph_hub_ent *e, long day);
 
 #endif
