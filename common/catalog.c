@@ -1,6 +1,7 @@
 /* catalog.c — loads the metric catalogue (schemas/metrics.json) into a
  * sorted array and looks codes up by binary search.
- * Callers: batch decode (every value), agents' sources, hub rollups.
+ * Callers: batch decode (every value), agents' sources, hub rollups, the
+ * dioxin inventory and the cleaner-production indicators (role, cu_fraction).
  * Immutable after load; safe to share between threads. */
 #include "parkhub/catalog.h"
 
@@ -41,6 +42,32 @@ static int num_field(const cJSON *o, const char *key, double *dst, const char *o
   return 0;
 }
 
+/* role and cu_fraction: required for material metrics, optional (but
+ * checked when present) for the others. */
+static int load_balance(const cJSON *o, struct ph_metric *m, const char *origin, int idx, struct ph_err *err) {
+  bool material = m->kind == PH_KIND_MATERIAL;
+  const cJSON *role = cJSON_GetObjectItemCaseSensitive(o, "role");
+  const cJSON *cu = cJSON_GetObjectItemCaseSensitive(o, "cu_fraction");
+  m->role = PH_ROLE_NONE;
+  m->cu_fraction = 0;
+  if (material && !role)
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].role: required for a material (feed|product|residue|consumable)",
+                   origin, idx);
+  if (material && !cu)
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].cu_fraction: required for a material (copper mass fraction 0..1)",
+                   origin, idx);
+  if (role && (!cJSON_IsString(role) || ph_role_parse(role->valuestring, &m->role)))
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].role: '%.16s' is not feed|product|residue|consumable", origin, idx,
+                   cJSON_IsString(role) ? role->valuestring : "(not a string)");
+  if (!cu) return 0;
+  int rc = num_field(o, "cu_fraction", &m->cu_fraction, origin, idx, err);
+  if (rc) return rc;
+  if (m->cu_fraction < 0 || m->cu_fraction > 1)
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].cu_fraction: %g is not a mass fraction 0..1", origin, idx,
+                   m->cu_fraction);
+  return 0;
+}
+
 static int load_metric(const cJSON *o, struct ph_metric *m, const char *origin, int idx, struct ph_err *err) {
   char kind[16], agg[8];
   int rc;
@@ -64,7 +91,7 @@ static int load_metric(const cJSON *o, struct ph_metric *m, const char *origin, 
   else
     return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].agg: '%s' is not mean|sum", origin, idx, agg);
   if (m->min > m->max) return ph_fail(err, PH_ECONFIG, "%s: metrics[%d]: min > max", origin, idx);
-  return 0;
+  return load_balance(o, m, origin, idx, err);
 }
 
 static int cmp_metric(const void *a, const void *b) {
@@ -163,3 +190,16 @@ int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212) {
 }
 
 const char *ph_agg_name(enum ph_agg a) { return a == PH_AGG_SUM ? "sum" : "mean"; }
+
+static const char *const role_names[PH_ROLE_COUNT] = {"", "feed", "product", "residue", "consumable"};
+
+const char *ph_role_name(enum ph_role r) { return (unsigned)r < PH_ROLE_COUNT ? role_names[r] : "?"; }
+
+int ph_role_parse(const char *s, enum ph_role *out) {
+  for (int i = PH_ROLE_FEED; i < PH_ROLE_COUNT; i++)
+    if (strcmp(s, role_names[i]) == 0) {
+      *out = (enum ph_role)i;
+      return 0;
+    }
+  return PH_EENUM;
+}

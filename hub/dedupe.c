@@ -116,8 +116,10 @@ static void absorb(struct ph_stream *s) {
     if (s->above[k] == s->upto + 1) s->upto++;
     k++;
   }
-  memmove(s->above, s->above + k, (s->nabove - k) * sizeof *s->above);
-  s->nabove -= k;
+  if (k) {
+    memmove(s->above, s->above + k, (s->nabove - k) * sizeof *s->above);
+    s->nabove -= k;
+  }
 }
 
 void ph_dedupe_load(void *u, int64_t agent_id, int64_t epoch, int64_t seq, int above) {
@@ -125,10 +127,12 @@ void ph_dedupe_load(void *u, int64_t agent_id, int64_t epoch, int64_t seq, int a
   struct ph_stream *s = get(d, agent_id, epoch, true, NULL);
   if (!s) return;
   note_epoch(d, agent_id, epoch);
-  if (above)
-    above_insert(s, seq);
-  else
+  if (!above) {
     s->upto = seq;
+    absorb(s); /* rows saved while upto was lower are not "above" any more */
+  } else if (seq > s->upto) {
+    above_insert(s, seq);
+  }
 }
 
 /* inv. 2: the seqs in [upto+1, oldest-1] not held above are lost. */

@@ -3,6 +3,7 @@
  * log), Paho's (ingest), the writer's. */
 #include "parkhub/hub.h"
 
+#include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct hub {
   struct ph_ingest *in;
   struct ph_hubmqtt *mqtt;
   struct ph_writer *w;
+  sqlite3 *ckpt; /* checkpoints the WAL off the writer's commit path */
 };
 
 static void log_stats(struct hub *h) {
@@ -60,14 +62,23 @@ static int build(struct hub *h, struct ph_err *err) {
   struct ph_writer_conf wc = {.cfg = h->cfg, .cat = h->cat, .q = h->q, .store = h->store, .mqtt = h->mqtt,
                               .tz = h->tz};
   if ((rc = ph_writer_start(&wc, &h->w, err))) return rc;
+  if ((rc = ph_ingest_start(h->in))) return ph_fail(err, rc, "cannot start the decoder thread");
+  if (sqlite3_open_v2(h->cfg->db_path, &h->ckpt, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    return ph_fail(err, PH_EDB, "database: a second connection for checkpoints: %s", sqlite3_errmsg(h->ckpt));
+  sqlite3_busy_timeout(h->ckpt, 1000);
   return ph_hubmqtt_start(h->mqtt, err);
 }
 
 static void teardown(struct hub *h) {
+  /* Stop intake, then commit and ack what arrived, then say offline and go. */
+  if (h->in) ph_ingest_close_intake(h->in);
   if (h->w && ph_writer_drain(h->w, 5000)) PH_WARN(MOD, "shutdown: the writer did not drain within 5 s");
   ph_hubmqtt_stop(h->mqtt);
   if (h->q) ph_queue_close(h->q);
+  ph_ingest_stop(h->in);
   ph_writer_stop(h->w);
+  if (h->ckpt) sqlite3_exec(h->ckpt, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+  sqlite3_close(h->ckpt);
   ph_hubmqtt_free(h->mqtt);
   ph_ingest_free(h->in);
   ph_queue_free(h->q);
@@ -81,9 +92,14 @@ int ph_hub_run(const struct ph_hub_config *cfg, struct ph_err *err) {
   int rc = build(&h, err);
   if (!rc) {
     PH_INFO(MOD, "running: database %s, %d park%s", cfg->db_path, cfg->nparks, cfg->nparks == 1 ? "" : "s");
-    int64_t stats_at = ph_mono_ms() + STATS_EVERY_MS;
+    int64_t stats_at = ph_mono_ms() + STATS_EVERY_MS, ckpt_at = 0;
     while (!ph_hub_stop_flag) {
       ph_hubmqtt_service(h.mqtt);
+      if (ph_mono_ms() >= ckpt_at) {
+        /* PASSIVE: never waits for the writer; the WAL stays small. */
+        sqlite3_exec(h.ckpt, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
+        ckpt_at = ph_mono_ms() + 1000;
+      }
       if (ph_mono_ms() >= stats_at) {
         log_stats(&h);
         stats_at = ph_mono_ms() + STATS_EVERY_MS;

@@ -9,9 +9,11 @@
 #include "parkhub/hubmqtt.h"
 
 #include <MQTTAsync.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
@@ -21,6 +23,16 @@
 
 #define MOD "mqtt"
 #define HUB_INFLIGHT 512
+#define ACK_SLOTS 4096 /* distinct agent topics waiting for an ack at most */
+
+/* The ack mailbox: the writer posts, the ack thread publishes. Keyed by
+ * topic (one agent); a newer ack overwrites an unsent older one, which is
+ * what cumulative acks allow. */
+struct ack_slot {
+  char topic[PH_TOPIC_MAX];
+  int64_t epoch, upto;
+  bool waiting;
+};
 
 struct ph_hubmqtt {
   const struct ph_hub_config *cfg;
@@ -31,6 +43,14 @@ struct ph_hubmqtt {
   atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap;
   char will_topic[PH_TOPIC_MAX];
   char offline[128];
+  pthread_t acker;
+  bool acker_started;
+  pthread_mutex_t ack_mu;
+  pthread_cond_t ack_cv;
+  bool ack_stop;
+  struct ack_slot *acks; /* ACK_SLOTS */
+  size_t nacks, nwaiting;
+  uint64_t acks_published;
 };
 
 static void cb_connected(void *context, char *cause) {
@@ -77,10 +97,76 @@ static void pub_failed(void *context, MQTTAsync_failureData *d) {
   atomic_fetch_add(&m->publish_failures, 1);
 }
 
+int ph_hubmqtt_post_ack(struct ph_hubmqtt *m, const char *topic, int64_t epoch, int64_t upto) {
+  pthread_mutex_lock(&m->ack_mu);
+  struct ack_slot *s = NULL;
+  for (size_t i = 0; i < m->nacks && !s; i++)
+    if (strcmp(m->acks[i].topic, topic) == 0) s = &m->acks[i];
+  if (!s && m->nacks < ACK_SLOTS) {
+    s = &m->acks[m->nacks++];
+    snprintf(s->topic, sizeof s->topic, "%s", topic);
+  }
+  if (s) {
+    s->epoch = epoch;
+    s->upto = upto;
+    if (!s->waiting) m->nwaiting++;
+    s->waiting = true;
+    pthread_cond_signal(&m->ack_cv);
+  }
+  pthread_mutex_unlock(&m->ack_mu);
+  return s ? 0 : PH_ENOMEM;
+}
+
+/* The ack thread: publishes what the mailbox holds; may wait on Paho's lock
+ * (that is why it is not the writer). */
+static void *acker(void *arg) {
+  struct ph_hubmqtt *m = arg;
+  pthread_mutex_lock(&m->ack_mu);
+  while (!m->ack_stop) {
+    if (!m->nwaiting || !atomic_load(&m->connected)) {
+      struct timespec until;
+      clock_gettime(CLOCK_REALTIME, &until);
+      until.tv_nsec += 100000000L;
+      if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+      pthread_cond_timedwait(&m->ack_cv, &m->ack_mu, &until);
+      continue;
+    }
+    for (size_t i = 0; i < m->nacks && !m->ack_stop; i++) {
+      struct ack_slot *s = &m->acks[i];
+      if (!s->waiting) continue;
+      char topic[PH_TOPIC_MAX], payload[96];
+      strcpy(topic, s->topic);
+      int n = snprintf(payload, sizeof payload, "{\"epoch\":%lld,\"upto\":%lld}", (long long)s->epoch,
+                       (long long)s->upto);
+      s->waiting = false;
+      m->nwaiting--;
+      pthread_mutex_unlock(&m->ack_mu);
+      int rc = ph_hubmqtt_publish(m, topic, payload, (size_t)n, false);
+      pthread_mutex_lock(&m->ack_mu);
+      if (rc == 0) {
+        m->acks_published++;
+      } else if (!s->waiting) { /* not sent and nothing newer came: keep it */
+        s->waiting = true;
+        m->nwaiting++;
+        pthread_mutex_unlock(&m->ack_mu);
+        usleep(10000); /* at the in-flight cap or disconnected: let acks complete */
+        pthread_mutex_lock(&m->ack_mu);
+      }
+    }
+  }
+  pthread_mutex_unlock(&m->ack_mu);
+  return NULL;
+}
+
 int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct ph_hubmqtt **out,
                    struct ph_err *err) {
   struct ph_hubmqtt *m = ph_calloc(1, sizeof *m);
-  if (!m) return ph_fail(err, PH_ENOMEM, "mqtt: out of memory");
+  if (!m || !(m->acks = ph_calloc(ACK_SLOTS, sizeof *m->acks))) {
+    ph_free(m);
+    return ph_fail(err, PH_ENOMEM, "mqtt: out of memory");
+  }
+  pthread_mutex_init(&m->ack_mu, NULL);
+  pthread_cond_init(&m->ack_cv, NULL);
   m->cfg = cfg;
   m->in = in;
   struct ph_topic t = {.type = PH_TOPIC_HUB};
@@ -92,11 +178,17 @@ int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct
   int rc = MQTTAsync_createWithOptions(&m->client, cfg->mqtt.uris[0], cfg->mqtt.client_id,
                                        MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
   if (rc != MQTTASYNC_SUCCESS) {
-    ph_free(m);
+    m->client = NULL;
+    ph_hubmqtt_free(m);
     return ph_fail(err, PH_EMQTT, "mqtt: cannot create the client for %s: code %d", cfg->mqtt.uris[0], rc);
   }
   MQTTAsync_setCallbacks(m->client, m, cb_lost, cb_message, NULL);
   MQTTAsync_setConnected(m->client, m, cb_connected);
+  if (pthread_create(&m->acker, NULL, acker, m) != 0) {
+    ph_hubmqtt_free(m);
+    return ph_fail(err, PH_ENOMEM, "mqtt: cannot start the ack thread");
+  }
+  m->acker_started = true;
   *out = m;
   return 0;
 }
@@ -202,6 +294,14 @@ int ph_hubmqtt_publish(struct ph_hubmqtt *m, const char *topic, const void *payl
 
 void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
   if (!m || !m->client) return;
+  /* Acks posted before the stop go out first (bounded wait). */
+  for (int i = 0; i < 200; i++) {
+    pthread_mutex_lock(&m->ack_mu);
+    size_t waiting = m->nwaiting;
+    pthread_mutex_unlock(&m->ack_mu);
+    if (!waiting || !atomic_load(&m->connected)) break;
+    usleep(10000);
+  }
   if (MQTTAsync_isConnected(m->client)) {
     say(m, "offline");
     for (int i = 0; i < 200 && atomic_load(&m->inflight) > 0; i++) usleep(10000);
@@ -215,7 +315,17 @@ void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
 
 void ph_hubmqtt_free(struct ph_hubmqtt *m) {
   if (!m) return;
+  if (m->acker_started) {
+    pthread_mutex_lock(&m->ack_mu);
+    m->ack_stop = true;
+    pthread_cond_signal(&m->ack_cv);
+    pthread_mutex_unlock(&m->ack_mu);
+    pthread_join(m->acker, NULL);
+  }
   if (m->client) MQTTAsync_destroy(&m->client);
+  pthread_mutex_destroy(&m->ack_mu);
+  pthread_cond_destroy(&m->ack_cv);
+  ph_free(m->acks);
   ph_free(m);
 }
 
@@ -226,4 +336,8 @@ void ph_hubmqtt_stats(struct ph_hubmqtt *m, struct ph_hubmqtt_stats *st) {
   st->publish_failures = atomic_load(&m->publish_failures);
   st->at_cap = atomic_load(&m->at_cap);
   st->connected = atomic_load(&m->connected);
+  pthread_mutex_lock(&m->ack_mu);
+  st->acks_published = m->acks_published;
+  st->acks_waiting = m->nwaiting;
+  pthread_mutex_unlock(&m->ack_mu);
 }

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,11 +21,17 @@
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
+#define DECODE_GROUP 64
+
 struct ph_ingest {
+  pthread_t decoder;
+  bool started;
   const struct ph_hub_config *cfg;
   const struct ph_catalog *cat;
   struct ph_queue *q;
-  pthread_mutex_t mu; /* stats and rate limits: Paho may call from more than one thread */
+  volatile bool stopping;
+  atomic_bool intake_closed;
+  pthread_mutex_t mu; /* stats and rate limits: callback and decoder threads */
   struct ph_ingest_stats st;
   struct ph_ratelimit rl[PH_NCODES];
 };
@@ -135,7 +142,57 @@ static void decode_event(struct ph_ingest *in, struct ph_item *it, const char *p
   memcpy(it->reason, err.msg, sizeof it->reason);
 }
 
+static void decode(struct ph_ingest *in, struct ph_item *it) {
+  if (it->type == PH_ITEM_STATUS)
+    decode_status(it, it->raw, it->raw_len);
+  else if (it->type == PH_ITEM_BATCH)
+    decode_event(in, it, it->raw, it->raw_len);
+  pthread_mutex_lock(&in->mu);
+  if (it->type == PH_ITEM_BATCH) in->st.batches++;
+  if (it->type == PH_ITEM_STATUS) in->st.statuses++;
+  pthread_mutex_unlock(&in->mu);
+  if (it->type == PH_ITEM_REJECT) note_refusal(in, it);
+}
+
+static void *decoder(void *arg) {
+  struct ph_ingest *in = arg;
+  struct ph_item *items[DECODE_GROUP];
+  for (;;) {
+    size_t n = ph_queue_pop(in->q, PH_STAGE_RAW, items, DECODE_GROUP, 200);
+    for (size_t i = 0; i < n; i++) {
+      decode(in, items[i]);
+      ph_queue_push(in->q, PH_STAGE_DECODED, items[i]);
+    }
+    if (!n) {
+      struct ph_queue_stats st;
+      ph_queue_stats(in->q, &st);
+      if (in->stopping && st.stage_depth[PH_STAGE_RAW] == 0) return NULL;
+    }
+  }
+}
+
+int ph_ingest_start(struct ph_ingest *in) {
+  if (pthread_create(&in->decoder, NULL, decoder, in) != 0) return PH_ENOMEM;
+  in->started = true;
+  return 0;
+}
+
+void ph_ingest_stop(struct ph_ingest *in) {
+  if (!in || !in->started) return;
+  in->stopping = true;
+  pthread_join(in->decoder, NULL);
+  in->started = false;
+}
+
+void ph_ingest_close_intake(struct ph_ingest *in) { atomic_store(&in->intake_closed, true); }
+
 int ph_ingest_message(struct ph_ingest *in, const char *topic, size_t tlen, const void *payload, size_t plen) {
+  if (atomic_load(&in->intake_closed)) {
+    pthread_mutex_lock(&in->mu);
+    in->st.dropped_at_stop++;
+    pthread_mutex_unlock(&in->mu);
+    return PH_ECLOSED;
+  }
   struct ph_item *it = ph_queue_acquire(in->q); /* may wait: back-pressure */
   if (!it) return PH_ECLOSED;
   it->park_idx = it->ent_idx = -1;
@@ -153,20 +210,18 @@ int ph_ingest_message(struct ph_ingest *in, const char *topic, size_t tlen, cons
   pthread_mutex_lock(&in->mu);
   in->st.messages++;
   pthread_mutex_unlock(&in->mu);
+  size_t max = PH_BATCH_MAX_BYTES;
+  if (!rc && plen > max)
+    rc = ph_fail(&err, PH_ETOOLARGE, "batch: %zu bytes, more than the %zu allowed", plen, max);
+  if (!rc && ph_item_set_raw(it, payload, plen)) rc = ph_fail(&err, PH_ENOMEM, "out of memory for the payload");
   if (rc) {
     it->type = PH_ITEM_REJECT;
     it->code = rc;
     memcpy(it->reason, err.msg, sizeof it->reason);
-  } else if (it->topic.type == PH_TOPIC_STATUS) {
-    decode_status(it, payload, plen);
   } else {
-    decode_event(in, it, payload, plen);
+    /* Decoded on the decoder thread; the type says what to decode it as. */
+    it->type = it->topic.type == PH_TOPIC_STATUS ? PH_ITEM_STATUS : PH_ITEM_BATCH;
   }
-  pthread_mutex_lock(&in->mu);
-  if (it->type == PH_ITEM_BATCH) in->st.batches++;
-  if (it->type == PH_ITEM_STATUS) in->st.statuses++;
-  pthread_mutex_unlock(&in->mu);
-  if (it->type == PH_ITEM_REJECT) note_refusal(in, it);
-  ph_queue_push(in->q, it);
+  ph_queue_push(in->q, PH_STAGE_RAW, it);
   return 0;
 }

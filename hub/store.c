@@ -17,7 +17,7 @@
 #include "parkhub/idmap.h"
 #include "store_sql.h"
 
-static const char *const migrations[] = {STORE_SQL_V1};
+static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 enum {
@@ -102,7 +102,7 @@ int ph_store_open(const char *path, struct ph_store **out, struct ph_err *err) {
   }
   sqlite3_busy_timeout(s->db, 10000);
   if ((rc = exec(s, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;", err)) ||
+                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=0;", err)) ||
       (rc = migrate(s, err)))
     goto fail;
   for (int i = 0; i < S_COUNT; i++)

@@ -46,6 +46,54 @@
   " agent TEXT, epoch INTEGER, seq INTEGER, code TEXT NOT NULL, reason TEXT NOT NULL);"                    \
   "CREATE INDEX rejects_ts ON rejects(ts_ms);"
 
+/* Migration 2: CEMS hourly/daily means, compliance and exceedances (cems.c).
+ * cems_hours/cems_days: one row per (series, local hour/day) that had data,
+ * written once the period closed; mean = mean of the valid minute means
+ * (hours) or of the valid hour means (days), NULL when none was valid;
+ * limit_value: the stack limit in force that local day (NULL: none);
+ * cems_days.converted: the mean after GB 31574-2015 §4.2.7 benchmark
+ * exhaust-volume conversion (ratio > 1), else the mean. cems_ent_days: the
+ * conversion's inputs per enterprise and day. exceedances: period 1 hour,
+ * 2 day (as in rollups); recorded_ms is set once, when first found.
+ * cems_dirty*: what changed since the last run, filled by the triggers
+ * below on the writer's own statements (an hour rollup row written = that
+ * hour of that series must be recomputed; an outgoing material = that
+ * enterprise's day must be reconverted), so late data is always picked up.
+ * The two INSERTs mark whatever an older database already holds. */
+#define STORE_SQL_V2                                                                                       \
+  "CREATE TABLE cems_hours(series_id INTEGER NOT NULL, hour_ms INTEGER NOT NULL, day_ms INTEGER NOT NULL,"  \
+  " kind INTEGER NOT NULL, valid_minutes INTEGER NOT NULL, mean REAL, valid INTEGER NOT NULL,"             \
+  " limit_value REAL, PRIMARY KEY(series_id, hour_ms)) WITHOUT ROWID;"                                     \
+  "CREATE TABLE cems_days(series_id INTEGER NOT NULL, day_ms INTEGER NOT NULL, valid_hours INTEGER NOT NULL," \
+  " mean REAL, valid INTEGER NOT NULL, ratio REAL, converted REAL, limit_value REAL,"                       \
+  " PRIMARY KEY(series_id, day_ms)) WITHOUT ROWID;"                                                        \
+  "CREATE TABLE cems_ent_days(park TEXT NOT NULL, ent TEXT NOT NULL, day_ms INTEGER NOT NULL,"             \
+  " flow_nm3 REAL NOT NULL, product_t REAL NOT NULL, benchmark REAL NOT NULL, ratio REAL,"                 \
+  " PRIMARY KEY(park, ent, day_ms)) WITHOUT ROWID;"                                                        \
+  "CREATE TABLE exceedances(id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, period INTEGER NOT NULL,"   \
+  " bucket_ms INTEGER NOT NULL, mean REAL NOT NULL, converted REAL NOT NULL, ratio REAL,"                 \
+  " limit_value REAL NOT NULL, standard TEXT NOT NULL, recorded_ms INTEGER NOT NULL,"                      \
+  " UNIQUE(series_id, period, bucket_ms));"                                                                \
+  "CREATE TABLE cems_dirty(series_id INTEGER NOT NULL, hour_ms INTEGER NOT NULL,"                          \
+  " PRIMARY KEY(series_id, hour_ms)) WITHOUT ROWID;"                                                       \
+  "CREATE INDEX cems_dirty_hour ON cems_dirty(hour_ms);"                                                   \
+  "CREATE TABLE cems_dirty_days(park TEXT NOT NULL, ent TEXT NOT NULL, day_ms INTEGER NOT NULL,"           \
+  " PRIMARY KEY(park, ent, day_ms)) WITHOUT ROWID;"                                                        \
+  "CREATE TABLE cems_dirty_materials(point_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL);"                   \
+  "CREATE TABLE cems_state(id INTEGER PRIMARY KEY CHECK(id = 1), run_ms INTEGER NOT NULL,"                 \
+  " closed_ms INTEGER NOT NULL);"                                                                          \
+  /* NOT EXISTS rather than OR IGNORE: an outer statement's conflict clause would override the trigger's */\
+  "CREATE TRIGGER cems_touch_insert AFTER INSERT ON rollups WHEN NEW.period = 1 BEGIN"                     \
+  " INSERT INTO cems_dirty(series_id, hour_ms) SELECT NEW.series_id, NEW.bucket_ms WHERE NOT EXISTS"       \
+  " (SELECT 1 FROM cems_dirty WHERE series_id = NEW.series_id AND hour_ms = NEW.bucket_ms); END;"          \
+  "CREATE TRIGGER cems_touch_update AFTER UPDATE ON rollups WHEN NEW.period = 1 BEGIN"                     \
+  " INSERT INTO cems_dirty(series_id, hour_ms) SELECT NEW.series_id, NEW.bucket_ms WHERE NOT EXISTS"       \
+  " (SELECT 1 FROM cems_dirty WHERE series_id = NEW.series_id AND hour_ms = NEW.bucket_ms); END;"          \
+  "CREATE TRIGGER cems_touch_material AFTER INSERT ON materials WHEN NEW.dir = 'out' BEGIN"                \
+  " INSERT INTO cems_dirty_materials(point_id, ts_ms) VALUES(NEW.point_id, NEW.ts_ms); END;"               \
+  "INSERT INTO cems_dirty(series_id, hour_ms) SELECT series_id, bucket_ms FROM rollups WHERE period = 1;"   \
+  "INSERT INTO cems_dirty_materials(point_id, ts_ms) SELECT point_id, ts_ms FROM materials WHERE dir = 'out';"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

@@ -264,7 +264,7 @@ static int save_streams(struct ph_writer *w) {
     struct ph_stream *s = ph_dedupe_at(w->dd, i);
     if (!s->dirty) continue;
     int rc = ph_store_stream_save(w->c.store, s->agent_id, s->epoch, s->upto, now, s->batches, s->duplicates);
-    if (!rc && s->nabove == 0) rc = ph_store_above_trim(w->c.store, s->agent_id, s->epoch, s->upto);
+    if (!rc) rc = ph_store_above_trim(w->c.store, s->agent_id, s->epoch, s->upto);
     if (rc) return rc;
   }
   return 0;
@@ -317,9 +317,8 @@ static void send_acks(struct ph_writer *w) {
       s->ack_pending = false;
       continue;
     }
-    char payload[96];
-    int n = snprintf(payload, sizeof payload, "{\"epoch\":%lld,\"upto\":%lld}", (long long)s->epoch, (long long)s->upto);
-    if (ph_hubmqtt_publish(w->c.mqtt, s->ack_topic, payload, (size_t)n, false) == 0) {
+    /* Never a Paho call here (queue.h): the mailbox hands it to hubmqtt's ack thread. */
+    if (ph_hubmqtt_post_ack(w->c.mqtt, s->ack_topic, s->epoch, s->upto) == 0) {
       s->ack_pending = false;
       w->st.acks_sent++;
     } else {
@@ -375,7 +374,8 @@ static void *run(void *arg) {
   struct ph_writer *w = arg;
   size_t max = (size_t)w->c.cfg->group_max;
   for (;;) {
-    size_t n = ph_queue_pop(w->c.q, w->items, max, 50);
+    size_t n = ph_queue_pop(w->c.q, PH_STAGE_DECODED, w->items, max, 50);
+    if (n) atomic_store(&w->idle, false); /* before the items are released: drain must not see a stale idle */
     if (n) process(w, w->items, n);
     send_acks(w);
     pthread_mutex_lock(&w->stats_mu);

@@ -52,6 +52,8 @@ static struct {
   long pub_failures, ack_msgs, bad_acks;
   int hub_ready;
   int64_t all_acked_ns, all_puback_ns;
+  int64_t progress_ns, stall_ns; /* last PUBACK or ack advance; how long without one is a stall */
+  int stalled;
   long total_pubacked;
   struct agent ag[MAX_AGENTS];
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
@@ -162,7 +164,8 @@ static void pub_ok(void *ctx, MQTTAsync_successData *d) {
   pthread_mutex_lock(&g.mu);
   a->inflight--;
   a->pubacked++;
-  if (++g.total_pubacked == (long)g.nagents * g.nbatches) g.all_puback_ns = b_mono_ns();
+  g.progress_ns = b_mono_ns();
+  if (++g.total_pubacked == (long)g.nagents * g.nbatches) g.all_puback_ns = g.progress_ns;
   pthread_cond_broadcast(&g.cv);
   pthread_mutex_unlock(&g.mu);
 }
@@ -212,6 +215,7 @@ static int obs_msg(void *ctx, char *topic, int tlen, MQTTAsync_message *m) {
       g.bad_acks++;
     } else if (upto > g.ag[k - 1].upto) {
       g.ag[k - 1].upto = (long)upto;
+      g.progress_ns = b_mono_ns();
       int all = 1;
       for (int i = 0; i < g.nagents; i++) all &= g.ag[i].upto >= g.nbatches;
       if (all && !g.all_acked_ns) g.all_acked_ns = b_mono_ns();
@@ -236,11 +240,16 @@ static void *connect_agent(void *arg) {
   return NULL;
 }
 
-/* Waits on g.cv (g.mu held) until pred() or the deadline; 0 or -1 (timeout). */
+/* Waits on g.cv (g.mu held) until pred(), the deadline, or a stall (no
+ * PUBACK and no ack advance for g.stall_ns); 0 or -1. */
 static int wait_until(int (*pred)(void), int64_t deadline_ns) {
   while (!pred()) {
     int64_t now = b_mono_ns();
     if (now >= deadline_ns) return -1;
+    if (g.progress_ns && now - g.progress_ns > g.stall_ns) {
+      g.stalled = 1;
+      return -1;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t step = deadline_ns - now < 200000000LL ? deadline_ns - now : 200000000LL;
@@ -275,7 +284,8 @@ static void usage(FILE *f) {
         "  --window W        QoS 1 sends in flight per agent at most (default 256)\n"
         "  --ready           wait for a retained online on parkhub/v1/bench-park/hub before publishing\n"
         "  --wait-acks       after publishing, wait until every agent's ack upto reaches N\n"
-        "  --timeout S       overall bound, seconds (default 600)\n",
+        "  --timeout S       overall bound, seconds (default 600)\n"
+        "  --stall S         give up after S seconds without a PUBACK or an ack advance (default 60)\n",
         f);
 }
 
@@ -286,10 +296,11 @@ int main(int argc, char **argv) {
       {"records", required_argument, NULL, 'r'}, {"base-ms", required_argument, NULL, 'b'},
       {"epoch", required_argument, NULL, 'e'},   {"window", required_argument, NULL, 'w'},
       {"ready", no_argument, NULL, 'R'},         {"wait-acks", no_argument, NULL, 'A'},
-      {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+      {"timeout", required_argument, NULL, 't'}, {"stall", required_argument, NULL, 's'},
+      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *uri = NULL, *out = NULL;
-  int nagents = 4, nrecords = 20, ready = 0, wait_acks = 0, timeout_s = 600;
+  int nagents = 4, nrecords = 20, ready = 0, wait_acks = 0, timeout_s = 600, stall_s = 60;
   long nbatches = 2500;
   long long epoch = 1763892000LL, base_ms = 0;
   window = 256;
@@ -307,12 +318,13 @@ int main(int argc, char **argv) {
     case 'R': ready = 1; break;
     case 'A': wait_acks = 1; break;
     case 't': timeout_s = atoi(optarg); break;
+    case 's': stall_s = atoi(optarg); break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
   if (!uri || !out || nagents < 1 || nagents > MAX_AGENTS || nbatches < 1 || nrecords < 1 || nrecords > 1000 ||
-      window < 1 || window > 65535 || timeout_s < 1) {
+      window < 1 || window > 65535 || timeout_s < 1 || stall_s < 1) {
     usage(stderr);
     return 2;
   }
@@ -320,6 +332,7 @@ int main(int argc, char **argv) {
   g.nagents = nagents;
   g.nbatches = nbatches;
   g.epoch = epoch;
+  g.stall_ns = (int64_t)stall_s * 1000000000LL;
   int64_t deadline = b_mono_ns() + (int64_t)timeout_s * 1000000000LL;
 
   struct load L = {0};
@@ -365,6 +378,7 @@ int main(int argc, char **argv) {
   }
   double cpu0 = cpu_s();
   int64_t t_first = b_mono_ns();
+  g.progress_ns = t_first;
   long remaining = (long)nmsg, send_errors = 0;
   int timed_out = 0;
   while (remaining > 0 && !timed_out) {
@@ -401,16 +415,19 @@ int main(int argc, char **argv) {
       ts.tv_nsec += 100000000L;
       if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
       pthread_cond_timedwait(&g.cv, &g.mu, &ts);
-      timed_out = b_mono_ns() >= deadline;
+      int64_t now = b_mono_ns();
+      if (now - g.progress_ns > g.stall_ns) g.stalled = 1;
+      timed_out = now >= deadline || g.stalled;
     }
   }
   int64_t t_sent = b_mono_ns();
   int ok = !timed_out && wait_until(pred_all_puback, deadline) == 0;
-  if (!ok) fprintf(stderr, "gen: timed out publishing (%ld messages not sent or not PUBACKed)\n",
-                   (long)nmsg - g.total_pubacked);
+  if (!ok) fprintf(stderr, "gen: %s publishing (%ld messages not sent or not PUBACKed)\n",
+                   g.stalled ? "stalled" : "timed out", (long)nmsg - g.total_pubacked);
   if (ok && wait_acks && wait_until(pred_all_acked, deadline)) {
     ok = 0;
-    fprintf(stderr, "gen: timed out waiting for the acks:");
+    fprintf(stderr, "gen: %s waiting for the acks:",
+            g.stalled ? "no ack advanced for --stall seconds (stalled)" : "timed out");
     for (int k = 0; k < nagents; k++) fprintf(stderr, " gw-%d upto %ld/%ld", k + 1, g.ag[k].upto, nbatches);
     fputc('\n', stderr);
   }
@@ -421,6 +438,7 @@ int main(int argc, char **argv) {
       {"first_pub_ns", ""},    {"all_sent_ns", ""},   {"all_puback_ns", ""}, {"all_acked_ns", ""},
       {"pub_failures", ""},    {"send_errors", ""},   {"ack_msgs", ""},      {"bad_acks", ""},
       {"gen_cpu_s", ""},       {"window", ""},        {"base_ms", ""},       {"ok", ""},
+      {"stalled", ""},
   };
   snprintf(kv[0].val, 64, "%zu", nmsg);
   snprintf(kv[1].val, 64, "%lld", records);
@@ -438,6 +456,7 @@ int main(int argc, char **argv) {
   snprintf(kv[13].val, 64, "%d", window);
   snprintf(kv[14].val, 64, "%lld", base_ms);
   snprintf(kv[15].val, 64, "%d", ok && g.pub_failures == 0);
+  snprintf(kv[16].val, 64, "%d", g.stalled);
   pthread_mutex_unlock(&g.mu);
   if (b_write_kv(out, kv, (int)(sizeof kv / sizeof kv[0]))) ok = 0;
   rc = ok && g.pub_failures == 0 ? 0 : 1;

@@ -1,6 +1,11 @@
 /* catalog.h — the metric catalogue (schemas/metrics.json): every metric
  * code a batch may carry, with its kind, canonical unit, plausible range,
  * how it aggregates, and its HJ 212-2017 pollutant code where one exists.
+ * Material metrics also say what part they play in the recycling balance
+ * (role: feed, product, residue, consumable) and their copper content
+ * (cu_fraction, a typical value per grade that a plant may edit): the
+ * cleaner-production indicators and the dioxin inventory's activity rate
+ * (tonnes of product) read them.
  *
  * The built-in catalogue is compiled from schemas/metrics.json; another
  * file can be loaded instead (ph_catalog_load_file). A catalogue is
@@ -18,6 +23,10 @@
 
 enum ph_agg { PH_AGG_MEAN, PH_AGG_SUM };
 
+/* A material's part in the balance. PH_ROLE_NONE: not given (only allowed
+ * for non-material metrics). */
+enum ph_role { PH_ROLE_NONE, PH_ROLE_FEED, PH_ROLE_PRODUCT, PH_ROLE_RESIDUE, PH_ROLE_CONSUMABLE, PH_ROLE_COUNT };
+
 struct ph_metric {
   char code[PH_ID_MAX + 1];
   enum ph_kind kind;
@@ -26,6 +35,8 @@ struct ph_metric {
   enum ph_agg agg;
   char hj212[12]; /* "" when the standard has no code */
   char name[96];
+  enum ph_role role;  /* required for PH_KIND_MATERIAL, optional otherwise */
+  double cu_fraction; /* copper mass fraction 0..1; 0 when not given */
 };
 
 struct ph_catalog; /* opaque */
@@ -46,5 +57,9 @@ int ph_catalog_find(const struct ph_catalog *c, const char *code, size_t len);
 int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212);
 
 const char *ph_agg_name(enum ph_agg a);
+/* "feed", "product", "residue", "consumable"; "" for PH_ROLE_NONE. */
+const char *ph_role_name(enum ph_role r);
+/* 0 or PH_EENUM (NUL-terminated s; "" is not a role). */
+int ph_role_parse(const char *s, enum ph_role *out);
 
 #endif

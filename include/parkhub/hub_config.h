@@ -2,7 +2,9 @@
  * MQTT, database and retention, ingest limits, and the parks it serves with
  * their enterprises (sector, plant class, agents, expected record rate, and
  * what compliance and the dioxin inventory need: standard, dated UNEP
- * Toolkit class, baseline, stack-test interval). Loading checks every key. */
+ * Toolkit class, baseline, stack-test interval). Loading checks every key.
+ * An agent is identified by (park, enterprise, agent id): the same id may
+ * name a gateway at two enterprises, never twice within one. */
 #ifndef PARKHUB_HUB_CONFIG_H
 #define PARKHUB_HUB_CONFIG_H
 

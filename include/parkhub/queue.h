@@ -1,10 +1,16 @@
-/* queue.h — the bounded hand-over between the MQTT callback (producer) and
- * the writer thread (consumer). Items come from a fixed pool made at start,
- * so the queue never grows: when every item is in use the producer waits
- * (ph_queue_acquire blocks), which stops Paho reading from the socket and
- * pushes back to the broker instead of growing memory.
+/* queue.h — the bounded hand-over between the hub's stages:
  *
- * Item life: acquire (producer) → fill → push → pop (writer) → release.
+ *   MQTT callback --PH_STAGE_RAW--> decoder thread --PH_STAGE_DECODED--> writer
+ *
+ * Items come from a fixed pool made at start, so nothing grows with load:
+ * when every item is in use the MQTT callback waits in ph_queue_acquire.
+ * Paho calls back holding its process-wide lock, so while it waits no Paho
+ * call anywhere in the process proceeds: the stages after the callback must
+ * never call Paho (acks go through hubmqtt's own thread), or the pipeline
+ * would deadlock.
+ *
+ * Item life: acquire → fill → push(RAW) → pop(RAW) → decode → push(DECODED)
+ * → pop(DECODED) → release.
  */
 #ifndef PARKHUB_QUEUE_H
 #define PARKHUB_QUEUE_H
@@ -20,8 +26,12 @@ enum ph_item_type { PH_ITEM_BATCH, PH_ITEM_REJECT, PH_ITEM_STATUS };
 
 #define PH_ITEM_PAYLOAD_MAX 4096 /* status payloads kept for the presence table */
 
+enum ph_stage { PH_STAGE_RAW, PH_STAGE_DECODED, PH_STAGES };
+
 struct ph_item {
   enum ph_item_type type;
+  char *raw;               /* the message payload as received (RAW stage) */
+  size_t raw_len, raw_cap;
   int park_idx, ent_idx;   /* into the hub config; -1 when unknown */
   struct ph_topic topic;   /* parsed, when it parsed */
   char topic_raw[PH_TOPIC_MAX];
@@ -37,7 +47,8 @@ struct ph_item {
 
 struct ph_queue_stats {
   uint64_t pushed, waits; /* waits: times a producer found no free item */
-  size_t depth, capacity;
+  size_t depth, capacity; /* depth: items in either stage */
+  size_t stage_depth[PH_STAGES];
 };
 
 struct ph_queue;
@@ -46,9 +57,11 @@ int ph_queue_new(size_t capacity, struct ph_queue **out);
 void ph_queue_free(struct ph_queue *q);
 /* Producer: a free item, waiting while there is none; NULL once closed. */
 struct ph_item *ph_queue_acquire(struct ph_queue *q);
-void ph_queue_push(struct ph_queue *q, struct ph_item *it);
-/* Consumer: up to max items, waiting at most timeout_ms for the first. */
-size_t ph_queue_pop(struct ph_queue *q, struct ph_item **out, size_t max, int timeout_ms);
+/* Copies the payload into the item's own buffer (grown as needed, kept). */
+int ph_item_set_raw(struct ph_item *it, const void *payload, size_t len);
+void ph_queue_push(struct ph_queue *q, enum ph_stage stage, struct ph_item *it);
+/* Consumer of a stage: up to max items, waiting at most timeout_ms for the first. */
+size_t ph_queue_pop(struct ph_queue *q, enum ph_stage stage, struct ph_item **out, size_t max, int timeout_ms);
 void ph_queue_release(struct ph_queue *q, struct ph_item *it);
 /* Wakes waiting producers with NULL; pop still returns what is queued. */
 void ph_queue_close(struct ph_queue *q);

@@ -41,12 +41,17 @@ static int write_mode(const char *path, const char *text, const char *mode)
 	size_t n = strlen(text);
 	int rc = 0;
 
-	if (!f)
-		return -errno;
+	if (!f) {
+		rc = -errno;
+		fprintf(stderr, "agent_helpers: opening %s: %s\n", path, strerror(-rc));
+		return rc;
+	}
 	if (fwrite(text, 1, n, f) != n)
 		rc = -EIO;
 	if (fclose(f) != 0 && !rc)
 		rc = -EIO;
+	if (rc)
+		fprintf(stderr, "agent_helpers: writing %s failed\n", path);
 	return rc;
 }
 
@@ -107,14 +112,18 @@ int ah_jsonl_append(const char *path, long from, long to)
 	char line[1024];
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		int e = -errno;
+		fprintf(stderr, "agent_helpers: opening %s: %s\n", path, strerror(-e));
+		return e;
+	}
 	for (long i = from; i < to; i++) {
 		ah_jsonl_line(i, line, sizeof line - 1);
 		size_t n = strlen(line);
 		line[n++] = '\n';
 		if (write(fd, line, n) != (ssize_t)n) {
 			int e = errno ? -errno : -EIO;
+			fprintf(stderr, "agent_helpers: appending to %s: %s\n", path, strerror(-e));
 			close(fd);
 			return e;
 		}
@@ -816,27 +825,27 @@ static struct rec **agent_recs(struct ah_hub *h, const char *agent, size_t *n)
 int ah_hub_same_records(struct ah_hub *h, const char *agent, const struct ah_keys *want, char *why, size_t cap)
 {
 	size_t n, i = 0, j = 0, missing = 0, extra = 0;
-	char **got, **exp;
+	char **got, **wantv;
 	const char *first_missing = NULL, *first_extra = NULL;
 	int rc;
 
 	pthread_mutex_lock(&h->mu);
 	struct rec **r = agent_recs(h, agent, &n);
 	got = malloc((n + 1) * sizeof *got);
-	exp = malloc((want->n + 1) * sizeof *exp);
-	if (!r || !got || !exp) {
+	wantv = malloc((want->n + 1) * sizeof *wantv);
+	if (!r || !got || !wantv) {
 		pthread_mutex_unlock(&h->mu);
-		free(r), free(got), free(exp);
+		free(r), free(got), free(wantv);
 		snprintf(why, cap, "out of memory");
 		return -1;
 	}
 	for (size_t k = 0; k < n; k++)
 		got[k] = r[k]->key;
-	memcpy(exp, want->v, want->n * sizeof *exp);
+	memcpy(wantv, want->v, want->n * sizeof *wantv);
 	qsort(got, n, sizeof *got, cmp_str);
-	qsort(exp, want->n, sizeof *exp, cmp_str);
+	qsort(wantv, want->n, sizeof *wantv, cmp_str);
 	while (i < n || j < want->n) {
-		int c = i == n ? 1 : j == want->n ? -1 : strcmp(got[i], exp[j]);
+		int c = i == n ? 1 : j == want->n ? -1 : strcmp(got[i], wantv[j]);
 		if (c == 0) {
 			i++, j++;
 		} else if (c < 0) {
@@ -845,7 +854,7 @@ int ah_hub_same_records(struct ah_hub *h, const char *agent, const struct ah_key
 			extra++, i++;
 		} else {
 			if (!first_missing)
-				first_missing = exp[j];
+				first_missing = wantv[j];
 			missing++, j++;
 		}
 	}
@@ -855,7 +864,7 @@ int ah_hub_same_records(struct ah_hub *h, const char *agent, const struct ah_key
 			 "(first: %.200s)", n, want->n, missing, first_missing ? first_missing : "-", extra,
 			 first_extra ? first_extra : "-");
 	pthread_mutex_unlock(&h->mu);
-	free(r), free(got), free(exp);
+	free(r), free(got), free(wantv);
 	return rc;
 }
 
@@ -920,6 +929,61 @@ int ah_hub_check_seqs(struct ah_hub *h, const char *agent, bool from_one, char *
 		rc = -1;
 	}
 	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+int ah_hub_record_keys(struct ah_hub *h, const char *agent, struct ah_keys *out)
+{
+	size_t n;
+	int rc = 0;
+
+	pthread_mutex_lock(&h->mu);
+	struct rec **r = agent_recs(h, agent, &n);
+	if (!r)
+		rc = -ENOMEM;
+	else
+		qsort(r, n, sizeof *r, cmp_rec_order);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = keys_push(out, r[i]->key);
+	pthread_mutex_unlock(&h->mu);
+	free(r);
+	return rc;
+}
+
+int ah_hub_sim_check(struct ah_hub *h, const char *agent, long ticks, char *why, size_t cap)
+{
+	struct ah_keys got = {0};
+	long stack = 0, furnace = 0, other = 0;
+	int rc = 0;
+
+	if (ah_hub_record_keys(h, agent, &got)) {
+		snprintf(why, cap, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < got.n; i++) {
+		/* "point|ts_ms|values|state" -> "point|values|state" */
+		char *bar = strchr(got.v[i], '|'), *bar2 = bar ? strchr(bar + 1, '|') : NULL;
+		if (bar2)
+			memmove(bar, bar2, strlen(bar2) + 1);
+		if (strncmp(got.v[i], "stack-1|", 8) == 0)
+			stack++;
+		else if (strncmp(got.v[i], "furnace-1|", 10) == 0)
+			furnace++;
+		else
+			other++;
+	}
+	if (stack != ticks || furnace != ticks || other) {
+		snprintf(why, cap, "%ld ticks: %ld stack-1, %ld furnace-1 and %ld other records", ticks, stack, furnace,
+			 other);
+		rc = -1;
+	}
+	qsort(got.v, got.n, sizeof *got.v, cmp_str);
+	for (size_t i = 1; !rc && i < got.n; i++)
+		if (strcmp(got.v[i - 1], got.v[i]) == 0) {
+			snprintf(why, cap, "a tick arrived twice (other timestamps, same values): %.300s", got.v[i]);
+			rc = -1;
+		}
+	ah_keys_free(&got);
 	return rc;
 }
 

@@ -146,9 +146,25 @@ int ah_hub_same_records(struct ah_hub *h, const char *agent, const struct ah_key
 int ah_hub_records_in_order(struct ah_hub *h, const char *agent, const struct ah_keys *want, char *why,
 			    size_t cap);
 /* 0 when, for every epoch of agent, the seqs received are consecutive from
- * 1 (from_one) or from the first one received, no seq carried two different
- * contents, and no record key was stored twice; else -1 with a reason. */
+ * 1 (from_one) or from the first one received, and no seq carried two
+ * different contents (a reused seq); else -1 with a reason. Duplicated
+ * records under different seqs show in ah_hub_same_records. */
 int ah_hub_check_seqs(struct ah_hub *h, const char *agent, bool from_one, char *why, size_t cap);
+/* Appends the keys of every record stored for agent (all epochs, after
+ * dedupe) to out, in (epoch, seq, index) order. 0 or -ENOMEM. */
+int ah_hub_record_keys(struct ah_hub *h, const char *agent, struct ah_keys *out);
+/* The simulator as the producing source: stack-1 (emission) and furnace-1
+ * (process) records only, one each per tick; printf arguments: rate_hz,
+ * duration_ticks. */
+#define AH_SIM_SOURCE                                                                                     \
+	"[{\"type\":\"sim\",\"name\":\"smelter\",\"seed\":7,\"rate_hz\":%d,\"excursions\":false," \
+	"\"stack_test_every\":0,\"weighbridge_every\":0,\"duration_ticks\":%d}]"
+/* 0 when the hub holds, for agent, exactly `ticks` stack-1 and `ticks`
+ * furnace-1 records and nothing else, and no tick twice: a tick's values
+ * are a pure function of (seed, tick) (src_sim.c inv. 1), so a tick
+ * delivered twice shows as two records with the same point and values,
+ * whatever their timestamps. Else -1 with a reason. */
+int ah_hub_sim_check(struct ah_hub *h, const char *agent, long ticks, char *why, size_t cap);
 /* Epochs of agent in order of first appearance; returns how many. */
 size_t ah_hub_epochs(struct ah_hub *h, const char *agent, int64_t *out, size_t cap);
 /* Lowest and highest seq received in an epoch; -ENOENT when none. */

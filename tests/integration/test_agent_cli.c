@@ -115,7 +115,7 @@ Test(agent_cli, check_config_names_missing_required_key)
 {
 	write_cfg("{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
 		  "\"sources\":[{\"type\":\"sim\"}]}");
-	expect_refused("outbox", NULL);
+	expect_refused("outbox: ", "required");
 }
 
 Test(agent_cli, check_config_names_bad_enum_value)
@@ -136,7 +136,7 @@ Test(agent_cli, check_config_names_bad_id)
 		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"GW 01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
 		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"}]}", outbox);
 	write_cfg(text);
-	expect_refused("agent", NULL);
+	expect_refused("agent: ", "GW 01");
 }
 
 Test(agent_cli, check_config_names_bad_uri)

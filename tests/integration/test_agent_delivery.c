@@ -117,6 +117,22 @@ Test(agent_delivery, csv_rows_mapped_by_header_arrive)
 	ah_keys_free(&want);
 }
 
+Test(agent_delivery, sim_bounded_run_arrives_exactly_once)
+{
+	char src[512];
+	struct ah_cfg c = {.sources = src, .max_records = 50};
+
+	snprintf(src, sizeof src, AH_SIM_SOURCE, 1000, 2000);
+	cr_assert_eq(ah_env_start_agent(&env, &c), 0);
+	cr_assert_eq(ah_hub_wait_records(env.hub, AH_AGENT, 4000, WAIT_MS), 0, "got %zu of 4000 records (see %s)",
+		     ah_hub_records(env.hub, AH_AGENT), env.log);
+	cr_assert_eq(ah_hub_wait_acked(env.hub, AH_AGENT, WAIT_MS), 0);
+	pht_sleep_ms(300);
+	cr_expect_eq(ah_hub_sim_check(env.hub, AH_AGENT, 2000, why, sizeof why), 0, "%s", why);
+	cr_expect_eq(ah_hub_check_seqs(env.hub, AH_AGENT, true, why, sizeof why), 0, "%s", why);
+	stop_agent_cleanly();
+}
+
 /* A logger creates its CSV file with the header and appends rows later:
  * the rows are read as rows, not as a (bad) header. */
 Test(agent_delivery, csv_rows_appended_after_header_arrive)
@@ -164,6 +180,7 @@ Test(agent_delivery, malformed_lines_counted_logged_rest_published)
 		"{\"point\":\"stack-1\",\"values\":{\"so2\":1.0}}",                                /* no ts */
 		"{\"ts\":\"2026-01-01T00:00:03Z\",\"point\":\"Stack 1\",\"values\":{\"so2\":1.0}}", /* bad id */
 		"[1,2,3]",
+		NULL, /* a line longer than PH_LINE_MAX (64 KiB): skipped whole */
 	};
 	const int nbad = (int)(sizeof bad / sizeof bad[0]);
 	int bad_line[sizeof bad / sizeof bad[0]];
@@ -171,9 +188,15 @@ Test(agent_delivery, malformed_lines_counted_logged_rest_published)
 	struct ah_keys want = {0};
 	int lineno = 0, good = 0;
 
-	for (int i = 0, b = 0; i < 200; i++) {
+	for (int i = 0, b = 0; i < 250; i++) {
 		if (i % 25 == 5 && b < nbad) {
-			cr_assert_eq(ah_append_file(env.data, bad[b]), 0);
+			if (bad[b]) {
+				cr_assert_eq(ah_append_file(env.data, bad[b]), 0);
+			} else {
+				static char longline[70001];
+				memset(longline, 'x', sizeof longline - 1);
+				cr_assert_eq(ah_append_file(env.data, longline), 0);
+			}
 			cr_assert_eq(ah_append_file(env.data, "\n"), 0);
 			bad_line[b++] = ++lineno;
 		}
@@ -196,7 +219,7 @@ Test(agent_delivery, malformed_lines_counted_logged_rest_published)
 		snprintf(needle, sizeof needle, "line %d ", bad_line[b]);
 		/* "invalid record at line N refused (…)": the number, then a space */
 		cr_expect_gt(ah_file_count(env.log, needle), 0, "no log line names line %d (%s)", bad_line[b],
-			     bad[b]);
+			     bad[b] ? bad[b] : "over-long line");
 	}
 	/* The count reaches the status (published every status_interval_s). */
 	char want_rej[16];

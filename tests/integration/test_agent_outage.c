@@ -61,9 +61,11 @@ Test(agent_outage, broker_down_10s_nothing_lost_nothing_duplicated)
 	n = produce_for(n, 2000);
 
 	cr_assert_eq(ah_keys_add_range(&want, 0, n), 0);
-	cr_assert_eq(ah_hub_wait_records(env.hub, AH_AGENT, (size_t)n, WAIT_MS), 0, "got %zu of %ld records (see %s)",
-		     ah_hub_records(env.hub, AH_AGENT), n, env.log);
-	cr_assert_eq(ah_hub_wait_acked(env.hub, AH_AGENT, WAIT_MS), 0);
+	/* On a shortfall, go on: the checks below say what went missing. */
+	if (ah_hub_wait_records(env.hub, AH_AGENT, (size_t)n, WAIT_MS) == 0)
+		cr_expect_eq(ah_hub_wait_acked(env.hub, AH_AGENT, WAIT_MS), 0);
+	else
+		cr_expect_fail("got %zu of %ld records (see %s)", ah_hub_records(env.hub, AH_AGENT), n, env.log);
 	pht_sleep_ms(300);
 	cr_expect_eq(ah_hub_same_records(env.hub, AH_AGENT, &want, why, sizeof why), 0, "%s", why);
 	cr_expect_eq(ah_hub_records_in_order(env.hub, AH_AGENT, &want, why, sizeof why), 0, "%s", why);

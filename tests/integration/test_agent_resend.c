@@ -138,3 +138,39 @@ Test(agent_resend, agent_idles_while_unacked_and_no_hub_online)
 	cr_expect_lt(c1 - c0, 200, "agent used %ld ms of CPU in %lld ms while only waiting for acks", c1 - c0, wall);
 	stop_cleanly();
 }
+
+/* The hub's status is retained state on the broker. A broker restarted
+ * without persistence has none: after reconnecting, the agent must not go
+ * on trusting the "online" it saw before (it publishes its unacked batches
+ * once on the new connection, then waits to hear from a hub). */
+Test(agent_resend, hub_online_not_trusted_after_broker_restart)
+{
+	struct ah_hub_stats st;
+
+	cr_assert_eq(ah_hub_set_state(env.hub, "online", 5000), 0);
+	start_with_unacked_batches(1);
+	long long t0 = pht_now_ms();
+	do { /* the agent believes the hub: it resends */
+		ah_hub_stats(env.hub, &st);
+		if (st.dups >= NBATCH)
+			break;
+		pht_sleep_ms(20);
+	} while (pht_now_ms() - t0 < WAIT_MS);
+	cr_assert_geq(st.dups, NBATCH, "no resend while the hub was online (see %s)", env.log);
+
+	/* Broker restart: retained hub status gone; a new hub that says nothing. */
+	ah_hub_stop(env.hub);
+	env.hub = NULL;
+	cr_assert_eq(pht_broker_restart(&env.broker), 0);
+	cr_assert_not_null(env.hub = ah_hub_start(pht_broker_uri(&env.broker), false));
+	cr_assert_eq(ah_wait_file_count(env.log, "connected;", 2, WAIT_MS), 0, "agent did not reconnect (see %s)",
+		     env.log);
+	/* The reconnect publishes the unacked batches once ... */
+	cr_assert_eq(ah_hub_wait_records(env.hub, AH_AGENT, NBATCH * 10, WAIT_MS), 0);
+	/* ... and with no hub online, never again. */
+	pht_sleep_ms(3500);
+	ah_hub_stats(env.hub, &st);
+	cr_expect_eq(st.dups, 0, "%zu batches republished after the broker restart, with no hub status on the broker",
+		     st.dups);
+	stop_cleanly();
+}

@@ -78,3 +78,79 @@ Test(catalog, file_on_disk_matches_builtin) {
   cr_assert_eq(ph_catalog_load_file("/nonexistent/metrics.json", &c, &err), PH_EIO);
   cr_assert(strstr(err.msg, "/nonexistent/metrics.json"), "%s", err.msg);
 }
+
+Test(catalog, materials_carry_role_and_copper_content) {
+  /* the brief's typical copper contents (metrics.json notes they are editable) */
+  static const struct {
+    const char *code;
+    enum ph_role role;
+    double cu;
+  } want[] = {{"scrap_cu_1", PH_ROLE_FEED, 0.99},       {"scrap_cu_2", PH_ROLE_FEED, 0.95},
+              {"scrap_cu_mixed", PH_ROLE_FEED, 0.80},   {"scrap_cu_ewaste", PH_ROLE_FEED, 0.20},
+              {"blister_cu", PH_ROLE_PRODUCT, 0.985},   {"anode_cu", PH_ROLE_PRODUCT, 0.995},
+              {"cathode_cu", PH_ROLE_PRODUCT, 0.9999},  {"cu_alloy", PH_ROLE_PRODUCT, 0.65},
+              {"slag", PH_ROLE_RESIDUE, 0.01},          {"flue_dust", PH_ROLE_RESIDUE, 0.05},
+              {"activated_carbon", PH_ROLE_CONSUMABLE, 0}, {"lime", PH_ROLE_CONSUMABLE, 0}};
+  size_t nmat = 0;
+  for (size_t i = 0; i < ph_catalog_count(cat); i++) {
+    const struct ph_metric *m = ph_catalog_at(cat, i);
+    if (m->kind == PH_KIND_MATERIAL) {
+      nmat++;
+      cr_assert_neq(m->role, PH_ROLE_NONE, "%s has no role", m->code);
+    } else {
+      cr_assert_eq(m->role, PH_ROLE_NONE, "%s", m->code);
+      cr_assert_eq(m->cu_fraction, 0, "%s", m->code);
+    }
+  }
+  cr_assert_eq(nmat, sizeof want / sizeof want[0], "every material metric is listed here");
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    int k = ph_catalog_find(cat, want[i].code, strlen(want[i].code));
+    cr_assert_geq(k, 0, "%s", want[i].code);
+    const struct ph_metric *m = ph_catalog_at(cat, (size_t)k);
+    cr_assert_eq(m->role, want[i].role, "%s: role %s", m->code, ph_role_name(m->role));
+    cr_assert_float_eq(m->cu_fraction, want[i].cu, 1e-12, "%s", m->code);
+  }
+}
+
+Test(catalog, role_names_round_trip) {
+  for (int r = PH_ROLE_FEED; r < PH_ROLE_COUNT; r++) {
+    enum ph_role got = PH_ROLE_NONE;
+    cr_assert_eq(ph_role_parse(ph_role_name((enum ph_role)r), &got), 0);
+    cr_assert_eq(got, (enum ph_role)r);
+  }
+  enum ph_role got;
+  cr_assert_eq(ph_role_parse("", &got), PH_EENUM);
+  cr_assert_eq(ph_role_parse("Feed", &got), PH_EENUM);
+  cr_assert_str_eq(ph_role_name(PH_ROLE_NONE), "");
+}
+
+#define MAT(extra) "{\"metrics\":[{\"code\":\"slag\",\"kind\":\"material\",\"unit\":\"t\",\"agg\":\"sum\",\"min\":0,\"max\":1" extra "}]}"
+#define PROC(extra) "{\"metrics\":[{\"code\":\"water\",\"kind\":\"process\",\"unit\":\"m3\",\"agg\":\"sum\",\"min\":0,\"max\":1" extra "}]}"
+
+Test(catalog, role_and_cu_fraction_required_for_materials_only) {
+  struct ph_err err = {0};
+  cr_assert_eq(load(MAT(",\"role\":\"residue\",\"cu_fraction\":0.01"), &err), 0, "%s", err.msg);
+  cr_assert_eq(load(MAT(",\"cu_fraction\":0.01"), &err), PH_ECONFIG);
+  cr_assert(strstr(err.msg, "metrics[0].role: required"), "%s", err.msg);
+  cr_assert_eq(load(MAT(",\"role\":\"residue\""), &err), PH_ECONFIG);
+  cr_assert(strstr(err.msg, "metrics[0].cu_fraction: required"), "%s", err.msg);
+  cr_assert_eq(load(MAT(",\"role\":\"scrap\",\"cu_fraction\":0.01"), &err), PH_ECONFIG);
+  cr_assert(strstr(err.msg, "'scrap'"), "%s", err.msg);
+  cr_assert_eq(load(MAT(",\"role\":\"feed\",\"cu_fraction\":1.5"), &err), PH_ECONFIG);
+  cr_assert(strstr(err.msg, "0..1"), "%s", err.msg);
+  cr_assert_eq(load(MAT(",\"role\":\"feed\",\"cu_fraction\":-0.1"), &err), PH_ECONFIG);
+  cr_assert_eq(load(MAT(",\"role\":\"feed\",\"cu_fraction\":\"0.9\""), &err), PH_ECONFIG);
+  cr_assert_eq(load(MAT(",\"role\":7,\"cu_fraction\":0.9"), &err), PH_ECONFIG);
+  /* optional elsewhere, but checked when given */
+  cr_assert_eq(load(PROC(""), &err), 0, "%s", err.msg);
+  cr_assert_eq(load(PROC(",\"role\":\"consumable\",\"cu_fraction\":0"), &err), 0, "%s", err.msg);
+  cr_assert_eq(load(PROC(",\"cu_fraction\":2"), &err), PH_ECONFIG);
+  cr_assert_eq(load(PROC(",\"role\":\"water\""), &err), PH_ECONFIG);
+  /* the loader reads what it was given */
+  struct ph_catalog *c = NULL;
+  const char *j = MAT(",\"role\":\"feed\",\"cu_fraction\":0.42,\"note\":\"assay 2025\"");
+  cr_assert_eq(ph_catalog_load_json(j, strlen(j), "t", &c, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_catalog_at(c, 0)->role, PH_ROLE_FEED);
+  cr_assert_float_eq(ph_catalog_at(c, 0)->cu_fraction, 0.42, 1e-15);
+  ph_catalog_free(c);
+}

@@ -331,6 +331,10 @@ static struct ph_catalog *catalog_variant(const char *drop, const char *narrow, 
     cJSON_AddNumberToObject(o, "min", m->min);
     cJSON_AddNumberToObject(o, "max", narrow && strcmp(m->code, narrow) == 0 ? narrow_max : m->max);
     cJSON_AddStringToObject(o, "agg", ph_agg_name(m->agg));
+    if (m->kind == PH_KIND_MATERIAL) { /* required for materials */
+      cJSON_AddStringToObject(o, "role", ph_role_name(m->role));
+      cJSON_AddNumberToObject(o, "cu_fraction", m->cu_fraction);
+    }
     cJSON_AddItemToArray(arr, o);
   }
   char *text = cJSON_PrintUnformatted(root);
