@@ -45,7 +45,7 @@ static const struct ph_cfgmap ingest_map[] = {
      "refuse records stamped further ahead of the hub's clock"},
     {"max_age_days", PH_CFG_INT, false, N(ph_hub_config, max_age_days), 1, 3650, "400", NULL,
      "refuse records older than this"},
-    {"queue_batches", PH_CFG_INT, false, N(ph_hub_config, queue_batches), 16, 100000, "4096", NULL,
+    {"queue_batches", PH_CFG_INT, false, N(ph_hub_config, queue_batches), 16, 100000, "1024", NULL,
      "batches waiting for the writer at most (back-pressure beyond)"},
     {"group_max", PH_CFG_INT, false, N(ph_hub_config, group_max), 1, 10000, "256", NULL,
      "batches committed in one transaction at most"},

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/jsonarena.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
@@ -143,10 +144,12 @@ static void decode_event(struct ph_ingest *in, struct ph_item *it, const char *p
 }
 
 static void decode(struct ph_ingest *in, struct ph_item *it) {
+  ph_json_arena_begin(); /* every cJSON tree below is deleted before _end */
   if (it->type == PH_ITEM_STATUS)
     decode_status(it, it->raw, it->raw_len);
   else if (it->type == PH_ITEM_BATCH)
     decode_event(in, it, it->raw, it->raw_len);
+  ph_json_arena_end();
   pthread_mutex_lock(&in->mu);
   if (it->type == PH_ITEM_BATCH) in->st.batches++;
   if (it->type == PH_ITEM_STATUS) in->st.statuses++;
@@ -166,7 +169,10 @@ static void *decoder(void *arg) {
     if (!n) {
       struct ph_queue_stats st;
       ph_queue_stats(in->q, &st);
-      if (in->stopping && st.stage_depth[PH_STAGE_RAW] == 0) return NULL;
+      if (in->stopping && st.stage_depth[PH_STAGE_RAW] == 0) {
+        ph_json_arena_thread_fini();
+        return NULL;
+      }
     }
   }
 }

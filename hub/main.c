@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "parkhub/hub.h"
+#include "parkhub/jsonarena.h"
 #include "parkhub/hub_config.h"
 #include "parkhub/log.h"
 
@@ -73,6 +74,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "parkhub: --log-level: '%s' is not debug, info, warn or error\n", level);
     return 2;
   }
+  ph_json_arena_install(); /* before any thread starts */
   static struct ph_hub_config cfg;
   struct ph_err err = {0};
   int rc = ph_hub_config_load(config, &cfg, &err);
