@@ -1,28 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need,
-# but only those that are missing (checked by a file each installs, so a
-# machine with everything present never touches apt).
+# but only those that are missing (asked of dpkg, so a machine with
+# everything present never touches apt).
 set -euo pipefail
 
 pkgs=(
-  "cmake:/usr/bin/cmake"
-  "make:/usr/bin/make"
-  "gcc:/usr/bin/gcc"
-  "pkg-config:/usr/bin/pkg-config"
-  "libpaho-mqtt-dev:/usr/include/MQTTAsync.h"
-  "libssl-dev:/usr/include/openssl/ssl.h"
-  "libcjson-dev:/usr/include/cjson/cJSON.h"
-  "libsqlite3-dev:/usr/include/sqlite3.h"
-  "sqlite3:/usr/bin/sqlite3"
-  "libcriterion-dev:/usr/include/criterion/criterion.h"
-  "mosquitto:/usr/sbin/mosquitto"
-  "mosquitto-clients:/usr/bin/mosquitto_sub"
-  "python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py"
-  "tzdata:/usr/share/zoneinfo/Asia/Shanghai"
+  cmake make gcc pkg-config
+  libpaho-mqtt-dev libssl-dev libcjson-dev libsqlite3-dev sqlite3 libcriterion-dev
+  libcurl4-openssl-dev
+  mosquitto mosquitto-clients
+  python3-jsonschema tzdata
 )
 missing=()
 for p in "${pkgs[@]}"; do
-  [ -e "${p#*:}" ] || missing+=("${p%%:*}")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}"

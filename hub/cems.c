@@ -53,12 +53,9 @@ enum ph_cems_kind ph_cems_kind_of(double interval_s) {
 }
 
 bool ph_cems_is_product(const struct ph_catalog *cat, const char *material) {
-  /* Replace by the catalogue's role ("product") once it has one. */
-  static const char *const products[] = {"cathode_cu", "anode_cu", "blister_cu", "cu_alloy"};
-  (void)cat;
-  for (size_t i = 0; i < sizeof products / sizeof products[0]; i++)
-    if (strcmp(material, products[i]) == 0) return true;
-  return false;
+  int i = ph_catalog_find(cat, material, strlen(material));
+  const struct ph_metric *m = i >= 0 ? ph_catalog_at(cat, (size_t)i) : NULL;
+  return m && m->kind == PH_KIND_MATERIAL && m->role == PH_ROLE_PRODUCT;
 }
 
 int64_t ph_cems_next_hour(const struct ph_tz *tz, int64_t hour_ms) {

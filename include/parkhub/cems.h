@@ -65,9 +65,9 @@ enum { PH_CEMS_PERIOD_HOUR = 1, PH_CEMS_PERIOD_DAY = 2 };
  * ≥ 60 s minute data, else samples. */
 enum ph_cems_kind ph_cems_kind_of(double interval_s);
 
-/* Whether an outgoing material counts as product for the benchmark volume.
- * The one place that decides it (until the catalogue carries a role):
- * cathode_cu, anode_cu, blister_cu, cu_alloy. */
+/* Whether an outgoing material counts as product for the benchmark volume:
+ * the one place that decides it. A material whose catalogue role is
+ * "product" (built in: cathode_cu, anode_cu, blister_cu, cu_alloy). */
 bool ph_cems_is_product(const struct ph_catalog *cat, const char *material);
 
 /* Processes every closed hour and day that changed since the last call, in
