@@ -254,6 +254,12 @@ void ph_publisher_status_now(struct ph_publisher *p) {
 }
 
 static void on_up(struct ph_publisher *p, int64_t now) {
+  /* The hub's status is retained state on the broker; a restarted broker may
+   * have lost it. Trust only what this connection delivers. */
+  pthread_mutex_lock(&p->mu);
+  p->sh.hub_state = -1;
+  pthread_mutex_unlock(&p->mu);
+  p->st.hub_online = false;
   p->state = UP;
   p->st.connected = true;
   p->st.connects++;
@@ -355,7 +361,9 @@ void ph_publisher_service(struct ph_publisher *p, int64_t now) {
 
 int64_t ph_publisher_deadline(const struct ph_publisher *p) {
   if (p->state == DOWN) return p->retry_at;
-  if (p->state == UP && p->cursor > ph_outbox_oldest(p->ob)) return p->progress_mono + p->conf.resend_after_ms;
+  /* Resending waits for an online hub; its status arriving wakes us through the eventfd. */
+  if (p->state == UP && p->st.hub_online && p->cursor > ph_outbox_oldest(p->ob))
+    return p->progress_mono + p->conf.resend_after_ms;
   return INT64_MAX;
 }
 

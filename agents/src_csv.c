@@ -246,18 +246,17 @@ static int csv_start(void *ctx, const struct ph_source_pos *resume, struct ph_so
 
 static int csv_collect(void *ctx, struct ph_emitter *em, int64_t now_ms) {
   struct csv_ctx *c = ctx;
-  int64_t ino = (int64_t)c->tail.ino;
   ph_linetail_poll(&c->tail);
   for (int n = 0; n < PH_SOURCE_BUDGET; n++) {
     if (!ph_emit_room(em, 1)) return 0; /* outbox at its cap: read nothing more now */
     char *line;
     size_t len;
+    ino_t ino = c->tail.ino;
+    int64_t lineno = c->tail.lineno;
     int rc = ph_linetail_next(&c->tail, &line, &len);
-    if ((int64_t)c->tail.ino != ino || c->tail.lineno == 1) {
-      if (c->header && c->tail.lineno <= 1) c->header_seen = false; /* a new file starts with its header */
-      ino = (int64_t)c->tail.ino;
-    }
     if (rc == 0) return 0;
+    /* A rotated or truncated file starts again with its header. */
+    if (c->header && (c->tail.ino != ino || c->tail.lineno <= lineno)) c->header_seen = false;
     if (rc == PH_ESTRLEN) {
       struct ph_err err;
       ph_fail(&err, PH_ESTRLEN, "line %lld: longer than %d bytes, skipped", (long long)c->tail.lineno, PH_LINE_MAX);

@@ -107,7 +107,8 @@ int ph_emission_mass_compute(sqlite3 *db, const struct ph_tz *tz, const struct p
                              struct ph_emission_mass *out, struct ph_err *err) {
   memset(out, 0, sizeof *out);
   if (!db || !tz || !cat || !park || !metric || to_ms < from_ms || (unsigned)by > PH_MASS_BY_YEAR)
-    return ph_fail(err, PH_EINVAL, "emission mass: needs a database, a zone, a catalogue, a park, a metric and from ≤ to");
+    return ph_fail(err, PH_EINVAL,
+                   "emission mass: needs a database, a zone, a catalogue, a park, a metric and from ≤ to");
   int idx = ph_catalog_find(cat, metric, strlen(metric));
   const char *unit;
   double factor;

@@ -24,12 +24,15 @@
  * mean when ratio > 1, else the mean. Hourly means are judged as measured.
  * A mean above its limit is a row of `exceedances`.
  *
- * Incremental and idempotent: triggers on rollups (hour rows) and materials
- * (outgoing) record what changed (cems_dirty*); an update recomputes exactly
- * those hours once closed (hour end + PH_CEMS_GRACE_MS ≤ now), then their
+ * Incremental and idempotent: triggers on rollups (hour rows, inserted or
+ * updated) and materials (outgoing) record what changed (cems_dirty*), in
+ * the writer's own transaction; an update recomputes exactly those hours
+ * once closed (hour start + 1 h + PH_CEMS_GRACE_MS ≤ now), then their
  * enterprise-days once closed. Late data re-dirties its hour, so it is
- * always picked up; running an update with nothing dirty writes nothing but
- * cems_state.
+ * always picked up, however late; running an update with nothing dirty
+ * writes nothing but cems_state. Cost on the writer: the triggers add about
+ * 2 µs of CPU per rollup row it upserts (measured: 4 → 6 µs), i.e. per
+ * (series, bucket) per commit, not per value.
  *
  * Threads: any, with its own connection; on the hub's writer connection it
  * must run on the writer thread (between groups).

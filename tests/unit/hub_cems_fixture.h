@@ -102,9 +102,8 @@ FX_HELPER int64_t point_id(const char *ent, const char *point) {
 /* series of (ent, point, metric), created with plain SQL */
 static int64_t series(const char *ent, const char *point, const char *metric) {
   sqlite3_stmt *s;
-  cr_assert_eq(sqlite3_prepare_v2(db,
-                                  "INSERT OR IGNORE INTO points(park, ent, point) VALUES('p1', ?1, ?2);"
-                                  , -1, &s, NULL), SQLITE_OK);
+  cr_assert_eq(sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO points(park, ent, point) VALUES('p1', ?1, ?2)", -1,
+                                  &s, NULL), SQLITE_OK);
   sqlite3_bind_text(s, 1, ent, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, point, -1, SQLITE_STATIC);
   cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
@@ -123,9 +122,9 @@ static int64_t series(const char *ent, const char *point, const char *metric) {
   cr_assert_eq(sqlite3_step(s), SQLITE_DONE);
   sqlite3_finalize(s);
   cr_assert_eq(sqlite3_prepare_v2(db,
-                                  "SELECT s.id FROM series s JOIN points p ON p.id = s.point_id JOIN metrics m ON "
-                                  "m.id = s.metric_id WHERE p.park = 'p1' AND p.ent = ?1 AND p.point = ?2 AND m.code = ?3",
-                                  -1, &s, NULL), SQLITE_OK);
+                                  "SELECT s.id FROM series s JOIN points p ON p.id = s.point_id JOIN metrics m"
+                                  " ON m.id = s.metric_id WHERE p.park = 'p1' AND p.ent = ?1 AND p.point = ?2"
+                                  " AND m.code = ?3", -1, &s, NULL), SQLITE_OK);
   sqlite3_bind_text(s, 1, ent, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, point, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 3, metric, -1, SQLITE_STATIC);
@@ -139,10 +138,10 @@ static int64_t series(const char *ent, const char *point, const char *metric) {
  * flagged N; the N values average `valid_mean`, the others `other`. */
 static void minute_row(int64_t sid, int64_t t, int n, int n_valid, double valid_mean, double other, double expected) {
   sqlite3_stmt *s;
-  cr_assert_eq(sqlite3_prepare_v2(db,
-                                  "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max,"
-                                  " first_ts, first, last_ts, last, expected) VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                                  " ?2, ?7, ?2, ?8, ?9)", -1, &s, NULL), SQLITE_OK);
+  static const char q[] = "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max,"
+                         " first_ts, first, last_ts, last, expected)"
+                         " VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?2, ?7, ?2, ?8, ?9)";
+  cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK);
   double sv = n_valid * valid_mean, sum = sv + (n - n_valid) * other;
   sqlite3_bind_int64(s, 1, sid);
   sqlite3_bind_int64(s, 2, t);

@@ -409,21 +409,21 @@ Test(cems, late_data_can_remove_an_exceedance) {
 /* Everything the update writes, as one text (exceedance ids optional:
  * they follow the order in which the work was done). */
 static char *dump_ids(bool ids) {
+  static const char q[] =
+      "SELECT (SELECT group_concat(x, ';') FROM (SELECT series_id || ',' || hour_ms || ',' || day_ms || ',' ||"
+      "  kind || ',' || valid_minutes || ',' || quote(mean) || ',' || valid || ',' || quote(limit_value) AS x"
+      "  FROM cems_hours ORDER BY series_id, hour_ms))"
+      " || '|' || (SELECT group_concat(x, ';') FROM (SELECT series_id || ',' || day_ms || ',' || valid_hours ||"
+      "  ',' || quote(mean) || ',' || valid || ',' || quote(ratio) || ',' || quote(converted) || ',' ||"
+      "  quote(limit_value) AS x FROM cems_days ORDER BY series_id, day_ms))"
+      " || '|' || (SELECT group_concat(x, ';') FROM (SELECT park || ent || day_ms || ',' || flow_nm3 || ',' ||"
+      "  product_t || ',' || quote(ratio) AS x FROM cems_ent_days ORDER BY park, ent, day_ms))"
+      " || '|' || (SELECT group_concat(x, ';') FROM (SELECT CASE WHEN ?1 THEN id ELSE '' END || ',' || series_id"
+      "  || ',' || period || ',' || bucket_ms || ',' || mean || ',' || converted || ',' || quote(ratio) || ',' ||"
+      "  limit_value || ',' || standard || ',' || recorded_ms AS x FROM exceedances"
+      "  ORDER BY series_id, period, bucket_ms))";
   sqlite3_stmt *s;
-  cr_assert_eq(sqlite3_prepare_v2(db,
-                                  "SELECT (SELECT group_concat(x, ';') FROM (SELECT series_id || ',' || hour_ms || ',' ||"
-                                  " day_ms || ',' || kind || ',' || valid_minutes || ',' || quote(mean) || ',' || valid ||"
-                                  " ',' || quote(limit_value) AS x FROM cems_hours ORDER BY series_id, hour_ms)) || '|' ||"
-                                  " (SELECT group_concat(x, ';') FROM (SELECT series_id || ',' || day_ms || ',' ||"
-                                  " valid_hours || ',' || quote(mean) || ',' || valid || ',' || quote(ratio) || ',' ||"
-                                  " quote(converted) || ',' || quote(limit_value) AS x FROM cems_days ORDER BY series_id,"
-                                  " day_ms)) || '|' || (SELECT group_concat(x, ';') FROM (SELECT park || ent || day_ms ||"
-                                  " ',' || flow_nm3 || ',' || product_t || ',' || quote(ratio) AS x FROM cems_ent_days"
-                                  " ORDER BY park, ent, day_ms)) || '|' || (SELECT group_concat(x, ';') FROM (SELECT"
-                                  " CASE WHEN ?1 THEN id ELSE '' END || ',' || series_id || ',' || period || ',' || bucket_ms || ',' || mean || ',' ||"
-                                  " converted || ',' || quote(ratio) || ',' || limit_value || ',' || standard || ',' ||"
-                                  " recorded_ms AS x FROM exceedances ORDER BY series_id, period, bucket_ms))",
-                                  -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
   sqlite3_bind_int(s, 1, ids);
   cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
   const char *t = (const char *)sqlite3_column_text(s, 0);
