@@ -11,6 +11,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/hubmqtt.h"
 #include "parkhub/ingest.h"
+#include "parkhub/limits.h"
 #include "parkhub/log.h"
 #include "parkhub/queue.h"
 #include "parkhub/store.h"
@@ -27,6 +28,8 @@ struct hub {
   const struct ph_hub_config *cfg;
   struct ph_catalog *cat;
   struct ph_tz *tz[PH_HUB_MAX_PARKS];
+  struct ph_limits *limits[1 + PH_HUB_MAX_LIMIT_FILES];
+  size_t nlimits;
   struct ph_store *store;
   struct ph_queue *q;
   struct ph_ingest *in;
@@ -52,6 +55,10 @@ static void log_stats(struct hub *h) {
 static int build(struct hub *h, struct ph_err *err) {
   int rc;
   if ((rc = ph_catalog_load_builtin(&h->cat, err))) return rc;
+  if ((rc = ph_limits_load_builtin(&h->limits[0], err))) return rc;
+  h->nlimits = 1;
+  for (int i = 0; i < h->cfg->nlimit_files; i++, h->nlimits++)
+    if ((rc = ph_limits_load_file(h->cfg->limit_files[i], &h->limits[h->nlimits], err))) return rc;
   for (int p = 0; p < h->cfg->nparks; p++)
     if ((rc = ph_tz_load(h->cfg->parks[p].tz, &h->tz[p], err))) return rc;
   if ((rc = ph_store_open(h->cfg->db_path, &h->store, err))) return rc;
@@ -60,7 +67,7 @@ static int build(struct hub *h, struct ph_err *err) {
     return ph_fail(err, rc, "out of memory");
   if ((rc = ph_hubmqtt_new(h->cfg, h->in, &h->mqtt, err))) return rc;
   struct ph_writer_conf wc = {.cfg = h->cfg, .cat = h->cat, .q = h->q, .store = h->store, .mqtt = h->mqtt,
-                              .tz = h->tz};
+                              .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits};
   if ((rc = ph_writer_start(&wc, &h->w, err))) return rc;
   if ((rc = ph_ingest_start(h->in))) return ph_fail(err, rc, "cannot start the decoder thread");
   if (sqlite3_open_v2(h->cfg->db_path, &h->ckpt, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -77,6 +84,7 @@ static void teardown(struct hub *h) {
   if (h->q) ph_queue_close(h->q);
   ph_ingest_stop(h->in);
   ph_writer_stop(h->w);
+  for (size_t i = 0; i < h->nlimits; i++) ph_limits_free(h->limits[i]);
   if (h->ckpt) sqlite3_exec(h->ckpt, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
   sqlite3_close(h->ckpt);
   ph_hubmqtt_free(h->mqtt);

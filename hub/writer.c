@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/cems.h"
 #include "parkhub/chunk.h"
 #include "parkhub/dedupe.h"
 #include "parkhub/log.h"
@@ -350,6 +351,12 @@ static void periodic(struct ph_writer *w) {
   for (int i = 0; i < 20 && (n = ph_store_retention(w->c.store, cutoff, 5000, &err)) > 0; i++)
     w->st.retention_deleted += n;
   if (n < 0) PH_WARN(MOD, "%s", err.msg);
+  /* CEMS hourly/daily validity and compliance for the hours that closed. */
+  struct ph_err cerr = {0};
+  int crc = ph_cems_update(ph_store_db(w->c.store), w->c.cfg, w->c.tz, w->c.limits, w->c.nlimits, w->c.cat,
+                           ph_now_ms(), &cerr);
+  if (crc < 0) PH_WARN(MOD, "CEMS update: %s", cerr.msg);
+  else if (crc == 1) w->next_periodic = ph_mono_ms() + 1000; /* backlog: the next bounded step in 1 s */
 }
 
 static void process(struct ph_writer *w, struct ph_item **items, size_t n) {

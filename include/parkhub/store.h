@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 1
+#define PH_STORE_VERSION 2
 
 struct ph_store;
 

@@ -20,6 +20,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/hub_config.h"
 #include "parkhub/hubmqtt.h"
+#include "parkhub/limits.h"
 #include "parkhub/queue.h"
 #include "parkhub/store.h"
 #include "parkhub/tz.h"
@@ -31,6 +32,8 @@ struct ph_writer_conf {
   struct ph_store *store;         /* used only by the writer thread once started */
   struct ph_hubmqtt *mqtt;        /* NULL: no acks (tests, tools) */
   struct ph_tz *const *tz;        /* one per park, in config order */
+  struct ph_limits *const *limits; /* loaded standards, for CEMS compliance (cems.h) */
+  size_t nlimits;
 };
 
 struct ph_writer_stats {
