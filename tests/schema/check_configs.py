@@ -44,8 +44,10 @@ def check(schema_name, binary, path):
 for kind, binary in (("agent", agent), ("hub", hub)):
     for path in sorted(glob.glob(os.path.join(repo, "tests/data/schemas", f"{kind}-config", "*.json"))):
         check(f"{kind}-config.schema.json", binary, path)
-check("agent-config.schema.json", agent, os.path.join(repo, "deploy/agent-jsonl.json"))
-check("hub-config.schema.json", hub, os.path.join(repo, "deploy/hub.json"))
+for path in sorted(glob.glob(os.path.join(repo, "deploy", "agent-*.json"))):
+    check("agent-config.schema.json", agent, path)
+for path in sorted(glob.glob(os.path.join(repo, "deploy", "hub*.json"))):
+    check("hub-config.schema.json", hub, path)
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
