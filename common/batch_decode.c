@@ -84,6 +84,26 @@ static int check_object(const cJSON *o, const char *const *allowed, const char *
   return 0;
 }
 
+/* One pass over an object's members: each allowed key lands in out[] at its
+ * position in `allowed`; a second occurrence is a duplicate, a key not in
+ * the list is unknown, and a missing one of the first `nrequired` is
+ * reported. Replaces a scan per lookup on the hot path (bench/ingest). */
+static int scan_fields(const cJSON *o, const char *const *allowed, int nrequired, const cJSON **out,
+                       const char *where, struct ph_err *err) {
+  int n = 0;
+  while (allowed[n]) out[n++] = NULL;
+  for (const cJSON *a = o->child; a; a = a->next) {
+    int k = 0;
+    while (k < n && strcmp(allowed[k], a->string) != 0) k++;
+    if (k == n) return ph_fail(err, PH_EUNKNOWNKEY, "%s: unknown field '%.64s'", where, a->string);
+    if (out[k]) return ph_fail(err, PH_EJSON, "%s: duplicate key '%.64s'", where, a->string);
+    out[k] = a;
+  }
+  for (int k = 0; k < nrequired; k++)
+    if (!out[k]) return ph_fail(err, PH_EMISSING, "%s: missing required field '%s'", where, allowed[k]);
+  return 0;
+}
+
 static int need_keys(const cJSON *o, const char *const *keys, const char *where, struct ph_err *err) {
   for (; *keys; keys++)
     if (!cJSON_GetObjectItemCaseSensitive(o, *keys))
@@ -167,14 +187,17 @@ static int decode_values(const cJSON *vals, const struct ph_decode_opts *o, stru
   if (n == 0) return ph_fail(err, PH_EEMPTY, "%s.values: no values", where);
   if (n > PH_RECORD_MAX_VALUES)
     return ph_fail(err, PH_ETOOMANY, "%s.values: %d values, more than %d", where, n, PH_RECORD_MAX_VALUES);
-  if ((rc = check_object(vals, NULL, where, err))) return rc;
   if (grow((void **)&b->values, &b->values_cap, b->nvalues + (size_t)n, sizeof *b->values))
     return ph_fail(err, PH_ENOMEM, "%s: out of memory", where);
   r->value_off = (uint32_t)b->nvalues;
   r->nvalues = 0;
   const cJSON *it;
   cJSON_ArrayForEach(it, vals) {
-    if ((rc = decode_value(it, o, &b->values[r->value_off + r->nvalues], where, err))) return rc;
+    struct ph_value *v = &b->values[r->value_off + r->nvalues];
+    if ((rc = decode_value(it, o, v, where, err))) return rc;
+    for (uint16_t k = 0; k < r->nvalues; k++) /* a known metric twice: compare indices, not strings */
+      if (b->values[r->value_off + k].metric == v->metric)
+        return ph_fail(err, PH_EJSON, "%s: duplicate key '%.64s'", where, it->string);
     r->nvalues++;
   }
   return 0;
@@ -212,18 +235,20 @@ static int decode_state(const cJSON *st, struct ph_record *r, const char *where,
   return ph_fail(err, PH_EENUM, "%s.state: '%.32s' is not running|startup|shutdown|stopped", where, st->valuestring);
 }
 
-static int decode_measurement(const cJSON *rec, const struct ph_decode_opts *o, struct ph_batch *b,
+/* Field positions in meas_keys / mat_keys. */
+enum { F_TS, F_POINT, F_VALUES, F_FLAGS, F_STATE };
+enum { M_TS, M_POINT, M_MATERIAL, M_DIR, M_QTY, M_LOT, M_SUPPLIER, M_ATTRS };
+
+static int decode_measurement(const cJSON **f, const struct ph_decode_opts *o, struct ph_batch *b,
                               struct ph_record *r, const char *where, struct ph_err *err) {
   int rc;
-  if ((rc = decode_values(cJSON_GetObjectItemCaseSensitive(rec, "values"), o, b, r, where, err)) ||
-      (rc = decode_flags(cJSON_GetObjectItemCaseSensitive(rec, "flags"), o, b, r, where, err)) ||
-      (rc = decode_state(cJSON_GetObjectItemCaseSensitive(rec, "state"), r, where, err)))
+  if ((rc = decode_values(f[F_VALUES], o, b, r, where, err)) || (rc = decode_flags(f[F_FLAGS], o, b, r, where, err)) ||
+      (rc = decode_state(f[F_STATE], r, where, err)))
     return rc;
   return 0;
 }
 
-static int get_str(const cJSON *rec, const char *key, char *dst, size_t cap, const char *where, struct ph_err *err) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+static int get_str(const cJSON *v, const char *key, char *dst, size_t cap, const char *where, struct ph_err *err) {
   dst[0] = '\0';
   if (!v) return 0;
   if (!cJSON_IsString(v)) return ph_fail(err, PH_ETYPE, "%s.%s: must be a string", where, key);
@@ -251,11 +276,9 @@ static int decode_attrs(const cJSON *attrs, struct ph_batch *b, struct ph_record
   return 0;
 }
 
-static int decode_material(const cJSON *rec, const struct ph_decode_opts *o, struct ph_batch *b,
+static int decode_material(const cJSON **f, const struct ph_decode_opts *o, struct ph_batch *b,
                            struct ph_record *r, const char *where, struct ph_err *err) {
-  const cJSON *mat = cJSON_GetObjectItemCaseSensitive(rec, "material");
-  const cJSON *dir = cJSON_GetObjectItemCaseSensitive(rec, "dir");
-  const cJSON *qty = cJSON_GetObjectItemCaseSensitive(rec, "qty_t");
+  const cJSON *mat = f[M_MATERIAL], *dir = f[M_DIR], *qty = f[M_QTY];
   if (!cJSON_IsString(mat)) return ph_fail(err, PH_ETYPE, "%s.material: must be a string", where);
   int idx = ph_catalog_find(o->cat, mat->valuestring, strlen(mat->valuestring));
   if (idx < 0) return ph_fail(err, PH_EMETRIC, "%s.material: unknown material '%.64s'", where, mat->valuestring);
@@ -275,17 +298,15 @@ static int decode_material(const cJSON *rec, const struct ph_decode_opts *o, str
                    m->min, m->max);
   r->qty_t = qty->valuedouble;
   int rc;
-  if ((rc = get_str(rec, "lot", r->lot, sizeof r->lot, where, err)) ||
-      (rc = get_str(rec, "supplier", r->supplier, sizeof r->supplier, where, err)) ||
-      (rc = decode_attrs(cJSON_GetObjectItemCaseSensitive(rec, "attrs"), b, r, where, err)))
+  if ((rc = get_str(f[M_LOT], "lot", r->lot, sizeof r->lot, where, err)) ||
+      (rc = get_str(f[M_SUPPLIER], "supplier", r->supplier, sizeof r->supplier, where, err)) ||
+      (rc = decode_attrs(f[M_ATTRS], b, r, where, err)))
     return rc;
   return 0;
 }
 
 static int decode_record(struct ph_batch *b, const cJSON *rec, const struct ph_decode_opts *o, const char *where,
                          struct ph_err *err) {
-  static const char *const meas_required[] = {"ts", "point", "values", NULL};
-  static const char *const mat_required[] = {"ts", "point", "material", "dir", "qty_t", NULL};
   if (!cJSON_IsObject(rec)) return ph_fail(err, PH_ETYPE, "%s: must be an object", where);
   bool material_shape = cJSON_GetObjectItemCaseSensitive(rec, "values")
                             ? false
@@ -293,20 +314,19 @@ static int decode_record(struct ph_batch *b, const cJSON *rec, const struct ph_d
   if (material_shape != (o->kind == PH_KIND_MATERIAL))
     return ph_fail(err, PH_EKIND, "%s: a %s record in a %s batch", where, material_shape ? "material" : "measurement",
                    ph_kind_name(o->kind));
-  int rc;
-  if ((rc = check_object(rec, material_shape ? mat_keys : meas_keys, where, err)) ||
-      (rc = need_keys(rec, material_shape ? mat_required : meas_required, where, err)))
-    return rc;
+  const cJSON *f[8];
+  int rc = scan_fields(rec, material_shape ? mat_keys : meas_keys, material_shape ? 5 : 3, f, where, err);
+  if (rc) return rc;
   struct ph_record r;
   memset(&r, 0, sizeof r);
   r.attrs_off = -1;
-  if ((rc = get_time(cJSON_GetObjectItemCaseSensitive(rec, "ts"), o, &r.ts_ms, true, where, "ts", err)) ||
-      (rc = get_id(cJSON_GetObjectItemCaseSensitive(rec, "point"), r.point, where, "point", err)))
+  if ((rc = get_time(f[F_TS], o, &r.ts_ms, true, where, "ts", err)) ||
+      (rc = get_id(f[F_POINT], r.point, where, "point", err)))
     return rc;
   if (material_shape)
-    rc = decode_material(rec, o, b, &r, where, err);
+    rc = decode_material(f, o, b, &r, where, err);
   else
-    rc = decode_measurement(rec, o, b, &r, where, err);
+    rc = decode_measurement(f, o, b, &r, where, err);
   if (rc) return rc;
   if (grow((void **)&b->records, &b->records_cap, b->nrecords + 1, sizeof *b->records))
     return ph_fail(err, PH_ENOMEM, "%s: out of memory", where);
@@ -351,8 +371,12 @@ static int decode_root(const cJSON *root, const struct ph_decode_opts *o, struct
   int i = 0;
   const cJSON *it;
   cJSON_ArrayForEach(it, recs) {
-    char where[32];
-    snprintf(where, sizeof where, "records[%d]", i++);
+    char where[32] = "records[", *w = where + 8, digits[12];
+    int nd = 0, idx = i++;
+    do digits[nd++] = (char)('0' + idx % 10); while ((idx /= 10) && nd < 11);
+    while (nd) *w++ = digits[--nd];
+    *w++ = ']';
+    *w = '\0';
     if ((rc = ph_batch_decode_record(b, it, o, where, err))) return rc;
   }
   return 0;

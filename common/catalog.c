@@ -19,7 +19,33 @@ extern const unsigned long ph_catalog_builtin_json_len;
 struct ph_catalog {
   size_t n;
   struct ph_metric *m;
+  /* code → index by open addressing: every value of every batch is looked
+   * up here, so one hash and one compare instead of a binary search. */
+  int32_t *slot; /* -1: empty */
+  size_t nslots; /* a power of two ≥ 4 n */
+  uint8_t *len;  /* strlen of each code */
 };
+
+static uint32_t code_hash(const char *s, size_t len) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+  return h;
+}
+
+static int build_index(struct ph_catalog *c) {
+  c->nslots = 16;
+  while (c->nslots < 4 * c->n) c->nslots *= 2;
+  if (!(c->slot = ph_malloc(c->nslots * sizeof *c->slot)) || !(c->len = ph_malloc(c->n))) return PH_ENOMEM;
+  for (size_t i = 0; i < c->nslots; i++) c->slot[i] = -1;
+  for (size_t i = 0; i < c->n; i++) {
+    size_t len = strlen(c->m[i].code);
+    c->len[i] = (uint8_t)len;
+    size_t k = code_hash(c->m[i].code, len) & (c->nslots - 1);
+    while (c->slot[k] >= 0) k = (k + 1) & (c->nslots - 1);
+    c->slot[k] = (int32_t)i;
+  }
+  return 0;
+}
 
 static int str_field(const cJSON *o, const char *key, char *dst, size_t cap, bool required, const char *origin,
                      int idx, struct ph_err *err) {
@@ -130,6 +156,10 @@ int ph_catalog_load_json(const char *text, size_t len, const char *origin, struc
       rc = ph_fail(err, PH_ECONFIG, "%s: metric code '%s' appears twice", origin, c->m[k].code);
       goto fail;
     }
+  if (build_index(c)) {
+    rc = ph_fail(err, PH_ENOMEM, "%s: out of memory", origin);
+    goto fail;
+  }
   cJSON_Delete(root);
   *out = c;
   return 0;
@@ -156,6 +186,8 @@ int ph_catalog_load_file(const char *path, struct ph_catalog **out, struct ph_er
 
 void ph_catalog_free(struct ph_catalog *c) {
   if (!c) return;
+  ph_free(c->slot);
+  ph_free(c->len);
   ph_free(c->m);
   ph_free(c);
 }
@@ -168,18 +200,11 @@ const struct ph_metric *ph_catalog_at(const struct ph_catalog *c, size_t idx) {
 
 int ph_catalog_find(const struct ph_catalog *c, const char *code, size_t len) {
   if (len == 0 || len > PH_ID_MAX) return -1;
-  size_t lo = 0, hi = c->n;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    int r = strncmp(c->m[mid].code, code, len);
-    if (r == 0 && c->m[mid].code[len] != '\0') r = 1; /* longer code sorts after the prefix */
-    if (r == 0) return (int)mid;
-    if (r < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
+  for (size_t k = code_hash(code, len) & (c->nslots - 1);; k = (k + 1) & (c->nslots - 1)) {
+    int32_t i = c->slot[k];
+    if (i < 0) return -1;
+    if (c->len[i] == len && memcmp(c->m[i].code, code, len) == 0) return i;
   }
-  return -1;
 }
 
 int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212) {
