@@ -1,0 +1,386 @@
+/* The annual report (report.h) on a small hand-made database: rows go in
+ * with SQL and the fixture's rollup helpers (hub_cems_fixture.h: park p1,
+ * Asia/Shanghai, UTC+8), ph_cems_update fills the CEMS tables, then the
+ * report's tree is checked number by number and the CSV and HTML renderings
+ * are checked for those numbers and for escaping.
+ *
+ * Year 2025; the update and the report run at now = 2025-01-03 00:05 local:
+ *   closed_until = now − 2 min grace = Jan 3 00:03 → hours expected from
+ *   Jan 1 00:00 to Jan 3 00:00 = 48 per point; days expected = 2 (Jan 1, Jan 2).
+ *
+ * cu-old ("Old Smelter & Co"), existing Cu plant, GB 31574-2015 (SO2 150,
+ * PM 30 mg/Nm³; PCDD/F 0.5 ng TEQ/Nm³), point stack-1 = hourly data:
+ *   so2  Jan 1 00..23 = 100 except 10:00 = 180; Jan 2 00..11 = 100
+ *   pm   Jan 1 00..23 = 10
+ *   flow Jan 1 00..23 and Jan 2 00..11 = 20 000 Nm³/h
+ *   pcdd_f stack test 0.2 ng TEQ/Nm³ at Jan 1 12:30 (flag S: not a CEMS value)
+ *   ledger (point scale): in scrap_cu_1 100 t (Jan 1), out cathode_cu 50 t and slag 5 t (Jan 2)
+ *   electricity: day rollup Jan 1 = 5 000 kWh (point furnace-1); no water data
+ *   Toolkit class 2 since 2020-01-01; baseline {year 2020, pcdd_f_g_teq 0.1}
+ * cu-special ("<script>…"): nothing on record, no class, no baseline.
+ * cu-new: ledger out cathode_cu 10 t (Jan 2); Toolkit class 6 (air ND).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hub_cems_fixture.h"
+#include "parkhub/factors.h"
+#include "parkhub/report.h"
+
+static struct ph_factors *fac;
+static cJSON *rep;
+static int64_t now_ms;
+
+static void hour_value(int64_t sid, int64_t day, int h, double v) { hourly(sid, day + h * H, v, true); }
+
+static void day_sum(const char *ent, const char *point, const char *metric, int64_t day, double sum) {
+  int64_t sid = series(ent, point, metric);
+  char q[512];
+  snprintf(q, sizeof q,
+           "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max, first_ts, first,"
+           " last_ts, last, expected) VALUES(%lld, 2, %lld, 24, 24, %.17g, %.17g, 0, 0, %lld, 0, %lld, 0, 24)",
+           (long long)sid, (long long)day, sum, sum, (long long)day, (long long)day);
+  sql(q);
+}
+
+static void data(void) {
+  struct ph_hub_ent *old = &cfg.parks[0].ents[0], *spec = &cfg.parks[0].ents[1], *nw = &cfg.parks[0].ents[2];
+  strcpy(cfg.hub_id, "hub-1");
+  strcpy(cfg.parks[0].name, "Test park");
+  strcpy(old->name, "Old Smelter & Co");
+  old->classes[old->nclasses++] = (struct ph_dated_class){2, "2020-01-01"};
+  old->baseline_year = 2020;
+  old->baseline_pcdd_f_g_teq = 0.1;
+  strcpy(spec->name, "<script>alert(1)</script> Special Cu");
+  spec->baseline_pcdd_f_g_teq = -1;
+  nw->classes[nw->nclasses++] = (struct ph_dated_class){6, "2010-01-01"};
+  nw->baseline_pcdd_f_g_teq = -1;
+
+  int64_t d1 = local(2025, 1, 1, 0, 0), d2 = local(2025, 1, 2, 0, 0);
+  int64_t so2 = series("cu-old", "stack-1", "so2"), pm = series("cu-old", "stack-1", "pm");
+  int64_t flow = series("cu-old", "stack-1", "flow"), pc = series("cu-old", "stack-1", "pcdd_f");
+  for (int h = 0; h < 24; h++) {
+    hour_value(so2, d1, h, h == 10 ? 180 : 100);
+    hour_value(pm, d1, h, 10);
+    hour_value(flow, d1, h, 20000);
+  }
+  for (int h = 0; h < 12; h++) {
+    hour_value(so2, d2, h, 100);
+    hour_value(flow, d2, h, 20000);
+  }
+  minute_row(pc, d1 + 12 * H + 30 * MIN, 1, 0, 0, 0.2, 1.0 / 60); /* the writer's minute and hour rows */
+  hour_row(pc, d1 + 12 * H, 1, 0, 0.2, 0, 1.0);
+  material("cu-old", "scale", d1 + 9 * H, "scrap_cu_1", "in", 100);
+  material("cu-old", "scale", d2 + 15 * H, "cathode_cu", "out", 50);
+  material("cu-old", "scale", d2 + 16 * H, "slag", "out", 5);
+  day_sum("cu-old", "furnace-1", "electricity", d1, 5000);
+  material("cu-new", "scale", d2 + 10 * H, "cathode_cu", "out", 10);
+  now_ms = local(2025, 1, 3, 0, 5);
+  update(now_ms);
+}
+
+static void setup(void) {
+  struct ph_err err = {0};
+  fx_setup();
+  cr_assert_eq(ph_factors_load_builtin(&fac, &err), 0, "%s", err.msg);
+  data();
+  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
+  int changes = sqlite3_total_changes(db);
+  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 2025, now_ms, &rep, &err), 0, "%s", err.msg);
+  cr_assert_eq(sqlite3_total_changes(db), changes, "the report wrote to the database");
+}
+
+static void teardown(void) {
+  cJSON_Delete(rep);
+  rep = NULL;
+  ph_factors_free(fac);
+  fx_teardown();
+}
+
+TestSuite(report, .init = setup, .fini = teardown);
+
+/* ---- tree access ---- */
+
+static const cJSON *at(const cJSON *o, const char *path) {
+  char buf[256], *save = NULL;
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save)) o = cJSON_GetObjectItemCaseSensitive(o, k);
+  cr_assert_not_null(o, "no %s", path);
+  return o;
+}
+static double n(const cJSON *o, const char *path) {
+  const cJSON *v = at(o, path);
+  cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
+  return v->valuedouble;
+}
+static const char *s(const cJSON *o, const char *path) {
+  const cJSON *v = at(o, path);
+  cr_assert(cJSON_IsString(v), "%s is not a string", path);
+  return v->valuestring;
+}
+/* null, with a reason at <key>_na containing `why` */
+static void is_na(const cJSON *o, const char *key, const char *why) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  cr_assert(cJSON_IsNull(v), "%s is not null", key);
+  const char *r = ph_report_na(o, key);
+  cr_assert(strstr(r, why) != NULL, "%s: reason '%s' does not say '%s'", key, r, why);
+}
+/* the element of array a whose key k is v */
+static const cJSON *find(const cJSON *a, const char *k, const char *v) {
+  const cJSON *it;
+  cJSON_ArrayForEach(it, a) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(it, k);
+    if (cJSON_IsString(x) && strcmp(x->valuestring, v) == 0) return it;
+  }
+  cr_assert_fail("no element with %s = %s", k, v);
+  return NULL;
+}
+static const cJSON *ent(const char *id) { return find(at(rep, "enterprises"), "id", id); }
+
+/* ---- the tree ---- */
+
+/* Every object of the tree has distinct keys (cJSON would keep both and
+ * readers find only the first). */
+static void distinct_keys(const cJSON *o, const char *path) {
+  const cJSON *a, *b;
+  cJSON_ArrayForEach(a, o) {
+    if (cJSON_IsObject(o))
+      for (b = a->next; b; b = b->next) cr_assert_str_neq(a->string, b->string, "%s: key %s twice", path, a->string);
+    if (cJSON_IsObject(a) || cJSON_IsArray(a)) {
+      char sub[256];
+      snprintf(sub, sizeof sub, "%s.%s", path, a->string ? a->string : "[]");
+      distinct_keys(a, sub);
+    }
+  }
+}
+
+Test(report, every_key_appears_once_per_object) { distinct_keys(rep, "$"); }
+
+Test(report, meta_states_park_year_standard_and_cems_cut) {
+  cr_assert_str_eq(s(rep, "park"), "p1");
+  cr_assert_str_eq(s(rep, "park_name"), "Test park");
+  cr_assert_eq(n(rep, "year"), 2025);
+  cr_assert_str_eq(s(rep, "period_from"), "2025-01-01T00:00:00+08:00");
+  cr_assert_str_eq(s(rep, "period_to"), "2026-01-01T00:00:00+08:00");
+  cr_assert_str_eq(cJSON_GetArrayItem(at(rep, "standards"), 0)->valuestring, "gb31574-2015");
+  cr_assert_str_eq(s(rep, "generated_at"), "2025-01-03T00:05:00+08:00");
+  /* closed = now − 120 s = 00:03 local; the CEMS figures stop at the 00:00 hour */
+  cr_assert_str_eq(s(rep, "cems_closed_until"), "2025-01-03T00:03:00+08:00");
+  cr_assert_str_eq(s(rep, "cems_data_through"), "2025-01-03T00:00:00+08:00");
+  cr_assert(cJSON_IsFalse(at(rep, "cems_year_complete")));
+  cr_assert_str_eq(s(rep, "factor_table"), "unep-toolkit-2013-cu");
+  cr_assert_eq(cJSON_GetArraySize(at(rep, "enterprises")), 3);
+  cr_assert_str_eq(s(cJSON_GetArrayItem(at(rep, "enterprises"), 0), "id"), "cu-old"); /* config order */
+}
+
+Test(report, emissions_are_mass_over_valid_hours_with_the_gap_share) {
+  const cJSON *rows = at(ent("cu-old"), "emissions");
+  /* GB 31574 order: so2 before pm; flow, o2 … are not pollutants; pcdd_f is the inventory's */
+  cr_assert_eq(cJSON_GetArraySize(rows), 2);
+  cr_assert_str_eq(s(cJSON_GetArrayItem(rows, 0), "pollutant"), "so2");
+  cr_assert_str_eq(s(cJSON_GetArrayItem(rows, 1), "pollutant"), "pm");
+  const cJSON *so2 = cJSON_GetArrayItem(rows, 0), *pm = cJSON_GetArrayItem(rows, 1);
+  /* so2: 36 hours with C and Q: (35 × 100 + 180) mg/Nm³ × 20 000 Nm³ × 1e-6 = 73.6 kg = 0.0736 t;
+   * expected 48 point-hours, gap 12 = 25 % */
+  cr_assert_float_eq(n(so2, "mass_t"), 0.0736, EPS);
+  cr_assert_eq(n(so2, "hours_expected"), 48);
+  cr_assert_eq(n(so2, "hours_used"), 36);
+  cr_assert_eq(n(so2, "gap_hours"), 12);
+  cr_assert_float_eq(n(so2, "gap_share"), 0.25, EPS);
+  /* pm: 24 × 10 × 20 000 × 1e-6 = 4.8 kg = 0.0048 t; 24 of 48 hours gaps */
+  cr_assert_float_eq(n(pm, "mass_t"), 0.0048, EPS);
+  cr_assert_float_eq(n(pm, "gap_share"), 0.5, EPS);
+  /* park = sum of enterprises (only cu-old measures) */
+  const cJSON *p = find(at(rep, "park_summary.emissions"), "pollutant", "so2");
+  cr_assert_float_eq(n(p, "mass_t"), 0.0736, EPS);
+  cr_assert_eq(n(p, "enterprises"), 1);
+  cr_assert_eq(n(p, "hours_expected"), 48);
+}
+
+Test(report, compliance_counts_valid_hours_and_days_against_the_limit) {
+  const cJSON *so2 = find(at(ent("cu-old"), "compliance"), "pollutant", "so2");
+  cr_assert_float_eq(n(so2, "limit"), 150, EPS);
+  cr_assert_float_eq(n(so2, "limit_min"), 150, EPS);
+  cr_assert_float_eq(n(so2, "limit_max"), 150, EPS);
+  cr_assert_str_eq(s(so2, "unit"), "mg/Nm3");
+  /* 36 valid hours, all with a limit; 180 > 150 at Jan 1 10:00: 35/36 within */
+  cr_assert_eq(n(so2, "hours_expected"), 48);
+  cr_assert_eq(n(so2, "hours_valid"), 36);
+  cr_assert_eq(n(so2, "hours_with_limit"), 36);
+  cr_assert_eq(n(so2, "exceedance_hours"), 1);
+  cr_assert_float_eq(n(so2, "hour_compliance"), 35.0 / 36.0, EPS);
+  cr_assert_float_eq(n(so2, "hour_availability"), 36.0 / 48.0, EPS);
+  cr_assert_float_eq(n(so2, "worst_hour_mean"), 180, EPS);
+  cr_assert_float_eq(n(so2, "worst_hour_ratio"), 1.2, EPS);
+  cr_assert_str_eq(s(so2, "worst_hour_time"), "2025-01-01T10:00:00+08:00");
+  cr_assert_str_eq(s(so2, "worst_hour_point"), "stack-1");
+  /* days: Jan 1 valid (24 h ≥ 20), mean (23 × 100 + 180) / 24 = 103.33, no product that day → not converted;
+   * Jan 2 has 12 valid hours: not valid. 1 valid of 2 expected, within the limit */
+  cr_assert_eq(n(so2, "days_expected"), 2);
+  cr_assert_eq(n(so2, "days_valid"), 1);
+  cr_assert_eq(n(so2, "exceedance_days"), 0);
+  cr_assert_float_eq(n(so2, "day_compliance"), 1.0, EPS);
+  cr_assert_float_eq(n(so2, "day_availability"), 0.5, EPS);
+  cr_assert_float_eq(n(so2, "worst_day_converted"), 2480.0 / 24.0, 1e-9);
+  cr_assert_str_eq(s(so2, "worst_day_date"), "2025-01-01");
+  /* pcdd_f has no valid CEMS hour (a stack test): judged in the inventory, not here */
+  const cJSON *it;
+  cJSON_ArrayForEach(it, at(ent("cu-old"), "compliance")) cr_assert_str_neq(s(it, "pollutant"), "pcdd_f");
+  /* park: the same sums, worst with its enterprise */
+  const cJSON *p = find(at(rep, "park_summary.compliance"), "pollutant", "so2");
+  cr_assert_float_eq(n(p, "hour_compliance"), 35.0 / 36.0, EPS);
+  cr_assert_str_eq(s(p, "worst_hour_enterprise"), "cu-old");
+}
+
+Test(report, pcdd_f_measured_estimated_baseline_and_factor_status) {
+  const cJSON *pc = at(ent("cu-old"), "pcdd_f");
+  /* measured: 36 valid flow hours of 20 000; the other 8 724 hours of 2025 filled with 20 000:
+   * 8 760 × 20 000 = 175.2e6 Nm³ × 0.2 ng × 1e-9 = 0.03504 g TEQ; measured share 720 000 / 175.2e6 */
+  cr_assert_float_eq(n(pc, "measured_g_teq"), 0.03504, 1e-12);
+  cr_assert_float_eq(n(pc, "measured_share"), 720000.0 / 175.2e6, 1e-12);
+  /* estimated, class 2: air 50 µg/t × 50 t × 1e-6 = 0.0025; residue 630 × 50 × 1e-6 = 0.0315 */
+  cr_assert_float_eq(n(pc, "estimated_air_g_teq"), 0.0025, 1e-12);
+  cr_assert_float_eq(n(pc, "estimated_residue_g_teq"), 0.0315, 1e-12);
+  cr_assert_float_eq(n(pc, "activity_t"), 50, EPS);
+  /* current = measured (complete); baseline configured 0.1; reduction 0.1 − 0.03504 = 0.06496 */
+  cr_assert_str_eq(s(pc, "current_g_teq_method"), "measured");
+  cr_assert_float_eq(n(pc, "current_g_teq"), 0.03504, 1e-12);
+  cr_assert_eq(n(pc, "baseline_year"), 2020);
+  cr_assert_str_eq(s(pc, "baseline_g_teq_method"), "configured");
+  cr_assert_float_eq(n(pc, "reduction_g_teq"), 0.06496, 1e-12);
+  is_na(pc, "reduction_measured_g_teq", "configured");
+  /* the test, against the 0.5 ng TEQ/Nm³ limit */
+  const cJSON *t = cJSON_GetArrayItem(at(pc, "stack_tests"), 0);
+  cr_assert_str_eq(s(t, "time"), "2025-01-01T12:30:00+08:00");
+  cr_assert_float_eq(n(t, "ng_teq_nm3"), 0.2, EPS);
+  cr_assert_float_eq(n(t, "limit_ng_teq_nm3"), 0.5, EPS);
+  cr_assert(cJSON_IsFalse(at(t, "above_limit")));
+  /* the factor used, its source, and "not verified" */
+  const cJSON *f = cJSON_GetArrayItem(at(pc, "factors"), 0);
+  cr_assert_eq(n(f, "toolkit_class"), 2);
+  cr_assert_float_eq(n(f, "air_ef_ug_teq_t"), 50, EPS);
+  cr_assert_float_eq(n(f, "residue_ef_ug_teq_t"), 630, EPS);
+  cr_assert_str_eq(s(f, "status"), "not verified");
+  cr_assert(strstr(s(f, "source"), "UNEP Toolkit") != NULL);
+  cr_assert_str_eq(s(f, "from"), "2025-01-01");
+  cr_assert_str_eq(s(f, "through"), "2025-12-31");
+}
+
+Test(report, not_available_figures_are_null_with_a_reason_never_zero) {
+  /* cu-new: class 6, 10 t of product: air factor ND */
+  const cJSON *pc = at(ent("cu-new"), "pcdd_f");
+  is_na(pc, "estimated_air_g_teq", "class 6 has no air factor (ND)");
+  is_na(pc, "current_g_teq", "neither");
+  cr_assert_str_eq(s(pc, "current_g_teq_method"), "none");
+  const cJSON *f = cJSON_GetArrayItem(at(pc, "factors"), 0);
+  is_na(f, "air_ef_ug_teq_t", "ND");
+  /* cu-special: nothing on record */
+  const cJSON *e = ent("cu-special");
+  cr_assert_eq(cJSON_GetArraySize(at(e, "emissions")), 0);
+  cr_assert(strstr(s(e, "emissions_na"), "no continuously measured") != NULL);
+  is_na(at(e, "pcdd_f"), "measured_g_teq", "no stack test and no flow");
+  is_na(at(e, "pcdd_f"), "baseline_g_teq", "no baseline configured");
+  cr_assert(strstr(s(e, "pcdd_f.estimated_note"), "no material") != NULL);
+  is_na(at(e, "indicators"), "feed_t", "no material");
+  is_na(at(e, "monitoring"), "next_due", "no stack test on record");
+  cr_assert(cJSON_IsTrue(at(e, "monitoring.overdue")));
+  /* cu-old: no water data → per t n/a, not 0 */
+  const cJSON *w = find(at(ent("cu-old"), "indicators.per_t"), "indicator", "water");
+  is_na(w, "value", "no data in the year");
+  /* gap share of a pollutant nobody measures is not in the table at all */
+  cr_assert_eq(cJSON_GetArraySize(at(rep, "park_summary.emissions")), 2);
+}
+
+Test(report, monitoring_plan_next_test_and_days_left) {
+  /* last test Jan 1 2025 + 365 days = 2026-01-01; today (now) Jan 3 → 363 days left */
+  const cJSON *m = at(ent("cu-old"), "monitoring");
+  cr_assert_str_eq(s(m, "as_of"), "2025-01-03");
+  cr_assert_str_eq(s(m, "next_due"), "2026-01-01");
+  cr_assert_eq(n(m, "days_left"), 363);
+  cr_assert(cJSON_IsFalse(at(m, "overdue")));
+  /* park: cu-special and cu-new never tested */
+  cr_assert_eq(n(rep, "park_summary.monitoring.overdue_enterprises"), 2);
+}
+
+Test(report, material_balance_and_indicators) {
+  const cJSON *io = at(ent("cu-old"), "indicators");
+  /* feed 100 t (Cu 0.99 → 99 t), product 50 t cathode (0.9999 → 49.995 t), residue 5 t slag */
+  cr_assert_float_eq(n(io, "feed_t"), 100, EPS);
+  cr_assert_float_eq(n(io, "product_t"), 50, EPS);
+  cr_assert_float_eq(n(io, "residue_t"), 5, EPS);
+  cr_assert_float_eq(n(io, "consumable_t"), 0, EPS); /* the ledger has rows: a real 0 */
+  cr_assert_float_eq(n(io, "yield_pct"), 49.995 / 99 * 100, 1e-9);
+  const cJSON *feed = find(at(io, "per_t"), "indicator", "feed");
+  cr_assert_float_eq(n(feed, "value"), 2.0, EPS);
+  /* baseline year 2020 has no ledger rows: n/a, and so the change */
+  is_na(feed, "baseline", "baseline year");
+  is_na(feed, "change", "needs both figures");
+  /* electricity 5 000 kWh / 50 t = 100 kWh/t */
+  const cJSON *el = find(at(io, "per_t"), "indicator", "electricity");
+  cr_assert_float_eq(n(el, "value"), 100, EPS);
+  cr_assert_str_eq(s(el, "unit"), "kWh/t");
+  /* park: product 50 + 10 (cu-new) */
+  cr_assert_float_eq(n(rep, "park_summary.indicators.product_t"), 60, EPS);
+}
+
+/* ---- renderings ---- */
+
+static char *render(enum ph_report_format f) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&buf, &len);
+  cr_assert_not_null(m);
+  cr_assert_eq(ph_report_render(rep, f, m), 0);
+  fclose(m);
+  return buf;
+}
+
+Test(report, csv_has_a_block_per_section_with_the_numbers) {
+  char *csv = render(PH_REPORT_CSV);
+  /* the park's row comes first: its "enterprises" column is empty on enterprise rows */
+  cr_assert(strstr(csv, "section,scope,scope_id,pollutant,name,enterprises,points,mass_t,hours_expected") != NULL,
+            "%s", csv);
+  cr_assert(strstr(csv, "\nemissions,enterprise,cu-old,so2,Sulphur dioxide,,1,0.0736,48,36,12,0.25\n") != NULL);
+  cr_assert(strstr(csv, "\nemissions,park,p1,so2,") != NULL);
+  cr_assert(strstr(csv, "pcdd_f.factors,enterprise,cu-old,2025-01-01,2025-12-31,2,") != NULL);
+  cr_assert(strstr(csv, "not verified") != NULL);
+  cr_assert(strstr(csv, "0.03504") != NULL);
+  /* n/a with its reason, in one quoted-if-needed cell */
+  cr_assert(strstr(csv, "n/a (class 6 has no air factor (ND) for 2025-01-01 to 2025-12-31)") != NULL);
+  /* a name with a comma or quote would be quoted; the ampersand stays */
+  cr_assert(strstr(csv, "Old Smelter & Co") != NULL);
+  free(csv);
+}
+
+Test(report, html_is_one_page_with_the_numbers_and_escapes_names) {
+  char *html = render(PH_REPORT_HTML);
+  cr_assert(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+  cr_assert(strstr(html, "<title>Annual environmental report 2025") != NULL);
+  cr_assert(strstr(html, "GB 31574-2015") != NULL);
+  cr_assert(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt; Special Cu") != NULL);
+  cr_assert(strstr(html, "<script") == NULL, "a name was not escaped");
+  cr_assert(strstr(html, "Old Smelter &amp; Co") != NULL);
+  cr_assert(strstr(html, "0.0736") != NULL);
+  cr_assert(strstr(html, "97.22&#160;%") != NULL); /* 35/36 */
+  cr_assert(strstr(html, "0.03504") != NULL);
+  cr_assert(strstr(html, "not verified") != NULL);
+  cr_assert(strstr(html, "n/a (class 6 has no air factor (ND)") != NULL);
+  cr_assert(strstr(html, "page-break-before:always") != NULL);
+  /* nothing external, nothing active */
+  cr_assert(strstr(html, "http://") == NULL && strstr(html, "https://") == NULL && strstr(html, "src=") == NULL);
+  free(html);
+}
+
+Test(report, bad_park_or_year_is_refused) {
+  struct ph_err err = {0};
+  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
+  cJSON *t = NULL;
+  cr_assert_eq(ph_report_build(db, &env, tz, "nope", 2025, now_ms, &t, &err), PH_ENOTFOUND);
+  cr_assert(strstr(err.msg, "nope") != NULL);
+  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 1900, now_ms, &t, &err), PH_EINVAL);
+  cr_assert_null(t);
+  enum ph_report_format f;
+  cr_assert_eq(ph_report_format_parse("xml", &f), PH_EINVAL);
+  cr_assert_eq(ph_report_format_parse("html", &f), 0);
+  cr_assert_eq(f, PH_REPORT_HTML);
+}
