@@ -213,7 +213,7 @@ static int series_of(struct q *q, int64_t point_id, const char *metric, int64_t 
 /* Σ qty_t of the enterprise's ledger in [from, to): dir out of products
  * (basis product) or dir in of feeds (basis feed). */
 static int activity(struct q *q, const struct ph_catalog *cat, const char *park, const char *ent, int64_t from,
-                    int64_t to, enum ph_basis basis, double *t) {
+                    int64_t to, enum ph_basis basis, double *t, int *rows) {
   int rc;
   *t = 0;
   sqlite3_bind_text(q->materials, 1, park, -1, SQLITE_STATIC);
@@ -228,7 +228,7 @@ static int activity(struct q *q, const struct ph_catalog *cat, const char *park,
     enum ph_role role = ph_catalog_at(cat, (size_t)idx)->role;
     if ((basis == PH_BASIS_PRODUCT && role == PH_ROLE_PRODUCT && strcmp(dir, "out") == 0) ||
         (basis == PH_BASIS_FEED && role == PH_ROLE_FEED && strcmp(dir, "in") == 0))
-      *t += sqlite3_column_double(q->materials, 2);
+      *t += sqlite3_column_double(q->materials, 2), ++*rows;
   }
   q_reset(q->materials);
   return rc == SQLITE_DONE ? 0 : db_fail(q, "materials");
@@ -431,11 +431,12 @@ static int estimated(struct q *q, const struct ph_tz *tz, const struct ph_catalo
   date_str(d1, last->to);
 
   es->air_avail = es->residue_avail = true;
+  int rows = 0;
   for (int i = 0; i < es->nparts; i++) {
     struct ph_inv_part *p = &es->parts[i];
     p->factor = p->toolkit_class ? ph_factors_class(f, p->toolkit_class) : NULL;
     enum ph_basis basis = p->factor ? p->factor->basis : PH_BASIS_PRODUCT;
-    int rc = activity(q, cat, park, e->id, p->from_ms, p->to_ms, basis, &p->activity_t);
+    int rc = activity(q, cat, park, e->id, p->from_ms, p->to_ms, basis, &p->activity_t, &rows);
     if (rc) return rc;
     es->activity_t += p->activity_t;
     double ef;
@@ -452,6 +453,8 @@ static int estimated(struct q *q, const struct ph_tz *tz, const struct ph_catalo
     es->air_g_teq += p->air_g_teq;
     es->residue_g_teq += p->residue_g_teq;
   }
+  /* A year without a single ledger record is missing data, not zero production. */
+  if (rows == 0) es->air_avail = es->residue_avail = false, es->no_ledger = true;
   if (!es->air_avail) es->air_g_teq = 0;
   if (!es->residue_avail) es->residue_g_teq = 0;
   return 0;

@@ -580,6 +580,10 @@ static void part_why(const struct ph_inv_part *p, const char *table, enum ph_vec
 /* The reason an estimated vector is not available: its parts' reasons. */
 static void est_why(const struct ph_inv_estimated *es, enum ph_vector v, char *buf, size_t cap) {
   buf[0] = '\0';
+  if (es->no_ledger) {
+    snprintf(buf, cap, "no material (weighbridge) record of the factor's basis in the year");
+    return;
+  }
   for (int i = 0; i < es->nparts; i++) {
     const struct ph_inv_part *p = &es->parts[i];
     if (v == PH_VEC_AIR ? p->air_avail : p->residue_avail) continue;
@@ -730,8 +734,8 @@ static int ent_pcdd_f(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
   num(r, pc, "activity_t", es->activity_t);
   bool ledger = false;
   if ((rc = any_data(r, e->id, NULL, r->from, r->to, &ledger))) return rc;
-  if (!ledger) /* inv. 1: a 0 from an empty ledger is said, not silent */
-    str(r, pc, "estimated_note", "no material (weighbridge) record in the year: activity 0 t, so the estimate is 0");
+  if (!ledger) /* an empty ledger is missing data, not zero production */
+    str(r, pc, "estimated_note", "no material (weighbridge) record in the year: no estimate");
   str(r, pc, "factor_table", es->table);
   release(r, pc, "current_g_teq", &inv->current, "neither a complete measured figure nor an estimated air release");
   if (inv->baseline.year) integer(r, pc, "baseline_year", inv->baseline.year);

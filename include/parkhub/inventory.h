@@ -129,6 +129,7 @@ struct ph_inv_estimated {
   bool air_avail, residue_avail;
   double air_g_teq, residue_g_teq;
   double activity_t; /* Σ parts */
+  bool no_ledger;    /* no material record of the basis in the year: not available, not 0 */
   char table[PH_ID_MAX + 1];
   int nparts;
   struct ph_inv_part parts[PH_INV_MAX_PARTS];

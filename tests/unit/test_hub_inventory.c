@@ -429,10 +429,13 @@ Test(inventory, nd_factor_is_reported_not_available_never_zero) {
   cr_assert_float_eq(inv->estimated.activity_t, 1000, EPS);
   cr_assert_eq(inv->current.method, PH_INV_NONE);
 
-  /* class 6 without production: nothing released, 0 is the right figure */
+  /* class 6 in a year without a single ledger record: the hub cannot tell a
+   * stopped plant from a missing weighbridge feed, so no figure (a gap is
+   * reported as a gap, never as 0) */
   run("e6", 2024);
-  cr_assert(inv->estimated.air_avail);
-  cr_assert_eq(inv->estimated.air_g_teq, 0);
+  cr_assert_not(inv->estimated.air_avail);
+  cr_assert(inv->estimated.no_ledger);
+  cr_assert_eq(inv->current.method, PH_INV_NONE);
 
   /* no class configured, with production: not available, class 0, no factor */
   ent(2, "e0");
