@@ -7,16 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "parkhub/alarms.h"
 #include "parkhub/alloc.h"
+#include "parkhub/deliver.h"
 #include "parkhub/catalog.h"
 #include "parkhub/hubmqtt.h"
 #include "parkhub/ingest.h"
 #include "parkhub/limits.h"
 #include "parkhub/log.h"
 #include "parkhub/queue.h"
+#include "parkhub/rules.h"
 #include "parkhub/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
+#include "parkhub/webhook.h"
 #include "parkhub/writer.h"
 
 volatile sig_atomic_t ph_hub_stop_flag;
@@ -35,6 +39,11 @@ struct hub {
   struct ph_ingest *in;
   struct ph_hubmqtt *mqtt;
   struct ph_writer *w;
+  struct ph_rules *rules;
+  struct ph_alarms *alarms;
+  struct ph_deliver *deliver;
+  struct ph_webhook *hooks[PH_DELIVER_MAX_SINKS];
+  int nhooks;
   sqlite3 *ckpt; /* checkpoints the WAL off the writer's commit path */
 };
 
@@ -52,6 +61,44 @@ static void log_stats(struct hub *h) {
           qs.capacity, (unsigned long long)ws.groups, (unsigned long long)ws.acks_sent);
 }
 
+/* Alarm messages → MQTT, on the delivery thread (never upstream of the queue). */
+static int publish_alarm(void *ctx, const char *topic, const void *payload, size_t len, bool retained) {
+  return ph_hubmqtt_publish(ctx, topic, payload, len, retained);
+}
+
+/* Rules engine, webhooks, delivery and alarms, before the writer thread starts
+ * (after that only the writer uses the engine, the alarms and the connection). */
+static int build_alarms(struct hub *h, struct ph_err *err) {
+  sqlite3 *db = ph_store_db(h->store);
+  int rc;
+  struct ph_rules_conf rc_ = {.cfg = h->cfg, .cat = h->cat, .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits};
+  struct ph_deliver_conf dc = {.publish = publish_alarm, .publish_ctx = h->mqtt};
+  if ((rc = ph_alarms_migrate(db, err)) || (rc = ph_rules_new(&rc_, &h->rules, err))) return rc;
+  for (int p = 0; p < h->cfg->nparks; p++) {
+    if (!h->cfg->parks[p].rules_file[0]) continue;
+    struct ph_ruleset rs;
+    if ((rc = ph_ruleset_load_file(h->cfg->parks[p].rules_file, h->cat, &rs, err))) return rc;
+    size_t nrules = rs.nrules;
+    rc = ph_rules_add(h->rules, h->cfg->parks[p].id, &rs, err);
+    for (size_t i = 0; i < rs.nwebhooks && !rc; i++) {
+      if (h->nhooks == PH_DELIVER_MAX_SINKS) rc = ph_fail(err, PH_ECONFIG, "more than %d webhooks", PH_DELIVER_MAX_SINKS);
+      else if (!(rc = ph_webhook_start(&rs.webhooks[i], &h->hooks[h->nhooks], err)))
+        dc.sinks[dc.nsinks++] = ph_webhook_sink(h->hooks[h->nhooks++]);
+    }
+    PH_INFO(MOD, "park %s: %zu alarm rules, %zu webhooks from %s", h->cfg->parks[p].id, nrules, rs.nwebhooks,
+            h->cfg->parks[p].rules_file);
+    ph_ruleset_fini(&rs);
+    if (rc) return rc;
+  }
+  if ((rc = ph_deliver_start(&dc, &h->deliver, err))) return rc;
+  struct ph_alarms_conf ac = {.db = db, .emit = ph_deliver_emit, .emit_ctx = h->deliver};
+  if ((rc = ph_alarms_new(&ac, &h->alarms, err))) return rc;
+  struct ph_alarm_sink sink = ph_alarms_sink(h->alarms);
+  int64_t now = ph_now_ms();
+  if ((rc = ph_rules_load(h->rules, db, now, &sink, err))) return rc;
+  return ph_alarms_publish_open(h->alarms, now); /* the broker may have lost the retained states */
+}
+
 static int build(struct hub *h, struct ph_err *err) {
   int rc;
   if ((rc = ph_catalog_load_builtin(&h->cat, err))) return rc;
@@ -66,8 +113,10 @@ static int build(struct hub *h, struct ph_err *err) {
       (rc = ph_ingest_new(h->cfg, h->cat, h->q, &h->in)))
     return ph_fail(err, rc, "out of memory");
   if ((rc = ph_hubmqtt_new(h->cfg, h->in, &h->mqtt, err))) return rc;
+  if ((rc = build_alarms(h, err))) return rc;
   struct ph_writer_conf wc = {.cfg = h->cfg, .cat = h->cat, .q = h->q, .store = h->store, .mqtt = h->mqtt,
-                              .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits};
+                              .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits, .rules = h->rules,
+                              .alarms = h->alarms};
   if ((rc = ph_writer_start(&wc, &h->w, err))) return rc;
   if ((rc = ph_ingest_start(h->in))) return ph_fail(err, rc, "cannot start the decoder thread");
   if (sqlite3_open_v2(h->cfg->db_path, &h->ckpt, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -80,10 +129,18 @@ static void teardown(struct hub *h) {
   /* Stop intake, then commit and ack what arrived, then say offline and go. */
   if (h->in) ph_ingest_close_intake(h->in);
   if (h->w && ph_writer_drain(h->w, 5000)) PH_WARN(MOD, "shutdown: the writer did not drain within 5 s");
+  if (h->deliver && ph_deliver_flush(h->deliver, 2000)) PH_WARN(MOD, "shutdown: alarm messages still unpublished");
   ph_hubmqtt_stop(h->mqtt);
   if (h->q) ph_queue_close(h->q);
   ph_ingest_stop(h->in);
   ph_writer_stop(h->w);
+  ph_deliver_stop(h->deliver, 0); /* MQTT is down: what is left is counted as lost */
+  for (int i = 0; i < h->nhooks; i++) {
+    ph_webhook_flush(h->hooks[i], 2000);
+    ph_webhook_stop(h->hooks[i]);
+  }
+  ph_alarms_free(h->alarms);
+  ph_rules_free(h->rules);
   for (size_t i = 0; i < h->nlimits; i++) ph_limits_free(h->limits[i]);
   if (h->ckpt) sqlite3_exec(h->ckpt, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
   sqlite3_close(h->ckpt);

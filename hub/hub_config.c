@@ -57,6 +57,8 @@ static const struct ph_cfgmap park_map[] = {
     {"tz", PH_CFG_STR, false, F(ph_hub_park, tz), 0, 0, "Asia/Shanghai", NULL,
      "time zone of the park's regulatory hours and days"},
     {"enterprises", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "array, below"},
+    {"rules_file", PH_CFG_STR, false, F(ph_hub_park, rules_file), 0, 0, NULL, NULL,
+     "alarm rules and webhooks of the park (schemas/rules.schema.json)"},
     PH_CFG_END,
 };
 static const struct ph_cfgmap ent_map[] = {

@@ -244,6 +244,11 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
     int rc = MQTTAsync_subscribe(m->client, filter, 1, &ro);
     if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
   }
+  char filter[PH_TOPIC_MAX];
+  snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/cmd/ack", park);
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  int rc = MQTTAsync_subscribe(m->client, filter, 1, &ro);
+  if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
 }
 
 static void say(struct ph_hubmqtt *m, const char *state) {

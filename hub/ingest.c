@@ -143,10 +143,21 @@ static void decode_event(struct ph_ingest *in, struct ph_item *it, const char *p
   memcpy(it->reason, err.msg, sizeof it->reason);
 }
 
+static void decode_ack(struct ph_item *it) {
+  struct ph_err err = {0};
+  int rc = ph_ack_decode(it->raw, it->raw_len, &it->ack, &err);
+  if (!rc) return;
+  it->type = PH_ITEM_REJECT; /* stored as a reject row, counted, logged; never acked */
+  it->code = rc;
+  memcpy(it->reason, err.msg, sizeof it->reason);
+}
+
 static void decode(struct ph_ingest *in, struct ph_item *it) {
   ph_json_arena_begin(); /* every cJSON tree below is deleted before _end */
   if (it->type == PH_ITEM_STATUS)
     decode_status(it, it->raw, it->raw_len);
+  else if (it->type == PH_ITEM_ACK)
+    decode_ack(it);
   else if (it->type == PH_ITEM_BATCH)
     decode_event(in, it, it->raw, it->raw_len);
   ph_json_arena_end();
@@ -210,9 +221,16 @@ int ph_ingest_message(struct ph_ingest *in, const char *topic, size_t tlen, cons
   set_topic(it, topic, tlen);
   struct ph_err err = {0};
   int rc = ph_topic_parse(topic, tlen, &it->topic, &err);
-  if (!rc && it->topic.type != PH_TOPIC_EVENT && it->topic.type != PH_TOPIC_STATUS)
-    rc = ph_fail(&err, PH_ETOPIC, "not an agent's event or status topic");
-  if (!rc) rc = find_identity(in, it, &err);
+  bool cmd_ack = !rc && it->topic.type == PH_TOPIC_CMD_ACK;
+  if (!rc && it->topic.type != PH_TOPIC_EVENT && it->topic.type != PH_TOPIC_STATUS && !cmd_ack)
+    rc = ph_fail(&err, PH_ETOPIC, "not an agent's event or status topic, nor cmd/ack");
+  if (cmd_ack) {
+    rc = ph_fail(&err, PH_ETOPIC, "park %s is not served by this hub", it->topic.park);
+    for (int p = 0; p < in->cfg->nparks; p++)
+      if (strcmp(in->cfg->parks[p].id, it->topic.park) == 0) it->park_idx = p, rc = 0;
+  } else if (!rc) {
+    rc = find_identity(in, it, &err);
+  }
   pthread_mutex_lock(&in->mu);
   in->st.messages++;
   pthread_mutex_unlock(&in->mu);
@@ -226,7 +244,7 @@ int ph_ingest_message(struct ph_ingest *in, const char *topic, size_t tlen, cons
     memcpy(it->reason, err.msg, sizeof it->reason);
   } else {
     /* Decoded on the decoder thread; the type says what to decode it as. */
-    it->type = it->topic.type == PH_TOPIC_STATUS ? PH_ITEM_STATUS : PH_ITEM_BATCH;
+    it->type = it->topic.type == PH_TOPIC_STATUS ? PH_ITEM_STATUS : cmd_ack ? PH_ITEM_ACK : PH_ITEM_BATCH;
   }
   ph_queue_push(in->q, PH_STAGE_RAW, it);
   return 0;

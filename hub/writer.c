@@ -32,6 +32,7 @@
 #define MAX_SLOTS 16
 #define PERIODIC_MS 60000
 #define RETRY_MS 1000
+#define RULES_TICK_MS 1000
 
 /* The open chunk of one point (and UTC hour) within a batch. */
 struct slot {
@@ -60,7 +61,9 @@ struct ph_writer {
   struct slot slots[MAX_SLOTS];
   struct ph_chunk_value *vbuf;
   struct ph_item **items;
-  int64_t next_periodic;
+  bool *stored; /* per item of the group: committed (new batch, status, ack) → rules after commit */
+  int64_t next_periodic, next_rules_tick;
+  struct ph_ratelimit rules_rl;
   struct ph_ratelimit fail_rl;
 };
 
@@ -230,15 +233,20 @@ static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *i
   return ph_store_agent_id(w->c.store, it->topic.park, it->topic.ent, it->topic.agent, id);
 }
 
-static int handle(struct ph_writer *w, const struct ph_item *it) {
+static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
   int64_t agent_id = 0;
   bool is_new = false;
   int rc = 0;
+  *stored = false;
   switch (it->type) {
   case PH_ITEM_BATCH:
     if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
     w->st.batches++;
+    *stored = it->batch.kind != PH_KIND_MATERIAL;
     return it->batch.kind == PH_KIND_MATERIAL ? store_materials(w, it, agent_id) : store_measurements(w, it, agent_id);
+  case PH_ITEM_ACK: /* nothing to store with the data: the alarms take it after the commit */
+    *stored = true;
+    return 0;
   case PH_ITEM_REJECT:
     if (it->ackable) {
       if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
@@ -253,6 +261,7 @@ static int handle(struct ph_writer *w, const struct ph_item *it) {
         (rc = ph_store_status(w->c.store, agent_id, it->state, it->recv_ms, it->outbox_depth, it->payload, &changed)))
       return rc;
     w->st.statuses++;
+    *stored = true;
     return changed ? ph_store_event(w->c.store, agent_id, it->recv_ms, it->state, NULL) : 0;
   }
   }
@@ -281,7 +290,7 @@ static void mark_saved(struct ph_writer *w) {
 static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, struct ph_err *err) {
   int rc = ph_store_begin(w->c.store, err);
   if (rc) return rc;
-  for (size_t i = 0; i < n && !rc; i++) rc = handle(w, items[i]);
+  for (size_t i = 0; i < n && !rc; i++) rc = handle(w, items[i], &w->stored[i]);
   if (rc) {
     ph_fail(err, rc, "database: storing a batch failed: %s", ph_strerror(rc));
   } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = save_streams(w))) {
@@ -359,9 +368,76 @@ static void periodic(struct ph_writer *w) {
   else if (crc == 1) w->next_periodic = ph_mono_ms() + 1000; /* backlog: the next bounded step in 1 s */
 }
 
+/* After the data committed: rules on the committed values and statuses,
+ * acks of alarms, in one alarms transaction; its messages go to the
+ * delivery mailbox at its commit (never a Paho call here: queue.h). A
+ * failure loses only these evaluations (the data is stored; the rules see
+ * the next values). */
+static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
+  if (!w->c.rules) return;
+  struct ph_alarm_sink sink = ph_alarms_sink(w->c.alarms);
+  struct ph_err err = {0};
+  int64_t now = ph_now_ms();
+  uint64_t sup = 0;
+  int rc = ph_alarms_begin(w->c.alarms, &err);
+  for (size_t i = 0; i < n && !rc; i++) {
+    const struct ph_item *it = items[i];
+    if (!w->stored[i]) continue;
+    const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+    if (it->type == PH_ITEM_BATCH) {
+      const struct ph_batch *b = &it->batch;
+      const char *ent = park->ents[it->ent_idx].id;
+      for (size_t r = 0; r < b->nrecords && !rc; r++) {
+        const struct ph_record *rec = &b->records[r];
+        const struct ph_value *v = ph_record_values(b, rec);
+        for (uint16_t k = 0; k < rec->nvalues && !rc; k++) {
+          struct ph_obs o = {.park = park->id, .ent = ent, .point = rec->point,
+                             .metric = ph_catalog_at(w->c.cat, (size_t)v[k].metric)->code, .ts_ms = rec->ts_ms,
+                             .value = v[k].v, .flag = v[k].flag, .state = rec->state};
+          rc = ph_rules_eval_value(w->c.rules, &o, now, &sink);
+        }
+      }
+    } else if (it->type == PH_ITEM_STATUS) {
+      rc = ph_rules_eval_status(w->c.rules, park->id, park->ents[it->ent_idx].id, it->topic.agent, it->state,
+                                it->recv_ms, now, &sink);
+    } else if (it->type == PH_ITEM_ACK) {
+      struct ph_err aerr = {0};
+      int arc = ph_alarms_ack(w->c.alarms, park->id, it->ack.alarm_id, it->ack.by, it->ack.note, now, &aerr);
+      if (arc == PH_ENOTFOUND) PH_INFO(MOD, "cmd/ack from %s: %s", it->ack.by, aerr.msg);
+      else rc = arc;
+    }
+  }
+  if (!rc) rc = ph_alarms_commit(w->c.alarms, now, &err);
+  else ph_alarms_rollback(w->c.alarms);
+  if (rc) {
+    ph_rules_resync(w->c.rules, &sink);
+    if (ph_ratelimit_ok(&w->rules_rl, ph_mono_ms(), &sup))
+      PH_ERROR(MOD, "alarms: %s — these evaluations are lost (%llu more failures since the last line)",
+               err.msg[0] ? err.msg : ph_strerror(rc), (unsigned long long)sup);
+  }
+}
+
+/* Timer rules (gap, offline, overdue, closed hours), once a second. */
+static void tick_rules(struct ph_writer *w) {
+  if (!w->c.rules || ph_mono_ms() < w->next_rules_tick) return;
+  w->next_rules_tick = ph_mono_ms() + RULES_TICK_MS;
+  struct ph_alarm_sink sink = ph_alarms_sink(w->c.alarms);
+  struct ph_err err = {0};
+  int64_t now = ph_now_ms();
+  int rc = ph_alarms_begin(w->c.alarms, &err);
+  if (!rc) rc = ph_rules_tick(w->c.rules, now, &sink);
+  if (!rc) rc = ph_alarms_commit(w->c.alarms, now, &err);
+  else ph_alarms_rollback(w->c.alarms);
+  if (rc) ph_rules_resync(w->c.rules, &sink);
+  uint64_t sup = 0;
+  if (rc && ph_ratelimit_ok(&w->rules_rl, ph_mono_ms(), &sup))
+    PH_ERROR(MOD, "alarm timers: %s", err.msg[0] ? err.msg : ph_strerror(rc));
+}
+
 static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
   struct ph_err err = {0};
-  while (write_group(w, items, n, &err) != 0) {
+  int rc;
+  while ((rc = write_group(w, items, n, &err)) != 0) {
     w->st.commit_failures++;
     uint64_t sup = 0;
     if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup))
@@ -374,6 +450,7 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
     usleep(RETRY_MS * 1000);
     err.msg[0] = '\0';
   }
+  if (rc == 0) evaluate(w, items, n); /* the items are still ours: released below */
   for (size_t i = 0; i < n; i++) ph_queue_release(w->c.q, items[i]);
 }
 
@@ -385,6 +462,7 @@ static void *run(void *arg) {
     if (n) atomic_store(&w->idle, false); /* before the items are released: drain must not see a stale idle */
     if (n) process(w, w->items, n);
     send_acks(w);
+    tick_rules(w);
     pthread_mutex_lock(&w->stats_mu);
     w->pub = w->st;
     pthread_mutex_unlock(&w->stats_mu);
@@ -408,11 +486,13 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);
   w->vbuf = ph_calloc(PH_RECORD_MAX_VALUES, sizeof *w->vbuf);
   w->items = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->items);
+  w->stored = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->stored);
+  ph_ratelimit_init(&w->rules_rl, 10000);
   for (int i = 0; i < MAX_SLOTS; i++) {
     ph_chunk_writer_init(&w->slots[i].cw);
     if (!(w->slots[i].series = ph_calloc(w->ncat, sizeof *w->slots[i].series))) rc = PH_ENOMEM;
   }
-  if (rc || !w->metric_db || !w->vbuf || !w->items) {
+  if (rc || !w->metric_db || !w->vbuf || !w->items || !w->stored) {
     rc = ph_fail(err, PH_ENOMEM, "writer: out of memory");
     goto fail;
   }
@@ -454,6 +534,7 @@ void ph_writer_stop(struct ph_writer *w) {
   ph_free(w->metric_db);
   ph_free(w->vbuf);
   ph_free(w->items);
+  ph_free(w->stored);
   pthread_mutex_destroy(&w->stats_mu);
   ph_free(w);
 }

@@ -64,6 +64,7 @@ struct ph_hub_park {
   char id[PH_ID_MAX + 1];
   char name[128];
   char tz[64];
+  char rules_file[512]; /* alarm rules (schemas/rules.schema.json); "" = none */
   struct ph_hub_ent *ents; /* owned */
   int nents;
 };

@@ -19,10 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parkhub/alarms.h" /* struct ph_ack_cmd */
 #include "parkhub/batch.h"
 #include "parkhub/topic.h"
 
-enum ph_item_type { PH_ITEM_BATCH, PH_ITEM_REJECT, PH_ITEM_STATUS };
+enum ph_item_type { PH_ITEM_BATCH, PH_ITEM_REJECT, PH_ITEM_STATUS, PH_ITEM_ACK };
 
 #define PH_ITEM_PAYLOAD_MAX 4096 /* status payloads kept for the presence table */
 
@@ -43,6 +44,7 @@ struct ph_item {
   char state[16];          /* STATUS: online|offline */
   int64_t outbox_depth;    /* STATUS: -1 when not given */
   char payload[PH_ITEM_PAYLOAD_MAX];
+  struct ph_ack_cmd ack;   /* ACK: the decoded cmd/ack */
 };
 
 struct ph_queue_stats {

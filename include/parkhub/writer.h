@@ -17,11 +17,13 @@
 
 #include <stdint.h>
 
+#include "parkhub/alarms.h"
 #include "parkhub/catalog.h"
 #include "parkhub/hub_config.h"
 #include "parkhub/hubmqtt.h"
 #include "parkhub/limits.h"
 #include "parkhub/queue.h"
+#include "parkhub/rules.h"
 #include "parkhub/store.h"
 #include "parkhub/tz.h"
 
@@ -34,6 +36,8 @@ struct ph_writer_conf {
   struct ph_tz *const *tz;        /* one per park, in config order */
   struct ph_limits *const *limits; /* loaded standards, for CEMS compliance (cems.h) */
   size_t nlimits;
+  struct ph_rules *rules;   /* NULL: no rules; used only by the writer thread once started */
+  struct ph_alarms *alarms; /* on the store's connection; required with rules */
 };
 
 struct ph_writer_stats {

@@ -1,0 +1,65 @@
+/* alarms_sql.h — the alarm tables and statements (alarms.c).
+ *
+ * alarms: one row per alarm (an episode from raise to close; a cleared
+ * alarm that is raised again before anyone acknowledged it stays the same
+ * row). point and metric are '' when there is none, so the unique index
+ * can cover enterprise-level alarms (NULLs are all distinct in an index).
+ * alarms_open: at most one alarm that is not closed per (park, rule, ent,
+ * point) — the database, not the code, guarantees it.
+ * alarm_occurrences: one row per time the condition started holding (a
+ * raise or raise again) until it cleared (end_ms): what a regulator counts.
+ * alarm_log: every transition, with who acknowledged and their note.
+ * Times are UTC milliseconds. CREATE … IF NOT EXISTS: safe to run at every
+ * start, or as a migration of store.c. */
+#ifndef PH_ALARMS_SQL_H
+#define PH_ALARMS_SQL_H
+
+#define ALARMS_SQL_SCHEMA                                                                                   \
+  "CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL UNIQUE,"               \
+  " park TEXT NOT NULL, rule TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL DEFAULT '',"            \
+  " metric TEXT NOT NULL DEFAULT '',"                                                                      \
+  " severity TEXT NOT NULL CHECK(severity IN ('critical','major','minor','warning')),"                     \
+  " state TEXT NOT NULL CHECK(state IN ('active_unacked','active_acked','cleared_unacked','closed')),"     \
+  " message TEXT NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"                          \
+  " count INTEGER NOT NULL CHECK(count >= 1), value REAL, peak REAL, acked_by TEXT, acked_ms INTEGER,"      \
+  " note TEXT, raised_ms INTEGER NOT NULL, cleared_ms INTEGER, closed_ms INTEGER,"                         \
+  " CHECK(state <> 'active_acked' OR (acked_by IS NOT NULL AND acked_ms IS NOT NULL)));"                   \
+  "CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms(park, rule, ent, point) WHERE state <> 'closed';" \
+  "CREATE INDEX IF NOT EXISTS alarms_first ON alarms(park, first_ms);"                                     \
+  "CREATE TABLE IF NOT EXISTS alarm_occurrences(id INTEGER PRIMARY KEY,"                                   \
+  " alarm INTEGER NOT NULL REFERENCES alarms(id), park TEXT NOT NULL, rule TEXT NOT NULL, ent TEXT NOT NULL," \
+  " point TEXT NOT NULL, metric TEXT NOT NULL, severity TEXT NOT NULL, start_ms INTEGER NOT NULL,"          \
+  " last_ms INTEGER NOT NULL, end_ms INTEGER, count INTEGER NOT NULL, value REAL, peak REAL);"              \
+  "CREATE INDEX IF NOT EXISTS alarm_occurrences_start ON alarm_occurrences(park, ent, start_ms);"          \
+  "CREATE INDEX IF NOT EXISTS alarm_occurrences_alarm ON alarm_occurrences(alarm);"                        \
+  "CREATE TABLE IF NOT EXISTS alarm_log(id INTEGER PRIMARY KEY, alarm INTEGER NOT NULL REFERENCES alarms(id)," \
+  " ts_ms INTEGER NOT NULL, transition TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"           \
+  "CREATE INDEX IF NOT EXISTS alarm_log_alarm ON alarm_log(alarm);"
+
+#define ALARMS_SQL_COLUMNS                                                                                  \
+  "id, alarm_id, park, rule, ent, point, metric, severity, state, message, first_ms, last_ms, count, value," \
+  " peak, acked_by, acked_ms, note"
+#define ALARMS_SQL_LOAD_OPEN "SELECT " ALARMS_SQL_COLUMNS " FROM alarms WHERE state <> 'closed' ORDER BY id"
+#define ALARMS_SQL_GET_OPEN                                                                                 \
+  "SELECT " ALARMS_SQL_COLUMNS " FROM alarms WHERE park = ?1 AND rule = ?2 AND ent = ?3 AND point = ?4"    \
+  " AND state <> 'closed'"
+#define ALARMS_SQL_OPEN_OCC                                                                                 \
+  "SELECT id, count, peak, last_ms FROM alarm_occurrences WHERE alarm = ?1 AND end_ms IS NULL ORDER BY id DESC LIMIT 1"
+#define ALARMS_SQL_MAX_ID "SELECT coalesce(max(id), 0) FROM alarms"
+#define ALARMS_SQL_INSERT                                                                                   \
+  "INSERT INTO alarms(id, alarm_id, park, rule, ent, point, metric, severity, state, message, first_ms,"    \
+  " last_ms, count, value, peak, raised_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active_unacked', ?9,"   \
+  " ?10, ?11, 1, ?12, ?13, ?14)"
+#define ALARMS_SQL_UPDATE                                                                                   \
+  "UPDATE alarms SET state = ?2, last_ms = ?3, count = ?4, value = ?5, peak = ?6, acked_by = ?7,"          \
+  " acked_ms = ?8, note = ?9, cleared_ms = CASE WHEN ?2 = 'cleared_unacked' THEN ?10 ELSE cleared_ms END,"  \
+  " closed_ms = CASE WHEN ?2 = 'closed' THEN ?10 ELSE NULL END WHERE id = ?1"
+#define ALARMS_SQL_OCC_INSERT                                                                               \
+  "INSERT INTO alarm_occurrences(alarm, park, rule, ent, point, metric, severity, start_ms, last_ms, count," \
+  " value, peak) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11)"
+#define ALARMS_SQL_OCC_UPDATE                                                                               \
+  "UPDATE alarm_occurrences SET last_ms = ?2, count = ?3, value = ?4, peak = ?5, end_ms = ?6 WHERE id = ?1"
+#define ALARMS_SQL_LOG                                                                                      \
+  "INSERT INTO alarm_log(alarm, ts_ms, transition, state, by, note) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+
+#endif
