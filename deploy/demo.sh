@@ -64,6 +64,7 @@ cat >"$dir/hub.json" <<CONF
   "db": {"path": "$dir/parkhub.db", "retention_days": 90},
   "parks": [{
     "id": "demo-park", "name": "Demo secondary-copper park", "tz": "Asia/Shanghai",
+    "rules_file": "$here/deploy/rules-demo.json",
     "enterprises": [
       {"id": "smelter-a", "name": "Smelter A", "sector": "cu", "class": "existing", "agents": ["gw-a"], "expected_interval_s": 1},
       {"id": "smelter-b", "name": "Smelter B", "sector": "cu", "class": "new", "agents": ["gw-b"], "expected_interval_s": 1},
@@ -110,6 +111,7 @@ Look at it:
   mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/status'     # agents online, outbox depth
   mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/ev/#'        # the event batches
   mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/ack'         # the hub's acks
+  mosquitto_sub -p $port -v -t 'parkhub/v1/+/alerts/#' -t 'parkhub/v1/+/alarms/#'   # alarms (deploy/rules-demo.json)
   $build/hub/parkhub report --config $dir/hub.json --park demo-park --year \$(date +%Y) --format html --out $dir/report.html
                                                                     # the annual report (also --format json|csv)
   sqlite3 $dir/parkhub.db "SELECT p.ent, p.point, m.code, datetime(r.bucket_ms/1000,'unixepoch') AS minute, r.n, round(r.sum/r.n,2) AS mean FROM rollups r JOIN series s ON s.id=r.series_id JOIN points p ON p.id=s.point_id JOIN metrics m ON m.id=s.metric_id WHERE r.period=0 ORDER BY r.bucket_ms DESC LIMIT 12"
