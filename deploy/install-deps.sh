@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
   cmake make gcc pkg-config
   libpaho-mqtt-dev libssl-dev libcjson-dev libsqlite3-dev sqlite3 libcriterion-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libmicrohttpd-dev
   mosquitto mosquitto-clients
   python3-jsonschema tzdata
 )
