@@ -6,7 +6,7 @@
 #
 # Environment:
 #   PARKHUB_MQTT_PORT   broker port on 127.0.0.1   (default 18830)
-#   PARKHUB_HTTP_PORT   hub's HTTP port (reserved for the API; default 18080)
+#   PARKHUB_HTTP_PORT   hub's HTTP API and dashboard on 127.0.0.1 (default 18080)
 #   PARKHUB_DEMO_DIR    working files               (default ./demo)
 #   PARKHUB_DEMO_SECONDS  stop by itself after this many seconds (default: run until stopped)
 # Ctrl-C or SIGTERM stops everything the demo started.
@@ -27,6 +27,10 @@ fi
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   echo "demo: port $port on 127.0.0.1 is taken; set PARKHUB_MQTT_PORT to a free one" >&2
+  exit 1
+fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null; then
+  echo "demo: port $http_port on 127.0.0.1 is taken; set PARKHUB_HTTP_PORT to a free one" >&2
   exit 1
 fi
 
@@ -57,11 +61,32 @@ set_tcp_nodelay true
 $user_line
 CONF
 
+# API tokens: made once per demo folder and kept (tokens.txt, readable by
+# you only), so a bookmarked dashboard URL keeps working; the hub config
+# holds only their SHA-256.
+umask 077
+for role in admin regulator manager; do
+  if ! grep -q "^$role " "$dir/tokens.txt" 2>/dev/null; then
+    tok=$("$build/hub/parkhub" hash-token --new | awk '/^token/ {print $2}')
+    echo "$role $tok" >>"$dir/tokens.txt"
+  fi
+done
+umask 022
+token_of() { awk -v r="$1" '$1 == r {print $2}' "$dir/tokens.txt"; }
+hash_of() { token_of "$1" | "$build/hub/parkhub" hash-token; }
+admin_token=$(token_of admin)
+regulator_token=$(token_of regulator)
+manager_token=$(token_of manager)
+
 cat >"$dir/hub.json" <<CONF
 {
   "hub_id": "demo-hub",
   "mqtt": {"uris": ["tcp://127.0.0.1:$port"]},
   "db": {"path": "$dir/parkhub.db", "retention_days": 90},
+  "http": {"listen": "127.0.0.1", "port": $http_port, "tokens": [
+    {"name": "demo-admin", "sha256": "$(hash_of admin)", "role": "admin"},
+    {"name": "demo-regulator", "sha256": "$(hash_of regulator)", "role": "regulator"},
+    {"name": "demo-manager", "sha256": "$(hash_of manager)", "role": "manager", "parks": ["demo-park"]}]},
   "parks": [{
     "id": "demo-park", "name": "Demo secondary-copper park", "tz": "Asia/Shanghai",
     "rules_file": "$here/deploy/rules-demo.json",
@@ -105,7 +130,13 @@ parkhub demo running: park demo-park, enterprises smelter-a, smelter-b, smelter-
   hub           $dir/parkhub.log
   database      $dir/parkhub.db
   agents        $dir/agent-{a,b,c}.log   outboxes $dir/outbox-{a,b,c}.db
-  (HTTP port $http_port is reserved for the query API and dashboard)
+
+Dashboard (open in a browser; the token after # stays in the browser):
+  http://127.0.0.1:$http_port/#token=$manager_token
+API tokens (also in $dir/tokens.txt):
+  manager    $manager_token   (reads demo-park, acknowledges its alarms)
+  regulator  $regulator_token   (reads every park)
+  admin      $admin_token   (everything, and /metrics)
 
 Look at it:
   mosquitto_sub -p $port -v -t 'parkhub/v1/demo-park/+/+/status'     # agents online, outbox depth
@@ -114,6 +145,8 @@ Look at it:
   mosquitto_sub -p $port -v -t 'parkhub/v1/+/alerts/#' -t 'parkhub/v1/+/alarms/#'   # alarms (deploy/rules-demo.json)
   $build/hub/parkhub report --config $dir/hub.json --park demo-park --year \$(date +%Y) --format html --out $dir/report.html
                                                                     # the annual report (also --format json|csv)
+  curl -s -H "Authorization: Bearer $regulator_token" http://127.0.0.1:$http_port/api/v1/parks/demo-park/enterprises
+  curl -s -H "Authorization: Bearer $admin_token" http://127.0.0.1:$http_port/metrics
   sqlite3 $dir/parkhub.db "SELECT p.ent, p.point, m.code, datetime(r.bucket_ms/1000,'unixepoch') AS minute, r.n, round(r.sum/r.n,2) AS mean FROM rollups r JOIN series s ON s.id=r.series_id JOIN points p ON p.id=s.point_id JOIN metrics m ON m.id=s.metric_id WHERE r.period=0 ORDER BY r.bucket_ms DESC LIMIT 12"
 
 Ctrl-C stops everything.

@@ -52,6 +52,7 @@
 
 #include "api_int.h"
 #include "parkhub/alloc.h"
+#include "parkhub/dashboard.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
@@ -109,6 +110,8 @@ static const char *const sql_text[API_ST_COUNT] = {
     [API_ST_ALARM_COUNTS] = API_SQL_ALARM_COUNTS,
     [API_ST_ALARMS] = API_SQL_ALARMS,
     [API_ST_ALARM_GET] = API_SQL_ALARM_GET,
+    [API_ST_OPEN_ALARMS] = API_SQL_OPEN_ALARMS,
+    [API_ST_ONLINE] = API_SQL_ONLINE,
 };
 
 static int64_t mono_us(void) {
@@ -378,6 +381,44 @@ static void db_size_line(struct api_buf *b, const char *file, const char *path) 
   api_buf_printf(b, "parkhub_db_size_bytes{file=\"%s\"} %lld\n", file, n);
 }
 
+/* Gauges read from the database: what is open and who is online. */
+static void db_gauges(struct ph_api *a, struct api_req *r) {
+  char why[256];
+  if (!r->w && !(r->w = worker_get(a, why, sizeof why))) return;
+  struct api_buf *b = &r->out;
+  sqlite3_stmt *s;
+  if (api_has_alarms(r) && (s = api_stmt(r, API_ST_OPEN_ALARMS))) {
+    api_buf_puts(b, "# HELP parkhub_alarms_open Alarms not yet closed, by park and severity.\n"
+                    "# TYPE parkhub_alarms_open gauge\n");
+    static const char *const sev[] = {"critical", "major", "minor", "warning"};
+    for (int p = 0; p < a->env.cfg->nparks; p++) {
+      long long n[4] = {0};
+      sqlite3_reset(s);
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        if (strcmp((const char *)sqlite3_column_text(s, 0), a->env.cfg->parks[p].id)) continue;
+        for (int k = 0; k < 4; k++)
+          if (!strcmp((const char *)sqlite3_column_text(s, 1), sev[k])) n[k] = sqlite3_column_int64(s, 2);
+      }
+      for (int k = 0; k < 4; k++)
+        api_buf_printf(b, "parkhub_alarms_open{park=\"%s\",severity=\"%s\"} %lld\n", a->env.cfg->parks[p].id,
+                       sev[k], n[k]);
+    }
+    sqlite3_reset(s);
+  }
+  if ((s = api_stmt(r, API_ST_ONLINE))) {
+    api_buf_puts(b, "# HELP parkhub_agents_online Agents whose latest status message says online, by park.\n"
+                    "# TYPE parkhub_agents_online gauge\n");
+    for (int p = 0; p < a->env.cfg->nparks; p++) {
+      long long n = 0;
+      sqlite3_reset(s);
+      while (sqlite3_step(s) == SQLITE_ROW)
+        if (!strcmp((const char *)sqlite3_column_text(s, 0), a->env.cfg->parks[p].id)) n = sqlite3_column_int64(s, 1);
+      api_buf_printf(b, "parkhub_agents_online{park=\"%s\"} %lld\n", a->env.cfg->parks[p].id, n);
+    }
+    sqlite3_reset(s);
+  }
+}
+
 static int get_metrics(struct ph_api *a, struct api_req *r) {
   struct api_buf *b = &r->out;
   if (a->env.metrics) {
@@ -400,6 +441,7 @@ static int get_metrics(struct ph_api *a, struct api_req *r) {
       cap = (size_t)n + 1;
     }
   }
+  db_gauges(a, r);
   api_buf_puts(b, "# HELP parkhub_db_size_bytes Size of the hub database files.\n"
                   "# TYPE parkhub_db_size_bytes gauge\n");
   char path[600];
@@ -622,6 +664,29 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct api_req *r, bool
   return ok;
 }
 
+/* The dashboard's files: no token (the page asks for one), GET and HEAD only. */
+static enum MHD_Result respond_asset(struct ph_api *a, struct MHD_Connection *c, const struct ph_asset *as,
+                                     const char *method, int64_t t0_us) {
+  bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+  struct MHD_Response *resp = get ? MHD_create_response_from_buffer(as->len, (void *)as->data, MHD_RESPMEM_PERSISTENT)
+                                  : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  if (!resp) return MHD_NO;
+  unsigned status = get ? 200 : 405;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, get ? as->ctype : "text/plain");
+  if (!get) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(resp, "Content-Security-Policy",
+                          "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+  count(a, (int)status, t0_us);
+  enum MHD_Result ok = MHD_queue_response(c, status, resp);
+  MHD_destroy_response(resp);
+  return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls) {
   (void)version;
@@ -642,6 +707,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return MHD_YES;
   }
 
+  struct ph_asset as;
+  if (ph_dashboard_asset(url, &as) == 0) return respond_asset(a, c, &as, method, call->t0_us);
   struct api_req r = {.env = &a->env, .conf = &a->conf, .conn = c, .park_idx = -1};
   api_buf_init(&r.out);
   char path[512], *seg[10];

@@ -143,6 +143,11 @@ int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct p
   return 0;
 }
 
+void ph_api_conf_help(FILE *out) {
+  ph_cfgmap_help(http_map, "http.", out);
+  ph_cfgmap_help(token_map, "http.tokens[].", out);
+}
+
 int ph_api_token_hash_hex(const char *token, char out[2 * PH_API_SHA256_LEN + 1]) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;

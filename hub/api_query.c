@@ -26,9 +26,11 @@
 #include "parkhub/cems.h"
 #include "parkhub/compliance.h"
 #include "parkhub/emission_mass.h"
+#include "parkhub/ent_limits.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/topic.h"
+#include "parkhub/tz.h"
 
 #define MOD "api"
 #define DAY_MS 86400000LL
@@ -225,11 +227,21 @@ int api_get_enterprises(struct api_req *r) {
 
 /* ---- GET /api/v1/parks/{park}/enterprises/{ent}/points ---- */
 
+/* Today's local date in the park (days since 1970-01-01). */
+static long park_today(const struct api_req *r) {
+  int y, hour;
+  unsigned m, d;
+  if (!r->tz) return (long)(ph_now_ms() / 86400000);
+  ph_tz_local_date(r->tz, ph_now_ms(), &y, &m, &d, &hour);
+  return (long)ph_days_from_civil(y, m, d);
+}
+
 int api_get_points(struct api_req *r) {
   if (api_args_check(r, no_args)) return r->status;
   const char *ent = r->nseg > 1 ? r->seg[1] : "";
-  if (!ph_id_valid_z(ent) || !ph_hub_config_ent(r->park, ent))
-    return api_fail(r, 404, NULL, "no enterprise %.64s in park %s", ent, r->park->id);
+  const struct ph_hub_ent *e = ph_id_valid_z(ent) ? ph_hub_config_ent(r->park, ent) : NULL;
+  if (!e) return api_fail(r, 404, NULL, "no enterprise %.64s in park %s", ent, r->park->id);
+  long today = park_today(r);
   sqlite3_stmt *s = api_stmt(r, API_ST_POINTS);
   if (!s) return api_db_fail(r, "reading points");
   sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
@@ -239,7 +251,7 @@ int api_get_points(struct api_req *r) {
   struct api_csv c;
   if (r->csv) {
     ac_init(&c, &r->out);
-    ac_line(&c, "point,metric,unit,last,ts");
+    ac_line(&c, "point,metric,unit,last,ts,limit");
   } else {
     aj_init(&j, &r->out);
     aj_obj(&j, NULL);
@@ -261,7 +273,9 @@ int api_get_points(struct api_req *r) {
       unit = mi >= 0 ? ph_catalog_at(r->env->cat, (size_t)mi)->unit : NULL;
     }
     int64_t ts = sqlite3_column_int64(s, 2);
-    double last = sqlite3_column_double(s, 3);
+    double last = sqlite3_column_double(s, 3), limit = 0;
+    bool has_limit = code && r->env->limits &&
+                     ph_ent_stack_limit(r->env->limits, r->env->nlimits, e, code, today, &limit) == 0;
     if (r->csv) {
       ac_str(&c, point);
       ac_str(&c, code);
@@ -273,6 +287,8 @@ int api_get_points(struct api_req *r) {
         ac_str(&c, NULL);
         ac_str(&c, NULL);
       }
+      if (has_limit) ac_num(&c, limit);
+      else ac_str(&c, NULL);
       ac_end(&c);
       continue;
     }
@@ -298,6 +314,7 @@ int api_get_points(struct api_req *r) {
       aj_null(&j, "last");
       aj_null(&j, "ts");
     }
+    if (has_limit) aj_num(&j, "limit", limit);
     aj_end_obj(&j);
   }
   sqlite3_reset(s);

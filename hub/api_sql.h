@@ -20,6 +20,8 @@ enum api_stmt_id {
   API_ST_ALARM_COUNTS, /* the three alarm statements are prepared only once the table exists */
   API_ST_ALARMS,
   API_ST_ALARM_GET,
+  API_ST_OPEN_ALARMS,
+  API_ST_ONLINE,
   API_ST_COUNT
 };
 
@@ -70,6 +72,13 @@ enum api_stmt_id {
   " WHERE p.park = ?1 GROUP BY p.ent, m.material, m.dir ORDER BY p.ent, m.material, m.dir"
 
 /* ?1 park, [?2, ?3): alarms that were open at some time in the range */
+/* /metrics gauges: open alarms per park and severity; agents whose last status says online */
+#define API_SQL_OPEN_ALARMS                                                                                \
+  "SELECT park, severity, count(*) FROM alarms WHERE state <> 'closed' GROUP BY park, severity"
+#define API_SQL_ONLINE                                                                                     \
+  "SELECT a.park, count(*) FROM agents a JOIN agent_status st ON st.agent_id = a.id"                       \
+  " WHERE st.state = 'online' GROUP BY a.park"
+
 #define API_SQL_ALARM_COUNTS                                                                               \
   "SELECT ent, severity, count(*) FROM alarms WHERE park = ?1 AND first_ms < ?3 AND last_ms >= ?2"         \
   " GROUP BY ent, severity"

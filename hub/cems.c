@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "cems_sql.h"
+#include "parkhub/ent_limits.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
@@ -185,9 +186,7 @@ static const struct ph_hub_ent *ent_of_key(const struct run *r, int64_t key, int
 }
 
 static const struct ph_limits *limits_for(const struct run *r, const char *standard) {
-  for (size_t i = 0; i < r->nlimits; i++)
-    if (r->limits[i] && strcmp(ph_limits_standard(r->limits[i]), standard) == 0) return r->limits[i];
-  return NULL;
+  return ph_limits_pick(r->limits, r->nlimits, standard);
 }
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
@@ -195,17 +194,6 @@ static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (
 /* Local calendar date (days since 1970-01-01) of the local day starting at day_ms. */
 static long local_day(const struct ph_tz *tz, int64_t day_ms) {
   return (long)floor_div(day_ms + (int64_t)ph_tz_offset_s(tz, day_ms) * 1000, DAY_MS);
-}
-
-/* The plant class on a local date: "new" counts from class_since when that
- * is set (before it the plant was an existing one), otherwise throughout. */
-static enum ph_plant_class class_on(const struct ph_hub_ent *e, long day) {
-  int y;
-  unsigned m, d;
-  if (e->plant_class == PH_CLASS_NEW && e->class_since[0] && sscanf(e->class_since, "%d-%u-%u", &y, &m, &d) == 3 &&
-      day < ph_days_from_civil(y, m, d))
-    return PH_CLASS_EXISTING;
-  return (enum ph_plant_class)e->plant_class;
 }
 
 /* ---- steps ---- */
@@ -306,7 +294,7 @@ static int add_limits(struct run *r, int64_t key, int64_t d0) {
     return 0;
   }
   long day = local_day(r->tz[pi], d0);
-  enum ph_plant_class cls = class_on(e, day);
+  enum ph_plant_class cls = ph_ent_class_on(e, day);
   for (size_t i = 0; i < ph_limits_count(l); i++) {
     const char *code = ph_limits_metric(l, i);
     double v;

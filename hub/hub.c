@@ -1,6 +1,8 @@
 /* hub.c — wires the hub's stages and owns start-up and shutdown order
  * (hub.h). Threads: main (this loop: MQTT set-up after connects, stats
- * log), Paho's (ingest), the writer's. */
+ * log), Paho's (ingest), the decoder's, the writer's, alarm delivery's,
+ * webhooks', and the HTTP API's pool (reads the database on connections of
+ * its own; what it cannot read it asks through the callbacks below). */
 #include "parkhub/hub.h"
 
 #include <sqlite3.h>
@@ -9,8 +11,10 @@
 
 #include "parkhub/alarms.h"
 #include "parkhub/alloc.h"
+#include "parkhub/api.h"
 #include "parkhub/deliver.h"
 #include "parkhub/catalog.h"
+#include "parkhub/hub_metrics.h"
 #include "parkhub/hubmqtt.h"
 #include "parkhub/ingest.h"
 #include "parkhub/limits.h"
@@ -45,7 +49,55 @@ struct hub {
   struct ph_webhook *hooks[PH_DELIVER_MAX_SINKS];
   int nhooks;
   sqlite3 *ckpt; /* checkpoints the WAL off the writer's commit path */
+  struct ph_api *api;
 };
+
+#define API_ACK_TIMEOUT_MS 5000
+
+/* ---- what the HTTP API asks of the hub (on its worker threads) ---- */
+
+static int api_metrics(void *u, char *buf, size_t cap) {
+  struct hub *h = u;
+  struct ph_hub_snapshot s = {.have_deliver = h->deliver != NULL};
+  ph_ingest_stats(h->in, &s.in);
+  ph_queue_stats(h->q, &s.q);
+  ph_writer_stats(h->w, &s.w);
+  ph_hubmqtt_stats(h->mqtt, &s.mqtt);
+  if (h->deliver) ph_deliver_stats(h->deliver, &s.dl);
+  return ph_hub_metrics_text(&s, buf, cap);
+}
+
+static int api_health(void *u, char *why, size_t cap) {
+  struct hub *h = u;
+  struct ph_hubmqtt_stats ms;
+  ph_hubmqtt_stats(h->mqtt, &ms);
+  if (ms.connected) return 0;
+  snprintf(why, cap, "not connected to the MQTT broker");
+  return 1;
+}
+
+static int api_ack(void *u, const char *park, const char *alarm_id, const char *by, const char *note, char *errbuf,
+                   size_t cap) {
+  struct hub *h = u;
+  struct ph_err err = {0};
+  int rc = ph_writer_ack_alarm(h->w, park, alarm_id, by, note, API_ACK_TIMEOUT_MS, &err);
+  if (rc) snprintf(errbuf, cap, "%s", err.msg[0] ? err.msg : ph_strerror(rc));
+  else PH_INFO(MOD, "alarm %s of %s acknowledged over HTTP by %s", alarm_id, park, by);
+  if (rc == PH_ECLOSED) rc = PH_EAGAIN;
+  return rc;
+}
+
+static int start_api(struct hub *h, struct ph_err *err) {
+  if (!h->cfg->http.enabled) return 0;
+  struct ph_api_env env = {.db_path = h->cfg->db_path, .cfg = h->cfg, .tz = h->tz, .cat = h->cat,
+                           .limits = h->limits, .nlimits = h->nlimits, .u = h,
+                           .metrics = api_metrics, .health = api_health, .ack = api_ack};
+  int rc = ph_api_start(&h->cfg->http, &env, &h->api, err);
+  if (!rc)
+    PH_INFO(MOD, "HTTP API and dashboard on %s://%s:%d/ (%d tokens)", ph_api_tls(h->api) ? "https" : "http",
+            h->cfg->http.listen, ph_api_port(h->api), h->cfg->http.ntokens);
+  return rc;
+}
 
 static void log_stats(struct hub *h) {
   struct ph_writer_stats ws;
@@ -122,11 +174,14 @@ static int build(struct hub *h, struct ph_err *err) {
   if (sqlite3_open_v2(h->cfg->db_path, &h->ckpt, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
     return ph_fail(err, PH_EDB, "database: a second connection for checkpoints: %s", sqlite3_errmsg(h->ckpt));
   sqlite3_busy_timeout(h->ckpt, 1000);
+  if ((rc = start_api(h, err))) return rc;
   return ph_hubmqtt_start(h->mqtt, err);
 }
 
 static void teardown(struct hub *h) {
-  /* Stop intake, then commit and ack what arrived, then say offline and go. */
+  /* Stop answering HTTP, stop intake, then commit and ack what arrived, then
+   * say offline and go. */
+  ph_api_stop(h->api);
   if (h->in) ph_ingest_close_intake(h->in);
   if (h->w && ph_writer_drain(h->w, 5000)) PH_WARN(MOD, "shutdown: the writer did not drain within 5 s");
   if (h->deliver && ph_deliver_flush(h->deliver, 2000)) PH_WARN(MOD, "shutdown: alarm messages still unpublished");

@@ -29,6 +29,7 @@ static const struct ph_cfgmap top_map[] = {
     {"limit_files", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "array of paths: more emission standards"},
     {"factors_file", PH_CFG_STR, false, F(ph_hub_config, factors_file), 0, 0, NULL, NULL,
      "UNEP Toolkit emission-factor table (default: built in)"},
+    {"http", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "HTTP API and dashboard (object, below; omitted: off)"},
     {"log_level", PH_CFG_ENUM, false, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
     PH_CFG_END,
 };
@@ -214,12 +215,23 @@ static int load_park(const cJSON *o, int i, struct ph_hub_config *c, struct ph_e
   return 0;
 }
 
+/* A token scoped to a park this hub does not serve is a typo, not a policy. */
+static int check_token_parks(const struct ph_hub_config *c, struct ph_err *err) {
+  for (int t = 0; t < c->http.ntokens; t++)
+    for (int k = 0; k < c->http.tokens[t].nparks; k++)
+      if (!ph_hub_config_park(c, c->http.tokens[t].parks[k]))
+        return ph_fail(err, PH_ECONFIG, "http.tokens[%d].parks[%d]: '%s' is not a park of this hub", t, k,
+                       c->http.tokens[t].parks[k]);
+  return 0;
+}
+
 static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_err *err) {
   int rc;
   if ((rc = ph_cfgmap_apply(top_map, root, "", c, err)) ||
       (rc = ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", true, &c->mqtt, err)) ||
       (rc = ph_cfgmap_apply(db_map, cJSON_GetObjectItemCaseSensitive(root, "db"), "db", c, err)) ||
-      (rc = ph_cfgmap_apply(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, err)))
+      (rc = ph_cfgmap_apply(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, err)) ||
+      (rc = ph_api_conf_load(cJSON_GetObjectItemCaseSensitive(root, "http"), &c->http, err)))
     return rc;
   if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
   const cJSON *lf = cJSON_GetObjectItemCaseSensitive(root, "limit_files");
@@ -242,7 +254,7 @@ static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_err *
   cJSON_ArrayForEach(p, parks) {
     if ((rc = load_park(p, i++, c, err))) return rc;
   }
-  return 0;
+  return check_token_parks(c, err);
 }
 
 int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err) {
@@ -300,6 +312,7 @@ void ph_hub_config_help(FILE *out) {
   ph_mqtt_conf_help(out, true);
   ph_cfgmap_help(db_map, "db.", out);
   ph_cfgmap_help(ingest_map, "ingest.", out);
+  ph_api_conf_help(out);
   ph_cfgmap_help(park_map, "parks[].", out);
   ph_cfgmap_help(ent_map, "parks[].enterprises[].", out);
 }

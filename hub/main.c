@@ -13,6 +13,7 @@
 #include "parkhub/hub_config.h"
 #include "parkhub/log.h"
 #include "parkhub/report.h"
+#include "parkhub/token_cmd.h"
 
 #define PH_VERSION PH_HUB_VERSION
 
@@ -36,6 +37,7 @@ static const char report_usage[] =
 static void usage(FILE *out) {
   fputs("Usage: parkhub --config FILE [--check-config] [--log-level LEVEL]\n"
         "       parkhub report --config FILE --park P --year Y --format json|csv|html [--out FILE]\n"
+        "       parkhub hash-token [--new] < token\n"
         "\n"
         "parkhub is an industrial park's telemetry hub: it ingests the batches that the\n"
         "enterprises' parkagents publish over MQTT, validates, dedupes and stores them in\n"
@@ -57,6 +59,13 @@ static void usage(FILE *out) {
         "  -y, --year Y          local calendar year (1971..9998)\n"
         "  -f, --format F        json (the full tree), csv (one block per section), html (printable)\n"
         "  -o, --out FILE        write FILE (complete or not at all); default: standard output\n"
+        "\n"
+        "parkhub hash-token reads an HTTP API bearer token from standard input and prints\n"
+        "the SHA-256 that http.tokens[].sha256 holds; --new makes a random token and\n"
+        "prints it with its hash.\n"
+        "\n"
+        "With an \"http\" object in the config the hub serves the query API (/api/v1,\n"
+        "docs/openapi.yaml), /metrics, /healthz and the dashboard at /.\n"
         "\n"
         "Configuration keys:\n",
         out);
@@ -110,6 +119,7 @@ static int report_main(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "report") == 0) return report_main(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "hash-token") == 0) return ph_token_cmd_main(argc - 1, argv + 1);
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
       {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},

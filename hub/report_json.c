@@ -39,6 +39,7 @@
 #include "parkhub/cems.h"
 #include "parkhub/compliance.h"
 #include "parkhub/emission_mass.h"
+#include "parkhub/ent_limits.h"
 #include "parkhub/indicators.h"
 #include "parkhub/inventory.h"
 #include "parkhub/report.h"
@@ -208,20 +209,7 @@ static void day_before(const char *date, char *buf, size_t cap) {
 /* ------------------------------------------------------------ lookups */
 
 static const struct ph_limits *limits_for(const struct ph_report_env *env, const char *standard) {
-  for (size_t i = 0; i < env->nlimits; i++)
-    if (env->limits[i] && strcmp(ph_limits_standard(env->limits[i]), standard) == 0) return env->limits[i];
-  return NULL;
-}
-
-/* The plant class on a local date, as cems.c judges it: a new plant counts
- * as existing before its class_since. */
-static enum ph_plant_class class_on(const struct ph_hub_ent *e, long day) {
-  int y;
-  unsigned m, d;
-  if (e->plant_class == PH_CLASS_NEW && e->class_since[0] && sscanf(e->class_since, "%d-%u-%u", &y, &m, &d) == 3 &&
-      day < ph_days_from_civil(y, m, d))
-    return PH_CLASS_EXISTING;
-  return (enum ph_plant_class)e->plant_class;
+  return ph_limits_pick(env->limits, env->nlimits, standard);
 }
 
 static const struct ph_metric *metric(const struct rb *r, int idx) { return ph_catalog_at(r->cat, (size_t)idx); }
@@ -623,7 +611,7 @@ static void pcdd_stack_rows(struct rb *r, const struct ph_hub_ent *e, const stru
       if (!l) {
         na(r, x, "limit_ng_teq_nm3", "standard %s is not loaded", e->standard);
         na(r, x, "above_limit", "no limit");
-      } else if (ph_limits_stack(l, "pcdd_f", (enum ph_sector)e->sector, class_on(e, day), e->special_limits, day,
+      } else if (ph_limits_stack(l, "pcdd_f", (enum ph_sector)e->sector, ph_ent_class_on(e, day), e->special_limits, day,
                                  &lim)) {
         na(r, x, "limit_ng_teq_nm3", "no PCDD/F limit in force on that date");
         na(r, x, "above_limit", "no limit");

@@ -25,6 +25,7 @@
 #include "parkhub/chunk.h"
 #include "parkhub/dedupe.h"
 #include "parkhub/log.h"
+#include "parkhub/mailbox.h"
 #include "parkhub/rollup.h"
 #include "parkhub/timefmt.h"
 
@@ -65,6 +66,13 @@ struct ph_writer {
   int64_t next_periodic, next_rules_tick;
   struct ph_ratelimit rules_rl;
   struct ph_ratelimit fail_rl;
+  struct ph_mailbox mb; /* requests from other threads (HTTP acks) */
+};
+
+enum { MAIL_ACK = 1 };
+
+struct ack_req {
+  const char *park, *alarm_id, *by, *note;
 };
 
 static int reload_dedupe(struct ph_writer *w, struct ph_err *err) {
@@ -454,6 +462,27 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
   for (size_t i = 0; i < n; i++) ph_queue_release(w->c.q, items[i]);
 }
 
+/* An alarm ack from another thread, in a transaction of its own. */
+static int serve_ack(struct ph_writer *w, const struct ack_req *r, struct ph_err *err) {
+  int64_t now = ph_now_ms();
+  int rc = ph_alarms_begin(w->c.alarms, err);
+  if (!rc) rc = ph_alarms_ack(w->c.alarms, r->park, r->alarm_id, r->by, r->note, now, err);
+  if (!rc) return ph_alarms_commit(w->c.alarms, now, err);
+  ph_alarms_rollback(w->c.alarms);
+  return rc;
+}
+
+static void serve_mail(struct ph_writer *w) {
+  struct ph_mail *m;
+  while ((m = ph_mailbox_take(&w->mb))) {
+    struct ph_err err = {0};
+    int rc = PH_EINVAL;
+    if (m->kind == MAIL_ACK && w->c.alarms) rc = serve_ack(w, m->arg, &err);
+    else ph_fail(&err, rc, "this hub has no alarms");
+    ph_mailbox_done(&w->mb, m, rc, err.msg);
+  }
+}
+
 static void *run(void *arg) {
   struct ph_writer *w = arg;
   size_t max = (size_t)w->c.cfg->group_max;
@@ -463,6 +492,7 @@ static void *run(void *arg) {
     if (n) process(w, w->items, n);
     send_acks(w);
     tick_rules(w);
+    serve_mail(w);
     pthread_mutex_lock(&w->stats_mu);
     w->pub = w->st;
     pthread_mutex_unlock(&w->stats_mu);
@@ -479,6 +509,7 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   w->c = *conf;
   w->ncat = ph_catalog_count(conf->cat);
   pthread_mutex_init(&w->stats_mu, NULL);
+  ph_mailbox_init(&w->mb);
   ph_ratelimit_init(&w->fail_rl, 10000);
   w->next_periodic = ph_mono_ms() + 5000;
   int rc = ph_dedupe_new(&w->dd);
@@ -524,6 +555,7 @@ int ph_writer_drain(struct ph_writer *w, int timeout_ms) {
 void ph_writer_stop(struct ph_writer *w) {
   if (!w) return;
   atomic_store(&w->stop, true);
+  ph_mailbox_close(&w->mb);
   if (w->thread) pthread_join(w->thread, NULL);
   ph_dedupe_free(w->dd);
   ph_rollup_free(w->ru);
@@ -536,6 +568,7 @@ void ph_writer_stop(struct ph_writer *w) {
   ph_free(w->items);
   ph_free(w->stored);
   pthread_mutex_destroy(&w->stats_mu);
+  ph_mailbox_fini(&w->mb);
   ph_free(w);
 }
 
@@ -543,4 +576,11 @@ void ph_writer_stats(struct ph_writer *w, struct ph_writer_stats *st) {
   pthread_mutex_lock(&w->stats_mu);
   *st = w->pub;
   pthread_mutex_unlock(&w->stats_mu);
+}
+
+int ph_writer_ack_alarm(struct ph_writer *w, const char *park, const char *alarm_id, const char *by, const char *note,
+                        int timeout_ms, struct ph_err *err) {
+  struct ack_req r = {.park = park, .alarm_id = alarm_id, .by = by, .note = note ? note : ""};
+  struct ph_mail m = {.kind = MAIL_ACK, .arg = &r};
+  return ph_mailbox_call(&w->mb, &m, timeout_ms, err);
 }

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
@@ -33,6 +34,7 @@
 struct ph_hub_config;
 struct ph_tz;
 struct ph_catalog;
+struct ph_limits;
 
 #define PH_API_MAX_TOKENS 64
 #define PH_API_TOKEN_NAME_MAX 64
@@ -84,6 +86,8 @@ void ph_api_conf_defaults(struct ph_api_conf *c);
  * enabled). Checks every key; err names the problem by its path
  * ("http.tokens[1].sha256: ..."). PH_ECONFIG. */
 int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_err *err);
+/* The keys of the "http" object, for --help. */
+void ph_api_conf_help(FILE *out);
 /* The config value for a token: lowercase hex of its SHA-256 (out: 65 bytes). */
 int ph_api_token_hash_hex(const char *token, char out[2 * PH_API_SHA256_LEN + 1]);
 
@@ -95,6 +99,8 @@ struct ph_api_env {
   const struct ph_hub_config *cfg; /* parks and enterprises */
   struct ph_tz *const *tz;         /* one per park, in config order */
   const struct ph_catalog *cat;
+  struct ph_limits *const *limits; /* loaded standards: points carry the limit in force today */
+  size_t nlimits;
   void *u; /* first argument of every callback */
   /* Writes the hub's own metrics (Prometheus text format) into buf; returns
    * the length it needs, snprintf-style (called again with a larger buf

@@ -1,5 +1,5 @@
 /* hub_config.h — parkhub's configuration (schemas/hub-config.schema.json):
- * MQTT, database and retention, ingest limits, and the parks it serves with
+ * MQTT, database and retention, ingest limits, the HTTP API (api.h), and the parks it serves with
  * their enterprises (sector, plant class, agents, expected record rate, and
  * what compliance and the dioxin inventory need: standard, dated UNEP
  * Toolkit class, baseline, stack-test interval). Loading checks every key.
@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parkhub/api.h" /* struct ph_api_conf: the "http" object */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h" /* enum ph_sector, enum ph_plant_class */
@@ -81,6 +82,7 @@ struct ph_hub_config {
   char limit_files[PH_HUB_MAX_LIMIT_FILES][512]; /* more standards besides the built-in GB 31574-2015 */
   int nlimit_files;
   char factors_file[512];                        /* "" = built-in UNEP Toolkit table */
+  struct ph_api_conf http;                       /* HTTP API and dashboard; http.enabled false: none */
 };
 
 int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err);

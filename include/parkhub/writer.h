@@ -57,5 +57,12 @@ int ph_writer_drain(struct ph_writer *w, int timeout_ms);
 /* Stops after the queue is empty (close the queue first) and joins. */
 void ph_writer_stop(struct ph_writer *w);
 void ph_writer_stats(struct ph_writer *w, struct ph_writer_stats *st);
+/* Acknowledges park's alarm_id on the writer's thread, which owns the
+ * alarms, and returns once that transaction committed (so the answer shows
+ * the new state). Any thread. PH_ENOTFOUND: no open alarm of that id;
+ * PH_ETIMEOUT: not taken within timeout_ms (nothing changed); PH_ECLOSED:
+ * the writer is stopping; else the commit's error. */
+int ph_writer_ack_alarm(struct ph_writer *w, const char *park, const char *alarm_id, const char *by, const char *note,
+                        int timeout_ms, struct ph_err *err);
 
 #endif

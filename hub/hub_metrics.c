@@ -1,0 +1,93 @@
+/* hub_metrics.c — the hub's counters as Prometheus text (hub_metrics.h).
+ *
+ * Callers: hub.c's /metrics callback, on an API worker thread, with a
+ * snapshot it took through the stages' thread-safe *_stats functions.
+ * Invariant: the output is the whole text or, when cap is short, a
+ * truncated prefix plus the length it needs (the API asks again).
+ */
+#include "parkhub/hub_metrics.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "parkhub/err.h"
+
+struct out {
+  char *buf;
+  size_t cap, len;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  size_t room = o->len < o->cap ? o->cap - o->len : 0;
+  int n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+  va_end(ap);
+  if (n > 0) o->len += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help) {
+  put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void counter(struct out *o, const char *name, const char *help, unsigned long long v) {
+  family(o, name, "counter", help);
+  put(o, "%s %llu\n", name, v);
+}
+
+static void gauge(struct out *o, const char *name, const char *help, double v) {
+  family(o, name, "gauge", help);
+  put(o, "%s %.9g\n", name, v);
+}
+
+static void ingest(struct out *o, const struct ph_ingest_stats *in) {
+  counter(o, "parkhub_messages_received_total", "MQTT messages the hub received on its topics.", in->messages);
+  counter(o, "parkhub_batches_received_total", "Event batches that decoded and validated.", in->batches);
+  counter(o, "parkhub_status_received_total", "Agent status messages received.", in->statuses);
+  family(o, "parkhub_refused_total", "counter", "Messages refused at ingest, by reason (error code).");
+  put(o, "parkhub_refused_total{reason=\"all\"} %llu\n", (unsigned long long)in->refused);
+  for (int i = 1; i < PH_NCODES; i++) {
+    const char *name = ph_errname(-i);
+    if (in->refused_by_code[i])
+      put(o, "parkhub_refused_total{reason=\"%s\"} %llu\n", name ? name : "other",
+          (unsigned long long)in->refused_by_code[i]);
+  }
+}
+
+static void writer(struct out *o, const struct ph_writer_stats *w) {
+  counter(o, "parkhub_batches_stored_total", "Batches committed to the database.", w->batches);
+  counter(o, "parkhub_records_stored_total", "Records committed (measurements and materials).", w->records);
+  counter(o, "parkhub_values_stored_total", "Measured values committed.", w->values);
+  counter(o, "parkhub_duplicates_total", "Batches already stored (resends), acked and dropped.", w->duplicates);
+  counter(o, "parkhub_rejects_stored_total", "Refused batches recorded in the rejects table.", w->rejects);
+  counter(o, "parkhub_gaps_total", "Data losses declared by agents (oldest past the hub's upto).", w->gaps);
+  counter(o, "parkhub_commits_total", "Writer transactions committed.", w->groups);
+  counter(o, "parkhub_commit_failures_total", "Writer transactions that failed (retried; nothing acked).",
+          w->commit_failures);
+  gauge(o, "parkhub_commit_latency_seconds_mean", "Mean time of a writer transaction.",
+        w->groups ? (double)w->commit_us_total / (double)w->groups / 1e6 : 0);
+  gauge(o, "parkhub_commit_latency_seconds_max", "Longest writer transaction since start.",
+        (double)w->commit_us_max / 1e6);
+  counter(o, "parkhub_acks_sent_total", "Cumulative acks published to agents.", w->acks_sent);
+  gauge(o, "parkhub_acks_pending", "Acks waiting for room in the MQTT in-flight window.", (double)w->acks_pending);
+}
+
+int ph_hub_metrics_text(const struct ph_hub_snapshot *s, char *buf, size_t cap) {
+  struct out o = {.buf = buf, .cap = cap};
+  if (cap) buf[0] = '\0';
+  ingest(&o, &s->in);
+  gauge(&o, "parkhub_queue_depth", "Items between MQTT and the committed database.", (double)s->q.depth);
+  gauge(&o, "parkhub_queue_capacity", "Items the ingest queue holds at most.", (double)s->q.capacity);
+  counter(&o, "parkhub_queue_waits_total", "Times the MQTT callback waited for a free queue item (back-pressure).",
+          s->q.waits);
+  writer(&o, &s->w);
+  gauge(&o, "parkhub_mqtt_connected", "1 while the hub is connected to its broker.", s->mqtt.connected ? 1 : 0);
+  counter(&o, "parkhub_mqtt_connection_losses_total", "Broker connections lost.", s->mqtt.losses);
+  if (s->have_deliver) {
+    counter(&o, "parkhub_alarm_messages_published_total", "Alarm transitions published on MQTT.", s->dl.published);
+    counter(&o, "parkhub_alarm_messages_lost_total", "Alarm messages that could not be delivered.", s->dl.lost);
+  }
+  return o.len > (size_t)INT32_MAX ? -1 : (int)o.len;
+}
