@@ -44,7 +44,9 @@
 #include "parkhub/chunk.h"
 #include "parkhub/compliance.h"
 #include "parkhub/emission_mass.h"
+#include "parkhub/dashboard.h"
 #include "parkhub/hub_config.h"
+#include "parkhub/limits.h"
 #include "parkhub/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
@@ -57,6 +59,7 @@ static struct ph_store *st;
 static sqlite3 *db;
 static struct ph_hub_config cfg;
 static struct ph_tz *tzs[2];
+static struct ph_limits *limits[1];
 static struct ph_catalog *cat;
 static struct ph_api_conf conf;
 static struct ph_api_env env;
@@ -344,6 +347,7 @@ static void setup(void) {
   cr_assert_eq(ph_tz_load("Asia/Shanghai", &tzs[0], &err), 0, "%s", err.msg);
   cr_assert_eq(ph_tz_load("UTC", &tzs[1], &err), 0, "%s", err.msg);
   cr_assert_eq(ph_catalog_load_builtin(&cat, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_limits_load_builtin(&limits[0], &err), 0, "%s", err.msg);
   data();
   ph_api_conf_defaults(&conf);
   conf.enabled = true;
@@ -354,7 +358,8 @@ static void setup(void) {
   add_token("reg2", "reg2-token", PH_API_ROLE_REGULATOR, "p2");
   add_token("mgr", "mgr-token", PH_API_ROLE_MANAGER, "p1");
   add_token("adm", "adm-token", PH_API_ROLE_ADMIN, NULL);
-  env = (struct ph_api_env){.db_path = dbpath, .cfg = &cfg, .tz = tzs, .cat = cat, .metrics = cb_metrics,
+  env = (struct ph_api_env){.db_path = dbpath, .cfg = &cfg, .tz = tzs, .cat = cat, .limits = limits, .nlimits = 1,
+                            .metrics = cb_metrics,
                             .health = cb_health, .ack = cb_ack};
   not_ready = 0;
   ack_calls = 0;
@@ -369,6 +374,7 @@ static void teardown(void) {
   ph_tz_free(tzs[0]);
   ph_tz_free(tzs[1]);
   ph_catalog_free(cat);
+  ph_limits_free(limits[0]);
   char cmd[400];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   cr_assert_eq(system(cmd), 0);
@@ -568,9 +574,46 @@ Test(hub_api, tokens_401) {
   resp_free(&r);
 }
 
+/* The dashboard's files need no token; they are the embedded bytes of
+ * hub/dashboard/, and only GET/HEAD reach them. */
+Test(hub_api, dashboard_files) {
+  start_api();
+  static const char *const files[][2] = {{"/", "text/html"},
+                                         {"/dashboard/app.js", "text/javascript"},
+                                         {"/dashboard/app.css", "text/css"},
+                                         {"/dashboard/uPlot.iife.min.js", "text/javascript"},
+                                         {"/dashboard/uPlot.min.css", "text/css"},
+                                         {"/dashboard/uPlot.LICENSE", "text/plain"}};
+  struct resp r;
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    get(files[i][0], NULL, &r);
+    cr_assert_eq(r.status, 200, "%s: %ld", files[i][0], r.status);
+    cr_assert(strstr(r.ctype, files[i][1]), "%s: %s", files[i][0], r.ctype);
+    struct ph_asset as;
+    cr_assert_eq(ph_dashboard_asset(files[i][0], &as), 0);
+    cr_assert_eq(strlen(r.body), as.len, "%s: the whole file", files[i][0]);
+    cr_assert_gt(as.len, 100);
+    resp_free(&r);
+  }
+  get("/", NULL, &r);
+  cr_assert(strstr(r.body, "<title>parkhub"), "the page");
+  cr_assert(strstr(r.body, "/dashboard/app.js"));
+  resp_free(&r);
+  get("/dashboard/uPlot.LICENSE", NULL, &r);
+  cr_assert(strstr(r.body, "MIT"), "the chart library's licence is served with it");
+  resp_free(&r);
+  http("POST", "/", NULL, "x", NULL, &r);
+  cr_assert_eq(r.status, 405);
+  cr_assert_str_eq(r.allow, "GET, HEAD");
+  resp_free(&r);
+  get("/dashboard/missing.js", NULL, &r); /* not a file: an API path, so a token first */
+  cr_assert_eq(r.status, 401);
+  resp_free(&r);
+}
+
 Test(hub_api, unknown_paths_404_wrong_methods_405) {
   start_api();
-  static const char *const paths[] = {"/", "/api", "/api/v1", "/api/v2/parks", "/api/v1/parks/p1",
+  static const char *const paths[] = {"/dashboard", "/dashboard/", "/dashboard/nope.js", "/index.html", "/api", "/api/v1", "/api/v2/parks", "/api/v1/parks/p1",
                                       "/api/v1/parks/p1/nothing", "/api/v1/parks/p1/enterprises/e1",
                                       "/api/v1/parks/p1/series/", "/api/v1//parks", "/api/v1/parks/p1/alarms/al-1"};
   struct resp r;
@@ -715,12 +758,15 @@ Test(hub_api, points_with_latest_values) {
   char t[PH_TIME_STRLEN];
   fmt_time(T0 + 4 * MIN + 59000, t);
   cr_assert_str_eq(jstr(so2, "ts"), t);
+  /* GB 31574-2015 Table 3, copper, SO2: 150 mg/Nm3 (new and existing plants alike since 2017) */
+  cr_assert_eq(jnum(so2, "limit"), 150);
+  cr_assert_null(cJSON_GetObjectItemCaseSensitive(flow, "limit"), "flow has no emission limit");
   resp_free(&r);
   get("/api/v1/parks/p1/enterprises/e1/points?format=csv", "reg-token", &r);
   char csv[600], t2[PH_TIME_STRLEN];
   fmt_time(T0, t2); /* flow's only minute: last_ts = T0 */
-  snprintf(csv, sizeof csv, "point,metric,unit,last,ts\r\nscale,,,,\r\nstack-1,flow,Nm3/h,50000,%s\r\n"
-                            "stack-1,so2,mg/Nm3,105,%s\r\n", t2, t);
+  snprintf(csv, sizeof csv, "point,metric,unit,last,ts,limit\r\nscale,,,,,\r\nstack-1,flow,Nm3/h,50000,%s,\r\n"
+                            "stack-1,so2,mg/Nm3,105,%s,150\r\n", t2, t);
   cr_assert_str_eq(r.body, csv);
   resp_free(&r);
 }
