@@ -87,7 +87,7 @@ static char *slurp(const char *path)
 
 int hh_write_hub_config(struct hh_env *e)
 {
-	char buf[4096];
+	char buf[16384];
 	const struct hh_hub_opts *o = &e->opts;
 	int n = snprintf(buf, sizeof buf,
 			 "{\n"
@@ -96,7 +96,8 @@ int hh_write_hub_config(struct hh_env *e)
 			 "           \"reconnect_max_ms\": 1000},\n"
 			 "  \"db\": {\"path\": \"%s\", \"min_free_mb\": 0},\n"
 			 "  \"ingest\": {\"max_future_s\": %d, \"group_max\": %d},\n"
-			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", \"enterprises\": [\n"
+			 "  %s%s"
+			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", %s%s\"enterprises\": [\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"existing\", \"agents\": [\"%s\"],"
 			 " \"expected_interval_s\": %.17g},\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"new\", \"agents\": [\"%s\"],"
@@ -105,7 +106,9 @@ int hh_write_hub_config(struct hh_env *e)
 			 " \"expected_interval_s\": %.17g}\n"
 			 "  ]}]\n"
 			 "}\n",
-			 pht_broker_uri(&e->broker), e->db, o->max_future_s, o->group_max, HH_PARK, o->tz, ents[0],
+			 pht_broker_uri(&e->broker), e->db, o->max_future_s, o->group_max, o->top_extra ? o->top_extra : "",
+			 o->top_extra ? ",\n" : "", HH_PARK, o->tz, o->park_extra ? o->park_extra : "",
+			 o->park_extra ? ", " : "", ents[0],
 			 agents[0], o->expected_interval_s, ents[1], agents[1], o->expected_interval_s, ents[2],
 			 agents[2], o->expected_interval_s);
 	if (n < 0 || (size_t)n >= sizeof buf)

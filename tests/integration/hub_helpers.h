@@ -39,6 +39,8 @@ struct hh_hub_opts {
 	int max_future_s;           /* 300 */
 	double expected_interval_s; /* 10 */
 	int group_max;              /* 256 */
+	const char *top_extra;      /* more top-level members, e.g. "\"http\": {…}" (no comma) */
+	const char *park_extra;     /* more members of park p1, e.g. "\"rules_file\": \"…\"" */
 };
 
 /* ---- the sandbox -------------------------------------------------------- */
