@@ -45,6 +45,7 @@ stop() {
   for p in "${pids[@]:1}"; do kill -TERM "$p" 2>/dev/null || true; done
   sleep 1
   [ ${#pids[@]} -gt 0 ] && kill -TERM "${pids[0]}" 2>/dev/null || true
+  [ -n "${sleeper:-}" ] && kill -TERM "$sleeper" 2>/dev/null || true
   wait 2>/dev/null || true
   echo "demo: stopped; files are in $dir"
 }
@@ -153,7 +154,9 @@ Ctrl-C stops everything.
 MSG
 
 if [ -n "${PARKHUB_DEMO_SECONDS:-}" ]; then
-  sleep "$PARKHUB_DEMO_SECONDS"
+  sleep "$PARKHUB_DEMO_SECONDS" &
+  sleeper=$!
+  wait "$sleeper" # not a foreground sleep: SIGTERM must not wait for it to end
 else
   wait "${pids[1]}"
 fi

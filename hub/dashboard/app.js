@@ -262,9 +262,11 @@ async function fetchHourly(s, metric, from, to) {
   return { unit: r.unit, points: r.points };
 }
 
-/* uPlot wants one x array shared by every line: the union of the hours. */
-function align(results) {
-  const xs = [...new Set(results.flatMap((r) => r.points.map((p) => Date.parse(p.t) / 1000)))].sort((a, b) => a - b);
+/* uPlot wants one x array shared by every line: the union of the hours,
+ * plus the window's ends (so that limit lines span the whole chart). */
+function align(results, ends) {
+  const xs = [...new Set(results.flatMap((r) => r.points.map((p) => Date.parse(p.t) / 1000)).concat(ends))]
+    .sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const ys = results.map((r) => {
     const y = new Array(xs.length).fill(null);
@@ -274,24 +276,24 @@ function align(results) {
   return [xs, ys];
 }
 
-async function drawChart(host, title, metric, bands) {
+/* Draws into box, which is already laid out (its width is the chart's). */
+async function drawChart(box, title, metric, bands) {
   const series = seriesOf(metric);
-  const box = el("div", { class: "chart", "data-metric": metric }, el("h3", {}, title));
-  host.append(box);
   if (!series.length) return box.append(el("div", { class: "empty" }, "no point measures " + metric));
   const to = new Date(), from = new Date(to.getTime() - TREND_HOURS * 3600e3);
   const results = await Promise.all(series.map((s) => fetchHourly(s, metric, from, to)));
-  const [xs, ys] = align(results);
-  if (!xs.length) return box.append(el("div", { class: "empty" }, "no hourly data yet"));
+  if (!results.some((r) => r.points.length)) return box.append(el("div", { class: "empty" }, "no hourly data yet"));
+  const [xs, ys] = align(results, [from.getTime() / 1000, to.getTime() / 1000]);
   const unit = results[0].unit || "";
   box.querySelector("h3").textContent = title + " (" + unit + ", hourly mean)";
   const data = [xs, ...ys];
   const opts = {
-    width: Math.max(320, box.clientWidth || 480), height: 220,
+    width: Math.max(300, box.clientWidth - 8), height: 220,
     series: [{}, ...series.map((s, i) => ({ label: s.name + " " + s.point, stroke: COLOURS[i % COLOURS.length], width: 1.5,
                                           spanGaps: false }))],
     axes: [{}, { label: unit, size: 60 }],
-    scales: { x: { time: true } },
+    /* the whole window, also while only an hour or two has data */
+    scales: { x: { time: true, range: [from.getTime() / 1000, to.getTime() / 1000] } },
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.park.tz),
   };
   for (const b of bands) {
@@ -306,16 +308,19 @@ async function refreshCharts() {
   const host = $("charts");
   state.charts.forEach((c) => c.destroy());
   state.charts = [];
-  host.replaceChildren();
+  const plan = POLLUTANTS.map((m) => {
+    const lim = seriesOf(m).map((s) => s.limit).filter((v) => v != null);
+    return { title: m.toUpperCase() + " at the stacks", metric: m,
+             bands: lim.length ? [{ label: "limit", value: Math.min(...lim), colour: "#c62828" }] : [] };
+  });
+  plan.push({ title: "Flue gas after the quench", metric: QUENCH,
+              bands: [{ label: DENOVO_LOW + " °C", value: DENOVO_LOW, colour: "#ef6c00" },
+                      { label: DENOVO_HIGH + " °C", value: DENOVO_HIGH, colour: "#ef6c00" }] });
+  /* every box first, so that each one's width is final before its chart is sized */
+  const boxes = plan.map((p) => el("div", { class: "chart", "data-metric": p.metric }, el("h3", {}, p.title)));
+  host.replaceChildren(...boxes);
   try {
-    for (const m of POLLUTANTS) {
-      const lim = seriesOf(m).map((s) => s.limit).filter((v) => v != null);
-      const bands = lim.length ? [{ label: "limit", value: Math.min(...lim), colour: "#c62828" }] : [];
-      await drawChart(host, m.toUpperCase() + " at the stacks", m, bands);
-    }
-    await drawChart(host, "Flue gas after the quench", QUENCH,
-                    [{ label: DENOVO_LOW + " °C", value: DENOVO_LOW, colour: "#ef6c00" },
-                     { label: DENOVO_HIGH + " °C", value: DENOVO_HIGH, colour: "#ef6c00" }]);
+    for (let i = 0; i < plan.length; i++) await drawChart(boxes[i], plan[i].title, plan[i].metric, plan[i].bands);
   } catch (e) {
     if (e.status === 401) return showLogin("The token is no longer accepted.");
     showError(e);
@@ -328,6 +333,7 @@ $("loginform").addEventListener("submit", (ev) => {
   $("token").value = "";
   start();
 });
+window.addEventListener("hashchange", () => { if (/token=/.test(location.hash)) start(); });
 $("logout").addEventListener("click", () => {
   sessionStorage.removeItem("parkhub.token");
   state.token = null;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tests/browser/run.sh [BUILD_DIR] — the dashboard in a real browser.
+#
+# Installs what it needs when missing (Debian's chromium; playwright-core
+# from the npm registry, pinned in package-lock.json, told never to fetch a
+# browser of its own), runs the demo (deploy/demo.sh: broker, hub with the
+# HTTP API, three simulated smelters) on free loopback ports in a temp dir,
+# waits for the hub to answer, and runs dashboard.mjs against it with the
+# demo's manager token. The screenshot lands in BUILD_DIR/dashboard.png.
+# Bounded: the demo stops itself after DEMO_SECONDS, the node script's waits
+# are bounded. Exit 0 only when every check passed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=$(cd "${1:-${BUILD_DIR:-$repo/build}}" && pwd)
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "browser test: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+mqtt_port=$(free_port)
+http_port=$(free_port)
+while [ "$http_port" = "$mqtt_port" ]; do http_port=$(free_port); done
+work=$(mktemp -d /tmp/parkhub-browser-XXXXXX)
+demo_pid=""
+cleanup() {
+  if [ -n "$demo_pid" ] && kill -0 "$demo_pid" 2>/dev/null; then
+    kill -TERM "$demo_pid" 2>/dev/null || true
+    wait "$demo_pid" 2>/dev/null || true
+  fi
+  [ -n "${PHT_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+PARKHUB_MQTT_PORT=$mqtt_port PARKHUB_HTTP_PORT=$http_port PARKHUB_DEMO_DIR=$work \
+  PARKHUB_DEMO_SECONDS=${DEMO_SECONDS:-300} BUILD_DIR=$build \
+  "$repo/deploy/demo.sh" >"$work/demo.out" 2>&1 &
+demo_pid=$!
+
+ready=""
+for _ in $(seq 600); do
+  if curl -sf --noproxy '*' "http://127.0.0.1:$http_port/healthz" >/dev/null 2>&1 && [ -s "$work/tokens.txt" ]; then
+    ready=1
+    break
+  fi
+  kill -0 "$demo_pid" 2>/dev/null || break
+  sleep 0.2
+done
+if [ -z "$ready" ]; then
+  echo "browser test: the demo hub did not come up; its output:"
+  cat "$work/demo.out" "$work/parkhub.log" 2>/dev/null | tail -40
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+token=$(awk '$1 == "manager" {print $2}' "$work/tokens.txt")
+set +e
+node "$here/dashboard.mjs" "http://127.0.0.1:$http_port/" "$token" "$build/dashboard.png"
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+  echo "---- hub log (tail) ----"
+  tail -30 "$work/parkhub.log" 2>/dev/null || true
+fi
+exit $rc
