@@ -63,6 +63,7 @@
 #include "parkhub/ids.h"
 #include "parkhub/log.h"
 #include "parkhub/source.h"
+#include "parkhub/src_sim.h"
 
 #define TAU 6.283185307179586
 
@@ -246,6 +247,15 @@ static bool in_excursion(const struct sim *c, int64_t i, struct excursion *e) {
   if (!c->excursions) return false;
   excursion_of_block(c, i / EXC_BLOCK, e);
   return i >= e->start && i < e->start + e->len;
+}
+
+void ph_sim_excursion(int64_t seed, int64_t block, struct ph_sim_excursion *out) {
+  struct sim c = {0}; /* only seed_hash is read */
+  struct excursion e;
+  _Static_assert(PH_SIM_EXC_BLOCK == EXC_BLOCK, "src_sim.h and src_sim.c disagree on the block");
+  c.seed_hash = splitmix64((uint64_t)seed);
+  excursion_of_block(&c, block, &e);
+  *out = (struct ph_sim_excursion){.start = e.start, .len = e.len, .level = e.level, .aci_fault = e.aci_fault};
 }
 
 /* Whether an excursion overlaps ticks [lo, hi]. */

@@ -9,10 +9,15 @@
 #include "parkhub/hubmqtt.h"
 
 #include <MQTTAsync.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -264,8 +269,36 @@ static void say(struct ph_hubmqtt *m, const char *state) {
   }
 }
 
+/* Paho C 1.3.12 never sets TCP_NODELAY (upstream issue 530, an option only
+ * in later releases): each small publish that follows one the broker has not
+ * acknowledged yet (a PUBACK, an alert after its batch's PUBACK) waits for
+ * the broker's delayed ACK, ~40 ms on Linux — measured in
+ * bench/alert-latency as most of an alert's latency. Paho hides its socket,
+ * so after each connect every connected TCP socket of the process gets
+ * TCP_NODELAY: the broker connection, and others (webhooks' libcurl sets it
+ * itself, the API's accepted sockets) for which it changes nothing that
+ * matters. An fd closed or reused meanwhile only makes a call fail. */
+static int nodelay_sockets(void) {
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0, one = 1;
+  if (!d) return 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    int fd = atoi(e->d_name);
+    struct sockaddr_storage a;
+    socklen_t al = sizeof a;
+    if (fd <= 2 || getpeername(fd, (struct sockaddr *)&a, &al) != 0) continue;
+    if ((a.ss_family == AF_INET || a.ss_family == AF_INET6) &&
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0)
+      n++;
+  }
+  closedir(d);
+  return n;
+}
+
 void ph_hubmqtt_service(struct ph_hubmqtt *m) {
   if (!atomic_exchange(&m->need_setup, false)) return;
+  int nd = nodelay_sockets();
+  PH_DEBUG(MOD, "TCP_NODELAY set on %d socket%s", nd, nd == 1 ? "" : "s");
   for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
   say(m, "online");
   PH_INFO(MOD, "connected to the broker; subscribed to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
