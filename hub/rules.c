@@ -61,6 +61,10 @@ long ph_rules_local_day(const struct ph_tz *tz, int64_t ms) {
   return (long)floor_div(ms + (int64_t)ph_tz_offset_s(tz, ms) * 1000, DAY_MS);
 }
 
+bool ph_rules_park_active(const struct ph_rules *e, int park_idx) {
+  return park_idx >= 0 && park_idx < e->c.cfg->nparks && e->parks[park_idx].n > 0;
+}
+
 int ph_rules_park_index(const struct ph_rules *e, const char *park) {
   for (int p = 0; p < e->c.cfg->nparks; p++)
     if (strcmp(e->c.cfg->parks[p].id, park) == 0) return p;

@@ -381,16 +381,24 @@ static void periodic(struct ph_writer *w) {
  * delivery mailbox at its commit (never a Paho call here: queue.h). A
  * failure loses only these evaluations (the data is stored; the rules see
  * the next values). */
+/* Whether item i of the group has anything for the rules or the alarms. */
+static bool wants_rules(const struct ph_writer *w, const struct ph_item *it, bool stored) {
+  return stored && (it->type == PH_ITEM_ACK || ph_rules_park_active(w->c.rules, it->park_idx));
+}
+
 static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
   if (!w->c.rules) return;
+  size_t first = 0;
+  while (first < n && !wants_rules(w, items[first], w->stored[first])) first++;
+  if (first == n) return; /* parks without rules: no alarm transaction either */
   struct ph_alarm_sink sink = ph_alarms_sink(w->c.alarms);
   struct ph_err err = {0};
   int64_t now = ph_now_ms();
   uint64_t sup = 0;
   int rc = ph_alarms_begin(w->c.alarms, &err);
-  for (size_t i = 0; i < n && !rc; i++) {
+  for (size_t i = first; i < n && !rc; i++) {
     const struct ph_item *it = items[i];
-    if (!w->stored[i]) continue;
+    if (!wants_rules(w, it, w->stored[i])) continue;
     const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
     if (it->type == PH_ITEM_BATCH) {
       const struct ph_batch *b = &it->batch;

@@ -226,6 +226,9 @@ int ph_rules_add(struct ph_rules *e, const char *park, struct ph_ruleset *rs, st
  * are never raised twice and their timers can clear them. */
 int ph_rules_load(struct ph_rules *e, sqlite3 *db, int64_t now_ms, struct ph_alarm_sink *sink, struct ph_err *err);
 
+/* False when park (its index in the hub config) has no rules: the writer
+ * then skips evaluating its values and statuses altogether. */
+bool ph_rules_park_active(const struct ph_rules *e, int park_idx);
 /* A committed value (writer thread, after commit). */
 int ph_rules_eval_value(struct ph_rules *e, const struct ph_obs *o, int64_t now_ms, struct ph_alarm_sink *sink);
 /* A committed agent status ("online"/"offline") received at ts_ms. */
