@@ -1,6 +1,5 @@
 /* main.c — parkagent's command line: options, signals, and the hand-over
  * to the agent loop (agent.c). */
-#include <MQTTAsync.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,10 +94,6 @@ int main(int argc, char **argv) {
     printf("%s: configuration OK (park %s, enterprise %s, agent %s, %d source%s)\n", config, cfg.park, cfg.ent,
            cfg.agent, cfg.nsources, cfg.nsources == 1 ? "" : "s");
   } else {
-    /* Without TLS, skip OpenSSL's initialisation: it costs a gateway ~1.5 MB of RSS. */
-    MQTTAsync_init_options io = MQTTAsync_init_options_initializer;
-    io.do_openssl_init = cfg.mqtt.tls_on;
-    MQTTAsync_global_init(&io);
     ph_log_set_level(level ? lvl : (enum ph_log_level)cfg.log_level);
     install_signals();
     PH_INFO("agent", "parkagent %s starting: park %s, enterprise %s, agent %s", PH_VERSION, cfg.park, cfg.ent,

@@ -120,7 +120,26 @@ fail:
   return rc;
 }
 
+/* Gateway memory (issue #3): by default each connection threads a free
+ * list through a 120 kB lookaside buffer and a 20-page bulk page-cache
+ * allocation (~87 kB) when it opens, so both are resident from the start
+ * whether used or not. The outbox runs a handful of short statements on a
+ * 256 kB cache: a small lookaside and pages allocated as needed do as well.
+ * Process-wide and only possible before SQLite initialises, so the first
+ * outbox sets it; later calls are refused by SQLite and change nothing. */
+#define LOOKASIDE_SLOT 128
+#define LOOKASIDE_SLOTS 32
+
+static void small_sqlite(void) {
+  static bool tried;
+  if (tried) return;
+  tried = true;
+  sqlite3_config(SQLITE_CONFIG_LOOKASIDE, LOOKASIDE_SLOT, LOOKASIDE_SLOTS);
+  sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0); /* no initial bulk allocation */
+}
+
 int ph_outbox_open(const char *path, struct ph_outbox **out, struct ph_err *err) {
+  small_sqlite();
   struct ph_outbox *ob = ph_calloc(1, sizeof *ob);
   if (!ob) return ph_fail(err, PH_ENOMEM, "outbox: out of memory");
   int rc;

@@ -28,6 +28,7 @@
 #include "parkhub/alloc.h"
 #include "parkhub/batch.h"
 #include "parkhub/log.h"
+#include "parkhub/mqttlib.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/topic.h"
 
@@ -52,6 +53,7 @@ struct shared {
 struct ph_publisher {
   struct ph_publisher_conf conf;
   struct ph_outbox *ob;
+  const struct ph_mqttlib *mq; /* plain or TLS Paho, per the config (mqttlib.h) */
   MQTTAsync client;
   int efd;
   pthread_mutex_t mu;
@@ -160,8 +162,8 @@ static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *m
     parse_ack(p, m->payload, m->payloadlen);
   else if (n == strlen(p->t_hub) && memcmp(topic, p->t_hub, n) == 0)
     parse_hub(p, m->payload, m->payloadlen);
-  MQTTAsync_freeMessage(&m);
-  MQTTAsync_free(topic);
+  p->mq->free_message(&m);
+  p->mq->free(topic);
   wake(p);
   return 1;
 }
@@ -211,7 +213,7 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   co.onSuccess = cb_connected;
   co.onFailure = cb_connect_failed;
   p->state = CONNECTING;
-  int rc = MQTTAsync_connect(p->client, &co);
+  int rc = p->mq->connect(p->client, &co);
   if (rc != MQTTASYNC_SUCCESS) {
     PH_WARN(MOD, "connect could not start: code %d", rc);
     go_down(p, now);
@@ -220,7 +222,7 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
 
 static void subscribe(struct ph_publisher *p, const char *topic) {
   MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  int rc = MQTTAsync_subscribe(p->client, topic, 1, &ro);
+  int rc = p->mq->subscribe(p->client, topic, 1, &ro);
   if (rc != MQTTASYNC_SUCCESS) PH_WARN(MOD, "subscribe %s: code %d", topic, rc);
 }
 
@@ -237,7 +239,7 @@ static void publish_raw(struct ph_publisher *p, const char *topic, const void *d
     ro.onFailure = cb_pub_fail;
     ro.context = pub_context(p);
   }
-  int rc = MQTTAsync_sendMessage(p->client, topic, &m, &ro);
+  int rc = p->mq->send(p->client, topic, &m, &ro);
   if (rc != MQTTASYNC_SUCCESS) {
     p->st.publish_failures++;
     PH_WARN(MOD, "publish to %s refused by the client: code %d", topic, rc);
@@ -399,6 +401,9 @@ int ph_publisher_new(const struct ph_publisher_conf *conf, struct ph_outbox *ob,
     rc = ph_fail(err, PH_EINVAL, "publisher: bad ids for topics");
     goto fail;
   }
+  /* Without TLS, the plain Paho build: OpenSSL is never mapped (mqttlib.h). */
+  if ((rc = ph_mqttlib_open(conf->mqtt->tls_on, &p->mq, err))) goto fail;
+  PH_INFO(MOD, "client library %s (%s)", p->mq->soname, p->mq->tls ? "TLS" : "no TLS");
   if (!(p->payload = ph_malloc(p->payload_cap)) || (p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
     rc = ph_fail(err, PH_ENOMEM, "publisher: out of memory or eventfd failed");
     goto fail;
@@ -407,13 +412,13 @@ int ph_publisher_new(const struct ph_publisher_conf *conf, struct ph_outbox *ob,
   cro.sendWhileDisconnected = 0;
   /* Paho's buffer also caps sends while connected (DESIGN.md): keep it above our window. */
   cro.maxBufferedMessages = (int)conf->mqtt->inflight + 16;
-  rc = MQTTAsync_createWithOptions(&p->client, conf->mqtt->uris[0], conf->mqtt->client_id,
-                                   MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
+  rc = p->mq->create(&p->client, conf->mqtt->uris[0], conf->mqtt->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL,
+                     &cro);
   if (rc != MQTTASYNC_SUCCESS) {
     rc = ph_fail(err, PH_EMQTT, "publisher: cannot create the MQTT client for %s: code %d", conf->mqtt->uris[0], rc);
     goto fail;
   }
-  MQTTAsync_setCallbacks(p->client, p, cb_lost, cb_message, NULL);
+  p->mq->set_callbacks(p->client, p, cb_lost, cb_message, NULL);
   p->state = DOWN;
   p->retry_at = 0; /* connect at the first service call */
   *out = p;
@@ -435,16 +440,16 @@ void ph_publisher_free(struct ph_publisher *p) {
       m.retained = 1;
       MQTTAsync_token tok;
       MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-      if (MQTTAsync_sendMessage(p->client, p->t_status, &m, &ro) == MQTTASYNC_SUCCESS) {
+      if (p->mq->send(p->client, p->t_status, &m, &ro) == MQTTASYNC_SUCCESS) {
         tok = ro.token;
-        MQTTAsync_waitForCompletion(p->client, tok, 2000);
+        p->mq->wait(p->client, tok, 2000);
       }
       MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
       d.timeout = 1000;
-      MQTTAsync_disconnect(p->client, &d);
-      for (int i = 0; i < 100 && MQTTAsync_isConnected(p->client); i++) usleep(10000);
+      p->mq->disconnect(p->client, &d);
+      for (int i = 0; i < 100 && p->mq->is_connected(p->client); i++) usleep(10000);
     }
-    MQTTAsync_destroy(&p->client);
+    p->mq->destroy(&p->client);
   }
   if (p->efd >= 0) close(p->efd);
   pthread_mutex_destroy(&p->mu);

@@ -8,7 +8,7 @@ pkgs=(
   cmake make gcc pkg-config
   libpaho-mqtt-dev libssl-dev libcjson-dev libsqlite3-dev sqlite3 libcriterion-dev
   libcurl4-openssl-dev libmicrohttpd-dev
-  mosquitto mosquitto-clients
+  mosquitto mosquitto-clients openssl
   python3-jsonschema tzdata
 )
 missing=()

@@ -244,8 +244,11 @@ sleep 3 # settle: status published, nothing else to do
 R[idle.hwm]=$(status_kb "$agent_pid" VmHWM)
 R[idle.anon]=$(status_kb "$agent_pid" RssAnon)
 R[idle.file]=$(status_kb "$agent_pid" RssFile)
-R[idle.crypto]=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { lib = ($6 ~ /libcrypto/) } lib && /^Rss:/ { k += $2 } END { print k + 0 }' \
+R[idle.crypto]=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { lib = ($6 ~ /libcrypto|libssl/) } lib && /^Rss:/ { k += $2 } END { print k + 0 }' \
   "/proc/$agent_pid/smaps")
+# where the idle RSS goes: kB per mapped file (anonymous mappings together)
+awk '/^[0-9a-f]+-[0-9a-f]+ / { n = $6; if (n == "") n = "[anon]"; sub(/.*\//, "", n) } /^Rss:/ { k[n] += $2 }
+  END { for (n in k) if (k[n] > 0) printf "%d %s\n", k[n], n }' "/proc/$agent_pid/smaps" | sort -rn >"$d/rss-by-mapping"
 c0=$(cpu_s "$agent_pid")
 sleep 2
 c1=$(cpu_s "$agent_pid")
@@ -331,7 +334,7 @@ row "agent / baseline" "$ratio x" "-" ""
 row "agent CPU per record under load" "$us_per us" "-" ""
 row "peak RSS idle (VmHWM)" "$(mb "${R[idle.hwm]}")" "3 MB" "$(verdict "${R[idle.hwm]}" 3)"
 row "  of which anonymous / file-backed" "$(mb "${R[idle.anon]}") / $(mb "${R[idle.file]}")" "" ""
-row "  of which libcrypto (via paho-mqtt3as)" "$(mb "${R[idle.crypto]}")" "" ""
+row "  of which libssl + libcrypto" "$(mb "${R[idle.crypto]}")" "0 (plain)" ""
 row "CPU idle" "${R[idle.cpu]} %" "-" ""
 row "peak RSS under load (VmHWM)" "$(mb "${R[load.hwm]}")" "8 MB" "$(verdict "${R[load.hwm]}" 8)"
 row "  anonymous at the end of the load" "$(mb "${R[load.anon]}")" "" ""
@@ -342,4 +345,5 @@ row "peak RSS while draining (VmHWM)" "$(mb "${R[drain.hwm]}")" "8 MB" "$(verdic
 echo
 echo "  load: ${R[load.batches]} batches (${R[load.dups]} republished), ${R[load.ms]} ms from agent start to the last record at the acker"
 echo "  baseline: ${R[base.ms]} ms; drain: ${R[drain.ms]} ms, agent CPU ${R[drain.cpu]} s; outbox dir after prefill ${R[prefill.mb]} MB"
+echo "  idle RSS by mapping (kB): $(head -12 "$work/idle/rss-by-mapping" | awk '{ printf "%s%s %d", (NR > 1 ? ", " : ""), $2, $1 }')"
 echo "  working files: $work"

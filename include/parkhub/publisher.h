@@ -3,6 +3,9 @@
  * bounded window, applies the hub's cumulative acks to the outbox, and
  * publishes again what the online hub has not acked in time.
  *
+ * Paho is reached through mqttlib.h: ph_publisher_new loads the TLS build
+ * only when conf.mqtt needs TLS.
+ *
  * Threads: Paho calls back on its own threads; those callbacks only record
  * what happened under a mutex and wake the agent loop through an eventfd.
  * Everything else (outbox access, publishing, reconnecting) happens in

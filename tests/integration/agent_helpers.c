@@ -66,14 +66,14 @@ int ah_write_config(const char *path, const struct ah_cfg *c)
 
 	if (!c->uri || !c->outbox || !c->sources)
 		return -EINVAL;
-	cap = strlen(c->sources) + 4096;
+	cap = strlen(c->sources) + (c->tls ? strlen(c->tls) : 0) + 4096;
 	if (!(buf = malloc(cap)))
 		return -ENOMEM;
 	n = snprintf(buf, cap,
 		     "{\n"
 		     "  \"park\": \"%s\", \"ent\": \"%s\", \"agent\": \"%s\",\n"
 		     "  \"mqtt\": {\"uris\": [\"%s\"], \"inflight\": %d, \"keepalive_s\": 10,\n"
-		     "           \"reconnect_min_ms\": 100, \"reconnect_max_ms\": 1000},\n"
+		     "           \"reconnect_min_ms\": 100, \"reconnect_max_ms\": 1000%s%s},\n"
 		     "  \"batch\": {\"max_records\": %d, \"max_delay_ms\": %d},\n"
 		     "  \"outbox\": {\"path\": \"%s\", \"max_batches\": %ld, \"full_policy\": \"%s\",\n"
 		     "             \"resend_after_s\": %d},\n"
@@ -81,6 +81,7 @@ int ah_write_config(const char *path, const struct ah_cfg *c)
 		     "  \"sources\": %s\n"
 		     "}\n",
 		     AH_PARK, AH_ENT, c->agent ? c->agent : AH_AGENT, c->uri, c->inflight ? c->inflight : 32,
+		     c->tls ? ", \"tls\": " : "", c->tls ? c->tls : "",
 		     c->max_records ? c->max_records : 20, c->max_delay_ms ? c->max_delay_ms : 100, c->outbox,
 		     c->max_batches ? c->max_batches : 100000, c->policy ? c->policy : "stop",
 		     c->resend_after_s ? c->resend_after_s : 30, c->status_interval_s ? c->status_interval_s : 60,
@@ -1239,7 +1240,9 @@ long ah_outbox_depth(const char *path)
 
 /* ---- the sandbox -------------------------------------------------------- */
 
-int ah_env_setup(struct ah_env *e, bool hub_acks)
+int ah_env_setup(struct ah_env *e, bool hub_acks) { return ah_env_setup_broker(e, hub_acks, NULL); }
+
+int ah_env_setup_broker(struct ah_env *e, bool hub_acks, const char *broker_extra)
 {
 	int rc;
 
@@ -1250,7 +1253,7 @@ int ah_env_setup(struct ah_env *e, bool hub_acks)
 	snprintf(e->log, sizeof e->log, "%s/agent.log", e->dir);
 	snprintf(e->outbox, sizeof e->outbox, "%s/outbox.db", e->dir);
 	snprintf(e->data, sizeof e->data, "%s/data.jsonl", e->dir);
-	if ((rc = pht_broker_start(&e->broker, NULL)))
+	if ((rc = pht_broker_start(&e->broker, broker_extra)))
 		return rc;
 	if (!(e->hub = ah_hub_start(pht_broker_uri(&e->broker), hub_acks)))
 		return -EIO;

@@ -60,6 +60,7 @@ struct ah_cfg {
 	int status_interval_s;  /* 60 */
 	int inflight;           /* 32 */
 	const char *sources;    /* required: the "sources" array as JSON text */
+	const char *tls;        /* none: the mqtt "tls" object as JSON text */
 };
 
 /* Writes a complete agent config (reconnect back-off 100..1000 ms, so a
@@ -216,6 +217,9 @@ struct ah_env {
 /* Temp dir, broker, hub (acking as given); paths: dir/agent.json,
  * dir/agent.log, dir/outbox.db, dir/data.jsonl. 0 or -errno. */
 int ah_env_setup(struct ah_env *e, bool hub_acks);
+/* The same with broker_extra appended to the broker's config
+ * (pht_broker_start), e.g. a second, TLS listener. */
+int ah_env_setup_broker(struct ah_env *e, bool hub_acks, const char *broker_extra);
 /* Stops the agent (SIGTERM, then SIGKILL) and hub, the broker, removes the
  * dir (PHT_KEEP=1 keeps it and prints where). Accepts a half set-up env. */
 void ah_env_teardown(struct ah_env *e);
