@@ -4,10 +4,11 @@
 
 #include "parkhub/source.h"
 
-extern const struct ph_source_ops ph_src_jsonl, ph_src_csv, ph_src_stdin, ph_src_sim, ph_src_hj212;
+extern const struct ph_source_ops ph_src_jsonl, ph_src_csv, ph_src_stdin, ph_src_sim, ph_src_hj212,
+    ph_src_modbus;
 
 static const struct ph_source_ops *const all[] = {&ph_src_jsonl, &ph_src_csv, &ph_src_stdin, &ph_src_sim,
-                                                 &ph_src_hj212, NULL};
+                                                 &ph_src_hj212, &ph_src_modbus, NULL};
 
 const struct ph_source_ops *ph_source_find(const char *type) {
   for (size_t i = 0; all[i]; i++)
