@@ -299,6 +299,10 @@ static int handle_frame(struct hj212_ctx *c, struct ph_emitter *em, struct conn 
     if (ph_emit(em, r->kind, &r->r, r->v, r->r.nvalues, NULL) == 0) emitted++;
   }
   c->records += (uint64_t)emitted;
+  if (!emitted) { /* nothing to commit (every code unmapped or refused): answer after what came before */
+    queue_response(c, k, c->n, crc_le);
+    return 0;
+  }
   c->n++;
   struct ph_source_pos pos = {.a = c->n, .valid = 1};
   ph_emit_position(em, &pos);

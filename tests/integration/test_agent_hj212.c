@@ -357,3 +357,27 @@ Test(agent_hj212, dump_prints_records_and_refusals) {
 	cr_expect(strstr(out, "# 11 packets: 1 records, 4 refused, 1 not published"), "%s", out);
 	cr_expect(strstr(out, "PH_ECRC"), "%s", out);
 }
+
+/* A packet whose codes all map to nothing is still answered (there is
+ * nothing to commit, so it must not wait for a flush that never comes),
+ * and a connection silent for idle_timeout_s is closed by the agent. */
+Test(agent_hj212, unmapped_packet_answered_and_idle_connection_closed) {
+	char seg[1024], pk[1200], qns[256];
+	start_agent(",\"idle_timeout_s\":1", 0);
+	int fd = logger_connect();
+	packet(pk, sizeof pk, seg_of(seg, sizeof seg, "20260301143000077", 2011, MN1, 5, "123456", "20260301143000",
+				     "w01001-Rtd=7.1"));
+	send_all(fd, pk, strlen(pk));
+	cr_expect_eq(read_responses(fd, 1, 5000, qns, sizeof qns, NULL), 1, "see %s", env.log);
+	cr_expect_geq(ah_file_count(env.log, "mapped to no metric"), 1);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char b;
+	long long t0 = pht_now_ms();
+	cr_expect_eq(poll(&p, 1, 5000), 1, "closed when idle");
+	cr_expect_eq(recv(fd, &b, 1, 0), 0);
+	cr_expect_lt(pht_now_ms() - t0, 4000);
+	cr_expect_geq(ah_file_count(env.log, "idle timeout"), 1);
+	close(fd);
+	cr_expect_eq(ah_hub_records(env.hub, AH_AGENT), 0);
+	stop_agent_cleanly();
+}
