@@ -9,7 +9,7 @@
  *    "loggers":[{"mn":"88888880000001","point":"stack-1"}]}
  *
  * Callers: the agent core (ph_src_hj212, registered in agents/source.c);
- * tests/unit/test_src_hj212_source.c; tests/integration/test_agent_hj212.c.
+ * tests/integration/test_agent_hj212.c (the pure parts: tests/unit/test_src_hj212.c).
  * Threads: none of its own; the core calls it from its loop.
  * Owns: the listening socket, an epoll fd the core watches (so one fd
  * stands for the listener and every connection), the connections with
