@@ -23,6 +23,7 @@ struct src_slot {
   char name[PH_ID_MAX + 1];
   struct ph_source_pos pos;
   bool pos_dirty;
+  struct ph_source_pos committed; /* pos as of the last successful flush (ph_emit_committed) */
 };
 
 struct ph_batcher {
@@ -105,6 +106,12 @@ static bool has_room(const struct ph_batcher *b, size_t n) {
 
 static bool on_room(void *user, size_t n) { return has_room(((struct src_slot *)user)->owner, n); }
 
+static bool on_committed(void *user, struct ph_source_pos *out) {
+  struct src_slot *s = user;
+  *out = s->committed;
+  return s->committed.valid;
+}
+
 static void on_position(void *user, const struct ph_source_pos *pos) {
   struct src_slot *s = user;
   s->pos = *pos;
@@ -133,7 +140,8 @@ struct ph_emitter *ph_batcher_emitter(struct ph_batcher *b, int i, const char *n
   s->owner = b;
   snprintf(s->name, sizeof s->name, "%s", name);
   s->em = (struct ph_emitter){
-      .record = on_record, .reject = on_reject, .position = on_position, .room = on_room, .user = s};
+      .record = on_record, .reject = on_reject, .position = on_position, .room = on_room,
+      .committed = on_committed, .user = s};
   return &s->em;
 }
 
@@ -205,7 +213,10 @@ int ph_batcher_flush(struct ph_batcher *b, struct ph_err *err) {
     return rc; /* inv. 1: records and positions stay open for the next try */
   }
   for (int k = 0; k < PH_KIND_COUNT; k++) ph_batch_reset(&b->open[k], (enum ph_kind)k);
-  for (int i = 0; i < PH_BATCHER_MAX_SOURCES; i++) b->src[i].pos_dirty = false;
+  for (int i = 0; i < PH_BATCHER_MAX_SOURCES; i++) {
+    if (b->src[i].pos_dirty && b->src[i].pos.valid) b->src[i].committed = b->src[i].pos;
+    b->src[i].pos_dirty = false;
+  }
   b->st.batches += (uint64_t)nbatches;
   b->first_mono = 0;
   return 0;

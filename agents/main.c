@@ -10,8 +10,12 @@
 #include "parkhub/agent_config.h"
 #include "parkhub/log.h"
 
+int ph_hj212_dump(const char *path, const struct ph_catalog *cat, const struct ph_agent_config *cfg, FILE *out,
+                  struct ph_err *err); /* hj212_dump.c */
+
 static void usage(FILE *out) {
   fputs("Usage: parkagent --config FILE [--check-config] [--log-level LEVEL]\n"
+        "       parkagent --hj212-dump CAPTURE [--config FILE]\n"
         "\n"
         "parkagent reads process, material and emission records from its sources on an\n"
         "enterprise gateway, keeps them in a durable outbox and publishes them over MQTT to\n"
@@ -20,6 +24,10 @@ static void usage(FILE *out) {
         "Options:\n"
         "  -c, --config FILE     agent configuration (JSON; schemas/agent-config.schema.json)\n"
         "      --check-config    validate the configuration, explain every problem, and exit\n"
+        "      --hj212-dump F    decode a capture of HJ 212 packets (raw TCP bytes, or one packet\n"
+        "                        a line) and print the records it would publish, one JSON line\n"
+        "                        each, and why any packet would be refused; with --config, the\n"
+        "                        first hj212 source's loggers, codes and tz apply\n"
         "  -l, --log-level L     debug, info, warn or error (overrides the config)\n"
         "  -h, --help            this help, with every configuration key\n"
         "  -V, --version         print the version\n"
@@ -55,9 +63,10 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
       {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
+      {"version", no_argument, NULL, 'V'}, {"hj212-dump", required_argument, NULL, 'D'},
+      {NULL, 0, NULL, 0},
   };
-  const char *config = NULL, *level = NULL;
+  const char *config = NULL, *level = NULL, *dump = NULL;
   bool check = false;
   int c;
   while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
@@ -67,10 +76,11 @@ int main(int argc, char **argv) {
     case 'l': level = optarg; break;
     case 'h': usage(stdout); return 0;
     case 'V': printf("parkagent %s\n", PH_VERSION); return 0;
+    case 'D': dump = optarg; break;
     default: fputs("Try 'parkagent --help'.\n", stderr); return 2;
     }
   }
-  if (optind < argc || !config) {
+  if (optind < argc || (!config && !dump)) {
     fprintf(stderr, "parkagent: %s\nTry 'parkagent --help'.\n",
             optind < argc ? "unexpected argument" : "--config FILE is required");
     return 2;
@@ -87,9 +97,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   static struct ph_agent_config cfg;
-  int rc = ph_agent_config_load(config, cat, &cfg, &err);
+  int rc = config ? ph_agent_config_load(config, cat, &cfg, &err) : 0;
   if (rc) {
     fprintf(stderr, "parkagent: configuration error: %s\n", err.msg);
+  } else if (dump) {
+    if ((rc = ph_hj212_dump(dump, cat, config ? &cfg : NULL, stdout, &err))) fprintf(stderr, "parkagent: %s\n", err.msg);
   } else if (check) {
     printf("%s: configuration OK (park %s, enterprise %s, agent %s, %d source%s)\n", config, cfg.park, cfg.ent,
            cfg.agent, cfg.nsources, cfg.nsources == 1 ? "" : "s");

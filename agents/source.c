@@ -4,9 +4,11 @@
 
 #include "parkhub/source.h"
 
-extern const struct ph_source_ops ph_src_jsonl, ph_src_csv, ph_src_stdin, ph_src_sim;
+extern const struct ph_source_ops ph_src_jsonl, ph_src_csv, ph_src_stdin, ph_src_sim, ph_src_hj212,
+    ph_src_modbus;
 
-static const struct ph_source_ops *const all[] = {&ph_src_jsonl, &ph_src_csv, &ph_src_stdin, &ph_src_sim, NULL};
+static const struct ph_source_ops *const all[] = {&ph_src_jsonl, &ph_src_csv, &ph_src_stdin, &ph_src_sim,
+                                                 &ph_src_hj212, &ph_src_modbus, NULL};
 
 const struct ph_source_ops *ph_source_find(const char *type) {
   for (size_t i = 0; all[i]; i++)
@@ -28,3 +30,8 @@ void ph_emit_reject(struct ph_emitter *em, const char *where, const struct ph_er
 bool ph_emit_room(struct ph_emitter *em, size_t n) { return !em->room || em->room(em->user, n); }
 
 void ph_emit_position(struct ph_emitter *em, const struct ph_source_pos *pos) { em->position(em->user, pos); }
+
+int ph_emit_committed(struct ph_emitter *em, struct ph_source_pos *out) {
+  if (!em->committed) return -1;
+  return em->committed(em->user, out) ? 1 : 0;
+}

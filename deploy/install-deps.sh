@@ -10,6 +10,7 @@ pkgs=(
   libcurl4-openssl-dev libmicrohttpd-dev
   mosquitto mosquitto-clients openssl
   python3-jsonschema tzdata
+  libmodbus-dev clang libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

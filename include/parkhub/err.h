@@ -45,7 +45,12 @@
   X(PH_EENUM,        -37, "value not one of the allowed words")               \
   X(PH_ESTRLEN,      -38, "string too long")                                  \
   X(PH_ETOPIC,       -39, "bad topic")                                        \
-  X(PH_EIDENTITY,    -40, "identity mismatch")
+  X(PH_EIDENTITY,    -40, "identity mismatch")                             \
+  /* HJ 212 and Modbus sources */                                             \
+  X(PH_EFRAME,       -41, "bad packet framing")                               \
+  X(PH_ECRC,         -42, "CRC mismatch")                                     \
+  X(PH_EPASSWORD,    -43, "wrong access password")                            \
+  X(PH_ECOMM,        -44, "communication fault")
 
 enum ph_errcode {
 #define PH_ERR_ENUM(name, val, text) name = val,

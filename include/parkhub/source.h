@@ -64,6 +64,9 @@ struct ph_emitter {
   void (*reject)(void *user, const char *where, const struct ph_err *err);
   void (*position)(void *user, const struct ph_source_pos *pos);
   bool (*room)(void *user, size_t n); /* NULL: always room */
+  /* The position last stored with a committed batch (see
+   * ph_emit_committed); NULL: the emitter cannot tell (a capture sink). */
+  bool (*committed)(void *user, struct ph_source_pos *out);
   void *user;
 };
 
@@ -82,6 +85,12 @@ void ph_emit_reject(struct ph_emitter *em, const char *where, const struct ph_er
 bool ph_emit_room(struct ph_emitter *em, size_t n);
 /* Where reading resumes after the records emitted so far. */
 void ph_emit_position(struct ph_emitter *em, const struct ph_source_pos *pos);
+/* For sources that answer their sender (HJ 212): the last position this
+ * source reported that is now stored in the outbox together with every
+ * record emitted before it. Returns 1 and fills *out; 0 when nothing was
+ * committed yet in this run; -1 when the emitter cannot tell (tests'
+ * capture sinks): then treat everything emitted as committed. */
+int ph_emit_committed(struct ph_emitter *em, struct ph_source_pos *out);
 
 struct ph_source_ops {
   const char *name; /* the config's "type" */

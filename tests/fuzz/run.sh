@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh [SECONDS] — builds the libFuzzer targets with clang
+# tests/fuzz/run.sh [SECONDS] — builds the libFuzzer targets (batch decoder,
+# hub and agent config loaders, HJ 212 framer+parser+mapping) with clang
 # (ASan+UBSan, in build-fuzz/ next to the repository's build/) and runs each
 # for SECONDS (default $FUZZ_SECONDS or 60; 15 when SANITIZE is set, i.e.
 # CI's second pass, which has run the same targets already) from its seed
@@ -28,7 +29,7 @@ fi
 if [ ! -e "$build/CMakeCache.txt" ]; then
   CC=clang cmake -S "$repo" -B "$build" -DPH_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-targets=(fuzz_batch fuzz_hub_config fuzz_agent_config)
+targets=(fuzz_batch fuzz_hub_config fuzz_agent_config fuzz_hj212)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 ||
   { tail -30 "$build/fuzz-build.log"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -38,6 +39,7 @@ seeds() {
     fuzz_batch) echo "$repo/tests/data/batches" ;;
     fuzz_hub_config) echo "$repo/tests/data/schemas/hub-config $build/seeds/deploy-hub" ;;
     fuzz_agent_config) echo "$repo/tests/data/schemas/agent-config $build/seeds/deploy-agent" ;;
+    fuzz_hj212) echo "$repo/tests/fuzz/corpus/hj212" ;;
   esac
 }
 mkdir -p "$build/seeds/deploy-hub" "$build/seeds/deploy-agent"
