@@ -27,6 +27,7 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/batch.h"
+#include "parkhub/jsonfile.h"
 #include "parkhub/log.h"
 #include "parkhub/mqttlib.h"
 #include "parkhub/timefmt.h"
@@ -133,10 +134,11 @@ static void parse_ack(struct ph_publisher *p, const char *s, int len) {
   cJSON *j = cJSON_ParseWithLength(s, (size_t)len);
   const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "epoch"), *u = cJSON_GetObjectItemCaseSensitive(j, "upto");
   pthread_mutex_lock(&p->mu);
-  if (cJSON_IsNumber(e) && cJSON_IsNumber(u) && u->valuedouble >= 0 && u->valuedouble < 9007199254740992.0) {
-    if (!p->sh.ack_ev || (int64_t)u->valuedouble > p->sh.ack_upto || (int64_t)e->valuedouble != p->sh.ack_epoch) {
-      p->sh.ack_epoch = (int64_t)e->valuedouble;
-      p->sh.ack_upto = (int64_t)u->valuedouble;
+  int64_t epoch = 0, upto = 0;
+  if (ph_json_int(e, 0, PH_JSON_INT_MAX, &epoch) && ph_json_int(u, 0, PH_JSON_INT_MAX, &upto)) {
+    if (!p->sh.ack_ev || upto > p->sh.ack_upto || epoch != p->sh.ack_epoch) {
+      p->sh.ack_epoch = epoch;
+      p->sh.ack_upto = upto;
     }
     p->sh.ack_ev = true;
   } else {

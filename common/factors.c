@@ -71,9 +71,9 @@ static int load_class(const cJSON *o, struct ph_factor_class *c, const char *ori
   int rc = unknown_keys(o, keys, origin, where, err);
   if (rc) return rc;
   const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "class");
-  if (!cJSON_IsNumber(cl) || cl->valuedouble != (int)cl->valuedouble || cl->valuedouble < 1 || cl->valuedouble > 99)
-    return ph_fail(err, PH_ECONFIG, "%s: %sclass: must be an integer 1..99", origin, where);
-  c->cls = (int)cl->valuedouble;
+  int64_t cls = 0;
+  if (!ph_json_int(cl, 1, 99, &cls)) return ph_fail(err, PH_ECONFIG, "%s: %sclass: must be an integer 1..99", origin, where);
+  c->cls = (int)cls;
   if ((rc = str_copy(o, "name", c->name, sizeof c->name, origin, where, err)) ||
       (rc = str_copy(o, "source", c->source, sizeof c->source, origin, where, err)))
     return rc;

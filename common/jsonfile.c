@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,4 +84,14 @@ int ph_json_load_file(const char *path, void **root, struct ph_err *err) {
   rc = ph_json_parse(text, len, path, root, err);
   ph_free(text);
   return rc;
+}
+
+bool ph_json_int(const void *j, int64_t lo, int64_t hi, int64_t *out) {
+  const cJSON *n = j;
+  if (!cJSON_IsNumber(n)) return false;
+  double d = n->valuedouble;
+  /* NaN fails both comparisons; lo and hi are exact as doubles for |x| <= 2^53 */
+  if (!(d >= (double)lo && d <= (double)hi) || d != floor(d)) return false;
+  *out = (int64_t)d;
+  return true;
 }

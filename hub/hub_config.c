@@ -129,13 +129,14 @@ static int load_classes(const cJSON *a, const char *path, struct ph_hub_ent *e, 
   cJSON_ArrayForEach(it, a) {
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(it, "class"), *since = cJSON_GetObjectItemCaseSensitive(it, "since");
     int k = e->nclasses;
-    if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) != 2 || !cJSON_IsNumber(cl) || cl->valuedouble != (int)cl->valuedouble ||
-        cl->valuedouble < 1 || cl->valuedouble > 6 || !cJSON_IsString(since) || !date_ok(since->valuestring))
+    int64_t cls = 0;
+    if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) != 2 || !ph_json_int(cl, 1, 6, &cls) || !cJSON_IsString(since) ||
+        !date_ok(since->valuestring))
       return ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: needs exactly \"class\" (1..6) and \"since\" (YYYY-MM-DD)",
                      path, k);
     if (k && date_day(since->valuestring) <= date_day(e->classes[k - 1].since))
       return ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: dates must increase", path, k);
-    e->classes[k].toolkit_class = (int)cl->valuedouble;
+    e->classes[k].toolkit_class = (int)cls;
     snprintf(e->classes[k].since, sizeof e->classes[k].since, "%s", since->valuestring);
     e->nclasses++;
   }
@@ -147,11 +148,12 @@ static int load_baseline(const cJSON *o, const char *path, struct ph_hub_ent *e,
   if (!o) return 0;
   const cJSON *y = cJSON_GetObjectItemCaseSensitive(o, "year"), *g = cJSON_GetObjectItemCaseSensitive(o, "pcdd_f_g_teq");
   int keys = cJSON_GetArraySize(o);
-  if (!cJSON_IsObject(o) || !cJSON_IsNumber(y) || y->valuedouble != (int)y->valuedouble || y->valuedouble < 1990 ||
-      y->valuedouble > 2200 || (g && (!cJSON_IsNumber(g) || g->valuedouble < 0)) || keys != 1 + (g != NULL))
+  int64_t year = 0;
+  if (!cJSON_IsObject(o) || !ph_json_int(y, 1990, 2200, &year) || (g && (!cJSON_IsNumber(g) || !(g->valuedouble >= 0))) ||
+      keys != 1 + (g != NULL))
     return ph_fail(err, PH_ECONFIG, "%s.baseline: must be {\"year\": 1990..2200} with an optional \"pcdd_f_g_teq\" ≥ 0",
                    path);
-  e->baseline_year = (int64_t)y->valuedouble;
+  e->baseline_year = year;
   if (g) e->baseline_pcdd_f_g_teq = g->valuedouble;
   return 0;
 }

@@ -3,7 +3,9 @@
 #ifndef PARKHUB_JSONFILE_H
 #define PARKHUB_JSONFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "parkhub/err.h"
 
@@ -18,5 +20,12 @@ int ph_json_load_file(const char *path, void **root, struct ph_err *err);
 /* Parses text; on a syntax error names origin, line and column. */
 int ph_json_parse(const char *text, size_t len, const char *origin, void **root,
                   struct ph_err *err);
+
+/* True when j (a const cJSON *) is a number that is an integer in [lo, hi];
+ * then *out gets it. Checks the range before any conversion: casting a
+ * double outside the target type's range is undefined behaviour, and
+ * documents are hostile. */
+bool ph_json_int(const void *j, int64_t lo, int64_t hi, int64_t *out);
+#define PH_JSON_INT_MAX 9007199254740992LL /* 2^53: larger integers are not exact in JSON numbers */
 
 #endif

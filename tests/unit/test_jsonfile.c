@@ -52,3 +52,32 @@ Test(jsonfile, missing_and_oversized_files) {
   cr_assert_eq(ph_file_read("/tmp", 0, &text, &len, &err), PH_EIO, "a directory is not a config file");
   unlink(path);
 }
+
+/* Found by fuzz_hub_config: a config's "year": 1e300 was cast to int before
+ * its range was checked (undefined behaviour). The range comes first now. */
+Test(jsonfile, json_int_checks_the_range_before_converting) {
+  static const struct {
+    const char *text;
+    bool ok;
+    int64_t v;
+  } cases[] = {{"2020", true, 2020},  {"1990", true, 1990},     {"2200", true, 2200},   {"1989", false, 0},
+               {"2201", false, 0},    {"2020.5", false, 0},     {"1e300", false, 0},    {"-1e300", false, 0},
+               {"2.02e3", true, 2020}, {"\"2020\"", false, 0},  {"null", false, 0},     {"1e-300", false, 0}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cJSON *j = cJSON_Parse(cases[i].text);
+    cr_assert_not_null(j, "%s", cases[i].text);
+    int64_t v = -7;
+    bool ok = ph_json_int(j, 1990, 2200, &v);
+    cr_assert_eq(ok, cases[i].ok, "%s", cases[i].text);
+    cr_assert_eq(v, cases[i].ok ? cases[i].v : -7, "%s: *out only on success", cases[i].text);
+    cJSON_Delete(j);
+  }
+  cJSON *big = cJSON_Parse("9007199254740992");
+  int64_t v = 0;
+  cr_assert(ph_json_int(big, 0, PH_JSON_INT_MAX, &v));
+  cr_assert_eq(v, PH_JSON_INT_MAX);
+  cJSON_Delete(big);
+  big = cJSON_Parse("1e19"); /* beyond int64_t */
+  cr_assert(!ph_json_int(big, 0, PH_JSON_INT_MAX, &v));
+  cJSON_Delete(big);
+}
