@@ -118,7 +118,7 @@ static int keys_sort(struct keys *ks)
 	return 0;
 }
 
-static int cmp_dbl(const void *a, const void *b)
+static int cmp_part(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -131,7 +131,7 @@ static void measurement_key(char *buf, size_t cap, const char *point, int state,
 
 	for (size_t i = 0; i < n; i++)
 		ptrs[i] = parts[i];
-	qsort(ptrs, n, sizeof *ptrs, cmp_dbl);
+	qsort(ptrs, n, sizeof *ptrs, cmp_part);
 	len = (size_t)snprintf(buf, cap, "R|%s|%d|", point, state);
 	for (size_t i = 0; i < n && len < cap; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "," : "", ptrs[i]);
