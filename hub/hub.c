@@ -28,6 +28,7 @@
 #include "parkhub/writer.h"
 
 volatile sig_atomic_t ph_hub_stop_flag;
+volatile sig_atomic_t ph_hub_reload_flag;
 
 #define MOD "hub"
 #define STATS_EVERY_MS 60000
@@ -50,6 +51,7 @@ struct hub {
   int nhooks;
   sqlite3 *ckpt; /* checkpoints the WAL off the writer's commit path */
   struct ph_api *api;
+  int64_t max_size_mb; /* db.max_size_mb in force (SIGHUP may change it) */
 };
 
 #define API_ACK_TIMEOUT_MS 5000
@@ -207,14 +209,39 @@ static void teardown(struct hub *h) {
   ph_catalog_free(h->cat);
 }
 
+/* SIGHUP: the config file again; only db.max_size_mb applies at once. */
+static void reload(struct hub *h) {
+  static struct ph_hub_config next; /* large; the main thread's only */
+  struct ph_err err = {0};
+  if (!h->cfg->path[0] || ph_hub_config_load(h->cfg->path, &next, &err)) {
+    PH_ERROR(MOD, "SIGHUP: configuration not reloaded, keeping the running one: %s",
+             err.msg[0] ? err.msg : "no config file");
+    ph_hub_config_fini(&next);
+    return;
+  }
+  if (next.max_size_mb != h->max_size_mb) {
+    PH_INFO(MOD, "SIGHUP: db.max_size_mb %lld → %lld", (long long)h->max_size_mb, (long long)next.max_size_mb);
+    h->max_size_mb = next.max_size_mb;
+    ph_writer_set_max_size(h->w, next.max_size_mb);
+  } else {
+    PH_INFO(MOD, "SIGHUP: configuration read again; db.max_size_mb unchanged (%lld); other keys apply at the next "
+            "start", (long long)h->max_size_mb);
+  }
+  ph_hub_config_fini(&next);
+}
+
 int ph_hub_run(const struct ph_hub_config *cfg, struct ph_err *err) {
-  struct hub h = {.cfg = cfg};
+  struct hub h = {.cfg = cfg, .max_size_mb = cfg->max_size_mb};
   int rc = build(&h, err);
   if (!rc) {
     PH_INFO(MOD, "running: database %s, %d park%s", cfg->db_path, cfg->nparks, cfg->nparks == 1 ? "" : "s");
     int64_t stats_at = ph_mono_ms() + STATS_EVERY_MS, ckpt_at = 0;
     while (!ph_hub_stop_flag) {
       ph_hubmqtt_service(h.mqtt);
+      if (ph_hub_reload_flag) {
+        ph_hub_reload_flag = 0;
+        reload(&h);
+      }
       if (ph_mono_ms() >= ckpt_at) {
         /* PASSIVE: never waits for the writer; the WAL stays small. */
         sqlite3_exec(h.ckpt, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);

@@ -39,6 +39,9 @@ static const struct ph_cfgmap db_map[] = {
      "raw samples older than this are removed (rollups are kept)"},
     {"min_free_mb", PH_CFG_INT, false, N(ph_hub_config, min_free_mb), 0, 10000000, "512", NULL,
      "warn when the database's disk has less free space"},
+    {"max_size_mb", PH_CFG_INT, false, N(ph_hub_config, max_size_mb), 0, 10000000, "0", NULL,
+     "hard cap of the database file in MB (0: none); when reached the hub stops acking and retries, like a full "
+     "disk; SIGHUP re-reads it"},
     PH_CFG_END,
 };
 static const struct ph_cfgmap ingest_map[] = {
@@ -266,6 +269,7 @@ int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err 
   if (rc) return rc;
   rc = load_root(root, c, err);
   cJSON_Delete(root);
+  snprintf(c->path, sizeof c->path, "%s", path);
   if (rc && err && !strstr(err->msg, path)) {
     char inner[PH_ERR_MSG_MAX];
     strcpy(inner, err->msg);

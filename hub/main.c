@@ -22,12 +22,19 @@ static void on_stop(int sig) {
   ph_hub_stop_flag = 1;
 }
 
+static void on_reload(int sig) {
+  (void)sig;
+  ph_hub_reload_flag = 1;
+}
+
 static void install_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  sa.sa_handler = on_reload;
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 }
 
@@ -63,6 +70,9 @@ static void usage(FILE *out) {
         "parkhub hash-token reads an HTTP API bearer token from standard input and prints\n"
         "the SHA-256 that http.tokens[].sha256 holds; --new makes a random token and\n"
         "prints it with its hash.\n"
+        "\n"
+        "SIGTERM or SIGINT: stop (commit and ack what arrived). SIGHUP: read the config\n"
+        "file again and apply db.max_size_mb (other keys need a restart).\n"
         "\n"
         "With an \"http\" object in the config the hub serves the query API (/api/v1,\n"
         "docs/openapi.yaml), /metrics, /healthz and the dashboard at /.\n"

@@ -38,6 +38,7 @@ enum { C_AGENT, C_POINT, C_METRIC, C_SERIES, C_COUNT };
 
 struct ph_store {
   sqlite3 *db;
+  int64_t default_max_pages; /* max_page_count at open: "no cap" */
   sqlite3_stmt *st[S_COUNT];
   struct ph_idmap cache[C_COUNT];
 };
@@ -91,6 +92,31 @@ fail:
   return rc;
 }
 
+/* First column of the pragma's row. */
+static int pragma_i64(struct ph_store *s, const char *sql, int64_t *out, struct ph_err *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return fail(s, err, sql);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : fail(s, err, sql);
+}
+
+int ph_store_set_max_size(struct ph_store *s, int64_t mb, int64_t *pages, int64_t *page_size, struct ph_err *err) {
+  int64_t psz = 0, want, got = 0;
+  int rc = pragma_i64(s, "PRAGMA page_size", &psz, err);
+  if (rc) return rc;
+  if (psz <= 0) return ph_fail(err, PH_EDB, "database: page size %lld", (long long)psz);
+  want = mb > 0 ? mb * 1048576 / psz : s->default_max_pages;
+  if (want < 1) want = 1;
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)want);
+  if ((rc = pragma_i64(s, sql, &got, err))) return rc;
+  if (pages) *pages = got;
+  if (page_size) *page_size = psz;
+  return 0;
+}
+
 int ph_store_open(const char *path, struct ph_store **out, struct ph_err *err) {
   struct ph_store *s = ph_calloc(1, sizeof *s);
   if (!s) return ph_fail(err, PH_ENOMEM, "database: out of memory");
@@ -105,6 +131,7 @@ int ph_store_open(const char *path, struct ph_store **out, struct ph_err *err) {
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=0;", err)) ||
       (rc = migrate(s, err)))
     goto fail;
+  if ((rc = pragma_i64(s, "PRAGMA max_page_count", &s->default_max_pages, err))) goto fail;
   for (int i = 0; i < S_COUNT; i++)
     if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
       rc = fail(s, err, stmt_sql[i]);

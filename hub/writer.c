@@ -7,7 +7,10 @@
  *   rollup aggregation / rejects / presence → rollups merged → streams saved
  *   → COMMIT ──ok──→ release items → acks (≤ in-flight cap; the rest wait)
  *            └fail─→ ROLLBACK, reload dedupe state, forget aggregates, wait,
- *                    retry the same items (writer.h inv. 3)
+ *                    apply a changed db.max_size_mb, retry the same items
+ *                    (writer.h inv. 3); SQLITE_FULL (disk or cap) is logged
+ *                    as "database full", the first success after failures
+ *                    as "writable again".
  */
 #include "parkhub/writer.h"
 
@@ -67,6 +70,8 @@ struct ph_writer {
   struct ph_ratelimit rules_rl;
   struct ph_ratelimit fail_rl;
   struct ph_mailbox mb; /* requests from other threads (HTTP acks) */
+  atomic_int_fast64_t max_size_mb; /* wanted db.max_size_mb (any thread sets it) */
+  int64_t max_size_applied;        /* what the connection has; -1: not yet */
 };
 
 enum { MAIL_ACK = 1 };
@@ -450,22 +455,57 @@ static void tick_rules(struct ph_writer *w) {
     PH_ERROR(MOD, "alarm timers: %s", err.msg[0] ? err.msg : ph_strerror(rc));
 }
 
+/* db.max_size_mb onto the connection when it changed (at start, after a
+ * SIGHUP); between transactions only. */
+static void apply_max_size(struct ph_writer *w) {
+  int64_t want = atomic_load(&w->max_size_mb);
+  if (want == w->max_size_applied) return;
+  struct ph_err err = {0};
+  int64_t pages = 0, psz = 0;
+  if (ph_store_set_max_size(w->c.store, want, &pages, &psz, &err)) {
+    PH_ERROR(MOD, "db.max_size_mb %lld: %s", (long long)want, err.msg);
+  } else if (want > 0) {
+    int64_t mb = pages * psz / 1048576;
+    if (mb > want)
+      PH_WARN(MOD, "db.max_size_mb %lld: the database is already %lld MB; it may not grow further", (long long)want,
+              (long long)mb);
+    else
+      PH_INFO(MOD, "database capped at %lld MB (db.max_size_mb; %lld pages of %lld bytes)", (long long)want,
+              (long long)pages, (long long)psz);
+  } else if (w->max_size_applied > 0) {
+    PH_INFO(MOD, "database size cap removed (db.max_size_mb 0)");
+  }
+  w->max_size_applied = want; /* a failure is not retried until the next change */
+}
+
 static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
   struct ph_err err = {0};
+  uint64_t failures = 0;
   int rc;
   while ((rc = write_group(w, items, n, &err)) != 0) {
     w->st.commit_failures++;
+    failures++;
     uint64_t sup = 0;
-    if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup))
-      PH_ERROR(MOD, "%s — nothing of these %zu batches is acked; retrying every %d ms (%llu failures)", err.msg, n,
-               RETRY_MS, (unsigned long long)w->st.commit_failures);
+    if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup)) {
+      if (rc == PH_EFULL)
+        PH_ERROR(MOD, "database full (SQLITE_FULL: the disk, or db.max_size_mb, is full): %s — nothing of these %zu "
+                 "batches is acked; retrying every %d ms until there is room (%llu failures)", err.msg, n, RETRY_MS,
+                 (unsigned long long)w->st.commit_failures);
+      else
+        PH_ERROR(MOD, "%s — nothing of these %zu batches is acked; retrying every %d ms (%llu failures)", err.msg, n,
+                 RETRY_MS, (unsigned long long)w->st.commit_failures);
+    }
     if (atomic_load(&w->stop)) {
       PH_ERROR(MOD, "stopping with %zu unstored batches: their agents still hold them and will resend", n);
       break;
     }
     usleep(RETRY_MS * 1000);
+    apply_max_size(w); /* a raised cap (SIGHUP) is what a full database waits for */
     err.msg[0] = '\0';
   }
+  if (rc == 0 && failures)
+    PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
+            (unsigned long long)failures, n);
   if (rc == 0) evaluate(w, items, n); /* the items are still ours: released below */
   for (size_t i = 0; i < n; i++) ph_queue_release(w->c.q, items[i]);
 }
@@ -495,6 +535,7 @@ static void *run(void *arg) {
   struct ph_writer *w = arg;
   size_t max = (size_t)w->c.cfg->group_max;
   for (;;) {
+    apply_max_size(w);
     size_t n = ph_queue_pop(w->c.q, PH_STAGE_DECODED, w->items, max, 50);
     if (n) atomic_store(&w->idle, false); /* before the items are released: drain must not see a stale idle */
     if (n) process(w, w->items, n);
@@ -519,6 +560,8 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   pthread_mutex_init(&w->stats_mu, NULL);
   ph_mailbox_init(&w->mb);
   ph_ratelimit_init(&w->fail_rl, 10000);
+  atomic_init(&w->max_size_mb, conf->cfg->max_size_mb);
+  w->max_size_applied = 0; /* the connection starts uncapped: only a cap > 0 needs applying */
   w->next_periodic = ph_mono_ms() + 5000;
   int rc = ph_dedupe_new(&w->dd);
   if (!rc) rc = ph_rollup_new(&w->ru);
@@ -579,6 +622,8 @@ void ph_writer_stop(struct ph_writer *w) {
   ph_mailbox_fini(&w->mb);
   ph_free(w);
 }
+
+void ph_writer_set_max_size(struct ph_writer *w, int64_t mb) { atomic_store(&w->max_size_mb, mb); }
 
 void ph_writer_stats(struct ph_writer *w, struct ph_writer_stats *st) {
   pthread_mutex_lock(&w->stats_mu);

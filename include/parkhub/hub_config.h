@@ -73,8 +73,10 @@ struct ph_hub_park {
 struct ph_hub_config {
   char hub_id[PH_ID_MAX + 1];
   struct ph_mqtt_conf mqtt;
+  char path[512];    /* the file it was loaded from (SIGHUP reads it again) */
   char db_path[512];
   int64_t retention_days, min_free_mb;
+  int64_t max_size_mb; /* hard cap of the database file (SQLite max_page_count); 0: none */
   int64_t max_future_s, max_age_days, queue_batches, group_max;
   int log_level;
   struct ph_hub_park parks[PH_HUB_MAX_PARKS];

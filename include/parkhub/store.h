@@ -30,6 +30,13 @@ void ph_store_close(struct ph_store *s);
 /* The raw connection, for callers that read (sqlite3 *). */
 void *ph_store_db(struct ph_store *s);
 
+/* Caps the database file at mb MB (PRAGMA max_page_count on this
+ * connection; 0 restores the value it had at open). Past the cap a write
+ * fails with PH_EFULL, as on a full disk. SQLite never sets the cap below
+ * the file's current size: *pages gets the cap in force, *page_size the
+ * page size (either may be NULL). Outside a transaction. */
+int ph_store_set_max_size(struct ph_store *s, int64_t mb, int64_t *pages, int64_t *page_size, struct ph_err *err);
+
 int ph_store_begin(struct ph_store *s, struct ph_err *err);
 int ph_store_commit(struct ph_store *s, struct ph_err *err);
 void ph_store_rollback(struct ph_store *s);

@@ -57,6 +57,10 @@ int ph_writer_drain(struct ph_writer *w, int timeout_ms);
 /* Stops after the queue is empty (close the queue first) and joins. */
 void ph_writer_stop(struct ph_writer *w);
 void ph_writer_stats(struct ph_writer *w, struct ph_writer_stats *st);
+/* Changes the database size cap (db.max_size_mb, 0: none); any thread. The
+ * writer applies it between transactions, also while it retries a group
+ * that failed on a full database (so raising the cap lets it resume). */
+void ph_writer_set_max_size(struct ph_writer *w, int64_t mb);
 /* Acknowledges park's alarm_id on the writer's thread, which owns the
  * alarms, and returns once that transaction committed (so the answer shows
  * the new state). Any thread. PH_ENOTFOUND: no open alarm of that id;

@@ -112,6 +112,11 @@ PY
 agent_cfg agent-a ent-a gw-a "$park/agents/p1/ent-a/gw-a/mqtt.json" -
 "$hub_bin" --config "$work/hub.json" >"$work/hub.log" 2>&1 &
 pids+=($!)
+# The hub subscribes first, as in a park: batches published to a fresh broker
+# before the hub's first subscription are dropped, and the agent sends them
+# again only after outbox.resend_after_s (30 s), longer than the waits below.
+hub_subscribed() { grep -q "subscribed to" "$work/hub.log"; }
+wait_for 20 hub_subscribed || true
 "$agent_bin" --config "$work/agent-a.json" >"$work/agent-a.log" 2>&1 &
 pids+=($!)
 stored() { [ "$(sql "SELECT coalesce(sum(nrecords),0) FROM samples")" -gt 0 ] 2>/dev/null; }
