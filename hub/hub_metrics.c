@@ -72,6 +72,12 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
         (double)w->commit_us_max / 1e6);
   counter(o, "parkhub_acks_sent_total", "Cumulative acks published to agents.", w->acks_sent);
   gauge(o, "parkhub_acks_pending", "Acks waiting for room in the MQTT in-flight window.", (double)w->acks_pending);
+  if (w->disk_free_mb >= 0) {
+    gauge(o, "parkhub_disk_free_bytes", "Free space where the database is (checked every few seconds).",
+          (double)w->disk_free_mb * 1048576.0);
+    gauge(o, "parkhub_disk_low", "1 while the free space is below db.min_free_mb (logged as a warning).",
+          w->disk_low ? 1 : 0);
+  }
 }
 
 int ph_hub_metrics_text(const struct ph_hub_snapshot *s, char *buf, size_t cap) {

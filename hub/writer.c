@@ -357,7 +357,9 @@ static void check_disk(struct ph_writer *w) {
   struct statvfs fs;
   if (statvfs(dirname(path), &fs) != 0) return;
   uint64_t free_mb = (uint64_t)fs.f_bavail * fs.f_frsize / (1024 * 1024);
-  if ((int64_t)free_mb < w->c.cfg->min_free_mb)
+  w->st.disk_free_mb = (int64_t)free_mb;
+  w->st.disk_low = (int64_t)free_mb < w->c.cfg->min_free_mb;
+  if (w->st.disk_low)
     PH_WARN(MOD, "low disk space: %llu MB free where the database is (db.min_free_mb %lld)",
             (unsigned long long)free_mb, (long long)w->c.cfg->min_free_mb);
 }
@@ -563,6 +565,7 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   atomic_init(&w->max_size_mb, conf->cfg->max_size_mb);
   w->max_size_applied = 0; /* the connection starts uncapped: only a cap > 0 needs applying */
   w->next_periodic = ph_mono_ms() + 5000;
+  w->st.disk_free_mb = -1;
   int rc = ph_dedupe_new(&w->dd);
   if (!rc) rc = ph_rollup_new(&w->ru);
   w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);

@@ -15,6 +15,7 @@
 #ifndef PARKHUB_WRITER_H
 #define PARKHUB_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "parkhub/alarms.h"
@@ -45,6 +46,8 @@ struct ph_writer_stats {
   uint64_t commit_failures, acks_sent, acks_pending;
   uint64_t commit_us_total, commit_us_max;
   int64_t retention_deleted;
+  int64_t disk_free_mb; /* free space where the database is, at the last check; -1 before it */
+  bool disk_low;        /* disk_free_mb below db.min_free_mb */
 };
 
 struct ph_writer;

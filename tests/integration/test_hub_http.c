@@ -526,4 +526,19 @@ Test(hub_http, metrics_count_what_is_stored)
 	cr_assert_eq(metric_value(r.body, "parkhub_alarms_open{park=\"p1\",severity=\"major\"}"), (double)open);
 	cr_assert_eq(metric_value(r.body, "parkhub_refused_total{reason=\"all\"}"), 0);
 	resp_free(&r);
+
+	/* the disk's free space, once the writer has looked (5 s after start) */
+	bool seen = false;
+	for (int i = 0; i < 100 && !seen; i++) {
+		get("/metrics", tok_adm, &r);
+		seen = strstr(r.body, "\nparkhub_disk_free_bytes ") != NULL;
+		if (seen) {
+			cr_assert_gt(metric_value(r.body, "parkhub_disk_free_bytes"), 0);
+			cr_assert_eq(metric_value(r.body, "parkhub_disk_low"), 0, "db.min_free_mb is 0 here");
+		}
+		resp_free(&r);
+		if (!seen)
+			pht_sleep_ms(200);
+	}
+	cr_assert(seen, "parkhub_disk_free_bytes within 20 s");
 }
