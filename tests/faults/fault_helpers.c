@@ -704,36 +704,9 @@ int fh_agent_restart(struct hh_env *e, int i)
 	return pht_proc_spawn(&e->agent[i], argv, e->agent_log[i]);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (cap - len < 4096) {
-			char *p = realloc(buf, cap + 65536);
-			if (!p)
-				break;
-			buf = p;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
 int fh_hub_config_set(struct hh_env *e, const char *object, const char *key, const char *value_json)
 {
-	char *text = slurp(e->hub_cfg);
+	char *text = hh_slurp(e->hub_cfg);
 	cJSON *root = text ? cJSON_Parse(text) : NULL;
 	cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, object);
 	cJSON *val = cJSON_Parse(value_json);
@@ -778,7 +751,7 @@ int fh_client_reconnect(struct hh_env *e, int timeout_ms)
 
 int fh_broker_reconfigure(struct hh_env *e, const char *lines)
 {
-	char *conf = slurp(e->broker.conf);
+	char *conf = hh_slurp(e->broker.conf);
 	FILE *f;
 	int rc;
 

@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh [SECONDS] — builds the libFuzzer targets (batch decoder,
 # hub and agent config loaders, HJ 212 framer+parser+mapping) with clang
 # (ASan+UBSan, in build-fuzz/ next to the repository's build/) and runs each
-# for SECONDS (default $FUZZ_SECONDS or 60; 15 when SANITIZE is set, i.e.
+# for SECONDS (default $FUZZ_SECONDS or 30; 15 when SANITIZE is set, i.e.
 # CI's second pass, which has run the same targets already) from its seed
 # corpus in the repository plus what earlier runs found (build-fuzz/corpus).
 # Installs clang and its fuzzer runtime when missing. Prints each target's
@@ -12,7 +12,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-secs=${1:-${FUZZ_SECONDS:-60}}
+secs=${1:-${FUZZ_SECONDS:-30}}
 [ -n "${SANITIZE:-}" ] && [ -z "${1:-}" ] && [ -z "${FUZZ_SECONDS:-}" ] && secs=15
 build=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 

@@ -56,7 +56,7 @@ int hh_write_file(const char *path, const char *text)
 	return rc;
 }
 
-static char *slurp(const char *path)
+char *hh_slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -241,7 +241,7 @@ int hh_hub_kill(struct hh_env *e)
 int hh_log_clean(const char *path, char *why, size_t cap)
 {
 	static const char *const bad[] = {"ERROR: AddressSanitizer", "LeakSanitizer", "runtime error", NULL};
-	char *s = slurp(path);
+	char *s = hh_slurp(path);
 	int rc = 0;
 
 	for (int i = 0; s && bad[i] && !rc; i++) {

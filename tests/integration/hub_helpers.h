@@ -77,6 +77,8 @@ void hh_teardown(struct hh_env *e);
 /* (Re)writes e->hub_cfg from e->opts. */
 int hh_write_hub_config(struct hh_env *e);
 int hh_write_file(const char *path, const char *text);
+/* Returns new (free()): the whole file, NUL-terminated; NULL when unreadable. */
+char *hh_slurp(const char *path);
 
 /* ---- the hub process ---------------------------------------------------- */
 
