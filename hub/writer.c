@@ -35,6 +35,7 @@
 #define MOD "writer"
 #define MAX_SLOTS 16
 #define PERIODIC_MS 60000
+#define PERIODIC_LATE_MS 5000
 #define RETRY_MS 1000
 #define RULES_TICK_MS 1000
 
@@ -549,7 +550,10 @@ static void *run(void *arg) {
     pthread_mutex_unlock(&w->stats_mu);
     atomic_store(&w->idle, n == 0 && w->st.acks_pending == 0);
     if (!n && atomic_load(&w->stop)) break;
-    if (!n) periodic(w);
+    /* Housekeeping (disk check, retention, CEMS hours) waits for a quiet
+     * moment, but never longer than PERIODIC_LATE_MS past its time: a busy
+     * park's queue may never be empty. */
+    if (!n || ph_mono_ms() >= w->next_periodic + PERIODIC_LATE_MS) periodic(w);
   }
   return NULL;
 }
