@@ -115,9 +115,12 @@ static void log_stats(struct hub *h) {
           qs.capacity, (unsigned long long)ws.groups, (unsigned long long)ws.acks_sent);
 }
 
-/* Alarm messages → MQTT, on the delivery thread (never upstream of the queue). */
+/* Alarm messages → MQTT, on the delivery thread (never upstream of the queue);
+ * done when the broker has it, so none is lost with a connection. */
+#define ALARM_PUBACK_MS 5000
+
 static int publish_alarm(void *ctx, const char *topic, const void *payload, size_t len, bool retained) {
-  return ph_hubmqtt_publish(ctx, topic, payload, len, retained);
+  return ph_hubmqtt_publish_confirmed(ctx, topic, payload, len, retained, ALARM_PUBACK_MS);
 }
 
 /* Rules engine, webhooks, delivery and alarms, before the writer thread starts

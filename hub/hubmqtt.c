@@ -1,10 +1,32 @@
 /* hubmqtt.c — the hub's MQTT side (hubmqtt.h).
  *
+ * Two connections to the broker, each its own Paho client:
+ *   sub  the configured client id, clean session off: the broker keeps its
+ *        subscriptions and queues QoS 1 for it while the hub is away. It
+ *        never publishes.
+ *   pub  client id + "-pub", clean session on: acks, alarm messages, the
+ *        retained hub status and its will.
+ * Why two: Paho C 1.3.12, resuming a session (clean session off) with QoS 1
+ * publishes still unacknowledged, resends them from its receive thread
+ * while another of its threads frees them — a use after free seen under
+ * ASan after a broker restart with persistence (tests/faults). A session
+ * that never publishes has nothing to resend, and a clean one has nothing
+ * kept; what the pub side had in flight is lost with the connection: an
+ * ack is sent again with the next commit or duplicate (agents publish
+ * again when no ack comes), an alarm message is published again by the
+ * delivery stage because ph_hubmqtt_publish_confirmed waits for the
+ * broker's PUBACK.
+ *
  * Threads: Paho's (message arrived → ph_ingest_message, which may block on
- * the queue: that is the back-pressure), the writer (publishes acks), the
- * main loop (service: subscriptions and status after a connect).
- * Callbacks only record what happened; nothing changes Paho's options
- * inside them (upstream issue 1341, DESIGN.md).
+ * the queue: that is the back-pressure), the ack thread, the delivery
+ * stage (confirmed publishes), the main loop (service: subscriptions and
+ * status after a connect). Callbacks only record what happened; nothing
+ * changes Paho's options inside them (upstream issue 1341, DESIGN.md).
+ *
+ * In-flight accounting of the pub side: per connection generation (gen, a
+ * 4-bit tag in each publish's context), a counter per tag; a new
+ * connection starts its counter at 0, and a late callback of an older one
+ * only touches its own.
  */
 #include "parkhub/hubmqtt.h"
 
@@ -39,12 +61,35 @@ struct ack_slot {
   bool waiting;
 };
 
+#define GENS 16 /* connection generations told apart in a publish's context */
+#define GEN_MASK ((uintptr_t)(GENS - 1))
+
+/* One Paho client and what its callbacks report. */
+struct conn {
+  struct ph_hubmqtt *m;
+  const char *name; /* "sub" or "pub", for the log */
+  MQTTAsync client;
+  atomic_bool connected, need_setup;
+};
+
+/* A publish whose PUBACK someone waits for (ph_hubmqtt_publish_confirmed).
+ * Heap-allocated: Paho may call back after the waiter gave up, or never
+ * (a clean session drops what was in flight). Listed in m->tickets so the
+ * ones never called back are freed with the client. */
+struct ticket {
+  struct ph_hubmqtt *m;
+  struct ticket *prev, *next;
+  unsigned gen;
+  bool done, ok, abandoned;
+};
+
 struct ph_hubmqtt {
   const struct ph_hub_config *cfg;
   struct ph_ingest *in;
-  MQTTAsync client;
-  atomic_int inflight;
-  atomic_bool connected, need_setup;
+  struct conn sub, pub;
+  char pub_id[300];
+  atomic_uint gen;                /* pub's connection generation */
+  atomic_int inflight[GENS];      /* pub's QoS 1 publishes in flight, per generation tag */
   atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap;
   char will_topic[PH_TOPIC_MAX];
   char offline[128];
@@ -56,50 +101,163 @@ struct ph_hubmqtt {
   struct ack_slot *acks; /* ACK_SLOTS */
   size_t nacks, nwaiting;
   uint64_t acks_published;
+  pthread_mutex_t tk_mu;
+  pthread_cond_t tk_cv;
+  struct ticket *tickets;
 };
 
 static void cb_connected(void *context, char *cause) {
   (void)cause;
-  struct ph_hubmqtt *m = context;
-  atomic_store(&m->connected, true);
-  atomic_store(&m->need_setup, true);
+  struct conn *c = context;
+  struct ph_hubmqtt *m = c->m;
+  if (c == &m->pub) {
+    unsigned g = (atomic_load(&m->gen) + 1) & GEN_MASK;
+    atomic_store(&m->inflight[g], 0);
+    atomic_store(&m->gen, g);
+  }
+  atomic_store(&c->connected, true);
+  atomic_store(&c->need_setup, true);
   atomic_fetch_add(&m->connects, 1);
 }
 
 static void cb_lost(void *context, char *cause) {
-  struct ph_hubmqtt *m = context;
-  atomic_store(&m->connected, false);
-  atomic_fetch_add(&m->losses, 1);
-  PH_WARN(MOD, "connection lost: %s; reconnecting", cause ? cause : "no reason given");
+  struct conn *c = context;
+  atomic_store(&c->connected, false);
+  atomic_fetch_add(&c->m->losses, 1);
+  PH_WARN(MOD, "%s connection lost: %s; reconnecting", c->name, cause ? cause : "no reason given");
+  if (c == &c->m->pub) { /* waiters for a PUBACK stop waiting for this connection's */
+    pthread_mutex_lock(&c->m->tk_mu);
+    pthread_cond_broadcast(&c->m->tk_cv);
+    pthread_mutex_unlock(&c->m->tk_mu);
+  }
 }
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
-  (void)context;
-  PH_WARN(MOD, "connect failed: %s (code %d); retrying", d && d->message ? d->message : "no reason given",
-          d ? d->code : 0);
+  struct conn *c = context;
+  PH_WARN(MOD, "%s connect failed: %s (code %d); retrying", c->name,
+          d && d->message ? d->message : "no reason given", d ? d->code : 0);
 }
 
 static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *msg) {
-  struct ph_hubmqtt *m = context;
+  struct conn *c = context;
   size_t n = tlen ? (size_t)tlen : strlen(topic);
   /* PH_ECLOSED (only after the disconnect at shutdown) drops the message
    * here; the hub never acked it, so its agent publishes it again. */
-  ph_ingest_message(m->in, topic, n, msg->payload, (size_t)msg->payloadlen);
+  if (c == &c->m->sub) ph_ingest_message(c->m->in, topic, n, msg->payload, (size_t)msg->payloadlen);
   MQTTAsync_freeMessage(&msg);
   MQTTAsync_free(topic);
   return 1;
 }
 
+/* ---- publishes of the pub connection ---- */
+
+static void *tagged(struct ph_hubmqtt *m, unsigned g) { return (void *)((uintptr_t)m | g); }
+static struct ph_hubmqtt *untag(void *context) { return (void *)((uintptr_t)context & ~GEN_MASK); }
+
+static void finished(struct ph_hubmqtt *m, unsigned g, bool ok) {
+  atomic_fetch_sub(&m->inflight[g & GEN_MASK], 1);
+  if (!ok) atomic_fetch_add(&m->publish_failures, 1);
+}
 static void pub_done(void *context, MQTTAsync_successData *d) {
   (void)d;
-  struct ph_hubmqtt *m = context;
-  atomic_fetch_sub(&m->inflight, 1);
+  finished(untag(context), (unsigned)((uintptr_t)context & GEN_MASK), true);
 }
 static void pub_failed(void *context, MQTTAsync_failureData *d) {
   (void)d;
-  struct ph_hubmqtt *m = context;
-  atomic_fetch_sub(&m->inflight, 1);
-  atomic_fetch_add(&m->publish_failures, 1);
+  finished(untag(context), (unsigned)((uintptr_t)context & GEN_MASK), false);
+}
+
+static void ticket_unlink(struct ph_hubmqtt *m, struct ticket *t) {
+  if (t->prev) t->prev->next = t->next;
+  else m->tickets = t->next;
+  if (t->next) t->next->prev = t->prev;
+}
+
+/* A ticket's callbacks: the ticket is the context. */
+static void ticket_end(struct ticket *t, bool ok) {
+  struct ph_hubmqtt *m = t->m;
+  finished(m, t->gen, ok);
+  pthread_mutex_lock(&m->tk_mu);
+  t->done = true;
+  t->ok = ok;
+  if (t->abandoned) {
+    ticket_unlink(m, t);
+    ph_free(t);
+  }
+  pthread_cond_broadcast(&m->tk_cv);
+  pthread_mutex_unlock(&m->tk_mu);
+}
+static void tk_done(void *context, MQTTAsync_successData *d) { (void)d, ticket_end(context, true); }
+static void tk_failed(void *context, MQTTAsync_failureData *d) { (void)d, ticket_end(context, false); }
+
+/* Sends one QoS 1 message on pub; tk (or NULL) gets the callbacks. */
+static int send_pub(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len, bool retained,
+                    struct ticket *tk) {
+  if (!atomic_load(&m->pub.connected)) return PH_EAGAIN;
+  unsigned g = atomic_load(&m->gen);
+  if (atomic_fetch_add(&m->inflight[g], 1) >= HUB_INFLIGHT) {
+    atomic_fetch_sub(&m->inflight[g], 1);
+    atomic_fetch_add(&m->at_cap, 1);
+    return PH_EAGAIN;
+  }
+  MQTTAsync_message msg = MQTTAsync_message_initializer;
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  msg.payload = (void *)payload;
+  msg.payloadlen = (int)len;
+  msg.qos = 1;
+  msg.retained = retained;
+  ro.onSuccess = tk ? tk_done : pub_done;
+  ro.onFailure = tk ? tk_failed : pub_failed;
+  ro.context = tk ? (void *)tk : tagged(m, g);
+  if (tk) tk->gen = g;
+  int rc = MQTTAsync_sendMessage(m->pub.client, topic, &msg, &ro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    atomic_fetch_sub(&m->inflight[g], 1);
+    atomic_fetch_add(&m->publish_failures, 1);
+    return PH_EAGAIN;
+  }
+  atomic_fetch_add(&m->published, 1);
+  return 0;
+}
+
+int ph_hubmqtt_publish(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len, bool retained) {
+  return send_pub(m, topic, payload, len, retained, NULL);
+}
+
+static struct timespec after_ms(int ms) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
+  return t;
+}
+
+int ph_hubmqtt_publish_confirmed(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len,
+                                 bool retained, int timeout_ms) {
+  struct ticket *tk = ph_calloc(1, sizeof *tk);
+  if (!tk) return PH_ENOMEM;
+  tk->m = m;
+  pthread_mutex_lock(&m->tk_mu);
+  tk->next = m->tickets;
+  if (m->tickets) m->tickets->prev = tk;
+  m->tickets = tk;
+  pthread_mutex_unlock(&m->tk_mu);
+  int rc = send_pub(m, topic, payload, len, retained, tk);
+  struct timespec until = after_ms(timeout_ms);
+  pthread_mutex_lock(&m->tk_mu);
+  while (!rc && !tk->done && atomic_load(&m->gen) == tk->gen && atomic_load(&m->pub.connected))
+    if (pthread_cond_timedwait(&m->tk_cv, &m->tk_mu, &until) != 0) break;
+  if (!rc && !tk->done) rc = PH_ETIMEOUT; /* lost with its connection, or no PUBACK in time */
+  else if (!rc && !tk->ok) rc = PH_EAGAIN;
+  if (rc == PH_ETIMEOUT) {
+    tk->abandoned = true; /* freed by its callback, or with the client */
+  } else {
+    ticket_unlink(m, tk);
+    ph_free(tk);
+  }
+  pthread_mutex_unlock(&m->tk_mu);
+  return rc;
 }
 
 int ph_hubmqtt_post_ack(struct ph_hubmqtt *m, const char *topic, int64_t epoch, int64_t upto) {
@@ -128,7 +286,7 @@ static void *acker(void *arg) {
   struct ph_hubmqtt *m = arg;
   pthread_mutex_lock(&m->ack_mu);
   while (!m->ack_stop) {
-    if (!m->nwaiting || !atomic_load(&m->connected)) {
+    if (!m->nwaiting || !atomic_load(&m->pub.connected)) {
       struct timespec until;
       clock_gettime(CLOCK_REALTIME, &until);
       until.tv_nsec += 100000000L;
@@ -163,6 +321,24 @@ static void *acker(void *arg) {
   return NULL;
 }
 
+static int create_conn(struct ph_hubmqtt *m, struct conn *c, const char *name, const char *client_id,
+                       struct ph_err *err) {
+  c->m = m;
+  c->name = name;
+  MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
+  cro.maxBufferedMessages = HUB_INFLIGHT + 64; /* also caps sends while connected (DESIGN.md) */
+  int rc = MQTTAsync_createWithOptions(&c->client, m->cfg->mqtt.uris[0], client_id, MQTTCLIENT_PERSISTENCE_NONE,
+                                       NULL, &cro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    c->client = NULL;
+    return ph_fail(err, PH_EMQTT, "mqtt: cannot create the %s client for %s: code %d", name, m->cfg->mqtt.uris[0],
+                   rc);
+  }
+  MQTTAsync_setCallbacks(c->client, c, cb_lost, cb_message, NULL);
+  MQTTAsync_setConnected(c->client, c, cb_connected);
+  return 0;
+}
+
 int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct ph_hubmqtt **out,
                    struct ph_err *err) {
   struct ph_hubmqtt *m = ph_calloc(1, sizeof *m);
@@ -172,23 +348,21 @@ int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct
   }
   pthread_mutex_init(&m->ack_mu, NULL);
   pthread_cond_init(&m->ack_cv, NULL);
+  pthread_mutex_init(&m->tk_mu, NULL);
+  pthread_cond_init(&m->tk_cv, NULL);
   m->cfg = cfg;
   m->in = in;
   struct ph_topic t = {.type = PH_TOPIC_HUB};
   snprintf(t.park, sizeof t.park, "%s", cfg->parks[0].id);
   ph_topic_build(&t, m->will_topic, sizeof m->will_topic);
   snprintf(m->offline, sizeof m->offline, "{\"v\":1,\"hub\":\"%s\",\"state\":\"offline\"}", cfg->hub_id);
-  MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
-  cro.maxBufferedMessages = HUB_INFLIGHT + 64; /* also caps sends while connected (DESIGN.md) */
-  int rc = MQTTAsync_createWithOptions(&m->client, cfg->mqtt.uris[0], cfg->mqtt.client_id,
-                                       MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
-  if (rc != MQTTASYNC_SUCCESS) {
-    m->client = NULL;
+  snprintf(m->pub_id, sizeof m->pub_id, "%s-pub", cfg->mqtt.client_id);
+  int rc = create_conn(m, &m->sub, "sub", cfg->mqtt.client_id, err);
+  if (!rc) rc = create_conn(m, &m->pub, "pub", m->pub_id, err);
+  if (rc) {
     ph_hubmqtt_free(m);
-    return ph_fail(err, PH_EMQTT, "mqtt: cannot create the client for %s: code %d", cfg->mqtt.uris[0], rc);
+    return rc;
   }
-  MQTTAsync_setCallbacks(m->client, m, cb_lost, cb_message, NULL);
-  MQTTAsync_setConnected(m->client, m, cb_connected);
   if (pthread_create(&m->acker, NULL, acker, m) != 0) {
     ph_hubmqtt_free(m);
     return ph_fail(err, PH_ENOMEM, "mqtt: cannot start the ack thread");
@@ -198,7 +372,7 @@ int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct
   return 0;
 }
 
-int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
+static int connect_conn(struct ph_hubmqtt *m, struct conn *c, bool persistent, struct ph_err *err) {
   const struct ph_mqtt_conf *mc = &m->cfg->mqtt;
   MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
   MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
@@ -208,7 +382,7 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
   co.serverURIs = uris;
   co.serverURIcount = mc->nuris;
   co.keepAliveInterval = (int)mc->keepalive_s;
-  co.cleansession = 0; /* the broker keeps our subscriptions and queues QoS 1 while we are away */
+  co.cleansession = !persistent;
   co.connectTimeout = 10;
   co.automaticReconnect = 1;
   co.minRetryInterval = (int)(mc->reconnect_min_ms + 999) / 1000;
@@ -216,11 +390,13 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
   co.maxInflight = HUB_INFLIGHT;
   if (mc->username[0]) co.username = mc->username;
   if (mc->password[0]) co.password = mc->password;
-  will.topicName = m->will_topic;
-  will.message = m->offline;
-  will.retained = 1;
-  will.qos = 1;
-  co.will = &will;
+  if (!persistent) { /* the will goes with the connection that says online */
+    will.topicName = m->will_topic;
+    will.message = m->offline;
+    will.retained = 1;
+    will.qos = 1;
+    co.will = &will;
+  }
   if (mc->tls_on) {
     ssl.trustStore = mc->tls.ca[0] ? mc->tls.ca : NULL;
     ssl.keyStore = mc->tls.cert[0] ? mc->tls.cert : NULL;
@@ -230,10 +406,16 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
     co.ssl = &ssl;
   }
   co.onFailure = cb_connect_failed;
-  co.context = m;
-  int rc = MQTTAsync_connect(m->client, &co);
-  if (rc != MQTTASYNC_SUCCESS) return ph_fail(err, PH_EMQTT, "mqtt: connect could not start: code %d", rc);
+  co.context = c;
+  int rc = MQTTAsync_connect(c->client, &co);
+  if (rc != MQTTASYNC_SUCCESS)
+    return ph_fail(err, PH_EMQTT, "mqtt: %s connect could not start: code %d", c->name, rc);
   return 0;
+}
+
+int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
+  int rc = connect_conn(m, &m->pub, false, err);
+  return rc ? rc : connect_conn(m, &m->sub, true, err);
 }
 
 static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
@@ -246,13 +428,13 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
     else
       snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/%s", park, suffix[i]);
     MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    int rc = MQTTAsync_subscribe(m->client, filter, 1, &ro);
+    int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
     if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
   }
   char filter[PH_TOPIC_MAX];
   snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/cmd/ack", park);
   MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  int rc = MQTTAsync_subscribe(m->client, filter, 1, &ro);
+  int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
   if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
 }
 
@@ -296,59 +478,48 @@ static int nodelay_sockets(void) {
 }
 
 void ph_hubmqtt_service(struct ph_hubmqtt *m) {
-  if (!atomic_exchange(&m->need_setup, false)) return;
+  bool sub_up = atomic_exchange(&m->sub.need_setup, false), pub_up = atomic_exchange(&m->pub.need_setup, false);
+  if (!sub_up && !pub_up) return;
   int nd = nodelay_sockets();
   PH_DEBUG(MOD, "TCP_NODELAY set on %d socket%s", nd, nd == 1 ? "" : "s");
-  for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
-  say(m, "online");
-  PH_INFO(MOD, "connected to the broker; subscribed to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
+  if (sub_up) {
+    for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
+    PH_INFO(MOD, "connected to the broker; subscribed to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
+  }
+  if (pub_up) {
+    say(m, "online");
+    PH_INFO(MOD, "publishing connection up; hub online");
+  }
 }
 
-int ph_hubmqtt_publish(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len, bool retained) {
-  if (!atomic_load(&m->connected)) return PH_EAGAIN;
-  if (atomic_fetch_add(&m->inflight, 1) >= HUB_INFLIGHT) {
-    atomic_fetch_sub(&m->inflight, 1);
-    atomic_fetch_add(&m->at_cap, 1);
-    return PH_EAGAIN;
-  }
-  MQTTAsync_message msg = MQTTAsync_message_initializer;
-  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  msg.payload = (void *)payload;
-  msg.payloadlen = (int)len;
-  msg.qos = 1;
-  msg.retained = retained;
-  ro.onSuccess = pub_done;
-  ro.onFailure = pub_failed;
-  ro.context = m;
-  int rc = MQTTAsync_sendMessage(m->client, topic, &msg, &ro);
-  if (rc != MQTTASYNC_SUCCESS) {
-    atomic_fetch_sub(&m->inflight, 1);
-    atomic_fetch_add(&m->publish_failures, 1);
-    return PH_EAGAIN;
-  }
-  atomic_fetch_add(&m->published, 1);
-  return 0;
+static int inflight_now(struct ph_hubmqtt *m) { return atomic_load(&m->inflight[atomic_load(&m->gen)]); }
+
+static void disconnect_conn(struct conn *c) {
+  if (!c->client || !MQTTAsync_isConnected(c->client)) return;
+  MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+  d.timeout = 2000;
+  MQTTAsync_disconnect(c->client, &d);
+  for (int i = 0; i < 300 && MQTTAsync_isConnected(c->client); i++) usleep(10000);
 }
 
 void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
-  if (!m || !m->client) return;
+  if (!m || !m->pub.client) return;
   /* Acks posted before the stop go out first (bounded wait). */
   for (int i = 0; i < 200; i++) {
     pthread_mutex_lock(&m->ack_mu);
     size_t waiting = m->nwaiting;
     pthread_mutex_unlock(&m->ack_mu);
-    if (!waiting || !atomic_load(&m->connected)) break;
+    if (!waiting || !atomic_load(&m->pub.connected)) break;
     usleep(10000);
   }
-  if (MQTTAsync_isConnected(m->client)) {
+  if (MQTTAsync_isConnected(m->pub.client)) {
     say(m, "offline");
-    for (int i = 0; i < 200 && atomic_load(&m->inflight) > 0; i++) usleep(10000);
-    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-    d.timeout = 2000;
-    MQTTAsync_disconnect(m->client, &d);
-    for (int i = 0; i < 300 && MQTTAsync_isConnected(m->client); i++) usleep(10000);
+    for (int i = 0; i < 200 && inflight_now(m) > 0; i++) usleep(10000);
   }
-  atomic_store(&m->connected, false);
+  disconnect_conn(&m->sub);
+  disconnect_conn(&m->pub);
+  atomic_store(&m->sub.connected, false);
+  atomic_store(&m->pub.connected, false);
 }
 
 void ph_hubmqtt_free(struct ph_hubmqtt *m) {
@@ -360,7 +531,15 @@ void ph_hubmqtt_free(struct ph_hubmqtt *m) {
     pthread_mutex_unlock(&m->ack_mu);
     pthread_join(m->acker, NULL);
   }
-  if (m->client) MQTTAsync_destroy(&m->client);
+  if (m->sub.client) MQTTAsync_destroy(&m->sub.client);
+  if (m->pub.client) MQTTAsync_destroy(&m->pub.client);
+  /* No callbacks after the destroy: what is left was never called back. */
+  for (struct ticket *t = m->tickets, *next; t; t = next) {
+    next = t->next;
+    ph_free(t);
+  }
+  pthread_mutex_destroy(&m->tk_mu);
+  pthread_cond_destroy(&m->tk_cv);
   pthread_mutex_destroy(&m->ack_mu);
   pthread_cond_destroy(&m->ack_cv);
   ph_free(m->acks);
@@ -373,7 +552,7 @@ void ph_hubmqtt_stats(struct ph_hubmqtt *m, struct ph_hubmqtt_stats *st) {
   st->published = atomic_load(&m->published);
   st->publish_failures = atomic_load(&m->publish_failures);
   st->at_cap = atomic_load(&m->at_cap);
-  st->connected = atomic_load(&m->connected);
+  st->connected = atomic_load(&m->sub.connected) && atomic_load(&m->pub.connected);
   pthread_mutex_lock(&m->ack_mu);
   st->acks_published = m->acks_published;
   st->acks_waiting = m->nwaiting;

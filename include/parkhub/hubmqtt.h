@@ -1,9 +1,11 @@
-/* hubmqtt.h — the hub's MQTT client: a persistent session (clean start
- * off, fixed client id) subscribed at QoS 1 to its parks' event and status
- * topics (through an MQTT shared-subscription group when configured),
- * messages handed to ingest on Paho's thread, retained hub online/offline
- * status per park (the will covers the first park), and publishing with a
- * cap on QoS 1 messages in flight (acks are publishes too).
+/* hubmqtt.h — the hub's MQTT side, two connections: a persistent session
+ * (clean start off, the configured client id) subscribed at QoS 1 to its
+ * parks' event, status and command topics (through an MQTT
+ * shared-subscription group when configured) that never publishes, its
+ * messages handed to ingest on Paho's thread; and a clean one (client id
+ * + "-pub") for everything the hub publishes: acks, alarm messages, the
+ * retained hub online/offline status per park (its will covers the first
+ * park), with a cap on QoS 1 messages in flight. Why two: hubmqtt.c.
  */
 #ifndef PARKHUB_HUBMQTT_H
 #define PARKHUB_HUBMQTT_H
@@ -35,6 +37,12 @@ void ph_hubmqtt_service(struct ph_hubmqtt *m);
 int ph_hubmqtt_post_ack(struct ph_hubmqtt *m, const char *topic, int64_t epoch, int64_t upto);
 /* QoS 1 publish. PH_EAGAIN when not connected or at the in-flight cap. */
 int ph_hubmqtt_publish(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len, bool retained);
+/* QoS 1 publish that returns once the broker acknowledged it: 0, PH_EAGAIN
+ * (not connected, at the cap, refused) or PH_ETIMEOUT (no PUBACK within
+ * timeout_ms, or the connection went down: it may or may not have arrived,
+ * publish again). For messages that must not be lost with a connection. */
+int ph_hubmqtt_publish_confirmed(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len,
+                                 bool retained, int timeout_ms);
 /* Says offline on every park's hub topic, disconnects, waits for Paho to
  * stop calling back. */
 void ph_hubmqtt_stop(struct ph_hubmqtt *m);

@@ -345,6 +345,11 @@ int fh_wait_agent_done(struct hh_env *e, int i, int64_t ticks, int timeout_ms, s
 		int rc = fh_outbox_read(e, i, o);
 		if (rc == 0 && o->position == ticks && o->depth == 0)
 			return 0;
+		if (!pht_proc_alive(&e->hub)) { /* nothing will ack any more: say so now, not at the timeout */
+			fprintf(stderr, "fault_helpers: the hub exited while %s drained (hub log %s)\n", hh_agent(i),
+				e->hub_log);
+			return -ESRCH;
+		}
 		if (pht_now_ms() >= until)
 			return -ETIMEDOUT;
 		hh_pump(e, 100); /* keeps the test client's queue short */

@@ -69,8 +69,8 @@ struct fh_outbox {
 int fh_outbox_read(struct hh_env *e, int i, struct fh_outbox *o);
 
 /* Waits until agent i's source finished (position == ticks) and its outbox
- * is empty: everything produced was acked. 0 or -ETIMEDOUT (o gets the
- * last reading). */
+ * is empty: everything produced was acked. 0, -ETIMEDOUT or -ESRCH (the
+ * hub exited: nothing would ack); o gets the last reading. */
 int fh_wait_agent_done(struct hh_env *e, int i, int64_t ticks, int timeout_ms, struct fh_outbox *o);
 
 struct fh_check_opts {
