@@ -49,6 +49,8 @@ struct slot {
   int nvalues;
   struct ph_chunk_writer cw;
   int64_t *series; /* per catalogue index; 0 = not looked up yet */
+  struct ph_rollup_buckets bk; /* of the minute of its last record, when bk_valid */
+  bool bk_valid;
 };
 
 struct ph_writer {
@@ -140,24 +142,28 @@ static struct slot *get_slot(struct ph_writer *w, const struct ph_item *it, cons
   freeslot->ts_min = INT64_MAX;
   freeslot->ts_max = INT64_MIN;
   freeslot->nvalues = 0;
+  freeslot->bk_valid = false;
   ph_chunk_writer_reset(&freeslot->cw);
   memset(freeslot->series, 0, w->ncat * sizeof *freeslot->series);
   return freeslot;
 }
 
-struct buckets {
-  int64_t start[PH_ROLLUP_PERIODS];
-  double expected[PH_ROLLUP_PERIODS];
-};
-
-static void buckets_for(const struct ph_tz *tz, int64_t ts, double interval_s, struct buckets *bk) {
-  bk->start[PH_ROLLUP_MINUTE] = ts - ((ts % 60000) + 60000) % 60000;
+/* A minute lies in one local hour and day (zone offsets are whole minutes),
+ * so the zone is asked once per minute of a slot, not once per record. */
+static const struct ph_rollup_buckets *buckets_for(const struct ph_tz *tz, int64_t ts, double interval_s,
+                                                   struct slot *s) {
+  int64_t minute = ts - ((ts % 60000) + 60000) % 60000;
+  struct ph_rollup_buckets *bk = &s->bk;
+  if (s->bk_valid && bk->start[PH_ROLLUP_MINUTE] == minute) return bk;
+  s->bk_valid = true;
+  bk->start[PH_ROLLUP_MINUTE] = minute;
   bk->start[PH_ROLLUP_HOUR] = ph_tz_hour_start(tz, ts);
   bk->start[PH_ROLLUP_DAY] = ph_tz_day_start(tz, ts);
   int64_t day_ms = ph_tz_next_day(tz, bk->start[PH_ROLLUP_DAY]) - bk->start[PH_ROLLUP_DAY];
   bk->expected[PH_ROLLUP_MINUTE] = 60.0 / interval_s;
   bk->expected[PH_ROLLUP_HOUR] = 3600.0 / interval_s;
   bk->expected[PH_ROLLUP_DAY] = (double)day_ms / 1000.0 / interval_s;
+  return bk;
 }
 
 static int store_measurements(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
@@ -169,8 +175,7 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
     int64_t hour = r->ts_ms - ((r->ts_ms % 3600000) + 3600000) % 3600000;
     struct slot *s = get_slot(w, it, r->point, hour, agent_id, &rc);
     if (!s) return rc;
-    struct buckets bk;
-    buckets_for(tz, r->ts_ms, s->interval_s, &bk);
+    const struct ph_rollup_buckets *bk = buckets_for(tz, r->ts_ms, s->interval_s, s);
     const struct ph_value *v = ph_record_values(b, r);
     for (uint16_t k = 0; k < r->nvalues; k++) {
       int64_t mid;
@@ -178,10 +183,8 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
       if (!s->series[v[k].metric] && (rc = ph_store_series_id(w->c.store, s->point_id, mid, &s->series[v[k].metric])))
         return rc;
       w->vbuf[k] = (struct ph_chunk_value){.metric_id = (uint16_t)mid, .flag = v[k].flag, .v = v[k].v};
-      for (int p = 0; p < PH_ROLLUP_PERIODS; p++)
-        if ((rc = ph_rollup_add(w->ru, s->series[v[k].metric], p, bk.start[p], bk.expected[p], r->ts_ms, v[k].v,
-                                v[k].flag == 'N')))
-          return rc;
+      if ((rc = ph_rollup_add_value(w->ru, s->series[v[k].metric], bk, r->ts_ms, v[k].v, v[k].flag == 'N')))
+        return rc;
     }
     if ((rc = ph_chunk_add(&s->cw, r->ts_ms, (int)r->state, w->vbuf, r->nvalues))) return rc;
     if (r->ts_ms < s->ts_min) s->ts_min = r->ts_ms;

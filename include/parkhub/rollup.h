@@ -20,12 +20,23 @@ enum { PH_ROLLUP_MINUTE, PH_ROLLUP_HOUR, PH_ROLLUP_DAY, PH_ROLLUP_PERIODS };
 
 struct ph_rollup;
 
+/* The buckets one timestamp falls in (minute: UTC; hour and day: the park's
+ * zone) and the samples each should hold at the enterprise's rate. */
+struct ph_rollup_buckets {
+  int64_t start[PH_ROLLUP_PERIODS];
+  double expected[PH_ROLLUP_PERIODS];
+};
+
 int ph_rollup_new(struct ph_rollup **out);
 void ph_rollup_free(struct ph_rollup *r);
-/* Adds one value; expected = samples the bucket should hold at the
+/* Adds one value to one bucket; expected = samples the bucket should hold at the
  * enterprise's rate (for data availability). */
 int ph_rollup_add(struct ph_rollup *r, int64_t series_id, int period, int64_t bucket_ms, double expected,
                   int64_t ts_ms, double v, bool valid);
+/* Adds one value to its minute, hour and day buckets (bk from the value's
+ * timestamp; the hour and day are aggregated from the minutes at flush). */
+int ph_rollup_add_value(struct ph_rollup *r, int64_t series_id, const struct ph_rollup_buckets *bk, int64_t ts_ms,
+                        double v, bool valid);
 /* Upserts every bucket touched and empties the aggregate. */
 int ph_rollup_flush(struct ph_rollup *r, struct ph_store *s, struct ph_err *err);
 /* Forgets everything (after a rolled-back transaction). */
