@@ -35,17 +35,24 @@
  * Schedule: the anchor is the now_ms of the first collect() after start()
  * (the core makes it within one period), and i0 is the tick start() resumed
  * from; so a restarted run goes on at the restart's "now", and the source
- * lives on whatever clock the core passes to collect().
+ * lives on whatever clock the core passes to collect(). A tick resumed in
+ * its middle gets that new ts for the records it had left.
  *
  * Invariants (cited in tests):
  *  1. determinism: every value, flag, lot, supplier and attribute of tick i
  *     is a pure function of (seed, i): drawn from a counter-based hash of
  *     (seed, i, stream), never from a running PRNG state. Only ts_ms depends
- *     on the schedule. Hence a run resumed at tick k emits exactly what an
- *     uninterrupted run emits from tick k on.
- *  2. a tick's records are never split across collect() calls, and after
- *     them comes ph_emit_position({a = i + 1, b = 0, valid = 1}); a resume
- *     position is therefore always a tick boundary.
+ *     on the schedule. Hence a run resumed at record r of tick k emits
+ *     exactly what an uninterrupted run emits from there on.
+ *  2. every record is followed by ph_emit_position() of the record after
+ *     it: {a = i, b = r} when r records of tick i are out and more follow,
+ *     {a = i + 1, b = 0} after the tick's last one (so b < the tick's
+ *     record count and a finished run ends at {duration_ticks, 0}). The
+ *     batcher may commit a batch in the middle of a tick; start() resumes
+ *     at {a, b} by building tick a's first b records again and dropping
+ *     them, so the rest is built exactly as without the restart. Within
+ *     one run a tick's records are never split across collect() calls,
+ *     except where a resume or a refused record cut it.
  *  3. collect() emits at most PH_SOURCE_BUDGET records per call, and only
  *     ticks whose scheduled time is <= now_ms and whose index is below
  *     duration_ticks (when not 0).
@@ -161,8 +168,9 @@ struct sim {
   double phase[M_COUNT][2];
   char pt_stack[PH_ID_MAX + 1], pt_furnace[PH_ID_MAX + 1], pt_wb[PH_ID_MAX + 1];
 
-  /* run state */
+  /* run state: the next record is record next_rec of tick next (inv. 2) */
   int64_t next;      /* next tick to emit */
+  int next_rec;      /* records of tick `next` already out (or committed before a restart) */
   int64_t first;     /* tick emitted at the anchor */
   int64_t anchor_ms; /* scheduled time of tick `first` */
   bool anchored;
@@ -294,6 +302,33 @@ static int64_t tick_ms(const struct sim *c, int64_t i) {
 
 static bool finished(const struct sim *c, int64_t i) { return c->duration_ticks > 0 && i >= c->duration_ticks; }
 
+/* Where one tick's records go (inv. 2): the core, after the first `skip`,
+ * which a restart resumed past and which are built only to be dropped. */
+struct tick_out {
+  struct ph_emitter *em;
+  int64_t tick;
+  int n;    /* records of the tick */
+  int skip; /* records committed before the restart */
+  int done; /* records built so far and emitted or dropped: the position's b */
+};
+
+static int out_record(struct tick_out *o, enum ph_kind kind, const struct ph_record *r, const struct ph_value *vals,
+                      size_t n, const char *attrs) {
+  if (o->done < o->skip) {
+    o->done++;
+    return 0;
+  }
+  int rc = ph_emit(o->em, kind, r, vals, n, attrs);
+  if (rc) return rc; /* not taken: the position stays before it */
+  o->done++;
+  /* after the tick's last record, the next tick's start, so that positions
+   * have one spelling and a finished run ends at {duration_ticks, 0} */
+  struct ph_source_pos pos = {.a = o->tick, .b = o->done, .valid = 1};
+  if (o->done >= o->n) pos = (struct ph_source_pos){.a = o->tick + 1, .b = 0, .valid = 1};
+  ph_emit_position(o->em, &pos);
+  return 0;
+}
+
 static void start_record(struct sim *c, const char *point, int64_t ts) {
   memset(&c->rec, 0, sizeof c->rec);
   c->rec.ts_ms = ts;
@@ -308,7 +343,7 @@ static void put(struct sim *c, size_t slot, int m, double x, char flag) {
   c->vals[slot].v = checked(c, m, x);
 }
 
-static int emit_stack(struct sim *c, struct ph_emitter *em, int64_t i, int64_t ts) {
+static int emit_stack(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   double f = u01(c, i, S_FLAG); /* ~1 tick in 500 carries a non-N flag */
   char all = f < 0.002 && f >= 0.001 ? 'M' : 'N';
   start_record(c, c->pt_stack, ts);
@@ -316,10 +351,10 @@ static int emit_stack(struct sim *c, struct ph_emitter *em, int64_t i, int64_t t
     int m = STACK_FIRST + k;
     put(c, (size_t)k, m, smooth(c, m, i), m == M_SO2 && f < 0.001 ? 'C' : all);
   }
-  return ph_emit(em, PH_KIND_EMISSION, &c->rec, c->vals, STACK_N, NULL);
+  return out_record(o, PH_KIND_EMISSION, &c->rec, c->vals, STACK_N, NULL);
 }
 
-static int emit_furnace(struct sim *c, struct ph_emitter *em, int64_t i, int64_t ts) {
+static int emit_furnace(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   struct excursion e;
   bool exc = in_excursion(c, i, &e);
   start_record(c, c->pt_furnace, ts);
@@ -336,19 +371,19 @@ static int emit_furnace(struct sim *c, struct ph_emitter *em, int64_t i, int64_t
     }
     put(c, (size_t)k, m, x, 'N');
   }
-  return ph_emit(em, PH_KIND_PROCESS, &c->rec, c->vals, FURNACE_N, NULL);
+  return out_record(o, PH_KIND_PROCESS, &c->rec, c->vals, FURNACE_N, NULL);
 }
 
-static int emit_stack_test(struct sim *c, struct ph_emitter *em, int64_t i, int64_t ts) {
+static int emit_stack_test(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   int64_t look = c->stack_test_every < PCDD_LOOKBACK ? c->stack_test_every : PCDD_LOOKBACK;
   double x = 0.06 + 0.29 * u01(c, i, S_PCDD);
   if (excursion_within(c, i - look, i)) x += 0.12 + 0.2 * u01(c, i, S_PCDD_EXC);
   start_record(c, c->pt_stack, ts);
   put(c, 0, M_PCDD, shape(M_PCDD, x), 'N');
-  return ph_emit(em, PH_KIND_EMISSION, &c->rec, c->vals, 1, NULL);
+  return out_record(o, PH_KIND_EMISSION, &c->rec, c->vals, 1, NULL);
 }
 
-static int emit_material(struct sim *c, struct ph_emitter *em, int m, enum ph_dir dir, char lot_letter, double qty,
+static int emit_material(struct sim *c, struct tick_out *o, int m, enum ph_dir dir, char lot_letter, double qty,
                          int64_t i, int64_t ts, const char *supplier, const char *attrs) {
   start_record(c, c->pt_wb, ts);
   c->rec.material = c->idx[m];
@@ -356,26 +391,26 @@ static int emit_material(struct sim *c, struct ph_emitter *em, int m, enum ph_di
   c->rec.qty_t = checked(c, m, shape(m, qty));
   snprintf(c->rec.lot, sizeof c->rec.lot, "%c%lld", lot_letter, (long long)i);
   if (supplier) snprintf(c->rec.supplier, sizeof c->rec.supplier, "%s", supplier);
-  return ph_emit(em, PH_KIND_MATERIAL, &c->rec, NULL, 0, attrs);
+  return out_record(o, PH_KIND_MATERIAL, &c->rec, NULL, 0, attrs);
 }
 
-static int emit_weighing(struct sim *c, struct ph_emitter *em, int64_t i, int64_t ts) {
+static int emit_weighing(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   double cl = 0.1 + 1.4 * pow(u01(c, i, S_CL), 2.0); /* mostly low, now and then a dirty lot */
   snprintf(c->attrs, sizeof c->attrs, "{\"cl_pct\":%.2f}", cl);
-  int rc = emit_material(c, em, M_SCRAP, PH_DIR_IN, 'L', 25.0 + 10.0 * u01(c, i, S_SCRAP), i, ts,
+  int rc = emit_material(c, o, M_SCRAP, PH_DIR_IN, 'L', 25.0 + 10.0 * u01(c, i, S_SCRAP), i, ts,
                          suppliers[hash(c, i, S_SUPPLIER) % NSUPPLIERS], c->attrs);
   if (rc || !is_shipment(c, i)) return rc;
-  if ((rc = emit_material(c, em, M_CATHODE, PH_DIR_OUT, 'C', 20.0 + 10.0 * u01(c, i, S_CATHODE), i, ts, NULL,
+  if ((rc = emit_material(c, o, M_CATHODE, PH_DIR_OUT, 'C', 20.0 + 10.0 * u01(c, i, S_CATHODE), i, ts, NULL,
                           NULL)))
     return rc;
-  return emit_material(c, em, M_SLAG, PH_DIR_OUT, 'S', 3.0 + 3.0 * u01(c, i, S_SLAG), i, ts, NULL, NULL);
+  return emit_material(c, o, M_SLAG, PH_DIR_OUT, 'S', 3.0 + 3.0 * u01(c, i, S_SLAG), i, ts, NULL, NULL);
 }
 
-static int emit_tick(struct sim *c, struct ph_emitter *em, int64_t i, int64_t ts) {
+static int emit_tick(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   int rc;
-  if ((rc = emit_stack(c, em, i, ts)) || (rc = emit_furnace(c, em, i, ts))) return rc;
-  if (is_stack_test(c, i) && (rc = emit_stack_test(c, em, i, ts))) return rc;
-  if (is_weighing(c, i) && (rc = emit_weighing(c, em, i, ts))) return rc;
+  if ((rc = emit_stack(c, o, i, ts)) || (rc = emit_furnace(c, o, i, ts))) return rc;
+  if (is_stack_test(c, i) && (rc = emit_stack_test(c, o, i, ts))) return rc;
+  if (is_weighing(c, i) && (rc = emit_weighing(c, o, i, ts))) return rc;
   return 0;
 }
 
@@ -418,9 +453,16 @@ static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env
 
 static int sim_start(void *ctx, const struct ph_source_pos *resume, struct ph_source_io *io, struct ph_err *err) {
   struct sim *c = ctx;
-  int64_t from = resume && resume->valid ? resume->a : 0;
-  if (from < 0) return ph_fail(err, PH_EINVAL, "%s: resume position %lld is not a tick index", c->name, (long long)from);
+  int64_t from = resume && resume->valid ? resume->a : 0, rec = resume && resume->valid ? resume->b : 0;
+  if (from < 0 || rec < 0)
+    return ph_fail(err, PH_EINVAL, "%s: resume position {%lld, %lld} is not a tick and record index", c->name,
+                   (long long)from, (long long)rec);
+  /* b can reach the tick's record count only when stack_test_every or
+   * weighbridge_every changed since the position was stored: the tick is
+   * out, whatever it holds now */
+  if (rec >= tick_records(c, from)) from++, rec = 0;
   c->next = c->first = from;
+  c->next_rec = (int)rec;
   c->anchored = false; /* the first collect() anchors the schedule */
   double period = 1000.0 / c->rate_hz;
   io->period_ms = period >= 1000 ? 1000 : period <= 1 ? 1 : (int)period;
@@ -438,17 +480,20 @@ static int sim_collect(void *ctx, struct ph_emitter *em, int64_t now_ms) {
   while (!finished(c, c->next)) {
     int64_t ts = tick_ms(c, c->next);
     if (ts > now_ms) return 0;
-    int n = tick_records(c, c->next);
+    struct tick_out o = {.em = em, .tick = c->next, .n = tick_records(c, c->next), .skip = c->next_rec};
+    int n = o.n - o.skip; /* what is left of the tick */
     if (emitted + n > PH_SOURCE_BUDGET) return 1; /* inv. 3; the tick is due: come back now */
     if (!ph_emit_room(em, (size_t)n)) return 0;   /* outbox at its cap: this tick waits */
-    int rc = emit_tick(c, em, c->next, ts);
-    /* the core refused a record: no position for this tick, so it is emitted
-     * again (whole) on the next call or after a restart */
-    if (rc) return rc < 0 ? rc : PH_EINVAL;
+    int rc = emit_tick(c, &o, c->next, ts);
+    if (rc) {
+      /* the core refused a record: the last position is the one before it,
+       * where the next call (or a restart) takes the tick up again */
+      c->next_rec = o.done;
+      return rc < 0 ? rc : PH_EINVAL;
+    }
     emitted += n;
     c->next++;
-    struct ph_source_pos pos = {.a = c->next, .b = 0, .valid = 1}; /* inv. 2 */
-    ph_emit_position(em, &pos);
+    c->next_rec = 0;
   }
   return 0;
 }

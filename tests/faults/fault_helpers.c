@@ -158,7 +158,8 @@ int fh_sim_sources(const struct fh_sim *s, char *buf, size_t cap)
 struct capture {
 	const struct ph_catalog *cat;
 	struct keys ks;
-	int64_t tick; /* positions seen so far = the tick being emitted */
+	int64_t tick; /* .a of the last position = the tick being emitted */
+	long since_pos; /* records since the last position */
 	long measurements, materials;
 	int rc;
 };
@@ -184,6 +185,7 @@ static int cap_record(void *user, enum ph_kind kind, const struct ph_record *r, 
 	}
 	if (!c->rc)
 		c->rc = keys_add(&c->ks, key, c->tick);
+	c->since_pos++;
 	return 0;
 }
 
@@ -194,9 +196,21 @@ static void cap_reject(void *user, const char *where, const struct ph_err *err)
 	c->rc = -EINVAL;
 }
 
+/* Exactly-once across the SIGKILLs rests on a position after every record
+ * (source.h), since a batch may close after any record: a reference run
+ * that breaks this is refused. After a tick's last record the simulator
+ * reports the next tick's start (src_sim.c inv. 2), so .a is each record's
+ * tick. */
 static void cap_position(void *user, const struct ph_source_pos *pos)
 {
-	((struct capture *)user)->tick = pos->a;
+	struct capture *c = user;
+	if (c->since_pos != 1 && !c->rc) {
+		fprintf(stderr, "fh_sim_reference: position {%lld, %lld} after %ld records, want one\n",
+			(long long)pos->a, (long long)pos->b, c->since_pos);
+		c->rc = -EPROTO;
+	}
+	c->since_pos = 0;
+	c->tick = pos->a;
 }
 
 int fh_sim_reference(const struct fh_sim *s, struct fh_ref *ref, char *why, size_t cap)
@@ -329,7 +343,8 @@ int fh_outbox_read(struct hh_env *e, int i, struct fh_outbox *o)
 	    (rc = q_i64(db, &o->last_acked, "SELECT value FROM meta WHERE key = 'last_acked'")) ||
 	    (rc = q_i64(db, &o->depth, "SELECT count(*) FROM batches")))
 		goto out;
-	if (q_i64(db, &o->position, "SELECT a FROM positions WHERE source = 'sim'"))
+	if (q_i64(db, &o->position, "SELECT a FROM positions WHERE source = 'sim'") ||
+	    q_i64(db, &o->position_b, "SELECT b FROM positions WHERE source = 'sim'"))
 		o->position = -1;
 out:
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -343,7 +358,7 @@ int fh_wait_agent_done(struct hh_env *e, int i, int64_t ticks, int timeout_ms, s
 
 	for (;;) {
 		int rc = fh_outbox_read(e, i, o);
-		if (rc == 0 && o->position == ticks && o->depth == 0)
+		if (rc == 0 && o->position == ticks && o->position_b == 0 && o->depth == 0)
 			return 0;
 		if (!pht_proc_alive(&e->hub)) { /* nothing will ack any more: say so now, not at the timeout */
 			fprintf(stderr, "fault_helpers: the hub exited while %s drained (hub log %s)\n", hh_agent(i),

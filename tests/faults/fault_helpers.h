@@ -64,11 +64,12 @@ void fh_ref_free(struct fh_ref *ref);
 /* What agent i's outbox (read-only) says. -errno when unreadable. */
 struct fh_outbox {
 	int64_t epoch, next_seq, depth, last_acked;
-	int64_t position; /* positions.a of source "sim" (ticks done), -1 when none */
+	int64_t position;   /* positions.a of source "sim": the tick it resumes at, -1 when none */
+	int64_t position_b; /* positions.b: records of that tick done (0 between ticks) */
 };
 int fh_outbox_read(struct hh_env *e, int i, struct fh_outbox *o);
 
-/* Waits until agent i's source finished (position == ticks) and its outbox
+/* Waits until agent i's source finished (position {ticks, 0}) and its outbox
  * is empty: everything produced was acked. 0, -ETIMEDOUT or -ESRCH (the
  * hub exited: nothing would ack); o gets the last reading. */
 int fh_wait_agent_done(struct hh_env *e, int i, int64_t ticks, int timeout_ms, struct fh_outbox *o);

@@ -4,7 +4,9 @@
  * printed), while both stream through Mosquitto. A SIGKILL loses the
  * agent's open batch from memory, but its source position commits with the
  * batch (outbox.h inv. 1 and 2), so the restart emits again exactly the
- * ticks that were not committed, under new seqs of the same epoch. The
+ * records that were not committed, under new seqs of the same epoch; with
+ * max_records 10 a batch often closes in the middle of a tick, so restarts
+ * resume inside ticks (src_sim.c inv. 2). The
  * hub must end with batches 1..N once, every produced record exactly once
  * and in production order, empty outboxes and rollups equal to their
  * recomputation (fault_helpers.h).

@@ -126,9 +126,10 @@ Test(agent_crash, outbox_deleted_while_stopped_starts_new_epoch_at_seq_1)
 	stop_cleanly();
 }
 
-/* The simulator across SIGKILLs: a restart resumes at the tick after the
- * last committed one (src_sim.c inv. 2), so every tick arrives once. */
-Test(agent_crash, sim_sigkill_restart_resumes_at_next_tick)
+/* The simulator across SIGKILLs: a restart resumes at the record after the
+ * last committed one, inside its tick when a batch closed there (src_sim.c
+ * inv. 2), so every tick's records arrive once. */
+Test(agent_crash, sim_sigkill_restart_resumes_after_the_last_commit)
 {
 	char src[512];
 	struct ah_cfg c = {.sources = src, .max_records = 20, .max_delay_ms = 50};

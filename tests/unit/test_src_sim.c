@@ -1,7 +1,8 @@
 /* test_src_sim.c — the "sim" source (agents/src_sim.c) against a capture
  * emitter. No sleeps: collect() is driven with synthetic now_ms values.
- * Cites src_sim.c's invariants: 1 determinism, 2 whole ticks + position,
- * 3 budget/schedule/duration, 4 catalogue ranges. */
+ * Cites src_sim.c's invariants: 1 determinism, 2 a position after every
+ * record and resumes inside a tick, 3 budget/schedule/duration, 4 catalogue
+ * ranges. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
@@ -27,18 +28,29 @@ struct cap_rec {
   char attrs[128];
   bool has_attrs;
   int64_t tick; /* position reported before this record (= its tick index) */
+  struct ph_source_pos before; /* the position in effect when it came: what a
+                                * batch closed just before it commits */
 };
 
 struct cap {
   struct cap_rec *recs;
   size_t n, cap;
   int64_t last_pos; /* last position .a reported; -1: none */
+  int64_t last_b;   /* and its .b */
   size_t npos;
-  bool pos_bad;     /* a position did not advance by one tick, or was not valid */
+  size_t since_pos; /* records since the last position */
+  bool pos_bad;     /* a position was not valid, did not follow exactly one
+                       record, or did not advance by one record (inv. 2) */
   size_t rejects;
   size_t call_records; /* records in the current collect() call */
-  int64_t pos_base;
+  int64_t pos_base, pos_base_b; /* the resume position */
 };
+
+/* The position in effect: the last one reported, or the resume position. */
+static struct ph_source_pos cap_pos(const struct cap *c) {
+  if (c->last_pos < 0) return (struct ph_source_pos){.a = c->pos_base, .b = c->pos_base_b, .valid = 1};
+  return (struct ph_source_pos){.a = c->last_pos, .b = c->last_b, .valid = 1};
+}
 
 static int cap_record(void *user, enum ph_kind kind, const struct ph_record *r, const struct ph_value *vals, size_t n,
                       const char *attrs_json) {
@@ -60,8 +72,10 @@ static int cap_record(void *user, enum ph_kind kind, const struct ph_record *r, 
     strcpy(d->attrs, attrs_json);
     d->has_attrs = true;
   }
-  d->tick = c->last_pos < 0 ? c->pos_base : c->last_pos;
+  d->before = cap_pos(c);
+  d->tick = d->before.a;
   c->call_records++;
+  c->since_pos++;
   return 0;
 }
 
@@ -73,16 +87,19 @@ static void cap_reject(void *user, const char *where, const struct ph_err *err) 
 
 static void cap_position(void *user, const struct ph_source_pos *pos) {
   struct cap *c = user;
-  int64_t prev = c->last_pos < 0 ? c->pos_base : c->last_pos;
-  if (!pos->valid || pos->b != 0 || pos->a != prev + 1) c->pos_bad = true;
+  struct ph_source_pos p = cap_pos(c);
+  bool next_record = pos->a == p.a && pos->b == p.b + 1, next_tick = pos->a == p.a + 1 && pos->b == 0;
+  if (!pos->valid || c->since_pos != 1 || !(next_record || next_tick)) c->pos_bad = true;
   c->last_pos = pos->a;
+  c->last_b = pos->b;
   c->npos++;
+  c->since_pos = 0;
 }
 
-static void cap_init(struct cap *c, int64_t pos_base) {
+static void cap_init(struct cap *c, const struct ph_source_pos *base) {
   memset(c, 0, sizeof *c);
   c->last_pos = -1;
-  c->pos_base = pos_base;
+  if (base && base->valid) c->pos_base = base->a, c->pos_base_b = base->b;
 }
 
 static void cap_fini(struct cap *c) {
@@ -138,7 +155,7 @@ static void sim_start(struct sim *s, const struct ph_source_pos *resume) {
   s->io.fd = 42;
   s->io.period_ms = -7;
   cr_assert_eq(ph_src_sim.start(s->ctx, resume, &s->io, &err), 0, "%s", err.msg);
-  cap_init(&s->cap, resume && resume->valid ? resume->a : 0);
+  cap_init(&s->cap, resume);
   s->em = (struct ph_emitter){.record = cap_record, .reject = cap_reject, .position = cap_position, .user = &s->cap};
 }
 
@@ -386,7 +403,9 @@ static void run_ticks(struct sim *s, const char *cfg, int64_t ticks, int64_t ste
   sim_start(s, NULL);
   sim_run_to(s, T0, 0, ticks - 1, step);
   cr_assert_eq(s->cap.last_pos, ticks);
+  cr_assert_eq(s->cap.last_b, 0);
   cr_assert_not(s->cap.pos_bad);
+  cr_assert_eq(s->cap.npos, s->cap.n, "one position per record");
 }
 
 Test(src_sim, same_seed_same_stream) {
@@ -468,7 +487,8 @@ Test(src_sim, resume_mid_catchup_budget) {
   int64_t cut = part1.cap.last_pos;
   cr_assert_gt(cut, 1);
   cr_assert_lt(cut, 5000);
-  struct ph_source_pos pos = {.a = cut, .b = 0, .valid = 1};
+  cr_assert_eq(part1.cap.last_b, 0, "the budget stops between ticks");
+  struct ph_source_pos pos = {.a = cut, .b = part1.cap.last_b, .valid = 1};
   sim_must_open(&part2, cfg);
   sim_start(&part2, &pos);
   sim_drain(&part2, T0 + 100000000); /* anchors: tick `cut` is due now */
@@ -482,6 +502,78 @@ Test(src_sim, resume_mid_catchup_budget) {
   sim_close(&whole);
   sim_close(&part1);
   sim_close(&part2);
+}
+
+/* A batch may close in the middle of a tick (the batcher's max_records); it
+ * commits the position in effect before the first record it does not hold,
+ * and a restart resumes there. Cut the uninterrupted run before record
+ * `cut`, resume from that position: the records before the cut and the
+ * resumed run must be the uninterrupted run, record for record, each once. */
+static void check_resume_at_record(const struct sim *whole, const char *cfg, size_t cut, int64_t total) {
+  const struct ph_source_pos pos = whole->cap.recs[cut].before;
+  const int64_t t1 = T0 + 86400000LL;
+  struct sim part2;
+  sim_must_open(&part2, cfg);
+  sim_start(&part2, &pos);
+  sim_run_to(&part2, t1, pos.a, total - 1, 61000);
+  cr_assert_not(part2.cap.pos_bad, "cut %zu", cut);
+  cr_assert_eq(part2.cap.last_pos, total);
+  cr_assert_eq(part2.cap.n, whole->cap.n - cut, "cut before record %zu, at {%lld, %lld}: %zu records resumed, want %zu",
+               cut, (long long)pos.a, (long long)pos.b, part2.cap.n, whole->cap.n - cut);
+  cr_assert_eq(part2.cap.recs[0].r.ts_ms, t1, "the schedule restarts at the first collect");
+  for (size_t i = 0; i < part2.cap.n; i++) assert_same_record(&whole->cap.recs[cut + i], &part2.cap.recs[i], cut + i);
+  sim_close(&part2);
+}
+
+Test(src_sim, resume_inside_a_tick) {
+  /* ticks of 2 to 6 records: stack tests every 4, weighings every 2, with
+   * shipments every 6 (tick 12 holds all six) */
+  const char *cfg = "{\"seed\":42,\"stack_test_every\":4,\"weighbridge_every\":2,\"duration_ticks\":60}";
+  struct sim whole;
+  run_ticks(&whole, cfg, 60, 1000);
+  size_t inside = 0, cuts = 0;
+  for (size_t cut = 1; cut < whole.cap.n && whole.cap.recs[cut].tick < 30; cut++, cuts++) {
+    inside += whole.cap.recs[cut].before.b > 0;
+    check_resume_at_record(&whole, cfg, cut, 60);
+  }
+  cr_assert_gt(inside, cuts / 2, "%zu of %zu cuts inside a tick", inside, cuts);
+  /* ticks 0..11 hold 2+2+3+2+4+2+5+2+4+2+3+2 = 33 records: tick 12 is 33..38 */
+  cr_assert_eq(whole.cap.recs[33].tick, 12);
+  cr_assert_eq(whole.cap.recs[33].before.b, 0);
+  cr_assert_eq(whole.cap.recs[38].tick, 12);
+  cr_assert_eq(whole.cap.recs[38].before.b, 5, "the sixth record of tick 12 resumes at b = 5");
+  cr_assert_eq(whole.cap.recs[39].tick, 13);
+  sim_close(&whole);
+}
+
+Test(src_sim, resume_position_checks) {
+  /* b past what the tick holds now (the position was stored when tick 12 had
+   * more records, under another config): the tick is out, tick 13 is next */
+  const char *cfg = "{\"duration_ticks\":20}";
+  struct sim whole, s;
+  run_ticks(&whole, cfg, 20, 1000);
+  struct ph_source_pos pos = {.a = 12, .b = 5, .valid = 1};
+  sim_must_open(&s, cfg);
+  sim_start(&s, &pos);
+  sim_run_to(&s, T0, 13, 19, 1000);
+  cr_assert_eq(s.cap.n, 14);
+  for (size_t i = 0; i < s.cap.n; i++) assert_same_record(&whole.cap.recs[26 + i], &s.cap.recs[i], i);
+  cr_assert_eq(s.cap.recs[0].r.ts_ms, T0);
+  cr_assert_eq(s.cap.last_pos, 20);
+  sim_close(&s);
+  sim_close(&whole);
+
+  /* negative indexes are refused */
+  static const struct ph_source_pos bad[] = {{.a = -1, .valid = 1}, {.a = 3, .b = -1, .valid = 1}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct ph_err err = {0};
+    struct ph_source_io io = {.fd = -1};
+    sim_must_open(&s, cfg);
+    cr_assert_eq(ph_src_sim.start(s.ctx, &bad[i], &io, &err), PH_EINVAL);
+    cr_assert_neq(err.msg[0], '\0');
+    ph_src_sim.exit(s.ctx);
+    free(s.ctx);
+  }
 }
 
 /* ---- schedule, budget, duration (inv. 3) ------------------------------------------ */
@@ -529,7 +621,7 @@ Test(src_sim, budget_caps_each_collect) {
     cr_assert_leq(s.max_call_records, PH_SOURCE_BUDGET);
     cr_assert_not(s.cap.pos_bad);
     cr_assert_eq(s.cap.last_pos, c == 2 ? 20000 : 5000, "%s", cfgs[c]);
-    /* positions follow whole ticks: each tick's records carry one tick index, in order */
+    /* the budget stops between ticks, so each record still carries its tick, in order */
     for (size_t i = 1; i < s.cap.n; i++) cr_assert_geq(s.cap.recs[i].tick, s.cap.recs[i - 1].tick);
     sim_close(&s);
   }
@@ -543,7 +635,7 @@ Test(src_sim, duration_bounds_the_run) {
   sim_drain(&s, T0 + 3600000);
   cr_assert_eq(s.cap.n, 100);
   cr_assert_eq(s.cap.last_pos, 50);
-  cr_assert_eq(s.cap.npos, 50);
+  cr_assert_eq(s.cap.npos, 100, "one per record");
   cr_assert_eq(sim_collect(&s, T0 + 7200000), 0);
   cr_assert_eq(s.cap.n, 100);
   cr_assert_eq(s.cap.recs[99].r.ts_ms, T0 + 49000);
