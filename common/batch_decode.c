@@ -17,8 +17,9 @@
  * surrogates), the nesting depth and a single root. Everything after it
  * walks well-formed JSON by token index: an object token's size is its
  * number of keys, each key's value is the next token, and skip() passes
- * over a value's subtree. Numbers are converted with strtod_l in the C
- * locale (no localeconv() per number), and the whole token must be used.
+ * over a value's subtree. Numbers: short decimals on an exact fast path
+ * (fast_number), the rest with strtod_l in the C locale (no localeconv()
+ * per number), which must use the whole token.
  *
  * Invariants (cited in tests):
  *  1. refuse before store: a record is appended only after all its checks
@@ -41,11 +42,13 @@
 #define JSMN_STATIC
 #define JSMN_STRICT
 #define JSMN_PARENT_LINKS
+#include <float.h>
 #include <jsmn.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +324,9 @@ static bool is_num(const struct doc *d, int i) {
  * binary search, so that passing over a big array is not a scan of it. */
 static int skip_container(const struct doc *d, int i) {
   int end = d->t[i].end, j = i + 1;
+  /* a container of scalars (values, flags) has exactly one token per key and value */
+  int flat = i + 1 + (d->t[i].type == JSMN_OBJECT ? 2 : 1) * d->t[i].size;
+  if (flat <= d->n && (flat == d->n || d->t[flat].start >= end) && d->t[flat - 1].start < end) return flat;
   for (int steps = 0; j < d->n && d->t[j].start < end; j++)
     if (++steps == 16) {
       int lo = j + 1, hi = d->n; /* t[j].start < end; answer in [lo, hi] */
@@ -343,11 +349,68 @@ static inline int skip(const struct doc *d, int i) {
 /* The key after key k (its value at k + 1). */
 static int next_key(const struct doc *d, int k) { return skip(d, k + 1); }
 
+/* The exact fast path of decimal conversion (Clinger 1990; David Gay's
+ * strtod, which glibc's is not, takes it too): when the digits make an
+ * integer m <= 2^53 and the decimal exponent e is within ±22, m and 10^|e|
+ * are exact doubles and one IEEE multiplication or division rounds their
+ * exact product or quotient correctly, which is the value strtod returns.
+ * Typical telemetry ("35.2", "85000", "0.41") takes it; anything else
+ * (more than 19 significant digits, m > 2^53, |e| > 22) goes to strtod_l.
+ * Needs double arithmetic without excess precision (FLT_EVAL_METHOD 0:
+ * x86-64 SSE2, AArch64); elsewhere strtod_l does all. Unit test
+ * numbers_convert_exactly_as_strtod checks it against strtod. */
+static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static bool fast_number(const char *p, const char *e, double *out) {
+#if FLT_EVAL_METHOD == 0
+  bool neg = *p == '-';
+  p += neg;
+  uint64_t m = 0;
+  int digits = 0, exp10 = 0; /* significant digits (after leading zeros), power of ten so far */
+  for (; p < e && is_digit(*p); p++) {
+    if (m || *p != '0') digits++;
+    m = m * 10 + (uint64_t)(*p - '0');
+  }
+  if (p < e && *p == '.')
+    for (p++; p < e && is_digit(*p); p++) {
+      if (m || *p != '0') digits++;
+      m = m * 10 + (uint64_t)(*p - '0');
+      exp10--;
+    }
+  if (digits > 19) return false; /* m may have wrapped: 19 digits fit in 64 bits */
+  if (p < e) {                   /* an exponent: [eE][+-]?digits (the grammar was checked) */
+    bool eneg = *++p == '-';
+    p += *p == '-' || *p == '+';
+    int x = 0;
+    for (; p < e; p++) {
+      if (x > 1000) return false;
+      x = x * 10 + (*p - '0');
+    }
+    exp10 += eneg ? -x : x;
+  }
+  if (m == 0) {
+    *out = neg ? -0.0 : 0.0;
+    return true;
+  }
+  if (m > UINT64_C(1) << 53 || exp10 < -22 || exp10 > 22) return false;
+  double v = (double)m;
+  v = exp10 < 0 ? v / exact_pow10[-exp10] : v * exact_pow10[exp10];
+  *out = neg ? -v : v;
+  return true;
+#else
+  (void)p, (void)e, (void)out;
+  return false;
+#endif
+}
+
 /* Only for a token inside an object or array: a lone top-level primitive
  * may end the buffer, and is refused as not an object before any number. */
 static double number(const struct doc *d, int i) {
+  double v;
+  if (fast_number(d->js + d->t[i].start, d->js + d->t[i].end, &v)) return v;
   char *end;
-  double v = strtod_l(d->js + d->t[i].start, &end, c_locale);
+  v = strtod_l(d->js + d->t[i].start, &end, c_locale);
   /* check_syntax() accepted the token as a JSON number, which strtod reads
    * whole; the next byte (a delimiter jsmn saw) cannot extend it. */
   if (end != d->js + d->t[i].end) return NAN;
@@ -383,21 +446,24 @@ static int check_syntax(const struct doc *d, size_t stop, size_t len, const char
       if (t[p].type == JSMN_OBJECT && (k->type != JSMN_STRING || k->size != 1))
         return json_fail(js, open, origin, "an object member needs a string key, ':' and a value", err);
     }
-    size_t q = at;
-    while (q < open && is_ws(js[q])) q++;
-    if (want == ',')
-      while (q < open && (js[q] == ']' || js[q] == '}')) {
-        depth--;
+    /* compact JSON: nothing, or just the separator, between the two tokens */
+    if (!(want ? open == at + 1 && js[at] == want : open == at)) {
+      size_t q = at;
+      while (q < open && is_ws(js[q])) q++;
+      if (want == ',')
+        while (q < open && (js[q] == ']' || js[q] == '}')) {
+          depth--;
+          q++;
+          while (q < open && is_ws(js[q])) q++;
+        }
+      if (want) {
+        if (q == open || js[q] != want)
+          return json_fail(js, q, origin, want == ':' ? "expected ':'" : "expected ','", err);
         q++;
         while (q < open && is_ws(js[q])) q++;
       }
-    if (want) {
-      if (q == open || js[q] != want)
-        return json_fail(js, q, origin, want == ':' ? "expected ':'" : "expected ','", err);
-      q++;
-      while (q < open && is_ws(js[q])) q++;
+      if (q != open) return json_fail(js, q, origin, "unexpected character", err);
     }
-    if (q != open) return json_fail(js, q, origin, "unexpected character", err);
     size_t n = (size_t)(k->end - k->start);
     const char *why;
     switch (k->type) {
@@ -836,21 +902,31 @@ static int decode_record(struct ph_batch *b, const struct doc *d, int rec, const
   int rc = scan_fields(d, rec, material_shape ? mat_keys : meas_keys, material_shape ? 5 : 3, o->skip_key, f, where,
                        err);
   if (rc) return rc;
-  struct ph_record r;
-  memset(&r, 0, sizeof r);
-  r.attrs_off = -1;
-  if ((rc = get_time(d, f[F_TS], o, &r.ts_ms, true, where, "ts", err)) ||
-      (rc = get_id(d, f[F_POINT], r.point, where, "point", err)))
-    return rc;
-  if (material_shape)
-    rc = decode_material(d, f, o, b, &r, where, err);
-  else
-    rc = decode_measurement(d, f, o, b, &r, where, err);
-  if (rc) return rc;
+  /* decoded in place, in the slot after the last record; counted only when whole (inv. 1).
+   * Field by field, not memset: a record is 300 bytes, mostly lot and supplier. */
   if (grow((void **)&b->records, &b->records_cap, b->nrecords + 1, sizeof *b->records))
     return ph_fail(err, PH_ENOMEM, "%s: out of memory", where);
-  b->records[b->nrecords++] = r;
-  b->nvalues += r.nvalues;
+  struct ph_record *r = &b->records[b->nrecords];
+  r->ts_ms = 0;
+  r->point[0] = '\0';
+  r->value_off = (uint32_t)b->nvalues;
+  r->nvalues = 0;
+  r->state = PH_STATE_NONE;
+  r->material = 0;
+  r->dir = PH_DIR_IN;
+  r->qty_t = 0;
+  r->lot[0] = r->supplier[0] = '\0';
+  r->attrs_off = -1;
+  if ((rc = get_time(d, f[F_TS], o, &r->ts_ms, true, where, "ts", err)) ||
+      (rc = get_id(d, f[F_POINT], r->point, where, "point", err)))
+    return rc;
+  if (material_shape)
+    rc = decode_material(d, f, o, b, r, where, err);
+  else
+    rc = decode_measurement(d, f, o, b, r, where, err);
+  if (rc) return rc;
+  b->nrecords++;
+  b->nvalues += r->nvalues;
   return 0;
 }
 

@@ -533,3 +533,60 @@ Test(batch, one_record_decodes_from_its_text) {
   cr_assert_eq(ph_batch_decode_record(&b, rec, strlen(rec), &o, "line 9", &err), PH_ETOOLARGE);
   cr_assert_eq(b.nrecords, 2);
 }
+
+/* common/batch_decode.c converts short decimals on an exact fast path and
+ * the rest with strtod_l: either way the double must be strtod's, bit for
+ * bit. Random numbers of every shape within flow's range (0..5e6 Nm³/h),
+ * 1000 records a batch. */
+Test(batch, numbers_convert_exactly_as_strtod) {
+  static const char *fixed[] = {"0", "-0", "0.0", "0e0", "0.000e-400", "1", "5000000", "4999999.999999999999",
+                                "0.1", "0.2", "0.3", "0.30000000000000004", "2.5e-324", "1e-320", "4.9e-324",
+                                "9007199254740993e-10", "9007199254740992e-10", "90071992547409921e-11",
+                                "1234567.890123456789", "0.000001", "1e-22", "1e-23", "3e6", "12345678901234567890e-13",
+                                "0.1234567890123456789", "123456.7890123456789012345", "1.7976931348623157e-302",
+                                "4.35", "85000.0", "1e+6", "1E-0", "5e0006"};
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  o.max_bytes = 1 << 20;
+  size_t cap = 1 << 20;
+  char *j = ph_malloc(cap), num[1000][48];
+  unsigned seed = 12345;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xFFFFFF)
+  int checked = 0, fast_shapes = 0;
+  for (int batch = 0; batch < 120; batch++) {
+    size_t n = (size_t)snprintf(j, cap, "{" HDR ",\"records\":[");
+    for (int r = 0; r < 1000; r++) {
+      char *s = num[r];
+      int idx = batch * 1000 + r;
+      if (idx < (int)(sizeof fixed / sizeof fixed[0])) {
+        snprintf(num[r], sizeof num[r], "%s", fixed[idx]);
+      } else {
+        int shape = (int)(RND() % 4), intd = (int)(RND() % 7) + 1, fracd = (int)(RND() % 22);
+        size_t k = 0;
+        s[k++] = (char)('1' + RND() % 4); /* < 5e6 even with 7 integer digits */
+        for (int i = 1; i < intd; i++) s[k++] = (char)('0' + RND() % 10);
+        if (shape == 0 && RND() % 3 == 0) s[0] = '0', k = 1; /* 0.xxx */
+        if (shape != 1 && fracd) {
+          s[k++] = '.';
+          for (int i = 0; i < fracd; i++) s[k++] = (char)('0' + RND() % 10);
+        }
+        if (shape == 3) k += (size_t)sprintf(s + k, "e-%u", RND() % 30);
+        if (shape == 2 && intd < 5) k += (size_t)sprintf(s + k, "E+%u", RND() % 2);
+        s[k] = '\0';
+        if (k <= 17 && shape != 3) fast_shapes++;
+      }
+      n += (size_t)snprintf(j + n, cap - n, "%s{\"ts\":\"2026-11-23T10:00:00Z\",\"point\":\"p%d\",\"values\":{\"flow\":%s}}",
+                            r ? "," : "", r, s);
+    }
+    n += (size_t)snprintf(j + n, cap - n, "]}");
+    struct ph_err err = {0};
+    cr_assert_eq(ph_batch_decode(j, n, &o, &b, &err), 0, "%s", err.msg);
+    for (int r = 0; r < 1000; r++) {
+      double want = strtod(num[r], NULL), got = b.values[r].v;
+      cr_assert(memcmp(&want, &got, sizeof want) == 0, "%s: decoded %.17g, strtod says %.17g", num[r], got, want);
+      checked++;
+    }
+  }
+  cr_assert_eq(checked, 120000);
+  cr_assert_gt(fast_shapes, 10000, "the fast path's shapes are well represented");
+  ph_free(j);
+}
