@@ -600,9 +600,9 @@ static int check_object(const struct doc *d, int o, const struct word *allowed, 
 /* One pass over a record's members: each allowed key's value lands in out[]
  * at its position in `allowed`; a second occurrence is a duplicate, a key
  * not in the list is unknown (except skip_key, once), and a missing one of
- * the first `nrequired` is reported. */
+ * the first `nrequired` is reported. *end: the token after the object. */
 static int scan_fields(const struct doc *d, int o, const struct word *allowed, int nrequired, const char *skip_key,
-                       int *out, const char *where, struct ph_err *err) {
+                       int *out, int *end, const char *where, struct ph_err *err) {
   char buf[KEY_BUF];
   int n = 0, skipped = -1;
   while (allowed[n].s) out[n++] = -1;
@@ -620,6 +620,7 @@ static int scan_fields(const struct doc *d, int o, const struct word *allowed, i
     if (out[k] >= 0) return ph_fail(err, PH_EJSON, "%s: duplicate key '%.*s'", where, shown(ka, 64), ka.p);
     out[k] = a + 1;
   }
+  *end = a;
   for (int k = 0; k < nrequired; k++)
     if (out[k] < 0) return ph_fail(err, PH_EMISSING, "%s: missing required field '%s'", where, allowed[k].s);
   return 0;
@@ -889,8 +890,9 @@ static int decode_material(const struct doc *d, const int *f, const struct ph_de
 
 /* ---- records and batches ----------------------------------------------- */
 
+/* *next: the token after the record (the walk knows it; skip() would search). */
 static int decode_record(struct ph_batch *b, const struct doc *d, int rec, const struct ph_decode_opts *o,
-                         const char *where, struct ph_err *err) {
+                         int *next, const char *where, struct ph_err *err) {
   if (!is_obj(d, rec)) return ph_fail(err, PH_ETYPE, "%s: must be an object", where);
   bool material_shape = member(d, rec, "values") >= 0     ? false
                         : member(d, rec, "material") >= 0 ? true
@@ -899,8 +901,8 @@ static int decode_record(struct ph_batch *b, const struct doc *d, int rec, const
     return ph_fail(err, PH_EKIND, "%s: a %s record in a %s batch", where, material_shape ? "material" : "measurement",
                    ph_kind_name(o->kind));
   int f[8];
-  int rc = scan_fields(d, rec, material_shape ? mat_keys : meas_keys, material_shape ? 5 : 3, o->skip_key, f, where,
-                       err);
+  int rc = scan_fields(d, rec, material_shape ? mat_keys : meas_keys, material_shape ? 5 : 3, o->skip_key, f, next,
+                       where, err);
   if (rc) return rc;
   /* decoded in place, in the slot after the last record; counted only when whole (inv. 1).
    * Field by field, not memset: a record is 300 bytes, mostly lot and supplier. */
@@ -932,10 +934,10 @@ static int decode_record(struct ph_batch *b, const struct doc *d, int rec, const
 
 /* inv. 1 around one record: undo what a failed record appended to the arena
  * (values and records count only once the record is whole). */
-static int add_record(struct ph_batch *b, const struct doc *d, int rec, const struct ph_decode_opts *o,
+static int add_record(struct ph_batch *b, const struct doc *d, int rec, const struct ph_decode_opts *o, int *next,
                       const char *where, struct ph_err *err) {
   size_t arena_len = b->arena_len;
-  int rc = decode_record(b, d, rec, o, where, err);
+  int rc = decode_record(b, d, rec, o, next, where, err);
   if (rc) b->arena_len = arena_len;
   return rc;
 }
@@ -965,7 +967,8 @@ struct record_call {
 
 static int record_fn(const struct doc *d, const struct ph_decode_opts *o, void *arg, struct ph_err *err) {
   struct record_call *c = arg;
-  return add_record(c->b, d, 0, o, c->where, err);
+  int next;
+  return add_record(c->b, d, 0, o, &next, c->where, err);
 }
 
 int ph_batch_decode_record(struct ph_batch *b, const char *json, size_t len, const struct ph_decode_opts *o,
@@ -1005,14 +1008,14 @@ static int decode_root(const struct doc *d, const struct ph_decode_opts *o, void
   if (n == 0) return ph_fail(err, PH_EEMPTY, "batch.records: no records");
   if ((size_t)n > max) return ph_fail(err, PH_ETOOMANY, "batch.records: %d records, more than %zu", n, max);
   int it = recs + 1;
-  for (int i = 0; i < n; i++, it = skip(d, it)) {
+  for (int i = 0; i < n; i++) {
     char where[32] = "records[", *w = where + 8, digits[12];
     int nd = 0, idx = i;
     do digits[nd++] = (char)('0' + idx % 10); while ((idx /= 10) && nd < 11);
     while (nd) *w++ = digits[--nd];
     *w++ = ']';
     *w = '\0';
-    if ((rc = add_record(b, d, it, o, where, err))) return rc;
+    if ((rc = add_record(b, d, it, o, &it, where, err))) return rc;
   }
   return 0;
 }
