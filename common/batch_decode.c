@@ -350,7 +350,7 @@ static inline int skip(const struct doc *d, int i) {
 static int next_key(const struct doc *d, int k) { return skip(d, k + 1); }
 
 /* The exact fast path of decimal conversion (Clinger 1990; David Gay's
- * strtod, which glibc's is not, takes it too): when the digits make an
+ * dtoa.c takes it too, glibc's strtod does not): when the digits make an
  * integer m <= 2^53 and the decimal exponent e is within ±22, m and 10^|e|
  * are exact doubles and one IEEE multiplication or division rounds their
  * exact product or quotient correctly, which is the value strtod returns.
