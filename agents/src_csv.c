@@ -7,8 +7,9 @@
  * With "header": true (default) the first line names the columns; with
  * false, column keys are 1-based numbers ("1", "2", …). Timestamps are
  * RFC 3339, or Unix seconds / milliseconds (ts_format). Every row becomes a
- * JSON record checked exactly as the hub will check it
- * (ph_batch_decode_record); a bad row is reported with its line number.
+ * JSON record (built with cJSON, printed to text) checked exactly as the hub
+ * will check it (ph_batch_decode_record); a bad row is reported with its
+ * line number.
  * Empty cells are absent values, never zero.
  */
 #include <cjson/cJSON.h>
@@ -45,6 +46,7 @@ struct csv_ctx {
   bool header_seen;
   struct ph_linetail tail;
   struct ph_batch scratch;
+  struct ph_batch_scratch tokens; /* the decoder's JSON tokens, reused per row */
   char *cells[MAX_COLS];
 };
 
@@ -99,6 +101,7 @@ static int csv_init(void *ctx, const void *cfg, const struct ph_source_env *env,
   c->env = env;
   c->tail.fd = -1;
   ph_batch_init(&c->scratch, PH_KIND_EMISSION);
+  ph_batch_scratch_init(&c->tokens);
   int rc;
   if ((rc = load_map(c, cJSON_GetObjectItemCaseSensitive(cfg, "columns"), false, err)) ||
       (rc = load_map(c, cJSON_GetObjectItemCaseSensitive(cfg, "flag_columns"), true, err)))
@@ -195,6 +198,8 @@ static cJSON *row_record(struct csv_ctx *c, char **cells, int n) {
     double v = strtod(cell, &end);
     if (*end) /* the decoder refuses a string with PH_ETYPE and names the metric */
       cJSON_AddStringToObject(vals, code, cell);
+    else if (!isfinite(v)) /* "nan", "inf", "1e999": JSON has no such number (cJSON prints null); one */
+      cJSON_AddRawToObject(vals, code, "1e999"); /* that overflows is refused as not finite, naming the metric */
     else
       cJSON_AddNumberToObject(vals, code, v);
   }
@@ -211,16 +216,23 @@ static void handle_line(struct csv_ctx *c, struct ph_emitter *em, char *line, in
     return;
   }
   cJSON *o = row_record(c, c->cells, n);
+  char *json = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!json) {
+    ph_fail(&err, PH_ENOMEM, "%s: out of memory", where);
+    ph_emit_reject(em, where, &err);
+    return;
+  }
   ph_batch_reset(&c->scratch, c->kind);
   struct ph_decode_opts opts = {.cat = c->env->cat, .kind = c->kind, .now_ms = now_ms,
-                                .max_future_ms = c->env->max_future_ms};
-  if (ph_batch_decode_record(&c->scratch, o, &opts, where, &err) == 0) {
+                                .max_future_ms = c->env->max_future_ms, .scratch = &c->tokens};
+  if (ph_batch_decode_record(&c->scratch, json, strlen(json), &opts, where, &err) == 0) {
     const struct ph_record *r = &c->scratch.records[0];
     ph_emit(em, c->kind, r, ph_record_values(&c->scratch, r), r->nvalues, NULL);
   } else {
     ph_emit_reject(em, where, &err);
   }
-  cJSON_Delete(o);
+  cJSON_free(json);
 }
 
 static int csv_start(void *ctx, const struct ph_source_pos *resume, struct ph_source_io *io, struct ph_err *err) {
@@ -276,6 +288,7 @@ static void csv_exit(void *ctx) {
   struct csv_ctx *c = ctx;
   if (c->tail.buf) ph_linetail_close(&c->tail);
   ph_batch_fini(&c->scratch);
+  ph_batch_scratch_fini(&c->tokens);
 }
 
 #define F(field) offsetof(struct csv_ctx, field), sizeof(((struct csv_ctx *)0)->field)

@@ -5,8 +5,9 @@
  *   {"ts":"…","point":"weighbridge","material":"scrap_cu_2","dir":"in","qty_t":31.4}
  *
  * A line may say "kind" (process|material|emission); otherwise the kind is
- * that of its first metric, or material for a "material" record. Each line
- * is validated exactly as the hub will (ph_batch_decode_record); a bad line
+ * that of its first metric, or material for a "material" record. The kind
+ * is read with cJSON; then the line's own text is validated exactly as the
+ * hub will (ph_batch_decode_record, told to pass over "kind"); a bad line
  * is reported with its line number and reason, never published.
  * Survives rotation and truncation (linetail.c); resumes after the last
  * line that reached a committed batch.
@@ -26,6 +27,7 @@ int jsonl_init(void *ctx, const void *cfg, const struct ph_source_env *env, stru
   c->env = env;
   c->tail.fd = -1;
   for (int k = 0; k < PH_KIND_COUNT; k++) ph_batch_init(&c->scratch[k], (enum ph_kind)k);
+  ph_batch_scratch_init(&c->tokens);
   return 0;
 }
 
@@ -36,12 +38,12 @@ static int jsonl_start(void *ctx, const struct ph_source_pos *resume, struct ph_
   return ph_linetail_open(&c->tail, c->path, resume, c->from_start, err);
 }
 
-/* Decides the kind of a record object and removes a "kind" key. */
-static int record_kind(cJSON *o, const struct ph_catalog *cat, enum ph_kind *k, struct ph_err *err) {
-  cJSON *kind = cJSON_DetachItemFromObjectCaseSensitive(o, "kind");
+/* Decides the kind of a record object (its "kind" key, which the decoder
+ * then passes over, or what its fields imply). */
+static int record_kind(const cJSON *o, const struct ph_catalog *cat, enum ph_kind *k, struct ph_err *err) {
+  const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
   if (kind) {
     int rc = cJSON_IsString(kind) ? ph_kind_parse(kind->valuestring, strlen(kind->valuestring), k) : PH_EENUM;
-    cJSON_Delete(kind);
     return rc ? ph_fail(err, PH_EENUM, "kind: must be process, material or emission") : 0;
   }
   *k = PH_KIND_EMISSION;
@@ -73,8 +75,9 @@ static void handle_line(struct jsonl_ctx *c, struct ph_emitter *em, const char *
     struct ph_batch *b = &c->scratch[k];
     ph_batch_reset(b, k);
     struct ph_decode_opts opts = {.cat = c->env->cat, .kind = k, .now_ms = now_ms,
-                                  .max_future_ms = c->env->max_future_ms};
-    if (ph_batch_decode_record(b, o, &opts, where, &err) == 0) {
+                                  .max_future_ms = c->env->max_future_ms, .scratch = &c->tokens,
+                                  .skip_key = "kind"};
+    if (ph_batch_decode_record(b, line, len, &opts, where, &err) == 0) {
       const struct ph_record *r = &b->records[0];
       ph_emit(em, k, r, ph_record_values(b, r), r->nvalues, ph_record_attrs(b, r));
       err.code = 0;
@@ -114,6 +117,7 @@ void jsonl_exit(void *ctx) {
   struct jsonl_ctx *c = ctx;
   if (c->tail.buf) ph_linetail_close(&c->tail);
   for (int k = 0; k < PH_KIND_COUNT; k++) ph_batch_fini(&c->scratch[k]);
+  ph_batch_scratch_fini(&c->tokens);
 }
 
 #define F(field) offsetof(struct jsonl_ctx, field), sizeof(((struct jsonl_ctx *)0)->field)

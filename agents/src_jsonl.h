@@ -14,6 +14,7 @@ struct jsonl_ctx {
   struct ph_linetail tail;
   struct ph_source_io *io; /* the core's, for sources that change it later */
   struct ph_batch scratch[PH_KIND_COUNT]; /* one decoded record at a time */
+  struct ph_batch_scratch tokens;         /* the decoder's JSON tokens, reused per line */
 };
 
 int jsonl_init(void *ctx, const void *cfg, const struct ph_source_env *env, struct ph_err *err);

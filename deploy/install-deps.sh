@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(
   cmake make gcc pkg-config
-  libpaho-mqtt-dev libssl-dev libcjson-dev libsqlite3-dev sqlite3 libcriterion-dev
+  libpaho-mqtt-dev libssl-dev libcjson-dev libjsmn-dev libsqlite3-dev sqlite3 libcriterion-dev
   libcurl4-openssl-dev libmicrohttpd-dev
   mosquitto mosquitto-clients openssl
   python3-jsonschema tzdata

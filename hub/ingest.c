@@ -35,6 +35,7 @@ struct ph_ingest {
   pthread_mutex_t mu; /* stats and rate limits: callback and decoder threads */
   struct ph_ingest_stats st;
   struct ph_ratelimit rl[PH_NCODES];
+  struct ph_batch_scratch tokens; /* the decoder thread's JSON tokens, reused for every batch */
 };
 
 int ph_ingest_new(const struct ph_hub_config *cfg, const struct ph_catalog *cat, struct ph_queue *q,
@@ -46,6 +47,7 @@ int ph_ingest_new(const struct ph_hub_config *cfg, const struct ph_catalog *cat,
   in->q = q;
   pthread_mutex_init(&in->mu, NULL);
   for (int i = 0; i < PH_NCODES; i++) ph_ratelimit_init(&in->rl[i], PH_INGEST_LOG_INTERVAL_MS);
+  ph_batch_scratch_init(&in->tokens);
   *out = in;
   return 0;
 }
@@ -53,6 +55,7 @@ int ph_ingest_new(const struct ph_hub_config *cfg, const struct ph_catalog *cat,
 void ph_ingest_free(struct ph_ingest *in) {
   if (!in) return;
   pthread_mutex_destroy(&in->mu);
+  ph_batch_scratch_fini(&in->tokens);
   ph_free(in);
 }
 
@@ -124,7 +127,7 @@ static void decode_status(struct ph_item *it, const char *payload, size_t plen) 
 static void decode_event(struct ph_ingest *in, struct ph_item *it, const char *payload, size_t plen) {
   struct ph_decode_opts o = {.cat = in->cat, .kind = it->topic.kind, .now_ms = ph_now_ms(),
                              .max_future_ms = in->cfg->max_future_s * 1000,
-                             .max_age_ms = in->cfg->max_age_days * 86400000LL};
+                             .max_age_ms = in->cfg->max_age_days * 86400000LL, .scratch = &in->tokens};
   struct ph_err err = {0};
   int rc = ph_batch_decode(payload, plen, &o, &it->batch, &err);
   bool identified = it->batch.header_ok;

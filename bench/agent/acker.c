@@ -53,6 +53,7 @@ static int64_t first_ms, last_ms;
 static volatile int connected, lost;
 static struct ph_catalog *cat;
 static struct ph_batch scratch; /* Paho's receive thread only */
+static struct ph_batch_scratch tokens; /* the same */
 
 static int64_t wall_ms(void)
 {
@@ -94,7 +95,7 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *m)
 	size_t n = tlen ? (size_t)tlen : strlen(topic);
 
 	if (ph_topic_parse(topic, n, &t, &err) == 0 && t.type == PH_TOPIC_EVENT) {
-		struct ph_decode_opts o = {.cat = cat, .kind = t.kind};
+		struct ph_decode_opts o = {.cat = cat, .kind = t.kind, .scratch = &tokens};
 		ph_batch_reset(&scratch, t.kind);
 		int rc = ph_batch_decode(m->payload, (size_t)m->payloadlen, &o, &scratch, &err);
 		pthread_mutex_lock(&mu);
@@ -251,6 +252,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ph_batch_init(&scratch, PH_KIND_EMISSION);
+	ph_batch_scratch_init(&tokens);
 
 	MQTTAsync client;
 	char id[64];

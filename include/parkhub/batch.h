@@ -11,7 +11,10 @@
  *
  * Memory: a struct ph_batch is caller-owned (init/fini); decode and
  * add_record reuse its arrays, growing them only up to the limits below, so
- * decoding a stream of batches allocates nothing once warmed up.
+ * decoding a stream of batches allocates nothing once warmed up. The JSON
+ * tokens live in a struct ph_batch_scratch that the decoding thread owns
+ * (one per thread, not per batch: the hub's queue holds many batches) and
+ * lends through ph_decode_opts.scratch.
  *
  * Invariants:
  *  1. decode either returns 0 with every record valid, or a refusal code
@@ -20,6 +23,11 @@
  *     valid, so the hub can still ack and log the refusal against the agent.
  *  3. every value in a decoded batch is finite, within its metric's
  *     plausible range, and of a metric whose kind is the batch's kind.
+ *  4. the text must be strict JSON (RFC 8259): a bad number or literal
+ *     (`01`, `1.`, `+1`, `tru`, `NaN`), a missing or extra separator, a raw
+ *     control character or a lone surrogate in a string, nesting deeper
+ *     than PH_JSON_MAX_DEPTH, or a duplicate key in any object (attrs
+ *     included) is PH_EJSON, before any other check.
  */
 #ifndef PARKHUB_BATCH_H
 #define PARKHUB_BATCH_H
@@ -40,6 +48,7 @@
 #define PH_LOT_MAX 64
 #define PH_SUPPLIER_MAX 128
 #define PH_ATTRS_MAX 2048 /* bytes of attrs as compact JSON */
+#define PH_JSON_MAX_DEPTH 1000 /* nested arrays and objects (cJSON's limit, which applied before) */
 
 /* HJ 212-2017 data flags; only N counts toward compliance averages. */
 #define PH_FLAGS "NFMSDCTB"
@@ -97,21 +106,40 @@ struct ph_decode_opts {
   int64_t max_age_ms;           /* a ts earlier than now - this is PH_ESKEW; 0: no bound */
   size_t max_bytes;             /* 0: PH_BATCH_MAX_BYTES */
   size_t max_records;           /* 0: PH_BATCH_MAX_RECORDS */
+  struct ph_batch_scratch *scratch; /* borrowed; NULL: a temporary one per call (allocates) */
+  const char *skip_key;         /* agents' record lines: a top-level member of this name (their "kind"),
+                                   decided by the caller, is passed over, at most once; NULL: none */
 };
+
+/* The decoder's token buffer (jsmn tokens), caller-owned: one per decoding
+ * thread, reused for every batch it decodes. It grows to what the largest
+ * text so far needed and never past max_bytes / 2 + 2 tokens of 20 bytes
+ * (2.6 MB at the default limit; a valid JSON text of n bytes has at most
+ * (n + 1) / 2 tokens), so in the steady state decoding allocates nothing. */
+struct ph_batch_scratch {
+  void *tok;  /* jsmntok_t[cap] */
+  size_t cap; /* tokens */
+};
+void ph_batch_scratch_init(struct ph_batch_scratch *s);
+void ph_batch_scratch_fini(struct ph_batch_scratch *s);
 
 void ph_batch_init(struct ph_batch *b, enum ph_kind kind);
 void ph_batch_fini(struct ph_batch *b);
 /* Empties records and header, keeps the arrays for reuse. */
 void ph_batch_reset(struct ph_batch *b, enum ph_kind kind);
 
-/* buf need not be NUL-terminated. Returns 0 or a refusal code (err.h). */
+/* buf (borrowed) need not be NUL-terminated; trailing white space and NUL
+ * bytes after the JSON value are allowed. Returns 0 or a refusal code
+ * (err.h); more than max_bytes is PH_ETOOLARGE, and so is a text that needs
+ * more tokens than the scratch may hold (only invalid JSON can). */
 int ph_batch_decode(const char *buf, size_t len, const struct ph_decode_opts *o,
                     struct ph_batch *b, struct ph_err *err);
 
-/* Validates one record given as a cJSON object (const struct cJSON *) and
- * appends it to b (of kind o->kind). On failure b is unchanged (inv. 1).
- * `where` prefixes err->msg, e.g. "records[3]" or "line 17". */
-int ph_batch_decode_record(struct ph_batch *b, const void *cjson_record,
+/* Validates one record given as its JSON text (borrowed, len bytes, need
+ * not be NUL-terminated; the same decoder and checks as a record of
+ * ph_batch_decode) and appends it to b (of kind o->kind). On failure b is
+ * unchanged (inv. 1). `where` prefixes err->msg, e.g. "line 17". */
+int ph_batch_decode_record(struct ph_batch *b, const char *json, size_t len,
                            const struct ph_decode_opts *o, const char *where,
                            struct ph_err *err);
 

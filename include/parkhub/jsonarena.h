@@ -1,6 +1,9 @@
 /* jsonarena.h — a per-thread bump allocator for cJSON. Decoding a batch
- * makes one cJSON node per value and key; with the C library's allocator
- * that was ~15 % of the hub's CPU (bench/ingest). Between ph_json_arena_begin
+ * made one cJSON node per value and key; with the C library's allocator
+ * that was ~15 % of the hub's CPU (bench/ingest). Batches are now decoded
+ * from jsmn tokens (batch_decode.c) and allocate nothing; the hub's decoder
+ * thread still parses status and ack messages with cJSON inside the arena.
+ * Between ph_json_arena_begin
  * and _end, cJSON's allocations on the calling thread come from one reused
  * block and its frees are no-ops; outside, and on other threads, cJSON uses
  * malloc/free as usual. A tree built inside must be deleted before _end.

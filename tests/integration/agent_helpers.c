@@ -232,9 +232,9 @@ int ah_keys_add_line(struct ah_keys *k, const char *line)
 		return -EINVAL;
 	}
 	enum ph_kind kind = line_kind(o);
-	struct ph_decode_opts opts = {.cat = catalog(), .kind = kind};
+	struct ph_decode_opts opts = {.cat = catalog(), .kind = kind, .skip_key = "kind"};
 	ph_batch_init(&b, kind);
-	if (ph_batch_decode_record(&b, o, &opts, "line", &err) == 0) {
+	if (ph_batch_decode_record(&b, line, strlen(line), &opts, "line", &err) == 0) {
 		record_key(&b, &b.records[0], key, sizeof key);
 		rc = keys_push(k, key);
 	}

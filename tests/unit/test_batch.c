@@ -216,3 +216,377 @@ Test(batch, allocation_failure_is_reported_not_fatal) {
   cr_assert_eq(ph_batch_decode(j, strlen(j), &o, &fresh, NULL), 0);
   ph_batch_fini(&fresh);
 }
+
+/* ---- the jsmn decoder: what a tokenizer leaves to us (batch.h inv. 4) ---- */
+
+#define VAL(x) REC("{" TS ",\"values\":{\"so2\":" x "}}")
+
+Test(batch, numbers_and_literals_follow_the_json_grammar) {
+  /* jsmn takes any run of printable characters for a primitive; cJSON let 01 and 1. through */
+  const char *bad[] = {"tru", "truex", "nul", "01", "-01", "1.", "1.e5", ".5", "-", "1e", "1e+", "+1", "NaN",
+                       "nan", "Infinity", "0x10", "1_000", "1/2", "--1", "1e5.5", "\"1\"1"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char j[512];
+    snprintf(j, sizeof j, VAL("%s"), bad[i]);
+    refused(PH_KIND_EMISSION, j, PH_EJSON, "not valid JSON");
+  }
+  const struct {
+    const char *text;
+    double v;
+  } good[] = {{"0", 0}, {"-0", 0}, {"0.5", 0.5}, {"1e2", 100}, {"1E+2", 100}, {"125e-1", 12.5}, {"35.20", 35.2},
+              {"0.0001", 1e-4}, {"12345678901234567890e-18", 12.345678901234567890}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    char j[512];
+    snprintf(j, sizeof j, VAL("%s"), good[i].text);
+    struct ph_err err = {0};
+    cr_assert_eq(decode(PH_KIND_EMISSION, j, &err), 0, "%s: %s", good[i].text, err.msg);
+    cr_assert_eq(b.values[0].v, good[i].v, "%s decoded as %.17g", good[i].text, b.values[0].v);
+  }
+  /* literals where a number belongs: the type is wrong, the JSON is fine */
+  refused(PH_KIND_EMISSION, VAL("true"), PH_ETYPE, "values.so2");
+  refused(PH_KIND_EMISSION, VAL("null"), PH_ETYPE, "values.so2");
+  refused(PH_KIND_EMISSION, VAL("[1]"), PH_ETYPE, "values.so2");
+}
+
+Test(batch, a_lone_top_level_value_is_json_but_not_a_batch) {
+  refused(PH_KIND_EMISSION, "1", PH_ETYPE, "object");
+  refused(PH_KIND_EMISSION, " true \n", PH_ETYPE, "object");
+  refused(PH_KIND_EMISSION, "\"x\"", PH_ETYPE, "object");
+  refused(PH_KIND_EMISSION, "tru", PH_EJSON, "JSON");
+  refused(PH_KIND_EMISSION, "-", PH_EJSON, "JSON");
+  refused(PH_KIND_EMISSION, "", PH_EJSON, "JSON");
+  refused(PH_KIND_EMISSION, " \n\t", PH_EJSON, "JSON");
+}
+
+Test(batch, separators_and_brackets_are_checked) {
+  const char *bad[] = {
+      "{\"v\":1 \"agent\":\"gw\"}",             /* missing comma */
+      "{\"v\":1,,\"agent\":\"gw\"}",            /* two commas */
+      "{,\"v\":1}",                             /* leading comma */
+      "{\"v\":1,}",                             /* trailing comma */
+      "{\"v\" 1}",                              /* missing colon */
+      "{\"v\"::1}",                             /* two colons */
+      "{\"v\"}",                                /* key without a value */
+      "{\"v\",\"agent\":\"gw\"}",               /* the same, then a member */
+      "{\"v\":1:2}",                            /* a colon after a value */
+      "{1:2}",                                  /* a number as key */
+      "{\"v\":[1 2]}",                          /* array without comma */
+      "{\"v\":[1,]}",                           /* trailing comma in an array */
+      "{\"v\":[,1]}",                           /* leading comma in an array */
+      "{\"v\":[\"a\":1]}",                      /* a colon in an array */
+      "{\"v\":{\"a\":1}:2}",                    /* a colon after an object */
+      "{\"v\":\"a\":\"b\"}",                    /* a string value used as a key */
+      "{\"v\":1}}",                             /* an extra bracket */
+      "{\"v\":1]",                              /* the wrong bracket */
+      "{\"v\":1}{\"v\":1}",                     /* two values */
+      "{\"v\":1},",                             /* a comma after the value */
+      "{\"v\":1} x",                            /* garbage after the value */
+      "{\"v\":1}\0{",                           /* bytes after a NUL */
+      ":{\"v\":1}",                             /* a colon before the value */
+      "{'v':1}",                                /* single quotes */
+      "{\x01\"v\":1}",                          /* a control character as white space (cJSON skipped it) */
+  };
+  size_t lens[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+    struct ph_err err = {0};
+    size_t n = lens[i] ? lens[i] : strlen(bad[i]);
+    int rc = ph_batch_decode(bad[i], n, &o, &b, &err);
+    cr_assert_eq(rc, PH_EJSON, "%s: got %s (%s)", bad[i], ph_errname(rc) ? ph_errname(rc) : "OK", err.msg);
+    cr_assert(strstr(err.msg, "batch: not valid JSON near line 1 column"), "%s", err.msg);
+  }
+}
+
+Test(batch, white_space_nul_bytes_and_a_bom_around_the_value_are_fine) {
+  char j[4096];
+  int n = snprintf(j, sizeof j, "\xEF\xBB\xBF \r\n\t%s\n \t", REC(STACK));
+  j[n++] = '\0';
+  j[n++] = '\0'; /* a C string's terminator sent along (cJSON allowed these too) */
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  struct ph_err err = {0};
+  cr_assert_eq(ph_batch_decode(j, (size_t)n, &o, &b, &err), 0, "%s", err.msg);
+  cr_assert_eq(b.nvalues, 6);
+  /* white space everywhere a token may be surrounded */
+  const char *spaced = "{ \"v\" : 1 , \"agent\" : \"gw-01\" , \"epoch\" : 1763892000 , \"seq\" : 1042 , \"oldest\" : 1038 ,"
+                       " \"sent\" : \"2026-11-23T10:00:01.250Z\" , \"records\" : [ { \"ts\" : \"2026-11-23T10:00:00Z\" ,"
+                       " \"point\" : \"stack-1\" , \"values\" : { \"so2\" : 1 , \"nox\" : 2 } } , { \"ts\" :"
+                       " \"2026-11-23T10:00:00Z\" , \"point\" : \"stack-2\" , \"values\" : { \"so2\" : 3 } } ] }";
+  cr_assert_eq(decode(PH_KIND_EMISSION, spaced, &err), 0, "%s", err.msg);
+  cr_assert_eq(b.nrecords, 2);
+  cr_assert_eq(b.nvalues, 3);
+}
+
+Test(batch, duplicate_keys_are_refused_in_every_object) {
+  /* cJSON kept both members and its lookups found the first: now explicit */
+  refused(PH_KIND_EMISSION, "{\"v\":1," HDR ",\"records\":[" STACK "]}", PH_EJSON, "batch: duplicate key 'v'");
+  refused(PH_KIND_EMISSION, "{" HDR ",\"records\":[" STACK "],\"records\":[" STACK "]}", PH_EJSON,
+          "duplicate key 'records'");
+  refused(PH_KIND_EMISSION, REC("{" TS ",\"ts\":\"2026-11-23T10:00:00Z\",\"values\":{\"so2\":1}}"), PH_EJSON,
+          "records[0]: duplicate key 'ts'");
+  refused(PH_KIND_EMISSION, REC("{" TS ",\"values\":{\"so2\":1,\"nox\":2,\"so2\":1}}"), PH_EJSON, "duplicate key 'so2'");
+  refused(PH_KIND_EMISSION, REC("{" TS ",\"values\":{\"so2\":1,\"s\\u006f2\":2}}"), PH_EJSON, "duplicate key 'so2'");
+  refused(PH_KIND_EMISSION, REC("{" TS ",\"values\":{\"so2\":1},\"flags\":{\"so2\":\"N\",\"so2\":\"M\"}}"), PH_EJSON,
+          "duplicate key 'so2'");
+  refused(PH_KIND_EMISSION, REC("{" TS ",\"values\":{\"so2\":1},\"flags\":{\"so2\":\"N\",\"\\u0073o2\":\"M\"}}"),
+          PH_EJSON, "duplicate key 'so2'");
+#define MAT(extra) REC("{" TS ",\"material\":\"slag\",\"dir\":\"in\",\"qty_t\":2" extra "}")
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"a\",\"lot\":\"b\""), PH_EJSON, "duplicate key 'lot'");
+  refused(PH_KIND_MATERIAL, MAT(",\"attrs\":{\"a\":1,\"b\":2,\"a\":3}"), PH_EJSON, "records[0].attrs: duplicate key 'a'");
+  refused(PH_KIND_MATERIAL, MAT(",\"attrs\":{\"x\":[{\"k\":1,\"k\":1}]}"), PH_EJSON, "attrs: duplicate key 'k'");
+  refused(PH_KIND_MATERIAL, MAT(",\"attrs\":{\"a\":1,\"\\u0061\":1}"), PH_EJSON, "attrs: duplicate key 'a'");
+  /* the same key in different objects is no duplicate */
+  struct ph_err err = {0};
+  cr_assert_eq(decode(PH_KIND_MATERIAL, MAT(",\"attrs\":{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}]}"), &err), 0, "%s",
+               err.msg);
+  cr_assert_str_eq(ph_record_attrs(&b, &b.records[0]), "{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}]}");
+}
+
+Test(batch, string_escapes_are_decoded_or_refused) {
+  struct ph_err err = {0};
+  /* free text is unescaped: \" \\ \/ \n \u00e9 and a surrogate pair (U+1F600) */
+  cr_assert_eq(decode(PH_KIND_MATERIAL,
+                      MAT(",\"lot\":\"A\\u00e9\\\"\\\\\\/\\n\",\"supplier\":\"\\ud83d\\ude00 \\u4e2d\\t\\b\\f\\r\""), &err),
+               0, "%s", err.msg);
+  cr_assert_str_eq(b.records[0].lot, "A\xc3\xa9\"\\/\n");
+  cr_assert_str_eq(b.records[0].supplier, "\xf0\x9f\x98\x80 \xe4\xb8\xad\t\b\f\r");
+  /* the length limit counts unescaped bytes: 64 x as \u0078 (6 bytes each) still fits a lot */
+  char j[2048], lot[64 * 6 + 2] = "";
+  for (int i = 0; i < 64; i++) strcat(lot, "\\u0078");
+  snprintf(j, sizeof j, MAT(",\"lot\":\"%s\""), lot);
+  cr_assert_eq(decode(PH_KIND_MATERIAL, j, &err), 0, "%s", err.msg);
+  cr_assert_eq(strlen(b.records[0].lot), 64);
+  strcat(lot, "x");
+  snprintf(j, sizeof j, MAT(",\"lot\":\"%s\""), lot);
+  refused(PH_KIND_MATERIAL, j, PH_ESTRLEN, "lot");
+  /* ids: an escape that spells a valid id is that id; anything else is no id */
+  cr_assert_eq(decode(PH_KIND_EMISSION, REC("{\"ts\":\"2026-11-23T10:00:00Z\",\"point\":\"st\\u0061ck-1\",\"values\":{\"so2\":1}}"), &err),
+               0, "%s", err.msg);
+  cr_assert_str_eq(b.records[0].point, "stack-1");
+  refused(PH_KIND_EMISSION, REC("{\"ts\":\"2026-11-23T10:00:00Z\",\"point\":\"st\\u0041ck\",\"values\":{\"so2\":1}}"),
+          PH_EBADID, "records[0].point: 'stAck'");
+  refused(PH_KIND_EMISSION, REC("{\"ts\":\"2026-11-23T10:00:00Z\",\"point\":\"s\\u0000\",\"values\":{\"so2\":1}}"),
+          PH_EBADID, "point");
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"a\\u0000b\""), PH_EJSON, "lot: \\u0000");
+  /* JSON refusals: lone surrogates (cJSON refused them too), bad escapes, raw control characters */
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"\\ud800\""), PH_EJSON, "surrogate");
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"\\udc00x\""), PH_EJSON, "surrogate");
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"\\ud800\\u0041\""), PH_EJSON, "surrogate");
+  refused(PH_KIND_MATERIAL, MAT(",\"attrs\":{\"k\":\"\\ud800\"}"), PH_EJSON, "surrogate");
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"\\x41\""), PH_EJSON, "JSON");
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"\\u12G4\""), PH_EJSON, "JSON");
+  refused(PH_KIND_MATERIAL, MAT(",\"lot\":\"a\tb\""), PH_EJSON, "control character");
+  refused(PH_KIND_MATERIAL, MAT(",\"attrs\":{\"k\":\"a\nb\"}"), PH_EJSON, "control character");
+  /* keys are compared unescaped */
+  cr_assert_eq(decode(PH_KIND_EMISSION, REC("{\"t\\u0073\":\"2026-11-23T10:00:00Z\",\"point\":\"p\",\"values\":{\"\\u0073o2\":1}}"), &err),
+               0, "%s", err.msg);
+}
+
+Test(batch, attrs_are_stored_as_written_without_white_space) {
+  struct ph_err err = {0};
+  cr_assert_eq(decode(PH_KIND_MATERIAL,
+                      MAT(",\"attrs\": { \"note\" : \"a \\\"b\\\" \\u00e9 \\/\" , \"n\" : [ 1 , 2.50 , -0 , 1E3 , {\"x\" : null} ] ,"
+                          " \"t\" : true }"),
+                      &err),
+               0, "%s", err.msg);
+  /* strings and numbers verbatim (escapes too), the white space between tokens gone */
+  cr_assert_str_eq(ph_record_attrs(&b, &b.records[0]),
+                   "{\"note\":\"a \\\"b\\\" \\u00e9 \\/\",\"n\":[1,2.50,-0,1E3,{\"x\":null}],\"t\":true}");
+  /* the limit is on the stored form: 2047 bytes and the NUL */
+  char j[8192], pad[2100];
+  int fits = 2047 - (int)strlen("{\"x\":\"\"}");
+  memset(pad, 'p', (size_t)fits);
+  pad[fits] = '\0';
+  snprintf(j, sizeof j, MAT(",\"attrs\":{\"x\" :  \"%s\"}"), pad);
+  cr_assert_eq(decode(PH_KIND_MATERIAL, j, &err), 0, "%s", err.msg);
+  cr_assert_eq(strlen(ph_record_attrs(&b, &b.records[0])), 2047);
+  pad[fits] = 'p';
+  pad[fits + 1] = '\0';
+  snprintf(j, sizeof j, MAT(",\"attrs\":{\"x\":\"%s\"}"), pad);
+  refused(PH_KIND_MATERIAL, j, PH_ESTRLEN, "attrs");
+  /* an escape at the limit is not split */
+  pad[fits - 1] = '\0';
+  snprintf(j, sizeof j, MAT(",\"attrs\":{\"x\":\"%s\\n\"}"), pad);
+  refused(PH_KIND_MATERIAL, j, PH_ESTRLEN, "attrs");
+}
+
+Test(batch, nesting_is_bounded_without_recursion) {
+  /* the batch is 4 deep down to attrs: 996 more is the limit of 1000 (cJSON's) */
+  char j[8192], deep[2100];
+  for (int extra = 996; extra <= 997; extra++) {
+    int n = 0;
+    for (int i = 0; i < extra; i++) deep[n++] = '[';
+    for (int i = 0; i < extra; i++) deep[n++] = ']';
+    deep[n] = '\0';
+    snprintf(j, sizeof j, MAT(",\"attrs\":{\"d\":%s}"), deep);
+    struct ph_err err = {0};
+    int rc = decode(PH_KIND_MATERIAL, j, &err);
+    if (extra == 996) cr_assert_eq(rc, 0, "%s", err.msg);
+    else cr_assert(rc == PH_EJSON && strstr(err.msg, "nested deeper than 1000"), "%s", err.msg);
+  }
+  /* 100 000 levels in an unknown field: refused as too deep, not a stack overflow */
+  size_t n = 200000;
+  char *big = ph_malloc(n + 64);
+  size_t k = (size_t)sprintf(big, "{\"x\":");
+  for (size_t i = 0; i < 100000; i++) big[k++] = '[';
+  for (size_t i = 0; i < 100000; i++) big[k++] = ']';
+  big[k++] = '}';
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  struct ph_err err = {0};
+  cr_assert_eq(ph_batch_decode(big, k, &o, &b, &err), PH_EJSON);
+  cr_assert(strstr(err.msg, "nested deeper"), "%s", err.msg);
+  ph_free(big);
+}
+
+Test(batch, every_truncation_of_a_batch_is_refused) {
+  const char *j = REC(STACK "," STACK);
+  size_t n = strlen(j);
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  for (size_t len = 0; len < n; len++) {
+    struct ph_err err = {0};
+    char *cut = ph_malloc(len + 1); /* exactly len bytes readable: ASan catches a read past them */
+    memcpy(cut, j, len);
+    int rc = ph_batch_decode(cut, len, &o, &b, &err);
+    ph_free(cut);
+    cr_assert_eq(rc, PH_EJSON, "%zu bytes: got %s (%s)", len, ph_errname(rc) ? ph_errname(rc) : "OK", err.msg);
+    cr_assert_eq(b.nrecords, 0);
+  }
+  cr_assert_eq(ph_batch_decode(j, n, &o, &b, NULL), 0);
+}
+
+Test(batch, the_token_array_is_bounded_and_reused) {
+  struct ph_batch_scratch s;
+  ph_batch_scratch_init(&s);
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  o.scratch = &s;
+  /* steady state: the same array for every batch, grown once */
+  const char *j = REC(STACK "," STACK "," STACK);
+  cr_assert_eq(ph_batch_decode(j, strlen(j), &o, &b, NULL), 0);
+  void *tok = s.tok;
+  size_t cap = s.cap;
+  for (int i = 0; i < 50; i++) cr_assert_eq(ph_batch_decode(j, strlen(j), &o, &b, NULL), 0);
+  cr_assert_eq(s.tok, tok);
+  cr_assert_eq(s.cap, cap);
+  /* a text that needs more tokens than max_bytes / 2 + 2 (only invalid JSON can) is too large */
+  o.max_bytes = 1000;
+  char brackets[1000];
+  memset(brackets, '[', sizeof brackets);
+  struct ph_err err = {0};
+  cr_assert_eq(ph_batch_decode(brackets, sizeof brackets, &o, &b, &err), PH_ETOOLARGE);
+  cr_assert(strstr(err.msg, "more than 502 JSON tokens"), "%s", err.msg);
+  cr_assert_leq(s.cap, 502, "the array never grows past the bound");
+  /* the densest valid text within the limit fits: [1,1,…,1] of 999 bytes is 501 tokens */
+  memset(brackets, '1', sizeof brackets);
+  brackets[0] = '[';
+  for (int i = 2; i < 998; i += 2) brackets[i] = ',';
+  brackets[998] = ']';
+  cr_assert_eq(ph_batch_decode(brackets, 999, &o, &b, &err), PH_ETYPE, "%s", err.msg);
+  /* at the default limit: 120 000 records of 1 is valid JSON, refused for its count */
+  o.max_bytes = 0;
+  size_t n = 0, cap2 = 300000;
+  char *big = ph_malloc(cap2);
+  n += (size_t)snprintf(big, cap2, "{" HDR ",\"records\":[1");
+  for (int i = 1; i < 120000; i++) big[n++] = ',', big[n++] = '1';
+  n += (size_t)snprintf(big + n, cap2 - n, "]}");
+  cr_assert_lt(n, PH_BATCH_MAX_BYTES);
+  cr_assert_eq(ph_batch_decode(big, n, &o, &b, &err), PH_ETOOMANY, "%s", err.msg);
+  ph_free(big);
+  ph_batch_scratch_fini(&s);
+  ph_batch_scratch_fini(&s); /* fini twice is harmless */
+}
+
+Test(batch, flags_are_bounded_like_values) {
+  char big[8192] = "{" HDR ",\"records\":[{" TS ",\"values\":{\"so2\":1},\"flags\":{";
+  for (int i = 0; i < 65; i++) snprintf(big + strlen(big), sizeof big - strlen(big), "%s\"m%d\":\"N\"", i ? "," : "", i);
+  strcat(big, "}}]}");
+  refused(PH_KIND_EMISSION, big, PH_ETOOMANY, "records[0].flags: 65 flags");
+}
+
+Test(batch, one_record_decodes_from_its_text) {
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  struct ph_err err = {0};
+  const char *rec = STACK;
+  ph_batch_reset(&b, PH_KIND_EMISSION);
+  cr_assert_eq(ph_batch_decode_record(&b, rec, strlen(rec), &o, "line 3", &err), 0, "%s", err.msg);
+  cr_assert_eq(b.nrecords, 1);
+  cr_assert_eq(b.nvalues, 6);
+  cr_assert_eq(b.values[0].flag, 'M');
+  /* refusals name `where` and leave the batch as it was (inv. 1) */
+  const char *bad = "{" TS ",\"values\":{\"so2\":1,\"sox\":2}}";
+  cr_assert_eq(ph_batch_decode_record(&b, bad, strlen(bad), &o, "line 4", &err), PH_EMETRIC);
+  cr_assert_str_eq(err.msg, "line 4.values: unknown metric 'sox'");
+  cr_assert_eq(b.nrecords, 1);
+  cr_assert_eq(ph_batch_decode_record(&b, "{" TS ",", strlen("{" TS ","), &o, "line 5", &err), PH_EJSON);
+  cr_assert(strstr(err.msg, "line 5: not valid JSON near line 1 column"), "%s", err.msg);
+  cr_assert_eq(ph_batch_decode_record(&b, "[]", 2, &o, "line 6", &err), PH_ETYPE);
+  cr_assert_str_eq(err.msg, "line 6: must be an object");
+  /* the agents' "kind": passed over when asked, once */
+  const char *kinded = "{\"kind\":\"emission\"," TS ",\"values\":{\"so2\":1}}";
+  cr_assert_eq(ph_batch_decode_record(&b, kinded, strlen(kinded), &o, "line 7", &err), PH_EUNKNOWNKEY);
+  o.skip_key = "kind";
+  cr_assert_eq(ph_batch_decode_record(&b, kinded, strlen(kinded), &o, "line 7", &err), 0, "%s", err.msg);
+  cr_assert_eq(b.nrecords, 2);
+  const char *twice = "{\"kind\":\"emission\"," TS ",\"values\":{\"so2\":1},\"kind\":\"process\"}";
+  cr_assert_eq(ph_batch_decode_record(&b, twice, strlen(twice), &o, "line 8", &err), PH_EJSON);
+  cr_assert_str_eq(err.msg, "line 8: duplicate key 'kind'");
+  /* a record cannot be larger than a batch may be */
+  o.max_bytes = 10;
+  cr_assert_eq(ph_batch_decode_record(&b, rec, strlen(rec), &o, "line 9", &err), PH_ETOOLARGE);
+  cr_assert_eq(b.nrecords, 2);
+}
+
+/* common/batch_decode.c converts short decimals on an exact fast path and
+ * the rest with strtod_l: either way the double must be strtod's, bit for
+ * bit. Random numbers of every shape within flow's range (0..5e6 Nm³/h),
+ * 1000 records a batch. */
+Test(batch, numbers_convert_exactly_as_strtod) {
+  static const char *fixed[] = {"0", "-0", "0.0", "0e0", "0.000e-400", "1", "5000000", "4999999.999999999999",
+                                "0.1", "0.2", "0.3", "0.30000000000000004", "2.5e-324", "1e-320", "4.9e-324",
+                                "9007199254740993e-10", "9007199254740992e-10", "90071992547409921e-11",
+                                "1234567.890123456789", "0.000001", "1e-22", "1e-23", "3e6", "12345678901234567890e-13",
+                                "0.1234567890123456789", "123456.7890123456789012345", "1.7976931348623157e-302",
+                                "4.35", "85000.0", "1e+6", "1E-0", "5e0006"};
+  struct ph_decode_opts o = opts(PH_KIND_EMISSION);
+  o.max_bytes = 1 << 20;
+  size_t cap = 1 << 20;
+  char *j = ph_malloc(cap), num[1000][48];
+  unsigned seed = 12345;
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 8) & 0xFFFFFF)
+  int checked = 0, fast_shapes = 0;
+  for (int batch = 0; batch < 120; batch++) {
+    size_t n = (size_t)snprintf(j, cap, "{" HDR ",\"records\":[");
+    for (int r = 0; r < 1000; r++) {
+      char *s = num[r];
+      int idx = batch * 1000 + r;
+      if (idx < (int)(sizeof fixed / sizeof fixed[0])) {
+        snprintf(num[r], sizeof num[r], "%s", fixed[idx]);
+      } else {
+        int shape = (int)(RND() % 4), intd = (int)(RND() % 7) + 1, fracd = (int)(RND() % 22);
+        size_t k = 0;
+        s[k++] = (char)('1' + RND() % 4); /* < 5e6 even with 7 integer digits */
+        for (int i = 1; i < intd; i++) s[k++] = (char)('0' + RND() % 10);
+        if (shape == 0 && RND() % 3 == 0) s[0] = '0', k = 1; /* 0.xxx */
+        if (shape != 1 && fracd) {
+          s[k++] = '.';
+          for (int i = 0; i < fracd; i++) s[k++] = (char)('0' + RND() % 10);
+        }
+        if (shape == 3) k += (size_t)sprintf(s + k, "e-%u", RND() % 30);
+        if (shape == 2 && intd < 5) k += (size_t)sprintf(s + k, "E+%u", RND() % 2);
+        s[k] = '\0';
+        if (k <= 17 && shape != 3) fast_shapes++;
+      }
+      n += (size_t)snprintf(j + n, cap - n, "%s{\"ts\":\"2026-11-23T10:00:00Z\",\"point\":\"p%d\",\"values\":{\"flow\":%s}}",
+                            r ? "," : "", r, s);
+    }
+    n += (size_t)snprintf(j + n, cap - n, "]}");
+    struct ph_err err = {0};
+    cr_assert_eq(ph_batch_decode(j, n, &o, &b, &err), 0, "%s", err.msg);
+    for (int r = 0; r < 1000; r++) {
+      double want = strtod(num[r], NULL), got = b.values[r].v;
+      cr_assert(memcmp(&want, &got, sizeof want) == 0, "%s: decoded %.17g, strtod says %.17g", num[r], got, want);
+      checked++;
+    }
+  }
+  cr_assert_eq(checked, 120000);
+  cr_assert_gt(fast_shapes, 10000, "the fast path's shapes are well represented");
+  ph_free(j);
+}
