@@ -25,7 +25,7 @@
  *     (≥ its end: a local hour is never longer than an hour), an
  *     enterprise-day only after its local end + grace ≤ now.
  *  2. every rollup hour row written (insert or update) leaves a cems_dirty
- *     row (triggers, same transaction as the rollup), removed only by the
+ *     row (ph_store_rollup, same transaction as the rollup), removed only by the
  *     call that recomputed that hour: late data is never missed.
  *  3. a day is recomputed only when no closed hour is left dirty (the bound
  *     did not stop the hours), so its hours are final when it is summed.

@@ -56,7 +56,8 @@
  * conversion's inputs per enterprise and day. exceedances: period 1 hour,
  * 2 day (as in rollups); recorded_ms is set once, when first found.
  * cems_dirty*: what changed since the last run, filled by the triggers
- * below on the writer's own statements (an hour rollup row written = that
+ * below on the writer's own statements (migration 3 moved the rollup ones
+ * into the writer's statements; an hour rollup row written = that
  * hour of that series must be recomputed; an outgoing material = that
  * enterprise's day must be reconverted), so late data is always picked up.
  * The two INSERTs mark whatever an older database already holds. */
@@ -94,6 +95,15 @@
   "INSERT INTO cems_dirty(series_id, hour_ms) SELECT series_id, bucket_ms FROM rollups WHERE period = 1;"   \
   "INSERT INTO cems_dirty_materials(point_id, ts_ms) SELECT point_id, ts_ms FROM materials WHERE dir = 'out';"
 
+/* Migration 3: the writer marks dirty CEMS hours itself (ph_store_rollup,
+ * in the rollup's transaction) instead of triggers on rollups: a trigger
+ * program ran for every minute row to find the one hour row in sixty, a
+ * quarter of each rollup upsert's cost (bench/ingest). The material
+ * trigger stays (one outgoing material is rare). */
+#define STORE_SQL_V3                                                                                       \
+  "DROP TRIGGER cems_touch_insert;"                                                                        \
+  "DROP TRIGGER cems_touch_update;"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"
@@ -119,6 +129,8 @@
   " first_ts = min(first_ts, excluded.first_ts),"                                                         \
   " last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,"                       \
   " last_ts = max(last_ts, excluded.last_ts), expected = excluded.expected"
+/* An hour rollup row written: that hour must be recomputed (cems.c inv. 2). */
+#define STORE_SQL_CEMS_DIRTY "INSERT OR IGNORE INTO cems_dirty(series_id, hour_ms) VALUES(?1, ?2)"
 #define STORE_SQL_STREAM_SAVE                                                                              \
   "INSERT INTO streams(agent_id, epoch, upto, first_ms, last_ms, batches, duplicates)"                    \
   " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT(agent_id, epoch) DO UPDATE SET upto = ?3,"             \

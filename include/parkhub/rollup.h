@@ -17,6 +17,7 @@
 #include "parkhub/store.h"
 
 enum { PH_ROLLUP_MINUTE, PH_ROLLUP_HOUR, PH_ROLLUP_DAY, PH_ROLLUP_PERIODS };
+_Static_assert(PH_ROLLUP_HOUR == PH_STORE_PERIOD_HOUR, "store.h and rollup.h agree on the hour");
 
 struct ph_rollup;
 

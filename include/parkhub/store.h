@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 2
+#define PH_STORE_VERSION 3
 
 struct ph_store;
 
@@ -53,6 +53,9 @@ int ph_store_chunk(struct ph_store *s, int64_t point_id, int64_t ts_min, int64_t
 int ph_store_material(struct ph_store *s, int64_t point_id, int64_t ts_ms, const char *material, const char *dir,
                       double qty_t, const char *lot, const char *supplier, const char *attrs, int64_t agent_id,
                       int64_t epoch, int64_t seq);
+/* period as in rollup.h (0 minute, 1 hour, 2 day); an hour row also marks
+ * that hour dirty for the CEMS computation (cems.c), in the same transaction. */
+#define PH_STORE_PERIOD_HOUR 1
 int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t bucket_ms,
                     const struct ph_rollup_agg *a, double expected);
 

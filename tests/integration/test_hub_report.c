@@ -44,6 +44,7 @@
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 #include "phtest.h"
+#include "../../hub/store_sql.h"
 
 #define HOUR 3600000LL
 #define MINUTE 60000LL
@@ -81,7 +82,7 @@ static double rnd(void)
 /* ---- writing the month ---- */
 
 static sqlite3 *wdb;
-static sqlite3_stmt *ins_rollup, *ins_material;
+static sqlite3_stmt *ins_rollup, *ins_dirty, *ins_material;
 
 static void exec(sqlite3 *db, const char *sql)
 {
@@ -139,6 +140,13 @@ static void rollup(int64_t sid, int period, int64_t bucket, int n, int n_valid, 
 	sqlite3_bind_double(s, 8, v);
 	sqlite3_bind_double(s, 9, expected);
 	cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "%s", sqlite3_errmsg(wdb));
+	if (period != PH_STORE_PERIOD_HOUR)
+		return;
+	/* an hour row marks its hour for the CEMS computation, as ph_store_rollup does */
+	sqlite3_reset(ins_dirty);
+	sqlite3_bind_int64(ins_dirty, 1, sid);
+	sqlite3_bind_int64(ins_dirty, 2, bucket);
+	cr_assert_eq(sqlite3_step(ins_dirty), SQLITE_DONE, "%s", sqlite3_errmsg(wdb));
 }
 
 static void material(int64_t pid, int64_t ts, const char *code, const char *dir_s, double t)
@@ -195,6 +203,7 @@ static void generate(void)
 					" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?3, ?8, ?3, ?8, ?9)",
 					-1, &ins_rollup, NULL),
 		     SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(wdb, STORE_SQL_CEMS_DIRTY, -1, &ins_dirty, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(wdb,
 					"INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
 					" VALUES(?1, ?2, ?3, ?4, ?5, 1, 1, 1)",
@@ -247,6 +256,7 @@ static void generate(void)
 	rollup(pb, 0, L(2025, 3, 20, 14, 0), 1, 0, 0.62, 0, 0.62, 1);
 	rollup(pb, 1, L(2025, 3, 20, 14, 0), 1, 0, 0.62, 0, 0.62, 60);
 	sqlite3_finalize(ins_rollup);
+	sqlite3_finalize(ins_dirty);
 	sqlite3_finalize(ins_material);
 	exec(wdb, "COMMIT");
 

@@ -558,7 +558,7 @@ Test(cems, migration_2_marks_what_an_older_database_holds) {
   struct ph_err err = {0};
   cr_assert_eq(ph_store_open(path, &st, &err), 0, "%s", err.msg);
   db = ph_store_db(st);
-  cr_assert_eq(q_int("PRAGMA user_version"), 2);
+  cr_assert_eq(q_int("PRAGMA user_version"), PH_STORE_VERSION);
   cr_assert_eq(q_int("SELECT count(*) FROM cems_dirty"), 1);
   cr_assert_eq(q_int("SELECT count(*) FROM cems_dirty_materials"), 1);
   update(local(2017, 3, 2, 0, 2));
