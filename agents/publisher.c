@@ -30,6 +30,7 @@
 #include "parkhub/jsonfile.h"
 #include "parkhub/log.h"
 #include "parkhub/mqttlib.h"
+#include "parkhub/mqttopts.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/topic.h"
 
@@ -184,38 +185,16 @@ static void go_down(struct ph_publisher *p, int64_t now) {
 
 static void start_connect(struct ph_publisher *p, int64_t now) {
   const struct ph_mqtt_conf *mc = p->conf.mqtt;
-  MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-  MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
-  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-  char *uris[PH_MQTT_MAX_URIS];
-  for (int i = 0; i < mc->nuris; i++) uris[i] = (char *)mc->uris[i];
-  co.serverURIs = uris;
-  co.serverURIcount = mc->nuris;
-  co.keepAliveInterval = (int)mc->keepalive_s;
-  co.cleansession = 1; /* the outbox, not the broker session, is our durable state */
-  co.connectTimeout = 10;
-  co.automaticReconnect = 0;
-  co.maxInflight = (int)mc->inflight;
-  if (mc->username[0]) co.username = mc->username;
-  if (mc->password[0]) co.password = mc->password;
-  will.topicName = p->t_status;
-  will.message = p->will;
-  will.retained = 1;
-  will.qos = 1;
-  co.will = &will;
-  if (mc->tls_on) {
-    ssl.trustStore = mc->tls.ca[0] ? mc->tls.ca : NULL;
-    ssl.keyStore = mc->tls.cert[0] ? mc->tls.cert : NULL;
-    ssl.privateKey = mc->tls.key[0] ? mc->tls.key : NULL;
-    ssl.enableServerCertAuth = mc->tls.verify;
-    ssl.verify = mc->tls.verify;
-    co.ssl = &ssl;
-  }
-  co.context = p;
-  co.onSuccess = cb_connected;
-  co.onFailure = cb_connect_failed;
+  struct ph_mqtt_opts o;
+  ph_mqtt_opts_init(&o, mc, p->t_status, p->will);
+  o.co.cleansession = 1; /* the outbox, not the broker session, is our durable state */
+  o.co.automaticReconnect = 0;
+  o.co.maxInflight = (int)mc->inflight;
+  o.co.context = p;
+  o.co.onSuccess = cb_connected;
+  o.co.onFailure = cb_connect_failed;
   p->state = CONNECTING;
-  int rc = p->mq->connect(p->client, &co);
+  int rc = p->mq->connect(p->client, &o.co);
   if (rc != MQTTASYNC_SUCCESS) {
     PH_WARN(MOD, "connect could not start: code %d", rc);
     go_down(p, now);

@@ -261,12 +261,7 @@ static void *poller(void *arg) {
     uint64_t one = 1;
     if (write(c->efd, &one, sizeof one) < 0) { /* the counter cannot overflow here; nothing to do */
     }
-    due.tv_sec += c->interval_ms / 1000;
-    due.tv_nsec += (c->interval_ms % 1000) * 1000000L;
-    if (due.tv_nsec >= 1000000000L) {
-      due.tv_sec++;
-      due.tv_nsec -= 1000000000L;
-    }
+    due = ph_timespec_add_ms(due, c->interval_ms);
     while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &due) != ETIMEDOUT) {
     }
   }

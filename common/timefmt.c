@@ -130,3 +130,19 @@ static int64_t clock_ms(clockid_t id) {
 
 int64_t ph_now_ms(void) { return clock_ms(CLOCK_REALTIME); }
 int64_t ph_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+
+struct timespec ph_timespec_add_ms(struct timespec t, int64_t ms) {
+  t.tv_sec += (time_t)(ms / 1000);
+  t.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
+struct timespec ph_deadline_ms(clockid_t clk, int64_t ms) {
+  struct timespec t;
+  clock_gettime(clk, &t);
+  return ph_timespec_add_ms(t, ms);
+}

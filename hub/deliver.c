@@ -176,15 +176,6 @@ void ph_deliver_emit(void *ctx, const struct ph_alarm_msg *m) { ph_deliver_post(
 
 /* -------------------------------------------------------------- thread */
 
-static struct timespec deadline(int ms) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  t.tv_sec += ms / 1000;
-  t.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
-  return t;
-}
-
 /* Publishes until it succeeds; false when stopping ran out of time. */
 static bool publish(struct ph_deliver *d, const char *topic, const void *payload, size_t len, bool retained) {
   int wait = d->c.retry_min_ms;
@@ -202,7 +193,7 @@ static bool publish(struct ph_deliver *d, const char *topic, const void *payload
       pthread_mutex_unlock(&d->mu);
       return false;
     }
-    struct timespec t = deadline(wait);
+    struct timespec t = ph_deadline_ms(CLOCK_REALTIME, wait);
     pthread_cond_timedwait(&d->sleep, &d->mu, &t);
     pthread_mutex_unlock(&d->mu);
     wait = wait * 2 > d->c.retry_max_ms ? d->c.retry_max_ms : wait * 2;
@@ -292,7 +283,7 @@ int ph_deliver_start(const struct ph_deliver_conf *c, struct ph_deliver **out, s
 }
 
 int ph_deliver_flush(struct ph_deliver *d, int timeout_ms) {
-  struct timespec t = deadline(timeout_ms);
+  struct timespec t = ph_deadline_ms(CLOCK_REALTIME, timeout_ms);
   int rc = 0;
   pthread_mutex_lock(&d->mu);
   while ((d->n || d->busy) && rc == 0) rc = pthread_cond_timedwait(&d->idle, &d->mu, &t);

@@ -45,6 +45,7 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/log.h"
+#include "parkhub/mqttopts.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/topic.h"
 
@@ -224,15 +225,6 @@ int ph_hubmqtt_publish(struct ph_hubmqtt *m, const char *topic, const void *payl
   return send_pub(m, topic, payload, len, retained, NULL);
 }
 
-static struct timespec after_ms(int ms) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  t.tv_sec += ms / 1000;
-  t.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
-  return t;
-}
-
 int ph_hubmqtt_publish_confirmed(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len,
                                  bool retained, int timeout_ms) {
   struct ticket *tk = ph_calloc(1, sizeof *tk);
@@ -244,7 +236,7 @@ int ph_hubmqtt_publish_confirmed(struct ph_hubmqtt *m, const char *topic, const 
   m->tickets = tk;
   pthread_mutex_unlock(&m->tk_mu);
   int rc = send_pub(m, topic, payload, len, retained, tk);
-  struct timespec until = after_ms(timeout_ms);
+  struct timespec until = ph_deadline_ms(CLOCK_REALTIME, timeout_ms);
   pthread_mutex_lock(&m->tk_mu);
   while (!rc && !tk->done && atomic_load(&m->gen) == tk->gen && atomic_load(&m->pub.connected))
     if (pthread_cond_timedwait(&m->tk_cv, &m->tk_mu, &until) != 0) break;
@@ -287,10 +279,7 @@ static void *acker(void *arg) {
   pthread_mutex_lock(&m->ack_mu);
   while (!m->ack_stop) {
     if (!m->nwaiting || !atomic_load(&m->pub.connected)) {
-      struct timespec until;
-      clock_gettime(CLOCK_REALTIME, &until);
-      until.tv_nsec += 100000000L;
-      if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+      struct timespec until = ph_deadline_ms(CLOCK_REALTIME, 100);
       pthread_cond_timedwait(&m->ack_cv, &m->ack_mu, &until);
       continue;
     }
@@ -374,40 +363,17 @@ int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct
 
 static int connect_conn(struct ph_hubmqtt *m, struct conn *c, bool persistent, struct ph_err *err) {
   const struct ph_mqtt_conf *mc = &m->cfg->mqtt;
-  MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-  MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
-  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-  char *uris[PH_MQTT_MAX_URIS];
-  for (int i = 0; i < mc->nuris; i++) uris[i] = (char *)mc->uris[i];
-  co.serverURIs = uris;
-  co.serverURIcount = mc->nuris;
-  co.keepAliveInterval = (int)mc->keepalive_s;
-  co.cleansession = !persistent;
-  co.connectTimeout = 10;
-  co.automaticReconnect = 1;
-  co.minRetryInterval = (int)(mc->reconnect_min_ms + 999) / 1000;
-  co.maxRetryInterval = (int)(mc->reconnect_max_ms + 999) / 1000;
-  co.maxInflight = HUB_INFLIGHT;
-  if (mc->username[0]) co.username = mc->username;
-  if (mc->password[0]) co.password = mc->password;
-  if (!persistent) { /* the will goes with the connection that says online */
-    will.topicName = m->will_topic;
-    will.message = m->offline;
-    will.retained = 1;
-    will.qos = 1;
-    co.will = &will;
-  }
-  if (mc->tls_on) {
-    ssl.trustStore = mc->tls.ca[0] ? mc->tls.ca : NULL;
-    ssl.keyStore = mc->tls.cert[0] ? mc->tls.cert : NULL;
-    ssl.privateKey = mc->tls.key[0] ? mc->tls.key : NULL;
-    ssl.enableServerCertAuth = mc->tls.verify;
-    ssl.verify = mc->tls.verify;
-    co.ssl = &ssl;
-  }
-  co.onFailure = cb_connect_failed;
-  co.context = c;
-  int rc = MQTTAsync_connect(c->client, &co);
+  struct ph_mqtt_opts o;
+  /* the will goes with the connection that says online */
+  ph_mqtt_opts_init(&o, mc, persistent ? NULL : m->will_topic, m->offline);
+  o.co.cleansession = !persistent;
+  o.co.automaticReconnect = 1;
+  o.co.minRetryInterval = (int)(mc->reconnect_min_ms + 999) / 1000;
+  o.co.maxRetryInterval = (int)(mc->reconnect_max_ms + 999) / 1000;
+  o.co.maxInflight = HUB_INFLIGHT;
+  o.co.onFailure = cb_connect_failed;
+  o.co.context = c;
+  int rc = MQTTAsync_connect(c->client, &o.co);
   if (rc != MQTTASYNC_SUCCESS)
     return ph_fail(err, PH_EMQTT, "mqtt: %s connect could not start: code %d", c->name, rc);
   return 0;

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "parkhub/timefmt.h"
+
 void ph_mailbox_init(struct ph_mailbox *mb) {
   memset(mb, 0, sizeof *mb);
   pthread_mutex_init(&mb->mu, NULL);
@@ -43,20 +45,9 @@ static void unlink_mail(struct ph_mailbox *mb, struct ph_mail *m) {
   m->next = NULL;
 }
 
-static struct timespec deadline_after(int ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  return ts;
-}
 
 int ph_mailbox_call(struct ph_mailbox *mb, struct ph_mail *m, int timeout_ms, struct ph_err *err) {
-  struct timespec until = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+  struct timespec until = ph_deadline_ms(CLOCK_MONOTONIC, timeout_ms < 0 ? 0 : timeout_ms);
   m->state = PH_MAIL_QUEUED;
   m->rc = 0;
   m->msg[0] = '\0';

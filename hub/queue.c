@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/timefmt.h"
 
 /* A batch array grown past this many values by one huge batch is given back
  * when the item returns, so rare big batches do not pin memory in every item. */
@@ -110,14 +111,7 @@ void ph_queue_push(struct ph_queue *q, enum ph_stage stage, struct ph_item *it) 
 
 size_t ph_queue_pop(struct ph_queue *q, enum ph_stage stage, struct ph_item **out, size_t max, int timeout_ms) {
   struct fifo *f = &q->f[stage];
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += timeout_ms / 1000;
-  until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = ph_deadline_ms(CLOCK_REALTIME, timeout_ms);
   pthread_mutex_lock(&q->mu);
   while (!f->len && timeout_ms > 0 && !(q->closed && stage == PH_STAGE_RAW))
     if (pthread_cond_timedwait(&f->not_empty, &q->mu, &until) != 0) break;

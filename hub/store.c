@@ -39,6 +39,7 @@ enum { C_AGENT, C_POINT, C_METRIC, C_SERIES, C_COUNT };
 
 struct ph_store {
   sqlite3 *db;
+  int wal_frames;            /* frames in the WAL after the last commit (wal_hook) */
   int64_t default_max_pages; /* max_page_count at open: "no cap" */
   sqlite3_stmt *st[S_COUNT];
   struct ph_idmap cache[C_COUNT];
@@ -118,6 +119,14 @@ int ph_store_set_max_size(struct ph_store *s, int64_t mb, int64_t *pages, int64_
   return 0;
 }
 
+/* Replaces SQLite's auto-checkpoint hook (wal_autocheckpoint=0 below): only
+ * records the WAL's length for ph_store_wal_restart. */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int nframes) {
+  (void)db, (void)name;
+  ((struct ph_store *)ctx)->wal_frames = nframes;
+  return SQLITE_OK;
+}
+
 int ph_store_open(const char *path, struct ph_store **out, struct ph_err *err) {
   struct ph_store *s = ph_calloc(1, sizeof *s);
   if (!s) return ph_fail(err, PH_ENOMEM, "database: out of memory");
@@ -133,6 +142,7 @@ int ph_store_open(const char *path, struct ph_store **out, struct ph_err *err) {
       (rc = migrate(s, err)))
     goto fail;
   if ((rc = pragma_i64(s, "PRAGMA max_page_count", &s->default_max_pages, err))) goto fail;
+  sqlite3_wal_hook(s->db, wal_hook, s);
   for (int i = 0; i < S_COUNT; i++)
     if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
       rc = fail(s, err, stmt_sql[i]);
@@ -157,6 +167,21 @@ void *ph_store_db(struct ph_store *s) { return s->db; }
 
 int ph_store_begin(struct ph_store *s, struct ph_err *err) { return exec(s, "BEGIN IMMEDIATE", err); }
 int ph_store_commit(struct ph_store *s, struct ph_err *err) { return exec(s, "COMMIT", err); }
+
+int ph_store_wal_frames(const struct ph_store *s) { return s->wal_frames; }
+
+int ph_store_wal_restart(struct ph_store *s, int max_frames, int *backfilled, struct ph_err *err) {
+  int log = 0, done = 0;
+  if (backfilled) *backfilled = 0;
+  if (s->wal_frames <= max_frames) return 0;
+  int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return fail(s, err, "WAL checkpoint");
+  if (backfilled) *backfilled = done;
+  /* Until the next commit says otherwise: not retried after every commit
+   * while a reader holds the WAL. */
+  s->wal_frames = log > done ? log - done : 0;
+  return 0;
+}
 
 void ph_store_rollback(struct ph_store *s) {
   exec(s, "ROLLBACK", NULL);

@@ -314,15 +314,6 @@ static int attempt(struct ph_webhook *w, size_t len, long *status, char *why, si
   return *status >= 500 || *status == 408 || *status == 429 ? 1 : -1;
 }
 
-static struct timespec abs_after(int64_t ms) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  t.tv_sec += (time_t)(ms / 1000);
-  t.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
-  return t;
-}
-
 static void send_one(struct ph_webhook *w) {
   int len = ph_webhook_render(w->c.format, &w->cur, w->body, sizeof w->body);
   uint64_t sup = 0;
@@ -356,7 +347,7 @@ static void send_one(struct ph_webhook *w) {
       return;
     }
     w->st.retries++;
-    struct timespec until = abs_after(wait);
+    struct timespec until = ph_deadline_ms(CLOCK_REALTIME, wait);
     while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0) {
       /* woken by a post: keep waiting until the back-off is over */
     }

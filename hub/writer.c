@@ -38,6 +38,8 @@
 #define PERIODIC_LATE_MS 5000
 #define RETRY_MS 1000
 #define RULES_TICK_MS 1000
+/* 4 096 frames of 4 kB pages: a WAL of about 16 MB at most under load. */
+#define WAL_RESTART_FRAMES 4096
 
 /* The open chunk of one point (and UTC hour) within a batch. */
 struct slot {
@@ -537,6 +539,19 @@ static void serve_mail(struct ph_writer *w) {
   }
 }
 
+/* After the acks, so they do not wait for it (store.h). */
+static void wal_restart(struct ph_writer *w) {
+  int done = 0;
+  struct ph_err err = {0};
+  w->st.wal_frames = ph_store_wal_frames(w->c.store);
+  if (ph_store_wal_restart(w->c.store, WAL_RESTART_FRAMES, &done, &err)) {
+    uint64_t sup = 0;
+    if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup)) PH_WARN(MOD, "%s", err.msg);
+  } else if (done) {
+    w->st.wal_restarts++;
+  }
+}
+
 static void *run(void *arg) {
   struct ph_writer *w = arg;
   size_t max = (size_t)w->c.cfg->group_max;
@@ -546,6 +561,7 @@ static void *run(void *arg) {
     if (n) atomic_store(&w->idle, false); /* before the items are released: drain must not see a stale idle */
     if (n) process(w, w->items, n);
     send_acks(w);
+    wal_restart(w);
     tick_rules(w);
     serve_mail(w);
     pthread_mutex_lock(&w->stats_mu);

@@ -41,6 +41,21 @@ int ph_store_begin(struct ph_store *s, struct ph_err *err);
 int ph_store_commit(struct ph_store *s, struct ph_err *err);
 void ph_store_rollback(struct ph_store *s);
 
+/* Keeps the WAL bounded under sustained writes. A checkpoint from another
+ * connection (the hub's, every second) copies frames while this one keeps
+ * appending, so it never reaches the WAL's end, and SQLite starts a WAL
+ * from its beginning only when a checkpoint did: under bench/ingest's load
+ * the WAL grew to 246 MB, every commit writing into new file space. So,
+ * between transactions, when the last commit left more than max_frames
+ * frames, a passive checkpoint here copies the few frames still missing
+ * (never waits for a reader; a reader's snapshot can hold it back) and the
+ * next write transaction starts the WAL over. *backfilled (may be NULL):
+ * frames now in the database file, 0 when no checkpoint ran. Returns 0 or
+ * PH_EDB/PH_EFULL with err set. */
+int ph_store_wal_restart(struct ph_store *s, int max_frames, int *backfilled, struct ph_err *err);
+/* Frames in the WAL after the last commit on this connection. */
+int ph_store_wal_frames(const struct ph_store *s);
+
 /* Ids, created on first use. A cache entry made inside a transaction that
  * rolls back is forgotten (ph_store_rollback clears the caches). */
 int ph_store_agent_id(struct ph_store *s, const char *park, const char *ent, const char *agent, int64_t *id);

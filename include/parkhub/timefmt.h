@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define PH_TIME_STRLEN 25 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" + NUL */
 
@@ -17,6 +18,13 @@ int ph_time_parse(const char *s, size_t len, int64_t *ms_out);
 int ph_time_format(int64_t ms, char *buf, size_t cap);
 int64_t ph_now_ms(void);      /* wall clock */
 int64_t ph_mono_ms(void);     /* monotonic clock, for intervals */
+/* t plus ms (ms >= 0), normalised: for an absolute time that advances by a
+ * fixed period (a poll loop's next due time). */
+struct timespec ph_timespec_add_ms(struct timespec t, int64_t ms);
+/* Now on clk plus ms: the absolute time pthread_cond_timedwait (whose
+ * condition's clock is CLOCK_REALTIME unless its attribute says otherwise)
+ * and clock_nanosleep(TIMER_ABSTIME) take. */
+struct timespec ph_deadline_ms(clockid_t clk, int64_t ms);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t ph_days_from_civil(int y, unsigned m, unsigned d);
 void ph_civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);

@@ -45,6 +45,8 @@ struct ph_writer_stats {
   uint64_t groups, batches, records, values, materials, duplicates, deferred, rejects, statuses, gaps;
   uint64_t commit_failures, acks_sent, acks_pending;
   uint64_t commit_us_total, commit_us_max;
+  uint64_t wal_restarts; /* checkpoints the writer ran to start the WAL over (ph_store_wal_restart) */
+  int64_t wal_frames;    /* frames in the WAL after the last commit */
   int64_t retention_deleted;
   int64_t disk_free_mb; /* free space where the database is, at the last check; -1 before it */
   bool disk_low;        /* disk_free_mb below db.min_free_mb */

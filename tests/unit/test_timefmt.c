@@ -57,3 +57,29 @@ Test(timefmt, civil_days_match_known_dates) {
   ph_civil_from_days(20415, &y, &m, &d);
   cr_assert(y == 2025 && m == 11 && d == 23, "%d-%u-%u", y, m, d);
 }
+
+Test(timefmt, timespec_add_carries_into_seconds) {
+  struct timespec t = {.tv_sec = 10, .tv_nsec = 999000000L};
+  struct timespec u = ph_timespec_add_ms(t, 1);
+  cr_expect_eq(u.tv_sec, 11);
+  cr_expect_eq(u.tv_nsec, 0);
+  u = ph_timespec_add_ms(t, 2500);
+  cr_expect_eq(u.tv_sec, 13);
+  cr_expect_eq(u.tv_nsec, 499000000L);
+  u = ph_timespec_add_ms(t, 0);
+  cr_expect_eq(u.tv_sec, 10);
+  cr_expect_eq(u.tv_nsec, 999000000L);
+}
+
+Test(timefmt, deadline_is_now_plus_the_delay_on_that_clock) {
+  struct timespec before, after;
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  struct timespec d = ph_deadline_ms(CLOCK_MONOTONIC, 1500);
+  clock_gettime(CLOCK_MONOTONIC, &after);
+  int64_t lo = (int64_t)before.tv_sec * 1000 + before.tv_nsec / 1000000 + 1500;
+  int64_t hi = (int64_t)after.tv_sec * 1000 + after.tv_nsec / 1000000 + 1500;
+  int64_t got = (int64_t)d.tv_sec * 1000 + d.tv_nsec / 1000000;
+  cr_expect(got >= lo && got <= hi, "deadline %lld ms not in [%lld, %lld]", (long long)got, (long long)lo,
+            (long long)hi);
+  cr_expect(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+}

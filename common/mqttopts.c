@@ -1,0 +1,40 @@
+/* mqttopts.c — Paho connect options from a struct ph_mqtt_conf (mqttopts.h). */
+#include "parkhub/mqttopts.h"
+
+#include <string.h>
+
+void ph_mqtt_opts_init(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, const char *will_topic,
+                       const char *will_msg) {
+  /* Paho's initializers are the only correct starting point: they carry the
+   * struct_id and struct_version Paho checks. */
+  const MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+  const MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+  const MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+  memset(o, 0, sizeof *o);
+  o->co = co;
+  o->will = will;
+  o->ssl = ssl;
+  /* Paho's field is char ** but it only reads the URIs. */
+  for (int i = 0; i < mc->nuris; i++) o->uris[i] = (char *)mc->uris[i];
+  o->co.serverURIs = o->uris;
+  o->co.serverURIcount = mc->nuris;
+  o->co.keepAliveInterval = (int)mc->keepalive_s;
+  o->co.connectTimeout = 10;
+  if (mc->username[0]) o->co.username = mc->username;
+  if (mc->password[0]) o->co.password = mc->password;
+  if (will_topic) {
+    o->will.topicName = will_topic;
+    o->will.message = will_msg;
+    o->will.retained = 1;
+    o->will.qos = 1;
+    o->co.will = &o->will;
+  }
+  if (mc->tls_on) {
+    o->ssl.trustStore = mc->tls.ca[0] ? mc->tls.ca : NULL;
+    o->ssl.keyStore = mc->tls.cert[0] ? mc->tls.cert : NULL;
+    o->ssl.privateKey = mc->tls.key[0] ? mc->tls.key : NULL;
+    o->ssl.enableServerCertAuth = mc->tls.verify;
+    o->ssl.verify = mc->tls.verify;
+    o->co.ssl = &o->ssl;
+  }
+}
