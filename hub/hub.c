@@ -246,7 +246,9 @@ int ph_hub_run(const struct ph_hub_config *cfg, struct ph_err *err) {
         reload(&h);
       }
       if (ph_mono_ms() >= ckpt_at) {
-        /* PASSIVE: never waits for the writer; the WAL stays small. */
+        /* PASSIVE: never waits for the writer. Under sustained writes it
+         * never reaches the WAL's end; the writer's own catch-up checkpoint
+         * (ph_store_wal_restart) is what lets the WAL start over. */
         sqlite3_exec(h.ckpt, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL);
         ckpt_at = ph_mono_ms() + 1000;
       }
