@@ -132,6 +132,7 @@ int64_t ph_now_ms(void) { return clock_ms(CLOCK_REALTIME); }
 int64_t ph_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
 struct timespec ph_timespec_add_ms(struct timespec t, int64_t ms) {
+  if (ms < 0) ms = 0; /* a past deadline, never a negative tv_nsec */
   t.tv_sec += (time_t)(ms / 1000);
   t.tv_nsec += (long)(ms % 1000) * 1000000L;
   if (t.tv_nsec >= 1000000000L) {

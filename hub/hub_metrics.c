@@ -72,7 +72,7 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
         (double)w->commit_us_max / 1e6);
   gauge(o, "parkhub_wal_frames", "Frames in the database's WAL after the last commit.", (double)w->wal_frames);
   counter(o, "parkhub_wal_restarts_total",
-          "Checkpoints the writer ran so that the WAL starts over (it stays near a few MB under load).",
+          "Checkpoints the writer ran so that the WAL starts over (it stays near 16 MB under load).",
           w->wal_restarts);
   counter(o, "parkhub_acks_sent_total", "Cumulative acks published to agents.", w->acks_sent);
   gauge(o, "parkhub_acks_pending", "Acks waiting for room in the MQTT in-flight window.", (double)w->acks_pending);

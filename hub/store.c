@@ -177,8 +177,9 @@ int ph_store_wal_restart(struct ph_store *s, int max_frames, int *backfilled, st
   int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) return fail(s, err, "WAL checkpoint");
   if (backfilled) *backfilled = done;
-  /* Until the next commit says otherwise: not retried after every commit
-   * while a reader holds the WAL. */
+  /* The frames not copied yet, until the next commit reports the WAL's
+   * length again: a writer loop with nothing to write does not checkpoint
+   * again after a complete one. */
   s->wal_frames = log > done ? log - done : 0;
   return 0;
 }

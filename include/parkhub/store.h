@@ -53,7 +53,8 @@ void ph_store_rollback(struct ph_store *s);
  * frames now in the database file, 0 when no checkpoint ran. Returns 0 or
  * PH_EDB/PH_EFULL with err set. */
 int ph_store_wal_restart(struct ph_store *s, int max_frames, int *backfilled, struct ph_err *err);
-/* Frames in the WAL after the last commit on this connection. */
+/* Frames in the WAL after the last commit on this connection; after a
+ * ph_store_wal_restart, the frames that checkpoint could not copy. */
 int ph_store_wal_frames(const struct ph_store *s);
 
 /* Ids, created on first use. A cache entry made inside a transaction that

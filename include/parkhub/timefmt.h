@@ -18,8 +18,8 @@ int ph_time_parse(const char *s, size_t len, int64_t *ms_out);
 int ph_time_format(int64_t ms, char *buf, size_t cap);
 int64_t ph_now_ms(void);      /* wall clock */
 int64_t ph_mono_ms(void);     /* monotonic clock, for intervals */
-/* t plus ms (ms >= 0), normalised: for an absolute time that advances by a
- * fixed period (a poll loop's next due time). */
+/* t plus ms, normalised (a negative ms counts as 0): for an absolute time
+ * that advances by a fixed period (a poll loop's next due time). */
 struct timespec ph_timespec_add_ms(struct timespec t, int64_t ms);
 /* Now on clk plus ms: the absolute time pthread_cond_timedwait (whose
  * condition's clock is CLOCK_REALTIME unless its attribute says otherwise)

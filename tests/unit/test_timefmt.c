@@ -69,6 +69,9 @@ Test(timefmt, timespec_add_carries_into_seconds) {
   u = ph_timespec_add_ms(t, 0);
   cr_expect_eq(u.tv_sec, 10);
   cr_expect_eq(u.tv_nsec, 999000000L);
+  u = ph_timespec_add_ms(t, -1500); /* a negative delay is none, and tv_nsec stays valid */
+  cr_expect_eq(u.tv_sec, 10);
+  cr_expect_eq(u.tv_nsec, 999000000L);
 }
 
 Test(timefmt, deadline_is_now_plus_the_delay_on_that_clock) {
