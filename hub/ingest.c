@@ -176,10 +176,8 @@ static void *decoder(void *arg) {
   struct ph_item *items[DECODE_GROUP];
   for (;;) {
     size_t n = ph_queue_pop(in->q, PH_STAGE_RAW, items, DECODE_GROUP, 200);
-    for (size_t i = 0; i < n; i++) {
-      decode(in, items[i]);
-      ph_queue_push(in->q, PH_STAGE_DECODED, items[i]);
-    }
+    for (size_t i = 0; i < n; i++) decode(in, items[i]);
+    ph_queue_push_many(in->q, PH_STAGE_DECODED, items, n);
     if (!n) {
       struct ph_queue_stats st;
       ph_queue_stats(in->q, &st);

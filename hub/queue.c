@@ -99,15 +99,17 @@ int ph_item_set_raw(struct ph_item *it, const void *payload, size_t len) {
   return 0;
 }
 
-void ph_queue_push(struct ph_queue *q, enum ph_stage stage, struct ph_item *it) {
+void ph_queue_push_many(struct ph_queue *q, enum ph_stage stage, struct ph_item *const *items, size_t n) {
   struct fifo *f = &q->f[stage];
+  if (!n) return;
   pthread_mutex_lock(&q->mu);
-  f->slot[(f->head + f->len) % q->cap] = it;
-  f->len++;
-  if (stage == PH_STAGE_RAW) q->st.pushed++;
-  pthread_cond_signal(&f->not_empty);
+  for (size_t i = 0; i < n; i++) f->slot[(f->head + f->len++) % q->cap] = items[i];
+  if (stage == PH_STAGE_RAW) q->st.pushed += n;
+  pthread_cond_signal(&f->not_empty); /* one consumer per stage (the decoder, the writer) */
   pthread_mutex_unlock(&q->mu);
 }
+
+void ph_queue_push(struct ph_queue *q, enum ph_stage stage, struct ph_item *it) { ph_queue_push_many(q, stage, &it, 1); }
 
 size_t ph_queue_pop(struct ph_queue *q, enum ph_stage stage, struct ph_item **out, size_t max, int timeout_ms) {
   struct fifo *f = &q->f[stage];
@@ -125,7 +127,7 @@ size_t ph_queue_pop(struct ph_queue *q, enum ph_stage stage, struct ph_item **ou
   return n;
 }
 
-void ph_queue_release(struct ph_queue *q, struct ph_item *it) {
+static void trim(struct ph_item *it) {
   if (it->batch.values_cap > TRIM_VALUES) {
     ph_batch_fini(&it->batch);
     ph_batch_init(&it->batch, PH_KIND_EMISSION);
@@ -135,11 +137,17 @@ void ph_queue_release(struct ph_queue *q, struct ph_item *it) {
     it->raw = NULL;
     it->raw_cap = 0;
   }
+}
+
+void ph_queue_release_many(struct ph_queue *q, struct ph_item *const *items, size_t n) {
+  for (size_t i = 0; i < n; i++) trim(items[i]);
   pthread_mutex_lock(&q->mu);
-  q->free_list[q->nfree++] = it;
-  pthread_cond_signal(&q->has_free);
+  for (size_t i = 0; i < n; i++) q->free_list[q->nfree++] = items[i];
+  pthread_cond_broadcast(&q->has_free); /* n items: every waiting producer (one per broker connection) */
   pthread_mutex_unlock(&q->mu);
 }
+
+void ph_queue_release(struct ph_queue *q, struct ph_item *it) { ph_queue_release_many(q, &it, 1); }
 
 void ph_queue_close(struct ph_queue *q) {
   pthread_mutex_lock(&q->mu);

@@ -27,6 +27,7 @@
 #include "parkhub/cems.h"
 #include "parkhub/chunk.h"
 #include "parkhub/dedupe.h"
+#include "parkhub/idcache.h"
 #include "parkhub/log.h"
 #include "parkhub/mailbox.h"
 #include "parkhub/rollup.h"
@@ -50,7 +51,7 @@ struct slot {
   int64_t ts_min, ts_max;
   int nvalues;
   struct ph_chunk_writer cw;
-  int64_t *series; /* per catalogue index; 0 = not looked up yet */
+  int64_t *series; /* per catalogue index, 0 = not looked up yet: the point's idcache entry's */
   struct ph_rollup_buckets bk; /* of the minute of its last record, when bk_valid */
   bool bk_valid;
 };
@@ -67,6 +68,7 @@ struct ph_writer {
   struct ph_rollup *ru;
   size_t ncat;
   int64_t *metric_db; /* catalogue index → metrics.id; 0 = not looked up */
+  struct ph_idcache points, agents; /* ids per (park, enterprise, name) */
   struct slot slots[MAX_SLOTS];
   struct ph_chunk_value *vbuf;
   struct ph_item **items;
@@ -92,6 +94,8 @@ static int reload_dedupe(struct ph_writer *w, struct ph_err *err) {
 
 static void forget_ids(struct ph_writer *w) {
   memset(w->metric_db, 0, w->ncat * sizeof *w->metric_db);
+  ph_idcache_clear(&w->points);
+  ph_idcache_clear(&w->agents);
   for (int i = 0; i < MAX_SLOTS; i++) w->slots[i].used = false;
 }
 
@@ -121,6 +125,23 @@ static int flush_slots(struct ph_writer *w, int64_t agent_id, const struct ph_ba
   return 0;
 }
 
+/* The point's ids, from the writer's cache or looked up (and cached);
+ * valid until the next ph_idcache_reserve (store_measurements). */
+static const struct ph_idcache_entry *point_of(struct ph_writer *w, const struct ph_item *it, const char *point,
+                                               int *rc) {
+  struct ph_idcache_entry *e = ph_idcache_find(&w->points, it->park_idx, it->ent_idx, point);
+  if (e) return e;
+  const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+  int64_t id;
+  if ((*rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, point, &id))) return NULL;
+  if (!(e = ph_idcache_add(&w->points, it->park_idx, it->ent_idx, point, id))) {
+    *rc = PH_ENOMEM;
+    return NULL;
+  }
+  e->interval_s = ph_hub_point_interval(&park->ents[it->ent_idx], point);
+  return e;
+}
+
 static struct slot *get_slot(struct ph_writer *w, const struct ph_item *it, const char *point, int64_t hour,
                              int64_t agent_id, int *rc) {
   struct slot *freeslot = NULL;
@@ -134,11 +155,12 @@ static struct slot *get_slot(struct ph_writer *w, const struct ph_item *it, cons
     if ((*rc = flush_slots(w, agent_id, &it->batch))) return NULL;
     freeslot = &w->slots[0];
   }
-  const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
-  if ((*rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, point, &freeslot->point_id)))
-    return NULL;
+  const struct ph_idcache_entry *pe = point_of(w, it, point, rc);
+  if (!pe) return NULL;
   freeslot->used = true;
-  freeslot->interval_s = ph_hub_point_interval(&park->ents[it->ent_idx], point);
+  freeslot->point_id = pe->id;
+  freeslot->interval_s = pe->interval_s;
+  freeslot->series = pe->series;
   strcpy(freeslot->point, point);
   freeslot->hour = hour;
   freeslot->ts_min = INT64_MAX;
@@ -146,7 +168,6 @@ static struct slot *get_slot(struct ph_writer *w, const struct ph_item *it, cons
   freeslot->nvalues = 0;
   freeslot->bk_valid = false;
   ph_chunk_writer_reset(&freeslot->cw);
-  memset(freeslot->series, 0, w->ncat * sizeof *freeslot->series);
   return freeslot;
 }
 
@@ -172,6 +193,7 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
   const struct ph_batch *b = &it->batch;
   const struct ph_tz *tz = w->c.tz[it->park_idx];
   int rc = 0;
+  ph_idcache_reserve(&w->points, b->nrecords); /* at most one new point per record */
   for (size_t i = 0; i < b->nrecords; i++) {
     const struct ph_record *r = &b->records[i];
     int64_t hour = r->ts_ms - ((r->ts_ms % 3600000) + 3600000) % 3600000;
@@ -249,7 +271,15 @@ static int dedupe(struct ph_writer *w, const struct ph_item *it, int64_t agent_i
 }
 
 static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *id) {
-  return ph_store_agent_id(w->c.store, it->topic.park, it->topic.ent, it->topic.agent, id);
+  const struct ph_idcache_entry *e = ph_idcache_find(&w->agents, it->park_idx, it->ent_idx, it->topic.agent);
+  if (e) {
+    *id = e->id;
+    return 0;
+  }
+  int rc = ph_store_agent_id(w->c.store, it->topic.park, it->topic.ent, it->topic.agent, id);
+  ph_idcache_reserve(&w->agents, 1);
+  if (!rc && !ph_idcache_add(&w->agents, it->park_idx, it->ent_idx, it->topic.agent, *id)) rc = PH_ENOMEM;
+  return rc;
 }
 
 static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
@@ -515,7 +545,7 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
     PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
             (unsigned long long)failures, n);
   if (rc == 0) evaluate(w, items, n); /* the items are still ours: released below */
-  for (size_t i = 0; i < n; i++) ph_queue_release(w->c.q, items[i]);
+  ph_queue_release_many(w->c.q, items, n);
 }
 
 /* An alarm ack from another thread, in a transaction of its own. */
@@ -596,10 +626,9 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   w->items = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->items);
   w->stored = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->stored);
   ph_ratelimit_init(&w->rules_rl, 10000);
-  for (int i = 0; i < MAX_SLOTS; i++) {
-    ph_chunk_writer_init(&w->slots[i].cw);
-    if (!(w->slots[i].series = ph_calloc(w->ncat, sizeof *w->slots[i].series))) rc = PH_ENOMEM;
-  }
+  for (int i = 0; i < MAX_SLOTS; i++) ph_chunk_writer_init(&w->slots[i].cw);
+  ph_idcache_init(&w->points, w->ncat);
+  ph_idcache_init(&w->agents, 0);
   if (rc || !w->metric_db || !w->vbuf || !w->items || !w->stored) {
     rc = ph_fail(err, PH_ENOMEM, "writer: out of memory");
     goto fail;
@@ -636,10 +665,9 @@ void ph_writer_stop(struct ph_writer *w) {
   if (w->thread) pthread_join(w->thread, NULL);
   ph_dedupe_free(w->dd);
   ph_rollup_free(w->ru);
-  for (int i = 0; i < MAX_SLOTS; i++) {
-    ph_chunk_writer_fini(&w->slots[i].cw);
-    ph_free(w->slots[i].series);
-  }
+  for (int i = 0; i < MAX_SLOTS; i++) ph_chunk_writer_fini(&w->slots[i].cw);
+  ph_idcache_fini(&w->points);
+  ph_idcache_fini(&w->agents);
   ph_free(w->metric_db);
   ph_free(w->vbuf);
   ph_free(w->items);

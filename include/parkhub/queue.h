@@ -62,9 +62,12 @@ struct ph_item *ph_queue_acquire(struct ph_queue *q);
 /* Copies the payload into the item's own buffer (grown as needed, kept). */
 int ph_item_set_raw(struct ph_item *it, const void *payload, size_t len);
 void ph_queue_push(struct ph_queue *q, enum ph_stage stage, struct ph_item *it);
+/* The same for n items in order, under one lock (a stage's group). */
+void ph_queue_push_many(struct ph_queue *q, enum ph_stage stage, struct ph_item *const *items, size_t n);
 /* Consumer of a stage: up to max items, waiting at most timeout_ms for the first. */
 size_t ph_queue_pop(struct ph_queue *q, enum ph_stage stage, struct ph_item **out, size_t max, int timeout_ms);
 void ph_queue_release(struct ph_queue *q, struct ph_item *it);
+void ph_queue_release_many(struct ph_queue *q, struct ph_item *const *items, size_t n);
 /* Wakes waiting producers with NULL; pop still returns what is queued. */
 void ph_queue_close(struct ph_queue *q);
 void ph_queue_stats(struct ph_queue *q, struct ph_queue_stats *st);
