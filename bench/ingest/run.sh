@@ -25,6 +25,9 @@
 #   BENCH_JOBS [nproc] parallel build jobs
 #   BENCH_PERF [unset] "1": run the hub under perf record (BENCH_DIR/hub/perf.data)
 #   BENCH_PERF_ARGS ["-g"] perf record's options, e.g. "--call-graph dwarf -F 2000"
+#   BENCH_HUB_WRAP [unset] a command the hub runs under instead, e.g. "valgrind --tool=callgrind
+#     --callgrind-out-file=/tmp/cg.out": its instruction count tells two builds apart where CPU time
+#     on a shared machine varies by 10 % from one run to the next
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -207,12 +210,10 @@ run_one() {
     write_hub_config "$d" "$port"
     "$hub_bin" --config "$d/hub.json" --check-config >"$d/contender.log" 2>&1 ||
       { cat "$d/contender.log" >&2; die "the hub refuses its benchmark config"; }
-    if [ "${BENCH_PERF:-}" = 1 ]; then
-      # shellcheck disable=SC2086
-      perf record ${BENCH_PERF_ARGS:--g} -o "$d/perf.data" -- "$hub_bin" --config "$d/hub.json" >>"$d/contender.log" 2>&1 &
-    else
-      "$hub_bin" --config "$d/hub.json" >>"$d/contender.log" 2>&1 &
-    fi
+    local wrap=()
+    [ "${BENCH_PERF:-}" = 1 ] && read -r -a wrap <<<"perf record ${BENCH_PERF_ARGS:--g} -o $d/perf.data --"
+    [ -n "${BENCH_HUB_WRAP:-}" ] && read -r -a wrap <<<"$BENCH_HUB_WRAP"
+    "${wrap[@]}" "$hub_bin" --config "$d/hub.json" >>"$d/contender.log" 2>&1 &
     pid=$!
     gen_args=(--wait-acks)
     ;;
@@ -226,12 +227,13 @@ run_one() {
   esac
   started+=("$pid")
   local ipid=$pid i # the ingesting process (under perf: its child)
-  if [ "$name" = hub ] && [ "${BENCH_PERF:-}" = 1 ]; then
-    for ((i = 0; i < 100; i++)); do
+  if [ "$name" = hub ] && [ -n "${BENCH_PERF:-}${BENCH_HUB_WRAP:-}" ]; then
+    for ((i = 0; i < 20; i++)); do
       ipid=$(pgrep -P "$pid" -x parkhub || true)
       [ -n "$ipid" ] && break
       sleep 0.05
     done
+    [ -n "$ipid" ] || ipid=$pid # a wrapper that runs the hub in its own process (valgrind)
   fi
   say "[$name] broker on port $port, contender PID $ipid; publishing $sent_msgs batches …"
   timeout --kill-after=10 $((timeout_s + 60)) "$gen_bin" --uri "$uri" --out "$d/gen.kv" --agents "$agents" \
