@@ -17,6 +17,9 @@
 #   BENCH_WINDOW [256] generator's QoS 1 window per agent
 #   BENCH_BROKER_INFLIGHT [1000] Mosquitto max_inflight_messages
 #   BENCH_ONLY ["bare hub python"] contenders to run, in this order
+#   BENCH_ROUNDS [3] rounds of all contenders, interleaved; the table shows each contender's
+#     median, the ratios are the medians of the ratios within a round (a shared machine drifts
+#     by 10 % or more within minutes, and a round's contenders run close together)
 #   BENCH_TIMEOUT [600] seconds any one contender may take
 #   BENCH_STALL [60] seconds without a PUBACK or an ack advance after which a run is given up
 #   BENCH_HUB_QUEUE, BENCH_HUB_GROUP [hub defaults] the hub's ingest.queue_batches and ingest.group_max
@@ -39,6 +42,8 @@ records=${BENCH_RECORDS:-20}
 window=${BENCH_WINDOW:-256}
 broker_inflight=${BENCH_BROKER_INFLIGHT:-1000}
 only=${BENCH_ONLY:-bare hub python}
+rounds=${BENCH_ROUNDS:-3}
+[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "run.sh: BENCH_ROUNDS must be 1..99" >&2; exit 2; }
 timeout_s=${BENCH_TIMEOUT:-600}
 stall_s=${BENCH_STALL:-60}
 jobs=${BENCH_JOBS:-$(nproc)}
@@ -341,7 +346,49 @@ run_one() {
 
 say "load: $agents agents × $batches batches × $records records × $nvalues values = $sent_records records, $sent_values values"
 for c in $only; do
-  case $c in bare | hub | python) run_one "$c" ;; *) die "unknown contender '$c' (bare, hub, python)" ;; esac
+  case $c in bare | hub | python) ;; *) die "unknown contender '$c' (bare, hub, python)" ;; esac
+done
+median() { tr ' ' '\n' | awk '$1 != "" && $1 != "nan" { v[n++] = $1 + 0 } END {
+  if (!n) { print "nan"; exit }
+  for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+  m = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2; print m }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b + 0 == 0) print "nan"; else printf "%.2f", a / b }'; }
+# Per round: each contender's figures, kept under R[name.key.round]; then the
+# ratios of the round (a contender that did not finish has none).
+declare -A ROUND_LOG
+for ((round = 1; round <= rounds; round++)); do
+  [ "$rounds" -gt 1 ] && say "---- round $round of $rounds"
+  for c in $only; do
+    unset "R[$c.incomplete]"
+    run_one "$c"
+    for k in rate secs cpuv cpu hwm bcpu lost dup; do R[$c.$k.$round]=${R[$c.$k]:-nan}; done
+    if [ -n "${R[$c.incomplete]:-}" ]; then R[$c.rate.$round]=nan R[$c.cpuv.$round]=nan R[$c.unfinished]=1; fi
+  done
+  R[hubbare.$round]=$(ratio "${R[hub.rate.$round]:-nan}" "${R[bare.rate.$round]:-nan}")
+  R[pyhub.$round]=$(ratio "${R[python.cpuv.$round]:-nan}" "${R[hub.cpuv.$round]:-nan}")
+  line="round $round:"
+  for c in $only; do line+=" $c ${R[$c.rate.$round]} rec/s ${R[$c.cpuv.$round]} µs/value;"; done
+  ROUND_LOG[$round]="$line hub/bare ${R[hubbare.$round]}, python/hub ${R[pyhub.$round]}"
+done
+# The table's figures: medians over the rounds; lost/dup: the worst round.
+for c in $only; do
+  [ -n "${R[$c.unfinished]:-}" ] && R[$c.incomplete]=1
+  for k in rate secs cpuv cpu hwm bcpu; do
+    vals=""
+    for ((round = 1; round <= rounds; round++)); do vals+=" ${R[$c.$k.$round]}"; done
+    fmt=%.3f
+    case $k in rate | hwm) fmt=%.0f ;; bcpu) fmt=%.2f ;; esac
+    R[$c.$k]=$(awk -v r="$(median <<<"$vals")" -v f="$fmt" 'BEGIN { if (r == "nan") print r; else printf f, r }')
+  done
+  for k in lost dup; do
+    worst=0
+    for ((round = 1; round <= rounds; round++)); do
+      v=${R[$c.$k.$round]}
+      if [ "$v" = n/a ] || [ "$v" = nan ]; then worst=$v; break; fi
+      [ "$v" -gt "$worst" ] && worst=$v
+    done
+    R[$c.$k]=$worst
+  done
 done
 
 # ---- report ---------------------------------------------------------------
@@ -389,20 +436,25 @@ if [[ " $only " == *" python "* ]]; then
   fi
 fi
 echo
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b + 0 == 0) print "nan"; else printf "%.2f", a / b }'; }
-# a contender that did not finish has no ratio
-for c in bare hub python; do
-  if [ -n "${R[$c.incomplete]:-}" ]; then R[$c.rate]=nan R[$c.cpuv]=nan; fi
-done
+if [ "$rounds" -gt 1 ]; then
+  echo "rounds (the ratios below are the medians of each round's ratio):"
+  for ((round = 1; round <= rounds; round++)); do echo "  ${ROUND_LOG[$round]}"; done
+  echo
+fi
+ratios() {
+  local vals="" round
+  for ((round = 1; round <= rounds; round++)); do vals+=" ${R[$1.$round]}"; done
+  awk -v r="$(median <<<"$vals")" 'BEGIN { if (r == "nan") print r; else printf "%.2f", r }'
+}
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "nan") print "n/a"; else if (r + 0 >= t + 0) print "met"; else print "NOT met" }'; }
 if [ -n "${R[hub.rate]:-}" ] && [ -n "${R[bare.rate]:-}" ]; then
-  r=$(ratio "${R[hub.rate]}" "${R[bare.rate]}")
+  r=$(ratios hubbare)
   v=$(verdict "$r" 0.9)
   if [ "$v" = met ] && { [ "${R[hub.lost]:-}" != 0 ] || [ "${R[hub.dup]:-}" != 0 ]; }; then v="NOT met (records lost or duplicated)"; fi
   echo "hub/bare (records/s):      $r   target ≥ 0.9 with 0 lost and 0 duplicated: $v"
 fi
 if [ -n "${R[python.cpuv]:-}" ] && [ -n "${R[hub.cpuv]:-}" ]; then
-  r=$(ratio "${R[python.cpuv]}" "${R[hub.cpuv]}")
+  r=$(ratios pyhub)
   echo "python/hub (CPU per value): $r   target ≥ 5 (goal 10): $(verdict "$r" 5)$([ "$(verdict "$r" 10)" = met ] && echo ", goal met")"
 fi
 echo "files: $work"
