@@ -239,6 +239,7 @@ run_one() {
       sleep 0.05
     done
     [ -n "$ipid" ] || ipid=$pid # a wrapper that runs the hub in its own process (valgrind)
+    started+=("$ipid") # so that an interrupted run does not leave the wrapper's child behind
   fi
   say "[$name] broker on port $port, contender PID $ipid; publishing $sent_msgs batches …"
   timeout --kill-after=10 $((timeout_s + 60)) "$gen_bin" --uri "$uri" --out "$d/gen.kv" --agents "$agents" \
