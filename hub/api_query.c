@@ -351,9 +351,12 @@ struct ent_sum {
 };
 
 /* A mass-bearing pollutant: an emission concentration (…/Nm3). */
+/* A continuously measured concentration. PCDD/F is sampled by stack tests
+ * (flag S, never a valid CEMS hour): its figure is the inventory's, in g TEQ
+ * a year, not a mass from hourly means, so it is not a summary pollutant. */
 static bool pollutant(const struct ph_catalog *cat, const char *code) {
   int i = ph_catalog_find(cat, code, strlen(code));
-  if (i < 0) return false;
+  if (i < 0 || strcmp(code, "pcdd_f") == 0) return false;
   const struct ph_metric *m = ph_catalog_at(cat, (size_t)i);
   size_t n = strlen(m->unit);
   return m->kind == PH_KIND_EMISSION && n > 4 && !strcmp(m->unit + n - 4, "/Nm3");
@@ -536,9 +539,9 @@ int api_get_summary(struct api_req *r) {
       if (pv[i].ent != e) continue;
       struct ph_emission_mass m;
       struct ph_compliance cs;
-      int rc = ph_emission_mass_compute(db, r->tz, r->env->cat, r->park->id, ent->id, pv[i].metric, from, to,
+      int rc = ph_emission_mass_compute(db, r->park, r->tz, r->env->cat, r->park->id, ent->id, pv[i].metric, from, to,
                                         PH_MASS_BY_YEAR, &m, &err);
-      if (!rc) rc = ph_compliance_summary(db, r->tz, r->park->id, ent->id, NULL, pv[i].metric, from, to, &cs, &err);
+      if (!rc) rc = ph_compliance_summary(db, r->park, r->tz, r->park->id, ent->id, NULL, pv[i].metric, from, to, &cs, &err);
       if (rc) {
         ph_emission_mass_fini(&m);
         PH_WARN(MOD, "summary of %s/%s %s: %s", r->park->id, ent->id, pv[i].metric, err.msg);
@@ -558,7 +561,7 @@ int api_get_summary(struct api_req *r) {
         t->expected += m.total.hours_expected;
       }
       if (r->csv) {
-        csv_row(&c, ent->id, "mass", pv[i].metric, m.total.mass, m.unit);
+        csv_row(&c, ent->id, "mass", pv[i].metric, ph_emission_mass_why(&m) ? NAN : m.total.mass, m.unit);
         csv_row(&c, ent->id, "mass_gap_share", pv[i].metric, m.total.gap_share, "");
         csv_row(&c, ent->id, "compliance_rate_hours", pv[i].metric, cs.hours.rate, "");
         csv_row(&c, ent->id, "availability_hours", pv[i].metric, cs.hours.availability, "");
@@ -570,11 +573,19 @@ int api_get_summary(struct api_req *r) {
         aj_obj(&j, NULL);
         aj_str(&j, "metric", pv[i].metric);
         aj_obj(&j, "mass");
-        aj_num(&j, "value", m.total.mass);
+        const char *why = ph_emission_mass_why(&m);
+        if (why) { /* the report's reason, never a 0 for missing data */
+          aj_null(&j, "value");
+          aj_str(&j, "value_na", why);
+        } else {
+          aj_num(&j, "value", m.total.mass);
+        }
         aj_str(&j, "unit", m.unit);
         aj_int(&j, "hours_used", m.total.hours_used);
         aj_int(&j, "hours_expected", m.total.hours_expected);
+        aj_int(&j, "hours_stopped", m.total.hours_stopped);
         aj_num(&j, "gap_share", m.total.gap_share);
+        if (m.total.hours_expected == 0) aj_str(&j, "gap_share_na", why ? why : "nothing expected in the period");
         aj_end_obj(&j);
         aj_int(&j, "points", cs.npoints);
         periods_json(&j, "hours", &cs.hours);

@@ -14,6 +14,8 @@
  *   → closed dirty hours (≤ max_work, oldest first) → cems_t_hour
  *   → their points' kinds, hour ends, local days, limits → cems_t_pt/_hmap/_lim
  *   → cems_hours (minute rollups, or the hour rollup for hourly data)
+ *   → operating states of those point-hours and their enterprises
+ *     (cems_op_hours, cems_ent_op_hours; monitoring.h reads them)
  *   → their days into cems_dirty_days; hour exceedances; cems_dirty rows done
  *   → unless the bound stopped the hours: closed dirty enterprise-days →
  *     Q_total, product, ratio → cems_ent_days, cems_days, day exceedances;
@@ -83,7 +85,7 @@ int64_t ph_cems_count_days(const struct ph_tz *tz, int64_t from_ms, int64_t to_m
 enum {
   S_METRICS, S_METRIC_ADD, S_PRODUCT_ADD, S_MAT_DIRTY, S_MAT_CLEAR, S_DAY_DIRTY, S_WORK_HOURS, S_WORK_POINTS,
   S_ENT_POINTS, S_PT_ADD, S_ENT_ADD, S_HMAP_NEED, S_HMAP_ADD, S_LIM_NEED, S_LIM_ADD, S_HOURS_MIN, S_HOURS_HOURLY,
-  S_DAYS_OF_HOURS, S_HOUR_EXC_DROP, S_HOUR_EXC_PUT, S_HOURS_DONE, S_DIRTY_DAYS, S_DAY_ADD, S_DAY_INPUTS,
+  S_OP_POINTS, S_OP_ENTS, S_DAYS_OF_HOURS, S_HOUR_EXC_DROP, S_HOUR_EXC_PUT, S_HOURS_DONE, S_DIRTY_DAYS, S_DAY_ADD, S_DAY_INPUTS,
   S_DAY_RATIO, S_ENT_DAYS_PUT, S_DAYS_PUT, S_DAY_EXC_DROP, S_DAY_EXC_PUT, S_DAYS_DONE, S_PENDING_HOUR,
   S_PENDING_DAY, S_STATE_PUT, S_COUNT
 };
@@ -93,7 +95,7 @@ static const char *const sql[S_COUNT] = {
     CEMS_SQL_MAT_CLEAR,         CEMS_SQL_DAY_DIRTY,         CEMS_SQL_WORK_HOURS,    CEMS_SQL_WORK_POINTS,
     CEMS_SQL_ENT_POINTS,        CEMS_SQL_PT_ADD,            CEMS_SQL_ENT_ADD,       CEMS_SQL_HMAP_NEED,
     CEMS_SQL_HMAP_ADD,          CEMS_SQL_LIM_NEED,          CEMS_SQL_LIM_ADD,       CEMS_SQL_HOURS_FROM_MINUTES,
-    CEMS_SQL_HOURS_FROM_HOURLY, CEMS_SQL_DAYS_OF_HOURS,     CEMS_SQL_HOUR_EXC_DROP, CEMS_SQL_HOUR_EXC_PUT,
+    CEMS_SQL_HOURS_FROM_HOURLY, CEMS_SQL_OP_POINTS, CEMS_SQL_OP_ENTS, CEMS_SQL_DAYS_OF_HOURS,     CEMS_SQL_HOUR_EXC_DROP, CEMS_SQL_HOUR_EXC_PUT,
     CEMS_SQL_HOURS_DONE,        CEMS_SQL_DIRTY_DAYS,        CEMS_SQL_DAY_ADD,       CEMS_SQL_DAY_INPUTS,
     CEMS_SQL_DAY_RATIO,         CEMS_SQL_ENT_DAYS_PUT,      CEMS_SQL_DAYS_PUT,      CEMS_SQL_DAY_EXC_DROP,
     CEMS_SQL_DAY_EXC_PUT,       CEMS_SQL_DAYS_DONE,         CEMS_SQL_PENDING_HOUR,  CEMS_SQL_PENDING_DAY,
@@ -353,6 +355,8 @@ static int do_hours(struct run *r, long max_work, bool *all_done) {
   if ((rc = add_points(r, q)) || (rc = fill_hour_map(r))) return rc;
   if ((rc = exec_ints(r, S_HOURS_MIN, 2, PH_CEMS_HOUR_MINUTES, PH_CEMS_MINUTE_VALUES, "hourly means")) ||
       (rc = exec_ints(r, S_HOURS_HOURLY, 0, 0, 0, "hourly data")) ||
+      (rc = exec_ints(r, S_OP_POINTS, 0, 0, 0, "operating states of points")) ||
+      (rc = exec_ints(r, S_OP_ENTS, 0, 0, 0, "operating states of enterprises")) ||
       (rc = exec_ints(r, S_DAYS_OF_HOURS, 0, 0, 0, "marking days")) ||
       (rc = exec_ints(r, S_HOUR_EXC_DROP, 0, 0, 0, "hour exceedances")) ||
       (rc = exec_ints(r, S_HOUR_EXC_PUT, 1, r->now, 0, "hour exceedances")))

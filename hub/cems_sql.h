@@ -92,6 +92,33 @@
   " CROSS JOIN temp.cems_t_hmap hm ON hm.park_idx = p.park_idx AND hm.h0 = w.hour_ms"                        \
   " LEFT JOIN rollups r ON r.series_id = w.series_id AND r.period = 1 AND r.bucket_ms = w.hour_ms"           \
   " LEFT JOIN temp.cems_t_lim l ON l.ent_key = p.ent_key AND l.d0 = hm.d0 AND l.code = mt.code"
+/* Operating state of each point-hour done (migration 4): from all of the
+ * point's hour rollups, whatever the metric. ?1 unused. */
+#define CEMS_SQL_OP_POINTS                                                                                   \
+  "INSERT OR REPLACE INTO cems_op_hours(point_id, hour_ms, day_ms, op)"                                      \
+  " SELECT k.pid, k.hour_ms, hm.d0, CASE WHEN 2 * total(r.n_stop) > total(r.n) THEN 1"                        \
+  "  WHEN total(r.n_trans) > 0 THEN 2 ELSE 0 END"                                                            \
+  " FROM (SELECT DISTINCT s0.point_id AS pid, w.hour_ms AS hour_ms FROM temp.cems_t_hour w"                 \
+  "  JOIN series s0 ON s0.id = w.series_id) k"                                                               \
+  " CROSS JOIN temp.cems_t_pt p ON p.point_id = k.pid"                                                       \
+  " CROSS JOIN temp.cems_t_hmap hm ON hm.park_idx = p.park_idx AND hm.h0 = k.hour_ms"                        \
+  " CROSS JOIN series s ON s.point_id = k.pid"                                                               \
+  " CROSS JOIN rollups r ON r.series_id = s.id AND r.period = 1 AND r.bucket_ms = k.hour_ms"                 \
+  " GROUP BY k.pid, k.hour_ms"
+/* The enterprise's state in each hour done, from its process points (no
+ * emission series): stopped when every one that sent data was stopped. */
+#define CEMS_SQL_OP_ENTS                                                                                     \
+  "INSERT OR REPLACE INTO cems_ent_op_hours(park, ent, hour_ms, day_ms, op)"                                 \
+  " SELECT k.park, k.ent, k.hour_ms, k.d0, CASE WHEN min(o.op = 1) THEN 1 WHEN max(o.op = 2) THEN 2 ELSE 0 END" \
+  " FROM (SELECT DISTINCT pt.park AS park, pt.ent AS ent, w.hour_ms AS hour_ms, hm.d0 AS d0"                 \
+  "  FROM temp.cems_t_hour w JOIN series s ON s.id = w.series_id JOIN points pt ON pt.id = s.point_id"       \
+  "  JOIN temp.cems_t_pt p ON p.point_id = pt.id"                                                           \
+  "  JOIN temp.cems_t_hmap hm ON hm.park_idx = p.park_idx AND hm.h0 = w.hour_ms) k"                         \
+  " CROSS JOIN points pp ON pp.park = k.park AND pp.ent = k.ent"                                             \
+  " CROSS JOIN cems_op_hours o ON o.point_id = pp.id AND o.hour_ms = k.hour_ms"                              \
+  " WHERE NOT EXISTS (SELECT 1 FROM series se JOIN temp.cems_t_metric tm ON tm.metric_id = se.metric_id"     \
+  "  WHERE se.point_id = pp.id)"                                                                             \
+  " GROUP BY k.park, k.ent, k.hour_ms"
 /* The days of the hours done become dirty (processed once they close). */
 #define CEMS_SQL_DAYS_OF_HOURS                                                                               \
   "INSERT OR IGNORE INTO cems_dirty_days(park, ent, day_ms)"                                                 \
@@ -183,7 +210,7 @@
 #define CEMS_SQL_SEL_SERIES                                                                                  \
   " FROM points p JOIN series s ON s.point_id = p.id JOIN metrics mt ON mt.id = s.metric_id AND mt.code = ?4" \
   " WHERE p.park = ?1 AND (?2 IS NULL OR p.ent = ?2) AND (?3 IS NULL OR p.point = ?3)"
-#define COMPLIANCE_SQL_NPOINTS "SELECT count(DISTINCT p.id)" CEMS_SQL_SEL_SERIES
+#define COMPLIANCE_SQL_POINTS "SELECT p.id, p.ent, p.point, s.id" CEMS_SQL_SEL_SERIES " ORDER BY p.ent, p.point"
 #define COMPLIANCE_SQL_HOURS                                                                                 \
   "SELECT total(h.valid), total(h.valid AND h.limit_value IS NOT NULL),"                                     \
   " total(h.valid AND h.mean <= h.limit_value), total(h.valid AND h.mean > h.limit_value)"                   \
@@ -217,15 +244,16 @@
   " AND e.bucket_ms >= ?4 AND e.bucket_ms < ?5 ORDER BY e.bucket_ms, e.period, p.ent, p.point, mt.code"
 
 /* ---- emission_mass.c ---- ?1 park, ?2 ent or NULL, ?3 metric, ?4 from, ?5 to, ?6 flow code */
-#define MASS_SQL_NPOINTS                                                                                     \
-  "SELECT count(DISTINCT p.id) FROM points p JOIN series s ON s.point_id = p.id"                            \
-  " JOIN metrics mt ON mt.id = s.metric_id AND mt.code = ?3 WHERE p.park = ?1 AND (?2 IS NULL OR p.ent = ?2)"
+#define MASS_SQL_POINTS                                                                                      \
+  "SELECT p.id, p.ent, p.point, s.id FROM points p JOIN series s ON s.point_id = p.id"                      \
+  " JOIN metrics mt ON mt.id = s.metric_id AND mt.code = ?3 WHERE p.park = ?1 AND (?2 IS NULL OR p.ent = ?2)" \
+  " ORDER BY p.ent, p.point"
+/* One point's hours with a valid C and a valid Q: ?1 point id, ?2 metric, ?3 flow code, ?4 from, ?5 to */
 #define MASS_SQL_HOURS                                                                                       \
-  "SELECT c.hour_ms, c.mean * f.mean FROM points p"                                                          \
-  " JOIN series sc ON sc.point_id = p.id JOIN metrics mc ON mc.id = sc.metric_id AND mc.code = ?3"           \
-  " JOIN series sf ON sf.point_id = p.id JOIN metrics mf ON mf.id = sf.metric_id AND mf.code = ?6"           \
+  "SELECT c.hour_ms, c.mean * f.mean FROM series sc JOIN metrics mc ON mc.id = sc.metric_id AND mc.code = ?2" \
+  " JOIN series sf ON sf.point_id = sc.point_id JOIN metrics mf ON mf.id = sf.metric_id AND mf.code = ?3"    \
   " JOIN cems_hours c ON c.series_id = sc.id AND c.hour_ms >= ?4 AND c.hour_ms < ?5 AND c.valid"             \
   " JOIN cems_hours f ON f.series_id = sf.id AND f.hour_ms = c.hour_ms AND f.valid"                          \
-  " WHERE p.park = ?1 AND (?2 IS NULL OR p.ent = ?2) ORDER BY c.hour_ms"
+  " WHERE sc.point_id = ?1 ORDER BY c.hour_ms"
 
 #endif

@@ -9,7 +9,10 @@
  *     limit; days: converted mean ≤ limit).
  *  2. expected periods are closed ones (ph_cems_closed_until), so a period
  *     still open is neither valid nor missing; availability = valid /
- *     expected, per point (expected = periods × points).
+ *     expected, summed over points.
+ *  3. per point, valid, exceeded and expected periods are all counted over
+ *     the same range, the part of [from, closed) inside its monitoring
+ *     period (monitoring.h), so valid ≤ expected.
  */
 #include "parkhub/compliance.h"
 
@@ -19,6 +22,7 @@
 
 #include "cems_sql.h"
 #include "parkhub/cems.h"
+#include "parkhub/monitoring.h"
 
 static int db_fail(sqlite3 *db, struct ph_err *err, const char *what) {
   return ph_fail(err, PH_EDB, "compliance: %s: %s", what, sqlite3_errmsg(db));
@@ -54,30 +58,35 @@ struct ctx {
   struct ph_err *err;
 };
 
+/* Adds the counts of one point over [from, to) to p. */
 static int counts(const struct ctx *c, const char *text, int64_t from, int64_t to, struct ph_compliance_periods *p) {
   sqlite3_stmt *s = query(c->db, text, c->park, c->ent, c->point, c->metric, from, to);
   if (!s) return db_fail(c->db, c->err, "counting periods");
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
-    p->valid = sqlite3_column_int64(s, 0);
-    p->with_limit = sqlite3_column_int64(s, 1);
-    p->within = sqlite3_column_int64(s, 2);
-    p->exceeded = sqlite3_column_int64(s, 3);
+    p->valid += sqlite3_column_int64(s, 0);
+    p->with_limit += sqlite3_column_int64(s, 1);
+    p->within += sqlite3_column_int64(s, 2);
+    p->exceeded += sqlite3_column_int64(s, 3);
   }
   sqlite3_finalize(s);
   return rc == SQLITE_ROW ? 0 : db_fail(c->db, c->err, "counting periods");
 }
 
+/* The worst period of one point over [from, to) replaces *w when worse
+ * (ties: the earlier one). */
 static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to, struct ph_compliance_worst *w) {
   sqlite3_stmt *s = query(c->db, text, c->park, c->ent, c->point, c->metric, from, to);
   if (!s) return db_fail(c->db, c->err, "finding the worst period");
   int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    w->ratio = sqlite3_column_double(s, 0);
+  double ratio = rc == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
+  int64_t bucket = rc == SQLITE_ROW ? sqlite3_column_int64(s, 4) : 0;
+  if (rc == SQLITE_ROW && (!w->bucket_ms || ratio > w->ratio || (ratio == w->ratio && bucket < w->bucket_ms))) {
+    w->ratio = ratio;
     w->mean = sqlite3_column_double(s, 1);
     w->converted = sqlite3_column_double(s, 2);
     w->limit = sqlite3_column_double(s, 3);
-    w->bucket_ms = sqlite3_column_int64(s, 4);
+    w->bucket_ms = bucket;
     snprintf(w->point, sizeof w->point, "%s", (const char *)sqlite3_column_text(s, 5));
   }
   sqlite3_finalize(s);
@@ -89,9 +98,44 @@ static void rates(struct ph_compliance_periods *p) {
   p->availability = p->expected ? (double)p->valid / (double)p->expected : NAN;
 }
 
-int ph_compliance_summary(sqlite3 *db, const struct ph_tz *tz, const char *park, const char *ent, const char *point,
-                          const char *metric, int64_t from_ms, int64_t to_ms, struct ph_compliance *out,
-                          struct ph_err *err) {
+/* One point (c->ent, c->point set): its periods inside its monitoring
+ * period (inv. 3). */
+static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const struct ph_tz *tz, int64_t point_id,
+                         int64_t series_id, int64_t from, struct ph_compliance *out) {
+  const struct ph_hub_ent *e = pk ? ph_hub_config_ent(pk, c->ent) : NULL;
+  struct ph_monitoring_window w;
+  struct ph_monitoring_hours mh, md;
+  int64_t lo, hi, dlo, dhi;
+  int rc = ph_monitoring_window(c->db, e, tz, point_id, c->point, &w, c->err);
+  if (rc) return rc;
+  ph_monitoring_clip(&w, from, out->hours_to_ms, &lo, &hi);
+  ph_monitoring_clip(&w, from, out->days_to_ms, &dlo, &dhi);
+  if (w.source != PH_MON_NONE && (hi > lo || dhi > dlo)) out->nmonitored++;
+  if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->hours_to_ms, &mh,
+                                c->err)) ||
+      (rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms, &md,
+                                c->err)))
+    return rc;
+  out->hours.expected += mh.expected;
+  out->hours.stopped += mh.stopped;
+  out->hours.transition += mh.transition;
+  out->days.expected += md.days_expected;
+  out->days.stopped += md.days_stopped;
+  /* days that start in the clipped range: from its first local midnight */
+  int64_t d0 = ph_tz_day_start(tz, dlo);
+  if (d0 < dlo) d0 = ph_tz_next_day(tz, d0);
+  if (hi > lo && ((rc = counts(c, COMPLIANCE_SQL_HOURS, lo, hi, &out->hours)) ||
+                  (rc = worst(c, COMPLIANCE_SQL_HOUR_WORST, lo, hi, &out->hours.worst))))
+    return rc;
+  if (dhi > d0 && ((rc = counts(c, COMPLIANCE_SQL_DAYS, d0, dhi, &out->days)) ||
+                   (rc = worst(c, COMPLIANCE_SQL_DAY_WORST, d0, dhi, &out->days.worst))))
+    return rc;
+  return 0;
+}
+
+int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struct ph_tz *tz, const char *park,
+                          const char *ent, const char *point, const char *metric, int64_t from_ms, int64_t to_ms,
+                          struct ph_compliance *out, struct ph_err *err) {
   memset(out, 0, sizeof *out);
   out->hours.rate = out->hours.availability = out->days.rate = out->days.availability = NAN;
   if (!db || !tz || !park || !metric || to_ms < from_ms)
@@ -106,21 +150,22 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_tz *tz, const char *park,
   if (out->hours_to_ms < from_ms) out->hours_to_ms = from_ms;
   if (out->days_to_ms < from_ms) out->days_to_ms = from_ms;
 
-  struct ctx c = {db, park, ent, point, metric, err};
-  sqlite3_stmt *s = query(db, COMPLIANCE_SQL_NPOINTS, park, ent, point, metric, 0, 0);
-  if (!s) return db_fail(db, err, "counting points");
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) out->npoints = sqlite3_column_int(s, 0);
+  sqlite3_stmt *s = query(db, COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
+  if (!s) return db_fail(db, err, "listing points");
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char pent[PH_ID_MAX + 1], ppoint[PH_ID_MAX + 1];
+    snprintf(pent, sizeof pent, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(ppoint, sizeof ppoint, "%s", (const char *)sqlite3_column_text(s, 2));
+    struct ctx c = {db, park, pent, ppoint, metric, err};
+    out->npoints++;
+    int e = point_figures(&c, pk, tz, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 3), from_ms, out);
+    if (e) {
+      sqlite3_finalize(s);
+      return e;
+    }
+  }
   sqlite3_finalize(s);
-  if (rc != SQLITE_ROW) return db_fail(db, err, "counting points");
-
-  out->hours.expected = out->npoints * ph_cems_count_hours(tz, from_ms, out->hours_to_ms);
-  out->days.expected = out->npoints * ph_cems_count_days(tz, from_ms, out->days_to_ms);
-  if ((rc = counts(&c, COMPLIANCE_SQL_HOURS, from_ms, out->hours_to_ms, &out->hours)) ||
-      (rc = worst(&c, COMPLIANCE_SQL_HOUR_WORST, from_ms, out->hours_to_ms, &out->hours.worst)) ||
-      (rc = counts(&c, COMPLIANCE_SQL_DAYS, from_ms, out->days_to_ms, &out->days)) ||
-      (rc = worst(&c, COMPLIANCE_SQL_DAY_WORST, from_ms, out->days_to_ms, &out->days.worst)))
-    return rc;
+  if (rc != SQLITE_DONE) return db_fail(db, err, "listing points");
   rates(&out->hours);
   rates(&out->days);
   return 0;

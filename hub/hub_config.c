@@ -29,6 +29,9 @@ static const struct ph_cfgmap top_map[] = {
     {"limit_files", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "array of paths: more emission standards"},
     {"factors_file", PH_CFG_STR, false, F(ph_hub_config, factors_file), 0, 0, NULL, NULL,
      "UNEP Toolkit emission-factor table (default: built in)"},
+    {"inventory_min_share", PH_CFG_DBL, false, N(ph_hub_config, inventory_min_share), 0.01, 1, "0.75", NULL,
+     "an annual PCDD/F figure extrapolated from part of a year is given only when the monitored share of the year "
+     "reaches this (below: not available)"},
     {"http", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "HTTP API and dashboard (object, below; omitted: off)"},
     {"log_level", PH_CFG_ENUM, false, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
     PH_CFG_END,
@@ -84,6 +87,12 @@ static const struct ph_cfgmap ent_map[] = {
      "{\"year\": Y} or {\"year\": Y, \"pcdd_f_g_teq\": G}: the PCDD/F baseline"},
     {"stack_test_interval_days", PH_CFG_INT, false, N(ph_hub_ent, stack_test_interval_days), 1, 3660, "365", NULL,
      "a PCDD/F stack test is due this long after the last"},
+    {"monitoring_since", PH_CFG_STR, false, F(ph_hub_ent, monitoring_since), 0, 0, NULL, NULL,
+     "YYYY-MM-DD: first local day of monitoring (default: the hour of each point's first data)"},
+    {"monitoring_until", PH_CFG_STR, false, F(ph_hub_ent, monitoring_until), 0, 0, NULL, NULL,
+     "YYYY-MM-DD: last local day of monitoring (default: none, still monitored)"},
+    {"point_monitoring", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "object: point → {\"since\": date, \"until\": date}, overriding the enterprise's monitoring period"},
     {"pcdd_f_concentration", PH_CFG_ENUM, false, N(ph_hub_ent, pcdd_f_concentration), 0, 0, "latest", dioxin_conc,
      "stack-test concentration applied to a period: the latest test, or the mean of the year's tests"},
     PH_CFG_END,
@@ -161,6 +170,45 @@ static int load_baseline(const cJSON *o, const char *path, struct ph_hub_ent *e,
   return 0;
 }
 
+static int check_date(const char *d, const char *path, const char *key, struct ph_err *err) {
+  if (d[0] && !date_ok(d)) return ph_fail(err, PH_ECONFIG, "%s.%s: '%s' is not a date YYYY-MM-DD", path, key, d);
+  return 0;
+}
+
+static int check_period(const char *since, const char *until, const char *path, struct ph_err *err) {
+  if (since[0] && until[0] && date_day(until) < date_day(since))
+    return ph_fail(err, PH_ECONFIG, "%s: monitoring until %s is before since %s", path, until, since);
+  return 0;
+}
+
+static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+  if (!o) return 0;
+  if (!cJSON_IsObject(o))
+    return ph_fail(err, PH_ECONFIG, "%s.point_monitoring: must be an object of point → {since, until}", path);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, o) {
+    char ppath[160];
+    snprintf(ppath, sizeof ppath, "%s.point_monitoring.%.64s", path, it->string);
+    if (e->npoint_monitoring == PH_HUB_MAX_POINT_INTERVALS)
+      return ph_fail(err, PH_ECONFIG, "%s.point_monitoring: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
+    if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
+      return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"since\": date, \"until\": date}", ppath);
+    struct ph_point_monitoring *pm = &e->point_monitoring[e->npoint_monitoring++];
+    snprintf(pm->point, sizeof pm->point, "%s", it->string);
+    const cJSON *k;
+    cJSON_ArrayForEach(k, it) {
+      char *dst = strcmp(k->string, "since") == 0 ? pm->since : strcmp(k->string, "until") == 0 ? pm->until : NULL;
+      if (!dst) return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (since, until)", ppath, k->string);
+      if (!cJSON_IsString(k) || strlen(k->valuestring) != 10 || !date_ok(k->valuestring))
+        return ph_fail(err, PH_ECONFIG, "%s.%s: must be a date YYYY-MM-DD", ppath, k->string);
+      snprintf(dst, sizeof pm->since, "%s", k->valuestring);
+    }
+    int rc = check_period(pm->since, pm->until, ppath, err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, struct ph_err *err) {
   struct ph_hub_ent *e = &p->ents[p->nents];
   int rc = ph_cfgmap_apply(ent_map, o, path, e, err);
@@ -169,7 +217,11 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   if (ph_hub_config_ent(p, e->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id);
   if ((rc = load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err)) ||
       (rc = load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err)) ||
-      (rc = load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err)))
+      (rc = load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err)) ||
+      (rc = load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, err)) ||
+      (rc = check_date(e->monitoring_since, path, "monitoring_since", err)) ||
+      (rc = check_date(e->monitoring_until, path, "monitoring_until", err)) ||
+      (rc = check_period(e->monitoring_since, e->monitoring_until, path, err)))
     return rc;
   if (e->class_since[0]) {
     char ts[40];

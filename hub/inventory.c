@@ -33,6 +33,8 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/cems.h"
+#include "parkhub/monitoring.h"
 #include "parkhub/timefmt.h"
 
 /* ---------------------------------------------------------------- SQL */
@@ -47,10 +49,10 @@
 #define INV_SQL_TESTS                                                                                     \
   "SELECT first_ts, n, sum FROM rollups WHERE series_id = ?1 AND period = 0 AND bucket_ms >= ?2"         \
   " AND bucket_ms < ?3 AND n > 0 ORDER BY bucket_ms"
-/* Hours of valid flow data: hour rollups (period 1). */
+/* Valid CEMS hours of flow (cems.h: the one valid-hour rule). */
 #define INV_SQL_FLOW                                                                                      \
-  "SELECT bucket_ms, n_valid, sum_valid FROM rollups WHERE series_id = ?1 AND period = 1"                \
-  " AND bucket_ms >= ?2 AND bucket_ms < ?3 AND n_valid > 0 ORDER BY bucket_ms"
+  "SELECT hour_ms, mean FROM cems_hours WHERE series_id = ?1 AND hour_ms >= ?2 AND hour_ms < ?3"         \
+  " AND valid ORDER BY hour_ms"
 #define INV_SQL_LAST_TEST                                                                                 \
   "SELECT last_ts FROM rollups WHERE series_id = ?1 AND period = 0 AND bucket_ms <= ?2 AND n > 0"        \
   " ORDER BY bucket_ms DESC LIMIT 1"
@@ -150,6 +152,7 @@ const char *ph_inv_method_name(enum ph_inv_method m) {
   case PH_INV_MEASURED: return "measured";
   case PH_INV_ESTIMATED: return "estimated";
   case PH_INV_CONFIGURED: return "configured";
+  case PH_INV_FILLED: return "filled";
   default: return "none";
   }
 }
@@ -276,18 +279,41 @@ static int load_tests(struct q *q, int64_t series, int64_t from, int64_t to, str
   return 0;
 }
 
-/* Per part of the year with one concentration. */
+/* Per part of the counted hours with one concentration. */
 struct seg {
   int64_t start, end;
   double c;
-  double hours_meas, vol_meas;
+  double hours_meas, vol_meas, hours_stopped;
 };
 
-/* Fills st from tests and the flow series over [from, to). */
-static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t flow_series, int64_t from,
-                         int64_t to, const struct test_row *t, int nt, struct ph_inv_stack *st) {
+/* The stack's counted range, its stopped hours (inv. 5) go to their parts. */
+struct stop_seg {
+  struct seg *sg;
+  int nseg, k;
+};
+
+static int stopped_hour(void *u, int64_t hour_ms) {
+  struct stop_seg *w = u;
+  while (w->k < w->nseg - 1 && hour_ms >= w->sg[w->k].end) w->k++;
+  w->sg[w->k].hours_stopped += 1;
+  return 0;
+}
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* The stack's range: [lo, hi) = the year ∩ its monitoring period ∩ closed hours. */
+struct stack_range {
+  int64_t lo, hi;
+  const char *park, *ent;
+  int64_t point_id;
+};
+
+/* Fills st from tests and the flow series over the stack's range. */
+static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t flow_series,
+                         const struct stack_range *rg, const struct test_row *t, int nt, struct ph_inv_stack *st) {
+  int64_t from = rg->lo, to = rg->hi;
   st->concentration = conc;
-  st->hours = (double)(to - from) / HOUR_MS;
+  st->hours = (double)ph_cems_count_hours(tz, from, to);
   double csum = 0;
   for (int k = 0; k < nt; k++) csum += t[k].v;
   st->mean_ng_teq_nm3 = nt ? csum / nt : 0;
@@ -299,30 +325,26 @@ static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t 
     sg[0] = (struct seg){.start = from, .end = to, .c = st->mean_ng_teq_nm3};
   } else { /* latest: part k from the hour after test k to the hour after test k+1 */
     for (int k = 0; k < nseg; k++) {
-      int64_t b = hour_ceil(tz, t[k].ts);
-      sg[k].start = k == 0 ? from : (b < to ? b : to);
+      sg[k].start = k == 0 ? from : clamp(hour_ceil(tz, t[k].ts), from, to);
       sg[k].c = t[k].v;
       if (k) sg[k - 1].end = sg[k].start;
     }
     sg[nseg - 1].end = to;
   }
-  if (nt > 0 && conc != PH_DIOXIN_MEAN) { /* latest, one test or more: the first covers the hours before it */
-    int64_t b0 = hour_ceil(tz, t[0].ts);
-    st->hours_before_first_test = (double)((b0 < to ? b0 : to) - from) / HOUR_MS;
-  }
+  if (nt > 0 && conc != PH_DIOXIN_MEAN) /* latest, one test or more: the first covers the hours before it */
+    st->hours_before_first_test = (double)ph_cems_count_hours(tz, from, clamp(hour_ceil(tz, t[0].ts), from, to));
 
-  int rc;
+  int rc = 0;
   int k = 0;
-  if (flow_series) {
+  if (flow_series && to > from) {
     sqlite3_bind_int64(q->flow, 1, flow_series);
     sqlite3_bind_int64(q->flow, 2, from);
     sqlite3_bind_int64(q->flow, 3, to);
     while ((rc = sqlite3_step(q->flow)) == SQLITE_ROW) {
       int64_t bucket = sqlite3_column_int64(q->flow, 0);
-      double mean = sqlite3_column_double(q->flow, 2) / (double)sqlite3_column_int64(q->flow, 1);
       while (k < nseg - 1 && bucket >= sg[k].end) k++;
       sg[k].hours_meas += 1;
-      sg[k].vol_meas += mean; /* hour mean × 1 h */
+      sg[k].vol_meas += sqlite3_column_double(q->flow, 1); /* hour mean × 1 h */
     }
     q_reset(q->flow);
     if (rc != SQLITE_DONE) {
@@ -330,13 +352,22 @@ static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t 
       return db_fail(q, "flow");
     }
   }
+  struct stop_seg ss = {sg, nseg, 0};
+  rc = to > from ? ph_monitoring_stopped_each(q->db, rg->park, rg->ent, rg->point_id, flow_series, from, to,
+                                              stopped_hour, &ss, q->err)
+                 : 0;
+  if (rc) {
+    ph_free(sg);
+    return rc;
+  }
   for (k = 0; k < nseg; k++) {
     st->hours_measured += sg[k].hours_meas;
+    st->hours_stopped += sg[k].hours_stopped;
     st->volume_measured_nm3 += sg[k].vol_meas;
   }
   st->mean_flow_nm3_h = st->hours_measured > 0 ? st->volume_measured_nm3 / st->hours_measured : 0;
   for (k = 0; k < nseg; k++) {
-    double hours = (double)(sg[k].end - sg[k].start) / HOUR_MS;
+    double hours = (double)ph_cems_count_hours(tz, sg[k].start, sg[k].end) - sg[k].hours_stopped;
     double gap = hours > sg[k].hours_meas ? hours - sg[k].hours_meas : 0; /* inv. 2 */
     double filled = gap * st->mean_flow_nm3_h;
     st->hours_gap += gap;
@@ -345,34 +376,83 @@ static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t 
   }
   st->volume_nm3 = st->volume_measured_nm3 + st->volume_filled_nm3;
   st->measured_share = st->volume_nm3 > 0 ? st->volume_measured_nm3 / st->volume_nm3 : 0;
+  st->filled_share = st->volume_nm3 > 0 ? st->volume_filled_nm3 / st->volume_nm3 : 0;
   ph_free(sg);
   if (nt == 0) {
     st->g_teq = 0;
     snprintf(st->why, sizeof st->why, "no stack test in the year");
-  } else if (st->hours_measured == 0) {
+  } else if (st->hours == 0) {
     st->g_teq = 0;
-    snprintf(st->why, sizeof st->why, "no flow data in the year");
+    snprintf(st->why, sizeof st->why, "not monitored in the year");
+  } else if (st->hours_measured == 0 && st->hours > st->hours_stopped) {
+    st->g_teq = 0;
+    snprintf(st->why, sizeof st->why, "no valid flow hour in the monitored period");
   } else {
-    st->avail = true;
+    st->avail = true; /* stopped every monitored hour: a true 0 */
   }
   return 0;
 }
 
+/* The counted range of one stack in [from, to): its monitoring period, up
+ * to the closed hours. */
+static int stack_range(struct q *q, const struct ph_tz *tz, const struct ph_hub_ent *e, const char *park,
+                       const struct stack_ref *ref, int64_t from, int64_t to, int64_t closed_to,
+                       struct ph_inv_stack *st, struct stack_range *rg) {
+  struct ph_monitoring_window w;
+  int rc = ph_monitoring_window(q->db, e, tz, ref->point_id, ref->point, &w, q->err);
+  if (rc) return rc;
+  st->since_ms = w.since_ms;
+  st->until_ms = w.until_ms;
+  st->mon_source = (int)w.source;
+  *rg = (struct stack_range){.park = park, .ent = e->id, .point_id = ref->point_id};
+  ph_monitoring_clip(&w, from, to < closed_to ? to : closed_to, &rg->lo, &rg->hi);
+  return 0;
+}
+
+/* Share of the year and the annual figure (inv. 6). */
+static void annual(struct ph_inv_measured *m, double min_share, int64_t days_in_year) {
+  m->monitored_share = m->year_hours > 0 ? m->monitored_hours / m->year_hours : 0;
+  m->mostly_filled = m->filled_share > 0.5;
+  if (!m->avail || !m->complete) {
+    snprintf(m->annual_why, sizeof m->annual_why, "%s",
+             m->nstacks == 0 ? "no stack test and no flow on a PCDD/F stack in the year"
+                             : "a PCDD/F stack has no figure (see its row)");
+    return;
+  }
+  if (m->monitored_share >= 1.0 - 1e-9) {
+    m->annual_avail = true;
+    m->annual_g_teq = m->g_teq;
+  } else if (m->monitored_share >= min_share && m->monitored_share > 0) {
+    m->annual_avail = m->annualised = true;
+    m->annual_g_teq = m->g_teq / m->monitored_share;
+  } else {
+    snprintf(m->annual_why, sizeof m->annual_why, "monitored %lld of %lld days (share %.3f < %.2f)",
+             (long long)(m->monitored_hours / (m->year_hours / (double)days_in_year)),
+             (long long)days_in_year, m->monitored_share, min_share);
+  }
+}
+
 static int measured(struct q *q, const struct ph_tz *tz, const struct ph_hub_ent *e, const char *park, int64_t from,
-                    int64_t to, struct ph_inv_measured *m) {
+                    int64_t to, double min_share, struct ph_inv_measured *m) {
   struct stack_ref refs[PH_INV_MAX_STACKS];
   int nrefs, rc;
+  int64_t closed = 0, closed_to;
   m->concentration = e->pcdd_f_concentration;
-  if ((rc = list_stacks(q, park, e->id, refs, &nrefs))) return rc;
+  if ((rc = list_stacks(q, park, e->id, refs, &nrefs)) || (rc = ph_cems_closed_until(q->db, &closed, q->err)))
+    return rc;
+  closed_to = closed ? ph_tz_hour_start(tz, closed) : from;
+  double year_hours = (double)ph_cems_count_hours(tz, from, to);
   for (int i = 0; i < nrefs; i++) {
     struct test_row *t = NULL;
     int nt;
     int64_t flow;
-    if ((rc = series_of(q, refs[i].point_id, "flow", &flow)) ||
-        (rc = load_tests(q, refs[i].pcdd_series, from, to, &t, &nt)))
-      return rc;
     struct ph_inv_stack *st = &m->stacks[m->nstacks];
     memset(st, 0, sizeof *st);
+    struct stack_range rg;
+    if ((rc = series_of(q, refs[i].point_id, "flow", &flow)) ||
+        (rc = stack_range(q, tz, e, park, &refs[i], from, to, closed_to, st, &rg)) ||
+        (rc = load_tests(q, refs[i].pcdd_series, from, to, &t, &nt)))
+      return rc;
     snprintf(st->point, sizeof st->point, "%s", refs[i].point);
     st->ntests = nt;
     for (int k = 0; k < nt && k < PH_INV_MAX_TESTS; k++) {
@@ -380,15 +460,18 @@ static int measured(struct q *q, const struct ph_tz *tz, const struct ph_hub_ent
       local_date_str(tz, t[k].ts, st->tests[k].date);
       st->nlisted++;
     }
-    rc = stack_release(q, tz, e->pcdd_f_concentration, flow, from, to, t, nt, st);
+    rc = stack_release(q, tz, e->pcdd_f_concentration, flow, &rg, t, nt, st);
     ph_free(t);
     if (rc) return rc;
     if (nt == 0 && st->hours_measured == 0) continue; /* not operating this year: not counted */
     m->nstacks++;
   }
   m->complete = m->nstacks > 0;
+  double filled = 0;
   for (int i = 0; i < m->nstacks; i++) {
     const struct ph_inv_stack *st = &m->stacks[i];
+    m->year_hours += year_hours;
+    m->monitored_hours += st->hours;
     if (!st->avail) {
       m->complete = false;
       continue;
@@ -397,9 +480,12 @@ static int measured(struct q *q, const struct ph_tz *tz, const struct ph_hub_ent
     m->g_teq += st->g_teq;
     m->volume_nm3 += st->volume_nm3;
     m->volume_measured_nm3 += st->volume_measured_nm3;
+    filled += st->volume_filled_nm3;
     if (st->hours_before_first_test > 0) m->first_test_extended = true;
   }
   m->measured_share = m->volume_nm3 > 0 ? m->volume_measured_nm3 / m->volume_nm3 : 0;
+  m->filled_share = m->volume_nm3 > 0 ? filled / m->volume_nm3 : 0;
+  annual(m, min_share, ph_cems_count_days(tz, from, to));
   return 0;
 }
 
@@ -462,32 +548,64 @@ static int estimated(struct q *q, const struct ph_tz *tz, const struct ph_catalo
 
 /* ------------------------------------------------------------- a year */
 
+/* The enterprise's monitored share of the year [from, to) (up to the
+ * closed hours): what a ledger-based estimate rests on. */
+static int ent_share(struct q *q, const struct ph_tz *tz, const struct ph_hub_ent *e, const char *park, int64_t from,
+                     int64_t to, double *share) {
+  struct ph_monitoring_window w;
+  int64_t closed = 0, lo, hi;
+  int rc = ph_monitoring_ent_window(q->db, e, tz, park, &w, q->err);
+  if (!rc) rc = ph_cems_closed_until(q->db, &closed, q->err);
+  if (rc) return rc;
+  int64_t closed_to = closed ? ph_tz_hour_start(tz, closed) : from;
+  ph_monitoring_clip(&w, from, to < closed_to ? to : closed_to, &lo, &hi);
+  int64_t year = ph_cems_count_hours(tz, from, to);
+  *share = year > 0 && hi > lo ? (double)ph_cems_count_hours(tz, lo, hi) / (double)year : 0;
+  return 0;
+}
+
 /* Measured, estimated and the current figure; no baseline. */
 static int year_core(struct q *q, const struct ph_tz *tz, const struct ph_catalog *cat, const struct ph_factors *f,
-                     const struct ph_hub_park *p, const struct ph_hub_ent *e, int year, struct ph_inventory *out) {
+                     const struct ph_hub_park *p, const struct ph_hub_ent *e, int year, double min_share,
+                     struct ph_inventory *out) {
   memset(out, 0, sizeof *out);
   snprintf(out->park, sizeof out->park, "%s", p->id);
   snprintf(out->ent, sizeof out->ent, "%s", e->id);
   out->year = year;
   out->from_ms = ph_inventory_midnight(tz, year, 1, 1);
   out->to_ms = ph_inventory_midnight(tz, year + 1, 1, 1);
-  int rc = measured(q, tz, e, p->id, out->from_ms, out->to_ms, &out->measured);
+  double share = 0;
+  int rc = measured(q, tz, e, p->id, out->from_ms, out->to_ms, min_share, &out->measured);
   if (!rc) rc = estimated(q, tz, cat, f, e, p->id, year, &out->estimated);
+  if (!rc) rc = ent_share(q, tz, e, p->id, out->from_ms, out->to_ms, &share);
   if (rc) return rc;
   out->current.year = year;
-  if (out->measured.avail && out->measured.complete) {
-    out->current.method = PH_INV_MEASURED;
-    out->current.g_teq = out->measured.g_teq;
-  } else if (out->estimated.air_avail) {
+  const struct ph_inv_measured *m = &out->measured;
+  if (m->annual_avail) {
+    out->current.method = m->mostly_filled ? PH_INV_FILLED : PH_INV_MEASURED;
+    out->current.g_teq = m->annual_g_teq;
+    out->current.annualised = m->annualised;
+    out->current.share = m->monitored_share;
+  } else if (out->estimated.air_avail && share >= min_share && share > 0) { /* inv. 6 */
     out->current.method = PH_INV_ESTIMATED;
-    out->current.g_teq = out->estimated.air_g_teq;
+    out->current.annualised = share < 1.0 - 1e-9;
+    out->current.share = share;
+    out->current.g_teq = out->estimated.air_g_teq / (out->current.annualised ? share : 1.0);
+  } else if (out->estimated.air_avail) {
+    int64_t days = ph_cems_count_days(tz, out->from_ms, out->to_ms);
+    snprintf(out->current_why, sizeof out->current_why,
+             "measured: %s; estimated: monitored %lld of %lld days (share %.3f < %.2f)", m->annual_why,
+             (long long)(share * (double)days), (long long)days, share, min_share);
+  } else {
+    snprintf(out->current_why, sizeof out->current_why, "measured: %s; estimated: %s", m->annual_why,
+             out->estimated.no_ledger ? "no material (weighbridge) record in the year" : "no factor for part of the year");
   }
   return 0;
 }
 
 static int with_baseline(struct q *q, const struct ph_tz *tz, const struct ph_catalog *cat,
                          const struct ph_factors *f, const struct ph_hub_park *p, const struct ph_hub_ent *e,
-                         struct ph_inventory *out) {
+                         double min_share, struct ph_inventory *out) {
   if (!e->baseline_year) return 0;
   out->baseline.year = (int)e->baseline_year;
   if (e->baseline_pcdd_f_g_teq >= 0) {
@@ -499,15 +617,15 @@ static int with_baseline(struct q *q, const struct ph_tz *tz, const struct ph_ca
       int rc = check_year((int)e->baseline_year, q->err);
       if (rc) return rc;
       if (!(b = ph_malloc(sizeof *b))) return ph_fail(q->err, PH_ENOMEM, "inventory: out of memory");
-      if ((rc = year_core(q, tz, cat, f, p, e, (int)e->baseline_year, b))) {
+      if ((rc = year_core(q, tz, cat, f, p, e, (int)e->baseline_year, min_share, b))) {
         ph_free(b);
         return rc;
       }
     }
     out->baseline = b->current;
-    if (b->measured.complete && out->measured.complete) {
+    if (b->measured.annual_avail && out->measured.annual_avail) {
       out->reduction_measured_avail = true;
-      out->reduction_measured_g_teq = b->measured.g_teq - out->measured.g_teq;
+      out->reduction_measured_g_teq = b->measured.annual_g_teq - out->measured.annual_g_teq;
     }
     if (b->estimated.air_avail && out->estimated.air_avail) {
       out->reduction_estimated_avail = true;
@@ -524,9 +642,13 @@ static int with_baseline(struct q *q, const struct ph_tz *tz, const struct ph_ca
 
 static int inventory_ent(struct q *q, const struct ph_tz *tz, const struct ph_catalog *cat,
                          const struct ph_factors *f, const struct ph_hub_park *p, const struct ph_hub_ent *e,
-                         int year, struct ph_inventory *out) {
-  int rc = year_core(q, tz, cat, f, p, e, year, out);
-  return rc ? rc : with_baseline(q, tz, cat, f, p, e, out);
+                         int year, double min_share, struct ph_inventory *out) {
+  int rc = year_core(q, tz, cat, f, p, e, year, min_share, out);
+  return rc ? rc : with_baseline(q, tz, cat, f, p, e, min_share, out);
+}
+
+static double min_share_of(const struct ph_hub_config *cfg) {
+  return cfg->inventory_min_share > 0 ? cfg->inventory_min_share : 0.75;
 }
 
 int ph_inventory_year(sqlite3 *db, const struct ph_hub_config *cfg, const struct ph_tz *tz,
@@ -539,7 +661,7 @@ int ph_inventory_year(sqlite3 *db, const struct ph_hub_config *cfg, const struct
   if (!ent) return ph_fail(err, PH_EINVAL, "inventory: no enterprise");
   if ((rc = find_ent(cfg, park, ent, &p, &e, err)) || (rc = check_year(year, err)) || (rc = q_open(&q, db, err)))
     return rc;
-  rc = inventory_ent(&q, tz, cat, f, p, e, year, out);
+  rc = inventory_ent(&q, tz, cat, f, p, e, year, min_share_of(cfg), out);
   q_close(&q);
   return rc;
 }
@@ -575,13 +697,19 @@ int ph_inventory_park(sqlite3 *db, const struct ph_hub_config *cfg, const struct
     return rc;
   }
   for (int i = 0; i < p->nents && !rc; i++) {
-    if ((rc = inventory_ent(&q, tz, cat, f, p, &p->ents[i], year, inv))) break;
+    if ((rc = inventory_ent(&q, tz, cat, f, p, &p->ents[i], year, min_share_of(cfg), inv))) break;
     struct ph_inv_ent_row *r = &out->ents[out->nents++];
     snprintf(r->ent, sizeof r->ent, "%s", inv->ent);
-    r->measured_complete = inv->measured.avail && inv->measured.complete;
-    r->measured_g_teq = inv->measured.g_teq;
+    r->measured_complete = inv->measured.annual_avail;
+    r->measured_g_teq = inv->measured.annual_g_teq;
     r->measured_share = inv->measured.measured_share;
+    r->measured_annualised = inv->measured.annualised;
+    r->monitored_share = inv->measured.monitored_share;
+    r->filled_share = inv->measured.filled_share;
+    snprintf(r->measured_why, sizeof r->measured_why, "%s", inv->measured.annual_why);
+    snprintf(r->current_why, sizeof r->current_why, "%s", inv->current_why);
     r->estimated_air_avail = inv->estimated.air_avail;
+    r->estimated_no_ledger = inv->estimated.no_ledger;
     r->estimated_air_g_teq = inv->estimated.air_g_teq;
     r->estimated_residue_avail = inv->estimated.residue_avail;
     r->estimated_residue_g_teq = inv->estimated.residue_g_teq;

@@ -42,6 +42,7 @@
 #include "parkhub/ent_limits.h"
 #include "parkhub/indicators.h"
 #include "parkhub/inventory.h"
+#include "parkhub/monitoring.h"
 #include "parkhub/report.h"
 #include "parkhub/timefmt.h"
 
@@ -74,12 +75,12 @@
 
 /* Park sums of one pollutant (inv. 2). */
 struct mass_sum {
-  int ents, npoints;
+  int ents, npoints, nmonitored;
   double kg;
-  int64_t expected, used;
+  int64_t expected, used, stopped;
 };
 struct comp_sum {
-  int ents, npoints;
+  int ents, npoints, nmonitored;
   bool any_limit;
   double lim_min, lim_max;
   struct ph_compliance_periods h, d;
@@ -333,24 +334,36 @@ out:
 
 /* ----------------------------------------------------------- emissions */
 
-static void mass_row(struct rb *r, cJSON *rows, const struct ph_metric *mt, int ents, int npoints, double kg,
-                     int64_t expected, int64_t used) {
+/* The reason a period figure over [from, to) cannot be given, or NULL:
+ * the one wording the report uses for emissions and compliance. */
+static const char *period_why(int nmonitored, int64_t expected, int64_t stopped, char *buf, size_t cap) {
+  if (nmonitored == 0) snprintf(buf, cap, "not monitored in the period (no data and no configured monitoring_since)");
+  else if (expected == 0 && stopped > 0) snprintf(buf, cap, "the plant was stopped in every monitored hour");
+  else if (expected == 0) snprintf(buf, cap, "no closed hour in the monitoring period yet");
+  else return NULL;
+  return buf;
+}
+
+static void mass_row(struct rb *r, cJSON *rows, const struct ph_metric *mt, int ents, const struct mass_sum *m) {
   cJSON *o = row(r, rows);
+  char why[128];
+  const char *pw = period_why(m->nmonitored, m->expected, m->stopped, why, sizeof why);
   str(r, o, "pollutant", mt->code);
   str(r, o, "name", mt->name);
   if (ents >= 0) integer(r, o, "enterprises", ents);
-  integer(r, o, "points", npoints);
-  if (used > 0)
-    num(r, o, "mass_t", kg / 1000.0);
-  else if (expected == 0)
-    na(r, o, "mass_t", "no closed hour in the year");
+  integer(r, o, "points", m->npoints);
+  if (m->used > 0)
+    num(r, o, "mass_t", m->kg / 1000.0);
+  else if (m->nmonitored > 0 && m->expected == 0 && m->stopped > 0)
+    num(r, o, "mass_t", 0.0); /* stopped throughout: released nothing (monitoring.h) */
   else
-    na(r, o, "mass_t", "no hour with both a valid concentration and a valid flow");
-  integer(r, o, "hours_expected", expected);
-  integer(r, o, "hours_used", used);
-  integer(r, o, "gap_hours", expected - used);
-  num_or(r, o, "gap_share", expected > 0, (double)(expected - used) / (double)(expected ? expected : 1),
-         "no closed hour in the year");
+    na(r, o, "mass_t", "%s", pw ? pw : "no hour with both a valid concentration and a valid flow");
+  integer(r, o, "hours_expected", m->expected);
+  integer(r, o, "hours_used", m->used);
+  integer(r, o, "hours_stopped", m->stopped);
+  integer(r, o, "gap_hours", m->expected - m->used);
+  num_or(r, o, "gap_share", m->expected > 0, (double)(m->expected - m->used) / (double)(m->expected ? m->expected : 1),
+         "%s", pw ? pw : "");
 }
 
 static int ent_emissions(struct rb *r, const struct ph_hub_ent *e, const bool *measured, cJSON *scope) {
@@ -359,19 +372,24 @@ static int ent_emissions(struct rb *r, const struct ph_hub_ent *e, const bool *m
     int idx = r->mass_codes[k];
     if (!measured[idx]) continue;
     struct ph_emission_mass m;
-    int rc = ph_emission_mass_compute(r->db, r->tz, r->cat, r->park->id, e->id, metric(r, idx)->code, r->from, r->to,
-                                      PH_MASS_BY_YEAR, &m, r->err);
+    int rc = ph_emission_mass_compute(r->db, r->park, r->tz, r->cat, r->park->id, e->id, metric(r, idx)->code, r->from,
+                                      r->to, PH_MASS_BY_YEAR, &m, r->err);
     if (rc) {
       ph_emission_mass_fini(&m);
       return rc;
     }
-    mass_row(r, rows, metric(r, idx), -1, m.npoints, m.total.mass, m.total.hours_expected, m.total.hours_used);
+    struct mass_sum one = {.npoints = m.npoints, .nmonitored = m.nmonitored, .kg = m.total.mass,
+                           .expected = m.total.hours_expected, .used = m.total.hours_used,
+                           .stopped = m.total.hours_stopped};
+    mass_row(r, rows, metric(r, idx), -1, &one);
     struct mass_sum *s = &r->mass[k];
     s->ents++;
     s->npoints += m.npoints;
+    s->nmonitored += m.nmonitored;
     s->kg += m.total.mass;
     s->expected += m.total.hours_expected;
     s->used += m.total.hours_used;
+    s->stopped += m.total.hours_stopped;
     ph_emission_mass_fini(&m);
   }
   if (cJSON_GetArraySize(rows) == 0)
@@ -383,33 +401,40 @@ static void park_emissions(struct rb *r, cJSON *scope) {
   cJSON *rows = arr(r, scope, "emissions");
   for (int k = 0; k < r->nmass; k++) {
     const struct mass_sum *s = &r->mass[k];
-    mass_row(r, rows, metric(r, r->mass_codes[k]), s->ents, s->npoints, s->kg, s->expected, s->used);
+    mass_row(r, rows, metric(r, r->mass_codes[k]), s->ents, s);
   }
   if (r->nmass == 0) str(r, scope, "emissions_na", "no continuously measured pollutant concentration on record");
 }
 
 /* ---------------------------------------------------------- compliance */
 
-static const char *no_rate_why(const struct ph_compliance_periods *p, const char *what, char *buf, size_t cap) {
-  if (p->valid == 0 && p->expected == 0) snprintf(buf, cap, "no closed %s in the year", what);
-  else if (p->valid == 0) snprintf(buf, cap, "no valid %sly mean", what);
-  else snprintf(buf, cap, "no limit in force for the valid %sly means", what);
+static const char *no_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
+                               size_t cap) {
+  const char *mean = hours ? "hourly" : "daily";
+  if (p->valid == 0 && period_why(nmonitored, p->expected, p->stopped, buf, cap)) return buf;
+  if (p->valid == 0) snprintf(buf, cap, "no valid %s mean yet", mean);
+  else snprintf(buf, cap, "no limit in force for the valid %s means", mean);
   return buf;
 }
 
-static void periods(struct rb *r, cJSON *o, const struct ph_compliance_periods *p, bool hours, const char *went) {
+static void periods(struct rb *r, cJSON *o, const struct ph_compliance_periods *p, bool hours, const char *went,
+                    int nmonitored) {
   const char *w = hours ? "hour" : "day";
-  char k[64], why_rate[96];
+  char k[64], why_rate[128], why_avail[128];
 #define K(fmt) (snprintf(k, sizeof k, fmt, w), k)
   integer(r, o, K("%ss_expected"), p->expected);
   integer(r, o, K("%ss_valid"), p->valid);
   integer(r, o, K("%ss_with_limit"), p->with_limit);
   integer(r, o, K("%ss_within"), p->within);
   integer(r, o, K("exceedance_%ss"), p->exceeded);
+  integer(r, o, K("%ss_stopped"), p->stopped);
+  if (hours) integer(r, o, "hours_startup_shutdown", p->transition);
   double rate = p->with_limit ? (double)p->within / (double)p->with_limit : NAN;
   double avail = p->expected ? (double)p->valid / (double)p->expected : NAN;
-  num_or(r, o, K("%s_compliance"), p->with_limit > 0, rate, "%s", no_rate_why(p, w, why_rate, sizeof why_rate));
-  num_or(r, o, K("%s_availability"), p->expected > 0, avail, "no closed %s in the year", w);
+  num_or(r, o, K("%s_compliance"), p->with_limit > 0, rate, "%s",
+         no_rate_why(p, nmonitored, hours, why_rate, sizeof why_rate));
+  const char *aw = period_why(nmonitored, p->expected, p->stopped, why_avail, sizeof why_avail);
+  num_or(r, o, K("%s_availability"), p->expected > 0, avail, "%s", aw ? aw : "");
   bool has = p->with_limit > 0 && p->worst.point[0] != '\0';
   const char *why = "no valid mean with a limit";
   if (hours) {
@@ -442,7 +467,8 @@ static void periods(struct rb *r, cJSON *o, const struct ph_compliance_periods *
 
 /* limit: the one limit of the year (or of the park's enterprises); limit_min/max: its range */
 static void limit_cell(struct rb *r, cJSON *o, bool any, double lo, double hi, const char *unit, bool park) {
-  const char *none = "no limit in force for the hours on record";
+  const char *none = park ? "no enterprise's standard sets a limit for it in the year"
+                          : "the enterprise's standard sets no limit for it in the year";
   if (!any)
     na(r, o, "limit", "%s", none);
   else if (lo != hi)
@@ -454,19 +480,22 @@ static void limit_cell(struct rb *r, cJSON *o, bool any, double lo, double hi, c
   num_or(r, o, "limit_max", any, hi, "%s", none);
 }
 
-static int limit_range(struct rb *r, const char *ent, const char *code, int64_t to, bool *any, double *lo, double *hi) {
-  bind_ent(r->limit_range, r->park->id, ent);
-  sqlite3_bind_text(r->limit_range, 3, code, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(r->limit_range, 4, r->from);
-  sqlite3_bind_int64(r->limit_range, 5, to);
-  int rc = sqlite3_step(r->limit_range);
-  *any = rc == SQLITE_ROW && sqlite3_column_type(r->limit_range, 0) != SQLITE_NULL;
-  if (*any) {
-    *lo = sqlite3_column_double(r->limit_range, 0);
-    *hi = sqlite3_column_double(r->limit_range, 1);
+/* The limits the enterprise's standard sets for code on the local days of
+ * the year (from the configuration, not from data: a limit is in force
+ * whether or not a valid hour exists yet). */
+static void limit_range(struct rb *r, const struct ph_hub_ent *e, const char *code, bool *any, double *lo,
+                        double *hi) {
+  const struct ph_limits *l = limits_for(r->env, e->standard);
+  *any = false;
+  for (int64_t d = r->from; l && d < r->to; d = ph_tz_next_day(r->tz, d)) {
+    long day = local_day(r->tz, d);
+    double v;
+    if (ph_limits_stack(l, code, (enum ph_sector)e->sector, ph_ent_class_on(e, day), e->special_limits, day, &v))
+      continue;
+    if (!*any || v < *lo) *lo = v;
+    if (!*any || v > *hi) *hi = v;
+    *any = true;
   }
-  sqlite3_reset(r->limit_range);
-  return rc == SQLITE_ROW ? 0 : db_fail(r, "reading limits");
 }
 
 static void add_periods(struct ph_compliance_periods *t, const struct ph_compliance_periods *p, const char *ent,
@@ -476,6 +505,8 @@ static void add_periods(struct ph_compliance_periods *t, const struct ph_complia
   t->with_limit += p->with_limit;
   t->within += p->within;
   t->exceeded += p->exceeded;
+  t->stopped += p->stopped;
+  t->transition += p->transition;
   if (p->with_limit > 0 && p->worst.point[0] &&
       (!*has || p->worst.ratio > t->worst.ratio ||
        (p->worst.ratio == t->worst.ratio && p->worst.bucket_ms < t->worst.bucket_ms))) {
@@ -499,22 +530,23 @@ static int ent_compliance(struct rb *r, const struct ph_hub_ent *e, const bool *
     const struct ph_metric *mt = metric(r, idx);
     if (!measured[idx] || !standard_limits(l, mt->code, e)) continue;
     struct ph_compliance c;
-    int rc = ph_compliance_summary(r->db, r->tz, r->park->id, e->id, NULL, mt->code, r->from, r->to, &c, r->err);
+    int rc = ph_compliance_summary(r->db, r->park, r->tz, r->park->id, e->id, NULL, mt->code, r->from, r->to, &c, r->err);
     if (rc) return rc;
     if (c.hours.valid == 0 && strcmp(mt->code, "pcdd_f") == 0) continue; /* stack tests: in the inventory */
     bool any = false;
     double lo = 0, hi = 0;
-    if ((rc = limit_range(r, e->id, mt->code, c.hours_to_ms, &any, &lo, &hi))) return rc;
+    limit_range(r, e, mt->code, &any, &lo, &hi);
     cJSON *o = row(r, rows);
     str(r, o, "pollutant", mt->code);
     str(r, o, "unit", mt->unit);
     limit_cell(r, o, any, lo, hi, mt->unit, false);
     integer(r, o, "points", c.npoints);
-    periods(r, o, &c.hours, true, NULL);
-    periods(r, o, &c.days, false, NULL);
+    periods(r, o, &c.hours, true, NULL, c.nmonitored);
+    periods(r, o, &c.days, false, NULL, c.nmonitored);
     struct comp_sum *s = &r->comp[k];
     s->ents++;
     s->npoints += c.npoints;
+    s->nmonitored += c.nmonitored;
     if (any) {
       if (!s->any_limit || lo < s->lim_min) s->lim_min = lo;
       if (!s->any_limit || hi > s->lim_max) s->lim_max = hi;
@@ -545,8 +577,8 @@ static void park_compliance(struct rb *r, cJSON *scope) {
     limit_cell(r, o, s->any_limit, s->lim_min, s->lim_max, mt->unit, true);
     integer(r, o, "enterprises", s->ents);
     integer(r, o, "points", s->npoints);
-    periods(r, o, &s->h, true, s->worst_h_ent);
-    periods(r, o, &s->d, false, s->worst_d_ent);
+    periods(r, o, &s->h, true, s->worst_h_ent, s->nmonitored);
+    periods(r, o, &s->d, false, s->worst_d_ent, s->nmonitored);
   }
   if (n == 0) str(r, scope, "compliance_na", "no pollutant with a limit is measured continuously in the park");
 }
@@ -592,13 +624,25 @@ static void pcdd_stack_rows(struct rb *r, const struct ph_hub_ent *e, const stru
     num_or(r, o, "g_teq", s->avail, s->g_teq, "%s", s->why);
     integer(r, o, "tests", s->ntests);
     num_or(r, o, "mean_ng_teq_nm3", s->ntests > 0, s->mean_ng_teq_nm3, "no stack test in the year");
+    if (s->mon_source != PH_MON_NONE) {
+      time_at(r, o, "monitoring_since", s->since_ms);
+      if (s->until_ms != PH_MON_OPEN) time_at(r, o, "monitoring_until", s->until_ms);
+      else na(r, o, "monitoring_until", "still monitored");
+    } else {
+      na(r, o, "monitoring_since", "not monitored: no data and no configured monitoring_since");
+      na(r, o, "monitoring_until", "not monitored");
+    }
+    str(r, o, "monitoring_source", ph_mon_source_name((enum ph_mon_source)s->mon_source));
     num(r, o, "hours", s->hours);
+    num(r, o, "hours_stopped", s->hours_stopped);
     num(r, o, "hours_measured", s->hours_measured);
     num(r, o, "hours_gap", s->hours_gap);
     num(r, o, "hours_before_first_test", s->hours_before_first_test);
-    num_or(r, o, "mean_flow_nm3_h", s->hours_measured > 0, s->mean_flow_nm3_h, "no valid flow hour in the year");
-    num_or(r, o, "volume_nm3", s->hours_measured > 0, s->volume_nm3, "no valid flow hour in the year");
-    num_or(r, o, "measured_share", s->volume_nm3 > 0, s->measured_share, "no valid flow hour in the year");
+    const char *noflow = s->hours == 0 ? "not monitored in the year" : "no valid flow hour in the monitored period";
+    num_or(r, o, "mean_flow_nm3_h", s->hours_measured > 0, s->mean_flow_nm3_h, "%s", noflow);
+    num_or(r, o, "volume_nm3", s->volume_nm3 > 0, s->volume_nm3, "%s", noflow);
+    num_or(r, o, "measured_share", s->volume_nm3 > 0, s->measured_share, "%s", noflow);
+    num_or(r, o, "filled_share", s->volume_nm3 > 0, s->filled_share, "%s", noflow);
     for (int k = 0; k < s->nlisted; k++) {
       const struct ph_stack_test *t = &s->tests[k];
       cJSON *x = row(r, tests);
@@ -671,6 +715,11 @@ static void release(struct rb *r, cJSON *o, const char *key, const struct ph_rel
   num_or(r, o, key, rel->method != PH_INV_NONE, rel->g_teq, "%s", why);
   snprintf(k, sizeof k, "%s_method", key);
   str(r, o, k, ph_inv_method_name(rel->method));
+  if (rel->method == PH_INV_NONE || rel->method == PH_INV_CONFIGURED) return;
+  snprintf(k, sizeof k, "%s_annualised", key);
+  boolean(r, o, k, rel->annualised);
+  snprintf(k, sizeof k, "%s_share", key);
+  num(r, o, k, rel->share);
 }
 
 /* inv. 1: a computed baseline estimated from a year without any ledger
@@ -696,10 +745,11 @@ static int ent_pcdd_f(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
   cJSON *pc = obj(r, scope, "pcdd_f");
   const struct ph_inv_measured *m = &inv->measured;
   char why[600];
+  /* over the monitored period; the annual figure below (inventory.h) */
   if (m->avail && m->complete) {
-    num(r, pc, "measured_g_teq", m->g_teq);
+    num(r, pc, "measured_period_g_teq", m->g_teq);
   } else if (m->nstacks == 0) {
-    na(r, pc, "measured_g_teq", "no stack test and no flow on a PCDD/F stack in the year");
+    na(r, pc, "measured_period_g_teq", "no stack test and no flow on a PCDD/F stack in the year");
   } else {
     why[0] = '\0';
     for (int i = 0; i < m->nstacks; i++) {
@@ -707,8 +757,13 @@ static int ent_pcdd_f(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
       size_t n = strlen(why);
       snprintf(why + n, sizeof why - n, "%s%s: %s", n ? "; " : "", m->stacks[i].point, m->stacks[i].why);
     }
-    na(r, pc, "measured_g_teq", "incomplete: %s", why);
+    na(r, pc, "measured_period_g_teq", "incomplete: %s", why);
   }
+  num_or(r, pc, "measured_g_teq", m->annual_avail, m->annual_g_teq, "%s", m->annual_why);
+  str(r, pc, "measured_method", m->mostly_filled ? "filled" : "measured");
+  boolean(r, pc, "measured_annualised", m->annualised);
+  num(r, pc, "monitored_share", m->monitored_share);
+  num_or(r, pc, "filled_share", m->avail && m->volume_nm3 > 0, m->filled_share, "no measured figure");
   num_or(r, pc, "measured_share", m->avail && m->volume_nm3 > 0, m->measured_share, "no measured figure");
   num_or(r, pc, "volume_nm3", m->avail, m->volume_nm3, "no measured figure");
   integer(r, pc, "stacks_counted", m->nstacks);
@@ -725,7 +780,7 @@ static int ent_pcdd_f(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
   if (!ledger) /* an empty ledger is missing data, not zero production */
     str(r, pc, "estimated_note", "no material (weighbridge) record in the year: no estimate");
   str(r, pc, "factor_table", es->table);
-  release(r, pc, "current_g_teq", &inv->current, "neither a complete measured figure nor an estimated air release");
+  release(r, pc, "current_g_teq", &inv->current, inv->current_why);
   if (inv->baseline.year) integer(r, pc, "baseline_year", inv->baseline.year);
   else na(r, pc, "baseline_year", "no baseline configured");
   if (!inv->baseline.year)
@@ -748,9 +803,12 @@ static int ent_pcdd_f(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
   return 0;
 }
 
+/* A park figure is the sum of its enterprises' and is given only when every
+ * enterprise has it: a sum over some of them is not the park's. */
 static void total(struct rb *r, cJSON *o, const char *key, const struct ph_inv_total *t) {
   char k[64];
-  num_or(r, o, key, t->counted > 0, t->g_teq, "no enterprise has the figure");
+  num_or(r, o, key, t->counted > 0 && t->missing == 0, t->g_teq, "%d of %d enterprises have no such figure (see their rows)",
+         t->missing, t->counted + t->missing);
   snprintf(k, sizeof k, "%s_enterprises", key);
   integer(r, o, k, t->counted);
   snprintf(k, sizeof k, "%s_missing", key);
@@ -776,12 +834,16 @@ static int park_pcdd_f(struct rb *r, cJSON *scope) {
     const struct ph_inv_ent_row *e = &pk.ents[i];
     cJSON *o = row(r, rows);
     str(r, o, "enterprise", e->ent);
-    num_or(r, o, "measured_g_teq", e->measured_complete, e->measured_g_teq, "no complete measured figure");
-    num_or(r, o, "measured_share", e->measured_complete, e->measured_share, "no complete measured figure");
-    num_or(r, o, "estimated_air_g_teq", e->estimated_air_avail, e->estimated_air_g_teq, "no factor for part of the year");
-    num_or(r, o, "estimated_residue_g_teq", e->estimated_residue_avail, e->estimated_residue_g_teq,
-           "no factor for part of the year");
-    release(r, o, "current_g_teq", &e->current, "neither measured nor estimated");
+    num_or(r, o, "measured_g_teq", e->measured_complete, e->measured_g_teq, "%s", e->measured_why);
+    boolean(r, o, "measured_annualised", e->measured_annualised);
+    num(r, o, "monitored_share", e->monitored_share);
+    num_or(r, o, "filled_share", e->measured_complete, e->filled_share, "%s", e->measured_why);
+    num_or(r, o, "measured_share", e->measured_complete, e->measured_share, "%s", e->measured_why);
+    num_or(r, o, "estimated_air_g_teq", e->estimated_air_avail, e->estimated_air_g_teq, "%s",
+           e->estimated_no_ledger ? "no material (weighbridge) record in the year" : "no factor for part of the year");
+    num_or(r, o, "estimated_residue_g_teq", e->estimated_residue_avail, e->estimated_residue_g_teq, "%s",
+           e->estimated_no_ledger ? "no material (weighbridge) record in the year" : "no factor for part of the year");
+    release(r, o, "current_g_teq", &e->current, e->current_why);
     if (e->baseline.year) integer(r, o, "baseline_year", e->baseline.year);
     else na(r, o, "baseline_year", "no baseline configured");
     release(r, o, "baseline_g_teq", &e->baseline, e->baseline.year ? "no figure for the baseline year" : "no baseline configured");
@@ -958,6 +1020,72 @@ static void classes_text(const struct ph_hub_ent *e, char *buf, size_t cap) {
   }
 }
 
+/* The enterprise's monitoring period and, per point, the hours of the
+ * year it covers and how many of them the plant was stopped or starting
+ * up / shutting down (monitoring.h). */
+static int ent_monitoring_period(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
+  struct ph_monitoring_window w;
+  int64_t closed = 0;
+  int rc = ph_monitoring_ent_window(r->db, e, r->tz, r->park->id, &w, r->err);
+  if (!rc) rc = ph_cems_closed_until(r->db, &closed, r->err);
+  if (rc) return rc;
+  int64_t to = closed ? ph_tz_hour_start(r->tz, closed) : r->from;
+  if (to > r->to) to = r->to;
+  if (to < r->from) to = r->from;
+  cJSON *mp = obj(r, scope, "monitoring_period");
+  str(r, mp, "source", ph_mon_source_name(w.source));
+  if (w.source == PH_MON_NONE) {
+    na(r, mp, "since", "not monitored: no data and no configured monitoring_since");
+    na(r, mp, "until", "not monitored");
+  } else {
+    time_at(r, mp, "since", w.since_ms);
+    if (w.until_ms != PH_MON_OPEN) time_at(r, mp, "until", w.until_ms);
+    else na(r, mp, "until", "still monitored");
+  }
+  int64_t lo, hi, year = ph_cems_count_hours(r->tz, r->from, r->to);
+  ph_monitoring_clip(&w, r->from, to, &lo, &hi);
+  int64_t mon = hi > lo ? ph_cems_count_hours(r->tz, lo, hi) : 0;
+  integer(r, mp, "year_hours", year);
+  integer(r, mp, "monitored_hours", mon);
+  num(r, mp, "monitored_share", year ? (double)mon / (double)year : 0);
+  if (mon == 0) str(r, mp, "status", "not monitored in the year");
+  else if (mon < year) str(r, mp, "status", "monitored part of the year");
+  else str(r, mp, "status", "monitored the whole year");
+  cJSON *rows = arr(r, mp, "points");
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(r->db, "SELECT id, point FROM points WHERE park = ?1 AND ent = ?2 ORDER BY point", -1, &q,
+                         NULL) != SQLITE_OK) {
+    sqlite3_finalize(q);
+    return db_fail(r, "listing points");
+  }
+  bind_ent(q, r->park->id, e->id);
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    char point[PH_ID_MAX + 1];
+    snprintf(point, sizeof point, "%s", (const char *)sqlite3_column_text(q, 1));
+    struct ph_monitoring_window pw;
+    struct ph_monitoring_hours h;
+    int e2 = ph_monitoring_window(r->db, e, r->tz, sqlite3_column_int64(q, 0), point, &pw, r->err);
+    if (!e2)
+      e2 = ph_monitoring_hours(r->db, r->tz, r->park->id, e->id, sqlite3_column_int64(q, 0), 0, &pw, r->from, to, &h,
+                               r->err);
+    if (e2) {
+      sqlite3_finalize(q);
+      return e2;
+    }
+    cJSON *o = row(r, rows);
+    str(r, o, "point", point);
+    str(r, o, "source", ph_mon_source_name(pw.source));
+    if (pw.source != PH_MON_NONE) time_at(r, o, "since", pw.since_ms);
+    else na(r, o, "since", "not monitored");
+    integer(r, o, "hours", h.hours);
+    integer(r, o, "hours_stopped", h.stopped);
+    integer(r, o, "hours_startup_shutdown", h.transition);
+    integer(r, o, "days_stopped", h.days_stopped);
+  }
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? 0 : db_fail(r, "listing points");
+}
+
 static int enterprise(struct rb *r, const struct ph_hub_ent *e, cJSON *list, bool *measured,
                       struct ph_monitoring_plan *plan) {
   cJSON *s = row(r, list);
@@ -976,7 +1104,8 @@ static int enterprise(struct rb *r, const struct ph_hub_ent *e, cJSON *list, boo
   if (e->baseline_year) integer(r, s, "baseline_year", e->baseline_year);
   else na(r, s, "baseline_year", "no baseline configured");
   int rc;
-  if ((rc = ent_metrics(r, e->id, measured)) || (rc = ent_emissions(r, e, measured, s)) ||
+  if ((rc = ent_monitoring_period(r, e, s)) || (rc = ent_metrics(r, e->id, measured)) ||
+      (rc = ent_emissions(r, e, measured, s)) ||
       (rc = ent_compliance(r, e, measured, s)) || (rc = ent_pcdd_f(r, e, s)) || (rc = ent_monitoring(r, e, s, plan)))
     return rc;
   struct ind_ctx c = {.ent = e->id, .baseline_year = (int)e->baseline_year};

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/batch.h" /* enum ph_state */
 
 #define NONE UINT32_MAX
 
@@ -109,7 +110,14 @@ static struct entry *get(struct ph_rollup *r, int64_t series, int period, int64_
   return e;
 }
 
-static void add_value(struct ph_rollup_agg *a, int64_t ts_ms, double v, bool valid) {
+unsigned ph_rollup_quality(char flag, int state) {
+  unsigned q = flag == 'N' ? PH_ROLLUP_VALID : 0;
+  if (flag == 'F' || state == PH_STATE_STOPPED) q |= PH_ROLLUP_STOP;
+  if (state == PH_STATE_STARTUP || state == PH_STATE_SHUTDOWN) q |= PH_ROLLUP_TRANS;
+  return q;
+}
+
+static void add_value(struct ph_rollup_agg *a, int64_t ts_ms, double v, unsigned q) {
   if (a->n == 0) {
     *a = (struct ph_rollup_agg){.min = v, .max = v, .first_ts = ts_ms, .first = v, .last_ts = ts_ms, .last = v};
   } else {
@@ -120,7 +128,9 @@ static void add_value(struct ph_rollup_agg *a, int64_t ts_ms, double v, bool val
   }
   a->n++;
   a->sum += v;
-  if (valid) {
+  a->n_stop += (q & PH_ROLLUP_STOP) != 0;
+  a->n_trans += (q & PH_ROLLUP_TRANS) != 0;
+  if (q & PH_ROLLUP_VALID) {
     a->n_valid++;
     a->sum_valid += v;
   }
@@ -138,20 +148,22 @@ static void merge(struct ph_rollup_agg *a, const struct ph_rollup_agg *b) {
   if (b->last_ts >= a->last_ts) a->last_ts = b->last_ts, a->last = b->last;
   a->n += b->n;
   a->n_valid += b->n_valid;
+  a->n_stop += b->n_stop;
+  a->n_trans += b->n_trans;
   a->sum += b->sum;
   a->sum_valid += b->sum_valid;
 }
 
 int ph_rollup_add(struct ph_rollup *r, int64_t series_id, int period, int64_t bucket_ms, double expected,
-                  int64_t ts_ms, double v, bool valid) {
+                  int64_t ts_ms, double v, unsigned q) {
   struct entry *e = get(r, series_id, period, bucket_ms, expected);
   if (!e) return PH_ENOMEM;
-  add_value(&e->a, ts_ms, v, valid);
+  add_value(&e->a, ts_ms, v, q);
   return 0;
 }
 
 int ph_rollup_add_value(struct ph_rollup *r, int64_t series_id, const struct ph_rollup_buckets *bk, int64_t ts_ms,
-                        double v, bool valid) {
+                        double v, unsigned q) {
   struct entry *e = get(r, series_id, PH_ROLLUP_MINUTE, bk->start[PH_ROLLUP_MINUTE], bk->expected[PH_ROLLUP_MINUTE]);
   if (!e) return PH_ENOMEM;
   if (!e->has_parents) {
@@ -159,7 +171,7 @@ int ph_rollup_add_value(struct ph_rollup *r, int64_t series_id, const struct ph_
     memcpy(e->parent_ms, bk->start, sizeof e->parent_ms);
     memcpy(e->parent_expected, bk->expected, sizeof e->parent_expected);
   }
-  add_value(&e->a, ts_ms, v, valid);
+  add_value(&e->a, ts_ms, v, q);
   return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "parkhub/idmap.h"
 #include "store_sql.h"
 
-static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3};
+static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == PH_STORE_VERSION, "PH_STORE_VERSION (store.h) counts the migrations");
 
@@ -311,6 +311,8 @@ int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t b
   sqlite3_bind_int64(st, 12, a->last_ts);
   sqlite3_bind_double(st, 13, a->last);
   sqlite3_bind_double(st, 14, expected);
+  sqlite3_bind_int64(st, 15, a->n_stop);
+  sqlite3_bind_int64(st, 16, a->n_trans);
   int rc = done(s, st);
   if (rc || period != PH_STORE_PERIOD_HOUR) return rc;
   st = stmt(s, S_CEMS_DIRTY);

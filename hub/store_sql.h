@@ -104,6 +104,23 @@
   "DROP TRIGGER cems_touch_insert;"                                                                        \
   "DROP TRIGGER cems_touch_update;"
 
+/* Migration 4: operating states (docs/report.md "Operating states").
+ * rollups.n_stop: values flagged F (HJ 212 "stopped") or from a record
+ * whose state is stopped; n_trans: values from a record in startup or
+ * shutdown. cems_op_hours: per point and closed local hour that had data,
+ * its state from its own values — op 1 stopped (n_stop > half of its
+ * values), 2 startup/shutdown (some n_trans), 0 operating; cems_ent_op_hours: the
+ * enterprise's state from its process points (points without an emission
+ * series): 1 when every process point that sent data that hour was
+ * stopped, 2 when one was in startup/shutdown (written by cems.c). */
+#define STORE_SQL_V4                                                                                       \
+  "ALTER TABLE rollups ADD COLUMN n_stop INTEGER NOT NULL DEFAULT 0;"                                      \
+  "ALTER TABLE rollups ADD COLUMN n_trans INTEGER NOT NULL DEFAULT 0;"                                     \
+  "CREATE TABLE cems_op_hours(point_id INTEGER NOT NULL, hour_ms INTEGER NOT NULL, day_ms INTEGER NOT NULL," \
+  " op INTEGER NOT NULL, PRIMARY KEY(point_id, hour_ms)) WITHOUT ROWID;"                                   \
+  "CREATE TABLE cems_ent_op_hours(park TEXT NOT NULL, ent TEXT NOT NULL, hour_ms INTEGER NOT NULL,"        \
+  " day_ms INTEGER NOT NULL, op INTEGER NOT NULL, PRIMARY KEY(park, ent, hour_ms)) WITHOUT ROWID;"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"
@@ -120,7 +137,8 @@
   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 #define STORE_SQL_ROLLUP                                                                                   \
   "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max, first_ts,"     \
-  " first, last_ts, last, expected) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"  \
+  " first, last_ts, last, expected, n_stop, n_trans)"                                                     \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"                         \
   " ON CONFLICT(series_id, period, bucket_ms) DO UPDATE SET n = n + excluded.n,"                          \
   " n_valid = n_valid + excluded.n_valid, sum = sum + excluded.sum,"                                      \
   " sum_valid = sum_valid + excluded.sum_valid, min = min(min, excluded.min),"                            \
@@ -128,7 +146,8 @@
   " first = CASE WHEN excluded.first_ts < first_ts THEN excluded.first ELSE first END,"                   \
   " first_ts = min(first_ts, excluded.first_ts),"                                                         \
   " last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,"                       \
-  " last_ts = max(last_ts, excluded.last_ts), expected = excluded.expected"
+  " last_ts = max(last_ts, excluded.last_ts), expected = excluded.expected,"                              \
+  " n_stop = n_stop + excluded.n_stop, n_trans = n_trans + excluded.n_trans"
 /* An hour rollup row written: that hour must be recomputed (cems.c inv. 2). */
 #define STORE_SQL_CEMS_DIRTY "INSERT OR IGNORE INTO cems_dirty(series_id, hour_ms) VALUES(?1, ?2)"
 #define STORE_SQL_STREAM_SAVE                                                                              \

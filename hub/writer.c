@@ -207,7 +207,8 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
       if (!s->series[v[k].metric] && (rc = ph_store_series_id(w->c.store, s->point_id, mid, &s->series[v[k].metric])))
         return rc;
       w->vbuf[k] = (struct ph_chunk_value){.metric_id = (uint16_t)mid, .flag = v[k].flag, .v = v[k].v};
-      if ((rc = ph_rollup_add_value(w->ru, s->series[v[k].metric], bk, r->ts_ms, v[k].v, v[k].flag == 'N')))
+      if ((rc = ph_rollup_add_value(w->ru, s->series[v[k].metric], bk, r->ts_ms, v[k].v,
+                                     ph_rollup_quality(v[k].flag, (int)r->state))))
         return rc;
     }
     if ((rc = ph_chunk_add(&s->cw, r->ts_ms, (int)r->state, w->vbuf, r->nvalues))) return rc;

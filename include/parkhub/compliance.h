@@ -8,7 +8,10 @@
  * boundaries (ph_tz_day_start …); an hour or day counts when it starts in
  * the range. Expected periods stop at ph_cems_closed_until: hours and days
  * that have not closed (or were not processed yet) are neither valid nor
- * missing.
+ * missing. Per point, only periods inside its monitoring period count
+ * (valid, expected, exceeded alike), and stopped hours without a valid mean
+ * are not expected (monitoring.h): a plant that was not yet monitored or
+ * was stopped has no gap.
  *
  * Threads: any, on a connection of its own (a read connection is enough).
  */
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "parkhub/err.h"
+#include "parkhub/hub_config.h"
 #include "parkhub/ids.h"
 #include "parkhub/tz.h"
 
@@ -32,7 +36,9 @@ struct ph_compliance_worst {
 };
 
 struct ph_compliance_periods {
-  int64_t expected;   /* closed periods in the range × points measuring the metric */
+  int64_t expected;   /* Σ over points: closed periods in the range and the point's monitoring period, less stopped */
+  int64_t stopped;    /* periods left out of expected because the plant was stopped (monitoring.h) */
+  int64_t transition; /* hours only: startup/shutdown hours among the expected (kept, counted) */
   int64_t valid;      /* valid means (CEMS rules) */
   int64_t with_limit; /* valid means for which a limit was in force */
   int64_t within;     /* of those, ≤ the limit */
@@ -44,15 +50,17 @@ struct ph_compliance_periods {
 
 struct ph_compliance {
   int npoints;       /* points with a series of the metric */
+  int nmonitored;    /* of them with a monitoring period overlapping the range */
   int64_t closed_ms; /* ph_cems_closed_until at the time of the query */
   int64_t hours_to_ms, days_to_ms; /* where the expected hours and days stopped */
   struct ph_compliance_periods hours, days;
 };
 
 /* park required; ent NULL = the whole park; point NULL = all the points of
- * the enterprise (or park). tz: the park's zone (borrowed). Fills *out;
- * PH_EINVAL for a bad argument, PH_EDB. */
-int ph_compliance_summary(sqlite3 *db, const struct ph_tz *tz, const char *park, const char *ent, const char *point,
+ * the enterprise (or park). pk: the park's configuration (monitoring
+ * periods; NULL: every point from its first data); tz: the park's zone
+ * (borrowed). Fills *out; PH_EINVAL for a bad argument, PH_EDB. */
+int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struct ph_tz *tz, const char *park, const char *ent, const char *point,
                           const char *metric, int64_t from_ms, int64_t to_ms, struct ph_compliance *out,
                           struct ph_err *err);
 

@@ -11,7 +11,10 @@
  * emission, and no value is filled in for it.
  *
  * Periods: [from_ms, to_ms) in UTC ms; rows per local hour, day, month or
- * year, cut at from/to; hours are expected only up to ph_cems_closed_until.
+ * year, cut at from/to; hours are expected only up to ph_cems_closed_until,
+ * only inside each point's monitoring period, and not when the plant was
+ * stopped (monitoring.h: a stopped hour without a valid concentration
+ * released nothing and is not a gap).
  * Threads: any, on a connection of its own.
  */
 #ifndef PARKHUB_EMISSION_MASS_H
@@ -23,6 +26,7 @@
 
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
+#include "parkhub/hub_config.h"
 #include "parkhub/ids.h"
 #include "parkhub/tz.h"
 
@@ -32,7 +36,8 @@ struct ph_emission_mass_row {
   int64_t start_ms, end_ms; /* the local period, cut at from/to */
   double mass;              /* in the result's unit, over the hours used */
   double mass_t;            /* in t when the unit is kg; NAN otherwise */
-  int64_t hours_expected;   /* closed hours × points measuring the pollutant */
+  int64_t hours_expected;   /* Σ points: closed hours in their monitoring period, less stopped ones */
+  int64_t hours_stopped;    /* stopped hours without a valid concentration: not expected, no release */
   int64_t hours_used;       /* point-hours with both a valid C and a valid Q */
   int64_t gap_hours;        /* expected − used */
   double gap_share;         /* gap_hours / hours_expected; NAN when nothing was expected */
@@ -42,6 +47,7 @@ struct ph_emission_mass {
   char metric[PH_ID_MAX + 1];
   char unit[16];      /* "kg", or "g TEQ" for concentrations in ng TEQ/Nm3 */
   int npoints;        /* points with a series of the pollutant */
+  int nmonitored;     /* of them monitored during part of the period */
   int64_t closed_ms;  /* ph_cems_closed_until at the time of the query */
   struct ph_emission_mass_row total;
   struct ph_emission_mass_row *rows; /* owned; ph_emission_mass_fini frees */
@@ -49,12 +55,18 @@ struct ph_emission_mass {
 };
 
 /* Fills *out (returns new rows: call ph_emission_mass_fini, also after an
- * error). park required; ent NULL = the whole park. metric: a concentration
+ * error). pk: the park's configuration (monitoring periods; NULL: from first
+ * data). park required; ent NULL = the whole park. metric: a concentration
  * of the catalogue (unit mg/Nm3, ug/Nm3 or ng TEQ/Nm3), else PH_EINVAL.
  * tz, cat borrowed. */
-int ph_emission_mass_compute(sqlite3 *db, const struct ph_tz *tz, const struct ph_catalog *cat, const char *park,
+int ph_emission_mass_compute(sqlite3 *db, const struct ph_hub_park *pk, const struct ph_tz *tz, const struct ph_catalog *cat, const char *park,
                              const char *ent, const char *metric, int64_t from_ms, int64_t to_ms, enum ph_mass_by by,
                              struct ph_emission_mass *out, struct ph_err *err);
 void ph_emission_mass_fini(struct ph_emission_mass *m);
+
+/* Why the total mass cannot be given, or NULL when it can: the one wording
+ * of the report and the API. A plant stopped through every monitored hour
+ * released nothing: its 0 is a figure (NULL). */
+const char *ph_emission_mass_why(const struct ph_emission_mass *m);
 
 #endif

@@ -32,6 +32,12 @@ struct ph_point_interval {
   double interval_s;
 };
 
+/* A point's own monitoring period (local dates, "" = the enterprise's). */
+struct ph_point_monitoring {
+  char point[PH_ID_MAX + 1];
+  char since[16], until[16];
+};
+
 /* UNEP Toolkit source class of the enterprise from a date (a plant that
  * upgrades changes class; a year with a change is split at it). */
 struct ph_dated_class {
@@ -59,6 +65,10 @@ struct ph_hub_ent {
   double baseline_pcdd_f_g_teq;   /* < 0: compute from the baseline year's data */
   int64_t stack_test_interval_days;
   int pcdd_f_concentration;       /* enum ph_dioxin_conc */
+  /* monitoring period (monitoring.h): local dates, "" = from the first data / open-ended */
+  char monitoring_since[16], monitoring_until[16];
+  struct ph_point_monitoring point_monitoring[PH_HUB_MAX_POINT_INTERVALS];
+  int npoint_monitoring;
 };
 
 struct ph_hub_park {
@@ -84,6 +94,7 @@ struct ph_hub_config {
   char limit_files[PH_HUB_MAX_LIMIT_FILES][512]; /* more standards besides the built-in GB 31574-2015 */
   int nlimit_files;
   char factors_file[512];                        /* "" = built-in UNEP Toolkit table */
+  double inventory_min_share; /* annualise a PCDD/F figure only from this monitored share of the year */
   struct ph_api_conf http;                       /* HTTP API and dashboard; http.enabled false: none */
 };
 

@@ -10,16 +10,29 @@
  *     from the minute rollups (raw samples are pruned by retention; rollups
  *     are kept), all data flags counted (a test is a laboratory result,
  *     usually flagged S); two values in one minute are one test, their mean;
- *   - gas volume: the `flow` series (Nm³/h) of the same point, per local
- *     hour of the year: an hour with valid (N-flag) flow data contributes
- *     its mean × 1 h; every other hour is a gap filled with the mean of the
- *     year's valid hours; measured_share = measured volume / total volume;
+ *   - hours counted: the local hours of the year inside the stack's
+ *     monitoring period that have closed (ph_cems_closed_until), less the
+ *     hours in which the plant was stopped without a valid flow hour
+ *     (monitoring.h): those released nothing. Hours before monitoring
+ *     began, after it ended and not yet closed are not counted, never
+ *     filled;
+ *   - gas volume: the `flow` series (Nm³/h) of the same point, per counted
+ *     hour: a valid CEMS hour of flow (cems.h: ≥ 45 valid minutes, the one
+ *     rule every volume uses) contributes its mean × 1 h; every other
+ *     counted (operating) hour is a gap filled with the mean of the valid
+ *     hours; filled_share = filled volume / total volume, always shown;
  *   - concentration applied: latest (the enterprise's pcdd_f_concentration
  *     "latest", default) — the latest test at or before the start of the
  *     hour (a test at 10:30 applies from 11:00); hours before the year's
  *     first test use that first test, and hours_before_first_test says how
  *     many; mean — the mean of the year's tests for every hour;
- *   - release g TEQ = Σ C × V × 1e-9.
+ *   - release over the monitored period g TEQ = Σ C × V × 1e-9 (period_g_teq).
+ *   Annual figure: the monitored share of the year = counted-or-stopped
+ *   hours / hours of the year (Σ over stacks). Share 1: the period figure
+ *   is the annual one. Share ≥ cfg inventory_min_share: annualised =
+ *   period / share, labelled "annualised" with its share. Below: not
+ *   available, "monitored N of M days". The method is "measured" only when
+ *   at most half the volume was filled, else "filled".
  *   A stack with flow but no test in the year, or tests but no flow, has no
  *   figure (why says which) and leaves the enterprise's measured figure
  *   incomplete; a stack with neither in the year is not counted. Points
@@ -34,8 +47,10 @@
  * the year's total are not available (never zero). A part with no activity
  * contributes 0 whatever its factor.
  *
- * Current figure (the one reductions use): measured when the measured
- * figure is complete, else the estimated air release, else not available.
+ * Current figure (the one reductions use): the annual measured figure when
+ * available (complete, share enough), else the estimated air release when
+ * the enterprise was monitored the whole year, else not available with
+ * the reason (a ledger of part of the year is not a year's activity).
  * Baseline: the configured baseline.pcdd_f_g_teq (method "configured"), or
  * the current figure of baseline.year computed the same way.
  * Reduction = baseline − current, g TEQ/a (air). Like-for-like reductions
@@ -76,7 +91,8 @@ enum ph_inv_method {
   PH_INV_NONE,      /* not available */
   PH_INV_MEASURED,  /* stack tests × measured gas volume */
   PH_INV_ESTIMATED, /* Toolkit factor × production */
-  PH_INV_CONFIGURED /* explicit baseline figure from the hub config */
+  PH_INV_CONFIGURED, /* explicit baseline figure from the hub config */
+  PH_INV_FILLED      /* stack tests × gas volume, more than half of it filled */
 };
 
 struct ph_stack_test {
@@ -96,17 +112,31 @@ struct ph_inv_stack {
   int concentration; /* enum ph_dioxin_conc applied */
   double mean_ng_teq_nm3;         /* mean of the year's tests */
   double hours_before_first_test; /* latest: hours that used the first test before it was taken */
-  double hours, hours_measured, hours_gap;
+  double hours;         /* closed hours of the year inside the monitoring period */
+  double hours_stopped; /* of them stopped, without a valid flow hour: no release */
+  double hours_measured, hours_gap; /* operating hours with a valid flow hour / filled */
+  int64_t since_ms, until_ms;       /* monitoring period (monitoring.h); source 0: not monitored */
+  int mon_source;
   double mean_flow_nm3_h; /* of the valid hours: what fills the gaps */
   double volume_nm3, volume_measured_nm3, volume_filled_nm3;
   double measured_share; /* volume_measured / volume (0..1) */
-  double g_teq;
+  double filled_share;   /* volume_filled / volume */
+  double g_teq;          /* over the monitored period */
 };
 
 struct ph_inv_measured {
   bool avail;    /* at least one stack has a figure; g_teq sums those */
   bool complete; /* every counted stack has one */
-  double g_teq;
+  double g_teq;  /* over the monitored period (Σ stacks) */
+  double filled_share;    /* filled volume / volume */
+  double year_hours;      /* hours of the year × counted stacks */
+  double monitored_hours; /* Σ stacks' counted + stopped hours */
+  double monitored_share; /* monitored_hours / year_hours */
+  bool annual_avail;      /* complete, and the share is 1 or reaches the threshold */
+  bool annualised;        /* share < 1: annual = g_teq / share */
+  double annual_g_teq;
+  bool mostly_filled;     /* filled_share > 0.5: the method is "filled", not "measured" */
+  char annual_why[160];   /* when not annual_avail */
   int concentration;          /* enum ph_dioxin_conc */
   bool first_test_extended;   /* some hours before a first test used it */
   double volume_nm3, volume_measured_nm3, measured_share;
@@ -139,11 +169,14 @@ struct ph_release {
   enum ph_inv_method method; /* PH_INV_NONE: not available */
   int year;
   double g_teq;
+  bool annualised;  /* extrapolated from part of the year */
+  double share;     /* the monitored share it rests on (1: the whole year) */
 };
 
 struct ph_inventory {
   char park[PH_ID_MAX + 1], ent[PH_ID_MAX + 1];
   int year;
+  char current_why[400]; /* when current.method is PH_INV_NONE */
   int64_t from_ms, to_ms;
   struct ph_inv_measured measured;
   struct ph_inv_estimated estimated;
@@ -164,9 +197,12 @@ struct ph_inv_total {
 
 struct ph_inv_ent_row {
   char ent[PH_ID_MAX + 1];
-  bool measured_complete;
+  bool measured_complete; /* an annual measured figure (complete, share enough) */
   double measured_g_teq, measured_share;
-  bool estimated_air_avail, estimated_residue_avail;
+  bool measured_annualised;
+  double monitored_share, filled_share;
+  char measured_why[160], current_why[400];
+  bool estimated_air_avail, estimated_residue_avail, estimated_no_ledger;
   double estimated_air_g_teq, estimated_residue_g_teq;
   struct ph_release current, baseline;
   bool reduction_avail;

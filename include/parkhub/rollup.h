@@ -28,16 +28,22 @@ struct ph_rollup_buckets {
   double expected[PH_ROLLUP_PERIODS];
 };
 
+/* What one value says besides itself (ph_rollup_add's q, a bit set; a bool
+ * `valid` passes as PH_ROLLUP_VALID). */
+enum { PH_ROLLUP_VALID = 1, PH_ROLLUP_STOP = 2, PH_ROLLUP_TRANS = 4 };
+/* The bits for a value's flag and its record's state (enum ph_state). */
+unsigned ph_rollup_quality(char flag, int state);
+
 int ph_rollup_new(struct ph_rollup **out);
 void ph_rollup_free(struct ph_rollup *r);
 /* Adds one value to one bucket; expected = samples the bucket should hold at the
  * enterprise's rate (for data availability). */
 int ph_rollup_add(struct ph_rollup *r, int64_t series_id, int period, int64_t bucket_ms, double expected,
-                  int64_t ts_ms, double v, bool valid);
+                  int64_t ts_ms, double v, unsigned q);
 /* Adds one value to its minute, hour and day buckets (bk from the value's
  * timestamp; the hour and day are aggregated from the minutes at flush). */
 int ph_rollup_add_value(struct ph_rollup *r, int64_t series_id, const struct ph_rollup_buckets *bk, int64_t ts_ms,
-                        double v, bool valid);
+                        double v, unsigned q);
 /* Upserts every bucket touched and empties the aggregate. */
 int ph_rollup_flush(struct ph_rollup *r, struct ph_store *s, struct ph_err *err);
 /* Forgets everything (after a rolled-back transaction). */

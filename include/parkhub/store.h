@@ -14,12 +14,14 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 3
+#define PH_STORE_VERSION 4
 
 struct ph_store;
 
 struct ph_rollup_agg {
   int64_t n, n_valid;
+  int64_t n_stop;  /* values flagged F or from a record whose state is stopped */
+  int64_t n_trans; /* values from a record whose state is startup or shutdown */
   double sum, sum_valid, min, max;
   int64_t first_ts, last_ts;
   double first, last;

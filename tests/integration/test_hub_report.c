@@ -293,14 +293,15 @@ static void write_config(void)
 		"  \"parks\": [{\"id\": \"p1\", \"name\": \"Demo secondary-copper park\", \"tz\": \"Asia/Shanghai\",\n"
 		"    \"enterprises\": [\n"
 		"      {\"id\": \"smelter-a\", \"name\": \"Smelter A Copper Co.\", \"sector\": \"cu\", \"class\": \"existing\",\n"
-		"       \"agents\": [\"gw-a\"], \"expected_interval_s\": 5,\n"
+		"       \"agents\": [\"gw-a\"], \"expected_interval_s\": 5, \"monitoring_since\": \"2025-03-01\",\n"
 		"       \"toolkit_class\": [{\"class\": 1, \"since\": \"2015-01-01\"}, {\"class\": 3, \"since\": \"2025-03-15\"}],\n"
 		"       \"baseline\": {\"year\": 2024, \"pcdd_f_g_teq\": 2.5}},\n"
 		"      {\"id\": \"smelter-b\", \"name\": \"Smelter B (new plant)\", \"sector\": \"cu\", \"class\": \"new\",\n"
 		"       \"class_since\": \"2016-01-01\", \"special_limits\": true, \"agents\": [\"gw-b\"], \"expected_interval_s\": 60,\n"
+		"       \"monitoring_since\": \"2025-03-01\",\n"
 		"       \"toolkit_class\": [{\"class\": 2, \"since\": \"2016-01-01\"}], \"baseline\": {\"year\": 2024}},\n"
 		"      {\"id\": \"foundry-c\", \"name\": \"Foundry C Alloys\", \"sector\": \"cu\", \"class\": \"existing\",\n"
-		"       \"agents\": [\"gw-c\"], \"expected_interval_s\": 3600,\n"
+		"       \"agents\": [\"gw-c\"], \"expected_interval_s\": 3600, \"monitoring_since\": \"2025-03-01\",\n"
 		"       \"toolkit_class\": [{\"class\": 4, \"since\": \"2010-01-01\"}]}\n"
 		"    ]}]\n"
 		"}\n",
@@ -464,8 +465,9 @@ Test(report, report_json_equals_a_recomputation_in_sql)
 	sqlite3 *db;
 	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 
-	/* closed until Apr 1 00:08: Jan 1 .. Mar 31 = 90 days = 2160 hours expected per point */
-	const int64_t expected = 90 * 24;
+	/* closed until Apr 1 00:08, monitored since Mar 1 (configured): Jan and Feb are not
+	 * monitored, not gaps; Mar 1 .. Mar 31 = 31 days = 744 hours expected per point */
+	const int64_t expected = 31 * 24;
 	cr_assert_str_eq(get(rep, "cems_closed_until")->valuestring, "2025-04-01T00:08:00+08:00");
 	const cJSON *park = get(rep, "park_summary");
 	double park_mass[3] = {0}, park_product = 0;

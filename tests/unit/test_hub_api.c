@@ -1051,12 +1051,12 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   struct ph_emission_mass m;
   struct ph_compliance c;
   struct ph_err err = {0};
-  cr_assert_eq(ph_emission_mass_compute(db, tzs[0], cat, "p1", "e1", "so2", T0, T0 + 24 * H, PH_MASS_BY_DAY, &m,
+  cr_assert_eq(ph_emission_mass_compute(db, NULL, tzs[0], cat, "p1", "e1", "so2", T0, T0 + 24 * H, PH_MASS_BY_DAY, &m,
                                         &err), 0, "%s", err.msg);
   cr_assert_eq(jnum(mass, "value"), m.total.mass);
   cr_assert_eq(jnum(mass, "gap_share"), m.total.gap_share);
   ph_emission_mass_fini(&m);
-  cr_assert_eq(ph_compliance_summary(db, tzs[0], "p1", "e1", NULL, "so2", T0, T0 + 24 * H, &c, &err), 0);
+  cr_assert_eq(ph_compliance_summary(db, NULL, tzs[0], "p1", "e1", NULL, "so2", T0, T0 + 24 * H, &c, &err), 0);
   cr_assert_eq(jnum(hours, "expected"), c.hours.expected);
   /* alarms open at some time in the range: al-1 (critical); al-2 ended before */
   const cJSON *al = jget(e1, "alarms");
@@ -1068,10 +1068,14 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   cr_assert_eq(jnum(mat, "in_t"), 15);
   cr_assert_eq(jnum(mat, "out_t"), 3.25);
   cr_assert_eq(cJSON_GetArraySize(jget(mat, "items")), 2);
-  /* e2: a pollutant measured but without CEMS hours is all gap, not zero emission */
+  /* e2: a series without any hour of data is not monitored: no figure, the reason, never 0 kg
+   * and never a gap */
   const cJSON *e2so2 = cJSON_GetArrayItem(jget(e2, "pollutants"), 0);
   cr_assert_eq(jnum(jget(e2so2, "mass"), "hours_used"), 0);
-  cr_assert_eq(jnum(jget(e2so2, "mass"), "gap_share"), 1);
+  cr_assert_eq(jnum(jget(e2so2, "mass"), "hours_expected"), 0);
+  cr_assert(jnull(jget(e2so2, "mass"), "value"));
+  cr_assert(strstr(jstr(jget(e2so2, "mass"), "value_na"), "not monitored") != NULL);
+  cr_assert(jnull(jget(e2so2, "mass"), "gap_share"));
   const cJSON *tot = jget(r.json, "totals");
   cr_assert_float_eq(jnum(cJSON_GetArrayItem(jget(tot, "mass"), 0), "value"), 63, 1e-9);
   cr_assert_eq(jnum(jget(tot, "alarms"), "critical"), 1);

@@ -11,7 +11,7 @@ static struct ph_compliance summary(const char *ent, const char *point, const ch
                                     int64_t to) {
   struct ph_compliance c;
   struct ph_err err = {0};
-  cr_assert_eq(ph_compliance_summary(db, tz, "p1", ent, point, metric, from, to, &c, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_compliance_summary(db, NULL, tz, "p1", ent, point, metric, from, to, &c, &err), 0, "%s", err.msg);
   return c;
 }
 
@@ -215,5 +215,5 @@ Test(compliance, before_any_update_nothing_is_expected) {
   cr_assert_eq(c.hours.expected, 0);
   cr_assert_eq(c.hours.valid, 0);
   struct ph_err err = {0};
-  cr_assert_eq(ph_compliance_summary(db, tz, NULL, NULL, NULL, "so2", 0, 1, &c, &err), PH_EINVAL);
+  cr_assert_eq(ph_compliance_summary(db, NULL, tz, NULL, NULL, NULL, "so2", 0, 1, &c, &err), PH_EINVAL);
 }

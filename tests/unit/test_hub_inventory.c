@@ -45,6 +45,9 @@ static struct ph_hub_ent *ent(int i, const char *id) {
   e->baseline_pcdd_f_g_teq = -1;
   e->stack_test_interval_days = 365;
   e->pcdd_f_concentration = PH_DIOXIN_LATEST;
+  /* monitored for years (configured): every hour of 2025 counts; the tests
+   * of monitoring periods below clear it */
+  snprintf(e->monitoring_since, sizeof e->monitoring_since, "2020-01-01");
   if (cfg.parks[0].nents <= i) cfg.parks[0].nents = i + 1;
   return e;
 }
@@ -135,8 +138,27 @@ static void rollup(int64_t sid, int period, int64_t bucket, int n, int n_valid, 
 static void stack_test(int64_t sid, int64_t ts, double ng) {
   rollup(sid, 0, ts - ts % 60000, 1, 0, ng, 0, ts);
 }
+/* The CEMS hour ph_cems_update would write for that rollup (hourly data:
+ * valid when it has an N-flag value; inventory.h reads valid flow hours). */
+static void cems_hour(int64_t sid, int64_t bucket, bool valid, double mean) {
+  sqlite3_stmt *s;
+  cr_assert_eq(sqlite3_prepare_v2(db,
+                                  "INSERT OR REPLACE INTO cems_hours(series_id, hour_ms, day_ms, kind, valid_minutes,"
+                                  " mean, valid, limit_value) VALUES(?1, ?2, 0, 2, 0, ?3, ?4, NULL)",
+                                  -1, &s, NULL),
+               SQLITE_OK, "%s", sqlite3_errmsg(db));
+  sqlite3_bind_int64(s, 1, sid);
+  sqlite3_bind_int64(s, 2, bucket);
+  if (valid) sqlite3_bind_double(s, 3, mean);
+  sqlite3_bind_int(s, 4, valid);
+  cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "%s", sqlite3_errmsg(db));
+  sqlite3_finalize(s);
+}
 /* Hour k of 2025 with a valid flow mean of v Nm³/h (60 one-minute values). */
-static void flow_hour(int64_t sid, int64_t bucket, double v) { rollup(sid, 1, bucket, 60, 60, 60 * v, 60 * v, bucket); }
+static void flow_hour(int64_t sid, int64_t bucket, double v) {
+  rollup(sid, 1, bucket, 60, 60, 60 * v, 60 * v, bucket);
+  cems_hour(sid, bucket, true, v);
+}
 static void material(int64_t point_id, int64_t ts, const char *code, const char *dir, double t) {
   sqlite3_stmt *s;
   sqlite3_prepare_v2(db,
@@ -152,8 +174,17 @@ static void material(int64_t point_id, int64_t ts, const char *code, const char 
   sqlite3_finalize(s);
 }
 
+/* The CEMS tables are final up to the start of 2027 (every hour of 2025 and 2026 closed). */
+static void closed_2027(void) {
+  char sql[160];
+  snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO cems_state(id, run_ms, closed_ms) VALUES(1, %lld, %lld)",
+           (long long)L(2027, 1, 1, 0, 0), (long long)L(2027, 1, 1, 0, 0));
+  cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+}
+
 static void run(const char *e, int year) {
   struct ph_err err = {0};
+  closed_2027();
   cr_assert_eq(ph_inventory_year(db, &cfg, tz, cat, fac, "p1", e, year, inv, &err), 0, "%s", err.msg);
 }
 
@@ -177,9 +208,10 @@ static void measured_fixture(void) {
   stack_test(pc, L(2026, 1, 1, 0, 0), 9.0);
   for (int k = 0; k < 8760; k++) {
     if (k == 100) continue;
-    if (k == 5000)
+    if (k == 5000) {
       rollup(fl, 1, H(k), 60, 0, 60 * 999.0, 0, H(k));
-    else
+      cems_hour(fl, H(k), false, 0);
+    } else
       flow_hour(fl, H(k), 80000);
   }
   flow_hour(fl, L(2024, 12, 31, 23, 0), 5e6);
@@ -319,7 +351,7 @@ Test(inventory, stack_without_test_or_flow_is_not_available_not_zero) {
   cr_assert_eq(m->stacks[1].g_teq, 0);
   cr_assert_float_eq(m->stacks[1].volume_nm3, 438000000.0, 1e-3, "its volume is still reported");
   cr_assert_not(m->stacks[2].avail);
-  cr_assert_str_eq(m->stacks[2].why, "no flow data in the year");
+  cr_assert_str_eq(m->stacks[2].why, "no valid flow hour in the monitored period");
   cr_assert(m->avail);
   cr_assert_not(m->complete);
   cr_assert_float_eq(m->g_teq, 0.0438, EPS, "the sum of the stacks that have a figure");
@@ -567,6 +599,7 @@ Test(inventory, park_sums_enterprises_and_counts_the_missing) {
 
   struct ph_inventory_park pk;
   struct ph_err err = {0};
+  closed_2027();
   cr_assert_eq(ph_inventory_park(db, &cfg, tz, cat, fac, "p1", 2025, &pk, &err), 0, "%s", err.msg);
   cr_assert_eq(pk.nents, 3);
   cr_assert_str_eq(pk.ents[0].ent, "e1");

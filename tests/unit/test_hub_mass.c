@@ -10,7 +10,7 @@ static struct ph_emission_mass mass(const char *ent, const char *metric, int64_t
                                     enum ph_mass_by by) {
   struct ph_emission_mass m;
   struct ph_err err = {0};
-  cr_assert_eq(ph_emission_mass_compute(db, tz, cat, "p1", ent, metric, from, to, by, &m, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_emission_mass_compute(db, &cfg.parks[0], tz, cat, "p1", ent, metric, from, to, by, &m, &err), 0, "%s", err.msg);
   return m;
 }
 
@@ -99,6 +99,7 @@ Test(mass, days_months_and_a_year) {
   hourly(so2, b, 200, true);
   hourly(flow, b, 10000, true);
   update(local(2018, 1, 1, 0, 2));
+  strcpy(cfg.parks[0].ents[0].monitoring_since, "2017-01-01"); /* monitored the whole year */
   /* months: February 28 × 24 = 672 hours expected, 1 used, 1 kg; March
    * 31 × 24 = 744, 1 used, 2 kg */
   struct ph_emission_mass m = mass("cu-old", "so2", local(2017, 2, 1, 0, 0), local(2017, 4, 1, 0, 0),
@@ -141,6 +142,7 @@ Test(mass, hours_not_closed_are_not_gaps) {
   hourly(so2, h + H, 100, true);
   hourly(flow, h + H, 10000, true);
   update(local(2017, 3, 1, 11, 2));
+  strcpy(cfg.parks[0].ents[0].monitoring_since, "2017-03-01"); /* monitored from midnight */
   struct ph_emission_mass m = mass("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 3, 2, 0, 0), PH_MASS_BY_DAY);
   cr_assert_eq(m.closed_ms, h + H);
   /* 00:00..10:00 closed = 11 hours expected (0..10), 1 used, 10 gaps */
@@ -190,10 +192,10 @@ Test(mass, stacks_and_enterprises_add_up) {
 Test(mass, only_concentrations_have_a_mass) {
   struct ph_emission_mass m;
   struct ph_err err = {0};
-  cr_assert_eq(ph_emission_mass_compute(db, tz, cat, "p1", "cu-old", "o2", 0, 1, PH_MASS_BY_DAY, &m, &err), PH_EINVAL);
-  cr_assert_eq(ph_emission_mass_compute(db, tz, cat, "p1", "cu-old", "flow", 0, 1, PH_MASS_BY_DAY, &m, &err),
+  cr_assert_eq(ph_emission_mass_compute(db, &cfg.parks[0], tz, cat, "p1", "cu-old", "o2", 0, 1, PH_MASS_BY_DAY, &m, &err), PH_EINVAL);
+  cr_assert_eq(ph_emission_mass_compute(db, &cfg.parks[0], tz, cat, "p1", "cu-old", "flow", 0, 1, PH_MASS_BY_DAY, &m, &err),
                PH_EINVAL);
-  cr_assert_eq(ph_emission_mass_compute(db, tz, cat, "p1", "cu-old", "nope", 0, 1, PH_MASS_BY_DAY, &m, &err),
+  cr_assert_eq(ph_emission_mass_compute(db, &cfg.parks[0], tz, cat, "p1", "cu-old", "nope", 0, 1, PH_MASS_BY_DAY, &m, &err),
                PH_EINVAL);
   ph_emission_mass_fini(&m);
 }

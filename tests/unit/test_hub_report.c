@@ -234,20 +234,28 @@ Test(report, compliance_counts_valid_hours_and_days_against_the_limit) {
 
 Test(report, pcdd_f_measured_estimated_baseline_and_factor_status) {
   const cJSON *pc = at(ent("cu-old"), "pcdd_f");
-  /* measured: 36 valid flow hours of 20 000; the other 8 724 hours of 2025 filled with 20 000:
-   * 8 760 × 20 000 = 175.2e6 Nm³ × 0.2 ng × 1e-9 = 0.03504 g TEQ; measured share 720 000 / 175.2e6 */
-  cr_assert_float_eq(n(pc, "measured_g_teq"), 0.03504, 1e-12);
-  cr_assert_float_eq(n(pc, "measured_share"), 720000.0 / 175.2e6, 1e-12);
+  /* monitored from the first data (Jan 1 00:00) to the closed hours (Jan 3 00:00): 48 hours;
+   * measured: 36 valid flow hours of 20 000, the other 12 operating hours filled with 20 000:
+   * 48 × 20 000 = 960 000 Nm³ × 0.2 ng × 1e-9 = 0.000192 g TEQ over the period;
+   * measured share 720 000 / 960 000 = 0.75, filled 0.25 */
+  cr_assert_float_eq(n(pc, "measured_period_g_teq"), 0.000192, 1e-15);
+  cr_assert_float_eq(n(pc, "measured_share"), 0.75, 1e-12);
+  cr_assert_float_eq(n(pc, "filled_share"), 0.25, 1e-12);
+  cr_assert_str_eq(s(pc, "measured_method"), "measured");
+  /* 48 of 8 760 hours of the year: far below the 0.75 needed to annualise: not available */
+  cr_assert_float_eq(n(pc, "monitored_share"), 48.0 / 8760.0, 1e-12);
+  is_na(pc, "measured_g_teq", "monitored 2 of 365 days");
   /* estimated, class 2: air 50 µg/t × 50 t × 1e-6 = 0.0025; residue 630 × 50 × 1e-6 = 0.0315 */
   cr_assert_float_eq(n(pc, "estimated_air_g_teq"), 0.0025, 1e-12);
   cr_assert_float_eq(n(pc, "estimated_residue_g_teq"), 0.0315, 1e-12);
   cr_assert_float_eq(n(pc, "activity_t"), 50, EPS);
-  /* current = measured (complete); baseline configured 0.1; reduction 0.1 − 0.03504 = 0.06496 */
-  cr_assert_str_eq(s(pc, "current_g_teq_method"), "measured");
-  cr_assert_float_eq(n(pc, "current_g_teq"), 0.03504, 1e-12);
+  /* current: neither figure rests on enough of the year (the ledger of 2 days is not a
+   * year's production either); baseline configured 0.1; no reduction without a current figure */
+  cr_assert_str_eq(s(pc, "current_g_teq_method"), "none");
+  is_na(pc, "current_g_teq", "estimated: monitored 2 of 365 days");
   cr_assert_eq(n(pc, "baseline_year"), 2020);
   cr_assert_str_eq(s(pc, "baseline_g_teq_method"), "configured");
-  cr_assert_float_eq(n(pc, "reduction_g_teq"), 0.06496, 1e-12);
+  is_na(pc, "reduction_g_teq", "needs both the baseline and the current figure");
   is_na(pc, "reduction_measured_g_teq", "configured");
   /* the test, against the 0.5 ng TEQ/Nm³ limit */
   const cJSON *t = cJSON_GetArrayItem(at(pc, "stack_tests"), 0);
@@ -270,7 +278,7 @@ Test(report, not_available_figures_are_null_with_a_reason_never_zero) {
   /* cu-new: class 6, 10 t of product: air factor ND */
   const cJSON *pc = at(ent("cu-new"), "pcdd_f");
   is_na(pc, "estimated_air_g_teq", "class 6 has no air factor (ND)");
-  is_na(pc, "current_g_teq", "neither");
+  is_na(pc, "current_g_teq", "estimated: no factor for part of the year");
   cr_assert_str_eq(s(pc, "current_g_teq_method"), "none");
   const cJSON *f = cJSON_GetArrayItem(at(pc, "factors"), 0);
   is_na(f, "air_ef_ug_teq_t", "ND");
@@ -340,11 +348,11 @@ Test(report, csv_has_a_block_per_section_with_the_numbers) {
   /* the park's row comes first: its "enterprises" column is empty on enterprise rows */
   cr_assert(strstr(csv, "section,scope,scope_id,pollutant,name,enterprises,points,mass_t,hours_expected") != NULL,
             "%s", csv);
-  cr_assert(strstr(csv, "\nemissions,enterprise,cu-old,so2,Sulphur dioxide,,1,0.0736,48,36,12,0.25\n") != NULL);
+  cr_assert(strstr(csv, "\nemissions,enterprise,cu-old,so2,Sulphur dioxide,,1,0.0736,48,36,0,12,0.25\n") != NULL);
   cr_assert(strstr(csv, "\nemissions,park,p1,so2,") != NULL);
   cr_assert(strstr(csv, "pcdd_f.factors,enterprise,cu-old,2025-01-01,2025-12-31,2,") != NULL);
   cr_assert(strstr(csv, "not verified") != NULL);
-  cr_assert(strstr(csv, "0.03504") != NULL);
+  cr_assert(strstr(csv, "0.000192") != NULL);
   /* n/a with its reason, in one quoted-if-needed cell */
   cr_assert(strstr(csv, "n/a (class 6 has no air factor (ND) for 2025-01-01 to 2025-12-31)") != NULL);
   /* a name with a comma or quote would be quoted; the ampersand stays */
@@ -362,7 +370,7 @@ Test(report, html_is_one_page_with_the_numbers_and_escapes_names) {
   cr_assert(strstr(html, "Old Smelter &amp; Co") != NULL);
   cr_assert(strstr(html, "0.0736") != NULL);
   cr_assert(strstr(html, "97.22&#160;%") != NULL); /* 35/36 */
-  cr_assert(strstr(html, "0.03504") != NULL);
+  cr_assert(strstr(html, "0.000192") != NULL);
   cr_assert(strstr(html, "not verified") != NULL);
   cr_assert(strstr(html, "n/a (class 6 has no air factor (ND)") != NULL);
   cr_assert(strstr(html, "page-break-before:always") != NULL);
