@@ -290,6 +290,7 @@ static const struct col emission_cols[] = {
     {"mass_t", "Mass emitted", "t", F_NUM, NULL, 0, NULL},
     {"hours_expected", "Point-hours expected", NULL, F_INT, NULL, 0, NULL},
     {"hours_used", "Point-hours used", NULL, F_INT, NULL, 0, NULL},
+    {"hours_stopped", "Stopped point-hours", NULL, F_INT, NULL, 0, NULL},
     {"gap_share", "Gap share", NULL, F_PCT, NULL, 0, NULL},
 };
 static const struct col park_emission_cols[] = {
@@ -299,6 +300,7 @@ static const struct col park_emission_cols[] = {
     {"mass_t", "Mass emitted", "t", F_NUM, NULL, 0, NULL},
     {"hours_expected", "Point-hours expected", NULL, F_INT, NULL, 0, NULL},
     {"hours_used", "Point-hours used", NULL, F_INT, NULL, 0, NULL},
+    {"hours_stopped", "Stopped point-hours", NULL, F_INT, NULL, 0, NULL},
     {"gap_share", "Gap share", NULL, F_PCT, NULL, 0, NULL},
 };
 
@@ -311,7 +313,9 @@ static void emissions(FILE *f, const cJSON *scope, bool park) {
     TABLE(f, rows, emission_cols, why_empty(scope, "emissions_na", "no data"));
   if (cJSON_GetArraySize(rows))
     fputs("<p class=\"note\">Mass over the point-hours with both a valid hourly concentration and a valid hourly flow; "
-          "the gap share is the share of expected point-hours without them (not filled).</p>\n",
+          "expected point-hours are those of each point's monitoring period, less the hours the plant was stopped "
+          "(they released nothing); the gap share is the share of expected point-hours without them (not "
+          "filled).</p>\n",
           f);
 }
 
@@ -387,8 +391,10 @@ static const struct col stack_cols[] = {
     {"tests", "Tests", NULL, F_INT, NULL, 0, NULL},
     {"mean_ng_teq_nm3", "Mean test", "ng TEQ/Nm3", F_NUM, NULL, 0, NULL},
     {"volume_nm3", "Gas volume", "Nm3", F_NUM, NULL, 0, NULL},
-    {"measured_share", "Measured share", NULL, F_PCT, NULL, 0, NULL},
+    {"hours", "Monitored hours", "h", F_NUM, NULL, 0, NULL},
+    {"hours_stopped", "Stopped hours", "h", F_NUM, NULL, 0, NULL},
     {"hours_gap", "Hours filled", "h", F_NUM, NULL, 0, NULL},
+    {"filled_share", "Filled share", NULL, F_PCT, NULL, 0, NULL},
     {"hours_before_first_test", "Hours before first test", "h", F_NUM, NULL, 0, NULL},
 };
 static const struct col test_cols[] = {
@@ -436,26 +442,58 @@ static void factor_sources(FILE *f, const cJSON *rows) {
   if (any) fputs("</p>\n", f);
 }
 
+static const struct kv period_kv[] = {
+    {"since", "Monitored since", NULL, F_TIME},
+    {"until", "Monitored until", NULL, F_TIME},
+    {"source", "Start of monitoring from", NULL, F_TEXT},
+    {"monitored_hours", "Monitored hours of the year", "h", F_INT},
+    {"monitored_share", "Monitored share of the year", NULL, F_PCT},
+    {"status", "Status", NULL, F_TEXT},
+};
+static const struct col period_cols[] = {
+    {"point", "Point", NULL, F_ID, NULL, 0, NULL},
+    {"since", "Since", NULL, F_TIME, NULL, 0, NULL},
+    {"hours", "Monitored hours", "h", F_INT, NULL, 0, NULL},
+    {"hours_stopped", "Stopped hours", "h", F_INT, NULL, 0, NULL},
+    {"hours_startup_shutdown", "Startup/shutdown hours", "h", F_INT, NULL, 0, NULL},
+    {"days_stopped", "Stopped days", NULL, F_INT, NULL, 0, NULL},
+};
+
+/* The enterprise's monitoring period and operating states (monitoring.h). */
+static void monitoring_period(FILE *f, const cJSON *scope) {
+  const cJSON *mp = cJSON_GetObjectItemCaseSensitive(scope, "monitoring_period");
+  if (!mp) return;
+  heading(f, "h3", "Monitoring period and operating states");
+  KV(f, mp, period_kv);
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(mp, "points"), period_cols, "no point on record");
+}
+
 static void pcdd_ent(FILE *f, const cJSON *scope) {
   const cJSON *pc = cJSON_GetObjectItemCaseSensitive(scope, "pcdd_f");
   heading(f, "h3", "PCDD/F (dioxin) inventory");
   if (!pc) return;
-  char note[400], share[64] = "", act[64] = "";
+  char note[400], share[64] = "", act[64] = "", mon[64] = "";
   double v;
-  if (has_num(pc, "measured_share", &v)) snprintf(share, sizeof share, "%.2f&#160;%%", v * 100);
+  if (has_num(pc, "filled_share", &v)) snprintf(share, sizeof share, "%.2f&#160;%%", v * 100);
+  if (has_num(pc, "monitored_share", &v)) snprintf(mon, sizeof mon, "%.2f&#160;%%", v * 100);
   if (has_num(pc, "activity_t", &v)) fmt_sig(v, 4, act, sizeof act);
   fputs("<table class=\"kv\">\n", f);
   snprintf(note, sizeof note,
-           "stack tests &#215; flue-gas volume of the year%s%s%s; concentration applied: %s test",
-           share[0] ? ", of which measured " : "", share, share[0] ? " (the rest filled with the mean flow)" : "",
-           strcmp(sget(pc, "concentration"), "mean") == 0 ? "mean of the year's" : "latest");
-  pcdd_line(f, pc, "Measured", "measured_g_teq", NULL, note);
+           "method: %s; stack tests &#215; flue-gas volume of the monitored operating hours%s%s%s; concentration "
+           "applied: %s test",
+           sget(pc, "measured_method"), share[0] ? ", of which filled with the mean flow " : "", share,
+           share[0] ? "" : "", strcmp(sget(pc, "concentration"), "mean") == 0 ? "mean of the year's" : "latest");
+  pcdd_line(f, pc, "Measured, monitored period", "measured_period_g_teq", NULL, note);
+  const cJSON *ann = cJSON_GetObjectItemCaseSensitive(pc, "measured_annualised");
+  snprintf(note, sizeof note, "%s; the monitoring covers %s of the year",
+           cJSON_IsTrue(ann) ? "<b>annualised</b> from part of the year" : "the year's figure", mon);
+  pcdd_line(f, pc, "Measured, annual", "measured_g_teq", NULL, note);
   snprintf(note, sizeof note, "UNEP Toolkit factor &#215; %s&#160;t activity (factors below)%s", act,
            get_str(pc, "estimated_note") ? "; <b class=\"bad\">no material record in the year</b>" : "");
   pcdd_line(f, pc, "Estimated, air", "estimated_air_g_teq", NULL, note);
   pcdd_line(f, pc, "Estimated, residue", "estimated_residue_g_teq", NULL, note);
   pcdd_line(f, pc, "Current (air)", "current_g_teq", "current_g_teq_method",
-            "measured when complete, else estimated");
+            "the annual measured figure when available, else the estimate when the year is monitored enough");
   fputs("<tr><th>Baseline year</th><td class=\"num\">", f);
   value(f, pc, "baseline_year", F_INT, NULL);
   fputs("</td><td></td></tr>\n", f);
@@ -761,6 +799,7 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
     esc(f, sget(e, "name"));
     fputs("</h2>\n", f);
     KV(f, e, ent_kv);
+    monitoring_period(f, e);
     emissions(f, e, false);
     compliance(f, e);
     pcdd_ent(f, e);
