@@ -320,6 +320,90 @@ Test(inventory, gap_fill_is_the_mean_of_the_valid_hours) {
   cr_assert_float_eq(s->measured_share, 0.998858447, 1e-9);
 }
 
+/* A stopped hour of a point, as the CEMS update records it (monitoring.h). */
+static void stopped_hour(int64_t point_id, int64_t bucket) {
+  char sql[200];
+  snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO cems_op_hours(point_id, hour_ms, day_ms, op) VALUES(%lld, %lld, 0, 1)",
+           (long long)point_id, (long long)bucket);
+  cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+}
+
+/* e2 monitored from 2025-04-01 (configured): Apr 1 .. Dec 31 = 275 days = 6 600 hours of 8 760
+ * (share 0.753425); one test 0.1 ng TEQ/Nm³ on Apr 1 00:00 (applies from 00:00); valid flow
+ * 10 000 Nm³/h in every monitored hour except: hours 4 344 .. 4 367 (Jul 1) stopped (F), no
+ * flow; hours 4 368 .. 4 391 (Jul 2) operating without any flow: filled with the mean 10 000.
+ *   counted hours 6 600 − 24 stopped = 6 576, measured 6 552, filled 24
+ *   period release = 6 576 × 10 000 × 0.1e-9 = 0.006576 g TEQ
+ *   annual (share ≥ 0.75) = 0.006576 / (6 600 / 8 760) = 0.0087284… g TEQ, annualised */
+static void partial_year_fixture(void) {
+  struct ph_hub_ent *e = ent(1, "e2");
+  snprintf(e->monitoring_since, sizeof e->monitoring_since, "2025-04-01");
+  int64_t p = point("e2", "stack-1");
+  int64_t pc = series(p, "pcdd_f"), fl = series(p, "flow");
+  stack_test(pc, L(2025, 4, 1, 0, 0), 0.1);
+  int k0 = 8760 - 6600; /* Apr 1 00:00 = hour 2 160 */
+  for (int k = k0; k < 8760; k++) {
+    if (k >= 4344 && k < 4368) {
+      stopped_hour(p, H(k));
+      continue;
+    }
+    if (k >= 4368 && k < 4392) continue;
+    flow_hour(fl, H(k), 10000);
+  }
+  /* flow before the period (March) is not counted: monitoring started Apr 1 */
+  for (int k = k0 - 24; k < k0; k++) flow_hour(fl, H(k), 1e6);
+}
+
+Test(inventory, a_partial_year_is_annualised_only_above_the_threshold) {
+  partial_year_fixture();
+  cfg.inventory_min_share = 0.75;
+  run("e2", 2025);
+  const struct ph_inv_measured *m = &inv->measured;
+  const struct ph_inv_stack *s = &m->stacks[0];
+  cr_assert(s->avail, "%s", s->why);
+  cr_assert_float_eq(s->hours, 6600, EPS);
+  cr_assert_float_eq(s->hours_stopped, 24, EPS);
+  cr_assert_float_eq(s->hours_measured, 6552, EPS);
+  cr_assert_float_eq(s->hours_gap, 24, EPS);
+  cr_assert_float_eq(s->g_teq, 6576 * 10000 * 0.1e-9, 1e-12);
+  cr_assert_float_eq(s->filled_share, 24.0 / 6576.0, 1e-12);
+  cr_assert_float_eq(m->monitored_share, 6600.0 / 8760.0, 1e-12);
+  cr_assert(m->annual_avail);
+  cr_assert(m->annualised);
+  cr_assert_float_eq(m->annual_g_teq, 6576 * 10000 * 0.1e-9 / (6600.0 / 8760.0), 1e-12);
+  cr_assert_eq(inv->current.method, PH_INV_MEASURED);
+  cr_assert(inv->current.annualised);
+  cr_assert_float_eq(inv->current.share, 6600.0 / 8760.0, 1e-12);
+  /* a stricter threshold: not available, with the days it rests on */
+  cfg.inventory_min_share = 0.8;
+  run("e2", 2025);
+  cr_assert_not(inv->measured.annual_avail);
+  cr_assert(strstr(inv->measured.annual_why, "monitored 275 of 365 days") != NULL, "%s", inv->measured.annual_why);
+  cr_assert_float_eq(inv->measured.g_teq, 6576 * 10000 * 0.1e-9, 1e-12); /* the period figure stays */
+  cr_assert_eq(inv->current.method, PH_INV_NONE);
+  cr_assert(strstr(inv->current_why, "275 of 365 days") != NULL, "%s", inv->current_why);
+  cfg.inventory_min_share = 0;
+}
+
+Test(inventory, a_figure_mostly_filled_is_not_called_measured) {
+  /* e3 monitored the whole of 2025 (default fixture); test 0.2 on Jan 1; valid flow only in
+   * the first 1 000 hours: 7 760 hours filled with the mean → filled share 0.886 > 0.5 */
+  ent(2, "e3");
+  int64_t p = point("e3", "stack-1");
+  int64_t pc = series(p, "pcdd_f"), fl = series(p, "flow");
+  stack_test(pc, L(2025, 1, 1, 0, 0), 0.2);
+  for (int k = 0; k < 1000; k++) flow_hour(fl, H(k), 50000);
+  run("e3", 2025);
+  const struct ph_inv_measured *m = &inv->measured;
+  cr_assert(m->annual_avail);
+  cr_assert_not(m->annualised);
+  cr_assert_float_eq(m->filled_share, 7760.0 / 8760.0, 1e-12);
+  cr_assert(m->mostly_filled);
+  cr_assert_eq(inv->current.method, PH_INV_FILLED);
+  cr_assert_str_eq(ph_inv_method_name(inv->current.method), "filled");
+  cr_assert_float_eq(inv->current.g_teq, 8760 * 50000 * 0.2e-9, 1e-12);
+}
+
 Test(inventory, stack_without_test_or_flow_is_not_available_not_zero) {
   /* e1 has stack-1 (tests, flow all year 50 000) and stack-2 (flow but no
    * test in 2025: its only test is in 2024), stack-3 (a test, no flow),
