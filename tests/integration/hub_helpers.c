@@ -95,22 +95,25 @@ int hh_write_hub_config(struct hh_env *e)
 			 "  \"mqtt\": {\"uris\": [\"%s\"], \"keepalive_s\": 10, \"reconnect_min_ms\": 100,\n"
 			 "           \"reconnect_max_ms\": 1000},\n"
 			 "  \"db\": {\"path\": \"%s\", \"min_free_mb\": 0},\n"
-			 "  \"ingest\": {\"max_future_s\": %d, \"group_max\": %d},\n"
+			 "  \"ingest\": {\"max_future_s\": %d, \"group_max\": %d, \"max_age_days\": %d},\n"
 			 "  %s%s"
 			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", %s%s\"enterprises\": [\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"existing\", \"agents\": [\"%s\"],"
-			 " \"expected_interval_s\": %.17g},\n"
+			 " \"expected_interval_s\": %.17g%s%s},\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"new\", \"agents\": [\"%s\"],"
-			 " \"expected_interval_s\": %.17g},\n"
+			 " \"expected_interval_s\": %.17g%s%s},\n"
 			 "    {\"id\": \"%s\", \"sector\": \"al\", \"class\": \"existing\", \"agents\": [\"%s\"],"
-			 " \"expected_interval_s\": %.17g}\n"
+			 " \"expected_interval_s\": %.17g%s%s}\n"
 			 "  ]}]\n"
 			 "}\n",
-			 pht_broker_uri(&e->broker), e->db, o->max_future_s, o->group_max, o->top_extra ? o->top_extra : "",
+			 pht_broker_uri(&e->broker), e->db, o->max_future_s, o->group_max,
+			 o->max_age_days ? o->max_age_days : 400, o->top_extra ? o->top_extra : "",
 			 o->top_extra ? ",\n" : "", HH_PARK, o->tz, o->park_extra ? o->park_extra : "",
-			 o->park_extra ? ", " : "", ents[0],
-			 agents[0], o->expected_interval_s, ents[1], agents[1], o->expected_interval_s, ents[2],
-			 agents[2], o->expected_interval_s);
+			 o->park_extra ? ", " : "", ents[0], agents[0], o->expected_interval_s,
+			 o->ent_extra[0] ? ", " : "", o->ent_extra[0] ? o->ent_extra[0] : "", ents[1], agents[1],
+			 o->expected_interval_s, o->ent_extra[1] ? ", " : "", o->ent_extra[1] ? o->ent_extra[1] : "",
+			 ents[2], agents[2], o->expected_interval_s, o->ent_extra[2] ? ", " : "",
+			 o->ent_extra[2] ? o->ent_extra[2] : "");
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return -ENAMETOOLONG;
 	return hh_write_file(e->hub_cfg, buf);

@@ -41,6 +41,8 @@ struct hh_hub_opts {
 	int group_max;              /* 256 */
 	const char *top_extra;      /* more top-level members, e.g. "\"http\": {…}" (no comma) */
 	const char *park_extra;     /* more members of park p1, e.g. "\"rules_file\": \"…\"" */
+	const char *ent_extra[HH_NENTS]; /* more members of enterprise i, e.g. "\"monitoring_since\": \"…\"" */
+	int max_age_days;           /* 400 */
 };
 
 /* ---- the sandbox -------------------------------------------------------- */
