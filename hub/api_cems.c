@@ -296,7 +296,9 @@ static int page(struct api_req *r, struct cems_q *q, sqlite3_stmt *s, struct api
     row(w, r, s);
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    int status = api_db_fail(r, q->what[0] == 'h' ? "reading CEMS hours" : "reading CEMS days");
+    char what[40];
+    snprintf(what, sizeof what, "reading CEMS %s", q->what);
+    int status = api_db_fail(r, what);
     sqlite3_finalize(s);
     return status;
   }

@@ -1,7 +1,7 @@
 /* api_int.h — what the HTTP API's files share: the request as the
  * handlers see it (no libmicrohttpd types: api.c owns the server), the
- * output buffer with its JSON and CSV writers (api_csv.c), and the
- * handlers (api_query.c, api_series.c). */
+ * output buffer with its JSON and CSV writers (api_csv.c), row output
+ * (api_rows.c), and the handlers (api_query.c, api_series.c, api_cems.c). */
 #ifndef PH_API_INT_H
 #define PH_API_INT_H
 
