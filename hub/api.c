@@ -509,7 +509,8 @@ static int get_healthz(struct ph_api *a, struct api_req *r) {
 
 /* ---- routing ---- */
 
-enum route { R_NONE, R_HEALTHZ, R_METRICS, R_PARKS, R_ENTS, R_POINTS, R_SERIES, R_SUMMARY, R_ALARMS, R_ACK };
+enum route { R_NONE, R_HEALTHZ, R_METRICS, R_PARKS, R_ENTS, R_POINTS, R_SERIES, R_SUMMARY, R_ALARMS, R_ACK,
+             R_CEMS_HOURS, R_CEMS_DAYS, R_CEMS_EXCEEDANCES };
 
 /* Splits path (modified in place) into at most cap segments; -1 when there
  * are more or an empty one (a double or trailing slash). */
@@ -542,6 +543,9 @@ static enum route route_of(char **seg, int n, const char **park, bool *post) {
   if (n == 5 && !strcmp(seg[4], "series")) return R_SERIES;
   if (n == 5 && !strcmp(seg[4], "summary")) return R_SUMMARY;
   if (n == 5 && !strcmp(seg[4], "alarms")) return R_ALARMS;
+  if (n == 6 && !strcmp(seg[4], "cems") && !strcmp(seg[5], "hours")) return R_CEMS_HOURS;
+  if (n == 6 && !strcmp(seg[4], "cems") && !strcmp(seg[5], "days")) return R_CEMS_DAYS;
+  if (n == 6 && !strcmp(seg[4], "cems") && !strcmp(seg[5], "exceedances")) return R_CEMS_EXCEEDANCES;
   if (n == 7 && !strcmp(seg[4], "alarms") && !strcmp(seg[6], "ack")) {
     *post = true;
     return R_ACK;
@@ -614,6 +618,9 @@ static int dispatch(struct ph_api *a, struct api_req *r, enum route rt, const ch
   case R_SERIES: return api_get_series(r);
   case R_SUMMARY: return api_get_summary(r);
   case R_ALARMS: return api_get_alarms(r);
+  case R_CEMS_HOURS: return api_get_cems_hours(r);
+  case R_CEMS_DAYS: return api_get_cems_days(r);
+  case R_CEMS_EXCEEDANCES: return api_get_cems_exceedances(r);
   case R_ACK: return api_post_ack(r);
   default: return api_fail(r, 404, NULL, "no such path");
   }

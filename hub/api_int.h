@@ -1,7 +1,7 @@
 /* api_int.h — what the HTTP API's files share: the request as the
  * handlers see it (no libmicrohttpd types: api.c owns the server), the
- * output buffer with its JSON and CSV writers (api_csv.c), and the
- * handlers (api_query.c, api_series.c). */
+ * output buffer with its JSON and CSV writers (api_csv.c), row output
+ * (api_rows.c), and the handlers (api_query.c, api_series.c, api_cems.c). */
 #ifndef PH_API_INT_H
 #define PH_API_INT_H
 
@@ -68,6 +68,35 @@ void ac_int(struct api_csv *c, int64_t v);
 void ac_time(struct api_csv *c, int64_t ms);
 void ac_end(struct api_csv *c);
 
+/* Row output (api_rows.c): a handler describes each row once, cell by cell
+ * in the order of its columns (NULL-terminated names, borrowed for the
+ * writer's life); JSON renders {..., "<key>": [ {col: cell, ...}, ... ],
+ * "count": n, "next": ...}, CSV a header line of the names and one line per
+ * row. ar_head is the JSON document for the fields before the array, NULL
+ * for CSV (which has none). */
+struct api_req;
+struct api_rows {
+  struct api_req *r;
+  const char *const *cols;
+  int ncols, col;
+  int64_t count; /* rows ended */
+  bool csv;
+  struct api_json j;
+  struct api_csv c;
+};
+void ar_begin(struct api_rows *w, struct api_req *r, const char *const *cols); /* sets r->ctype */
+struct api_json *ar_head(struct api_rows *w);
+void ar_open(struct api_rows *w, const char *key); /* the array of rows (JSON) */
+void ar_row(struct api_rows *w);
+void ar_str(struct api_rows *w, const char *v); /* NULL: null */
+void ar_int(struct api_rows *w, int64_t v);
+void ar_num(struct api_rows *w, double v); /* NaN/inf: null */
+void ar_bool(struct api_rows *w, bool v);
+void ar_time(struct api_rows *w, int64_t ms); /* RFC 3339 UTC */
+void ar_null(struct api_rows *w);
+void ar_end_row(struct api_rows *w); /* missing cells become null */
+void ar_finish(struct api_rows *w, const char *next); /* JSON: count, next (NULL: null), end */
+
 /* ---- the request (api.c) ---- */
 
 struct api_worker; /* per thread: read connection and statements */
@@ -130,5 +159,10 @@ int api_get_series(struct api_req *r);
 int api_get_summary(struct api_req *r);
 int api_get_alarms(struct api_req *r);
 int api_post_ack(struct api_req *r);
+
+/* CEMS means and exceedances (api_cems.c) */
+int api_get_cems_hours(struct api_req *r);
+int api_get_cems_days(struct api_req *r);
+int api_get_cems_exceedances(struct api_req *r);
 
 #endif

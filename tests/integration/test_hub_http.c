@@ -6,7 +6,8 @@
  *     what is computed here from the stored sample chunks; CSV carries the
  *     same figures as JSON.
  *  2. access: no token 401, unknown token 401, regulator may not ack (403),
- *     /metrics only for admin; bad parameters 400 naming the parameter;
+ *     /metrics only for admin; bad parameters 400 naming the parameter (the
+ *     CEMS listings too);
  *     unknown park 404; /healthz without a token; the dashboard at /.
  *  3. acknowledging over HTTP: an alarm raised by a rule is acked by a
  *     manager's POST, the database and the retained MQTT state show it,
@@ -386,6 +387,14 @@ Test(hub_http, access_and_bad_parameters)
 	get("/api/v1/parks/p1/series?ent=ent-a&point=stack-1&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z", tok_reg,
 	    &r);
 	expect_error(&r, 400, "metric");
+	resp_free(&r);
+	/* the regulator's CEMS figures: routed, argument-checked, readable by a regulator */
+	get("/api/v1/parks/p1/cems/hours?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&only=some", tok_reg, &r);
+	expect_error(&r, 400, "only");
+	resp_free(&r);
+	get("/api/v1/parks/p1/cems/exceedances?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z", tok_reg, &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_eq(cJSON_GetArraySize(jget(r.json, "exceedances")), 0);
 	resp_free(&r);
 	get("/api/v1/parks/p1/enterprises?colour=red", tok_reg, &r);
 	expect_error(&r, 400, "colour");
