@@ -26,6 +26,7 @@
 #include "parkhub/cems.h"
 #include "parkhub/compliance.h"
 #include "parkhub/emission_mass.h"
+#include "parkhub/monitoring.h"
 #include "parkhub/ent_limits.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
@@ -454,6 +455,7 @@ static void periods_json(struct api_json *j, const char *key, const struct ph_co
   aj_int(j, "with_limit", p->with_limit);
   aj_int(j, "within", p->within);
   aj_int(j, "exceeded", p->exceeded);
+  aj_int(j, "stopped", p->stopped);
   aj_num(j, "rate", p->rate);
   aj_num(j, "availability", p->availability);
   aj_end_obj(j);
@@ -477,6 +479,29 @@ struct total {
 };
 
 static const char *const summary_args[] = {"from", "to", "ent", NULL};
+
+/* The enterprise's monitoring period and how many of the range's closed
+ * hours it covers (monitoring.h), as the report's monitoring_period. */
+static int monitoring_json(struct api_req *r, sqlite3 *db, const struct ph_hub_ent *ent, int64_t from, int64_t to,
+                           int64_t closed, struct api_json *j) {
+  struct ph_monitoring_window w;
+  struct ph_err err = {0};
+  if (ph_monitoring_ent_window(db, ent, r->tz, r->park->id, &w, &err))
+    return api_fail(r, 500, NULL, "monitoring period of %s: %s", ent->id, err.msg);
+  int64_t hours_to = closed ? ph_tz_hour_start(r->tz, closed) : from, lo, hi;
+  if (hours_to > to) hours_to = to;
+  ph_monitoring_clip(&w, from, hours_to < from ? from : hours_to, &lo, &hi);
+  aj_obj(j, "monitoring");
+  aj_str(j, "source", ph_mon_source_name(w.source));
+  if (w.source != PH_MON_NONE) aj_time(j, "since", w.since_ms);
+  else aj_null(j, "since");
+  if (w.source != PH_MON_NONE && w.until_ms != PH_MON_OPEN) aj_time(j, "until", w.until_ms);
+  else aj_null(j, "until");
+  aj_int(j, "monitored_hours", hi > lo ? ph_cems_count_hours(r->tz, lo, hi) : 0);
+  if (w.source == PH_MON_NONE) aj_str(j, "status", "not monitored (no data and no configured monitoring_since)");
+  aj_end_obj(j);
+  return 0;
+}
 
 int api_get_summary(struct api_req *r) {
   int64_t from, to;
@@ -533,6 +558,10 @@ int api_get_summary(struct api_req *r) {
       aj_obj(&j, NULL);
       aj_str(&j, "ent", ent->id);
       aj_str(&j, "name", ent->name);
+      if (monitoring_json(r, db, ent, from, to, closed, &j)) {
+        status = r->status;
+        goto out;
+      }
       aj_arr(&j, "pollutants");
     }
     for (size_t i = 0; i < pairs.n; i++) {

@@ -359,6 +359,12 @@ static void check_summary(const struct want *wa)
 	cr_assert_eq(num(m, "hours_stopped"), wa->stopped);
 	cr_assert_eq(num(get(so2, "hours"), "valid"), wa->valid);
 	cr_assert_eq(num(get(so2, "hours"), "exceeded"), wa->exceeded);
+	cr_assert_eq(num(get(so2, "hours"), "stopped"), wa->stopped);
+	cr_assert_str_eq(get(get(a, "monitoring"), "source")->valuestring, "first data");
+	cr_assert_eq(num(get(a, "monitoring"), "monitored_hours"), NH);
+	const cJSON *c = by(ents, "ent", "ent-c");
+	cr_assert_str_eq(get(get(c, "monitoring"), "source")->valuestring, "none");
+	cr_assert(strstr(get(get(c, "monitoring"), "status")->valuestring, "not monitored") != NULL);
 	const cJSON *it;
 	cJSON_ArrayForEach(it, get(a, "pollutants"))
 		cr_assert_str_neq(get(it, "metric")->valuestring, "pcdd_f", "PCDD/F is the inventory's, not a summary mass");
