@@ -164,20 +164,8 @@ static int parse(struct api_req *r, struct cems_q *q, int max_days) {
 
 /* ---- output helpers ---- */
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-
 /* "YYYY-MM-DDTHH:MM:SS+HH:MM": ms in the park's zone (inv. 5). */
-static void iso_local(const struct ph_tz *tz, int64_t ms, char *buf, size_t cap) {
-  int32_t off = ph_tz_offset_s(tz, ms);
-  int64_t l = ms + (int64_t)off * 1000;
-  int64_t day = floor_div(l, DAY_MS), rem = l - day * DAY_MS;
-  int y;
-  unsigned m, d;
-  ph_civil_from_days(day, &y, &m, &d);
-  int a = off < 0 ? -off : off;
-  snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", y, m % 100u, d % 100u, (int)(rem / 3600000),
-           (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), off < 0 ? '-' : '+', a / 3600 % 100, a / 60 % 60);
-}
+static void iso_local(const struct ph_tz *tz, int64_t ms, char *buf, size_t cap) { ph_tz_format_local(tz, ms, buf, cap); }
 
 static const char *text(sqlite3_stmt *s, int col) {
   const unsigned char *t = sqlite3_column_text(s, col);

@@ -68,6 +68,10 @@ int64_t ph_tz_next_day(const struct ph_tz *tz, int64_t day_start_ms);
 
 /* Local calendar date and hour (0..23) at utc_ms; any out-pointer may be
  * NULL. */
+/* "YYYY-MM-DDTHH:MM:SS+HH:MM": utc_ms in the zone, with its offset then
+ * (ISO 8601; what the report and the API print for local times). */
+void ph_tz_format_local(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap);
+
 void ph_tz_local_date(const struct ph_tz *tz, int64_t utc_ms, int *y, unsigned *m, unsigned *d, int *hour);
 
 #endif

@@ -750,3 +750,22 @@ Test(tz, one_zone_is_shared_by_threads) {
   }
   ph_tz_free(tz);
 }
+
+Test(tz, format_local_gives_the_time_and_the_offset_then_in_force) {
+  /* 2026-03-29 01:30 UTC is 03:30 CEST (+02:00) in Berlin; 00:30 UTC is 01:30 CET (+01:00);
+   * 1969-12-31 20:00 UTC in Shanghai is 1970-01-01 04:00 (+08:00): a negative instant */
+  struct ph_tz *b, *s;
+  struct ph_err err = {0};
+  char buf[40];
+  cr_assert_eq(ph_tz_load("Europe/Berlin", &b, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_tz_load("Asia/Shanghai", &s, &err), 0, "%s", err.msg);
+  int64_t t = ph_days_from_civil(2026, 3, 29) * 86400000LL;
+  ph_tz_format_local(b, t + 90 * 60000, buf, sizeof buf);
+  cr_assert_str_eq(buf, "2026-03-29T03:30:00+02:00");
+  ph_tz_format_local(b, t + 30 * 60000, buf, sizeof buf);
+  cr_assert_str_eq(buf, "2026-03-29T01:30:00+01:00");
+  ph_tz_format_local(s, -4 * 3600000LL, buf, sizeof buf);
+  cr_assert_str_eq(buf, "1970-01-01T04:00:00+08:00");
+  ph_tz_free(b);
+  ph_tz_free(s);
+}
