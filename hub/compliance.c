@@ -110,7 +110,7 @@ static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const stru
   if (rc) return rc;
   ph_monitoring_clip(&w, from, out->hours_to_ms, &lo, &hi);
   ph_monitoring_clip(&w, from, out->days_to_ms, &dlo, &dhi);
-  if (w.source != PH_MON_NONE && (hi > lo || dhi > dlo)) out->nmonitored++;
+  if (ph_monitoring_overlaps(&w, from, out->to_ms)) out->nmonitored++; /* even with no hour closed yet */
   if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->hours_to_ms, &mh,
                                 c->err)) ||
       (rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms, &md,
@@ -143,6 +143,7 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
   int rc = ph_cems_closed_until(db, &out->closed_ms, err);
   if (rc) return rc;
   /* inv. 2: hours/days that ended by closed_ms */
+  out->to_ms = to_ms;
   out->hours_to_ms = out->closed_ms ? ph_tz_hour_start(tz, out->closed_ms) : from_ms;
   out->days_to_ms = out->closed_ms ? ph_tz_day_start(tz, out->closed_ms) : from_ms;
   if (out->hours_to_ms > to_ms) out->hours_to_ms = to_ms;

@@ -123,9 +123,9 @@ static int point_mass(const struct pt *c, const struct ph_hub_ent *e, int64_t po
   int64_t lo, hi;
   int rc = ph_monitoring_window(c->db, e, c->tz, point_id, point, &w, c->err);
   if (rc) return rc;
+  if (ph_monitoring_overlaps(&w, from, out->total.end_ms)) out->nmonitored++; /* even with no hour closed yet */
   ph_monitoring_clip(&w, from, hours_to, &lo, &hi);
   if (hi <= lo) return 0;
-  out->nmonitored++;
   for (size_t i = 0; i < out->nrows; i++) {
     int64_t a = out->rows[i].start_ms > lo ? out->rows[i].start_ms : lo;
     int64_t b = out->rows[i].end_ms < hi ? out->rows[i].end_ms : hi;
@@ -207,6 +207,7 @@ int ph_emission_mass_compute(sqlite3 *db, const struct ph_hub_park *pk, const st
   if (hours_to < from_ms) hours_to = from_ms;
 
   if ((rc = make_rows(out, tz, by, from_ms, to_ms, err))) return rc;
+  out->total.end_ms = to_ms; /* point_mass reads the range's end; total is set again below */
   struct pt c = {db, tz, park, metric, factor, err};
   if ((rc = all_points(&c, pk, ent, from_ms, hours_to, out))) return rc;
 

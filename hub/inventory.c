@@ -304,6 +304,7 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v
 /* The stack's range: [lo, hi) = the year ∩ its monitoring period ∩ closed hours. */
 struct stack_range {
   int64_t lo, hi;
+  bool overlaps; /* the monitoring period overlaps the year (closed hours or not) */
   const char *park, *ent;
   int64_t point_id;
 };
@@ -383,7 +384,8 @@ static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t 
     snprintf(st->why, sizeof st->why, "no stack test in the year");
   } else if (st->hours == 0) {
     st->g_teq = 0;
-    snprintf(st->why, sizeof st->why, "not monitored in the year");
+    snprintf(st->why, sizeof st->why, "%s",
+             rg->overlaps ? "no hour of the monitoring period has closed yet" : "not monitored in the year");
   } else if (st->hours_measured == 0 && st->hours > st->hours_stopped) {
     st->g_teq = 0;
     snprintf(st->why, sizeof st->why, "no valid flow hour in the monitored period");
@@ -404,7 +406,8 @@ static int stack_range(struct q *q, const struct ph_tz *tz, const struct ph_hub_
   st->since_ms = w.since_ms;
   st->until_ms = w.until_ms;
   st->mon_source = (int)w.source;
-  *rg = (struct stack_range){.park = park, .ent = e->id, .point_id = ref->point_id};
+  *rg = (struct stack_range){.park = park, .ent = e->id, .point_id = ref->point_id,
+                             .overlaps = ph_monitoring_overlaps(&w, from, to)};
   ph_monitoring_clip(&w, from, to < closed_to ? to : closed_to, &rg->lo, &rg->hi);
   return 0;
 }

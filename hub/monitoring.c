@@ -140,6 +140,10 @@ int ph_monitoring_ent_window(sqlite3 *db, const struct ph_hub_ent *e, const stru
   return 0;
 }
 
+bool ph_monitoring_overlaps(const struct ph_monitoring_window *w, int64_t from, int64_t to) {
+  return w->source != PH_MON_NONE && w->since_ms < to && w->until_ms > from;
+}
+
 void ph_monitoring_clip(const struct ph_monitoring_window *w, int64_t from, int64_t to, int64_t *lo, int64_t *hi) {
   if (w->source == PH_MON_NONE) { /* inv. 2 */
     *lo = *hi = from;

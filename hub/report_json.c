@@ -1038,7 +1038,8 @@ static int ent_monitoring_period(struct rb *r, const struct ph_hub_ent *e, cJSON
   integer(r, mp, "year_hours", year);
   integer(r, mp, "monitored_hours", mon);
   num(r, mp, "monitored_share", year ? (double)mon / (double)year : 0);
-  if (mon == 0) str(r, mp, "status", "not monitored in the year");
+  if (!ph_monitoring_overlaps(&w, r->from, r->to)) str(r, mp, "status", "not monitored in the year");
+  else if (mon == 0) str(r, mp, "status", "monitored from the date above; no hour of it has closed yet");
   else if (mon < year) str(r, mp, "status", "monitored part of the year");
   else str(r, mp, "status", "monitored the whole year");
   cJSON *rows = arr(r, mp, "points");

@@ -50,9 +50,10 @@ struct ph_compliance_periods {
 
 struct ph_compliance {
   int npoints;       /* points with a series of the metric */
-  int nmonitored;    /* of them with a monitoring period overlapping the range */
+  int nmonitored;    /* of them with a monitoring period overlapping the range (closed or not) */
   int64_t closed_ms; /* ph_cems_closed_until at the time of the query */
   int64_t hours_to_ms, days_to_ms; /* where the expected hours and days stopped */
+  int64_t to_ms;                    /* the range's end, as asked */
   struct ph_compliance_periods hours, days;
 };
 

@@ -36,6 +36,7 @@
 #define PARKHUB_MONITORING_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "parkhub/err.h"
@@ -60,6 +61,9 @@ int ph_monitoring_window(sqlite3 *db, const struct ph_hub_ent *e, const struct p
  * points that have one (configured or from data); PH_MON_NONE when none. */
 int ph_monitoring_ent_window(sqlite3 *db, const struct ph_hub_ent *e, const struct ph_tz *tz, const char *park,
                              struct ph_monitoring_window *out, struct ph_err *err);
+
+/* Whether the window is a monitoring period that overlaps [from, to). */
+bool ph_monitoring_overlaps(const struct ph_monitoring_window *w, int64_t from, int64_t to);
 
 /* [from, to) cut to the window; *lo ≥ *hi when nothing is left. */
 void ph_monitoring_clip(const struct ph_monitoring_window *w, int64_t from, int64_t to, int64_t *lo, int64_t *hi);
