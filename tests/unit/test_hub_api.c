@@ -1324,6 +1324,32 @@ Test(hub_api, ack_through_the_hub_callback) {
   cr_assert_eq(ack_calls, 3);
 }
 
+/* An ack body is one JSON object and nothing after it; U+0000 would cut
+ * `by` short where it is stored (C strings), so it is refused, not cut. */
+Test(hub_api, ack_refuses_trailing_data_and_nul) {
+  make_alarms();
+  start_api();
+  struct resp r;
+  static const struct {
+    const char *body, *param;
+  } bad[] = {{"{\"by\":\"x\"} garbage", "body"},
+             {"{\"by\":\"x\"}{\"by\":\"y\"}", "body"},
+             {"{\"by\":\"x\"}]", "body"},
+             {"{\"by\":\"Li\\u0000 Wei\"}", "by"},
+             {"{\"by\":\"x\",\"note\":\"a\\u0000b\"}", "note"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    http("POST", "/api/v1/parks/p1/alarms/al-1/ack", "mgr-token", bad[i].body, NULL, &r);
+    expect_error(&r, 400, bad[i].param);
+    resp_free(&r);
+  }
+  cr_assert_eq(ack_calls, 0, "nothing was acknowledged");
+  /* whitespace after the object is fine, and so is an escaped backslash before u0000 */
+  http("POST", "/api/v1/parks/p1/alarms/al-1/ack", "mgr-token", "{\"by\":\"x\\\\u0000\"} \r\n", NULL, &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(acked_by, "x\\u0000");
+  resp_free(&r);
+}
+
 Test(hub_api, ack_501_without_callback) {
   env.ack = NULL;
   start_api();
