@@ -95,3 +95,47 @@ bool ph_json_int(const void *j, int64_t lo, int64_t hi, int64_t *out) {
   *out = (int64_t)d;
   return true;
 }
+
+/* The raw member name before the value that starts at text[v] (a key is
+ * '"name"' then ':'), or "" when there is none. */
+static void member_name(const char *text, size_t v, char *key, size_t cap) {
+  if (!key || !cap) return;
+  key[0] = 0;
+  size_t i = v;
+  while (i > 0 && strchr(" \t\r\n", text[i - 1])) i--;
+  if (i == 0 || text[i - 1] != ':') return;
+  i--;
+  while (i > 0 && strchr(" \t\r\n", text[i - 1])) i--;
+  if (i < 2 || text[i - 1] != '"') return;
+  size_t end = i - 1, start = end;
+  while (start > 0 && text[start - 1] != '"') start--;
+  if (start == 0) return;
+  snprintf(key, cap, "%.*s", (int)(end - start < 64 ? end - start : 64), text + start);
+}
+
+bool ph_json_find_nul(const char *text, size_t len, char *key, size_t cap) {
+  if (key && cap) key[0] = 0;
+  bool in_str = false;
+  size_t start = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (c == 0) {
+      if (in_str) member_name(text, start, key, cap);
+      return true;
+    }
+    if (!in_str) {
+      if (c == '"') in_str = true, start = i;
+      continue;
+    }
+    if (c == '"') {
+      in_str = false;
+    } else if (c == '\\') {
+      if (i + 5 < len && !memcmp(text + i + 1, "u0000", 5)) {
+        member_name(text, start, key, cap);
+        return true;
+      }
+      i++; /* the escaped character: \\ and \" stay inside the string */
+    }
+  }
+  return false;
+}

@@ -1,7 +1,18 @@
 /* log.c — one line per event on stderr: "2026-11-23T10:00:00.000Z WARN ingest: …".
  * Callers: binaries and their threads (libraries return errors instead).
  * Thread-safe: each line is formatted into a local buffer and written with
- * one write(2), so lines from different threads never interleave. */
+ * one write(2), so lines from different threads never interleave.
+ *
+ * Invariants:
+ *  1. one event, one line: CR and LF in a message become spaces, and a
+ *     line is cut at PH_LOG_LINE_MAX bytes, newline included.
+ *  2. a line holds no terminal control: the message's other C0 controls,
+ *     DEL, the C1 controls (U+0080..U+009F in UTF-8) and every byte that
+ *     is not part of well-formed UTF-8 are written as \xNN. Names and
+ *     notes from the outside (an ack's `by`) cannot move the cursor, clear
+ *     the screen or change colours where an operator reads the log.
+ *  3. an escape is written whole or not at all (a cut line never ends in
+ *     half an escape or half a UTF-8 character). */
 #include "parkhub/log.h"
 
 #include <stdarg.h>
@@ -30,20 +41,62 @@ int ph_log_level_parse(const char *s, enum ph_log_level *out) {
   return PH_EINVAL;
 }
 
+/* Length of the well-formed UTF-8 character at p (n bytes left) that is
+ * not a C1 control, or 0. */
+static size_t utf8_char(const unsigned char *p, size_t n) {
+  unsigned char c = p[0];
+  size_t k = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (k == 0 || k > n) return 0;
+  unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range (no overlongs, surrogates, > U+10FFFF) */
+  if (c == 0xc2) lo = 0xa0;           /* U+0080..U+009F: C1 controls */
+  if (c == 0xe0) lo = 0xa0;
+  if (c == 0xed) hi = 0x9f;
+  if (c == 0xf0) lo = 0x90;
+  if (c == 0xf4) hi = 0x8f;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < k; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  return k;
+}
+
+/* Appends msg to out[*len..cap) with inv. 1-3 applied; stops at the first
+ * piece that does not fit whole. */
+static void put_escaped(char *out, size_t cap, size_t *len, const char *msg, size_t mlen) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = (const unsigned char *)msg;
+  size_t i = 0, n = *len;
+  while (i < mlen) {
+    unsigned char c = p[i];
+    size_t k = c >= 0x80 ? utf8_char(p + i, mlen - i) : (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\r';
+    if (k) {
+      if (n + k > cap) break;
+      if (c == '\n' || c == '\r')
+        out[n] = ' ';
+      else
+        memcpy(out + n, p + i, k);
+      n += k, i += k;
+      continue;
+    }
+    if (n + 4 > cap) break;
+    out[n++] = '\\', out[n++] = 'x', out[n++] = hex[c >> 4], out[n++] = hex[c & 15];
+    i++;
+  }
+  *len = n;
+}
+
 void ph_log(enum ph_log_level lvl, const char *module, const char *fmt, ...) {
   if ((int)lvl < atomic_load(&current_level)) return;
-  char line[1024], ts[PH_TIME_STRLEN];
+  char line[PH_LOG_LINE_MAX], msg[PH_LOG_LINE_MAX], ts[PH_TIME_STRLEN];
   ph_time_format(ph_now_ms(), ts, sizeof ts);
   int n = snprintf(line, sizeof line, "%s %s %s: ", ts, level_names[lvl], module);
   if (n < 0) return;
   va_list ap;
   va_start(ap, fmt);
-  int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+  int m = vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-  if (len > sizeof line - 2) len = sizeof line - 2; /* truncated: still one line */
-  for (size_t i = (size_t)n; i < len; i++)
-    if (line[i] == '\n' || line[i] == '\r') line[i] = ' ';
+  size_t len = (size_t)n < sizeof line - 1 ? (size_t)n : sizeof line - 1;
+  size_t mlen = m < 0 ? 0 : (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
+  put_escaped(line, sizeof line - 1, &len, msg, mlen); /* one byte kept for the newline */
   line[len++] = '\n';
   ssize_t w = write(STDERR_FILENO, line, len);
   (void)w;

@@ -58,6 +58,8 @@ listener $port 127.0.0.1
 allow_anonymous true
 persistence false
 max_queued_messages 0
+# as deploy/production/make-park.sh: no packet larger than the hub accepts
+max_packet_size 263168
 set_tcp_nodelay true
 $user_line
 CONF

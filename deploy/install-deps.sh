@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
   cmake make gcc pkg-config
   libpaho-mqtt-dev libssl-dev libcjson-dev libjsmn-dev libsqlite3-dev sqlite3 libcriterion-dev
-  libcurl4-openssl-dev libmicrohttpd-dev
+  libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev
   mosquitto mosquitto-clients openssl
   python3-jsonschema tzdata
   libmodbus-dev clang libclang-rt-14-dev

@@ -9,7 +9,8 @@
  *     rather than written empty (point, metric, value, peak, acked_*, note).
  *  2. ph_ack_decode refuses what cmd-ack.schema.json refuses (unknown or
  *     duplicate keys, bad id, `by` of 1..64 and `note` of ≤ 512 characters
- *     of valid UTF-8).
+ *     of valid UTF-8), and also trailing data after the object and U+0000
+ *     in any string (raw or \u0000), which cJSON would cut short.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "parkhub/alarms.h"
+#include "parkhub/jsonfile.h"
 #include "parkhub/timefmt.h"
 
 static const char *const state_names[] = {"active_unacked", "active_acked", "cleared_unacked", "closed"};
@@ -153,6 +155,9 @@ static long utf8_chars(const char *s) {
 int ph_ack_decode(const char *payload, size_t len, struct ph_ack_cmd *out, struct ph_err *err) {
   memset(out, 0, sizeof *out);
   if (len > 8192) return ph_fail(err, PH_ETOOLARGE, "cmd/ack: %zu bytes, more than 8192", len);
+  char key[72];
+  if (ph_json_find_nul(payload, len, key, sizeof key))
+    return ph_fail(err, PH_EJSON, "cmd/ack%s%s: U+0000 is not allowed", key[0] ? "." : "", key);
   const char *end = NULL;
   cJSON *j = cJSON_ParseWithLengthOpts(payload, len, &end, 0);
   if (!j) return ph_fail(err, PH_EJSON, "cmd/ack: not valid JSON");

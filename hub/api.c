@@ -1,10 +1,12 @@
 /* api.c — the HTTP API's server (api.h): libmicrohttpd daemon, routing,
  * bearer-token access, per-thread read connections, /metrics and
  * /healthz. The data handlers are in api_query.c and api_series.c, the
- * writers in api_csv.c, the config in api_conf.c.
+ * writers in api_csv.c, the config in api_conf.c, the connections'
+ * header and body deadlines in api_conn.c.
  *
  * Callers: the hub (ph_api_start/stop), tests, bench/query.
- * Threads: libmicrohttpd's pool (conf.threads) runs every request; each
+ * Threads: libmicrohttpd's pool (conf.threads) runs every request; a
+ * watchdog thread (api_conn.c) ends connections past their deadline; each
  * pool thread lazily opens its own read-only SQLite connection (a
  * pthread key owns it: closed when the thread ends) and prepares the
  * statements of api_sql.h on it once. The hub's callbacks run on these
@@ -31,6 +33,17 @@
  *     every configured token (no early exit).
  *  5. every error body is JSON {"error":{"status","message","param"}},
  *     whatever format was asked for.
+ *  6. every connection is bounded (docs/security.md, "HTTP API"): at most
+ *     max_connections open (libmicrohttpd stops accepting; the kernel's
+ *     backlog holds the rest), max_connections_per_ip from one address
+ *     (libmicrohttpd closes the excess at once), headers within
+ *     header_timeout_s and a body within body_timeout_s however slowly
+ *     bytes trickle in (api_conn.c), idle_timeout_s of silence at any
+ *     point, 32 KiB of headers (libmicrohttpd's per-connection memory),
+ *     PH_API_BODY_MAX of body. One source cannot take every connection, so
+ *     /healthz answers others while it tries.
+ *  7. HTTPS negotiates TLS 1.2 or 1.3 only (http.tls_priorities, checked
+ *     by ph_api_tls_priorities_check).
  */
 #include "parkhub/api.h"
 
@@ -50,6 +63,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "api_conn.h"
 #include "api_int.h"
 #include "parkhub/alloc.h"
 #include "parkhub/dashboard.h"
@@ -76,6 +90,7 @@ struct ph_api {
   struct ph_api_conf conf;
   struct ph_api_env env;
   struct MHD_Daemon *d;
+  struct api_conns *conns; /* deadlines (inv. 6) */
   int port;
   bool tls;
   char *tls_cert, *tls_key;
@@ -473,6 +488,17 @@ static int get_metrics(struct ph_api *a, struct api_req *r) {
   api_buf_printf(b, "parkhub_api_request_duration_seconds_sum %.6f\n",
                  (double)atomic_load(&a->dur_us_sum) / 1e6);
   api_buf_printf(b, "parkhub_api_request_duration_seconds_count %llu\n", (unsigned long long)cum);
+  struct api_conns_stats cst;
+  api_conns_stats(a->conns, &cst);
+  api_buf_puts(b, "# HELP parkhub_api_connections_open HTTP connections open now.\n"
+                  "# TYPE parkhub_api_connections_open gauge\n");
+  api_buf_printf(b, "parkhub_api_connections_open %d\n", cst.open);
+  api_buf_puts(b, "# HELP parkhub_api_connections_cut_total HTTP connections closed because the request's headers or "
+                  "body missed their deadline (http.header_timeout_s, http.body_timeout_s).\n"
+                  "# TYPE parkhub_api_connections_cut_total counter\n");
+  api_buf_printf(b, "parkhub_api_connections_cut_total{phase=\"headers\"} %llu\n",
+                 (unsigned long long)cst.cut_headers);
+  api_buf_printf(b, "parkhub_api_connections_cut_total{phase=\"body\"} %llu\n", (unsigned long long)cst.cut_body);
   api_buf_puts(b, "# HELP parkhub_api_db_connections_opened_total Read connections the API opened.\n"
                   "# TYPE parkhub_api_db_connections_opened_total counter\n");
   api_buf_printf(b, "parkhub_api_db_connections_opened_total %llu\n", (unsigned long long)atomic_load(&a->db_opens));
@@ -703,9 +729,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!(call = ph_calloc(1, sizeof *call))) return MHD_NO;
     call->t0_us = mono_us();
     *con_cls = call;
+    api_conns_headers_in(a->conns, c);
     return MHD_YES;
   }
   if (*upload_size) {
+    if (api_conns_body_late(a->conns, c)) return MHD_NO; /* inv. 6: ends the connection */
     if (call->body.len + *upload_size > PH_API_BODY_MAX)
       call->too_large = true;
     else
@@ -713,6 +741,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *upload_size = 0;
     return MHD_YES;
   }
+  api_conns_answering(a->conns, c);
 
   struct ph_asset as;
   if (ph_dashboard_asset(url, &as) == 0) return respond_asset(a, c, &as, method, call->t0_us);
@@ -752,7 +781,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
-  (void)cls, (void)c, (void)toe;
+  (void)toe;
+  struct ph_api *a = cls;
+  api_conns_request_done(a->conns, c);
   struct call *call = *con_cls;
   if (!call) return;
   api_buf_fini(&call->body);
@@ -802,6 +833,7 @@ static int read_file(const char *path, const char *what, char **out, struct ph_e
 static void api_free(struct ph_api *a) {
   if (!a) return;
   if (a->d) MHD_stop_daemon(a->d);
+  api_conns_stop(a->conns); /* after the daemon: no connection is left */
   /* pool threads ran their key destructors as they ended; close what is left */
   while (a->workers) {
     struct api_worker *w = a->workers;
@@ -821,14 +853,18 @@ static int check_conf(const struct ph_api_conf *c, const struct ph_api_env *env,
     return ph_fail(err, PH_EINVAL, "api: needs a database path, the hub config and the catalogue");
   if (c->port < 0 || c->port > 65535) return ph_fail(err, PH_ECONFIG, "http.port: %lld is outside 1..65535",
                                                      (long long)c->port);
-  if (c->threads < 1 || c->threads > 64 || c->timeout_s < 1 || c->max_connections < 1 || c->max_points < 1)
-    return ph_fail(err, PH_EINVAL, "api: threads 1..64, timeout, connections and points ≥ 1");
+  if (c->threads < 1 || c->threads > 64 || c->timeout_s < 1 || c->header_timeout_s < 1 || c->body_timeout_s < 1 ||
+      c->max_connections < c->threads || c->max_connections_per_ip < 1 ||
+      c->max_connections_per_ip > c->max_connections || c->max_points < 1)
+    return ph_fail(err, PH_EINVAL, "api: threads 1..64 and ≤ max_connections, per-IP connections 1..max_connections, "
+                                   "timeouts and points ≥ 1");
   for (int i = 0; i < c->ntokens; i++)
     for (int k = 0; k < c->tokens[i].nparks; k++)
       if (!ph_hub_config_park(env->cfg, c->tokens[i].parks[k]))
         return ph_fail(err, PH_ECONFIG, "http.tokens[%d].parks[%d]: '%s' is not a park this hub serves", i, k,
                        c->tokens[i].parks[k]);
   if (!c->cert[0] != !c->key[0]) return ph_fail(err, PH_ECONFIG, "http: HTTPS needs both cert and key");
+  if (c->cert[0]) return ph_api_tls_priorities_check(c->tls_priorities, err);
   return 0;
 }
 
@@ -848,6 +884,10 @@ int ph_api_start(const struct ph_api_conf *conf, const struct ph_api_env *env, s
     return ph_fail(err, PH_ENOMEM, "api: no thread key");
   }
   a->key_made = true;
+  if ((rc = api_conns_start(conf->header_timeout_s * 1000, conf->body_timeout_s * 1000, &a->conns, err))) {
+    api_free(a);
+    return rc;
+  }
 
   union {
     struct sockaddr sa;
@@ -868,13 +908,16 @@ int ph_api_start(const struct ph_api_conf *conf, const struct ph_api_env *env, s
     return ph_fail(err, PH_ECONFIG, "http.listen: '%.64s' is not an IPv4 or IPv6 address", conf->listen);
   }
 
-  struct MHD_OptionItem opts[12];
+  struct MHD_OptionItem opts[16];
   int no = 0;
   opts[no++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr.sa};
   opts[no++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)conf->threads, NULL};
   opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)conf->timeout_s, NULL};
   opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)conf->max_connections, NULL};
-  opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+  opts[no++] =
+      (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)conf->max_connections_per_ip, NULL};
+  opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, a};
+  opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)api_conns_notify, a->conns};
   if (conf->cert[0]) {
     if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
       api_free(a);
@@ -887,6 +930,7 @@ int ph_api_start(const struct ph_api_conf *conf, const struct ph_api_env *env, s
     flags |= MHD_USE_TLS;
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key};
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)conf->tls_priorities};
     a->tls = true;
   }
   opts[no++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
@@ -902,9 +946,13 @@ int ph_api_start(const struct ph_api_conf *conf, const struct ph_api_env *env, s
   }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_BIND_PORT);
   a->port = di ? di->port : (int)conf->port;
-  PH_INFO(MOD, "listening on %s%s%s port %d (%s), %lld threads, %d tokens",
+  PH_INFO(MOD,
+          "listening on %s%s%s port %d (%s), %lld threads, %d tokens; connections ≤ %lld (≤ %lld per address), "
+          "headers in %lld s, body in %lld s, idle %lld s",
           strchr(conf->listen, ':') ? "[" : "", conf->listen, strchr(conf->listen, ':') ? "]" : "", a->port,
-          a->tls ? "https" : "http", (long long)conf->threads, conf->ntokens);
+          a->tls ? "https" : "http", (long long)conf->threads, conf->ntokens, (long long)conf->max_connections,
+          (long long)conf->max_connections_per_ip, (long long)conf->header_timeout_s, (long long)conf->body_timeout_s,
+          (long long)conf->timeout_s);
   *out = a;
   return 0;
 }
@@ -922,4 +970,9 @@ void ph_api_stats(const struct ph_api *a, struct ph_api_stats *st) {
   for (int i = 0; i < PH_API_NCODES; i++) st->by_code[i] = atomic_load(&m->by_code[i]);
   st->db_opens = atomic_load(&m->db_opens);
   st->db_failures = atomic_load(&m->db_failures);
+  struct api_conns_stats cst;
+  api_conns_stats(m->conns, &cst);
+  st->connections = cst.opened;
+  st->cut_at_header_deadline = cst.cut_headers;
+  st->cut_at_body_deadline = cst.cut_body;
 }

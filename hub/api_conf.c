@@ -1,5 +1,6 @@
 /* api_conf.c — the hub config's "http" object (api.h): listen address,
- * port, bearer tokens (only their SHA-256, as hex), TLS files.
+ * port, bearer tokens (only their SHA-256, as hex), TLS files and
+ * priorities, connection limits, timeouts and threads.
  *
  * Callers: the hub config loader (ph_api_conf_load on its "http" object),
  * tools that print a token's config value (ph_api_token_hash_hex).
@@ -11,11 +12,17 @@
  *     parks, a cert without a key are refused with the key's path.
  *  2. a token itself is never stored, only its hash (SHA-256 through
  *     OpenSSL's EVP API).
+ *  3. HTTPS speaks TLS 1.2 or 1.3 only: tls_priorities must parse as a
+ *     GnuTLS priority string (GnuTLS is libmicrohttpd's TLS library) that
+ *     enables no SSL 3, TLS 1.0 or TLS 1.1, else the config is refused.
+ *  4. the connection bounds are consistent: max_connections_per_ip and
+ *     threads are at most max_connections.
  */
 #include "parkhub/api.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <gnutls/gnutls.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,9 +35,18 @@ void ph_api_conf_defaults(struct ph_api_conf *c) {
   c->port = PH_API_DEFAULT_PORT;
   c->threads = PH_API_DEFAULT_THREADS;
   c->timeout_s = PH_API_DEFAULT_TIMEOUT_S;
+  c->header_timeout_s = PH_API_DEFAULT_HEADER_TIMEOUT_S;
+  c->body_timeout_s = PH_API_DEFAULT_BODY_TIMEOUT_S;
   c->max_connections = PH_API_DEFAULT_CONNECTIONS;
+  c->max_connections_per_ip = PH_API_DEFAULT_CONNECTIONS_PER_IP;
+  strcpy(c->tls_priorities, PH_API_DEFAULT_TLS_PRIORITIES);
   c->max_points = PH_API_DEFAULT_MAX_POINTS;
 }
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define INT(key, field, lo, hi, def, help) \
+  {key, PH_CFG_INT, false, offsetof(struct ph_api_conf, field), 0, lo, hi, STR(def), NULL, help}
 
 static const char *const role_words[] = {"regulator", "manager", "admin", NULL};
 
@@ -43,8 +59,24 @@ static const struct ph_cfgmap http_map[] = {
      NULL, NULL, "PEM certificate: HTTPS (with key)"},
     {"key", PH_CFG_STR, false, offsetof(struct ph_api_conf, key), sizeof ((struct ph_api_conf *)0)->key, 0, 0, NULL,
      NULL, "PEM private key: HTTPS (with cert)"},
+    {"tls_priorities", PH_CFG_STR, false, offsetof(struct ph_api_conf, tls_priorities),
+     sizeof ((struct ph_api_conf *)0)->tls_priorities, 0, 0, PH_API_DEFAULT_TLS_PRIORITIES, NULL,
+     "GnuTLS priority string for HTTPS; TLS 1.2 at least (an older version is refused)"},
+    INT("threads", threads, 1, 64, PH_API_DEFAULT_THREADS, "worker threads, each with its own read connection"),
+    INT("max_connections", max_connections, 1, 10000, PH_API_DEFAULT_CONNECTIONS,
+        "open connections at most; more wait in the kernel's backlog"),
+    INT("max_connections_per_ip", max_connections_per_ip, 1, 10000, PH_API_DEFAULT_CONNECTIONS_PER_IP,
+        "open connections from one address at most (≤ max_connections); more are closed at once"),
+    INT("idle_timeout_s", timeout_s, 1, 3600, PH_API_DEFAULT_TIMEOUT_S,
+        "a connection with no traffic for this long is closed"),
+    INT("header_timeout_s", header_timeout_s, 1, 3600, PH_API_DEFAULT_HEADER_TIMEOUT_S,
+        "a request's headers must be in within this of the connection (or its previous request), however "
+        "slowly bytes keep coming"),
+    INT("body_timeout_s", body_timeout_s, 1, 3600, PH_API_DEFAULT_BODY_TIMEOUT_S,
+        "a request's body must be in within this of its headers"),
     PH_CFG_END,
 };
+#undef INT
 
 struct tok_in {
   char name[PH_API_TOKEN_NAME_MAX + 1];
@@ -129,6 +161,13 @@ int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct p
     return ph_fail(err, PH_ECONFIG, "http.listen: '%.64s' is not an IPv4 or IPv6 address", c->listen);
   if (!c->cert[0] != !c->key[0])
     return ph_fail(err, PH_ECONFIG, "http.%s: HTTPS needs both cert and key", c->cert[0] ? "key" : "cert");
+  if (c->max_connections_per_ip > c->max_connections)
+    return ph_fail(err, PH_ECONFIG, "http.max_connections_per_ip: %lld is more than max_connections (%lld)",
+                   (long long)c->max_connections_per_ip, (long long)c->max_connections);
+  if (c->threads > c->max_connections)
+    return ph_fail(err, PH_ECONFIG, "http.threads: %lld is more than max_connections (%lld)", (long long)c->threads,
+                   (long long)c->max_connections);
+  if ((rc = ph_api_tls_priorities_check(c->tls_priorities, err))) return rc;
   const cJSON *toks = cJSON_GetObjectItemCaseSensitive(o, "tokens");
   if (toks) {
     if (!cJSON_IsArray(toks)) return ph_fail(err, PH_ECONFIG, "http.tokens: must be an array");
@@ -146,6 +185,31 @@ int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct p
 void ph_api_conf_help(FILE *out) {
   ph_cfgmap_help(http_map, "http.", out);
   ph_cfgmap_help(token_map, "http.tokens[].", out);
+}
+
+/* inv. 3 */
+int ph_api_tls_priorities_check(const char *prio, struct ph_err *err) {
+  gnutls_priority_t p = NULL;
+  const char *where = NULL;
+  int rc = gnutls_priority_init(&p, prio, &where);
+  if (rc < 0)
+    return ph_fail(err, PH_ECONFIG, "http.tls_priorities: not a GnuTLS priority string (%s, at '%.40s')",
+                   gnutls_strerror(rc), where ? where : "");
+  const unsigned int *v = NULL;
+  int n = gnutls_priority_protocol_list(p, &v);
+  int tls12 = 0;
+  const char *old = NULL;
+  for (int i = 0; i < n; i++) {
+    if (v[i] == GNUTLS_SSL3 || v[i] == GNUTLS_TLS1_0 || v[i] == GNUTLS_TLS1_1)
+      old = gnutls_protocol_get_name((gnutls_protocol_t)v[i]);
+    if (v[i] == GNUTLS_TLS1_2 || v[i] == GNUTLS_TLS1_3) tls12 = 1;
+  }
+  gnutls_priority_deinit(p);
+  if (old)
+    return ph_fail(err, PH_ECONFIG, "http.tls_priorities: enables %s; HTTPS needs TLS 1.2 or later (e.g. %s)", old,
+                   PH_API_DEFAULT_TLS_PRIORITIES);
+  if (!tls12) return ph_fail(err, PH_ECONFIG, "http.tls_priorities: enables neither TLS 1.2 nor TLS 1.3");
+  return 0;
 }
 
 int ph_api_token_hash_hex(const char *token, char out[2 * PH_API_SHA256_LEN + 1]) {

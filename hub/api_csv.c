@@ -11,6 +11,10 @@
  *  2. numbers read back to the same double (shortest of %.15g / %.17g);
  *     NaN and infinities are null in JSON and empty in CSV.
  *  3. times are RFC 3339 UTC with milliseconds, as everywhere in parkhub.
+ *  4. no CSV text cell starts a spreadsheet formula: one beginning with =,
+ *     +, -, @, tab or CR is written quoted with a ' in front (OWASP's CSV
+ *     injection rule; hub/report_csv.c does the same). Numbers (ac_num,
+ *     ac_int) are not text and keep their sign.
  */
 #include <math.h>
 #include <stdio.h>
@@ -203,14 +207,19 @@ static void sep(struct api_csv *c) {
   c->more = true;
 }
 
+/* inv. 4: a cell a spreadsheet would take for a formula (OWASP: =, +, -,
+ * @, tab or CR first). */
+static bool formula_like(const char *v) { return *v && strchr("=+-@\t\r", *v); }
+
 void ac_str(struct api_csv *c, const char *v) {
   sep(c);
   if (!v) return;
-  if (!strpbrk(v, ",\"\r\n")) {
+  bool defuse = formula_like(v);
+  if (!defuse && !strpbrk(v, ",\"\r\n")) {
     api_buf_puts(c->b, v);
     return;
   }
-  api_buf_put(c->b, "\"", 1);
+  api_buf_put(c->b, defuse ? "\"'" : "\"", defuse ? 2 : 1);
   for (const char *p = v; *p; p++) {
     if (*p == '"') api_buf_put(c->b, "\"", 1);
     api_buf_put(c->b, p, 1);

@@ -14,6 +14,10 @@
  *     arithmetic of its own but totals.
  *  3. the alarms table is optional: absent, lists are empty and counts 0;
  *     present, its columns are read by name, so it may gain columns.
+ *  4. an ack body is one JSON object, whitespace after it at most, and
+ *     holds no U+0000 (raw or \u0000): what the hub records as `by` is
+ *     exactly what was sent, never a cut-short string. Same rule as the
+ *     MQTT cmd/ack (ph_ack_decode).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -28,6 +32,7 @@
 #include "parkhub/emission_mass.h"
 #include "parkhub/monitoring.h"
 #include "parkhub/ent_limits.h"
+#include "parkhub/jsonfile.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/topic.h"
@@ -869,10 +874,18 @@ int api_post_ack(struct api_req *r) {
   const char *id = r->nseg > 1 ? r->seg[1] : "";
   if (!ph_id_valid_z(id)) return api_fail(r, 404, NULL, "no alarm %.64s in park %s", id, r->park->id);
   if (r->body_too_large) return api_fail(r, 413, NULL, "the request body is larger than %d bytes", PH_API_BODY_MAX);
-  cJSON *doc = cJSON_ParseWithLength(r->body, r->body_len);
-  if (!doc || !cJSON_IsObject(doc)) {
+  char nul_in[72];
+  if (ph_json_find_nul(r->body, r->body_len, nul_in, sizeof nul_in)) /* inv. 4 */
+    return api_fail(r, 400, nul_in[0] ? nul_in : "body", "%s: U+0000 is not allowed", nul_in[0] ? nul_in : "body");
+  const char *end = NULL;
+  cJSON *doc = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+  bool trailing = false;
+  for (const char *p = end; doc && p < r->body + r->body_len; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') trailing = true;
+  if (!doc || !cJSON_IsObject(doc) || trailing) {
     cJSON_Delete(doc);
-    return api_fail(r, 400, "body", "body: must be a JSON object {\"by\": ..., \"note\": ...}");
+    return api_fail(r, 400, "body", "body: must be one JSON object {\"by\": ..., \"note\": ...}%s",
+                    trailing ? " and nothing after it" : "");
   }
   const char *by = NULL, *note = "";
   int status = 0;

@@ -18,7 +18,8 @@
 #   broker/broker.{crt,key}         Mosquitto's certificate (SAN: --host, and
 #                                   127.0.0.1/localhost when host is local)
 #   mosquitto.conf                  TLS listener only, no anonymous access,
-#                                   password file + ACL, no silent drops
+#                                   password file + ACL, no silent drops,
+#                                   packets no larger than the hub accepts
 #   passwd                          mosquitto_passwd file (hashed)
 #   acl                             per-user ACL: an agent writes only under
 #                                   its own park/ent/agent and reads its ack
@@ -196,6 +197,12 @@ use_identity_as_username false
 max_queued_messages 0
 max_queued_bytes 0
 max_inflight_messages 1000
+# A batch is at most 256 KiB (PH_BATCH_MAX_BYTES); with the PUBLISH header
+# and the longest topic a packet is under 257 KiB (PH_MQTT_MAX_PACKET_BYTES,
+# include/parkhub/batch.h). The hub refuses larger batches only after
+# reading them whole, so the broker refuses them first: it disconnects a
+# client that sends a bigger packet, before buffering its payload.
+max_packet_size 263168
 set_tcp_nodelay true
 persistence true
 persistence_location $out/

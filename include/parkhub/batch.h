@@ -43,6 +43,15 @@
 
 #define PH_BATCH_VERSION 1
 #define PH_BATCH_MAX_BYTES (256 * 1024)
+/* The broker's max_packet_size: a batch of PH_BATCH_MAX_BYTES plus room for
+ * the PUBLISH header and the longest topic (parkhub/v1/{park}/{ent}/{agent}/
+ * ev/{kind}, ids of 64). The hub refuses a larger batch only after Paho has
+ * read all of it into memory (Paho C 1.3.12 has no limit on what it reads,
+ * and the hub speaks MQTT 3.1.1, which cannot tell the broker a maximum), so
+ * the broker must refuse it first: deploy/production/make-park.sh,
+ * deploy/demo.sh and the tests' broker (tests/support/broker.c) set
+ * max_packet_size to this number; docs/security.md says why. */
+#define PH_MQTT_MAX_PACKET_BYTES (PH_BATCH_MAX_BYTES + 1024)
 #define PH_BATCH_MAX_RECORDS 1000
 #define PH_RECORD_MAX_VALUES 64
 #define PH_LOT_MAX 64

@@ -26,6 +26,12 @@ int ph_json_parse(const char *text, size_t len, const char *origin, void **root,
  * double outside the target type's range is undefined behaviour, and
  * documents are hostile. */
 bool ph_json_int(const void *j, int64_t lo, int64_t hi, int64_t *out);
+/* True when text (len bytes) holds U+0000: a raw NUL byte anywhere, or the
+ * escape \u0000 inside a string. cJSON decodes it into a C string that it
+ * silently cuts short, so callers refuse such documents instead. key (may
+ * be NULL) gets the member name whose string value holds it ("" when it is
+ * not a member's value). Does not validate the JSON otherwise. */
+bool ph_json_find_nul(const char *text, size_t len, char *key, size_t cap);
 #define PH_JSON_INT_MAX 9007199254740992LL /* 2^53: larger integers are not exact in JSON numbers */
 
 #endif

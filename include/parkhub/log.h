@@ -16,6 +16,10 @@ enum ph_log_level ph_log_get_level(void);
 /* Parses "debug|info|warn|error"; returns 0 or PH_EINVAL. */
 int ph_log_level_parse(const char *s, enum ph_log_level *out);
 
+#define PH_LOG_LINE_MAX 1024 /* bytes of a log line, newline included; longer ones are cut */
+
+/* Writes one line; control characters and bytes that are not UTF-8 in the
+ * message come out as \xNN, CR and LF as spaces (common/log.c inv. 1-3). */
 void ph_log(enum ph_log_level lvl, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -9,7 +9,9 @@
 #     generated credentials and certificates: records are stored and acked;
 #  3. the broker refuses a client without credentials, with a wrong
 #     password, without a client certificate, and one whose CA is not the
-#     park's (mosquitto_pub and parkagent alike);
+#     park's (mosquitto_pub and parkagent alike); a publish larger than the
+#     hub accepts (max_packet_size) is refused and the hub's peak memory
+#     (VmHWM) does not jump;
 #  4. an agent that publishes under another enterprise's topic, and a
 #     manager that publishes events, are refused by the ACL: the hub never
 #     sees those batches; the manager may acknowledge (cmd/ack);
@@ -111,7 +113,8 @@ PY
 }
 agent_cfg agent-a ent-a gw-a "$park/agents/p1/ent-a/gw-a/mqtt.json" -
 "$hub_bin" --config "$work/hub.json" >"$work/hub.log" 2>&1 &
-pids+=($!)
+hub_pid=$!
+pids+=($hub_pid)
 # The hub subscribes first, as in a park: batches published to a fresh broker
 # before the hub's first subscription are dropped, and the agent sends them
 # again only after outbox.resend_after_s (30 s), longer than the waits below.
@@ -161,6 +164,21 @@ check "parkagent with the wrong CA never connects (the hub never hears of ent-b)
 check "parkagent says why it cannot connect" grep -qiE 'ssl|tls|certificate|handshake' "$work/agent-b-wrongca.log"
 kill -TERM "$wpid" 2>/dev/null
 
+# ---- 3b. packets larger than the hub accepts -------------------------------
+# make-park.sh sets max_packet_size to the hub's PH_MQTT_MAX_PACKET_BYTES:
+# the broker drops a bigger PUBLISH (and its sender) before buffering it, so
+# the hub's Paho, which reads a whole packet before the hub sees its size,
+# never gets it. VmHWM: the hub's peak resident memory, in kB.
+check "make-park.sh sets the broker's max_packet_size to the hub's limit (263168)" \
+  grep -qx 'max_packet_size 263168' "$park/mosquitto.conf"
+hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$hub_pid/status"; }
+hwm0=$(hwm)
+head -c $((64 * 1024 * 1024)) /dev/zero | tr '\0' x >"$work/big.txt"
+check "a 64 MiB publish from a valid agent is refused by the broker" refused --cafile "$CA" --cert "$A/agent.crt" \
+  --key "$A/agent.key" -u "$a_user" -P "$a_pass" -t "$topic_a" -f "$work/big.txt"
+rm -f "$work/big.txt"
+check "the broker says why" grep -q "disconnected due to oversize packet" "$work/mosquitto.log"
+
 # ---- 4. what the ACL refuses -----------------------------------------------
 now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
 batch_b='{"v":1,"agent":"gw-b","epoch":9,"seq":1,"oldest":1,"sent":"'$now'","records":[{"ts":"'$now'","point":"stack-1","values":{"so2":10}}]}'
@@ -175,7 +193,11 @@ check "a manager may publish cmd/ack" pub --cafile "$CA" --cert "$M/manager.crt"
 wait_for 10 grep -q 'cmd/ack from security test' "$work/hub.log"
 check "the manager's cmd/ack reached the hub" grep -q 'cmd/ack from security test' "$work/hub.log"
 # Everything published before the cmd/ack has reached the hub by now (one
-# broker, in order per client): the refused batches left no trace.
+# broker, in order per client): the refused batches (and the oversize
+# publish of 3b) left no trace.
+hwm1=$(hwm)
+check "the hub's peak memory did not jump with the oversize publish (VmHWM $hwm0 -> $hwm1 kB)" \
+  test $((hwm1 - hwm0)) -lt $((16 * 1024))
 check "gw-a writing under ent-b's topic, and a manager writing events, reach nothing" \
   bash -c "$(declare -f sql); work='$work'; [ \"\$(sql \"SELECT count(*) FROM agents WHERE ent = 'ent-b'\")\" = 0 ] && [ \"\$(sql 'SELECT count(*) FROM rejects')\" = 0 ]"
 

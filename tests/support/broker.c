@@ -163,6 +163,10 @@ static int write_conf(struct pht_broker *b)
 	 * delayed ACK of the previous packet: ~40 ms per message, measured. */
 	if (!extra_sets(x, "set_tcp_nodelay"))
 		fprintf(f, "set_tcp_nodelay true\n");
+	/* As in production (deploy/production/make-park.sh): a packet larger
+	 * than the hub accepts is refused by the broker (PHT_MAX_PACKET). */
+	if (!extra_sets(x, "max_packet_size"))
+		fprintf(f, "max_packet_size %d\n", PHT_MAX_PACKET);
 	if (!extra_sets(x, "log_dest"))
 		fprintf(f, "log_dest stderr\n");
 	if (!extra_sets(x, "log_timestamp_format"))

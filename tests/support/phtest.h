@@ -81,13 +81,18 @@ struct pht_broker {
 	char uri[48];          /* "tcp://127.0.0.1:<port>" */
 };
 
+/* max_packet_size of the tests' broker: PH_MQTT_MAX_PACKET_BYTES
+ * (include/parkhub/batch.h), as make-park.sh sets it in production. */
+#define PHT_MAX_PACKET 263168
+
 /* A TCP port on 127.0.0.1 that was free a moment ago; -errno on failure. */
 int pht_free_port(void);
 /* Starts /usr/sbin/mosquitto (PHT_MOSQUITTO overrides the path) on a free
  * loopback port in a fresh temp dir and waits (<= 5 s) until it accepts
  * TCP connections. The config has listener <port> 127.0.0.1,
  * allow_anonymous true, persistence false, max_queued_messages 0 (no limit:
- * the test broker never drops QoS 1 messages), set_tcp_nodelay true (else
+ * the test broker never drops QoS 1 messages), max_packet_size
+ * PHT_MAX_PACKET (as in production), set_tcp_nodelay true (else
  * ~40 ms Nagle/delayed-ACK stalls per message), user root when run as root
  * (else mosquitto 2 switches to user mosquitto, which cannot write the 0700
  * dir), log to stderr (appended to <dir>/mosquitto.log across restarts;

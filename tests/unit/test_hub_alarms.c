@@ -302,6 +302,13 @@ Test(alarms, cmd_ack_decoding) {
   NO("{\"alarm_id\":\"a-1\",\"by\":7}", PH_ETYPE);
   NO("{\"alarm_id\":\"a-1\",\"by\":\"x\"} trailing", PH_EJSON);
   NO("[1]", PH_ETYPE);
+  /* U+0000 would silently cut `by` short: refused, escaped or raw */
+  NO("{\"alarm_id\":\"a-1\",\"by\":\"x\\u0000y\"}", PH_EJSON);
+  NO("{\"alarm_id\":\"a-1\",\"by\":\"x\",\"note\":\"\\u0000\"}", PH_EJSON);
+  static const char raw[] = "{\"alarm_id\":\"a-1\",\"by\":\"x\0y\"}";
+  cr_assert_eq(ph_ack_decode(raw, sizeof raw - 1, &c, &err), PH_EJSON, "a raw NUL in by");
+  OK("{\"alarm_id\":\"a-1\",\"by\":\"x\\\\u0000\"}"); /* an escaped backslash, then text */
+  cr_assert_str_eq(c.by, "x\\u0000");
   char big[700];
   snprintf(big, sizeof big, "{\"alarm_id\":\"a-1\",\"by\":\"x\",\"note\":\"%0513d\"}", 0);
   NO(big, PH_ESTRLEN);

@@ -1199,6 +1199,80 @@ Test(hub_api, alarms_empty_without_table) {
   resp_free(&r);
 }
 
+/* RFC 4180 fields of one CSV row starting at *p (advanced past its CRLF):
+ * at most cap fields, each malloc'd; returns how many. */
+static int csv_row(const char **p, char **f, int cap) {
+  int n = 0;
+  const char *s = *p;
+  while (*s && n < cap) {
+    size_t len = 0, fcap = strlen(s) + 1;
+    char *out = malloc(fcap);
+    if (*s == '"') {
+      for (s++; *s; s++) {
+        if (*s == '"' && s[1] == '"') out[len++] = '"', s++;
+        else if (*s == '"') { s++; break; }
+        else out[len++] = *s;
+      }
+    } else {
+      while (*s && *s != ',' && *s != '\r') out[len++] = *s++;
+    }
+    out[len] = 0;
+    f[n++] = out;
+    if (*s == ',') { s++; continue; }
+    if (*s == '\r' && s[1] == '\n') s += 2;
+    break;
+  }
+  *p = s;
+  return n;
+}
+
+static int csv_col(char **head, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(head[i], name)) return i;
+  cr_assert_fail("no column %s", name);
+  return -1;
+}
+
+/* OWASP's CSV injection rule: a text cell that a spreadsheet would read as
+ * a formula (=, +, -, @, tab, CR first) comes back with a ' before it. */
+Test(hub_api, alarms_csv_defuses_formulas) {
+  make_alarms();
+  sql("UPDATE alarms SET acked_by = '=HYPERLINK(\"http://x\")', note = '+1+1' WHERE alarm_id = 'al-1'");
+  sql("UPDATE alarms SET acked_by = '-2', note = '@SUM(A1)' WHERE alarm_id = 'al-2'");
+  sql("UPDATE alarms SET acked_by = char(9) || 'tab', note = char(13) || 'cr' WHERE alarm_id = 'al-3'");
+  start_api();
+  struct resp r;
+  get("/api/v1/parks/p1/alarms?format=csv", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  const char *p = r.body;
+  char *head[32], *row[32];
+  int nh = csv_row(&p, head, 32);
+  int cid = csv_col(head, nh, "alarm_id"), cby = csv_col(head, nh, "acked_by"), cnote = csv_col(head, nh, "note");
+  static const struct {
+    const char *id, *by, *note;
+  } want[] = {{"al-1", "'=HYPERLINK(\"http://x\")", "'+1+1"}, {"al-2", "'-2", "'@SUM(A1)"},
+              {"al-3", "'\ttab", "'\rcr"}};
+  int seen = 0;
+  while (*p) {
+    int n = csv_row(&p, row, 32);
+    cr_assert_eq(n, nh, "a row has as many cells as the header: %s", r.body);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+      if (strcmp(row[cid], want[i].id)) continue;
+      cr_assert_str_eq(row[cby], want[i].by, "%s acked_by", want[i].id);
+      cr_assert_str_eq(row[cnote], want[i].note, "%s note", want[i].id);
+      seen++;
+    }
+    for (int k = 0; k < n; k++) free(row[k]);
+  }
+  cr_assert_eq(seen, 3, "%s", r.body);
+  for (int k = 0; k < nh; k++) free(head[k]);
+  resp_free(&r);
+  /* JSON is data, not a sheet: the text as stored */
+  get("/api/v1/parks/p1/alarms", "reg-token", &r);
+  cr_assert_str_eq(jstr(cJSON_GetArrayItem(jget(r.json, "alarms"), 2), "acked_by"), "=HYPERLINK(\"http://x\")");
+  resp_free(&r);
+}
+
 Test(hub_api, ack_through_the_hub_callback) {
   make_alarms();
   start_api();
@@ -1252,6 +1326,32 @@ Test(hub_api, ack_through_the_hub_callback) {
   resp_free(&r);
   free(big);
   cr_assert_eq(ack_calls, 3);
+}
+
+/* An ack body is one JSON object and nothing after it; U+0000 would cut
+ * `by` short where it is stored (C strings), so it is refused, not cut. */
+Test(hub_api, ack_refuses_trailing_data_and_nul) {
+  make_alarms();
+  start_api();
+  struct resp r;
+  static const struct {
+    const char *body, *param;
+  } bad[] = {{"{\"by\":\"x\"} garbage", "body"},
+             {"{\"by\":\"x\"}{\"by\":\"y\"}", "body"},
+             {"{\"by\":\"x\"}]", "body"},
+             {"{\"by\":\"Li\\u0000 Wei\"}", "by"},
+             {"{\"by\":\"x\",\"note\":\"a\\u0000b\"}", "note"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    http("POST", "/api/v1/parks/p1/alarms/al-1/ack", "mgr-token", bad[i].body, NULL, &r);
+    expect_error(&r, 400, bad[i].param);
+    resp_free(&r);
+  }
+  cr_assert_eq(ack_calls, 0, "nothing was acknowledged");
+  /* whitespace after the object is fine, and so is an escaped backslash before u0000 */
+  http("POST", "/api/v1/parks/p1/alarms/al-1/ack", "mgr-token", "{\"by\":\"x\\\\u0000\"} \r\n", NULL, &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(acked_by, "x\\u0000");
+  resp_free(&r);
 }
 
 Test(hub_api, ack_501_without_callback) {

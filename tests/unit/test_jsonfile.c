@@ -81,3 +81,24 @@ Test(jsonfile, json_int_checks_the_range_before_converting) {
   cr_assert(!ph_json_int(big, 0, PH_JSON_INT_MAX, &v));
   cJSON_Delete(big);
 }
+
+Test(jsonfile, find_nul_in_strings) {
+  char key[72];
+  static const char raw[] = "{\"a\":\"x\0y\"}";
+  cr_assert(ph_json_find_nul(raw, sizeof raw - 1, key, sizeof key));
+  cr_assert_str_eq(key, "a");
+  const char *t = "{\"by\" : \"Li\\u0000\"}";
+  cr_assert(ph_json_find_nul(t, strlen(t), key, sizeof key));
+  cr_assert_str_eq(key, "by");
+  t = "[\"\\u0000\"]";
+  cr_assert(ph_json_find_nul(t, strlen(t), key, sizeof key));
+  cr_assert_str_eq(key, "");
+  t = "{\"k\\u0000\":1}";
+  cr_assert(ph_json_find_nul(t, strlen(t), NULL, 0));
+  /* an escaped backslash then u0000 is text; \u0000 outside a string is not JSON anyway */
+  t = "{\"a\":\"\\\\u0000\",\"b\":\"\\\"\\u0001\"}";
+  cr_assert_not(ph_json_find_nul(t, strlen(t), key, sizeof key));
+  t = "{\"a\":\"\\u000\"}";
+  cr_assert_not(ph_json_find_nul(t, strlen(t), key, sizeof key));
+  cr_assert_not(ph_json_find_nul("\"\\u00", 5, key, sizeof key), "a cut escape at the end");
+}
