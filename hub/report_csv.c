@@ -21,7 +21,7 @@
  *     key does not exist for that row's scope (e.g. the park's
  *     "enterprises" count on an enterprise row).
  *  3. RFC 4180 quoting (comma, quote, CR, LF); LF line ends; text cells
- *     that a spreadsheet would take for a formula (= + - @ at the start)
+ *     that a spreadsheet would take for a formula (= + - @, tab or CR at the start)
  *     get a leading apostrophe. Numbers are written with up to 10
  *     significant digits.
  */
@@ -125,7 +125,7 @@ static void walk(struct sections *ss, const char *name, const char *scope, const
 
 static void put_text(FILE *f, const char *s, bool guard) {
   bool quote = strpbrk(s, ",\"\r\n") != NULL;
-  bool formula = guard && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@');
+  bool formula = guard && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
   if (quote) fputc('"', f);
   if (formula) fputc('\'', f);
   for (const char *p = s; *p; p++) {

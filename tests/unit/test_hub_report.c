@@ -52,6 +52,7 @@ static void data(void) {
   old->baseline_year = 2020;
   old->baseline_pcdd_f_g_teq = 0.1;
   strcpy(spec->name, "<script>alert(1)</script> Special Cu");
+  strcpy(nw->name, "\t=1+1 New Cu"); /* a spreadsheet formula behind a tab, defused in CSV */
   spec->baseline_pcdd_f_g_teq = -1;
   nw->classes[nw->nclasses++] = (struct ph_dated_class){6, "2010-01-01"};
   nw->baseline_pcdd_f_g_teq = -1;
@@ -355,6 +356,8 @@ Test(report, csv_has_a_block_per_section_with_the_numbers) {
   cr_assert(strstr(csv, "0.000192") != NULL);
   /* n/a with its reason, in one quoted-if-needed cell */
   cr_assert(strstr(csv, "n/a (class 6 has no air factor (ND) for 2025-01-01 to 2025-12-31)") != NULL);
+  /* a cell a spreadsheet would run as a formula gets a leading ' */
+  cr_assert(strstr(csv, ",'\t=1+1 New Cu,") != NULL, "%s", csv);
   /* a name with a comma or quote would be quoted; the ampersand stays */
   cr_assert(strstr(csv, "Old Smelter & Co") != NULL);
   free(csv);
