@@ -228,7 +228,7 @@ static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_
     int64_t pid;
     int rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, r->point, &pid);
     if (!rc)
-      rc = ph_store_material(w->c.store, pid, r->ts_ms, ph_catalog_at(w->c.cat, (size_t)r->material)->code,
+      rc = ph_store_material(w->c.store, pid, r->ts_ms, r->material,
                              ph_dir_name(r->dir), r->qty_t, r->lot, r->supplier, ph_record_attrs(b, r), agent_id,
                              b->epoch, b->seq);
     if (rc) return rc;
