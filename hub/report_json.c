@@ -845,7 +845,9 @@ struct ind_ctx {
 
 static const char *base_why(const struct ph_indicators *ind, const struct ind_ctx *c, char *buf, size_t cap) {
   if (c->ent && !c->baseline_year) snprintf(buf, cap, "no baseline year configured");
-  else if (!c->ent && ind->baseline_missing) snprintf(buf, cap, "%d enterprise(s) have no baseline year", ind->baseline_missing);
+  else if (!c->ent && ind->baseline_missing)
+    snprintf(buf, cap, "%d %s no baseline year", ind->baseline_missing,
+             ind->baseline_missing == 1 ? "enterprise has" : "enterprises have");
   else if (!c->ent && !ind->has_baseline) snprintf(buf, cap, "no baseline year configured");
   else if (!c->base_ledger) snprintf(buf, cap, "no material record in the baseline year%s", c->ent ? "" : "s");
   else snprintf(buf, cap, "no product in the baseline year%s", c->ent ? "" : "s");
@@ -949,7 +951,11 @@ static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
       goto out;
     if (!c->ent) bdata = true; /* the park's baseline mixes years: judged by ph_indicators alone */
     char label[160], unit[40], bqw[160];
-    snprintf(label, sizeof label, "%s per t of product", idx >= 0 ? metric(r, idx)->name : q->code);
+    /* "Electricity use in the interval" (a record's meaning) reads "Electricity use per t of product" here */
+    const char *name = idx >= 0 ? metric(r, idx)->name : q->code;
+    size_t nl = strlen(name), sl = strlen(" in the interval");
+    int keep = nl > sl && strcmp(name + nl - sl, " in the interval") == 0 ? (int)(nl - sl) : (int)nl;
+    snprintf(label, sizeof label, "%.*s per t of product", keep, name);
     snprintf(unit, sizeof unit, "%s/t", q->unit);
     snprintf(vw, sizeof vw, "%s", !data ? "no data in the year" : noprod);
     snprintf(bqw, sizeof bqw, "%s", ind->has_baseline && !bdata ? "no data in the baseline year" : bw);

@@ -319,6 +319,10 @@ Test(report, material_balance_and_indicators) {
   const cJSON *el = find(at(io, "per_t"), "indicator", "electricity");
   cr_assert_float_eq(n(el, "value"), 100, EPS);
   cr_assert_str_eq(s(el, "unit"), "kWh/t");
+  cr_assert_str_eq(s(el, "label"), "Electricity use per t of product");
+  /* the park: cu-special and cu-new have no baseline year (counted in plain words) */
+  is_na(find(at(rep, "park_summary.indicators.per_t"), "indicator", "feed"), "baseline",
+        "2 enterprises have no baseline year");
   /* park: product 50 + 10 (cu-new) */
   cr_assert_float_eq(n(rep, "park_summary.indicators.product_t"), 60, EPS);
 }
