@@ -866,8 +866,8 @@ static int decode_material(const struct doc *d, const int *f, const struct ph_de
   int idx = ph_catalog_find(o->cat, r->material, strlen(r->material));
   const struct ph_metric *m = idx >= 0 ? ph_catalog_at(o->cat, (size_t)idx) : NULL;
   if (m && m->kind != PH_KIND_MATERIAL)
-    return ph_fail(err, PH_EKIND, "%s.material: '%s' is a %s metric, not a material", where, m->code,
-                   ph_kind_name(m->kind));
+    return ph_fail(err, PH_EKIND, "%s.material: '%s' is %s %s metric, not a material", where, m->code,
+                   m->kind == PH_KIND_EMISSION ? "an" : "a", ph_kind_name(m->kind));
   double qmin = m ? m->min : 0, qmax = m ? m->max : PH_MATERIAL_QTY_MAX;
   if (!is_str(d, dir)) return ph_fail(err, PH_ETYPE, "%s.dir: must be a string", where);
   struct text dt = text_of(d, dir, buf, sizeof buf);

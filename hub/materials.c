@@ -137,8 +137,8 @@ static int load_one(const cJSON *o, const char *path, const struct ph_catalog *c
   const struct ph_metric *other;
   const struct ph_metric *mt = catalogue_material(cat, e.code, &other);
   if (other) /* inv. 1: the decoder refuses it as a material anyway */
-    return ph_fail(err, PH_ECONFIG, "%s.code: '%s' is a %s metric of the catalogue, not a material", path, e.code,
-                   ph_kind_name(other->kind));
+    return ph_fail(err, PH_ECONFIG, "%s.code: '%s' is %s %s metric of the catalogue, not a material", path, e.code,
+                   other->kind == PH_KIND_EMISSION ? "an" : "a", ph_kind_name(other->kind));
   memset(m, 0, sizeof *m);
   if (mt) from_catalogue(mt, m); /* defaults for what the entry leaves out */
   strcpy(m->code, e.code);

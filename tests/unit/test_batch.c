@@ -146,6 +146,16 @@ Test(batch, unknown_material_codes_are_accepted_with_their_text) {
   cr_assert_eq(ph_batch_encode(&b, cat, &out, &len), 0);
   cr_assert(strstr(out, code), "%s", out);
   ph_free(out);
+  /* the agents' path (a JSON line, a CSV row): one record at a time, the same rule */
+  struct ph_decode_opts o = opts(PH_KIND_MATERIAL);
+  ph_batch_reset(&b, PH_KIND_MATERIAL);
+  const char *line = "{" TS ",\"material\":\"brass_turnings\",\"dir\":\"in\",\"qty_t\":3,\"attrs\":{\"cu_pct\":61.5}}";
+  cr_assert_eq(ph_batch_decode_record(&b, line, strlen(line), &o, "line 2", &err), 0, "%s", err.msg);
+  cr_assert_str_eq(b.records[0].material, "brass_turnings");
+  const char *bad = "{" TS ",\"material\":\"o2\",\"dir\":\"in\",\"qty_t\":3}";
+  cr_assert_eq(ph_batch_decode_record(&b, bad, strlen(bad), &o, "line 3", &err), PH_EKIND);
+  cr_assert_str_eq(err.msg, "line 3.material: 'o2' is an emission metric, not a material");
+  cr_assert_eq(b.nrecords, 1, "inv. 1");
 }
 
 Test(batch, header_survives_a_refusal) {

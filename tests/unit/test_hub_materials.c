@@ -114,7 +114,7 @@ Test(materials, refusals_name_the_json_path) {
   /* inv. 1 */
   refused("[{\"code\":\"x\",\"role\":\"feed\"},{\"code\":\"x\",\"role\":\"residue\"}]",
           "parks[0].materials[1].code: 'x' is already declared at parks[0].materials[0]");
-  refused("[{\"code\":\"so2\",\"role\":\"feed\"}]", "materials[0].code: 'so2' is a emission metric of the catalogue");
+  refused("[{\"code\":\"so2\",\"role\":\"feed\"}]", "materials[0].code: 'so2' is an emission metric of the catalogue");
   refused("[{\"code\":\"electricity\",\"role\":\"energy\"}]", "'electricity' is a process metric");
   /* inv. 2 */
   refused("[{\"code\":\"x\",\"role\":\"feed\",\"metals\":{\"cu\":95}}]", "materials[0].metals.cu: must be a mass fraction");
