@@ -386,7 +386,7 @@ static int emit_stack_test(struct sim *c, struct tick_out *o, int64_t i, int64_t
 static int emit_material(struct sim *c, struct tick_out *o, int m, enum ph_dir dir, char lot_letter, double qty,
                          int64_t i, int64_t ts, const char *supplier, const char *attrs) {
   start_record(c, c->pt_wb, ts);
-  c->rec.material = c->idx[m];
+  snprintf(c->rec.material, sizeof c->rec.material, "%s", models[m].code);
   c->rec.dir = dir;
   c->rec.qty_t = checked(c, m, shape(m, qty));
   snprintf(c->rec.lot, sizeof c->rec.lot, "%c%lld", lot_letter, (long long)i);

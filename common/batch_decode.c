@@ -858,17 +858,17 @@ static int decode_attrs(const struct doc *d, int attrs, struct ph_batch *b, stru
 
 static int decode_material(const struct doc *d, const int *f, const struct ph_decode_opts *o, struct ph_batch *b,
                            struct ph_record *r, const char *where, struct ph_err *err) {
-  int mat = f[M_MATERIAL], dir = f[M_DIR], qty = f[M_QTY];
+  int dir = f[M_DIR], qty = f[M_QTY];
   char buf[KEY_BUF];
-  if (!is_str(d, mat)) return ph_fail(err, PH_ETYPE, "%s.material: must be a string", where);
-  struct text mt = text_of(d, mat, buf, sizeof buf);
-  int idx = mt.len < sizeof buf ? ph_catalog_find(o->cat, mt.p, mt.len) : -1;
-  if (idx < 0) return ph_fail(err, PH_EMETRIC, "%s.material: unknown material '%.*s'", where, shown(mt, 64), mt.p);
-  const struct ph_metric *m = ph_catalog_at(o->cat, (size_t)idx);
-  if (m->kind != PH_KIND_MATERIAL)
-    return ph_fail(err, PH_EKIND, "%s.material: '%s' is a %s metric, not a material", where, m->code,
-                   ph_kind_name(m->kind));
-  r->material = idx;
+  /* any id: the plant's own codes are the hub's park registry's business (inv. 3) */
+  int rc = get_id(d, f[M_MATERIAL], r->material, where, "material", err);
+  if (rc) return rc;
+  int idx = ph_catalog_find(o->cat, r->material, strlen(r->material));
+  const struct ph_metric *m = idx >= 0 ? ph_catalog_at(o->cat, (size_t)idx) : NULL;
+  if (m && m->kind != PH_KIND_MATERIAL)
+    return ph_fail(err, PH_EKIND, "%s.material: '%s' is %s %s metric, not a material", where, m->code,
+                   m->kind == PH_KIND_EMISSION ? "an" : "a", ph_kind_name(m->kind));
+  double qmin = m ? m->min : 0, qmax = m ? m->max : PH_MATERIAL_QTY_MAX;
   if (!is_str(d, dir)) return ph_fail(err, PH_ETYPE, "%s.dir: must be a string", where);
   struct text dt = text_of(d, dir, buf, sizeof buf);
   if (!text_is(dt, "in") && !text_is(dt, "out"))
@@ -877,10 +877,9 @@ static int decode_material(const struct doc *d, const int *f, const struct ph_de
   if (!is_num(d, qty)) return ph_fail(err, PH_ETYPE, "%s.qty_t: must be a number", where);
   double q = number(d, qty);
   if (!isfinite(q)) return ph_fail(err, PH_ENONFINITE, "%s.qty_t: not a finite number", where);
-  if (q < m->min || q > m->max)
-    return ph_fail(err, PH_ERANGE, "%s.qty_t: %g t outside the plausible range %g..%g", where, q, m->min, m->max);
+  if (q < qmin || q > qmax)
+    return ph_fail(err, PH_ERANGE, "%s.qty_t: %g t outside the plausible range %g..%g", where, q, qmin, qmax);
   r->qty_t = q;
-  int rc;
   if ((rc = get_str(d, f[M_LOT], "lot", r->lot, sizeof r->lot, where, err)) ||
       (rc = get_str(d, f[M_SUPPLIER], "supplier", r->supplier, sizeof r->supplier, where, err)) ||
       (rc = decode_attrs(d, f[M_ATTRS], b, r, where, err)))
@@ -914,7 +913,7 @@ static int decode_record(struct ph_batch *b, const struct doc *d, int rec, const
   r->value_off = (uint32_t)b->nvalues;
   r->nvalues = 0;
   r->state = PH_STATE_NONE;
-  r->material = 0;
+  r->material[0] = '\0';
   r->dir = PH_DIR_IN;
   r->qty_t = 0;
   r->lot[0] = r->supplier[0] = '\0';

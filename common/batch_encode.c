@@ -71,8 +71,8 @@ static bool encode_measurement(cJSON *o, const struct ph_batch *b, const struct 
 
 static bool encode_material(cJSON *o, const struct ph_batch *b, const struct ph_record *r,
                             const struct ph_catalog *cat) {
-  const struct ph_metric *m = ph_catalog_at(cat, (size_t)r->material);
-  if (!m || !cJSON_AddStringToObject(o, "material", m->code) ||
+  (void)cat; /* the record carries its code (any id: the plant's own) */
+  if (!r->material[0] || !cJSON_AddStringToObject(o, "material", r->material) ||
       !cJSON_AddStringToObject(o, "dir", ph_dir_name(r->dir)) || !cJSON_AddNumberToObject(o, "qty_t", r->qty_t))
     return false;
   if (r->lot[0] && !cJSON_AddStringToObject(o, "lot", r->lot)) return false;

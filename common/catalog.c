@@ -77,13 +77,13 @@ static int load_balance(const cJSON *o, struct ph_metric *m, const char *origin,
   m->role = PH_ROLE_NONE;
   m->cu_fraction = 0;
   if (material && !role)
-    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].role: required for a material (feed|product|residue|consumable)",
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].role: required for a material (" PH_ROLES ")",
                    origin, idx);
   if (material && !cu)
     return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].cu_fraction: required for a material (copper mass fraction 0..1)",
                    origin, idx);
   if (role && (!cJSON_IsString(role) || ph_role_parse(role->valuestring, &m->role)))
-    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].role: '%.16s' is not feed|product|residue|consumable", origin, idx,
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].role: '%.16s' is not " PH_ROLES, origin, idx,
                    cJSON_IsString(role) ? role->valuestring : "(not a string)");
   if (!cu) return 0;
   int rc = num_field(o, "cu_fraction", &m->cu_fraction, origin, idx, err);
@@ -216,12 +216,13 @@ int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212) {
 
 const char *ph_agg_name(enum ph_agg a) { return a == PH_AGG_SUM ? "sum" : "mean"; }
 
-static const char *const role_names[PH_ROLE_COUNT] = {"", "feed", "product", "residue", "consumable"};
+static const char *const role_names[PH_ROLE_COUNT] = {"",       "feed",  "product",     "residue",
+                                                       "consumable", "energy", "water", "unclassified"};
 
 const char *ph_role_name(enum ph_role r) { return (unsigned)r < PH_ROLE_COUNT ? role_names[r] : "?"; }
 
 int ph_role_parse(const char *s, enum ph_role *out) {
-  for (int i = PH_ROLE_FEED; i < PH_ROLE_COUNT; i++)
+  for (int i = PH_ROLE_FEED; i < PH_ROLE_UNCLASSIFIED; i++)
     if (strcmp(s, role_names[i]) == 0) {
       *out = (enum ph_role)i;
       return 0;

@@ -346,6 +346,7 @@ struct pair {
 struct material_row {
   int ent;
   char material[PH_ID_MAX + 1];
+  enum ph_role role; /* the park's registry (materials.h); PH_ROLE_UNCLASSIFIED: declared nowhere */
   bool out;
   double qty;
   int64_t records;
@@ -354,6 +355,7 @@ struct material_row {
 struct ent_sum {
   int64_t alarms[NSEV];
   double in_t, out_t;
+  double unclassified_in_t, unclassified_out_t; /* part of in_t, out_t */
 };
 
 /* A mass-bearing pollutant: an emission concentration (…/Nm3). */
@@ -422,13 +424,18 @@ static int load_materials(struct api_req *r, int only, int64_t from, int64_t to,
     if (!m) return api_fail(r, 500, NULL, "out of memory");
     m->ent = e;
     snprintf(m->material, sizeof m->material, "%s", text(s, 1));
+    m->role = ph_material_role(&r->park->materials, r->env->cat, m->material);
     m->out = !strcmp(text(s, 2), "out");
     m->qty = sqlite3_column_double(s, 3);
     m->records = sqlite3_column_int64(s, 4);
-    if (m->out)
+    bool unclassified = m->role == PH_ROLE_UNCLASSIFIED;
+    if (m->out) {
       sums[e].out_t += m->qty;
-    else
+      sums[e].unclassified_out_t += unclassified ? m->qty : 0;
+    } else {
       sums[e].in_t += m->qty;
+      sums[e].unclassified_in_t += unclassified ? m->qty : 0;
+    }
   }
   sqlite3_reset(s);
   return rc == SQLITE_DONE ? 0 : api_db_fail(r, "reading materials");
@@ -633,6 +640,8 @@ int api_get_summary(struct api_req *r) {
       for (size_t i = 0; i < mats.n; i++)
         if (mv[i].ent == e) csv_row(&c, ent->id, mv[i].out ? "material_out" : "material_in", mv[i].material,
                                     mv[i].qty, "t");
+      csv_row(&c, ent->id, "materials_unclassified", "in", sums[e].unclassified_in_t, "t");
+      csv_row(&c, ent->id, "materials_unclassified", "out", sums[e].unclassified_out_t, "t");
       continue;
     }
     aj_end_arr(&j);
@@ -642,11 +651,14 @@ int api_get_summary(struct api_req *r) {
     aj_obj(&j, "materials");
     aj_num(&j, "in_t", sums[e].in_t);
     aj_num(&j, "out_t", sums[e].out_t);
+    aj_num(&j, "unclassified_in_t", sums[e].unclassified_in_t);
+    aj_num(&j, "unclassified_out_t", sums[e].unclassified_out_t);
     aj_arr(&j, "items");
     for (size_t i = 0; i < mats.n; i++) {
       if (mv[i].ent != e) continue;
       aj_obj(&j, NULL);
       aj_str(&j, "material", mv[i].material);
+      aj_str(&j, "role", ph_role_name(mv[i].role));
       aj_str(&j, "dir", mv[i].out ? "out" : "in");
       aj_num(&j, "qty_t", mv[i].qty);
       aj_int(&j, "records", mv[i].records);
@@ -672,11 +684,13 @@ int api_get_summary(struct api_req *r) {
     }
     aj_end_arr(&j);
     int64_t al[NSEV] = {0};
-    double in = 0, outq = 0;
+    double in = 0, outq = 0, uin = 0, uout = 0;
     for (int e = 0; e < r->park->nents; e++) {
       for (int k = 0; k < NSEV; k++) al[k] += sums[e].alarms[k];
       in += sums[e].in_t;
       outq += sums[e].out_t;
+      uin += sums[e].unclassified_in_t;
+      uout += sums[e].unclassified_out_t;
     }
     aj_obj(&j, "alarms");
     for (int k = 0; k < NSEV; k++) aj_int(&j, sev_names[k], al[k]);
@@ -684,6 +698,8 @@ int api_get_summary(struct api_req *r) {
     aj_obj(&j, "materials");
     aj_num(&j, "in_t", in);
     aj_num(&j, "out_t", outq);
+    aj_num(&j, "unclassified_in_t", uin);
+    aj_num(&j, "unclassified_out_t", uout);
     aj_end_obj(&j);
     aj_end_obj(&j);
     finish_json(r, &j);

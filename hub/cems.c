@@ -55,10 +55,8 @@ enum ph_cems_kind ph_cems_kind_of(double interval_s) {
   return PH_CEMS_SAMPLES;
 }
 
-bool ph_cems_is_product(const struct ph_catalog *cat, const char *material) {
-  int i = ph_catalog_find(cat, material, strlen(material));
-  const struct ph_metric *m = i >= 0 ? ph_catalog_at(cat, (size_t)i) : NULL;
-  return m && m->kind == PH_KIND_MATERIAL && m->role == PH_ROLE_PRODUCT;
+bool ph_cems_is_product(const struct ph_hub_park *p, const struct ph_catalog *cat, const char *material) {
+  return ph_material_role(p ? &p->materials : NULL, cat, material) == PH_ROLE_PRODUCT;
 }
 
 int64_t ph_cems_next_hour(const struct ph_tz *tz, int64_t hour_ms) {
@@ -215,12 +213,18 @@ static int fill_catalogue(struct run *r) {
   }
   sqlite3_reset(q);
   if (rc != SQLITE_DONE) return db_fail(r, "reading metrics");
-  for (size_t i = 0; i < ph_catalog_count(r->cat); i++) {
-    const struct ph_metric *m = ph_catalog_at(r->cat, i);
-    if (m->kind != PH_KIND_MATERIAL || !ph_cems_is_product(r->cat, m->code)) continue;
-    STMT(r, S_PRODUCT_ADD, a);
-    sqlite3_bind_text(a, 1, m->code, -1, SQLITE_STATIC);
-    if ((rc = run_done(r, a, "listing products"))) return rc;
+  /* products per park: the catalogue's materials and the park's own codes, by the park's registry */
+  size_t ncat = ph_catalog_count(r->cat);
+  for (int pi = 0; pi < r->cfg->nparks; pi++) {
+    const struct ph_hub_park *p = &r->cfg->parks[pi];
+    for (size_t i = 0; i < ncat + (size_t)p->materials.n; i++) {
+      const char *code = i < ncat ? ph_catalog_at(r->cat, i)->code : p->materials.v[i - ncat].code;
+      if (!ph_cems_is_product(p, r->cat, code)) continue;
+      STMT(r, S_PRODUCT_ADD, a);
+      sqlite3_bind_text(a, 1, p->id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(a, 2, code, -1, SQLITE_STATIC);
+      if ((rc = run_done(r, a, "listing products"))) return rc;
+    }
   }
   return 0;
 }

@@ -2,7 +2,7 @@
  * tables are migration 2 (store_sql.h); the temp tables below are per
  * connection scratch space of one ph_cems_update call:
  *   cems_t_metric   emission metrics (conc: a concentration, converted)
- *   cems_t_product  material codes that count as product
+ *   cems_t_product  material codes that count as product, per park (materials.h decides)
  *   cems_t_ent      configured enterprises met in this call (ent_key = park_idx × PH_HUB_MAX_ENTS + ent_idx)
  *   cems_t_pt       their points, with how their values are averaged (kind)
  *   cems_t_hour     the closed dirty (series, hour) pairs done in this call
@@ -18,7 +18,8 @@
 
 #define CEMS_SQL_TEMP                                                                                        \
   "CREATE TEMP TABLE IF NOT EXISTS cems_t_metric(metric_id INTEGER PRIMARY KEY, conc INTEGER NOT NULL);"     \
-  "CREATE TEMP TABLE IF NOT EXISTS cems_t_product(code TEXT PRIMARY KEY);"                                   \
+  "CREATE TEMP TABLE IF NOT EXISTS cems_t_product(park TEXT NOT NULL, code TEXT NOT NULL,"                  \
+  " PRIMARY KEY(park, code));"                                                                               \
   "CREATE TEMP TABLE IF NOT EXISTS cems_t_ent(ent_key INTEGER PRIMARY KEY, standard TEXT NOT NULL);"         \
   "CREATE TEMP TABLE IF NOT EXISTS cems_t_pt(point_id INTEGER PRIMARY KEY, ent_key INTEGER NOT NULL,"        \
   " park_idx INTEGER NOT NULL, kind INTEGER NOT NULL);"                                                      \
@@ -39,7 +40,7 @@
 /* ---- ph_cems_update, in the order it runs ---- */
 #define CEMS_SQL_METRICS "SELECT id, code FROM metrics"
 #define CEMS_SQL_METRIC_ADD "INSERT INTO temp.cems_t_metric(metric_id, conc) VALUES(?1, ?2)"
-#define CEMS_SQL_PRODUCT_ADD "INSERT OR IGNORE INTO temp.cems_t_product(code) VALUES(?1)"
+#define CEMS_SQL_PRODUCT_ADD "INSERT OR IGNORE INTO temp.cems_t_product(park, code) VALUES(?1, ?2)"
 
 #define CEMS_SQL_MAT_DIRTY                                                                                   \
   "SELECT p.park, p.ent, m.ts_ms FROM cems_dirty_materials m JOIN points p ON p.id = m.point_id"
@@ -157,7 +158,7 @@
   "  AND h.valid WHERE pt.park = cems_t_day.park AND pt.ent = cems_t_day.ent),"                             \
   " product_t = (SELECT total(m.qty_t) FROM points pt JOIN materials m ON m.point_id = pt.id"                \
   "  AND m.ts_ms >= cems_t_day.d0 AND m.ts_ms < cems_t_day.d1 AND m.dir = 'out'"                             \
-  "  JOIN temp.cems_t_product pr ON pr.code = m.material"                                                     \
+  "  JOIN temp.cems_t_product pr ON pr.park = cems_t_day.park AND pr.code = m.material"                      \
   "  WHERE pt.park = cems_t_day.park AND pt.ent = cems_t_day.ent)"                                           \
   " WHERE ent_key >= 0"
 #define CEMS_SQL_DAY_RATIO                                                                                   \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/catalog.h"
 #include "parkhub/cfgmap.h"
 #include "parkhub/jsonfile.h"
 #include "parkhub/timefmt.h"
@@ -66,6 +67,9 @@ static const struct ph_cfgmap park_map[] = {
     {"enterprises", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "array, below"},
     {"rules_file", PH_CFG_STR, false, F(ph_hub_park, rules_file), 0, 0, NULL, NULL,
      "alarm rules and webhooks of the park (schemas/rules.schema.json)"},
+    {"materials", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "array of the park's material codes (below); the built-in catalogue's materials are the defaults, any other "
+     "code is stored as unclassified"},
     PH_CFG_END,
 };
 static const struct ph_cfgmap ent_map[] = {
@@ -246,7 +250,8 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   return 0;
 }
 
-static int load_park(const cJSON *o, int i, struct ph_hub_config *c, struct ph_err *err) {
+static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct ph_hub_config *c,
+                     struct ph_err *err) {
   char path[32], epath[64];
   snprintf(path, sizeof path, "parks[%d]", i);
   struct ph_hub_park *p = &c->parks[c->nparks];
@@ -263,6 +268,9 @@ static int load_park(const cJSON *o, int i, struct ph_hub_config *c, struct ph_e
     return ph_fail(err, PH_ECONFIG, "%s.enterprises: must list 1 to %d enterprises", path, PH_HUB_MAX_ENTS);
   if (!(p->ents = ph_calloc((size_t)n, sizeof *p->ents))) return ph_fail(err, PH_ENOMEM, "out of memory");
   c->nparks++;
+  snprintf(epath, sizeof epath, "%s.materials", path);
+  if ((rc = ph_materials_load(cJSON_GetObjectItemCaseSensitive(o, "materials"), epath, cat, &p->materials, err)))
+    return rc;
   int k = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, ents) {
@@ -306,12 +314,16 @@ static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_err *
   int n = cJSON_GetArraySize(parks);
   if (!cJSON_IsArray(parks) || n < 1 || n > PH_HUB_MAX_PARKS)
     return ph_fail(err, PH_ECONFIG, "parks: must list 1 to %d parks", PH_HUB_MAX_PARKS);
+  /* the parks' materials are checked against the catalogue the hub runs with: the built-in one */
+  struct ph_catalog *cat = NULL;
+  if ((rc = ph_catalog_load_builtin(&cat, err))) return rc;
   int i = 0;
   const cJSON *p;
   cJSON_ArrayForEach(p, parks) {
-    if ((rc = load_park(p, i++, c, err))) return rc;
+    if ((rc = load_park(p, i++, cat, c, err))) break;
   }
-  return check_token_parks(c, err);
+  ph_catalog_free(cat);
+  return rc ? rc : check_token_parks(c, err);
 }
 
 int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err) {
@@ -331,7 +343,10 @@ int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err 
 }
 
 void ph_hub_config_fini(struct ph_hub_config *c) {
-  for (int i = 0; i < c->nparks; i++) ph_free(c->parks[i].ents);
+  for (int i = 0; i < c->nparks; i++) {
+    ph_free(c->parks[i].ents);
+    ph_materials_fini(&c->parks[i].materials);
+  }
   c->nparks = 0;
 }
 
@@ -372,5 +387,6 @@ void ph_hub_config_help(FILE *out) {
   ph_cfgmap_help(ingest_map, "ingest.", out);
   ph_api_conf_help(out);
   ph_cfgmap_help(park_map, "parks[].", out);
+  ph_materials_help("parks[].materials[].", out);
   ph_cfgmap_help(ent_map, "parks[].enterprises[].", out);
 }

@@ -60,6 +60,10 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
   counter(o, "parkhub_batches_stored_total", "Batches committed to the database.", w->batches);
   counter(o, "parkhub_records_stored_total", "Records committed (measurements and materials).", w->records);
   counter(o, "parkhub_values_stored_total", "Measured values committed.", w->values);
+  counter(o, "parkhub_materials_unclassified_total",
+          "Material records stored with a code their park does not declare (nor the catalogue): in the ledger, "
+          "counted apart in the report.",
+          w->materials_unclassified);
   counter(o, "parkhub_duplicates_total", "Batches already stored (resends), acked and dropped.", w->duplicates);
   counter(o, "parkhub_rejects_stored_total", "Refused batches recorded in the rejects table.", w->rejects);
   counter(o, "parkhub_gaps_total", "Data losses declared by agents (oldest past the hub's upto).", w->gaps);

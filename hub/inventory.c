@@ -214,21 +214,22 @@ static int series_of(struct q *q, int64_t point_id, const char *metric, int64_t 
 }
 
 /* Σ qty_t of the enterprise's ledger in [from, to): dir out of products
- * (basis product) or dir in of feeds (basis feed). */
-static int activity(struct q *q, const struct ph_catalog *cat, const char *park, const char *ent, int64_t from,
-                    int64_t to, enum ph_basis basis, double *t, int *rows) {
+ * (basis product) or dir in of feeds (basis feed), by the park's material
+ * registry (materials.h); unclassified codes have no role and count for
+ * neither. */
+static int activity(struct q *q, const struct ph_catalog *cat, const struct ph_hub_park *park, const char *ent,
+                    int64_t from, int64_t to, enum ph_basis basis, double *t, int *rows) {
   int rc;
   *t = 0;
-  sqlite3_bind_text(q->materials, 1, park, -1, SQLITE_STATIC);
+  sqlite3_bind_text(q->materials, 1, park->id, -1, SQLITE_STATIC);
   sqlite3_bind_text(q->materials, 2, ent, -1, SQLITE_STATIC);
   sqlite3_bind_int64(q->materials, 3, from);
   sqlite3_bind_int64(q->materials, 4, to);
   while ((rc = sqlite3_step(q->materials)) == SQLITE_ROW) {
     const char *code = (const char *)sqlite3_column_text(q->materials, 0);
     const char *dir = (const char *)sqlite3_column_text(q->materials, 1);
-    int idx = code ? ph_catalog_find(cat, code, strlen(code)) : -1;
-    if (idx < 0 || !dir) continue; /* a material the catalogue no longer knows has no role */
-    enum ph_role role = ph_catalog_at(cat, (size_t)idx)->role;
+    if (!code || !dir) continue;
+    enum ph_role role = ph_material_role(&park->materials, cat, code);
     if ((basis == PH_BASIS_PRODUCT && role == PH_ROLE_PRODUCT && strcmp(dir, "out") == 0) ||
         (basis == PH_BASIS_FEED && role == PH_ROLE_FEED && strcmp(dir, "in") == 0))
       *t += sqlite3_column_double(q->materials, 2), ++*rows;
@@ -495,7 +496,8 @@ static int measured(struct q *q, const struct ph_tz *tz, const struct ph_hub_ent
 /* --------------------------------------------------------- estimated */
 
 static int estimated(struct q *q, const struct ph_tz *tz, const struct ph_catalog *cat, const struct ph_factors *f,
-                     const struct ph_hub_ent *e, const char *park, int year, struct ph_inv_estimated *es) {
+                     const struct ph_hub_ent *e, const struct ph_hub_park *park, int year,
+                     struct ph_inv_estimated *es) {
   int64_t d0 = ph_days_from_civil(year, 1, 1), d1 = ph_days_from_civil(year + 1, 1, 1);
   snprintf(es->table, sizeof es->table, "%s", ph_factors_table(f));
   /* parts: runs of days with one class (inv. 3) */
@@ -579,7 +581,7 @@ static int year_core(struct q *q, const struct ph_tz *tz, const struct ph_catalo
   out->to_ms = ph_inventory_midnight(tz, year + 1, 1, 1);
   double share = 0;
   int rc = measured(q, tz, e, p->id, out->from_ms, out->to_ms, min_share, &out->measured);
-  if (!rc) rc = estimated(q, tz, cat, f, e, p->id, year, &out->estimated);
+  if (!rc) rc = estimated(q, tz, cat, f, e, p, year, &out->estimated);
   if (!rc) rc = ent_share(q, tz, e, p->id, out->from_ms, out->to_ms, &share);
   if (rc) return rc;
   out->current.year = year;

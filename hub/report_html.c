@@ -116,7 +116,7 @@ enum fmt {
   F_TIME,   /* ISO local time → YYYY-MM-DD HH:MM */
   F_BOOL,   /* yes / no */
   F_BOOLBAD, /* yes highlighted */
-  F_STATUS, /* text, highlighted when it says overdue / never / not verified */
+  F_STATUS, /* text, highlighted when it says overdue / never / not verified, or is "unclassified" */
   F_UNIT,   /* a unit string */
   F_ID,     /* an id, a code or a date: text that does not wrap */
   F_RANGE,  /* a number; when null, "<k>_min–<k>_max" if both are numbers */
@@ -163,7 +163,8 @@ static void value(FILE *f, const cJSON *o, const char *k, enum fmt fm, const cha
       fprintf(f, "%.10s&#160;%.5s", s, s + 11);
     } else if (fm == F_UNIT) {
       unit(f, s);
-    } else if (fm == F_STATUS && (strstr(s, "overdue") || strstr(s, "never") || strstr(s, "not verified"))) {
+    } else if (fm == F_STATUS && (strstr(s, "overdue") || strstr(s, "never") || strstr(s, "not verified") ||
+                                  strcmp(s, "unclassified") == 0)) {
       fputs("<b class=\"bad\">", f);
       esc(f, s);
       fputs("</b>", f);
@@ -612,10 +613,17 @@ static const struct kv balance_kv[] = {
     {"product_t", "Product out", "t", F_NUM},
     {"residue_t", "Residues out", "t", F_NUM},
     {"consumable_t", "Consumables in", "t", F_NUM},
+    {"energy_t", "Fuels weighed in", "t", F_NUM},
+    {"water_t", "Water weighed in", "t", F_NUM},
+    {"unclassified_in_t", "Unclassified materials in", "t", F_NUM},
+    {"unclassified_out_t", "Unclassified materials out", "t", F_NUM},
+    {"unclassified_lots", "Lots of unclassified materials", NULL, F_BAD},
     {"cu_in_t", "Copper in feed", "t", F_NUM},
     {"cu_out_t", "Copper in product", "t", F_NUM},
     {"cu_residue_t", "Copper in residues", "t", F_NUM},
     {"yield_pct", "Copper yield", NULL, F_PCTV},
+    {"assay_lots", "Lots with a copper assay", NULL, F_INT},
+    {"assay_ignored_lots", "Lots whose assay was ignored (not 0..100 %)", NULL, F_BAD},
     {"baseline_year", "Baseline year", NULL, F_INT},
     {"baseline_missing", "Enterprises without a baseline year", NULL, F_INT},
 };
@@ -634,10 +642,16 @@ static const struct col per_t_cols_nobase[] = {
 };
 static const struct col material_cols[] = {
     {"material", "Material", NULL, F_ID, "name", F_TEXT, NULL},
-    {"role", "Role", NULL, F_TEXT, NULL, 0, NULL},
-    {"cu_fraction", "Cu fraction", NULL, F_NUM, NULL, 0, NULL},
+    {"name_zh", "Chinese name", NULL, F_TEXT, NULL, 0, NULL},
+    {"role", "Role", NULL, F_STATUS, NULL, 0, NULL}, /* "unclassified" in red */
+    {"cu_fraction", "Cu fraction (default)", NULL, F_NUM, NULL, 0, NULL},
     {"in_t", "In", "t", F_NUM, NULL, 0, NULL},
     {"out_t", "Out", "t", F_NUM, NULL, 0, NULL},
+    {"cu_in_t", "Cu in", "t", F_NUM, NULL, 0, NULL},
+    {"cu_out_t", "Cu out", "t", F_NUM, NULL, 0, NULL},
+    {"lots", "Lots", NULL, F_INT, NULL, 0, NULL},
+    {"assay_lots", "Assayed", NULL, F_INT, NULL, 0, NULL},
+    {"assay_ignored_lots", "Assay ignored", NULL, F_BAD, NULL, 0, NULL},
 };
 
 static void indicators(FILE *f, const cJSON *scope) {

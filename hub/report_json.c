@@ -897,7 +897,9 @@ struct ind_ctx {
 
 static const char *base_why(const struct ph_indicators *ind, const struct ind_ctx *c, char *buf, size_t cap) {
   if (c->ent && !c->baseline_year) snprintf(buf, cap, "no baseline year configured");
-  else if (!c->ent && ind->baseline_missing) snprintf(buf, cap, "%d enterprise(s) have no baseline year", ind->baseline_missing);
+  else if (!c->ent && ind->baseline_missing)
+    snprintf(buf, cap, "%d %s no baseline year", ind->baseline_missing,
+             ind->baseline_missing == 1 ? "enterprise has" : "enterprises have");
   else if (!c->ent && !ind->has_baseline) snprintf(buf, cap, "no baseline year configured");
   else if (!c->base_ledger) snprintf(buf, cap, "no material record in the baseline year%s", c->ent ? "" : "s");
   else snprintf(buf, cap, "no product in the baseline year%s", c->ent ? "" : "s");
@@ -921,6 +923,28 @@ static void per_t_row(struct rb *r, cJSON *rows, const char *code, const char *l
          v->change_avail ? "the baseline figure is 0" : "needs both figures");
 }
 
+/* One row per material of the ledger: the park's registry names it. */
+static void material_rows(struct rb *r, const struct ph_ind_figures *f, cJSON *mats) {
+  for (int i = 0; i < f->nmaterials; i++) {
+    const struct ph_ind_material *mt = &f->materials[i];
+    struct ph_material def;
+    ph_material_lookup(&r->park->materials, r->cat, mt->code, &def);
+    cJSON *o = row(r, mats);
+    str(r, o, "material", mt->code);
+    str(r, o, "name", ph_material_name(&def));
+    str(r, o, "name_zh", def.name_zh);
+    str(r, o, "role", ph_role_name(mt->role));
+    num(r, o, "cu_fraction", mt->cu_fraction);
+    num(r, o, "in_t", mt->in_t);
+    num(r, o, "out_t", mt->out_t);
+    num(r, o, "cu_in_t", mt->cu_in_t);
+    num(r, o, "cu_out_t", mt->cu_out_t);
+    integer(r, o, "lots", mt->lots);
+    integer(r, o, "assay_lots", mt->assay_lots);
+    integer(r, o, "assay_ignored_lots", mt->assay_ignored_lots);
+  }
+}
+
 static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
   struct ph_indicators *ind = ph_malloc(sizeof *ind);
   if (!ind) return ph_fail(r->err, PH_ENOMEM, "report: out of memory");
@@ -941,10 +965,17 @@ static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
   num_or(r, io, "product_t", cc.ledger, f->product_t, "%s", noledger);
   num_or(r, io, "residue_t", cc.ledger, f->residue_t, "%s", noledger);
   num_or(r, io, "consumable_t", cc.ledger, f->consumable_t, "%s", noledger);
+  num_or(r, io, "energy_t", cc.ledger, f->energy_t, "%s", noledger);
+  num_or(r, io, "water_t", cc.ledger, f->water_t, "%s", noledger);
+  num_or(r, io, "unclassified_in_t", cc.ledger, f->unclassified_in_t, "%s", noledger);
+  num_or(r, io, "unclassified_out_t", cc.ledger, f->unclassified_out_t, "%s", noledger);
+  integer(r, io, "unclassified_lots", f->unclassified_lots);
   num_or(r, io, "cu_in_t", cc.ledger, f->cu_in_t, "%s", noledger);
   num_or(r, io, "cu_out_t", cc.ledger, f->cu_out_t, "%s", noledger);
   num_or(r, io, "cu_residue_t", cc.ledger, f->cu_residue_t, "%s", noledger);
-  num_or(r, io, "yield_pct", cc.ledger && f->yield.avail, f->yield.v * 100, "%s", cc.ledger ? "no copper in the feed" : noledger);
+  num_or(r, io, "yield_pct", cc.ledger && f->yield.avail, f->yield.v * 100, "%s", cc.ledger ? f->yield.na : noledger);
+  integer(r, io, "assay_lots", f->assay_lots);
+  integer(r, io, "assay_ignored_lots", f->assay_ignored_lots);
   if (c->ent) {
     if (by) integer(r, io, "baseline_year", by);
     else na(r, io, "baseline_year", "no baseline year configured");
@@ -954,7 +985,7 @@ static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
 
   char bw[128], vw[128];
   base_why(ind, &cc, bw, sizeof bw);
-  const char *noprod = cc.ledger ? "no product in the year" : noledger;
+  const char *noprod = cc.ledger ? f->feed_per_t.na : noledger; /* every per-t ratio's reason: no product */
   cJSON *rows = arr(r, io, "per_t");
   per_t_row(r, rows, "feed", "Feed per t of product", cc.ledger, f->feed_t, "t", "t/t", &f->feed_per_t,
             &b->feed_per_t, ind->has_baseline, 1, noprod, bw);
@@ -972,7 +1003,11 @@ static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
       goto out;
     if (!c->ent) bdata = true; /* the park's baseline mixes years: judged by ph_indicators alone */
     char label[160], unit[40], bqw[160];
-    snprintf(label, sizeof label, "%s per t of product", idx >= 0 ? metric(r, idx)->name : q->code);
+    /* "Electricity use in the interval" (a record's meaning) reads "Electricity use per t of product" here */
+    const char *name = idx >= 0 ? metric(r, idx)->name : q->code;
+    size_t nl = strlen(name), sl = strlen(" in the interval");
+    int keep = nl > sl && strcmp(name + nl - sl, " in the interval") == 0 ? (int)(nl - sl) : (int)nl;
+    snprintf(label, sizeof label, "%.*s per t of product", keep, name);
     snprintf(unit, sizeof unit, "%s/t", q->unit);
     snprintf(vw, sizeof vw, "%s", !data ? "no data in the year" : noprod);
     snprintf(bqw, sizeof bqw, "%s", ind->has_baseline && !bdata ? "no data in the baseline year" : bw);
@@ -981,20 +1016,10 @@ static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
               ind->has_baseline && bdata, 1, vw, bqw);
   }
   per_t_row(r, rows, "yield", "Copper yield (Cu out in product / Cu in feed)", cc.ledger, f->cu_out_t, "t Cu", "%",
-            &f->yield, &b->yield, ind->has_baseline, 100, cc.ledger ? "no copper in the feed" : noledger, bw);
+            &f->yield, &b->yield, ind->has_baseline, 100, cc.ledger ? f->yield.na : noledger, bw);
 
-  cJSON *mats = arr(r, io, "materials");
-  for (int i = 0; i < f->nmaterials; i++) {
-    const struct ph_ind_material *mt = &f->materials[i];
-    int idx = ph_catalog_find(r->cat, mt->code, strlen(mt->code));
-    cJSON *o = row(r, mats);
-    str(r, o, "material", mt->code);
-    str(r, o, "name", idx >= 0 ? metric(r, idx)->name : mt->code);
-    str(r, o, "role", ph_role_name(mt->role));
-    num(r, o, "cu_fraction", mt->cu_fraction);
-    num(r, o, "in_t", mt->in_t);
-    num(r, o, "out_t", mt->out_t);
-  }
+  if (f->materials_omitted) integer(r, io, "materials_omitted", f->materials_omitted);
+  material_rows(r, f, arr(r, io, "materials"));
 out:
   ph_free(ind);
   return rc;
@@ -1171,6 +1196,10 @@ static void meta(struct rb *r, cJSON *root) {
       "Stack-test plan and its status are as of the generation date.",
       "Material balance and indicators come from the weighbridge ledger and the day sums of process quantities, "
       "all data received by the generation time.",
+      "Copper in (feed), out (product) and in residues: each lot's assay (attrs.cu_pct, percent 0..100) where it has "
+      "one, else the material's default content; an assay outside 0..100 or not a number is ignored and counted "
+      "(assay_ignored_lots). Roles and defaults: the park's materials in the configuration, else the built-in "
+      "catalogue; other codes are unclassified, listed and counted apart, in no balance figure.",
   };
   cJSON *ns = arr(r, root, "notes");
   for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++)

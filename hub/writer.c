@@ -224,18 +224,22 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
 static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
   const struct ph_batch *b = &it->batch;
   const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+  uint64_t unclassified = 0;
   for (size_t i = 0; i < b->nrecords; i++) {
     const struct ph_record *r = &b->records[i];
     int64_t pid;
     int rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, r->point, &pid);
     if (!rc)
-      rc = ph_store_material(w->c.store, pid, r->ts_ms, ph_catalog_at(w->c.cat, (size_t)r->material)->code,
+      rc = ph_store_material(w->c.store, pid, r->ts_ms, r->material,
                              ph_dir_name(r->dir), r->qty_t, r->lot, r->supplier, ph_record_attrs(b, r), agent_id,
                              b->epoch, b->seq);
     if (rc) return rc;
+    /* stored all the same: the park's registry only says how it is counted (materials.h) */
+    unclassified += ph_material_role(&park->materials, w->c.cat, r->material) == PH_ROLE_UNCLASSIFIED;
   }
   w->st.records += b->nrecords;
   w->st.materials += b->nrecords;
+  w->st.materials_unclassified += unclassified;
   return 0;
 }
 

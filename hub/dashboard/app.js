@@ -233,12 +233,21 @@ async function refreshMaterials() {
   const rows = [];
   for (const e of r.enterprises)
     for (const it of e.materials.items)
-      rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, it.material), el("td", {}, it.dir),
-                   el("td", { class: "num" }, fmtNum(it.qty_t, 4)), el("td", { class: "num" }, it.records)));
-  fill($("materials").tBodies[0], rows, "no weighings today", 5);
+      rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, it.material),
+                   el("td", it.role === "unclassified" ? { class: "unclassified",
+                      title: "a code the park's configuration does not declare: stored, in no balance figure" } : {},
+                      it.role || ""),
+                   el("td", {}, it.dir), el("td", { class: "num" }, fmtNum(it.qty_t, 4)),
+                   el("td", { class: "num" }, it.records)));
+  fill($("materials").tBodies[0], rows, "no weighings today", 6);
   const t = r.totals.materials || {};
-  $("materials").tFoot.replaceChildren(el("tr", {}, el("td", { colspan: 3 }, "Park total: in / out"),
-    el("td", { class: "num" }, fmtNum(t.in_t, 4) + " / " + fmtNum(t.out_t, 4)), el("td", {})));
+  const foot = [el("tr", {}, el("td", { colspan: 4 }, "Park total: in / out"),
+    el("td", { class: "num" }, fmtNum(t.in_t, 4) + " / " + fmtNum(t.out_t, 4)), el("td", {}))];
+  if (t.unclassified_in_t || t.unclassified_out_t)
+    foot.push(el("tr", { class: "unclassified" }, el("td", { colspan: 4 }, "of which unclassified: in / out"),
+      el("td", { class: "num" }, fmtNum(t.unclassified_in_t, 4) + " / " + fmtNum(t.unclassified_out_t, 4)),
+      el("td", {})));
+  $("materials").tFoot.replaceChildren(...foot);
 }
 
 /* ---- charts ---- */

@@ -7,7 +7,9 @@
  * emission records carry `values` (catalogue metrics in canonical units) and
  * optional `flags` (HJ 212 letters); process records may carry `state`.
  * Material records carry material, dir, qty_t and optional lot, supplier,
- * attrs.
+ * attrs. A material code is the plant's own: any id is accepted (the hub's
+ * park registry, materials.h, says what it is; an undeclared code is
+ * stored as unclassified), except a catalogue code of another kind.
  *
  * Memory: a struct ph_batch is caller-owned (init/fini); decode and
  * add_record reuse its arrays, growing them only up to the limits below, so
@@ -22,7 +24,10 @@
  *  2. when decode refuses but `header_ok` is set, agent/epoch/seq/oldest are
  *     valid, so the hub can still ack and log the refusal against the agent.
  *  3. every value in a decoded batch is finite, within its metric's
- *     plausible range, and of a metric whose kind is the batch's kind.
+ *     plausible range, and of a metric whose kind is the batch's kind. A
+ *     material record's code is an id that is not a catalogue metric of
+ *     another kind; its qty_t is finite and within the catalogue material's
+ *     range, or 0..PH_MATERIAL_QTY_MAX t for a code the catalogue lacks.
  *  4. the text must be strict JSON (RFC 8259): a bad number or literal
  *     (`01`, `1.`, `+1`, `tru`, `NaN`), a missing or extra separator, a raw
  *     control character or a lone surrogate in a string, nesting deeper
@@ -57,6 +62,9 @@
 #define PH_LOT_MAX 64
 #define PH_SUPPLIER_MAX 128
 #define PH_ATTRS_MAX 2048 /* bytes of attrs as compact JSON */
+/* qty_t of a lot whose code the catalogue does not know: 0..this many t
+ * (the catalogue's own materials allow 0..1000: a lorry or a railcar). */
+#define PH_MATERIAL_QTY_MAX 1000.0
 #define PH_JSON_MAX_DEPTH 1000 /* nested arrays and objects (cJSON's limit, which applied before) */
 
 /* HJ 212-2017 data flags; only N counts toward compliance averages. */
@@ -83,7 +91,7 @@ struct ph_record {
   uint16_t nvalues;
   enum ph_state state;
   /* material */
-  int32_t material; /* catalogue index of a material-kind metric */
+  char material[PH_ID_MAX + 1]; /* the material code: an id, in the catalogue or not */
   enum ph_dir dir;
   double qty_t;
   char lot[PH_LOT_MAX + 1];

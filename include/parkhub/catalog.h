@@ -24,8 +24,20 @@
 enum ph_agg { PH_AGG_MEAN, PH_AGG_SUM };
 
 /* A material's part in the balance. PH_ROLE_NONE: not given (only allowed
- * for non-material metrics). */
-enum ph_role { PH_ROLE_NONE, PH_ROLE_FEED, PH_ROLE_PRODUCT, PH_ROLE_RESIDUE, PH_ROLE_CONSUMABLE, PH_ROLE_COUNT };
+ * for non-material metrics). PH_ROLE_UNCLASSIFIED is never parsed: it is
+ * what the park's material registry (materials.h) says of a code that
+ * neither the park's configuration nor the catalogue declares. */
+enum ph_role {
+  PH_ROLE_NONE,
+  PH_ROLE_FEED,
+  PH_ROLE_PRODUCT,
+  PH_ROLE_RESIDUE,
+  PH_ROLE_CONSUMABLE,
+  PH_ROLE_ENERGY,
+  PH_ROLE_WATER,
+  PH_ROLE_UNCLASSIFIED,
+  PH_ROLE_COUNT
+};
 
 struct ph_metric {
   char code[PH_ID_MAX + 1];
@@ -57,9 +69,14 @@ int ph_catalog_find(const struct ph_catalog *c, const char *code, size_t len);
 int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212);
 
 const char *ph_agg_name(enum ph_agg a);
-/* "feed", "product", "residue", "consumable"; "" for PH_ROLE_NONE. */
+/* The roles one can declare, for messages. */
+#define PH_ROLES "feed|product|residue|consumable|energy|water"
+
+/* "feed", "product", "residue", "consumable", "energy", "water",
+ * "unclassified"; "" for PH_ROLE_NONE. */
 const char *ph_role_name(enum ph_role r);
-/* 0 or PH_EENUM (NUL-terminated s; "" is not a role). */
+/* 0 or PH_EENUM (NUL-terminated s; "" and "unclassified" are not roles one
+ * can declare). */
 int ph_role_parse(const char *s, enum ph_role *out);
 
 #endif

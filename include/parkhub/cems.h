@@ -68,10 +68,12 @@ enum { PH_CEMS_PERIOD_HOUR = 1, PH_CEMS_PERIOD_DAY = 2 };
  * ≥ 60 s minute data, else samples. */
 enum ph_cems_kind ph_cems_kind_of(double interval_s);
 
-/* Whether an outgoing material counts as product for the benchmark volume:
- * the one place that decides it. A material whose catalogue role is
- * "product" (built in: cathode_cu, anode_cu, blister_cu, cu_alloy). */
-bool ph_cems_is_product(const struct ph_catalog *cat, const char *material);
+/* Whether an outgoing material counts as product for the benchmark volume
+ * in park p: a material whose role in the park's registry (materials.h,
+ * the one place that decides roles) is "product" — the park's declaration,
+ * else the catalogue's (built in: cathode_cu, anode_cu, blister_cu,
+ * cu_alloy). p NULL: the catalogue alone. */
+bool ph_cems_is_product(const struct ph_hub_park *p, const struct ph_catalog *cat, const char *material);
 
 /* Processes every closed hour and day that changed since the last call, in
  * one transaction (a savepoint when the connection is already in one).

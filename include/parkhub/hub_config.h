@@ -2,7 +2,9 @@
  * MQTT, database and retention, ingest limits, the HTTP API (api.h), and the parks it serves with
  * their enterprises (sector, plant class, agents, expected record rate, and
  * what compliance and the dioxin inventory need: standard, dated UNEP
- * Toolkit class, baseline, stack-test interval). Loading checks every key.
+ * Toolkit class, baseline, stack-test interval), and each park's materials
+ * (materials.h: codes, names, roles, default metal content; checked against
+ * the built-in catalogue). Loading checks every key.
  * An agent is identified by (park, enterprise, agent id): the same id may
  * name a gateway at two enterprises, never twice within one. */
 #ifndef PARKHUB_HUB_CONFIG_H
@@ -16,6 +18,7 @@
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h" /* enum ph_sector, enum ph_plant_class */
+#include "parkhub/materials.h"
 #include "parkhub/mqttconf.h"
 
 #define PH_HUB_MAX_PARKS 64
@@ -76,6 +79,7 @@ struct ph_hub_park {
   char name[128];
   char tz[64];
   char rules_file[512]; /* alarm rules (schemas/rules.schema.json); "" = none */
+  struct ph_materials materials; /* the park's declared materials (materials.h); zeroed: catalogue only */
   struct ph_hub_ent *ents; /* owned */
   int nents;
 };

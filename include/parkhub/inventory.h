@@ -42,7 +42,9 @@
  * class changes (at local midnight of the `since` date); per part, the
  * class's factor (factors.h) × activity in t (material ledger of the
  * enterprise: dir out of role-product materials, or dir in of role-feed
- * ones when the factor's basis is feed) × 1e-6 = g TEQ, air and residue
+ * ones when the factor's basis is feed, roles as the park's material
+ * registry gives them, materials.h; unclassified codes count for neither)
+ * × 1e-6 = g TEQ, air and residue
  * separately. ND factor or no class for a part with activity: that part and
  * the year's total are not available (never zero). A part with no activity
  * contributes 0 whatever its factor.
@@ -218,7 +220,8 @@ struct ph_inventory_park {
 };
 
 /* The inventory of one enterprise of a configured park. tz is the park's
- * zone, cat the catalogue (material roles), f the factor table.
+ * zone, cat the catalogue (default material roles under the park's own,
+ * materials.h), f the factor table.
  * PH_ENOTFOUND: park or enterprise not configured; PH_EINVAL: year outside
  * 1971..9998; PH_EFULL: more than PH_INV_MAX_STACKS stacks; PH_EDB. */
 int ph_inventory_year(sqlite3 *db, const struct ph_hub_config *cfg, const struct ph_tz *tz,

@@ -43,6 +43,7 @@ struct ph_writer_conf {
 
 struct ph_writer_stats {
   uint64_t groups, batches, records, values, materials, duplicates, deferred, rejects, statuses, gaps;
+  uint64_t materials_unclassified; /* ledger records whose code the park's registry does not know (materials.h) */
   uint64_t commit_failures, acks_sent, acks_pending;
   uint64_t commit_us_total, commit_us_max;
   uint64_t wal_restarts; /* checkpoints the writer ran to start the WAL over (ph_store_wal_restart) */

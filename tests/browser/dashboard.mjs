@@ -87,6 +87,14 @@ try {
   check("the SO2 chart has a line per smelter", ["smelter-a", "smelter-b", "smelter-c"].every((e) =>
     legend.toLowerCase().includes(e.replace("smelter-", "smelter ")) || legend.includes(e)), legend.slice(0, 200));
 
+  // The weighbridge ledger of today: each line says its material's role in the park's registry.
+  const matHead = await page.textContent("#materials thead");
+  check("the materials table has a role column", /Role/.test(matHead), matHead);
+  const roles = await page.$$eval("#materials tbody tr", (rows) =>
+    rows.filter((r) => r.cells.length >= 6).map((r) => r.cells[2].textContent));
+  const known = ["feed", "product", "residue", "consumable", "energy", "water", "unclassified"];
+  check("every material line has a role", roles.every((r) => known.includes(r)), roles.join(", ") || "no weighing yet");
+
   // Acknowledge the first unacknowledged alarm from the page.
   const btn = await page.$("#alarms button.ack");
   if (btn) {

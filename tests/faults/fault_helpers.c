@@ -172,7 +172,7 @@ static int cap_record(void *user, enum ph_kind kind, const struct ph_record *r, 
 	(void)attrs;
 
 	if (kind == PH_KIND_MATERIAL) {
-		material_key(key, sizeof key, r->point, ph_catalog_at(c->cat, (size_t)r->material)->code,
+		material_key(key, sizeof key, r->point, r->material,
 			     ph_dir_name(r->dir), r->lot, r->qty_t);
 		c->materials++;
 	} else {

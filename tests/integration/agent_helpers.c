@@ -160,7 +160,7 @@ static void record_key(const struct ph_batch *b, const struct ph_record *r, char
 
 	if (b->kind == PH_KIND_MATERIAL) {
 		const char *attrs = ph_record_attrs(b, r);
-		snprintf(out + n, cap - n, "M:%s|%s|%.17g|%s|%s|%s", ph_catalog_at(cat, (size_t)r->material)->code,
+		snprintf(out + n, cap - n, "M:%s|%s|%.17g|%s|%s|%s", r->material,
 			 ph_dir_name(r->dir), r->qty_t, r->lot, r->supplier, attrs ? attrs : "");
 		return;
 	}

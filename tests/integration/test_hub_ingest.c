@@ -3,13 +3,16 @@
  * parkagents and a hand-made publisher send is stored exactly once, the
  * rollups equal a recomputation from the stored raw samples, replays change
  * nothing, spoofed and invalid batches are refused and recorded, declared
- * gaps, new epochs and agents' presence are recorded (hub_helpers.h).
+ * gaps, new epochs and agents' presence are recorded, material codes the
+ * park does not declare are stored as unclassified and counted
+ * (hub_helpers.h).
  *
  * One behaviour per Test; every wait is bounded (the database or the acks
  * are polled with a deadline). Every Test stops the hub with SIGTERM and
  * checks its exit code and its log for sanitizer reports.
  */
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "hub_helpers.h"
+#include "parkhub/api.h"
 #include "parkhub/batch.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
@@ -790,4 +794,112 @@ Test(hub, hub_presence_history)
 	hh_db_i64(&env, &v, "SELECT count(*) FROM rejects");
 	cr_expect_eq(v, 0, "rejects: %lld", (long long)v);
 	stop_hub_cleanly();
+}
+
+/* ---- 10 ------------------------------------------------------------------ */
+
+static size_t on_body(char *p, size_t sz, size_t n, void *u)
+{
+	char **body = u;
+	size_t have = *body ? strlen(*body) : 0;
+	char *nb = realloc(*body, have + sz * n + 1);
+	if (!nb)
+		return 0;
+	memcpy(nb + have, p, sz * n);
+	nb[have + sz * n] = 0;
+	*body = nb;
+	return sz * n;
+}
+
+/* The value of "name value" in the hub's /metrics (admin token), or -1. */
+static double hub_metric(int port, const char *token, const char *name)
+{
+	char url[128], auth[128];
+	char *body = NULL;
+	double v = -1;
+	CURL *c = curl_easy_init();
+	cr_assert_not_null(c);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	struct curl_slist *h = curl_slist_append(NULL, auth);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	CURLcode rc = curl_easy_perform(c);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	size_t n = strlen(name);
+	for (const char *p = body; rc == CURLE_OK && p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			v = strtod(p + n + 1, NULL);
+	free(body);
+	return v;
+}
+
+/* Item 5 of issue #15: a material code the park does not declare is stored
+ * as unclassified and counted; it never costs the slag and dust beside it
+ * their place in the ledger. */
+Test(hub, hub_stores_unclassified_materials_beside_valid_ones)
+{
+	static char top[512], park[256], batch[8192];
+	char hash[65], t[5][PH_TIME_STRLEN], rec[2048], text[256] = "";
+	int64_t now = (ph_now_ms() / 1000) * 1000, v = -1;
+	int port = pht_free_port();
+
+	cr_assert_gt(port, 0);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cr_assert_eq(ph_api_token_hash_hex("admin-token-11", hash), 0);
+	snprintf(top, sizeof top,
+		 "\"http\": {\"listen\": \"127.0.0.1\", \"port\": %d, \"tokens\": ["
+		 "{\"name\": \"adm\", \"sha256\": \"%s\", \"role\": \"admin\"}]}",
+		 port, hash);
+	snprintf(park, sizeof park,
+		 "\"materials\": [{\"code\": \"brass_turnings\", \"name_zh\": \"黄铜屑\", \"role\": \"feed\","
+		 " \"metals\": {\"cu\": 0.62, \"zn\": 0.35}}]");
+	env.opts.top_extra = top;
+	env.opts.park_extra = park;
+	cr_assert_eq(hh_write_hub_config(&env), 0);
+	start_hub();
+	for (int k = 0; k < 5; k++)
+		ph_time_format(now - 600000 + k * 60000, t[k], sizeof t[k]);
+	snprintf(rec, sizeof rec,
+		 "[{\"ts\":\"%s\",\"point\":\"wb-1\",\"material\":\"slag\",\"dir\":\"out\",\"qty_t\":6.3,"
+		 "\"attrs\":{\"cu_pct\":0.65}},"
+		 "{\"ts\":\"%s\",\"point\":\"wb-1\",\"material\":\"scrap_al\",\"dir\":\"in\",\"qty_t\":12.4,"
+		 "\"lot\":\"AL-3\",\"attrs\":{\"al_pct\":91}},"
+		 "{\"ts\":\"%s\",\"point\":\"wb-1\",\"material\":\"flue_dust\",\"dir\":\"out\",\"qty_t\":0.42},"
+		 "{\"ts\":\"%s\",\"point\":\"wb-1\",\"material\":\"brass_turnings\",\"dir\":\"in\",\"qty_t\":5},"
+		 "{\"ts\":\"%s\",\"point\":\"wb-1\",\"material\":\"mystery-dust\",\"dir\":\"out\",\"qty_t\":1}]",
+		 t[0], t[1], t[2], t[3], t[4]);
+	cr_assert_eq(hh_batch(batch, sizeof batch, "gw-a", 800, 1, 1, rec), 0);
+	cr_assert_eq(hh_publish(&env, "ent-a", "gw-a", "material", batch), 0);
+	cr_assert_eq(hh_wait_ack(&env, "ent-a", "gw-a", 800, 1, 0, WAIT_MS), 0, "no ack (log %s)", env.hub_log);
+
+	hh_db_i64(&env, &v, "SELECT count(*) FROM rejects");
+	cr_expect_eq(v, 0, "rejects: %lld", (long long)v);
+	hh_db_i64(&env, &v, "SELECT count(*) FROM materials");
+	cr_expect_eq(v, 5, "every record of the batch in the ledger: %lld", (long long)v);
+	cr_expect_eq(hh_db_text(&env, text, sizeof text,
+				"SELECT group_concat(material || ':' || dir || ':' || qty_t, ',') FROM"
+				" (SELECT * FROM materials ORDER BY ts_ms)"),
+		     0);
+	cr_expect_str_eq(text, "slag:out:6.3,scrap_al:in:12.4,flue_dust:out:0.42,brass_turnings:in:5.0,mystery-dust:out:1.0",
+			 "ledger '%s'", text);
+	cr_expect_eq(hh_db_text(&env, text, sizeof text, "SELECT lot || ' ' || attrs FROM materials WHERE material = 'scrap_al'"),
+		     0);
+	cr_expect_str_eq(text, "AL-3 {\"al_pct\":91}");
+	/* counted: scrap_al and mystery-dust (brass_turnings is declared, the rest are the catalogue's) */
+	double n = -1;
+	for (int i = 0; i < 50 && n != 2; i++) { /* the writer publishes its counters after the commit */
+		n = hub_metric(port, "admin-token-11", "parkhub_materials_unclassified_total");
+		if (n != 2)
+			pht_sleep_ms(100);
+	}
+	cr_expect_eq(n, 2, "parkhub_materials_unclassified_total %g", n);
+	cr_expect_eq(hub_metric(port, "admin-token-11", "parkhub_refused_total{reason=\"all\"}"), 0);
+	stop_hub_cleanly();
+	curl_global_cleanup();
 }

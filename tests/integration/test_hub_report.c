@@ -21,7 +21,10 @@
  * is valid with n_valid ≥ min(12, expected), an hour with ≥ 45 valid
  * minutes (hourly data: its own N-flagged value), mass = Σ C × Q × 1e-6 kg
  * over hours with both, the compliance rate = hours ≤ the GB 31574-2015
- * limit / valid hours; material totals from the ledger by role.
+ * limit / valid hours; material totals from the ledger by role; copper in
+ * and out by each lot's assay (attrs.cu_pct, 0..100, else the catalogue's
+ * default), the lots with an assay and with one ignored, and the tonnes of
+ * a code the park does not declare (unclassified).
  *
  * PHT_KEEP=1 keeps the directory (hub.json, hub.db, report.*) and prints it.
  */
@@ -63,6 +66,8 @@ static const double limits[NENTS][3] = {{150, 200, 30}, {100, 100, 10}, {150, 20
 static const double base[NENTS][4] = {{95, 130, 14, 80000}, {60, 70, 6, 50000}, {75, 90, 16, 30000}};
 static const double product_per_day[NENTS] = {200, 130, 80};
 static const double feed_per_product[NENTS] = {1.25, 1.35, 1.12};
+/* the catalogue's default Cu of feed[e] and prod[e] (schemas/metrics.json), written out here */
+static const double feed_cu[NENTS] = {0.95, 0.80, 0.99}, prod_cu[NENTS] = {0.9999, 0.9999, 0.65};
 
 /* UTC ms of a local (UTC+8) time */
 static int64_t L(int y, unsigned m, unsigned d, int h, int mi)
@@ -149,7 +154,8 @@ static void rollup(int64_t sid, int period, int64_t bucket, int n, int n_valid, 
 	cr_assert_eq(sqlite3_step(ins_dirty), SQLITE_DONE, "%s", sqlite3_errmsg(wdb));
 }
 
-static void material(int64_t pid, int64_t ts, const char *code, const char *dir_s, double t)
+/* attrs NULL: none (as the writer stores a record without attrs). */
+static void lot(int64_t pid, int64_t ts, const char *code, const char *dir_s, double t, const char *attrs)
 {
 	sqlite3_stmt *s = ins_material;
 	sqlite3_reset(s);
@@ -158,7 +164,30 @@ static void material(int64_t pid, int64_t ts, const char *code, const char *dir_
 	sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, dir_s, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 5, t);
+	if (attrs)
+		sqlite3_bind_text(s, 6, attrs, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 6);
 	cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "%s", sqlite3_errmsg(wdb));
+}
+
+static void material(int64_t pid, int64_t ts, const char *code, const char *dir_s, double t)
+{
+	lot(pid, ts, code, dir_s, t, NULL);
+}
+
+/* The assay of feed lot i of day d, from (d, i) alone (the random stream
+ * stays as it was): none for 1 lot in 5, an unusable "cu_pct": 120 for
+ * some, else the default content ± 3 points (above 100 % for No. 1 scrap
+ * now and then: ignored too). */
+static const char *feed_assay(double def, int d, int i, char *buf, size_t cap)
+{
+	if ((d + i) % 5 == 0)
+		return NULL;
+	if ((d * 3 + i) % 11 == 4)
+		return "{\"cu_pct\":120,\"moisture_pct\":1.5}";
+	snprintf(buf, cap, "{\"cu_pct\":%.2f}", def * 100 - 3 + (double)((d * 7 + i * 3) % 13) / 2);
+	return buf;
 }
 
 /* One hour of one metric at the stack, as the writer rolls it up. */
@@ -205,8 +234,8 @@ static void generate(void)
 		     SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(wdb, STORE_SQL_CEMS_DIRTY, -1, &ins_dirty, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_prepare_v2(wdb,
-					"INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
-					" VALUES(?1, ?2, ?3, ?4, ?5, 1, 1, 1)",
+					"INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, attrs, agent_id, epoch, seq)"
+					" VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1, 1, 1)",
 					-1, &ins_material, NULL),
 		     SQLITE_OK);
 	static const char *const feed[NENTS] = {"scrap_cu_2", "scrap_cu_mixed", "scrap_cu_1"};
@@ -235,15 +264,19 @@ static void generate(void)
 			int64_t day = m0 + d * 24 * HOUR;
 			double p = product_per_day[e] * (0.8 + 0.4 * rnd());
 			int nf = 2 + (int)(rnd() * 3);
+			char assay[64];
 			for (int i = 0; i < nf; i++)
-				material(wb, day + (int64_t)(rnd() * 24 * HOUR), feed[e], "in", p * feed_per_product[e] / nf);
-			material(wb, day + 8 * HOUR, prod[e], "out", p * 0.6);
+				lot(wb, day + (int64_t)(rnd() * 24 * HOUR), feed[e], "in", p * feed_per_product[e] / nf,
+				    feed_assay(feed_cu[e], d, i, assay, sizeof assay));
+			lot(wb, day + 8 * HOUR, prod[e], "out", p * 0.6, d % 3 == 0 ? "{\"cu_pct\":99.97}" : NULL);
 			material(wb, day + 17 * HOUR, prod[e], "out", p * 0.4);
 			material(wb, day + 18 * HOUR, "slag", "out", p * 0.12);
 			if (e < 2)
 				material(wb, day + 19 * HOUR, "flue_dust", "out", p * 0.02);
 			if (e == 0)
 				material(wb, day + 7 * HOUR, "lime", "in", 1.0);
+			if (e == 1 && d % 7 == 2) /* a code the park does not declare: unclassified */
+				lot(wb, day + 11 * HOUR, "scrap_al", "in", 3.0, "{\"al_pct\":91}");
 			day_sum(elec, day, p * (420 + 60 * rnd()));
 			if (e == 0)
 				day_sum(water, day, p * (2.5 + rnd()));
@@ -454,6 +487,42 @@ static double ledger(sqlite3 *db, const char *ent, const char *dir_s, const char
 	return v;
 }
 
+/* Cu in one material's lots of one direction, by the documented rule: a
+ * lot's attrs.cu_pct when it is a JSON number 0..100, else the default. */
+static double copper(sqlite3 *db, const char *ent, const char *dir_s, const char *code, double def, int64_t from,
+		     int64_t to)
+{
+	char sql[800];
+	snprintf(sql, sizeof sql,
+		 "SELECT total(CASE WHEN json_type(m.attrs, '$.cu_pct') IN ('integer', 'real')"
+		 " AND json_extract(m.attrs, '$.cu_pct') BETWEEN 0 AND 100"
+		 " THEN m.qty_t * json_extract(m.attrs, '$.cu_pct') / 100 ELSE m.qty_t * %.17g END)"
+		 " FROM materials m JOIN points p ON p.id = m.point_id WHERE p.park = 'p1' AND p.ent = '%s'"
+		 " AND m.dir = '%s' AND m.material = '%s' AND m.ts_ms >= %lld AND m.ts_ms < %lld",
+		 def, ent, dir_s, code, (long long)from, (long long)to);
+	sqlite3_stmt *s;
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	double v = sqlite3_column_double(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int64_t count_where(sqlite3 *db, const char *ent, const char *cond)
+{
+	char sql[600];
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM materials m JOIN points p ON p.id = m.point_id WHERE p.park = 'p1'"
+		 " AND p.ent = '%s' AND (%s)",
+		 ent, cond);
+	sqlite3_stmt *s;
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 #define PRODUCTS "'cathode_cu','anode_cu','blister_cu','cu_alloy'"
 #define FEEDS "'scrap_cu_1','scrap_cu_2','scrap_cu_mixed','scrap_cu_ewaste'"
 #define RESIDUES "'slag','flue_dust'"
@@ -520,6 +589,31 @@ Test(report, report_json_equals_a_recomputation_in_sql)
 		cr_assert(REL(num(ind, "residue_t"), res));
 		cr_assert(REL(num(by(get(ind, "per_t"), "indicator", "feed"), "value"), feed / prod));
 		park_product += prod;
+		/* copper by the lots' assays (item 5 of issue #15) */
+		static const char *const feed_code[NENTS] = {"scrap_cu_2", "scrap_cu_mixed", "scrap_cu_1"};
+		static const char *const prod_code[NENTS] = {"cathode_cu", "cathode_cu", "cu_alloy"};
+		double cu_in = copper(db, ents[e], "in", feed_code[e], feed_cu[e], y0, y1);
+		double cu_out = copper(db, ents[e], "out", prod_code[e], prod_cu[e], y0, y1);
+		cr_assert(REL(num(ind, "cu_in_t"), cu_in), "%s Cu in %.12g vs %.12g", ents[e], num(ind, "cu_in_t"), cu_in);
+		cr_assert(REL(num(ind, "cu_out_t"), cu_out), "%s Cu out %.12g vs %.12g", ents[e], num(ind, "cu_out_t"),
+			  cu_out);
+		cr_assert(REL(num(ind, "yield_pct"), cu_out / cu_in * 100));
+		cr_assert(fabs(cu_in - feed * feed_cu[e]) > 1e-6 * cu_in, "%s: the assays must move Cu in", ents[e]);
+		int64_t assayed = count_where(db, ents[e],
+					      "json_type(m.attrs, '$.cu_pct') IN ('integer', 'real') AND"
+					      " json_extract(m.attrs, '$.cu_pct') BETWEEN 0 AND 100");
+		int64_t ignored = count_where(db, ents[e],
+					      "json_type(m.attrs, '$.cu_pct') IS NOT NULL AND NOT (json_type(m.attrs,"
+					      " '$.cu_pct') IN ('integer', 'real') AND json_extract(m.attrs, '$.cu_pct')"
+					      " BETWEEN 0 AND 100)");
+		cr_assert(assayed > 0 && ignored > 0, "%s: the generator gave %lld assays, %lld ignored", ents[e],
+			  (long long)assayed, (long long)ignored);
+		cr_assert_eq(num(ind, "assay_lots"), assayed, "%s", ents[e]);
+		cr_assert_eq(num(ind, "assay_ignored_lots"), ignored, "%s", ents[e]);
+		double unclassified = ledger(db, ents[e], "in", "'scrap_al'", y0, y1);
+		cr_assert(REL(num(ind, "unclassified_in_t") + 1, unclassified + 1), "%s unclassified %.12g vs %.12g",
+			  ents[e], num(ind, "unclassified_in_t"), unclassified);
+		cr_assert_eq(e == 1, unclassified > 0, "only smelter-b weighs scrap_al");
 	}
 	for (int k = 0; k < 3; k++) {
 		const cJSON *m = by(get(park, "emissions"), "pollutant", pollutants[k]);

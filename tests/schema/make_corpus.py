@@ -272,6 +272,20 @@ case("ok-material-residues-out", "material", "OK", "valid",
          mat("2026-11-23T08:40:00Z", "wb-1", "flue_dust", "out", 0.42, "FD-2611-009", "licensed HW48 disposer",
              O([("zn_pct", 18.5), ("pb_pct", 4.2), ("waste_code", "HW48 321-002-48")]))]))
 
+case("ok-material-unclassified-among-residues", "material", "OK", "valid",
+     "a material code no catalogue knows (scrap_al) between slag and flue dust: every record is accepted, the hub "
+     "stores scrap_al as unclassified",
+     ma([mat("2026-11-23T08:10:00Z", "wb-1", "slag", "out", 6.3, "SL-2611-102", "Hubei slag flotation plant",
+             O([("cu_pct", 0.65)])),
+         mat("2026-11-23T08:25:00Z", "wb-1", "scrap_al", "in", 12.4, "AL-2611-003", "Foshan aluminium recycler",
+             O([("al_pct", 91.0)])),
+         mat("2026-11-23T08:40:00Z", "wb-1", "flue_dust", "out", 0.42, "FD-2611-009", "licensed HW48 disposer")]))
+
+case("ok-material-unclassified-qty-edge", "material", "OK", "valid",
+     "codes no catalogue knows at the generic range's bounds: qty_t 0 and 1000 t",
+     ma([mat("2026-11-23T09:00:00Z", "wb-1", "brass-turnings", "in", 0),
+         mat("2026-11-23T09:05:00Z", "wb-1", "brass-turnings", "in", 1000)]))
+
 case("ok-material-edge", "material", "OK", "valid",
      "reagents in; qty_t 0 and 1000 (bounds), lot of exactly 64 and supplier of exactly 128 characters, empty attrs",
      ma([mat("2026-11-23T09:00:00Z", "store", "activated_carbon", "in", 0, "L" * 64, "S" * 128, O()),
@@ -372,6 +386,9 @@ d = em(); d["records"][1]["point"] = "stack 1"
 case("bad-ebadid-point-space", "emission", "PH_EBADID", "invalid", 'point "stack 1"', d)
 d = em(); d["records"][1]["point"] = "-stack1"
 case("bad-ebadid-point-leading-dash", "emission", "PH_EBADID", "invalid", "point starts with a dash", d)
+d = ma(); d["records"][0]["material"] = "Scrap_Cu_2"
+case("bad-ebadid-material-uppercase", "material", "PH_EBADID", "invalid",
+     "material Scrap_Cu_2: a material code is an id (lower case)", d)
 
 # PH_ESEQ
 case("bad-eseq-seq-zero", "emission", "PH_ESEQ", "invalid", "seq 0 (seqs start at 1)", em(seq=0, oldest=1))
@@ -421,8 +438,6 @@ case("bad-emetric-uppercase-code", "emission", "PH_EMETRIC", "invalid", "SO2: co
 d = em(); d["records"][1]["values"] = O(("a21026" if k == "so2" else k, v) for k, v in d["records"][1]["values"].items())
 del d["records"][1]["flags"]
 case("bad-emetric-hj212-code", "emission", "PH_EMETRIC", "valid", "a21026 (the HJ 212 code of so2) instead of so2", d)
-d = ma(); d["records"][0]["material"] = "scrap_al"
-case("bad-emetric-unknown-material", "material", "PH_EMETRIC", "valid", "material scrap_al is not in the catalogue", d)
 
 # PH_EKIND
 d = em(); d["records"][1]["values"]["furnace_temp"] = 1180.0
@@ -454,6 +469,9 @@ d = ma(); d["records"][0]["qty_t"] = 32460
 case("bad-erange-qty-kg", "material", "PH_ERANGE", "valid", "qty_t 32460: kilograms sent as tonnes (max 1000)", d)
 d = ma(); d["records"][0]["qty_t"] = -2.5
 case("bad-erange-qty-negative", "material", "PH_ERANGE", "invalid", "qty_t -2.5", d)
+d = ma(); d["records"][0]["material"] = "scrap_al"; d["records"][0]["qty_t"] = 1200
+case("bad-erange-qty-unclassified", "material", "PH_ERANGE", "valid",
+     "qty_t 1200 of scrap_al, a code no catalogue knows (generic range 0..1000 t)", d)
 
 # PH_EFLAG
 d = em(); d["records"][0]["flags"]["so2"] = "X"

@@ -113,8 +113,8 @@ struct keys {
 /* Everything of a record but its ts (the only schedule-dependent part). */
 static char *record_key(const struct ph_batch *b, const struct ph_record *r) {
   char buf[4096];
-  size_t off = (size_t)snprintf(buf, sizeof buf, "%s|%d|%d|%d|%.17g|%s|%s|%s", r->point, (int)r->state,
-                                (int)r->material, (int)r->dir, r->qty_t, r->lot, r->supplier,
+  size_t off = (size_t)snprintf(buf, sizeof buf, "%s|%d|%s|%d|%.17g|%s|%s|%s", r->point, (int)r->state,
+                                r->material, (int)r->dir, r->qty_t, r->lot, r->supplier,
                                 ph_record_attrs(b, r) ? ph_record_attrs(b, r) : "-");
   const struct ph_value *v = ph_record_values(b, r);
   for (size_t k = 0; k < r->nvalues && off < sizeof buf; k++)

@@ -96,7 +96,13 @@ Test(batch, every_refusal_has_its_code_and_path) {
   refused(PH_KIND_EMISSION, REC("{" TS "}"), PH_EMISSING, "'values'");
   refused(PH_KIND_EMISSION, REC("{" TS ",\"material\":\"slag\",\"dir\":\"out\",\"qty_t\":2}"), PH_EKIND, "material record");
   refused(PH_KIND_MATERIAL, REC("{" TS ",\"values\":{\"so2\":1}}"), PH_EKIND, "measurement record");
-  refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"gold\",\"dir\":\"in\",\"qty_t\":2}"), PH_EMETRIC, "gold");
+  refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"Gold\",\"dir\":\"in\",\"qty_t\":2}"), PH_EBADID,
+          "records[0].material: 'Gold' is not an id");
+  refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":7,\"dir\":\"in\",\"qty_t\":2}"), PH_ETYPE, "material");
+  refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"furnace_temp\",\"dir\":\"in\",\"qty_t\":2}"), PH_EKIND,
+          "'furnace_temp' is a process metric, not a material");
+  refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"gold\",\"dir\":\"in\",\"qty_t\":1000.5}"), PH_ERANGE,
+          "1000.5 t outside the plausible range 0..1000");
   refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"so2\",\"dir\":\"in\",\"qty_t\":2}"), PH_EKIND, "not a material");
   refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"slag\",\"dir\":\"up\",\"qty_t\":2}"), PH_EENUM, "dir");
   refused(PH_KIND_MATERIAL, REC("{" TS ",\"material\":\"slag\",\"dir\":\"in\",\"qty_t\":-2}"), PH_ERANGE, "qty_t");
@@ -106,6 +112,50 @@ Test(batch, every_refusal_has_its_code_and_path) {
   refused(PH_KIND_MATERIAL, big, PH_ESTRLEN, "attrs");
   snprintf(big, sizeof big, REC("{" TS ",\"material\":\"slag\",\"dir\":\"in\",\"qty_t\":2,\"lot\":\"%070d\"}"), 0);
   refused(PH_KIND_MATERIAL, big, PH_ESTRLEN, "lot");
+}
+
+/* Item 5 of issue #15: a code no catalogue knows no longer refuses the
+ * batch; the record carries its code text, the slag and dust beside it are
+ * kept, and the catalogue's codes keep their own ranges and kind check. */
+Test(batch, unknown_material_codes_are_accepted_with_their_text) {
+  struct ph_err err = {0};
+  const char *j = REC("{\"ts\":\"2026-11-23T08:10:00Z\",\"point\":\"wb-1\",\"material\":\"slag\",\"dir\":\"out\","
+                      "\"qty_t\":6.3,\"attrs\":{\"cu_pct\":0.65}},"
+                      "{\"ts\":\"2026-11-23T08:25:00Z\",\"point\":\"wb-1\",\"material\":\"scrap_al\",\"dir\":\"in\","
+                      "\"qty_t\":12.4,\"lot\":\"AL-3\"},"
+                      "{\"ts\":\"2026-11-23T08:40:00Z\",\"point\":\"wb-1\",\"material\":\"flue_dust\",\"dir\":\"out\","
+                      "\"qty_t\":0.42}");
+  cr_assert_eq(decode(PH_KIND_MATERIAL, j, &err), 0, "%s", err.msg);
+  cr_assert_eq(b.nrecords, 3);
+  cr_assert_str_eq(b.records[0].material, "slag");
+  cr_assert_str_eq(b.records[1].material, "scrap_al");
+  cr_assert_str_eq(b.records[1].lot, "AL-3");
+  cr_assert_float_eq(b.records[1].qty_t, 12.4, 1e-12);
+  cr_assert_str_eq(b.records[2].material, "flue_dust");
+  /* a 64-character code (the id's maximum) fits the record */
+  char code[65];
+  memset(code, 'x', 64);
+  code[64] = '\0';
+  char buf[512];
+  snprintf(buf, sizeof buf, REC("{" TS ",\"material\":\"%s\",\"dir\":\"in\",\"qty_t\":1000}"), code);
+  cr_assert_eq(decode(PH_KIND_MATERIAL, buf, &err), 0, "%s", err.msg);
+  cr_assert_str_eq(b.records[0].material, code);
+  /* encoded and decoded again: the code text survives */
+  char *out;
+  size_t len;
+  cr_assert_eq(ph_batch_encode(&b, cat, &out, &len), 0);
+  cr_assert(strstr(out, code), "%s", out);
+  ph_free(out);
+  /* the agents' path (a JSON line, a CSV row): one record at a time, the same rule */
+  struct ph_decode_opts o = opts(PH_KIND_MATERIAL);
+  ph_batch_reset(&b, PH_KIND_MATERIAL);
+  const char *line = "{" TS ",\"material\":\"brass_turnings\",\"dir\":\"in\",\"qty_t\":3,\"attrs\":{\"cu_pct\":61.5}}";
+  cr_assert_eq(ph_batch_decode_record(&b, line, strlen(line), &o, "line 2", &err), 0, "%s", err.msg);
+  cr_assert_str_eq(b.records[0].material, "brass_turnings");
+  const char *bad = "{" TS ",\"material\":\"o2\",\"dir\":\"in\",\"qty_t\":3}";
+  cr_assert_eq(ph_batch_decode_record(&b, bad, strlen(bad), &o, "line 3", &err), PH_EKIND);
+  cr_assert_str_eq(err.msg, "line 3.material: 'o2' is an emission metric, not a material");
+  cr_assert_eq(b.nrecords, 1, "inv. 1");
 }
 
 Test(batch, header_survives_a_refusal) {
@@ -150,7 +200,7 @@ Test(batch, material_records_round_trip) {
   ph_batch_init(&c, PH_KIND_MATERIAL);
   struct ph_decode_opts o = opts(PH_KIND_MATERIAL);
   cr_assert_eq(ph_batch_decode(out, len, &o, &c, &err), 0, "%s: %s", out, err.msg);
-  cr_assert_eq(c.records[0].material, b.records[0].material);
+  cr_assert_str_eq(c.records[0].material, b.records[0].material);
   cr_assert_float_eq(c.records[0].qty_t, 31.42, 1e-12);
   cr_assert_str_eq(c.records[0].lot, "L-2026-1123-07");
   cr_assert_str_eq(c.records[0].supplier, "Qingyuan Metals");

@@ -113,7 +113,7 @@ Test(catalog, materials_carry_role_and_copper_content) {
 }
 
 Test(catalog, role_names_round_trip) {
-  for (int r = PH_ROLE_FEED; r < PH_ROLE_COUNT; r++) {
+  for (int r = PH_ROLE_FEED; r < PH_ROLE_UNCLASSIFIED; r++) {
     enum ph_role got = PH_ROLE_NONE;
     cr_assert_eq(ph_role_parse(ph_role_name((enum ph_role)r), &got), 0);
     cr_assert_eq(got, (enum ph_role)r);
@@ -121,6 +121,11 @@ Test(catalog, role_names_round_trip) {
   enum ph_role got;
   cr_assert_eq(ph_role_parse("", &got), PH_EENUM);
   cr_assert_eq(ph_role_parse("Feed", &got), PH_EENUM);
+  /* the registry's verdict on an undeclared code, never a declared role */
+  cr_assert_str_eq(ph_role_name(PH_ROLE_UNCLASSIFIED), "unclassified");
+  cr_assert_eq(ph_role_parse("unclassified", &got), PH_EENUM);
+  cr_assert_str_eq(ph_role_name(PH_ROLE_ENERGY), "energy");
+  cr_assert_str_eq(ph_role_name(PH_ROLE_WATER), "water");
   cr_assert_str_eq(ph_role_name(PH_ROLE_NONE), "");
 }
 
@@ -145,7 +150,10 @@ Test(catalog, role_and_cu_fraction_required_for_materials_only) {
   cr_assert_eq(load(PROC(""), &err), 0, "%s", err.msg);
   cr_assert_eq(load(PROC(",\"role\":\"consumable\",\"cu_fraction\":0"), &err), 0, "%s", err.msg);
   cr_assert_eq(load(PROC(",\"cu_fraction\":2"), &err), PH_ECONFIG);
-  cr_assert_eq(load(PROC(",\"role\":\"water\""), &err), PH_ECONFIG);
+  cr_assert_eq(load(PROC(",\"role\":\"waste\""), &err), PH_ECONFIG);
+  cr_assert_eq(load(PROC(",\"role\":\"unclassified\""), &err), PH_ECONFIG, "the registry's verdict, not a role");
+  cr_assert(strstr(err.msg, "feed|product|residue|consumable|energy|water"), "%s", err.msg);
+  cr_assert_eq(load(MAT(",\"role\":\"energy\",\"cu_fraction\":0"), &err), 0, "%s", err.msg);
   /* the loader reads what it was given */
   struct ph_catalog *c = NULL;
   const char *j = MAT(",\"role\":\"feed\",\"cu_fraction\":0.42,\"note\":\"assay 2025\"");

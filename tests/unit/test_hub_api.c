@@ -1102,6 +1102,52 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   resp_free(&r);
 }
 
+/* Item 5 of issue #15: each ledger item says its role in the park's
+ * registry, and codes the park does not declare are totalled apart. */
+Test(hub_api, summary_shows_roles_and_unclassified_tonnes) {
+  int64_t scale = scalar("SELECT id FROM points WHERE park = 'p1' AND ent = 'e1' AND point = 'scale'");
+  char q[300];
+  snprintf(q, sizeof q,
+           "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq) VALUES"
+           " (%lld, %lld, 'scrap_al', 'in', 2, 1, 1, 5)",
+           (long long)scale, (long long)(T0 + 4 * H));
+  sql(q);
+  start_api();
+  char path[600], f[PH_TIME_STRLEN], t[PH_TIME_STRLEN];
+  fmt_time(T0, f);
+  fmt_time(T0 + 24 * H, t);
+  snprintf(path, sizeof path, "/api/v1/parks/p1/summary?from=%s&to=%s", f, t);
+  struct resp r;
+  get(path, "mgr-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  const cJSON *mat = jget(cJSON_GetArrayItem(jget(r.json, "enterprises"), 0), "materials");
+  cr_assert_eq(jnum(mat, "in_t"), 17, "unclassified tonnes are still tonnes in");
+  cr_assert_eq(jnum(mat, "unclassified_in_t"), 2);
+  cr_assert_eq(jnum(mat, "unclassified_out_t"), 0);
+  const cJSON *it;
+  int seen = 0;
+  cJSON_ArrayForEach(it, jget(mat, "items")) {
+    const char *code = jstr(it, "material"), *role = jstr(it, "role");
+    const char *want = !strcmp(code, "scrap_al")     ? "unclassified"
+                       : !strcmp(code, "scrap_cu_1") ? "feed"
+                       : !strcmp(code, "cathode_cu") ? "product"
+                                                     : NULL;
+    if (!want) continue;
+    seen++;
+    cr_assert_str_eq(role, want, "%s", code);
+  }
+  cr_assert_eq(seen, 3, "%s", r.body);
+  cr_assert_eq(jnum(jget(jget(r.json, "totals"), "materials"), "unclassified_in_t"), 2);
+  resp_free(&r);
+  snprintf(path, sizeof path, "/api/v1/parks/p1/summary?from=%s&to=%s&ent=e1&format=csv", f, t);
+  get(path, "mgr-token", &r);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strstr(r.body, "\r\ne1,material_in,scrap_al,2,t\r\n"), "%s", r.body);
+  cr_assert(strstr(r.body, "\r\ne1,materials_unclassified,in,2,t\r\n"), "%s", r.body);
+  cr_assert(strstr(r.body, "\r\ne1,materials_unclassified,out,0,t\r\n"), "%s", r.body);
+  resp_free(&r);
+}
+
 Test(hub_api, summary_without_alarms_table) {
   start_api();
   struct resp r;

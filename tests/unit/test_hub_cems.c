@@ -2,6 +2,7 @@
  * incremental update (cems.h) on hand-computed fixtures. Every expected
  * number is derived in the comment next to it. Times are park-local
  * (Asia/Shanghai, UTC+8). */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -328,6 +329,40 @@ Test(cems, several_stacks_convert_with_the_total_volume) {
   cr_assert_float_eq(get_day(s1, d).ratio, 1.8, EPS);
   cr_assert_float_eq(get_day(s2, d).converted, 180.0, 1e-9);
   cr_assert_eq(n_exc(PH_CEMS_PERIOD_DAY), 2);
+}
+
+/* Item 5 of issue #15: the park's material registry says what is product. */
+Test(cems, the_parks_declared_materials_decide_what_is_product) {
+  /* p1 declares cu_rod (a code of its own) as product and anode_cu as feed (a refinery
+   * that buys anodes). One day of SO2 130 and flow 50 000 Nm³/h (Q = 1.2e6 Nm³):
+   *   cu_rod out 60 t (product), anode_cu out 40 t (feed now: not product),
+   *   wire_scrap out 50 t (declared nowhere: unclassified, not product)
+   * → product 60 t, ratio 1.2e6 / (60 × 10 000) = 2 → converted 260 > 150: a day exceedance.
+   * (With the catalogue alone it would be 40 t of anode: ratio 3.) */
+  struct ph_err err = {0};
+  cJSON *a = cJSON_Parse("[{\"code\":\"cu_rod\",\"role\":\"product\",\"metals\":{\"cu\":0.9995}},"
+                         "{\"code\":\"anode_cu\",\"role\":\"feed\"}]");
+  cr_assert_eq(ph_materials_load(a, "parks[0].materials", cat, &cfg.parks[0].materials, &err), 0, "%s", err.msg);
+  cJSON_Delete(a);
+  cr_assert(ph_cems_is_product(&cfg.parks[0], cat, "cu_rod"));
+  cr_assert_not(ph_cems_is_product(&cfg.parks[0], cat, "anode_cu"));
+  cr_assert(ph_cems_is_product(NULL, cat, "anode_cu"), "the catalogue alone");
+  cr_assert(ph_cems_is_product(&cfg.parks[0], cat, "cathode_cu"), "undeclared: the catalogue's role");
+  cr_assert_not(ph_cems_is_product(&cfg.parks[0], cat, "wire_scrap"));
+  int64_t so2 = series("cu-old", "stack-1", "so2"), flow = series("cu-old", "stack-1", "flow");
+  int64_t d = local(2017, 3, 1, 0, 0);
+  hourly_run(so2, d, 0, 24, 130);
+  hourly_run(flow, d, 0, 24, 50000);
+  material("cu-old", "scale", d + 8 * H, "cu_rod", "out", 60);
+  material("cu-old", "scale", d + 9 * H, "anode_cu", "out", 40);
+  material("cu-old", "scale", d + 10 * H, "wire_scrap", "out", 50);
+  update(local(2017, 3, 2, 0, 2));
+  cr_assert_float_eq(get_day(so2, d).ratio, 2.0, EPS);
+  cr_assert_float_eq(get_day(so2, d).converted, 260.0, 1e-9);
+  char q[200];
+  snprintf(q, sizeof q, "SELECT count(*) FROM cems_ent_days WHERE ent = 'cu-old' AND day_ms = %lld AND product_t = 60",
+           (long long)d);
+  cr_assert_eq(q_int(q), 1);
 }
 
 Test(cems, production_arriving_later_reconverts_the_day) {

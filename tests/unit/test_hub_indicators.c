@@ -21,6 +21,7 @@
  *          electricity 60 000 kWh, water 300 m³
  * foundry, 2025 (baseline year 2021): in scrap_cu_2 80 t; out cu_alloy 100 t; electricity 20 000 kWh
  *          2021: in scrap_cu_2 40 t; out cu_alloy 50 t; electricity 15 000 kWh */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/hub_config.h"
 #include "parkhub/indicators.h"
+#include "parkhub/materials.h"
 #include "parkhub/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
@@ -66,13 +68,18 @@ static int64_t point(const char *ent, const char *p) {
   return id;
 }
 
-static void material(const char *ent, int64_t ts, const char *code, const char *dir, double t) {
-  char sql[320];
+/* A ledger row; attrs NULL: none (the writer stores the decoder's compact JSON text). */
+static void lot(const char *ent, int64_t ts, const char *code, const char *dir, double t, const char *attrs) {
+  char sql[512];
   snprintf(sql, sizeof sql,
-           "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
-           " VALUES(%lld, %lld, '%s', '%s', %.17g, 1, 1, 1)",
-           (long long)point(ent, "weighbridge"), (long long)ts, code, dir, t);
+           "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, attrs, agent_id, epoch, seq)"
+           " VALUES(%lld, %lld, '%s', '%s', %.17g, %s%s%s, 1, 1, 1)",
+           (long long)point(ent, "weighbridge"), (long long)ts, code, dir, t, attrs ? "'" : "", attrs ? attrs : "NULL",
+           attrs ? "'" : "");
   exec(sql);
+}
+static void material(const char *ent, int64_t ts, const char *code, const char *dir, double t) {
+  lot(ent, ts, code, dir, t, NULL);
 }
 
 /* A rollup of `metric` at point "furnace-1" of ent: period 2 = day (bucket = local midnight), 1 = hour. */
@@ -156,6 +163,7 @@ static void setup(void) {
   day("foundry", "electricity", 2021, 6, 1, 15000);
 }
 static void teardown(void) {
+  ph_materials_fini(&cfg.parks[0].materials);
   free(ind);
   ph_catalog_free(cat);
   ph_tz_free(tz);
@@ -349,4 +357,170 @@ Test(indicators, refuses_unknown_park_enterprise_and_period) {
   cr_assert(strstr(err.msg, "nobody"), "%s", err.msg);
   cr_assert_eq(ph_indicators(db, &cfg, tz, cat, "p1", "smelter", 2025, 13, ind, &err), PH_EINVAL);
   cr_assert_eq(ph_indicators(db, &cfg, tz, cat, "p1", "smelter", 1900, 1, ind, &err), PH_EINVAL);
+}
+
+/* ---- item 5 of issue #15: assays, the park's materials, unclassified codes ---- */
+
+static const struct ph_ind_material *mat(const struct ph_ind_figures *f, const char *code) {
+  const struct ph_ind_material *m = ph_ind_material(f, code);
+  cr_assert_not_null(m, "%s", code);
+  return m;
+}
+
+Test(indicators, each_lots_assay_wins_over_the_default) {
+  /* smelter, 2023 (no other rows that year). Defaults: scrap_cu_2 0.95, scrap_cu_mixed 0.80,
+   * cathode_cu 0.9999, slag 0.01, flue_dust 0.05.
+   *   scrap_cu_2   in 100 t  cu_pct 90      → 90      (assay)
+   *   scrap_cu_2   in  50 t  no attrs       → 47.5    (default)
+   *   scrap_cu_2   in  20 t  cu_pct 120     → 19      (ignored: above 100; default)
+   *   scrap_cu_2   in  10 t  cu_pct "93"    → 9.5     (ignored: a string; default)
+   *   scrap_cu_mixed in 40 t cu_pct 0       → 0       (a real zero assay)
+   *   scrap_cu_mixed in 10 t moisture only  → 8       (default; no cu_pct: not ignored)
+   *   cathode_cu  out 150 t  cu_pct 99.95   → 149.925
+   *   slag        out  30 t  cu_pct 1.5     → 0.45
+   *   flue_dust   out   2 t  cu_pct null    → 0.1     (ignored; default)
+   *   scrap_al     in  12 t  al_pct 91      unclassified
+   *   scrap_al     in   8 t  cu_pct 50      unclassified (its assay is read, its copper counted nowhere)
+   *   mystery_dust out  3 t                 unclassified
+   * feed 230 t, Cu in 90 + 47.5 + 19 + 9.5 + 0 + 8 = 174 t; product 150 t, Cu out 149.925 t;
+   * yield 149.925 / 174 = 0.861637931034…; residues 32 t, Cu 0.55 t;
+   * unclassified in 20 t, out 3 t, 3 lots; assays used 5 (incl. scrap_al's), ignored 3.
+   * With the defaults only, Cu in would be 180 × 0.95 + 50 × 0.8 = 211 and the yield 0.711 —
+   * the figure the issue calls wrong. */
+  lot("smelter", L(2023, 2, 1, 9, 0), "scrap_cu_2", "in", 100, "{\"cu_pct\":90}");
+  lot("smelter", L(2023, 2, 2, 9, 0), "scrap_cu_2", "in", 50, NULL);
+  lot("smelter", L(2023, 2, 3, 9, 0), "scrap_cu_2", "in", 20, "{\"cu_pct\":120,\"moisture_pct\":1}");
+  lot("smelter", L(2023, 2, 4, 9, 0), "scrap_cu_2", "in", 10, "{\"cu_pct\":\"93\"}");
+  lot("smelter", L(2023, 2, 5, 9, 0), "scrap_cu_mixed", "in", 40, "{\"cu_pct\":0}");
+  lot("smelter", L(2023, 2, 6, 9, 0), "scrap_cu_mixed", "in", 10, "{\"moisture_pct\":2}");
+  lot("smelter", L(2023, 3, 1, 9, 0), "cathode_cu", "out", 150, "{\"cu_pct\":99.95}");
+  lot("smelter", L(2023, 3, 2, 9, 0), "slag", "out", 30, "{\"cu_pct\":1.5}");
+  lot("smelter", L(2023, 3, 3, 9, 0), "flue_dust", "out", 2, "{\"cu_pct\":null,\"zn_pct\":18.5}");
+  lot("smelter", L(2023, 3, 4, 9, 0), "scrap_al", "in", 12, "{\"al_pct\":91}");
+  lot("smelter", L(2023, 3, 5, 9, 0), "scrap_al", "in", 8, "{\"cu_pct\":50}");
+  lot("smelter", L(2023, 3, 6, 9, 0), "mystery_dust", "out", 3, NULL);
+  run("smelter", 2023, 0);
+  const struct ph_ind_figures *f = &ind->cur;
+  cr_assert_float_eq(f->feed_t, 230, EPS);
+  cr_assert_float_eq(f->cu_in_t, 174, EPS);
+  cr_assert_float_eq(f->product_t, 150, EPS);
+  cr_assert_float_eq(f->cu_out_t, 149.925, EPS);
+  cr_assert(f->yield.avail);
+  cr_assert_float_eq(f->yield.v, 0.861637931034, 1e-12);
+  cr_assert_float_eq(f->residue_t, 32, EPS);
+  cr_assert_float_eq(f->cu_residue_t, 0.55, EPS);
+  cr_assert_float_eq(f->unclassified_in_t, 20, EPS);
+  cr_assert_float_eq(f->unclassified_out_t, 3, EPS);
+  cr_assert_eq(f->unclassified_lots, 3);
+  cr_assert_eq(f->assay_lots, 5);
+  cr_assert_eq(f->assay_ignored_lots, 3);
+  cr_assert_float_eq(f->feed_per_t.v, 230.0 / 150.0, EPS, "unclassified tonnes are no feed");
+  /* per material */
+  const struct ph_ind_material *s2 = mat(f, "scrap_cu_2");
+  cr_assert_float_eq(s2->in_t, 180, EPS);
+  cr_assert_float_eq(s2->cu_in_t, 166, EPS);
+  cr_assert_float_eq(s2->cu_fraction, 0.95, EPS, "the default stays the default");
+  cr_assert_eq(s2->lots, 4);
+  cr_assert_eq(s2->assay_lots, 1);
+  cr_assert_eq(s2->assay_ignored_lots, 2);
+  cr_assert_float_eq(mat(f, "scrap_cu_mixed")->cu_in_t, 8, EPS);
+  cr_assert_eq(mat(f, "scrap_cu_mixed")->assay_lots, 1);
+  cr_assert_eq(mat(f, "flue_dust")->assay_ignored_lots, 1);
+  const struct ph_ind_material *al = mat(f, "scrap_al");
+  cr_assert_eq(al->role, PH_ROLE_UNCLASSIFIED);
+  cr_assert_float_eq(al->in_t, 20, EPS);
+  cr_assert_eq(al->lots, 2);
+  cr_assert_eq(al->assay_lots, 1);
+  cr_assert_eq(mat(f, "mystery_dust")->role, PH_ROLE_UNCLASSIFIED);
+  cr_assert_float_eq(mat(f, "mystery_dust")->out_t, 3, EPS);
+  /* listed by code */
+  for (int i = 1; i < f->nmaterials; i++)
+    cr_assert(strcmp(f->materials[i - 1].code, f->materials[i].code) < 0);
+  cr_assert_eq(f->nmaterials, 7);
+  cr_assert_eq(f->materials_omitted, 0);
+}
+
+Test(indicators, the_parks_declared_materials_set_roles_and_defaults) {
+  /* foundry, 2022. Declared: brass_turnings feed Cu 0.62; cu_rod product Cu 0.9995; coke energy;
+   * well_water water; scrap_cu_2 redeclared with Cu 0.93 (catalogue 0.95).
+   *   brass_turnings in 100 t        → 62
+   *   brass_turnings in  50 t cu_pct 60 → 30
+   *   scrap_cu_2     in  10 t        → 9.3
+   *   cu_rod        out  80 t        → 79.96
+   *   coke in 5 t, well_water in 200 t
+   * feed 160 t, Cu in 101.3 t; product 80 t, Cu out 79.96; yield 79.96 / 101.3 = 0.789338598223…;
+   * energy 5 t, water 200 t; nothing unclassified. */
+  struct ph_err err = {0};
+  cJSON *a = cJSON_Parse("[{\"code\":\"brass_turnings\",\"name_zh\":\"黄铜屑\",\"role\":\"feed\","
+                         "\"metals\":{\"cu\":0.62,\"zn\":0.35}},"
+                         "{\"code\":\"cu_rod\",\"role\":\"product\",\"metals\":{\"cu\":0.9995}},"
+                         "{\"code\":\"coke\",\"role\":\"energy\"},{\"code\":\"well_water\",\"role\":\"water\"},"
+                         "{\"code\":\"scrap_cu_2\",\"role\":\"feed\",\"metals\":{\"cu\":0.93}}]");
+  cr_assert_eq(ph_materials_load(a, "parks[0].materials", cat, &cfg.parks[0].materials, &err), 0, "%s", err.msg);
+  cJSON_Delete(a);
+  lot("foundry", L(2022, 4, 1, 9, 0), "brass_turnings", "in", 100, NULL);
+  lot("foundry", L(2022, 4, 2, 9, 0), "brass_turnings", "in", 50, "{\"cu_pct\":60,\"zn_pct\":38}");
+  lot("foundry", L(2022, 4, 3, 9, 0), "scrap_cu_2", "in", 10, NULL);
+  lot("foundry", L(2022, 4, 4, 9, 0), "cu_rod", "out", 80, NULL);
+  lot("foundry", L(2022, 4, 5, 9, 0), "coke", "in", 5, NULL);
+  lot("foundry", L(2022, 4, 6, 9, 0), "well_water", "in", 200, NULL);
+  run("foundry", 2022, 0);
+  const struct ph_ind_figures *f = &ind->cur;
+  cr_assert_float_eq(f->feed_t, 160, EPS);
+  cr_assert_float_eq(f->cu_in_t, 101.3, EPS);
+  cr_assert_float_eq(f->product_t, 80, EPS);
+  cr_assert_float_eq(f->cu_out_t, 79.96, EPS);
+  cr_assert_float_eq(f->yield.v, 0.789338598223, 1e-12);
+  cr_assert_float_eq(f->energy_t, 5, EPS);
+  cr_assert_float_eq(f->water_t, 200, EPS);
+  cr_assert_float_eq(f->unclassified_in_t + f->unclassified_out_t, 0, 0);
+  cr_assert_eq(mat(f, "coke")->role, PH_ROLE_ENERGY);
+  cr_assert_float_eq(mat(f, "brass_turnings")->cu_fraction, 0.62, EPS);
+  cr_assert_float_eq(mat(f, "scrap_cu_2")->cu_fraction, 0.93, EPS);
+
+  /* the same ledger without the declarations: the park's own codes are unclassified, scrap_cu_2
+   * is back at 0.95; no product → the yield is not available, with the reason, never 0 % */
+  ph_materials_fini(&cfg.parks[0].materials);
+  run("foundry", 2022, 0);
+  f = &ind->cur;
+  cr_assert_float_eq(f->feed_t, 10, EPS);
+  cr_assert_float_eq(f->cu_in_t, 9.5, EPS);
+  cr_assert_float_eq(f->product_t, 0, 0);
+  cr_assert_float_eq(f->unclassified_in_t, 355, EPS);
+  cr_assert_float_eq(f->unclassified_out_t, 80, EPS);
+  cr_assert_eq(f->unclassified_lots, 5);
+  cr_assert_not(f->yield.avail);
+  cr_assert_str_eq(f->yield.na, "no product weighed in the period");
+  cr_assert_float_eq(f->energy_t, 0, 0);
+}
+
+Test(indicators, a_yield_without_product_or_copper_in_is_not_available_with_its_reason) {
+  /* smelter, 2019: 10 t of scrap in, nothing out yet → Cu in 9.9 t, no product */
+  material("smelter", L(2019, 3, 1, 9, 0), "scrap_cu_1", "in", 10);
+  run("smelter", 2019, 0);
+  const struct ph_ind_figures *f = &ind->cur;
+  cr_assert_float_eq(f->cu_in_t, 9.9, EPS);
+  cr_assert_not(f->yield.avail, "not 0 %%");
+  cr_assert_str_eq(f->yield.na, "no product weighed in the period");
+  cr_assert_not(f->feed_per_t.avail);
+  cr_assert_str_eq(f->feed_per_t.na, "no product weighed in the period");
+  cr_assert_str_eq(per_t(f, "electricity")->na, "no product weighed in the period");
+  /* 2018: 5 t of cathode out, no feed → no copper in feed */
+  material("smelter", L(2018, 3, 1, 9, 0), "cathode_cu", "out", 5);
+  run("smelter", 2018, 0);
+  f = &ind->cur;
+  cr_assert_not(f->yield.avail);
+  cr_assert_str_eq(f->yield.na, "no copper in feed");
+  cr_assert(f->feed_per_t.avail, "0 t of feed per t of product is a real 0");
+  cr_assert_float_eq(f->feed_per_t.v, 0, 0);
+  /* feed of the park's own that carries no copper: still no copper in feed */
+  material("smelter", L(2017, 3, 1, 9, 0), "scrap_cu_ewaste", "in", 10);
+  material("smelter", L(2017, 3, 2, 9, 0), "cathode_cu", "out", 1);
+  lot("smelter", L(2017, 3, 1, 10, 0), "scrap_cu_ewaste", "in", 10, "{\"cu_pct\":0}");
+  run("smelter", 2017, 0);
+  cr_assert_float_eq(ind->cur.cu_in_t, 2, EPS, "10 t × 0.2 default + 10 t × 0 % assay");
+  cr_assert(ind->cur.yield.avail);
+  cr_assert_float_eq(ind->cur.yield.v, 0.9999 / 2, EPS);
+  /* an available figure carries no reason */
+  cr_assert_null(ind->cur.yield.na);
 }

@@ -8,6 +8,7 @@
  * 2025 (k = 0 .. 8759). Hours are counted from Jan 1 00:00 local:
  * Jan 31 + Feb 28 = 59 days before Mar 1 (hour 1416);
  * Jan..Jun = 31+28+31+30+31+30 = 181 days before Jul 1 (hour 4344). */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ static void setup(void) {
 }
 static sqlite3_stmt *rollup_stmt;
 static void teardown(void) {
+  ph_materials_fini(&cfg.parks[0].materials);
   sqlite3_finalize(rollup_stmt);
   rollup_stmt = NULL;
   sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
@@ -485,6 +487,31 @@ Test(inventory, estimated_class_2_times_production) {
   cr_assert_not(inv->measured.avail);
   cr_assert_eq(inv->current.method, PH_INV_ESTIMATED);
   cr_assert_float_eq(inv->current.g_teq, 0.05, EPS);
+}
+
+/* Item 5 of issue #15: the activity follows the park's material registry. */
+Test(inventory, activity_follows_the_parks_declared_roles) {
+  /* class 2 (air 50 µg TEQ/t of product). p1 declares cu_rod product and cathode_cu residue (a plant
+   * whose off-grade cathode goes back to a smelter): 2025 activity = cu_rod 300 t; cathode_cu 200 t
+   * out is residue now, brass_bar 100 t out is declared nowhere (unclassified: no activity).
+   * → 300 t → air 50 × 300 × 1e-6 = 0.015 g */
+  struct ph_err err = {0};
+  cJSON *a = cJSON_Parse("[{\"code\":\"cu_rod\",\"role\":\"product\"},{\"code\":\"cathode_cu\",\"role\":\"residue\"}]");
+  cr_assert_eq(ph_materials_load(a, "parks[0].materials", cat, &cfg.parks[0].materials, &err), 0, "%s", err.msg);
+  cJSON_Delete(a);
+  struct ph_hub_ent *e = ent(0, "e1");
+  klass(e, 2, "2020-01-01");
+  int64_t wb = point("e1", "weighbridge");
+  material(wb, L(2025, 3, 1, 9, 0), "cu_rod", "out", 300);
+  material(wb, L(2025, 3, 2, 9, 0), "cathode_cu", "out", 200);
+  material(wb, L(2025, 3, 3, 9, 0), "brass_bar", "out", 100);
+  run("e1", 2025);
+  cr_assert_float_eq(inv->estimated.activity_t, 300, EPS);
+  cr_assert_float_eq(inv->estimated.air_g_teq, 0.015, EPS);
+  /* the catalogue alone: cathode_cu is product again, cu_rod and brass_bar are nothing */
+  ph_materials_fini(&cfg.parks[0].materials);
+  run("e1", 2025);
+  cr_assert_float_eq(inv->estimated.activity_t, 200, EPS);
 }
 
 Test(inventory, class_change_splits_the_year_at_the_date) {

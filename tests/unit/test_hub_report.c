@@ -328,8 +328,84 @@ Test(report, material_balance_and_indicators) {
   const cJSON *el = find(at(io, "per_t"), "indicator", "electricity");
   cr_assert_float_eq(n(el, "value"), 100, EPS);
   cr_assert_str_eq(s(el, "unit"), "kWh/t");
+  cr_assert_str_eq(s(el, "label"), "Electricity use per t of product");
+  /* the park: cu-special and cu-new have no baseline year (counted in plain words) */
+  is_na(find(at(rep, "park_summary.indicators.per_t"), "indicator", "feed"), "baseline",
+        "2 enterprises have no baseline year");
   /* park: product 50 + 10 (cu-new) */
   cr_assert_float_eq(n(rep, "park_summary.indicators.product_t"), 60, EPS);
+}
+
+static char *render(enum ph_report_format f);
+
+/* Item 5 (and 7) of issue #15: per-lot assays, unclassified codes, and a
+ * yield without product that is n/a with its reason, never 0 %. */
+static void lot(const char *ent, int64_t ts, const char *code, const char *dir, double t, const char *attrs) {
+  int64_t pid = point_id(ent, "scale");
+  char q[512];
+  snprintf(q, sizeof q,
+           "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, attrs, agent_id, epoch, seq)"
+           " VALUES(%lld, %lld, '%s', '%s', %.17g, '%s', 1, 1, 1)",
+           (long long)pid, (long long)ts, code, dir, t, attrs);
+  sql(q);
+}
+
+Test(report, assays_unclassified_codes_and_a_yield_without_product) {
+  /* cu-special gets a ledger: scrap_cu_2 in 20 t cu_pct 93 → 18.6 t Cu; 10 t cu_pct 150 → ignored,
+   * default 0.95 → 9.5; scrap_al in 4 t (declared nowhere: unclassified); slag out 2 t cu_pct 2.5 →
+   * 0.05 t. Cu in 28.1 t, nothing of product weighed → yield n/a, never 0 %. */
+  int64_t d = local(2025, 1, 2, 0, 0);
+  lot("cu-special", d + 8 * H, "scrap_cu_2", "in", 20, "{\"cu_pct\":93}");
+  lot("cu-special", d + 9 * H, "scrap_cu_2", "in", 10, "{\"cu_pct\":150}");
+  lot("cu-special", d + 10 * H, "scrap_al", "in", 4, "{\"al_pct\":90}");
+  lot("cu-special", d + 11 * H, "slag", "out", 2, "{\"cu_pct\":2.5}");
+  struct ph_err err = {0};
+  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
+  cJSON_Delete(rep);
+  rep = NULL;
+  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 2025, now_ms, &rep, &err), 0, "%s", err.msg);
+  const cJSON *io = at(ent("cu-special"), "indicators");
+  cr_assert_float_eq(n(io, "feed_t"), 30, EPS);
+  cr_assert_float_eq(n(io, "cu_in_t"), 28.1, EPS);
+  cr_assert_float_eq(n(io, "product_t"), 0, EPS);
+  is_na(io, "yield_pct", "no product weighed in the period");
+  is_na(find(at(io, "per_t"), "indicator", "feed"), "value", "no product weighed in the period");
+  is_na(find(at(io, "per_t"), "indicator", "yield"), "value", "no product weighed in the period");
+  cr_assert_float_eq(n(io, "cu_residue_t"), 0.05, EPS);
+  cr_assert_float_eq(n(io, "unclassified_in_t"), 4, EPS);
+  cr_assert_float_eq(n(io, "unclassified_out_t"), 0, EPS);
+  cr_assert_eq(n(io, "unclassified_lots"), 1);
+  cr_assert_eq(n(io, "assay_lots"), 2, "scrap_cu_2 93 %% and slag 2.5 %%");
+  cr_assert_eq(n(io, "assay_ignored_lots"), 1);
+  const cJSON *s2 = find(at(io, "materials"), "material", "scrap_cu_2");
+  cr_assert_str_eq(s(s2, "role"), "feed");
+  cr_assert_float_eq(n(s2, "cu_fraction"), 0.95, EPS);
+  cr_assert_float_eq(n(s2, "cu_in_t"), 28.1, EPS);
+  cr_assert_eq(n(s2, "lots"), 2);
+  cr_assert_eq(n(s2, "assay_lots"), 1);
+  cr_assert_eq(n(s2, "assay_ignored_lots"), 1);
+  const cJSON *al = find(at(io, "materials"), "material", "scrap_al");
+  cr_assert_str_eq(s(al, "role"), "unclassified");
+  cr_assert_str_eq(s(al, "name"), "scrap_al");
+  cr_assert_float_eq(n(al, "in_t"), 4, EPS);
+  cr_assert_float_eq(n(al, "cu_fraction"), 0, 0);
+  /* cu-new: 10 t of product, no feed → the other reason */
+  is_na(at(ent("cu-new"), "indicators"), "yield_pct", "no copper in feed");
+  /* the park: the sums; cu-old's product makes its yield available */
+  cr_assert_float_eq(n(rep, "park_summary.indicators.unclassified_in_t"), 4, EPS);
+  cr_assert_float_eq(n(rep, "park_summary.indicators.cu_in_t"), 99 + 28.1, EPS);
+  cr_assert_float_eq(n(rep, "park_summary.indicators.yield_pct"), (49.995 + 9.999) / 127.1 * 100, 1e-9);
+  distinct_keys(rep, "$");
+  char *csv = render(PH_REPORT_CSV);
+  cr_assert(strstr(csv, "n/a (no product weighed in the period)") != NULL);
+  cr_assert(strstr(csv, "indicators.materials,enterprise,cu-special,scrap_al,scrap_al,,unclassified,0,4,0,0,0,1,0,0\n") != NULL,
+            "%s", strstr(csv, "indicators.materials") ? strstr(csv, "indicators.materials") : csv);
+  free(csv);
+  char *html = render(PH_REPORT_HTML);
+  cr_assert(strstr(html, "n/a (no product weighed in the period)") != NULL);
+  cr_assert(strstr(html, "<b class=\"bad\">unclassified</b>") != NULL);
+  cr_assert(strstr(html, "Lots of unclassified materials") != NULL);
+  free(html);
 }
 
 /* ---- renderings ---- */
