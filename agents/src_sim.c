@@ -20,7 +20,8 @@
  *                                    state running
  *   <prefix>stack-1       emission   pcdd_f alone, when i > 0 and
  *                                    i % stack_test_every == 0
- *   <prefix>weighbridge   material   scrap_cu_2 in, when i > 0 and
+ *   <prefix>weighbridge   material   scrap_cu_2 in (attrs: cl_pct, and cu_pct,
+ *                                    the lot's copper assay), when i > 0 and
  *                                    i % weighbridge_every == 0; every third
  *                                    weighing also cathode_cu out, slag out
  *
@@ -141,7 +142,7 @@ enum {
   S_FLAG = 0x300,
   S_EXC_START, S_EXC_LEN, S_EXC_LEVEL, S_EXC_ACI, S_EXC_NOISE,
   S_PCDD, S_PCDD_EXC,
-  S_SCRAP, S_SUPPLIER, S_CL, S_CATHODE, S_SLAG,
+  S_SCRAP, S_SUPPLIER, S_CL, S_CATHODE, S_SLAG, S_CU,
 };
 
 static const char *const suppliers[] = {
@@ -396,7 +397,8 @@ static int emit_material(struct sim *c, struct tick_out *o, int m, enum ph_dir d
 
 static int emit_weighing(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   double cl = 0.1 + 1.4 * pow(u01(c, i, S_CL), 2.0); /* mostly low, now and then a dirty lot */
-  snprintf(c->attrs, sizeof c->attrs, "{\"cl_pct\":%.2f}", cl);
+  double cu = 86.0 + 10.0 * u01(c, i, S_CU);            /* the lot's assay: No. 2 copper scrap, 86..96 % Cu */
+  snprintf(c->attrs, sizeof c->attrs, "{\"cl_pct\":%.2f,\"cu_pct\":%.1f}", cl, cu);
   int rc = emit_material(c, o, M_SCRAP, PH_DIR_IN, 'L', 25.0 + 10.0 * u01(c, i, S_SCRAP), i, ts,
                          suppliers[hash(c, i, S_SUPPLIER) % NSUPPLIERS], c->attrs);
   if (rc || !is_shipment(c, i)) return rc;

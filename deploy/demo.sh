@@ -111,7 +111,7 @@ for e in a b c; do
   "outbox": {"path": "$dir/outbox-$e.db", "max_batches": 100000},
   "status_interval_s": 30,
   "sources": [{"type": "sim", "name": "smelter", "seed": $seed, "rate_hz": 1,
-               "stack_test_every": 600, "weighbridge_every": 120}]
+               "stack_test_every": 120, "weighbridge_every": 120}]
 }
 CONF
 done

@@ -847,6 +847,9 @@ Test(src_sim, stack_tests_and_weighings_at_their_intervals) {
       cJSON *cl = cJSON_GetObjectItemCaseSensitive(a, "cl_pct");
       cr_assert(cJSON_IsNumber(cl));
       cr_assert(cl->valuedouble >= 0.1 && cl->valuedouble <= 1.5, "cl_pct %g", cl->valuedouble);
+      cJSON *cu = cJSON_GetObjectItemCaseSensitive(a, "cu_pct"); /* the lot's assay */
+      cr_assert(cJSON_IsNumber(cu));
+      cr_assert(cu->valuedouble >= 86 && cu->valuedouble <= 96, "cu_pct %g", cu->valuedouble);
       cJSON_Delete(a);
       scraps++;
     } else if (strcmp(r->r.material, "cathode_cu") == 0) {
