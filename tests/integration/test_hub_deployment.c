@@ -19,6 +19,9 @@
  *     days 5..11         stopped: SO2 0 and flow 0 flagged F
  *     day 12 (Oct 13)    operating, SO2 only: no flow value at all
  *     PCDD/F stack test 0.3 ng TEQ/Nm³ on Oct 2 10:30 (flag S)
+ *     weighbridge, one batch: scrap_cu_1 in, lots of 20 + k t assayed 80 + 2k % Cu (k = 0..4);
+ *     an unknown code "cu_sludge_x" in, 2 t (stored as unclassified, never a reason to refuse
+ *     the others); cathode_cu out 50 t assayed 99.95 %; slag out 6 t assayed 1.5 %
  *   ent-b (new Cu plant), stack-1, monitoring_since Y-10-08, monitoring_until Y-10-20:
  *     SO2 60, flow 40 000, flag N every hour except day 14 (Oct 15): nothing from
  *     the stack; its furnace-1 (a process point) says state stopped that day and
@@ -128,6 +131,24 @@ static void publish_all(void)
 		}
 		publish(1, "process", ++seq[1], recs);
 	}
+	/* the weighbridge of ent-a: one material batch with an unknown code among known ones */
+	size_t lm = 0;
+	recs[0] = 0;
+	fmt_ts(d0 + 30 * HOUR, ts);
+	for (int k = 0; k < 5; k++) {
+		snprintf(r, sizeof r, "{\"ts\":\"%s\",\"point\":\"weighbridge\",\"material\":\"scrap_cu_1\",\"dir\":\"in\","
+			 "\"qty_t\":%d,\"lot\":\"L%d\",\"attrs\":{\"cu_pct\":%d}}", ts, 20 + k, k, 80 + 2 * k);
+		add_rec(recs, sizeof recs, &lm, r);
+	}
+	snprintf(r, sizeof r, "{\"ts\":\"%s\",\"point\":\"weighbridge\",\"material\":\"cu_sludge_x\",\"dir\":\"in\",\"qty_t\":2}", ts);
+	add_rec(recs, sizeof recs, &lm, r);
+	snprintf(r, sizeof r, "{\"ts\":\"%s\",\"point\":\"weighbridge\",\"material\":\"cathode_cu\",\"dir\":\"out\","
+		 "\"qty_t\":50,\"attrs\":{\"cu_pct\":99.95}}", ts);
+	add_rec(recs, sizeof recs, &lm, r);
+	snprintf(r, sizeof r, "{\"ts\":\"%s\",\"point\":\"weighbridge\",\"material\":\"slag\",\"dir\":\"out\","
+		 "\"qty_t\":6,\"attrs\":{\"cu_pct\":1.5}}", ts);
+	add_rec(recs, sizeof recs, &lm, r);
+	publish(0, "material", ++seq[0], recs);
 	cr_assert_eq(hh_wait_ack(&env, hh_ent(0), hh_agent(0), 7, seq[0], 0, WAIT_MS), 0, "ent-a acks");
 	cr_assert_eq(hh_wait_ack(&env, hh_ent(1), hh_agent(1), 7, seq[1], 0, WAIT_MS), 0, "ent-b acks");
 }
@@ -422,6 +443,28 @@ Test(deployment, a_hub_from_the_middle_of_a_year_reports_what_a_regulator_can_si
 	cr_assert_eq(num(st, "hours"), NH);
 	cr_assert_eq(num(st, "hours_stopped"), 7 * 24);
 	cr_assert_eq(num(st, "hours_gap"), 24);
+
+	/* the material balance follows each lot's assay; the unknown code is unclassified, not lost */
+	double feed = 0, cu_in = 0;
+	for (int k = 0; k < 5; k++) {
+		feed += 20 + k;
+		cu_in += (20 + k) * (80 + 2 * k) / 100.0;
+	}
+	const double cu_out = 50 * 0.9995, cu_res = 6 * 0.015;
+	const cJSON *ind = get(a, "indicators");
+	cr_assert(REL(num(ind, "feed_t"), feed), "feed %.12g", num(ind, "feed_t"));
+	cr_assert(REL(num(ind, "product_t"), 50.0));
+	cr_assert(REL(num(ind, "cu_in_t"), cu_in), "Cu in %.12g, oracle %.12g", num(ind, "cu_in_t"), cu_in);
+	cr_assert(REL(num(ind, "cu_out_t"), cu_out));
+	cr_assert(REL(num(ind, "cu_residue_t"), cu_res));
+	cr_assert(REL(num(ind, "yield_pct"), cu_out / cu_in * 100), "yield %.12g, oracle %.12g", num(ind, "yield_pct"),
+		  cu_out / cu_in * 100);
+	cr_assert(REL(num(ind, "unclassified_in_t"), 2.0));
+	cr_assert_eq(num(ind, "assay_lots"), 7);
+	const cJSON *sludge = by(get(ind, "materials"), "material", "cu_sludge_x");
+	cr_assert_str_eq(get(sludge, "role")->valuestring, "unclassified");
+	/* ent-b weighed nothing: its yield is not available, with the reason, never 0 % */
+	cr_assert(cJSON_IsNull(get(get(b, "indicators"), "yield_pct")));
 
 	/* CSV: the same numbers in the emissions block */
 	snprintf(path, sizeof path, "%s/report.csv", env.dir);
