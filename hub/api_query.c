@@ -460,7 +460,9 @@ static int load_alarm_counts(struct api_req *r, int64_t from, int64_t to, struct
   return rc == SQLITE_DONE ? 0 : api_db_fail(r, "counting alarms");
 }
 
-static void periods_json(struct api_json *j, const char *key, const struct ph_compliance_periods *p) {
+static void periods_json(struct api_json *j, const char *key, const struct ph_compliance_periods *p, int nmonitored,
+                         bool hours) {
+  char why[160];
   aj_obj(j, key);
   aj_int(j, "expected", p->expected);
   aj_int(j, "valid", p->valid);
@@ -469,7 +471,9 @@ static void periods_json(struct api_json *j, const char *key, const struct ph_co
   aj_int(j, "exceeded", p->exceeded);
   aj_int(j, "stopped", p->stopped);
   aj_num(j, "rate", p->rate);
+  if (ph_compliance_rate_why(p, nmonitored, hours, why, sizeof why)) aj_str(j, "rate_na", why);
   aj_num(j, "availability", p->availability);
+  if (ph_compliance_period_why(nmonitored, p->expected, p->stopped, why, sizeof why)) aj_str(j, "availability_na", why);
   aj_end_obj(j);
 }
 
@@ -629,8 +633,8 @@ int api_get_summary(struct api_req *r) {
         if (m.total.hours_expected == 0) aj_str(&j, "gap_share_na", why ? why : "nothing expected in the period");
         aj_end_obj(&j);
         aj_int(&j, "points", cs.npoints);
-        periods_json(&j, "hours", &cs.hours);
-        periods_json(&j, "days", &cs.days);
+        periods_json(&j, "hours", &cs.hours, cs.nmonitored, true);
+        periods_json(&j, "days", &cs.days, cs.nmonitored, false);
         aj_end_obj(&j);
       }
       ph_emission_mass_fini(&m);

@@ -216,3 +216,21 @@ int ph_compliance_exceedances(sqlite3 *db, const char *park, const char *ent, co
   sqlite3_finalize(s);
   return stop;
 }
+
+const char *ph_compliance_period_why(int nmonitored, int64_t expected, int64_t stopped, char *buf, size_t cap) {
+  if (nmonitored == 0) snprintf(buf, cap, "not monitored in the period (no data and no configured monitoring_since)");
+  else if (expected == 0 && stopped > 0) snprintf(buf, cap, "the plant was stopped in every monitored hour");
+  else if (expected == 0) snprintf(buf, cap, "no closed hour in the monitoring period yet");
+  else return NULL;
+  return buf;
+}
+
+const char *ph_compliance_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
+                                   size_t cap) {
+  const char *mean = hours ? "hourly" : "daily";
+  if (p->with_limit > 0) return NULL;
+  if (p->valid == 0 && ph_compliance_period_why(nmonitored, p->expected, p->stopped, buf, cap)) return buf;
+  if (p->valid == 0) snprintf(buf, cap, "no valid %s mean yet", mean);
+  else snprintf(buf, cap, "no limit in force for the valid %s means", mean);
+  return buf;
+}

@@ -324,14 +324,8 @@ out:
 
 /* ----------------------------------------------------------- emissions */
 
-/* The reason a period figure over [from, to) cannot be given, or NULL:
- * the one wording the report uses for emissions and compliance. */
 static const char *period_why(int nmonitored, int64_t expected, int64_t stopped, char *buf, size_t cap) {
-  if (nmonitored == 0) snprintf(buf, cap, "not monitored in the period (no data and no configured monitoring_since)");
-  else if (expected == 0 && stopped > 0) snprintf(buf, cap, "the plant was stopped in every monitored hour");
-  else if (expected == 0) snprintf(buf, cap, "no closed hour in the monitoring period yet");
-  else return NULL;
-  return buf;
+  return ph_compliance_period_why(nmonitored, expected, stopped, buf, cap);
 }
 
 static void mass_row(struct rb *r, cJSON *rows, const struct ph_metric *mt, int ents, const struct mass_sum *m) {
@@ -400,11 +394,7 @@ static void park_emissions(struct rb *r, cJSON *scope) {
 
 static const char *no_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
                                size_t cap) {
-  const char *mean = hours ? "hourly" : "daily";
-  if (p->valid == 0 && period_why(nmonitored, p->expected, p->stopped, buf, cap)) return buf;
-  if (p->valid == 0) snprintf(buf, cap, "no valid %s mean yet", mean);
-  else snprintf(buf, cap, "no limit in force for the valid %s means", mean);
-  return buf;
+  return ph_compliance_rate_why(p, nmonitored, hours, buf, cap);
 }
 
 static void periods(struct rb *r, cJSON *o, const struct ph_compliance_periods *p, bool hours, const char *went,

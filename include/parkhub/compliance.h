@@ -19,6 +19,8 @@
 #define PARKHUB_COMPLIANCE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "parkhub/err.h"
@@ -64,6 +66,15 @@ struct ph_compliance {
 int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struct ph_tz *tz, const char *park, const char *ent, const char *point,
                           const char *metric, int64_t from_ms, int64_t to_ms, struct ph_compliance *out,
                           struct ph_err *err);
+
+/* Why a figure over a range cannot be given, or NULL when it can — the one
+ * wording of the report and the API. period: availability, gap shares,
+ * masses (nmonitored points monitored, expected and stopped periods); rate:
+ * the compliance rate (NULL when some valid mean had a limit). buf holds the
+ * text. */
+const char *ph_compliance_period_why(int nmonitored, int64_t expected, int64_t stopped, char *buf, size_t cap);
+const char *ph_compliance_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
+                                   size_t cap);
 
 struct ph_exceedance {
   int64_t id; /* exceedances.id: stable while the exceedance persists */

@@ -1076,6 +1076,9 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   cr_assert(jnull(jget(e2so2, "mass"), "value"));
   cr_assert(strstr(jstr(jget(e2so2, "mass"), "value_na"), "not monitored") != NULL);
   cr_assert(jnull(jget(e2so2, "mass"), "gap_share"));
+  cr_assert(jnull(jget(e2so2, "hours"), "availability"));
+  cr_assert(strstr(jstr(jget(e2so2, "hours"), "availability_na"), "not monitored") != NULL);
+  cr_assert(strstr(jstr(jget(e2so2, "hours"), "rate_na"), "not monitored") != NULL);
   const cJSON *tot = jget(r.json, "totals");
   cr_assert_float_eq(jnum(cJSON_GetArrayItem(jget(tot, "mass"), 0), "value"), 63, 1e-9);
   cr_assert_eq(jnum(jget(tot, "alarms"), "critical"), 1);
