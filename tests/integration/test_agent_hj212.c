@@ -354,7 +354,10 @@ Test(agent_hj212, dump_prints_records_and_refusals) {
 	cr_expect_eq(code, 0, "%s", out);
 	cr_expect(strstr(out, "{\"kind\":\"emission\",\"ts\":\"2019-10-12T05:37:10.000Z\",\"point\":\"y80110010000010\""),
 		  "%s", out);
-	cr_expect(strstr(out, "# 11 packets: 1 records, 4 refused, 1 not published"), "%s", out);
+	cr_expect(strstr(out, "{\"kind\":\"emission\",\"ts\":\"2021-03-01T03:11:00.000Z\",\"point\":\"zldsz20210127\","
+			      "\"values\":{\"w_ph\":8.33,"),
+		  "the water packet decodes to the catalogue's water metrics: %s", out);
+	cr_expect(strstr(out, "# 11 packets: 2 records, 4 refused, 1 not published"), "%s", out);
 	cr_expect(strstr(out, "PH_ECRC"), "%s", out);
 }
 
@@ -366,7 +369,7 @@ Test(agent_hj212, unmapped_packet_answered_and_idle_connection_closed) {
 	start_agent(",\"idle_timeout_s\":1", 0);
 	int fd = logger_connect();
 	packet(pk, sizeof pk, seg_of(seg, sizeof seg, "20260301143000077", 2011, MN1, 5, "123456", "20260301143000",
-				     "w01001-Rtd=7.1"));
+				     "w01009-Rtd=7.1")); /* dissolved oxygen: no catalogue metric */
 	send_all(fd, pk, strlen(pk));
 	cr_expect_eq(read_responses(fd, 1, 5000, qns, sizeof qns, NULL), 1, "see %s", env.log);
 	cr_expect_geq(ah_file_count(env.log, "mapped to no metric"), 1);
