@@ -1,23 +1,29 @@
 /* hj212_map.c — from a parsed HJ 212 packet to catalogue records (hj212.h):
- * MN → point, pollutant code → metric (config "codes" first, then the
- * catalogue's `hj212` codes), the standard's default units → the
- * catalogue's units, the logger's local DataTime → UTC, the data flag per
- * value → the record's flags.
+ * MN → point, the packet's version (its logger's "version", else its
+ * Flag's bits), pollutant code → metric (config "codes" first, then the
+ * catalogue's `hj212` codes, HJ/T 212-2005 codes through hj212_codes.c),
+ * the standard's units (or the logger's "units") → the catalogue's units,
+ * the logger's local DataTime → UTC, the data flag per value → the
+ * record's flags.
  *
  * Callers: src_hj212.c (init from its config, then per packet),
- * hj212_dump.c, tests. Threads: none; a map is immutable after init.
- * Owns: the time zone.
+ * hj212_dump.c, tests, the fuzz target. Threads: none; a map is immutable
+ * after init. Owns: the time zone.
  *
  * Which value of a code becomes the record's value: -Rtd for real-time
- * data (2011), -Avg for minute, hourly and daily data (2051, 2061, 2031).
- * -Min, -Max and -Cou are parsed but not published: the hub computes its
- * own extremes and masses from the values. The record's ts is DataTime,
- * which for 2051/2061/2031 is the start of the period (Table 4).
+ * data (2011), -Avg for minute, hourly and daily data (2051, 2061, 2031);
+ * -ZsRtd/-ZsAvg instead for the logger's "corrected" codes; and, for period
+ * data, -Cou where the factor has a catalogue metric for it (w00000 →
+ * w_volume). -Min and -Max are parsed but not published: the hub computes
+ * its own extremes. The record's ts is DataTime, which for 2051/2061/2031
+ * is the start of the period (Table 4). docs/hj212.md says why.
  *
  * Invariants: hj212.h inv. 5 (nothing invented), and
  *  1. a value is published in the catalogue's unit: a code whose unit
- *     differs from its metric's has a known factor (checked at init), or
- *     the config is refused.
+ *     differs from its metric's has a known factor (checked at init for
+ *     "codes" and "units"; a listed code without one maps to nothing, named).
+ *  2. every code that maps to nothing is named with the reason
+ *     (ph_hj212_records.unknown_*), never dropped silently.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
