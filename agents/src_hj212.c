@@ -356,8 +356,10 @@ static int handle_frame(struct hj212_ctx *c, struct ph_emitter *em, struct conn 
     int rc = ph_hj212_asm_add(as, &c->pkt, ph_mono_ms(), &c->whole, &sup, &err);
     if (sup) split_dropped(c, k, "unfinished split message dropped: a part of another message came");
     if (rc < 0) {
-      if (err.code != PH_EINVAL) split_dropped(c, k, err.msg);
-      slot_release(c, k);
+      if (!as->busy) { /* a refused message is dropped; one still in progress keeps its slot */
+        split_dropped(c, k, err.msg);
+        slot_release(c, k);
+      }
       refuse(c, em, k, &err);
       return 0;
     }
