@@ -14,7 +14,11 @@
  * either form; one in the modbus-le form is pointed out.
  *
  * The output lines are records in the jsonl source's format (with "kind"),
- * so a dump can also be replayed through a jsonl source.
+ * so a dump can also be replayed through a jsonl source. Each packet is
+ * read as its logger's "version" or its Flag says (HJ/T 212-2005, 2017,
+ * 2025); the parts of a split message (PNUM/PNO) are assembled as the
+ * source does and become one record when the last part is in; a code that
+ * maps to no metric is named with the reason and the "codes" hint.
  *
  * Callers: main.c. Threads: the caller's. Owns: the file's bytes while it runs.
  */
@@ -84,11 +88,14 @@ struct dump {
   const struct ph_catalog *cat;
   const struct ph_hj212_map *map;
   bool configured;
-  long packets, records, refused, other;
-  struct ph_hj212_packet pkt;
+  long packets, records, refused, other, held;
+  struct ph_hj212_packet pkt, whole;
   struct ph_hj212_data data;
   struct ph_hj212_records recs;
+  struct ph_hj212_asm as;
 };
+
+#define DUMP_SPLIT_BYTES (64 * 1024)
 
 static void one_frame(struct dump *d, const char *seg, size_t len, bool le, FILE *out) {
   struct ph_err err = {0};
@@ -106,22 +113,49 @@ static void one_frame(struct dump *d, const char *seg, size_t len, bool le, FILE
             ph_hj212_wants_ack(&d->pkt) ? " (answered)" : "");
     return;
   }
-  if (ph_hj212_data_parse(&d->pkt, &d->data, &err) || ph_hj212_map_records(d->map, &d->pkt, &d->data, 0, &d->recs, &err)) {
+  const struct ph_hj212_packet *msg = &d->pkt;
+  if (d->pkt.pnum > 1) { /* a part of a split message */
+    bool sup = false;
+    int rc = ph_hj212_asm_add(&d->as, &d->pkt, 0, &d->whole, &sup, &err);
+    if (sup) fprintf(out, "# packet %ld: an unfinished split message was dropped: this part starts another\n", n);
+    if (rc < 0) {
+      d->refused++;
+      fprintf(out, "# packet %ld: MN %s CN %d part %d of %d refused (%s): %s\n", n, d->pkt.mn, d->pkt.cn, d->pkt.pno,
+              d->pkt.pnum, ph_errname(rc), err.msg);
+      return;
+    }
+    if (rc == PH_HJ212_ASM_HELD) {
+      d->held++;
+      fprintf(out, "# packet %ld: MN %s CN %d part %d of %d held until the message is whole%s\n", n, d->pkt.mn,
+              d->pkt.cn, d->pkt.pno, d->pkt.pnum, ph_hj212_wants_ack(&d->pkt) ? " (answered)" : "");
+      return;
+    }
+    fprintf(out, "# packet %ld: MN %s CN %d part %d of %d completes the split message\n", n, d->pkt.mn, d->pkt.cn,
+            d->pkt.pno, d->pkt.pnum);
+    msg = &d->whole;
+  }
+  if (ph_hj212_map_data(d->map, msg, &d->data, &err) || ph_hj212_map_records(d->map, msg, &d->data, 0, &d->recs, &err)) {
     d->refused++;
-    fprintf(out, "# packet %ld: MN %s CN %d refused (%s): %s\n", n, d->pkt.mn, d->pkt.cn, ph_errname(err.code), err.msg);
+    fprintf(out, "# packet %ld: MN %s CN %d refused (%s): %s\n", n, msg->mn, msg->cn, ph_errname(err.code), err.msg);
     return;
   }
   if (d->recs.unknown)
-    fprintf(out, "# packet %ld: %d code%s mapped to no metric (first: %s)\n", n, d->recs.unknown,
-            d->recs.unknown == 1 ? "" : "s", d->recs.unknown_code);
+    fprintf(out, "# packet %ld (%s): %d code%s mapped to no metric: %s (%s: %s); map them in \"codes\" or ignore them "
+            "with null\n", n, ph_hj212_version_name(d->recs.version), d->recs.unknown, d->recs.unknown == 1 ? "" : "s",
+            d->recs.unknown_list, d->recs.unknown_code, d->recs.unknown_why);
   if (d->recs.refused)
     fprintf(out, "# packet %ld: %d value%s left out, first: %s\n", n, d->recs.refused, d->recs.refused == 1 ? "" : "s",
             d->recs.first_refusal.msg);
+  int printed = 0;
   for (int i = 0; i < d->recs.nrec; i++)
     if (d->recs.rec[i].r.nvalues) {
       print_record(d->cat, &d->recs.rec[i], out);
       d->records++;
+      printed++;
     }
+  if (!printed && !d->recs.unknown && !d->recs.refused) /* named, never silent */
+    fprintf(out, "# packet %ld: MN %s CN %d: no value to publish (no -%s or -Cou of a mapped code)\n", n, msg->mn,
+            msg->cn, msg->cn == 2011 ? "Rtd" : "Avg");
 }
 
 static void run(struct dump *d, struct ph_hj212_framer *f, const char *p, size_t len, FILE *out) {
@@ -175,6 +209,9 @@ int ph_hj212_dump(const char *path, const struct ph_catalog *cat, const struct p
     rc = ph_fail(err, PH_EIO, "%s: cannot be read", path);
   } else if ((rc = ph_hj212_framer_init(&f, PH_HJ212_MAX_DATA, PH_HJ212_CRC_ANY))) {
     ph_fail(err, rc, "out of memory");
+  } else if ((rc = ph_hj212_asm_init(&d.as, DUMP_SPLIT_BYTES, PH_HJ212_SPLIT_MAX_PARTS))) {
+    ph_hj212_framer_fini(&f);
+    ph_fail(err, rc, "out of memory");
   } else {
     if (memmem(buf, len, "\r\n", 2)) {
       run(&d, &f, buf, len, out);
@@ -194,8 +231,17 @@ int ph_hj212_dump(const char *path, const struct ph_catalog *cat, const struct p
       }
     }
     ph_hj212_framer_fini(&f);
-    fprintf(out, "# %ld packets: %ld records, %ld refused, %ld not published\n", d.packets, d.records, d.refused,
-            d.other);
+    if (d.as.busy) {
+      char missing[96] = "";
+      size_t k = 0;
+      for (int i = 0; i < d.as.pnum && k + 8 < sizeof missing; i++)
+        if (!(d.as.got & (1ull << i))) k += (size_t)snprintf(missing + k, sizeof missing - k, "%s%d", k ? "," : "", i + 1);
+      fprintf(out, "# split message MN %s CN %d: part(s) %s of %d missing at the end of the capture\n", d.as.mn,
+              d.as.cn, missing, d.as.pnum);
+    }
+    ph_hj212_asm_fini(&d.as);
+    fprintf(out, "# %ld packets: %ld records, %ld refused, %ld not published, %ld split parts held\n", d.packets,
+            d.records, d.refused, d.other, d.held);
   }
   ph_free(buf);
   if (own_map) ph_hj212_map_fini(&own);

@@ -1,4 +1,4 @@
-/* hj212_frame.c — HJ 212-2017 packet framing: the CRC of Appendix A, the
+/* hj212_frame.c — HJ 212 packet framing (the same in 2005, 2017 and 2025): the CRC of Appendix A, the
  * byte-stream framer and the builder of framed responses (hj212.h).
  *
  * Callers: src_hj212.c (one framer per TCP connection), hj212_dump.c,
@@ -183,10 +183,20 @@ int ph_hj212_frame(const char *seg, size_t len, enum ph_hj212_crc_mode crc, bool
   return (int)(len + PH_HJ212_OVERHEAD);
 }
 
-int ph_hj212_build_ack(const struct ph_hj212_packet *p, enum ph_hj212_crc_mode crc, bool crc_le, char *out,
-                       size_t cap) {
+int ph_hj212_build_ack_v(const struct ph_hj212_packet *p, int version, enum ph_hj212_crc_mode crc, bool crc_le,
+                         char *out, size_t cap) {
+  /* The response's Flag carries the version bits of the packet's version
+   * and neither A nor D: 2017's examples answer with Flag=4, a 2025 library
+   * with Flag=8 (docs/hj212.md). */
+  int flag = version == PH_HJ212_V2005 ? 0 : version == PH_HJ212_V2025 ? 8 : 4;
   char seg[PH_HJ212_ACK_MAX];
-  int n = snprintf(seg, sizeof seg, "QN=%s;ST=91;CN=9014;PW=%s;MN=%s;Flag=4;CP=&&&&", p->qn, p->pw, p->mn);
+  int n = snprintf(seg, sizeof seg, "QN=%s;ST=91;CN=9014;PW=%s;MN=%s;Flag=%d;CP=&&&&", p->qn, p->pw, p->mn, flag);
   if (n < 0 || (size_t)n >= sizeof seg) return PH_EFULL;
   return ph_hj212_frame(seg, (size_t)n, crc, crc_le, out, cap);
+}
+
+int ph_hj212_build_ack(const struct ph_hj212_packet *p, enum ph_hj212_crc_mode crc, bool crc_le, char *out,
+                       size_t cap) {
+  int v = p->flag < 0 ? PH_HJ212_V2017 : ph_hj212_packet_version(p, PH_HJ212_V_AUTO);
+  return ph_hj212_build_ack_v(p, v, crc, crc_le, out, cap);
 }

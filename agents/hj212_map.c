@@ -1,23 +1,29 @@
 /* hj212_map.c — from a parsed HJ 212 packet to catalogue records (hj212.h):
- * MN → point, pollutant code → metric (config "codes" first, then the
- * catalogue's `hj212` codes), the standard's default units → the
- * catalogue's units, the logger's local DataTime → UTC, the data flag per
- * value → the record's flags.
+ * MN → point, the packet's version (its logger's "version", else its
+ * Flag's bits), pollutant code → metric (config "codes" first, then the
+ * catalogue's `hj212` codes, HJ/T 212-2005 codes through hj212_codes.c),
+ * the standard's units (or the logger's "units") → the catalogue's units,
+ * the logger's local DataTime → UTC, the data flag per value → the
+ * record's flags.
  *
  * Callers: src_hj212.c (init from its config, then per packet),
- * hj212_dump.c, tests. Threads: none; a map is immutable after init.
- * Owns: the time zone.
+ * hj212_dump.c, tests, the fuzz target. Threads: none; a map is immutable
+ * after init. Owns: the time zone.
  *
  * Which value of a code becomes the record's value: -Rtd for real-time
- * data (2011), -Avg for minute, hourly and daily data (2051, 2061, 2031).
- * -Min, -Max and -Cou are parsed but not published: the hub computes its
- * own extremes and masses from the values. The record's ts is DataTime,
- * which for 2051/2061/2031 is the start of the period (Table 4).
+ * data (2011), -Avg for minute, hourly and daily data (2051, 2061, 2031);
+ * -ZsRtd/-ZsAvg instead for the logger's "corrected" codes; and, for period
+ * data, -Cou where the factor has a catalogue metric for it (w00000 →
+ * w_volume). -Min and -Max are parsed but not published: the hub computes
+ * its own extremes. The record's ts is DataTime, which for 2051/2061/2031
+ * is the start of the period (Table 4). docs/hj212.md says why.
  *
  * Invariants: hj212.h inv. 5 (nothing invented), and
  *  1. a value is published in the catalogue's unit: a code whose unit
- *     differs from its metric's has a known factor (checked at init), or
- *     the config is refused.
+ *     differs from its metric's has a known factor (checked at init for
+ *     "codes" and "units"; a listed code without one maps to nothing, named).
+ *  2. every code that maps to nothing is named with the reason
+ *     (ph_hj212_records.unknown_*), never dropped silently.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -29,16 +35,8 @@
 #include "parkhub/hj212.h"
 #include "parkhub/tz.h"
 
-/* Units HJ 212-2017 Table B.2 gives for the codes the catalogue knows, where
- * they are not the catalogue's own. Concentrations in mg/m³ are standard
- * state already (HJ 75), so mg/m3 → mg/Nm3 is 1. */
-static const struct {
-  const char *code, *unit;
-} std_units[] = {
-    {"a00000", "m3/s"},  /* flue-gas flow; the catalogue's flow is Nm3/h */
-    {"a20007", "ng/m3"}, /* arsenic; the catalogue's as is mg/Nm3 */
-};
-
+/* Unit conversions to the catalogue's units. Concentrations in mg/m3 are
+ * standard state already (HJ 75), so mg/m3 -> mg/Nm3 is 1. */
 static const struct {
   const char *from, *to;
   double factor;
@@ -49,6 +47,10 @@ static const struct {
     {"Pa", "kPa", 1e-3},         {"kPa", "Pa", 1000},        {"MPa", "kPa", 1000},
     {"ng/m3", "ng TEQ/Nm3", 1},  {"ngTEQ/m3", "ng TEQ/Nm3", 1}, {"pg/m3", "ng TEQ/Nm3", 1e-3},
     {"t/d", "t/h", 1.0 / 24},    {"kg/d", "kg/h", 1.0 / 24},
+    /* water: concentrations, flows, volumes */
+    {"ug/L", "mg/L", 1e-3},      {"ng/L", "mg/L", 1e-6},     {"g/L", "mg/L", 1000},
+    {"L/s", "m3/h", 3.6},        {"m3/s", "m3/h", 3600},     {"m3/d", "m3/h", 1.0 / 24},
+    {"m3/min", "m3/h", 60},      {"L/h", "m3/h", 1e-3},      {"L", "m3", 1e-3},
 };
 
 double ph_hj212_unit_factor(const char *from, const char *to) {
@@ -58,11 +60,16 @@ double ph_hj212_unit_factor(const char *from, const char *to) {
   return 0;
 }
 
+/* The unit the standard gives a code's values in (either generation), or
+ * `fallback` (the metric's own) for a code it does not list. */
 static const char *std_unit(const char *code, const char *fallback) {
-  for (size_t i = 0; i < sizeof std_units / sizeof std_units[0]; i++)
-    if (strcmp(std_units[i].code, code) == 0) return std_units[i].unit;
+  const struct ph_hj212_factor *f = ph_hj212_factor_2017(code);
+  if (f) return f->unit;
+  if ((f = ph_hj212_factor_2005(code))) return f->unit2005;
   return fallback;
 }
+
+static const char *const version_words[] = {"auto", "2005", "2017", "2025", NULL};
 
 #define L(field) offsetof(struct ph_hj212_logger, field), sizeof(((struct ph_hj212_logger *)0)->field)
 static const struct ph_cfgmap logger_map[] = {
@@ -75,6 +82,14 @@ static const struct ph_cfgmap logger_map[] = {
     {"day_point", PH_CFG_ID, false, L(point[PH_HJ212_P_DAY]), 0, 0, NULL, NULL,
      "point of daily data (2031); default: point"},
     {"password", PH_CFG_STR, false, L(password), 0, 0, NULL, NULL, "this logger's PW (default: the source's)"},
+    {"version", PH_CFG_ENUM, false, offsetof(struct ph_hj212_logger, version), 0, 0, 0, "auto", version_words,
+     "HJ 212 version its packets are read as; auto: the Flag's version bits (no Flag: HJ/T 212-2005)"},
+    {"cou", PH_CFG_BOOL, false, offsetof(struct ph_hj212_logger, cou), 0, 0, 0, "true", NULL,
+     "publish -Cou of period data where the catalogue has the quantity (w00000/B01 -> w_volume)"},
+    {"corrected", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "array of codes whose -ZsRtd/-ZsAvg (corrected to reference O2) is published instead of -Rtd/-Avg"},
+    {"units", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "object code -> unit this logger sends it in, where not the standard's (\"w00000\": \"m3/h\")"},
     PH_CFG_END,
 };
 #undef L
@@ -89,6 +104,40 @@ int ph_hj212_data_command(int cn) {
   case 2031: return PH_HJ212_P_DAY;
   }
   return -1;
+}
+
+static bool code_ok(const char *c) {
+  size_t n = strlen(c);
+  if (n < 1 || n > PH_HJ212_CODE_MAX) return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((c[i] >= 'a' && c[i] <= 'z') || (c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= '0' && c[i] <= '9'))) return false;
+  return true;
+}
+
+/* "corrected" and "units" of one logger. */
+static int load_logger_codes(struct ph_hj212_logger *l, const cJSON *o, const char *path, struct ph_err *err) {
+  const cJSON *zs = cJSON_GetObjectItemCaseSensitive(o, "corrected"), *units = cJSON_GetObjectItemCaseSensitive(o, "units");
+  const cJSON *it;
+  if (zs && !cJSON_IsArray(zs)) return ph_fail(err, PH_ECONFIG, "%s.corrected: must be an array of HJ 212 codes", path);
+  cJSON_ArrayForEach(it, zs) {
+    if (!cJSON_IsString(it) || !code_ok(it->valuestring))
+      return ph_fail(err, PH_ECONFIG, "%s.corrected: each an HJ 212 code (1..15 letters and digits)", path);
+    if (l->nzs == PH_HJ212_LOGGER_CODES)
+      return ph_fail(err, PH_ECONFIG, "%s.corrected: more than %d codes", path, PH_HJ212_LOGGER_CODES);
+    strcpy(l->zs[l->nzs++], it->valuestring);
+  }
+  if (units && !cJSON_IsObject(units)) return ph_fail(err, PH_ECONFIG, "%s.units: must be an object code -> unit", path);
+  cJSON_ArrayForEach(it, units) {
+    if (!code_ok(it->string)) return ph_fail(err, PH_ECONFIG, "%s.units.%.40s: not an HJ 212 code", path, it->string);
+    if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof l->units[0].unit)
+      return ph_fail(err, PH_ECONFIG, "%s.units.%s: a unit of 1..23 characters", path, it->string);
+    if (l->nunits == PH_HJ212_LOGGER_CODES)
+      return ph_fail(err, PH_ECONFIG, "%s.units: more than %d codes", path, PH_HJ212_LOGGER_CODES);
+    strcpy(l->units[l->nunits].code, it->string);
+    strcpy(l->units[l->nunits].unit, it->valuestring);
+    l->nunits++;
+  }
+  return 0;
 }
 
 static int load_loggers(struct ph_hj212_map *m, const cJSON *arr, struct ph_err *err) {
@@ -114,6 +163,7 @@ static int load_loggers(struct ph_hj212_map *m, const cJSON *arr, struct ph_err 
       if (strcmp(m->loggers[k].mn, l->mn) == 0) return ph_fail(err, PH_ECONFIG, "%s.mn: '%s' is listed twice", path, l->mn);
     for (int p = 1; p < PH_HJ212_P_COUNT; p++)
       if (!l->point[p][0]) strcpy(l->point[p], l->point[PH_HJ212_P_RTD]);
+    if ((rc = load_logger_codes(l, o, path, err))) return rc;
     m->nloggers++;
   }
   return 0;
@@ -183,6 +233,28 @@ static int load_commands(struct ph_hj212_map *m, const cJSON *arr, struct ph_err
   return 0;
 }
 
+/* Each logger's "units" must convert to its code's metric (inv. 1). */
+static int check_logger_units(const struct ph_hj212_map *m, struct ph_err *err) {
+  for (int i = 0; i < m->nloggers; i++) {
+    const struct ph_hj212_logger *l = &m->loggers[i];
+    for (int k = 0; k < l->nunits; k++) {
+      const char *code = l->units[k].code;
+      const struct ph_hj212_factor *f = ph_hj212_code_is_2017(code) ? NULL : ph_hj212_factor_2005(code);
+      int metric = -1;
+      for (int c = 0; c < m->ncodes; c++)
+        if (strcmp(m->codes[c].code, code) == 0) metric = m->codes[c].metric;
+      if (metric < 0) metric = ph_catalog_find_hj212(m->cat, f ? f->code : code);
+      if (metric < 0)
+        return ph_fail(err, PH_ECONFIG, "loggers[%d].units.%s: the code maps to no catalogue metric", i, code);
+      const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)metric);
+      if (!ph_hj212_unit_factor(l->units[k].unit, mt->unit))
+        return ph_fail(err, PH_ECONFIG, "loggers[%d].units.%s: no conversion from %.23s to %s's unit %s", i, code,
+                       l->units[k].unit, mt->code, mt->unit);
+    }
+  }
+  return 0;
+}
+
 int ph_hj212_map_init(struct ph_hj212_map *m, const struct ph_catalog *cat, const void *cfg, const char *tz,
                       const char *password, struct ph_err *err) {
   memset(m, 0, sizeof *m);
@@ -196,6 +268,7 @@ int ph_hj212_map_init(struct ph_hj212_map *m, const struct ph_catalog *cat, cons
       (rc = load_codes(m, o ? cJSON_GetObjectItemCaseSensitive(o, "codes") : NULL, err)) ||
       (rc = load_commands(m, o ? cJSON_GetObjectItemCaseSensitive(o, "commands") : NULL, err)))
     return rc;
+  if ((rc = check_logger_units(m, err))) return rc;
   struct ph_err tzerr = {0};
   if (ph_tz_load(tz && *tz ? tz : "Asia/Shanghai", &m->tz, &tzerr))
     return ph_fail(err, PH_ECONFIG, "tz: %s", tzerr.msg);
@@ -250,61 +323,210 @@ static void refuse_value(struct ph_hj212_records *out, int code, const char *cod
     ph_fail(&out->first_refusal, code, "%s: %s%s", code_name, why, isfinite(v) ? "" : " (not finite)");
 }
 
-static void resolve(const struct ph_hj212_map *m, const char *code, int *metric, double *factor) {
+/* How a code of a packet becomes a metric. */
+struct resolved {
+  int metric;                      /* catalogue index; -1: none (why says) */
+  double factor;                   /* to the metric's unit */
+  bool ignored;                    /* "codes" maps it to null: not unknown */
+  const struct ph_hj212_factor *f; /* its factor entry, when listed */
+  const char *unit;                /* the unit its values were read in */
+};
+
+static const char *logger_unit(const struct ph_hj212_logger *l, const char *code) {
+  for (int i = 0; l && i < l->nunits; i++)
+    if (strcmp(l->units[i].code, code) == 0) return l->units[i].unit;
+  return NULL;
+}
+
+/* version: the packet's (PH_HJ212_V2005/2017/2025); mixed: a packet without
+ * Flag from a logger on "auto", which may carry either generation's codes. */
+static void resolve(const struct ph_hj212_map *m, const struct ph_hj212_logger *l, int version, bool mixed,
+                    const char *code, struct resolved *r, char *why, size_t whyn) {
+  memset(r, 0, sizeof *r);
+  r->metric = -1;
+  why[0] = '\0';
   for (int i = 0; i < m->ncodes; i++)
-    if (strcmp(m->codes[i].code, code) == 0) {
-      *metric = m->codes[i].metric;
-      *factor = m->codes[i].factor;
+    if (strcmp(m->codes[i].code, code) == 0) { /* "codes": the unit was checked at init */
+      r->metric = m->codes[i].metric;
+      r->factor = m->codes[i].factor;
+      r->ignored = r->metric < 0;
       return;
     }
-  *metric = ph_catalog_find_hj212(m->cat, code);
-  *factor = 0;
-  if (*metric >= 0) {
-    const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)*metric);
-    if (mt->kind == PH_KIND_MATERIAL) {
-      *metric = -1;
+  const struct ph_hj212_factor *f17 = ph_hj212_factor_2017(code), *f05 = ph_hj212_factor_2005(code);
+  bool old = version == PH_HJ212_V2005 && !ph_hj212_code_is_2017(code);
+  if (mixed) old = f05 != NULL;
+  const char *unit = NULL;
+  const struct ph_hj212_factor *fu = f05 ? NULL : ph_hj212_factor_2005_unmapped(code);
+  if (fu && (old || mixed)) {
+    snprintf(why, whyn, "the HJ/T 212-2005 code of %s %s, whose 2005 unit is not confirmed: map it in \"codes\" "
+             "with its unit", fu->code, fu->name_zh);
+    return;
+  }
+  if (old) {
+    if (!f05) {
+      snprintf(why, whyn, "not an HJ/T 212-2005 code of the catalogue's factors (the packet is read as %s)",
+               ph_hj212_version_name(version));
       return;
     }
-    *factor = ph_hj212_unit_factor(std_unit(code, mt->unit), mt->unit);
-    if (*factor == 0) *metric = -1; /* a unit pair without a factor: not guessed (inv. 1) */
+    r->f = f05;
+    r->metric = ph_catalog_find_hj212(m->cat, f05->code);
+    unit = f05->unit2005;
+  } else {
+    if (version == PH_HJ212_V2005 && !mixed) {
+      snprintf(why, whyn, "an HJ 212-2017 code in a packet read as HJ/T 212-2005 (set the logger's \"version\")");
+      return;
+    }
+    r->f = f17;
+    r->metric = ph_catalog_find_hj212(m->cat, code);
+    if (r->metric < 0 && f05) {
+      snprintf(why, whyn, "an HJ/T 212-2005 code (%s, now %s) in a packet read as %s (set the logger's \"version\": \"2005\")",
+               f05->name_zh, f05->code, ph_hj212_version_name(version));
+      return;
+    }
+  }
+  if (r->metric < 0) {
+    snprintf(why, whyn, "%s", ph_hj212_code_is_2017(code) ? "no catalogue metric has this HJ 212-2017 code"
+                                                          : "not an HJ 212-2017 code, nor an HJ/T 212-2005 code of "
+                                                            "the catalogue's factors");
+    return;
+  }
+  const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)r->metric);
+  if (mt->kind == PH_KIND_MATERIAL) {
+    r->metric = -1;
+    snprintf(why, whyn, "its catalogue metric %s is a material", mt->code);
+    return;
+  }
+  const char *lu = logger_unit(l, code);
+  r->unit = lu ? lu : unit ? unit : std_unit(code, mt->unit);
+  if (!(r->factor = ph_hj212_unit_factor(r->unit, mt->unit))) { /* not guessed (inv. 1) */
+    snprintf(why, whyn, "no conversion from %.23s to %s's unit %s", r->unit, mt->code, mt->unit);
+    r->metric = -1;
   }
 }
+
+static void note_unknown(struct ph_hj212_records *out, const char *code, const char *why) {
+  if (!out->unknown++) {
+    snprintf(out->unknown_code, sizeof out->unknown_code, "%s", code);
+    snprintf(out->unknown_why, sizeof out->unknown_why, "%s", why);
+  }
+  size_t n = strlen(out->unknown_list), cl = strlen(code);
+  if (n + cl + 6 < sizeof out->unknown_list)
+    snprintf(out->unknown_list + n, sizeof out->unknown_list - n, "%s%s", n ? ", " : "", code);
+  else if (n + 4 < sizeof out->unknown_list && strcmp(out->unknown_list + n - 3, "…"))
+    strcat(out->unknown_list, "…");
+}
+
+int ph_hj212_map_version(const struct ph_hj212_map *m, const struct ph_hj212_packet *p) {
+  const struct ph_hj212_logger *l = ph_hj212_map_logger(m, p->mn);
+  return ph_hj212_packet_version(p, l ? l->version : PH_HJ212_V_AUTO);
+}
+
+int ph_hj212_map_data(const struct ph_hj212_map *m, const struct ph_hj212_packet *p, struct ph_hj212_data *d,
+                      struct ph_err *err) {
+  int rc = ph_hj212_data_parse(p, d, err);
+  bool data_cmd = p->cn >= 2000 && p->cn <= 2999;
+  if (ph_hj212_map_version(m, p) != PH_HJ212_V2025 || !data_cmd || !p->cp_len) return rc;
+  /* HJ 212-2025 encrypts the data area of data commands (SM4-ECB); what that
+   * looks like on the wire is not verified here (docs/hj212.md), so an area
+   * that is not name=value pairs with a DataTime is named, not decoded. */
+  if (rc == PH_EJSON || (rc == 0 && !d->has_time && d->n == 0))
+    return ph_fail(err, PH_EVERSION,
+                   "HJ 212-2025 CN %d whose data area is not name=value pairs: probably encrypted (SM4), which this "
+                   "agent does not decrypt (docs/hj212.md)", p->cn);
+  return rc;
+}
+
+static bool is_corrected(const struct ph_hj212_logger *l, const char *code) {
+  for (int i = 0; l && i < l->nzs; i++)
+    if (strcmp(l->zs[i], code) == 0) return true;
+  return false;
+}
+
+/* Adds one value to the record of its metric's kind; refusals counted. */
+static void put_value(const struct ph_hj212_map *m, struct ph_hj212_records *out, struct ph_hj212_out_rec **byk,
+                      int64_t ts, const char *point, const char *code, const char *field, int metric, double v,
+                      char flag) {
+  const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)metric);
+  char label[PH_HJ212_CODE_MAX + 8];
+  snprintf(label, sizeof label, "%s-%s", code, field);
+  if (!isfinite(v) || v < mt->min || v > mt->max) {
+    char why[256];
+    snprintf(why, sizeof why, "%g %.24s is outside %.64s's plausible range %g..%g", v, mt->unit, mt->code, mt->min,
+             mt->max);
+    refuse_value(out, PH_ERANGE, label, why, v);
+    return;
+  }
+  struct ph_hj212_out_rec *r = byk[mt->kind];
+  if (!r) {
+    r = byk[mt->kind] = &out->rec[out->nrec++];
+    memset(&r->r, 0, sizeof r->r);
+    r->kind = mt->kind;
+    r->r.ts_ms = ts;
+    r->r.attrs_off = -1;
+    strcpy(r->r.point, point);
+  }
+  bool dup = false;
+  for (uint16_t k = 0; k < r->r.nvalues; k++) dup |= r->v[k].metric == metric;
+  if (dup || r->r.nvalues == PH_RECORD_MAX_VALUES) {
+    refuse_value(out, PH_EJSON, label, "a second code for the same metric, or too many values", 0);
+    return;
+  }
+  r->v[r->r.nvalues++] = (struct ph_value){.metric = metric, .flag = flag, .v = v};
+}
+
+static const char *const field_names[PH_HJ212_NFIELDS] = {"Rtd", "Avg", "Min", "Max", "Cou",
+                                                          "ZsRtd", "ZsAvg", "ZsMin", "ZsMax"};
 
 int ph_hj212_map_records(const struct ph_hj212_map *m, const struct ph_hj212_packet *p,
                          const struct ph_hj212_data *d, int64_t now_ms, struct ph_hj212_records *out,
                          struct ph_err *err) {
   out->nrec = out->unknown = out->refused = 0;
-  out->unknown_code[0] = '\0';
+  out->unknown_code[0] = out->unknown_list[0] = out->unknown_why[0] = '\0';
   ph_err_clear(&out->first_refusal);
+  const struct ph_hj212_logger *l = ph_hj212_map_logger(m, p->mn);
+  int configured = l ? l->version : PH_HJ212_V_AUTO;
+  int version = out->version = ph_hj212_packet_version(p, configured);
+  bool mixed = configured == PH_HJ212_V_AUTO && p->flag < 0;
   int cmd = ph_hj212_data_command(p->cn);
   if (cmd < 0) return ph_fail(err, PH_EENUM, "CN %d is not a data upload", p->cn);
+  if (version == PH_HJ212_V_UNKNOWN)
+    return ph_fail(err, PH_EVERSION, "Flag=%d: version bits %d are none of HJ/T 212-2005 (0), 2017 (1), 2025 (2); "
+                   "set the logger's \"version\" if it is known", p->flag, p->flag >> 2);
   if (!d->has_time) return ph_fail(err, PH_EMISSING, "CN %d without DataTime", p->cn);
   int64_t ts = local_to_utc(m->tz, d->time_local_ms);
   if (now_ms && ts > now_ms + m->max_future_ms)
     return ph_fail(err, PH_ESKEW, "DataTime is %lld s ahead of this clock (tz %s)", (long long)((ts - now_ms) / 1000),
                    ph_tz_name(m->tz));
   char point[PH_ID_MAX + 1];
-  const struct ph_hj212_logger *l = ph_hj212_map_logger(m, p->mn);
   if (l)
     strcpy(point, l->point[cmd]);
   else if (point_from_mn(p->mn, point))
     return ph_fail(err, PH_EBADID, "MN '%s' makes no point id", p->mn);
-  int field = cmd == PH_HJ212_P_RTD ? 0 : 1; /* -Rtd, else -Avg */
-  unsigned bit = 1u << field;
+  bool period = cmd != PH_HJ212_P_RTD, cou = period && (!l || l->cou);
   struct ph_hj212_out_rec *byk[PH_KIND_COUNT] = {0};
   for (size_t i = 0; i < d->n; i++) {
     const struct ph_hj212_value *hv = &d->val[i];
-    if (!(hv->have & bit) && !(hv->bad & bit)) continue; /* e.g. only -Cou: nothing to publish */
-    int metric;
-    double factor;
-    resolve(m, hv->code, &metric, &factor);
-    if (metric < 0) {
-      if (!out->unknown++) snprintf(out->unknown_code, sizeof out->unknown_code, "%s", hv->code);
-      continue;
+    bool zs = is_corrected(l, hv->code);
+    int field = period ? (zs ? PH_HJ212_F_ZSAVG : PH_HJ212_F_AVG) : (zs ? PH_HJ212_F_ZSRTD : PH_HJ212_F_RTD);
+    int plain = period ? PH_HJ212_F_AVG : PH_HJ212_F_RTD;
+    unsigned bit = 1u << field, pbit = 1u << plain, cbit = 1u << PH_HJ212_F_COU;
+    bool has_main = (hv->have | hv->bad) & bit, has_plain = (hv->have | hv->bad) & pbit;
+    bool has_cou = cou && ((hv->have | hv->bad) & cbit);
+    if (!has_main && !has_cou && !(zs && has_plain)) continue; /* e.g. only -Min/-Max: nothing to publish */
+    struct resolved r;
+    char why[192];
+    resolve(m, l, version, mixed, hv->code, &r, why, sizeof why);
+    int cou_metric = -1;
+    double cou_factor = 0;
+    if (has_cou && r.f && r.f->cou_metric && r.f->cou_unit) {
+      cou_metric = ph_catalog_find(m->cat, r.f->cou_metric, strlen(r.f->cou_metric));
+      if (cou_metric >= 0)
+        cou_factor = ph_hj212_unit_factor(r.f->cou_unit, ph_catalog_at(m->cat, (size_t)cou_metric)->unit);
+      if (cou_factor == 0) cou_metric = -1;
     }
-    const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)metric);
-    if (hv->bad & bit) {
-      refuse_value(out, PH_ETYPE, hv->code, field ? "-Avg is not a number" : "-Rtd is not a number", 0);
+    if (r.ignored) continue;
+    if (r.metric < 0 && cou_metric < 0) {
+      if (has_main || (zs && has_plain)) note_unknown(out, hv->code, why);
       continue;
     }
     char flag = hv->flag ? hv->flag : 'N';
@@ -312,29 +534,25 @@ int ph_hj212_map_records(const struct ph_hj212_map *m, const struct ph_hj212_pac
       refuse_value(out, PH_EFLAG, hv->code, "-Flag is not one of N F M S D C T B", 0);
       continue;
     }
-    double v = hv->v[field] * factor;
-    if (!isfinite(v) || v < mt->min || v > mt->max) {
-      char why[256];
-      snprintf(why, sizeof why, "%g %.24s is outside %.64s's plausible range %g..%g", v, mt->unit, mt->code, mt->min, mt->max);
-      refuse_value(out, PH_ERANGE, hv->code, why, v);
-      continue;
+    if (r.metric >= 0 && zs && !has_main && has_plain) {
+      char w[96];
+      snprintf(w, sizeof w, "-%s missing (the logger's \"corrected\" lists this code)", field_names[field]);
+      refuse_value(out, PH_EMISSING, hv->code, w, 0);
+    } else if (r.metric >= 0 && has_main) {
+      if (hv->bad & bit) {
+        char w[64];
+        snprintf(w, sizeof w, "-%s is not a number (or given twice)", field_names[field]);
+        refuse_value(out, PH_ETYPE, hv->code, w, 0);
+      } else {
+        put_value(m, out, byk, ts, point, hv->code, field_names[field], r.metric, hv->v[field] * r.factor, flag);
+      }
     }
-    struct ph_hj212_out_rec *r = byk[mt->kind];
-    if (!r) {
-      r = byk[mt->kind] = &out->rec[out->nrec++];
-      memset(&r->r, 0, sizeof r->r);
-      r->kind = mt->kind;
-      r->r.ts_ms = ts;
-      r->r.attrs_off = -1;
-      strcpy(r->r.point, point);
+    if (cou_metric >= 0) {
+      if (hv->bad & cbit)
+        refuse_value(out, PH_ETYPE, hv->code, "-Cou is not a number (or given twice)", 0);
+      else
+        put_value(m, out, byk, ts, point, hv->code, "Cou", cou_metric, hv->v[PH_HJ212_F_COU] * cou_factor, flag);
     }
-    bool dup = false;
-    for (uint16_t k = 0; k < r->r.nvalues; k++) dup |= r->v[k].metric == metric;
-    if (dup || r->r.nvalues == PH_RECORD_MAX_VALUES) {
-      refuse_value(out, PH_EJSON, hv->code, "a second code for the same metric, or too many values", 0);
-      continue;
-    }
-    r->v[r->r.nvalues++] = (struct ph_value){.metric = metric, .flag = flag, .v = v};
   }
   return 0;
 }

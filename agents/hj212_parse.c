@@ -145,7 +145,8 @@ int ph_hj212_time_parse(const char *s, size_t len, int64_t *ms) {
   return 0;
 }
 
-static const char *const suffixes[PH_HJ212_NFIELDS] = {"Rtd", "Avg", "Min", "Max", "Cou"};
+static const char *const suffixes[PH_HJ212_NFIELDS] = {"Rtd",   "Avg",   "Min",   "Max",  "Cou",
+                                                       "ZsRtd", "ZsAvg", "ZsMin", "ZsMax"};
 
 static struct ph_hj212_value *value_for(struct ph_hj212_data *d, const char *code, size_t n) {
   for (size_t i = 0; i < d->n; i++)
@@ -217,14 +218,17 @@ static int data_pair(struct ph_hj212_data *d, const char *f, size_t n, struct ph
   for (int k = 0; k < PH_HJ212_NFIELDS && !is_flag; k++)
     if (strlen(suffixes[k]) == sl && memcmp(suffixes[k], suf, sl) == 0) field = k;
   if (!is_flag && field < 0) {
-    d->ignored++; /* ZsRtd, EFlag, SampleTime, ValidNum, … */
+    d->ignored++; /* EFlag, SampleTime, ValidNum, ZsCou, … */
     return 0;
   }
   struct ph_hj212_value *val = value_for(d, f, cl);
   if (!val) return ph_fail(err, PH_ETOOMANY, "CP: more than %d pollutant codes", PH_HJ212_MAX_CODES);
   if (is_flag) {
-    if (vl != 1 || (unsigned char)v[0] <= ' ' || (unsigned char)v[0] >= 0x7f || val->flag)
-      val->flag = '?'; /* not one letter, or twice: refused when mapped (inv. 5) */
+    /* Not one letter, or two different ones: refused when mapped (inv. 5).
+     * The same letter again is one flag: 2005 loggers repeat it after each
+     * field ("01-Rtd=3.56,01-Flag=N;01-ZsRtd=4.93,01-Flag=N"). */
+    if (vl != 1 || (unsigned char)v[0] <= ' ' || (unsigned char)v[0] >= 0x7f || (val->flag && val->flag != v[0]))
+      val->flag = '?';
     else
       val->flag = v[0];
     return 0;

@@ -1,9 +1,12 @@
-/* src_hj212.c — source "hj212": a TCP listener for HJ 212-2017 data
- * loggers (CEMS 数采仪). Several loggers at once; each connection has its
- * own framer (hj212_frame.c); packets are parsed (hj212_parse.c), checked
- * (MN configured, PW), mapped to records (hj212_map.c) and emitted; a
- * packet whose Flag asks for it is answered with the data response
- * (ST=91, CN=9014, its QN echoed) once its records are in the outbox.
+/* src_hj212.c — source "hj212": a TCP listener for HJ 212 data loggers
+ * (CEMS and wastewater 数采仪; HJ/T 212-2005, HJ 212-2017 and HJ 212-2025
+ * packets, read as each logger's "version" or its Flag says). Several
+ * loggers at once; each connection has its own framer (hj212_frame.c);
+ * packets are parsed (hj212_parse.c), checked (MN configured, PW), the
+ * parts of a split message assembled (hj212_split.c), mapped to records
+ * (hj212_map.c) and emitted; a packet whose Flag asks for it is answered
+ * with the data response (ST=91, CN=9014, its QN echoed, Flag with its
+ * version bits) once its records are in the outbox.
  *
  *   {"type":"hj212","listen":"0.0.0.0","port":9212,"password":"123456",
  *    "loggers":[{"mn":"88888880000001","point":"stack-1"}]}
@@ -29,6 +32,17 @@
  * (A = 0, and every 2005-style packet) are at most once: if the agent is
  * down the logger does not know, and its own store is the only copy.
  *
+ * Split messages (PNUM > 1): a connection sending one borrows an assembler
+ * from a pool of split_slots (each split_max_bytes of data area, at most
+ * split_max_parts parts); a part is answered as soon as it is held (a
+ * logger may wait for each part's response before sending the next, as
+ * the standard's split example does), and the last part after the whole
+ * message's records are committed. The price, stated: a part answered
+ * and then lost with the agent (crash or restart before the last part)
+ * is not resent, so that message is lost; a message whose parts stop
+ * coming is dropped after split_timeout_s, logged with the missing parts.
+ * With no free slot a part is refused unanswered (the logger resends).
+ *
  * Exactly-once across agent restarts: there is no file position to resume
  * from. A packet answered is stored; a packet not answered is resent by
  * the logger and stored then. The one duplicate left: the agent commits,
@@ -45,8 +59,11 @@
  *  2. bounded: at most max_clients connections (more are closed at once,
  *     counted); one framer buffer of max_packet + 12 bytes and
  *     PENDING_MAX queued responses per connection (a connection with a
- *     full queue is not read until it drains); idle connections are closed
- *     after idle_timeout_s; at most PH_SOURCE_BUDGET records per collect.
+ *     full queue is not read until it drains); split messages only in the
+ *     split_slots assemblers, each fixed at start (hj212.h inv. 6), lent to
+ *     one connection at a time and taken back at completion, refusal,
+ *     timeout or close; idle connections are closed after idle_timeout_s;
+ *     at most PH_SOURCE_BUDGET records per collect.
  *  3. nothing read is acted on before the outbox has room: with no room,
  *     collect returns without reading (TCP back-pressure reaches the logger).
  *  4. hostile input costs a refusal, never a crash or a stall: every
@@ -91,6 +108,7 @@ struct conn {
   struct ph_hj212_framer fr;
   struct pending q[PENDING_MAX];
   int qhead, qlen;
+  int slot; /* the split-message assembler lent to it, or -1 */
 };
 
 struct dedupe {
@@ -105,6 +123,7 @@ struct hj212_ctx {
   char password[PH_HJ212_PW_MAX + 1], tz[64];
   int crc;
   bool respond;
+  int64_t split_slots, split_max_bytes, split_max_parts, split_timeout_s;
   const struct ph_source_env *env;
   struct ph_hj212_map map;
   bool inited, map_ok;
@@ -114,11 +133,14 @@ struct hj212_ctx {
   int64_t n;              /* packets numbered so far (positions) */
   struct dedupe dd[DEDUPE_SLOTS];
   int dd_next;
-  struct ph_hj212_packet pkt;
+  struct ph_hj212_packet pkt, whole;
   struct ph_hj212_data data;
   struct ph_hj212_records recs;
-  struct ph_ratelimit rl_refuse, rl_other, rl_unknown, rl_conn;
-  uint64_t packets, records, refused, other_cmds, responses, dups, closed_full, closed_idle;
+  struct ph_hj212_asm *slots; /* split_slots assemblers */
+  struct conn **slot_owner;   /* the connection each is lent to, or NULL */
+  struct ph_ratelimit rl_refuse, rl_other, rl_unknown, rl_conn, rl_split;
+  uint64_t packets, records, refused, other_cmds, responses, dups, closed_full, closed_idle, split_parts,
+      split_messages, split_dropped;
 };
 
 static int hj212_init(void *ctx, const void *cfg, const struct ph_source_env *env, struct ph_err *err) {
@@ -135,12 +157,35 @@ static int hj212_init(void *ctx, const void *cfg, const struct ph_source_env *en
   ph_ratelimit_init(&c->rl_other, 60000);
   ph_ratelimit_init(&c->rl_unknown, 60000);
   ph_ratelimit_init(&c->rl_conn, 10000);
+  ph_ratelimit_init(&c->rl_split, 10000);
   return 0;
+}
+
+static void slot_release(struct hj212_ctx *c, struct conn *k) {
+  if (k->slot < 0) return;
+  c->slot_owner[k->slot] = NULL;
+  k->slot = -1;
+}
+
+/* A split message given up (timeout, refusal, close): counted and logged. */
+static void split_dropped(struct hj212_ctx *c, struct conn *k, const char *why) {
+  uint64_t supp;
+  c->split_dropped++;
+  if (ph_ratelimit_ok(&c->rl_split, ph_mono_ms(), &supp))
+    PH_WARN(MOD, "%s: %s: %s (split messages dropped since: %llu)", c->env->name, k->peer, why,
+            (unsigned long long)supp);
 }
 
 static void conn_close(struct hj212_ctx *c, struct conn *k, const char *why) {
   if (k->fd < 0) return;
   PH_INFO(MOD, "%s: %s: connection closed (%s)", c->env->name, k->peer, why);
+  if (k->slot >= 0) {
+    struct ph_hj212_asm *a = &c->slots[k->slot];
+    char what[160];
+    snprintf(what, sizeof what, "connection closed with split message MN %s CN %d unfinished: dropped", a->mn, a->cn);
+    if (ph_hj212_asm_reset(a)) split_dropped(c, k, what);
+    slot_release(c, k);
+  }
   epoll_ctl(c->epfd, EPOLL_CTL_DEL, k->fd, NULL);
   close(k->fd);
   k->fd = -1;
@@ -174,7 +219,13 @@ static int hj212_start(void *ctx, const struct ph_source_pos *resume, struct ph_
   freeaddrinfo(ai);
   if (!(c->conns = ph_calloc((size_t)c->max_clients, sizeof *c->conns)))
     return ph_fail(err, PH_ENOMEM, "out of memory");
-  for (int i = 0; i < c->max_clients; i++) c->conns[i].fd = -1;
+  for (int i = 0; i < c->max_clients; i++) c->conns[i].fd = c->conns[i].slot = -1;
+  if (!(c->slots = ph_calloc((size_t)c->split_slots, sizeof *c->slots)) ||
+      !(c->slot_owner = ph_calloc((size_t)c->split_slots, sizeof *c->slot_owner)))
+    return ph_fail(err, PH_ENOMEM, "out of memory");
+  for (int i = 0; i < c->split_slots; i++)
+    if (ph_hj212_asm_init(&c->slots[i], (size_t)c->split_max_bytes, (int)c->split_max_parts))
+      return ph_fail(err, PH_ENOMEM, "out of memory for %d split-message assemblers", (int)c->split_slots);
   if ((c->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) return ph_fail(err, PH_EIO, "epoll: %s", strerror(errno));
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
   epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->lfd, &ev);
@@ -240,17 +291,18 @@ static void refuse(struct hj212_ctx *c, struct ph_emitter *em, struct conn *k, c
 static void queue_response(struct hj212_ctx *c, struct conn *k, int64_t n, bool crc_le) {
   if (!c->respond || !ph_hj212_wants_ack(&c->pkt) || k->qlen == PENDING_MAX) return;
   struct pending *p = &k->q[(k->qhead + k->qlen) % PENDING_MAX];
-  int len = ph_hj212_build_ack(&c->pkt, (enum ph_hj212_crc_mode)c->crc, crc_le, p->pkt, sizeof p->pkt);
+  int v = ph_hj212_map_version(&c->map, &c->pkt);
+  int len = ph_hj212_build_ack_v(&c->pkt, v, (enum ph_hj212_crc_mode)c->crc, crc_le, p->pkt, sizeof p->pkt);
   if (len <= 0) return;
   p->len = len;
   p->n = n;
   k->qlen++;
 }
 
-static uint64_t packet_hash(const struct ph_hj212_packet *p) {
+static uint64_t packet_hash(const struct ph_hj212_packet *p, int pno) {
   uint64_t h = 1469598103934665603ULL;
   char buf[160];
-  int n = snprintf(buf, sizeof buf, "%s|%s|%d|%d", p->mn, p->qn, p->cn, p->pno);
+  int n = snprintf(buf, sizeof buf, "%s|%s|%d|%d", p->mn, p->qn, p->cn, pno);
   for (int i = 0; i < n && i < (int)sizeof buf; i++) h = (h ^ (unsigned char)buf[i]) * 1099511628211ULL;
   return h;
 }
@@ -275,7 +327,7 @@ static int handle_frame(struct hj212_ctx *c, struct ph_emitter *em, struct conn 
     queue_response(c, k, c->n, crc_le); /* after whatever came before it */
     return 0;
   }
-  uint64_t h = c->pkt.qn[0] ? packet_hash(&c->pkt) : 0;
+  uint64_t h = c->pkt.qn[0] ? packet_hash(&c->pkt, c->pkt.pno) : 0;
   for (int i = 0; h && i < DEDUPE_SLOTS; i++)
     if (c->dd[i].hash == h) {
       c->dups++;
@@ -283,14 +335,53 @@ static int handle_frame(struct hj212_ctx *c, struct ph_emitter *em, struct conn 
       queue_response(c, k, c->dd[i].n, crc_le);
       return 0;
     }
-  if (ph_hj212_data_parse(&c->pkt, &c->data, &err) ||
-      ph_hj212_map_records(&c->map, &c->pkt, &c->data, now_ms, &c->recs, &err)) {
+  const struct ph_hj212_packet *msg = &c->pkt;
+  struct ph_hj212_asm *as = NULL;
+  if (c->pkt.pnum > 1) { /* a part of a split message */
+    if (k->slot < 0)
+      for (int i = 0; i < c->split_slots && k->slot < 0; i++)
+        if (!c->slot_owner[i]) {
+          c->slot_owner[i] = k;
+          k->slot = i;
+        }
+    if (k->slot < 0) {
+      ph_fail(&err, PH_EFULL, "split message part %d of %d: all %d split_slots are busy; not answered, the logger resends",
+              c->pkt.pno, c->pkt.pnum, (int)c->split_slots);
+      refuse(c, em, k, &err);
+      return 0;
+    }
+    as = &c->slots[k->slot];
+    bool sup = false;
+    c->split_parts++;
+    int rc = ph_hj212_asm_add(as, &c->pkt, ph_mono_ms(), &c->whole, &sup, &err);
+    if (sup) split_dropped(c, k, "unfinished split message dropped: a part of another message came");
+    if (rc < 0) {
+      if (!as->busy) { /* a refused message is dropped; one still in progress keeps its slot */
+        split_dropped(c, k, err.msg);
+        slot_release(c, k);
+      }
+      refuse(c, em, k, &err);
+      return 0;
+    }
+    if (rc == PH_HJ212_ASM_HELD) { /* answered now: see the top of this file */
+      queue_response(c, k, c->n, crc_le);
+      return 0;
+    }
+    c->split_messages++;
+    msg = &c->whole;
+  }
+  int mrc = ph_hj212_map_data(&c->map, msg, &c->data, &err);
+  if (!mrc) mrc = ph_hj212_map_records(&c->map, msg, &c->data, now_ms, &c->recs, &err);
+  if (as) slot_release(c, k); /* msg pointed into it until here */
+  if (mrc) {
     refuse(c, em, k, &err);
     return 0;
   }
   if (c->recs.unknown && ph_ratelimit_ok(&c->rl_unknown, ph_mono_ms(), &supp))
-    PH_WARN(MOD, "%s: MN %s: %d code%s mapped to no metric (first: %s); add them to \"codes\" or ignore them with null",
-            c->env->name, c->pkt.mn, c->recs.unknown, c->recs.unknown == 1 ? "" : "s", c->recs.unknown_code);
+    PH_WARN(MOD, "%s: MN %s (%s): %d code%s mapped to no metric: %s (%s: %s); add them to \"codes\" or ignore them "
+            "with null (codes since: %llu)", c->env->name, c->pkt.mn, ph_hj212_version_name(c->recs.version),
+            c->recs.unknown, c->recs.unknown == 1 ? "" : "s", c->recs.unknown_list, c->recs.unknown_code,
+            c->recs.unknown_why, (unsigned long long)supp);
   if (c->recs.refused) refuse(c, em, k, &c->recs.first_refusal);
   int emitted = 0;
   for (int i = 0; i < c->recs.nrec; i++) {
@@ -306,8 +397,9 @@ static int handle_frame(struct hj212_ctx *c, struct ph_emitter *em, struct conn 
   c->n++;
   struct ph_source_pos pos = {.a = c->n, .valid = 1};
   ph_emit_position(em, &pos);
-  if (h) {
-    c->dd[c->dd_next] = (struct dedupe){.hash = h, .n = c->n};
+  /* Resends of the message (every part of a split one) are answered, not emitted again. */
+  for (int pno = msg->pnum > 1 ? 1 : c->pkt.pno; h && pno <= (msg->pnum > 1 ? msg->pnum : c->pkt.pno); pno++) {
+    c->dd[c->dd_next] = (struct dedupe){.hash = packet_hash(&c->pkt, pno), .n = c->n};
     c->dd_next = (c->dd_next + 1) % DEDUPE_SLOTS;
   }
   queue_response(c, k, c->n, crc_le);
@@ -400,6 +492,11 @@ static int hj212_collect(void *ctx, struct ph_emitter *em, int64_t now_ms) {
   for (int i = 0; i < c->max_clients && emitted < budget; i++) {
     struct conn *k = &c->conns[i];
     if (k->fd < 0) continue;
+    struct ph_err serr = {0};
+    if (k->slot >= 0 && ph_hj212_asm_expire(&c->slots[k->slot], mono, c->split_timeout_s * 1000, &serr)) {
+      split_dropped(c, k, serr.msg);
+      slot_release(c, k);
+    }
     emitted += serve(c, em, k, budget - emitted, now_ms, mono, &more);
     if (k->fd >= 0 && mono - k->last_rx_mono > c->idle_timeout_s * 1000) {
       c->closed_idle++;
@@ -416,16 +513,23 @@ static void hj212_exit(void *ctx) {
   struct hj212_ctx *c = ctx;
   if (!c->inited) return; /* the cfgmap refused the config: init never ran */
   if (c->packets)
-    PH_INFO(MOD, "%s: %llu packets, %llu records, %llu refused, %llu other commands, %llu responses, %llu resends",
+    PH_INFO(MOD, "%s: %llu packets, %llu records, %llu refused, %llu other commands, %llu responses, %llu resends, "
+            "%llu split parts, %llu split messages, %llu dropped",
             c->env->name, (unsigned long long)c->packets, (unsigned long long)c->records,
             (unsigned long long)c->refused, (unsigned long long)c->other_cmds, (unsigned long long)c->responses,
-            (unsigned long long)c->dups);
+            (unsigned long long)c->dups, (unsigned long long)c->split_parts, (unsigned long long)c->split_messages,
+            (unsigned long long)c->split_dropped);
   for (int i = 0; c->conns && i < c->max_clients; i++) {
     if (c->conns[i].fd >= 0) close(c->conns[i].fd);
     ph_hj212_framer_fini(&c->conns[i].fr);
   }
   ph_free(c->conns);
   c->conns = NULL;
+  for (int i = 0; c->slots && i < c->split_slots; i++) ph_hj212_asm_fini(&c->slots[i]);
+  ph_free(c->slots);
+  ph_free(c->slot_owner);
+  c->slots = NULL;
+  c->slot_owner = NULL;
   if (c->lfd >= 0) close(c->lfd);
   if (c->epfd >= 0) close(c->epfd);
   c->lfd = c->epfd = -1;
@@ -460,10 +564,17 @@ static const struct ph_cfgmap hj212_map_cfg[] = {
      "CRC form: the standard's, CRC-16/MODBUS low byte first, or either"},
     {"respond", PH_CFG_BOOL, false, offsetof(struct hj212_ctx, respond), 0, 0, 0, "true", NULL,
      "answer with the data response (9014) when a packet's Flag asks for one"},
+    {"split_slots", PH_CFG_INT, false, N(split_slots), 1, 64, "8", NULL,
+     "split messages (PNUM/PNO) assembled at once, across all connections"},
+    {"split_max_bytes", PH_CFG_INT, false, N(split_max_bytes), 1024, 65536, "16384", NULL,
+     "data-area bytes of one split message (memory: 2x per slot)"},
+    {"split_max_parts", PH_CFG_INT, false, N(split_max_parts), 2, 64, "16", NULL, "parts (PNUM) of one split message"},
+    {"split_timeout_s", PH_CFG_INT, false, N(split_timeout_s), 1, 3600, "60", NULL,
+     "drop a split message whose parts stop coming for this long"},
     {"commands", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
      "array of data commands to publish: \"2011\" real-time, \"2051\" minute, \"2061\" hourly, \"2031\" daily (default all)"},
     {"loggers", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL,
-     "array of {mn, point, minute_point, hour_point, day_point, password}"},
+     "array of {mn, point, minute_point, hour_point, day_point, password, version, cou, corrected, units}"},
     {"codes", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
      "object: HJ 212 code → metric, {\"metric\",\"unit\"}, or null to ignore (default: the catalogue's hj212 codes)"},
     PH_CFG_END,
@@ -473,7 +584,7 @@ static const struct ph_cfgmap hj212_map_cfg[] = {
 
 const struct ph_source_ops ph_src_hj212 = {
     .name = "hj212",
-    .help = "listen on TCP for HJ 212-2017 data loggers (CEMS), answer 9014 after the outbox commit",
+    .help = "listen on TCP for HJ 212 data loggers (CEMS, wastewater; 2005/2017/2025), answer 9014 after the outbox commit",
     .cfgmap = hj212_map_cfg,
     .ctx_size = sizeof(struct hj212_ctx),
     .init = hj212_init,

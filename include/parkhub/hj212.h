@@ -1,6 +1,8 @@
-/* hj212.h — HJ 212-2017 (污染物在线监控（监测）系统数据传输标准) packets: the
- * framer, the data-segment parser, the data-area decoder, the response
- * builder and the mapping to catalogue records. Pure code, no I/O: the TCP
+/* hj212.h — HJ 212 (污染物在线监控（监测）系统数据传输标准: HJ/T 212-2005,
+ * HJ 212-2017, HJ 212-2025) packets: the framer, the data-segment parser,
+ * the data-area decoder, the split-message assembler, the response builder,
+ * the factor-code tables and the mapping to catalogue records. docs/hj212.md
+ * says which version does what and what is not supported. Pure code, no I/O: the TCP
  * listener (agents/src_hj212.c), `parkagent --hj212-dump`
  * (agents/hj212_dump.c), the unit tests and the fuzz target
  * (tests/fuzz/fuzz_hj212.c) share it.
@@ -29,6 +31,10 @@
  *  5. mapping never invents a value: a code that maps to no metric, a value
  *     that is not a finite number in its metric's range, or a flag that is
  *     not one of N F M S D C T B is left out and counted, never guessed.
+ *  6. a split message (PNUM > 1) is assembled within fixed bounds: at most
+ *     PH_HJ212_SPLIT_MAX_PARTS parts and the assembler's byte cap, for at
+ *     most its timeout; past any bound the parts are dropped with a reason,
+ *     never kept growing.
  */
 #ifndef PARKHUB_HJ212_H
 #define PARKHUB_HJ212_H
@@ -36,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parkhub/batch.h"
 #include "parkhub/catalog.h"
@@ -141,15 +148,23 @@ enum {
   PH_HJ212_MIN = 1 << 2,
   PH_HJ212_MAX = 1 << 3,
   PH_HJ212_COU = 1 << 4,
-  PH_HJ212_NFIELDS = 5,
+  PH_HJ212_ZSRTD = 1 << 5, /* 折算: corrected to the reference O2 / excess air */
+  PH_HJ212_ZSAVG = 1 << 6,
+  PH_HJ212_ZSMIN = 1 << 7,
+  PH_HJ212_ZSMAX = 1 << 8,
+  PH_HJ212_NFIELDS = 9,
 };
+/* Index in ph_hj212_value.v of each field (the bit number above). */
+enum { PH_HJ212_F_RTD, PH_HJ212_F_AVG, PH_HJ212_F_MIN, PH_HJ212_F_MAX, PH_HJ212_F_COU, PH_HJ212_F_ZSRTD,
+       PH_HJ212_F_ZSAVG, PH_HJ212_F_ZSMIN, PH_HJ212_F_ZSMAX };
 
 struct ph_hj212_value {
   char code[PH_HJ212_CODE_MAX + 1];
   double v[PH_HJ212_NFIELDS]; /* indexed by bit number of the field */
   unsigned have;              /* fields present and numeric */
   unsigned bad;               /* fields present but not a number, or given twice */
-  char flag;                  /* 0 when absent; any printable character as sent */
+  char flag;                  /* 0 when absent; any printable character as sent; '?' when
+                                 two different flags were sent (2005 loggers repeat the same one) */
 };
 
 struct ph_hj212_data {
@@ -157,7 +172,7 @@ struct ph_hj212_data {
   int64_t time_local_ms;      /* DataTime read as if it were UTC (the logger's local time) */
   struct ph_hj212_value val[PH_HJ212_MAX_CODES];
   size_t n;
-  size_t ignored;             /* pairs of fields this code does not use (ZsRtd, EFlag, PolId, …) */
+  size_t ignored;             /* pairs of fields this code does not use (EFlag, PolId, ZsCou, …) */
 };
 
 /* Decodes p->cp. 0, or PH_ETIME (a bad DataTime), PH_ETOOMANY (more than
@@ -170,11 +185,101 @@ int ph_hj212_time_parse(const char *s, size_t len, int64_t *ms);
 /* ---- the response (9014 data ack) ------------------------------------------ */
 
 /* Writes the framed data-response packet for p (QN echoed, ST=91,
- * CN=9014, PW and MN as received, Flag=4, CP=&&&&) with the CRC in the form
- * `crc` says (CRC_ANY: as the packet came, crc_le). Returns the length, or
- * PH_EFULL when cap is short. */
+ * CN=9014, PW and MN as received, Flag = the version bits of `version`
+ * without A or D: 0 for HJ/T 212-2005, 4 for 2017, 8 for 2025; CP=&&&&)
+ * with the CRC in the form `crc` says (CRC_ANY: as the packet came,
+ * crc_le). Returns the length, or PH_EFULL when cap is short. */
+int ph_hj212_build_ack_v(const struct ph_hj212_packet *p, int version, enum ph_hj212_crc_mode crc, bool crc_le,
+                         char *out, size_t cap);
+/* The same for the version p's Flag says (no Flag: 2017's Flag=4). */
 int ph_hj212_build_ack(const struct ph_hj212_packet *p, enum ph_hj212_crc_mode crc, bool crc_le, char *out,
                        size_t cap);
+
+/* ---- versions and factor codes (hj212_codes.c) ---------------------------- */
+
+enum {
+  PH_HJ212_V_AUTO,    /* from the packet: Flag's version bits; no Flag: 2005 */
+  PH_HJ212_V2005,     /* HJ/T 212-2005: version bits 000000, or no Flag */
+  PH_HJ212_V2017,     /* HJ 212-2017: 000001 */
+  PH_HJ212_V2025,     /* HJ 212-2025: 000010 */
+  PH_HJ212_V_UNKNOWN, /* other version bits */
+};
+
+/* The version p is read as: `configured` (a logger's "version") unless it
+ * is PH_HJ212_V_AUTO, else what p's Flag says. */
+int ph_hj212_packet_version(const struct ph_hj212_packet *p, int configured);
+const char *ph_hj212_version_name(int v);
+
+/* A factor of HJ 212-2017 Table B.1 (water) or B.2 (air) that the catalogue
+ * has, with its HJ/T 212-2005 code where that code's unit is confirmed
+ * (hj212_codes.c inv. 1 and its sources). Units as the catalogue writes
+ * them; NULL where the standard gives none. */
+struct ph_hj212_factor {
+  const char *code;       /* HJ 212-2017 code, e.g. "w01018" */
+  const char *code2005;   /* HJ/T 212-2005 code, e.g. "011"; NULL: none or not mapped */
+  const char *name_zh;    /* the standard's name */
+  const char *unit;       /* unit of -Rtd/-Avg/-Min/-Max (and Zs) */
+  const char *cou_unit;   /* unit of -Cou */
+  const char *unit2005;   /* unit of the 2005 code's values */
+  const char *cou_metric; /* catalogue metric of -Cou (period data), or NULL */
+};
+size_t ph_hj212_factor_count(void);
+const struct ph_hj212_factor *ph_hj212_factor_at(size_t i);
+/* Lookups by a NUL-terminated code; NULL when not listed. */
+const struct ph_hj212_factor *ph_hj212_factor_2017(const char *code);
+const struct ph_hj212_factor *ph_hj212_factor_2005(const char *code);
+/* The factor whose 2005 code this is but whose 2005 unit is not confirmed
+ * (so it is not mapped: hj212_codes.c inv. 1), for naming why; or NULL. */
+const struct ph_hj212_factor *ph_hj212_factor_2005_unmapped(const char *code);
+/* True for a code of the 2017 shape (a letter and five digits). */
+bool ph_hj212_code_is_2017(const char *code);
+
+/* ---- split messages (hj212_split.c) --------------------------------------- */
+
+#define PH_HJ212_SPLIT_MAX_PARTS 64
+
+/* One message being assembled from its parts (PNUM/PNO, in any order). The
+ * parts' data areas are kept in one buffer fixed at init; the whole
+ * message's data area is the first part's with the later parts' pairs
+ * appended in PNO order (a repeated DataTime equal to the first's is
+ * dropped; a different one refuses the message). Caller-owned. */
+struct ph_hj212_asm {
+  bool busy;
+  char mn[PH_HJ212_MN_MAX + 1], qn[PH_HJ212_QN_MAX + 1];
+  int cn, pnum;
+  uint64_t got; /* bit k: part k+1 is here */
+  int64_t started_ms;
+  struct ph_hj212_packet head; /* the first part's fields (cp unused) */
+  bool have_head;
+  char *buf;   /* 2 * cap: the parts' data areas, then the assembled one */
+  size_t cap, used;
+  int max_parts;
+  struct { uint32_t off, len; } part[PH_HJ212_SPLIT_MAX_PARTS];
+  struct { uint64_t messages, parts, dropped, timeouts; } st;
+};
+
+/* cap: bytes of data area for a whole message (1..1 MiB); max_parts
+ * 2..PH_HJ212_SPLIT_MAX_PARTS. 0, PH_EINVAL or PH_ENOMEM. */
+int ph_hj212_asm_init(struct ph_hj212_asm *a, size_t cap, int max_parts);
+void ph_hj212_asm_fini(struct ph_hj212_asm *a);
+/* Drops a message in progress (a closed connection); 1 when one was. */
+int ph_hj212_asm_reset(struct ph_hj212_asm *a);
+
+enum { PH_HJ212_ASM_HELD = 1, PH_HJ212_ASM_DONE = 2 };
+/* Offers one part (p->pnum > 1). Returns PH_HJ212_ASM_HELD (kept; more to
+ * come), PH_HJ212_ASM_DONE (*whole is the message: p's fields with cp the
+ * assembled data area in a's buffer, pno 0; valid until the next call on
+ * a), or a refusal with err saying why: PH_ETOOMANY (PNUM over max_parts),
+ * PH_ETOOLARGE (over the byte cap), PH_ETIME (parts disagree on
+ * DataTime). A part of another message while one is in progress drops
+ * the one in progress (counted; err of the next refusal says so, and
+ * `superseded` is set). A part sent again is taken again (the logger
+ * resends what was not answered). */
+int ph_hj212_asm_add(struct ph_hj212_asm *a, const struct ph_hj212_packet *p, int64_t now_ms,
+                     struct ph_hj212_packet *whole, bool *superseded, struct ph_err *err);
+/* Drops a message whose first part came more than timeout_ms before
+ * now_ms; returns 1 with err naming the missing parts, else 0. */
+int ph_hj212_asm_expire(struct ph_hj212_asm *a, int64_t now_ms, int64_t timeout_ms, struct ph_err *err);
 /* Frames any data segment. Returns the length or PH_EFULL / PH_ETOOLARGE. */
 int ph_hj212_frame(const char *seg, size_t len, enum ph_hj212_crc_mode crc, bool crc_le, char *out, size_t cap);
 
@@ -182,6 +287,7 @@ int ph_hj212_frame(const char *seg, size_t len, enum ph_hj212_crc_mode crc, bool
 
 #define PH_HJ212_MAX_LOGGERS 64
 #define PH_HJ212_MAX_OVERRIDES 64
+#define PH_HJ212_LOGGER_CODES 16 /* per logger: "corrected" codes, "units" */
 
 enum { PH_HJ212_P_RTD, PH_HJ212_P_MIN, PH_HJ212_P_HOUR, PH_HJ212_P_DAY, PH_HJ212_P_COUNT };
 
@@ -189,6 +295,17 @@ struct ph_hj212_logger {
   char mn[PH_HJ212_MN_MAX + 1];
   char point[PH_HJ212_P_COUNT][PH_ID_MAX + 1]; /* by command: 2011, 2051, 2061, 2031 */
   char password[PH_HJ212_PW_MAX + 1];          /* "" : the source's */
+  int version;                                 /* PH_HJ212_V_*: "version" */
+  bool cou;                                    /* "cou": publish -Cou where the catalogue has its quantity */
+  /* "corrected": codes whose -ZsRtd/-ZsAvg is published instead of -Rtd/-Avg */
+  char zs[PH_HJ212_LOGGER_CODES][PH_HJ212_CODE_MAX + 1];
+  int nzs;
+  /* "units": the unit this logger sends a code's values in, where it is not the standard's */
+  struct {
+    char code[PH_HJ212_CODE_MAX + 1];
+    char unit[24];
+  } units[PH_HJ212_LOGGER_CODES];
+  int nunits;
 };
 
 struct ph_hj212_override {
@@ -232,8 +349,11 @@ struct ph_hj212_out_rec {
 struct ph_hj212_records {
   int nrec;
   struct ph_hj212_out_rec rec[2]; /* emission, process */
+  int version;                    /* PH_HJ212_V_* the packet was read as */
   int unknown;                    /* codes that map to no metric */
   char unknown_code[PH_HJ212_CODE_MAX + 1];
+  char unknown_list[160];         /* the unknown codes, comma-separated ("…" when cut) */
+  char unknown_why[192];          /* why the first one maps to nothing */
   int refused;                    /* values left out (inv. 5) */
   struct ph_err first_refusal;
 };
@@ -245,15 +365,40 @@ const struct ph_hj212_logger *ph_hj212_map_logger(const struct ph_hj212_map *m, 
  * else PH_EIDENTITY (unknown MN) or PH_EPASSWORD with the reason. */
 int ph_hj212_map_check(const struct ph_hj212_map *m, const struct ph_hj212_packet *p, bool any_mn,
                        struct ph_err *err);
+/* Decodes p's data area for mapping, naming what cannot be read: as
+ * ph_hj212_data_parse, and for an HJ 212-2025 data command whose data area
+ * is not name=value pairs, PH_EVERSION saying it is probably encrypted
+ * (SM4), which this agent does not decrypt (docs/hj212.md). */
+int ph_hj212_map_data(const struct ph_hj212_map *m, const struct ph_hj212_packet *p, struct ph_hj212_data *d,
+                      struct ph_err *err);
+/* The version a packet of this map's loggers is read as. */
+int ph_hj212_map_version(const struct ph_hj212_map *m, const struct ph_hj212_packet *p);
 /* Index PH_HJ212_P_* of a data command, or -1 for any other CN. */
 int ph_hj212_data_command(int cn);
 /* Builds the records of one data packet (2011/2051/2061/2031 in
- * m->commands). now_ms 0: no clock check. Returns 0 (out->nrec may be 0
- * when nothing mapped), or a refusal of the whole packet: PH_EMISSING (no
- * DataTime), PH_ETIME, PH_ESKEW (DataTime ahead of the clock), PH_EBADID
- * (no point for an unconfigured MN). */
+ * m->commands), read as the version its logger's "version" or its Flag
+ * says: a code is looked up in that version's table (2017 and 2025 share
+ * the 2017 codes); a packet without Flag from a logger set to "auto" may
+ * carry either generation's codes (they never collide), each read in its
+ * own generation's units. Real-time data publish -Rtd, period data -Avg
+ * (-ZsRtd/-ZsAvg for the logger's "corrected" codes) and, for period data
+ * and loggers with "cou", -Cou where the factor has a catalogue metric
+ * for it. now_ms 0: no clock check. Returns 0 (out->nrec may be 0 when
+ * nothing mapped: out->unknown_* name the codes and why), or a refusal of
+ * the whole packet: PH_EMISSING (no DataTime), PH_ETIME, PH_ESKEW
+ * (DataTime ahead of the clock), PH_EBADID (no point for an unconfigured
+ * MN), PH_EVERSION (version bits of no known version). */
 int ph_hj212_map_records(const struct ph_hj212_map *m, const struct ph_hj212_packet *p,
                          const struct ph_hj212_data *d, int64_t now_ms, struct ph_hj212_records *out,
                          struct ph_err *err);
+
+/* ---- `parkagent --hj212-dump` (hj212_dump.c) -------------------------------- */
+
+struct ph_agent_config;
+/* Decodes a capture (raw stream or one packet per line) and prints the
+ * records and, for every packet not published, why (borrows all). cfg
+ * NULL: no loggers, points named after the MN. 0, or PH_EIO / PH_ENOMEM. */
+int ph_hj212_dump(const char *path, const struct ph_catalog *cat, const struct ph_agent_config *cfg, FILE *out,
+                  struct ph_err *err);
 
 #endif

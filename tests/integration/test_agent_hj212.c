@@ -10,7 +10,8 @@
  * split across TCP writes and several in one write; wrong PW / unknown MN
  * neither published nor answered; resends answered but not published
  * twice; several loggers at once and the max_clients bound; the
- * --hj212-dump commissioning mode.
+ * --hj212-dump commissioning mode; a split message, an HJ/T 212-2005 and
+ * an HJ 212-2025 packet (issue #20).
  */
 #include <criterion/criterion.h>
 
@@ -354,7 +355,10 @@ Test(agent_hj212, dump_prints_records_and_refusals) {
 	cr_expect_eq(code, 0, "%s", out);
 	cr_expect(strstr(out, "{\"kind\":\"emission\",\"ts\":\"2019-10-12T05:37:10.000Z\",\"point\":\"y80110010000010\""),
 		  "%s", out);
-	cr_expect(strstr(out, "# 11 packets: 1 records, 4 refused, 1 not published"), "%s", out);
+	cr_expect(strstr(out, "{\"kind\":\"emission\",\"ts\":\"2021-03-01T03:11:00.000Z\",\"point\":\"zldsz20210127\","
+			      "\"values\":{\"w_ph\":8.33,"),
+		  "the water packet decodes to the catalogue's water metrics: %s", out);
+	cr_expect(strstr(out, "# 11 packets: 2 records, 4 refused, 1 not published"), "%s", out);
 	cr_expect(strstr(out, "PH_ECRC"), "%s", out);
 }
 
@@ -366,7 +370,7 @@ Test(agent_hj212, unmapped_packet_answered_and_idle_connection_closed) {
 	start_agent(",\"idle_timeout_s\":1", 0);
 	int fd = logger_connect();
 	packet(pk, sizeof pk, seg_of(seg, sizeof seg, "20260301143000077", 2011, MN1, 5, "123456", "20260301143000",
-				     "w01001-Rtd=7.1"));
+				     "w01009-Rtd=7.1")); /* dissolved oxygen: no catalogue metric */
 	send_all(fd, pk, strlen(pk));
 	cr_expect_eq(read_responses(fd, 1, 5000, qns, sizeof qns, NULL), 1, "see %s", env.log);
 	cr_expect_geq(ah_file_count(env.log, "mapped to no metric"), 1);
@@ -380,4 +384,49 @@ Test(agent_hj212, unmapped_packet_answered_and_idle_connection_closed) {
 	close(fd);
 	cr_expect_eq(ah_hub_records(env.hub, AH_AGENT), 0);
 	stop_agent_cleanly();
+}
+
+/* Issue #20 end to end: a split message (PNUM=2, parts in reverse order,
+ * one with PNO before PNUM) becomes one record and each part is answered;
+ * an HJ/T 212-2005 packet (no QN, no Flag, old codes) is read with the old
+ * codes and not answered; an HJ 212-2025 packet (Flag=9) is read with the
+ * 2017 codes and answered with Flag=8. */
+Test(agent_hj212, split_message_2005_and_2025_packets) {
+	char seg[1024], pk[1200], qns[512];
+	struct ah_keys want = {0};
+	start_agent(NULL, 0);
+	int fd = logger_connect();
+	snprintf(seg, sizeof seg, "QN=20260301150000007;ST=31;CN=2061;PW=123456;MN=" MN1 ";Flag=7;PNO=2;PNUM=2;"
+		 "CP=&&DataTime=20260301140000;a21002-Avg=80.5,a21002-Flag=N&&");
+	packet(pk, sizeof pk, seg);
+	send_all(fd, pk, strlen(pk));
+	cr_expect_eq(read_responses(fd, 1, 10000, qns, sizeof qns, NULL), 1, "a held part is answered (see %s)", env.log);
+	snprintf(seg, sizeof seg, "QN=20260301150000007;ST=31;CN=2061;PW=123456;MN=" MN1 ";Flag=7;PNUM=2;PNO=1;"
+		 "CP=&&DataTime=20260301140000;a21026-Avg=34.0,a21026-Flag=N&&");
+	packet(pk, sizeof pk, seg);
+	send_all(fd, pk, strlen(pk));
+	want_rec(&want, "{\"ts\":\"2026-03-01T06:00:00Z\",\"point\":\"stack-1-hour\",\"values\":{\"so2\":34.0,\"nox\":80.5}}");
+	cr_expect_eq(read_responses(fd, 1, 10000, qns, sizeof qns, NULL), 1, "the last part after the commit");
+	cr_expect_str_eq(qns, "20260301150000007 ");
+
+	snprintf(seg, sizeof seg, "ST=31;CN=2011;PW=123456;MN=" MN2 ";CP=&&DataTime=20260301143000;02-Rtd=13.00,"
+		 "02-Flag=N;02-ZsRtd=18.05,02-Flag=N;B02-Rtd=38.57&&");
+	packet(pk, sizeof pk, seg);
+	send_all(fd, pk, strlen(pk));
+	want_rec(&want, "{\"ts\":\"2026-03-01T06:30:00Z\",\"point\":\"stack-2\",\"values\":{\"so2\":13.0,\"flow\":138852}}");
+	snprintf(seg, sizeof seg, "QN=20260301143005009;ST=32;CN=2011;PW=123456;MN=" MN1 ";Flag=9;"
+		 "CP=&&DataTime=20260301143005;w01018-Rtd=50.4,w01018-Flag=N;w00000-Rtd=2.5&&");
+	packet(pk, sizeof pk, seg);
+	send_all(fd, pk, strlen(pk));
+	want_rec(&want, "{\"ts\":\"2026-03-01T06:30:05Z\",\"point\":\"stack-1\",\"values\":{\"w_cod\":50.4,\"w_flow\":9}}");
+	cr_expect_eq(read_responses(fd, 1, 10000, qns, sizeof qns, NULL), 1, "only the 2025 packet asks");
+	cr_expect_str_eq(qns, "20260301143005009 ");
+	cr_assert_eq(ah_hub_wait_records(env.hub, AH_AGENT, 3, WAIT_MS), 0, "got %zu of 3 records (see %s)",
+		     ah_hub_records(env.hub, AH_AGENT), env.log);
+	cr_assert_eq(ah_hub_wait_acked(env.hub, AH_AGENT, WAIT_MS), 0);
+	pht_sleep_ms(300);
+	cr_expect_eq(ah_hub_same_records(env.hub, AH_AGENT, &want, why, sizeof why), 0, "%s", why);
+	close(fd);
+	stop_agent_cleanly();
+	ah_keys_free(&want);
 }

@@ -309,7 +309,9 @@ Test(hj212_parse, data_area_values_flags_time) {
   cr_expect_eq(d.val[1].flag, 'D');
   cr_expect_eq(d.val[2].bad, PH_HJ212_AVG, "not a number: marked, not zero");
   cr_expect_eq(d.val[3].bad, PH_HJ212_AVG, "given twice: which one counts would be a guess");
-  cr_expect_eq(d.ignored, 2, "ZsAvg, PolId");
+  cr_expect_eq(d.val[2].have, PH_HJ212_ZSAVG, "the converted (Zs) value is read too");
+  cr_expect_eq(d.val[2].v[PH_HJ212_F_ZSAVG], 3);
+  cr_expect_eq(d.ignored, 1, "PolId");
 
   int64_t ms;
   cr_expect_eq(ph_hj212_time_parse("20210305003817000", 17, &ms), 0, "with milliseconds");
