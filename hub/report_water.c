@@ -77,6 +77,7 @@ static void limit_cells(struct wb *b, cJSON *o, const struct ph_water_pollutant 
     return;
   }
   if (p->range) {
+    na(b, o, "limit", "a range: %g to %g", p->limit_lo, p->limit_hi);
     num(b, o, "limit_min", p->limit_lo);
     num(b, o, "limit_max", p->limit_hi);
   } else {
