@@ -204,7 +204,8 @@ static int outlet(struct ctx *c, const char *park, const struct ph_catalog *cat,
     snprintf(p->metric, sizeof p->metric, "%s", codes[i]);
     p->range = strcmp(codes[i], "w_ph") == 0;
     p->limit_lo = p->limit_hi = NAN;
-    p->limit_na = "no limit";
+    /* the limit (or why none) at the end of the period; judged days and hours update it */
+    if (limit_on(c, p->metric, c->to - 1, &p->limit_lo, &p->limit_hi, &p->limit_na) == 0) p->limit_na = NULL;
     p->mean = p->worst_day_mean = p->load_kg = NAN;
     if ((rc = judge_days(c, ids[i], p, err))) return rc;
     if (p->range && (rc = judge_hours(c, ids[i], p, err))) return rc;

@@ -181,8 +181,9 @@ Test(water, no_water_outlet_no_rows) {
 Test(water, outlet_without_flow_has_no_volume_or_load) {
   struct ph_hub_ent *e = &cfg.parks[0].ents[2];
   declare(e, "hr", PH_MEDIUM_WATER, PH_DISCHARGE_DIRECT);
-  int64_t c = series("cu-new", "hr", "w_cod");
+  int64_t c = series("cu-new", "hr", "w_cod"), n = series("cu-new", "hr", "w_nh3n");
   hourly_run(c, local(2025, 3, 1, 0, 0), 0, 24, 40);
+  hourly_run(n, local(2025, 3, 1, 0, 0), 0, 10, 5); /* 10 hours: no valid day */
   update(local(2025, 3, 2, 1, 0));
   struct ph_water w;
   run(lim, &w);
@@ -191,5 +192,9 @@ Test(water, outlet_without_flow_has_no_volume_or_load) {
   const struct ph_water_pollutant *cod = pol(&w.outlets[0], "w_cod");
   cr_assert_eq(cod->days_valid, 1);
   cr_assert(isnan(cod->load_kg), "no flow: load not available");
+  const struct ph_water_pollutant *nh = pol(&w.outlets[0], "w_nh3n");
+  cr_assert_eq(nh->days_valid, 0);
+  cr_assert(isnan(nh->mean));
+  cr_assert_str_eq(nh->limit_na, "no verified limit", "the reason without any judged day");
   ph_water_fini(&w);
 }
