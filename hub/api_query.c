@@ -37,6 +37,7 @@
 #include "parkhub/timefmt.h"
 #include "parkhub/topic.h"
 #include "parkhub/tz.h"
+#include "parkhub/water.h"
 
 #define MOD "api"
 #define DAY_MS 86400000LL
@@ -519,6 +520,91 @@ static int monitoring_json(struct api_req *r, sqlite3 *db, const struct ph_hub_e
   return 0;
 }
 
+/* The enterprise's water outlets over [from, to) (water.h: volume, loads,
+ * daily-mean compliance against verified limits only), as the report's
+ * water section: JSON "water" or CSV rows (section water_*). */
+static int water_part(struct api_req *r, sqlite3 *db, const struct ph_hub_ent *ent, int64_t from, int64_t to,
+                      struct api_json *j, struct api_csv *c) {
+  struct ph_water w;
+  struct ph_err err = {0};
+  const struct ph_limits *lim = ph_limits_pick(r->env->limits, r->env->nlimits, ent->standard);
+  if (ph_water_summarise(db, r->park->id, ent, r->env->cat, lim, r->tz, from, to, &w, &err)) {
+    ph_water_fini(&w);
+    PH_WARN(MOD, "water summary of %s/%s: %s", r->park->id, ent->id, err.msg);
+    return api_fail(r, 500, NULL, "computing the water outlets of %s failed", ent->id);
+  }
+  if (!j) {
+    for (size_t i = 0; i < w.n; i++) {
+      const struct ph_water_outlet *o = &w.outlets[i];
+      csv_row(c, ent->id, "water_volume", o->point, o->volume_m3, "m3");
+      for (size_t k = 0; k < o->np; k++) {
+        const struct ph_water_pollutant *p = &o->p[k];
+        char item[2 * PH_ID_MAX + 2];
+        snprintf(item, sizeof item, "%s/%s", o->point, p->metric);
+        csv_row(c, ent->id, "water_load", item, p->load_kg, "kg");
+        csv_row(c, ent->id, "water_days_valid", item, (double)p->days_valid, "");
+        csv_row(c, ent->id, "water_days_with_limit", item, (double)p->days_with_limit, "");
+        csv_row(c, ent->id, "water_days_over", item, (double)p->days_over, "");
+        if (p->range) csv_row(c, ent->id, "water_hours_out_of_range", item, (double)p->hours_out, "");
+      }
+    }
+    ph_water_fini(&w);
+    return 0;
+  }
+  aj_obj(j, "water");
+  aj_int(j, "outlets", (int64_t)w.n);
+  if (!w.n) aj_str(j, "outlets_na", "no water outlet configured (point_media with medium water)");
+  aj_arr(j, "items");
+  for (size_t i = 0; i < w.n; i++) {
+    const struct ph_water_outlet *o = &w.outlets[i];
+    aj_obj(j, NULL);
+    aj_str(j, "point", o->point);
+    aj_str(j, "discharge", ph_discharge_name((enum ph_discharge)o->discharge));
+    aj_num(j, "volume_m3", o->volume_m3);
+    if (isnan(o->volume_m3)) aj_str(j, "volume_m3_na", "no flow (w_flow) series at the outlet");
+    aj_int(j, "flow_hours", o->flow_hours);
+    aj_arr(j, "pollutants");
+    for (size_t k = 0; k < o->np; k++) {
+      const struct ph_water_pollutant *p = &o->p[k];
+      aj_obj(j, NULL);
+      aj_str(j, "metric", p->metric);
+      if (p->limit_na) {
+        aj_null(j, "limit");
+        aj_str(j, "limit_na", p->limit_na);
+      } else if (p->range) {
+        aj_num(j, "limit_min", p->limit_lo);
+        aj_num(j, "limit_max", p->limit_hi);
+      } else {
+        aj_num(j, "limit", p->limit_hi);
+      }
+      aj_int(j, "days_valid", p->days_valid);
+      aj_num(j, "mean", p->mean);
+      if (!p->days_valid) aj_str(j, "mean_na", "no valid day (20 valid hours)");
+      aj_int(j, "days_with_limit", p->days_with_limit);
+      aj_int(j, "days_over", p->days_over);
+      if (p->range) {
+        aj_int(j, "hours_with_limit", p->hours_with_limit);
+        aj_int(j, "hours_out_of_range", p->hours_out);
+      }
+      aj_num(j, "load_kg", p->load_kg);
+      if (isnan(p->load_kg))
+        aj_str(j, "load_kg_na", isnan(o->volume_m3) ? "no flow (w_flow) at the outlet" : "not a concentration in mg/L");
+      else {
+        aj_int(j, "load_hours", p->load_hours);
+        aj_int(j, "load_gap_hours", p->load_gap_hours);
+        aj_int(j, "load_days", p->load_days);
+      }
+      aj_end_obj(j);
+    }
+    aj_end_arr(j);
+    aj_end_obj(j);
+  }
+  aj_end_arr(j);
+  aj_end_obj(j);
+  ph_water_fini(&w);
+  return 0;
+}
+
 int api_get_summary(struct api_req *r) {
   int64_t from, to;
   const char *ent_arg;
@@ -646,9 +732,17 @@ int api_get_summary(struct api_req *r) {
                                     mv[i].qty, "t");
       csv_row(&c, ent->id, "materials_unclassified", "in", sums[e].unclassified_in_t, "t");
       csv_row(&c, ent->id, "materials_unclassified", "out", sums[e].unclassified_out_t, "t");
+      if (water_part(r, db, ent, from, to, NULL, &c)) {
+        status = r->status;
+        goto out;
+      }
       continue;
     }
     aj_end_arr(&j);
+    if (water_part(r, db, ent, from, to, &j, NULL)) {
+      status = r->status;
+      goto out;
+    }
     aj_obj(&j, "alarms");
     for (int k = 0; k < NSEV; k++) aj_int(&j, sev_names[k], sums[e].alarms[k]);
     aj_end_obj(&j);

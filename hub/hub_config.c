@@ -97,6 +97,10 @@ static const struct ph_cfgmap ent_map[] = {
      "YYYY-MM-DD: last local day of monitoring (default: none, still monitored)"},
     {"point_monitoring", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
      "object: point → {\"since\": date, \"until\": date}, overriding the enterprise's monitoring period"},
+    {"point_media", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+     "object: point → {\"medium\": \"air\"|\"water\", \"discharge\": \"direct\"|\"indirect\"}: an air "
+     "stack or a water outlet; a water outlet needs its discharge type (direct: to a water body; indirect: to a "
+     "public or park sewage plant), an air stack has none; undeclared points are treated as before"},
     {"pcdd_f_concentration", PH_CFG_ENUM, false, N(ph_hub_ent, pcdd_f_concentration), 0, 0, "latest", dioxin_conc,
      "stack-test concentration applied to a period: the latest test, or the mean of the year's tests"},
     PH_CFG_END,
@@ -213,6 +217,45 @@ static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub
   return 0;
 }
 
+static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+  if (!o) return 0;
+  if (!cJSON_IsObject(o))
+    return ph_fail(err, PH_ECONFIG, "%s.point_media: must be an object of point → {medium, discharge}", path);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, o) {
+    char ppath[160];
+    snprintf(ppath, sizeof ppath, "%s.point_media.%.64s", path, it->string);
+    if (e->npoint_media == PH_HUB_MAX_POINT_INTERVALS)
+      return ph_fail(err, PH_ECONFIG, "%s.point_media: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
+    if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
+      return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"medium\": …, \"discharge\": …}", ppath);
+    const cJSON *k;
+    cJSON_ArrayForEach(k, it) {
+      if (strcmp(k->string, "medium") && strcmp(k->string, "discharge"))
+        return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (medium, discharge)", ppath, k->string);
+    }
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "medium"), *d = cJSON_GetObjectItemCaseSensitive(it, "discharge");
+    struct ph_point_medium pm = {.medium = PH_MEDIUM_UNSET, .discharge = PH_DISCHARGE_NONE};
+    snprintf(pm.point, sizeof pm.point, "%s", it->string);
+    if (cJSON_IsString(m) && strcmp(m->valuestring, "air") == 0) pm.medium = PH_MEDIUM_AIR;
+    else if (cJSON_IsString(m) && strcmp(m->valuestring, "water") == 0) pm.medium = PH_MEDIUM_WATER;
+    else return ph_fail(err, PH_ECONFIG, "%s.medium: must be \"air\" (a stack) or \"water\" (an outlet)", ppath);
+    if (d && pm.medium == PH_MEDIUM_AIR)
+      return ph_fail(err, PH_ECONFIG, "%s.discharge: an air stack has no discharge type (only water outlets)", ppath);
+    if (pm.medium == PH_MEDIUM_WATER) {
+      if (cJSON_IsString(d) && strcmp(d->valuestring, "direct") == 0) pm.discharge = PH_DISCHARGE_DIRECT;
+      else if (cJSON_IsString(d) && strcmp(d->valuestring, "indirect") == 0) pm.discharge = PH_DISCHARGE_INDIRECT;
+      else
+        return ph_fail(err, PH_ECONFIG,
+                       "%s.discharge: a water outlet needs \"direct\" (to a water body) or \"indirect\" (to a "
+                       "sewage plant)",
+                       ppath);
+    }
+    e->point_media[e->npoint_media++] = pm;
+  }
+  return 0;
+}
+
 static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, struct ph_err *err) {
   struct ph_hub_ent *e = &p->ents[p->nents];
   int rc = ph_cfgmap_apply(ent_map, o, path, e, err);
@@ -223,6 +266,7 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
       (rc = load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err)) ||
       (rc = load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err)) ||
       (rc = load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, err)) ||
+      (rc = load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, err)) ||
       (rc = check_date(e->monitoring_since, path, "monitoring_since", err)) ||
       (rc = check_date(e->monitoring_until, path, "monitoring_until", err)) ||
       (rc = check_period(e->monitoring_since, e->monitoring_until, path, err)))
@@ -360,6 +404,24 @@ const struct ph_hub_ent *ph_hub_config_ent(const struct ph_hub_park *p, const ch
   for (int i = 0; i < p->nents; i++)
     if (strcmp(p->ents[i].id, ent) == 0) return &p->ents[i];
   return NULL;
+}
+
+enum ph_medium ph_hub_point_medium(const struct ph_hub_ent *e, const char *point, enum ph_discharge *discharge) {
+  for (int i = 0; i < e->npoint_media; i++)
+    if (strcmp(e->point_media[i].point, point) == 0) {
+      if (discharge) *discharge = (enum ph_discharge)e->point_media[i].discharge;
+      return (enum ph_medium)e->point_media[i].medium;
+    }
+  if (discharge) *discharge = PH_DISCHARGE_NONE;
+  return PH_MEDIUM_UNSET;
+}
+
+const char *ph_medium_name(enum ph_medium m) {
+  return m == PH_MEDIUM_AIR ? "air" : m == PH_MEDIUM_WATER ? "water" : "unset";
+}
+
+const char *ph_discharge_name(enum ph_discharge d) {
+  return d == PH_DISCHARGE_DIRECT ? "direct" : d == PH_DISCHARGE_INDIRECT ? "indirect" : "none";
 }
 
 double ph_hub_point_interval(const struct ph_hub_ent *e, const char *point) {

@@ -320,6 +320,62 @@ static void emissions(FILE *f, const cJSON *scope, bool park) {
           f);
 }
 
+static const struct col water_outlet_cols[] = {
+    {"point", "Outlet", NULL, F_ID, "discharge", F_TEXT, NULL},
+    {"volume_m3", "Volume discharged", "m3", F_NUM, NULL, 0, NULL},
+    {"flow_hours", "Valid flow hours", NULL, F_INT, NULL, 0, NULL},
+    {"flow_days", "Days with flow", NULL, F_INT, NULL, 0, NULL},
+};
+static const struct col water_cols[] = {
+    {"point", "Outlet", NULL, F_ID, "discharge", F_TEXT, NULL},
+    {"pollutant", "Pollutant", NULL, F_ID, "name", F_TEXT, NULL},
+    {"limit", "Limit", "@unit", F_RANGE, NULL, 0, NULL},
+    {"days_valid", "Valid days", NULL, F_INT, NULL, 0, NULL},
+    {"mean", "Mean of daily means", "@unit", F_NUM, NULL, 0, NULL},
+    {"day_compliance", "Day compliance", NULL, F_PCT, NULL, 0, NULL},
+    {"days_over", "Days over", NULL, F_BAD, NULL, 0, NULL},
+    {"hours_out_of_range", "Hours out of range", NULL, F_BAD, NULL, 0, NULL},
+    {"worst_day_mean", "Worst daily mean", "@unit", F_NUM, "worst_day_date", F_ID, NULL},
+    {"load_kg", "Load", "kg", F_NUM, "load_kg_per_day", F_NUM, NULL},
+};
+static const struct col park_water_cols[] = {
+    {"pollutant", "Pollutant", NULL, F_ID, NULL, 0, NULL},
+    {"enterprises", "Enterprises", NULL, F_INT, NULL, 0, NULL},
+    {"outlets", "Outlets", NULL, F_INT, NULL, 0, NULL},
+    {"days_valid", "Valid days", NULL, F_INT, NULL, 0, NULL},
+    {"day_compliance", "Day compliance", NULL, F_PCT, NULL, 0, NULL},
+    {"days_over", "Days over", NULL, F_BAD, NULL, 0, NULL},
+    {"hours_out_of_range", "Hours out of range", NULL, F_BAD, NULL, 0, NULL},
+    {"load_kg", "Load", "kg", F_NUM, NULL, 0, NULL},
+};
+
+/* The water section (report_water.c): outlets, then one row per outlet and pollutant. */
+static void water(FILE *f, const cJSON *scope, bool park) {
+  heading(f, "h3", "Water outlets");
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(scope, "water");
+  const char *none = why_empty(scope, "water_na", "no water outlet");
+  if (!w || get_str(scope, "water_na")) {
+    fputs("<p class=\"na\">", f);
+    esc(f, none);
+    fputs("</p>\n", f);
+    return;
+  }
+  if (park) {
+    static const struct kv park_kv[] = {{"outlets", "Outlets", NULL, F_INT},
+                                        {"volume_m3", "Volume discharged", "m3", F_NUM}};
+    KV(f, w, park_kv);
+    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), park_water_cols, "no water pollutant on record");
+  } else {
+    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "outlets_list"), water_outlet_cols, none);
+    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), water_cols, "no water pollutant on record");
+  }
+  fputs("<p class=\"note\">Daily means of valid days (20 valid hours) against the standard's water limit for the "
+        "outlet's discharge type; pH is judged on each valid hourly mean. Only limit values verified from the "
+        "standard's text are used. Load = &#931; hourly concentration &#215; hourly flow over the hours with both "
+        "valid (kg; per day: over the days with a load).</p>\n",
+        f);
+}
+
 static const struct col hour_cols[] = {
     {"pollutant", "Pollutant", NULL, F_ID, NULL, 0, NULL},
     {"limit", "Limit", "@unit", F_RANGE, NULL, 0, NULL},
@@ -799,6 +855,7 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
   compliance(f, park);
   pcdd_park(f, park);
   monitoring(f, park, true);
+  water(f, park, true);
   indicators(f, park);
   notes(f, rep);
   fputs("</section>\n", f);
@@ -818,6 +875,7 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
     compliance(f, e);
     pcdd_ent(f, e);
     monitoring(f, e, false);
+    water(f, e, false);
     indicators(f, e);
     fputs("</section>\n", f);
   }

@@ -16,7 +16,8 @@
  *             "compliance": [row per pollutant with a limit],
  *             "pcdd_f":     { scalars, "stacks": […], "stack_tests": […], "factors": […] }   (park: "enterprises")
  *             "monitoring": { scalars, "stacks": […] }                                        (park: "enterprises")
- *             "indicators": { scalars, "per_t": […], "materials": […] } }
+ *             "indicators": { scalars, "per_t": […], "materials": […] },
+ *             "water":      { scalars, "outlets_list": […], "pollutants": […] } }           (report_water.c)
  *
  * Invariants (tests cite them):
  *  1. A figure that cannot be given is null with "<key>_na" = the reason;
@@ -45,6 +46,7 @@
 #include "parkhub/monitoring.h"
 #include "parkhub/report.h"
 #include "parkhub/timefmt.h"
+#include "report_water.h"
 
 /* ---------------------------------------------------------------- SQL */
 
@@ -105,6 +107,7 @@ struct rb {
   struct mass_sum *mass;
   struct comp_sum *comp;
   struct ph_inventory *inv; /* scratch, large */
+  struct ph_report_water_park water; /* park sums of the water section */
 };
 
 static int db_fail(struct rb *r, const char *what) {
@@ -1112,7 +1115,9 @@ static int enterprise(struct rb *r, const struct ph_hub_ent *e, cJSON *list, boo
   int rc;
   if ((rc = ent_monitoring_period(r, e, s)) || (rc = ent_metrics(r, e->id, measured)) ||
       (rc = ent_emissions(r, e, measured, s)) ||
-      (rc = ent_compliance(r, e, measured, s)) || (rc = ent_pcdd_f(r, e, s)) || (rc = ent_monitoring(r, e, s, plan)))
+      (rc = ent_compliance(r, e, measured, s)) || (rc = ent_pcdd_f(r, e, s)) || (rc = ent_monitoring(r, e, s, plan)) ||
+      (rc = ph_report_water_ent(r->db, r->park->id, e, r->cat, limits_for(r->env, e->standard), r->tz, r->from,
+                                r->to, s, &r->water, r->err)))
     return rc;
   struct ind_ctx c = {.ent = e->id, .baseline_year = (int)e->baseline_year};
   return indicators(r, &c, s);
@@ -1252,6 +1257,7 @@ int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const struct p
   park_compliance(&r, ps);
   if ((rc = park_pcdd_f(&r, ps))) goto out;
   park_monitoring(&r, ps, plans, p->nents);
+  if ((rc = ph_report_water_park(&r.water, ps, err))) goto out;
   struct ind_ctx c = {0};
   if ((rc = indicators(&r, &c, ps))) goto out;
   if (r.oom) rc = ph_fail(err, PH_ENOMEM, "report: out of memory building the tree");

@@ -248,6 +248,32 @@ async function refreshMaterials() {
       el("td", { class: "num" }, fmtNum(t.unclassified_in_t, 4) + " / " + fmtNum(t.unclassified_out_t, 4)),
       el("td", {})));
   $("materials").tFoot.replaceChildren(...foot);
+  renderWater(r);
+}
+
+/* The summary's water part (water.h): closed hours of today; a limit the
+ * standard's data does not verify is shown with its reason, never as 0. */
+function renderWater(r) {
+  const rows = [];
+  for (const e of r.enterprises) {
+    const w = e.water;
+    if (!w) continue;
+    for (const o of w.items) {
+      const vol = o.volume_m3 === null ? "n/a (" + (o.volume_m3_na || "") + ")" : fmtNum(o.volume_m3, 4);
+      const pols = o.pollutants.length ? o.pollutants : [null];
+      for (const p of pols) {
+        const lim = !p ? "" : p.limit !== undefined && p.limit !== null ? fmtNum(p.limit, 4)
+          : p.limit_min !== undefined ? fmtNum(p.limit_min, 3) + "–" + fmtNum(p.limit_max, 3)
+          : "n/a (" + (p.limit_na || "") + ")";
+        const load = !p ? "" : p.load_kg === null ? "n/a (" + (p.load_kg_na || "") + ")" : fmtNum(p.load_kg, 4);
+        rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, o.point + " (" + o.discharge + ")"),
+                     el("td", {}, p ? p.metric : ""), el("td", { class: "num" }, vol),
+                     el("td", { class: "num" }, load), el("td", {}, lim),
+                     el("td", { class: "num" }, p ? String(p.days_over) : "")));
+      }
+    }
+  }
+  fill($("water").tBodies[0], rows, "no water outlet configured", 7);
 }
 
 /* ---- charts ---- */

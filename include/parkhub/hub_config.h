@@ -41,6 +41,20 @@ struct ph_point_monitoring {
   char since[16], until[16];
 };
 
+/* What a point measures (issue #20): an air stack or a water outlet; a
+ * water outlet discharges directly (to a water body) or indirectly (to a
+ * public or park sewage plant), which selects the GB 31574-2015 water
+ * limit column. A point not declared is PH_MEDIUM_UNSET: the hub treats it
+ * as before (air stack figures from its air metrics). */
+enum ph_medium { PH_MEDIUM_UNSET = 0, PH_MEDIUM_AIR, PH_MEDIUM_WATER };
+enum ph_discharge { PH_DISCHARGE_NONE = 0, PH_DISCHARGE_DIRECT, PH_DISCHARGE_INDIRECT };
+
+struct ph_point_medium {
+  char point[PH_ID_MAX + 1];
+  int medium;    /* enum ph_medium, never UNSET once loaded */
+  int discharge; /* enum ph_discharge: set for water, NONE for air */
+};
+
 /* UNEP Toolkit source class of the enterprise from a date (a plant that
  * upgrades changes class; a year with a change is split at it). */
 struct ph_dated_class {
@@ -72,6 +86,9 @@ struct ph_hub_ent {
   char monitoring_since[16], monitoring_until[16];
   struct ph_point_monitoring point_monitoring[PH_HUB_MAX_POINT_INTERVALS];
   int npoint_monitoring;
+  /* point medium (air stack / water outlet) and a water outlet's discharge type */
+  struct ph_point_medium point_media[PH_HUB_MAX_POINT_INTERVALS];
+  int npoint_media;
 };
 
 struct ph_hub_park {
@@ -112,6 +129,11 @@ const struct ph_hub_ent *ph_hub_config_ent(const struct ph_hub_park *p, const ch
 bool ph_hub_ent_has_agent(const struct ph_hub_ent *e, const char *agent);
 /* Seconds between records of a point: its override or the enterprise's. */
 double ph_hub_point_interval(const struct ph_hub_ent *e, const char *point);
+/* The point's declared medium (PH_MEDIUM_UNSET when not declared); its
+ * discharge type in *discharge when not NULL (PH_DISCHARGE_NONE unless water). */
+enum ph_medium ph_hub_point_medium(const struct ph_hub_ent *e, const char *point, enum ph_discharge *discharge);
+const char *ph_medium_name(enum ph_medium m);       /* "air", "water", "unset" */
+const char *ph_discharge_name(enum ph_discharge d); /* "direct", "indirect", "none" */
 /* Toolkit class in force on local date day (days since 1970); 0 when none. */
 int ph_hub_ent_class_on(const struct ph_hub_ent *e, long day);
 

@@ -40,6 +40,26 @@ long ph_limits_applies_from(const struct ph_limits *l, enum ph_plant_class cls);
  * for the class on that day. */
 int ph_limits_stack(const struct ph_limits *l, const char *metric, enum ph_sector sector, enum ph_plant_class cls,
                     bool special, long day, double *limit);
+/* Water (the file's optional "water" section, issue #20): the limit for a
+ * water outlet of an enterprise of this sector and class, special or not,
+ * discharging directly or indirectly, on local date `day`. A limit is an
+ * upper bound (*lo = -INFINITY) or a range (pH: *lo..*hi); a value is
+ * inside when lo <= v <= hi. Only values marked "verified" with a source
+ * and clause are returned. PH_ENOTFOUND otherwise, with *why (static text)
+ * saying which: "no verified limit" (present but unverified), "no limit"
+ * (the column is empty or the pollutant not listed), "not in force". The
+ * special column applies when special is true and it has a value; else the
+ * class's column. */
+int ph_limits_water(const struct ph_limits *l, const char *metric, enum ph_sector sector, enum ph_plant_class cls,
+                    bool special, bool indirect, long day, double *lo, double *hi, const char **why);
+/* Water pollutants listed (verified or not), the i-th metric, and whether
+ * any value of it is verified. */
+size_t ph_limits_water_count(const struct ph_limits *l);
+const char *ph_limits_water_metric(const struct ph_limits *l, size_t i);
+bool ph_limits_water_verified(const struct ph_limits *l, size_t i);
+/* Benchmark drainage volume in m³ per t of product; 0 when none or unverified. */
+double ph_limits_water_benchmark(const struct ph_limits *l);
+
 /* Number of pollutants and the metric code of the i-th (for reports). */
 size_t ph_limits_count(const struct ph_limits *l);
 const char *ph_limits_metric(const struct ph_limits *l, size_t i);

@@ -95,6 +95,11 @@ try {
   const known = ["feed", "product", "residue", "consumable", "energy", "water", "unclassified"];
   check("every material line has a role", roles.every((r) => known.includes(r)), roles.join(", ") || "no weighing yet");
 
+  // Water outlets (issue #20): the table is there; the demo declares no outlet, so it says so.
+  await page.waitForFunction(() => document.querySelectorAll("#water tbody tr").length > 0, null, { timeout: 30000 });
+  const water = await page.textContent("#water tbody");
+  check("the water table says what it has", /no water outlet configured|\d/.test(water), water.slice(0, 200));
+
   // Acknowledge the first unacknowledged alarm from the page.
   const btn = await page.$("#alarms button.ack");
   if (btn) {

@@ -1105,6 +1105,63 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   resp_free(&r);
 }
 
+/* Issue #20: the summary's water part is water.h's figures. e2 gets a
+ * water outlet ww-1 (indirect) with, at T0 + 0..2 h: w_flow 10 m³/h valid
+ * each hour; w_cod 50, 60, then an invalid hour; and a valid day of w_cod
+ * (mean 55). By hand: volume 3 × 10 = 30 m³; COD load 10×50 + 10×60 =
+ * 1 100 g = 1.1 kg over 2 hours, 1 gap hour, 1 day; 1 valid day; no
+ * verified water limit in GB 31574-2015 as built in. e1 has no outlet. */
+Test(hub_api, summary_has_the_water_outlets) {
+  struct ph_hub_ent *e2 = &cfg.parks[0].ents[1];
+  e2->point_media[0] = (struct ph_point_medium){"ww-1", PH_MEDIUM_WATER, PH_DISCHARGE_INDIRECT};
+  e2->npoint_media = 1;
+  int64_t f = series("p1", "e2", "ww-1", "w_flow"), c = series("p1", "e2", "ww-1", "w_cod");
+  for (int h = 0; h < 3; h++) {
+    cems_hour(f, T0 + h * H, true, 10, "NULL");
+    cems_hour(c, T0 + h * H, h < 2, h == 0 ? 50 : 60, "NULL");
+  }
+  char q[300];
+  snprintf(q, sizeof q,
+           "INSERT INTO cems_days(series_id, day_ms, valid_hours, mean, valid, ratio, converted, limit_value)"
+           " VALUES(%lld, %lld, 20, 55, 1, NULL, 55, NULL)", (long long)c, (long long)T0);
+  sql(q);
+  start_api();
+  char path[600], fr[PH_TIME_STRLEN], t[PH_TIME_STRLEN];
+  fmt_time(T0, fr);
+  fmt_time(T0 + 24 * H, t);
+  snprintf(path, sizeof path, "/api/v1/parks/p1/summary?from=%s&to=%s", fr, t);
+  struct resp r;
+  get(path, "mgr-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  const cJSON *ents = jget(r.json, "enterprises");
+  const cJSON *w1 = jget(cJSON_GetArrayItem(ents, 0), "water"), *w2 = jget(cJSON_GetArrayItem(ents, 1), "water");
+  cr_assert_eq(jnum(w1, "outlets"), 0);
+  cr_assert(strstr(jstr(w1, "outlets_na"), "no water outlet"));
+  cr_assert_eq(jnum(w2, "outlets"), 1);
+  const cJSON *o = cJSON_GetArrayItem(jget(w2, "items"), 0);
+  cr_assert_str_eq(jstr(o, "point"), "ww-1");
+  cr_assert_str_eq(jstr(o, "discharge"), "indirect");
+  cr_assert_float_eq(jnum(o, "volume_m3"), 30, 1e-9);
+  const cJSON *cod = cJSON_GetArrayItem(jget(o, "pollutants"), 0);
+  cr_assert_str_eq(jstr(cod, "metric"), "w_cod");
+  cr_assert_float_eq(jnum(cod, "load_kg"), 1.1, 1e-9);
+  cr_assert_eq(jnum(cod, "load_hours"), 2);
+  cr_assert_eq(jnum(cod, "load_gap_hours"), 1);
+  cr_assert_eq(jnum(cod, "days_valid"), 1);
+  cr_assert_float_eq(jnum(cod, "mean"), 55, 1e-9);
+  cr_assert(jnull(cod, "limit"));
+  cr_assert_str_eq(jstr(cod, "limit_na"), "no verified limit");
+  cr_assert_eq(jnum(cod, "days_over"), 0);
+  resp_free(&r);
+
+  snprintf(path, sizeof path, "/api/v1/parks/p1/summary?from=%s&to=%s&ent=e2&format=csv", fr, t);
+  get(path, "mgr-token", &r);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strstr(r.body, "\r\ne2,water_volume,ww-1,30,m3\r\n"), "%s", r.body);
+  cr_assert(strstr(r.body, "\r\ne2,water_load,ww-1/w_cod,1.1,kg\r\n"), "%s", r.body);
+  resp_free(&r);
+}
+
 /* Item 5 of issue #15: each ledger item says its role in the park's
  * registry, and codes the park does not declare are totalled apart. */
 Test(hub_api, summary_shows_roles_and_unclassified_tonnes) {
