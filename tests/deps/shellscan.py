@@ -41,7 +41,7 @@ class Word:
 
 class Tok:
     def __init__(self, kind, value, line):
-        self.kind, self.value, self.line = kind, value, line  # kind: word op redir arith array nl eof
+        self.kind, self.value, self.line = kind, value, line  # kind: word op redir fd arith array nl eof
 
     def __repr__(self):
         return f"Tok({self.kind},{self.value!r},{self.line})"
