@@ -37,7 +37,11 @@ for tool in /usr/bin/chromium node npm curl /usr/bin/python3; do
     exit 1
   fi
 done
-if [ ! -d "$here/node_modules/playwright-core" ]; then
+# playwright-core as package-lock.json pins it (1.61: the last that runs on
+# Debian 12's Node.js 18); again when node_modules holds another version.
+want=$(sed -n 's/^ *"playwright-core": "\(.*\)"$/\1/p' "$here/package.json")
+have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$here/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
