@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building, testing and the demo need,
-# but only those that are missing (asked of dpkg, so a machine with
-# everything present never touches apt).
+# Installs the Debian packages that building, testing, the demo and the
+# benchmarks need, but only those that are missing (asked of dpkg, so a
+# machine with everything present never touches apt). Every command the
+# repository's scripts run comes from minimal Debian 12 or from a package
+# named here (or in the one script that needs it): tests/deps checks that.
 set -euo pipefail
 
 pkgs=(
@@ -9,8 +11,11 @@ pkgs=(
   libpaho-mqtt-dev libssl-dev libcjson-dev libjsmn-dev libsqlite3-dev sqlite3 libcriterion-dev
   libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev
   mosquitto mosquitto-clients openssl
-  python3-jsonschema tzdata
+  python3 python3-jsonschema tzdata
   libmodbus-dev clang libclang-rt-14-dev
+  # commands that minimal Debian 12 lacks: curl (the browser test's readiness
+  # check, the demo's and the README's API examples), pgrep (bench/ingest)
+  curl procps
 )
 missing=()
 for p in "${pkgs[@]}"; do

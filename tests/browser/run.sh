@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/browser/run.sh [BUILD_DIR] — the dashboard in a real browser.
 #
-# Installs what it needs when missing (Debian's chromium; playwright-core
-# from the npm registry, pinned in package-lock.json, told never to fetch a
-# browser of its own), runs the demo (deploy/demo.sh: broker, hub with the
+# Installs what it needs when missing (Debian's chromium, nodejs, npm, curl;
+# playwright-core from the npm registry, pinned in package-lock.json, told
+# never to fetch a browser of its own) and names a tool still missing as the
+# reason it cannot run. Runs the demo (deploy/demo.sh: broker, hub with the
 # HTTP API, three simulated smelters) on free loopback ports in a temp dir,
 # waits for the hub to answer, and runs dashboard.mjs against it with the
 # demo's manager token. The screenshot lands in BUILD_DIR/dashboard.png.
@@ -19,6 +20,8 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+command -v curl >/dev/null || need+=(curl)      # the readiness check below
+[ -x /usr/bin/python3 ] || need+=(python3)      # free_port
 if [ ${#need[@]} -gt 0 ]; then
   echo "browser test: installing ${need[*]}"
   sudo=""
@@ -26,7 +29,19 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-if [ ! -d "$here/node_modules/playwright-core" ]; then
+# A tool that is still missing is named as the reason, never blamed on the hub.
+for tool in /usr/bin/chromium node npm curl /usr/bin/python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "browser test: cannot run: $tool is not installed (and installing ${need[*]:-nothing} did not bring it)"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+# playwright-core as package-lock.json pins it (1.61: the last that runs on
+# Debian 12's Node.js 18); again when node_modules holds another version.
+want=$(sed -n 's/^ *"playwright-core": "\(.*\)"$/\1/p' "$here/package.json")
+have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$here/node_modules/playwright-core/package.json" 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -50,18 +65,39 @@ PARKHUB_MQTT_PORT=$mqtt_port PARKHUB_HTTP_PORT=$http_port PARKHUB_DEMO_DIR=$work
   "$repo/deploy/demo.sh" >"$work/demo.out" 2>&1 &
 demo_pid=$!
 
-ready=""
+# Ready: /healthz answers and the demo has written its tokens. curl's exit
+# status tells "not up yet" (7 refused, 28 timed out, 52/56 nothing or a
+# broken answer, 22 an HTTP error) from "the check itself cannot run"
+# (127 not found, 2 bad option, …): then waiting longer is pointless.
+ready="" crc=0
 for _ in $(seq 600); do
-  if curl -sf --noproxy '*' "http://127.0.0.1:$http_port/healthz" >/dev/null 2>&1 && [ -s "$work/tokens.txt" ]; then
+  crc=0
+  curl -sS -f --max-time 5 --noproxy '*' -o /dev/null "http://127.0.0.1:$http_port/healthz" 2>"$work/curl.err" || crc=$?
+  if [ $crc -eq 0 ] && [ -s "$work/tokens.txt" ]; then
     ready=1
     break
   fi
+  case $crc in 0 | 7 | 22 | 28 | 52 | 56) ;; *) break ;; esac
   kill -0 "$demo_pid" 2>/dev/null || break
   sleep 0.2
 done
 if [ -z "$ready" ]; then
-  echo "browser test: the demo hub did not come up; its output:"
-  cat "$work/demo.out" "$work/parkhub.log" 2>/dev/null | tail -40
+  last_curl="curl exit $crc: $(tr '\n' ' ' <"$work/curl.err" 2>/dev/null)"
+  case $crc in
+  0 | 7 | 22 | 28 | 52 | 56)
+    if ! kill -0 "$demo_pid" 2>/dev/null; then
+      echo "browser test: the demo exited before its hub was ready (last check: $last_curl); its output:"
+    elif [ $crc -eq 0 ]; then
+      echo "browser test: the hub answers /healthz but the demo wrote no tokens.txt within about 2 minutes; its output:"
+    else
+      echo "browser test: the demo hub did not answer /healthz within about 2 minutes (last check: $last_curl); its output:"
+    fi
+    ;;
+  *)
+    echo "browser test: the readiness check could not run ($last_curl); the demo's output so far:"
+    ;;
+  esac
+  { cat "$work/demo.out" "$work/parkhub.log" 2>/dev/null || true; } | tail -40 # no parkhub.log yet: not an error
   echo "0 passed, 1 failed"
   exit 1
 fi
