@@ -90,6 +90,8 @@ static int http_port;
 static struct sample *smp;
 static size_t nsmp;
 
+static void csv_close(void);
+
 static int env_int(const char *name, int def)
 {
 	const char *s = getenv(name);
@@ -119,6 +121,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	csv_close();
 	fh_ref_free(&ref);
 	hh_teardown(&env);
 	free(smp);
@@ -278,23 +281,45 @@ static void api_round(struct sample *s, long *ok, long *bad)
 
 /* ---- the CSV ------------------------------------------------------------- */
 
-static void write_csv(const char *path)
+/* soak.csv in the sandbox and $PH_SOAK_OUT, a line per sample as it is
+ * taken (flushed: a long run can be watched, and a crash keeps the curve). */
+static FILE *csv_f[2];
+
+static void csv_open(const char *const paths[2])
 {
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		cr_log_warn("cannot write %s: %s", path, strerror(errno));
-		return;
+	for (int k = 0; k < 2; k++) {
+		if (!paths[k] || !*paths[k])
+			continue;
+		if (!(csv_f[k] = fopen(paths[k], "w"))) {
+			cr_log_warn("cannot write %s: %s", paths[k], strerror(errno));
+			continue;
+		}
+		fprintf(csv_f[k], "t_s,stored_records,vmrss_kb,vmhwm_kb,rss_anon_kb,rss_file_kb,private_clean_kb,"
+				  "private_dirty_kb,anonymous_kb,threads,fds,db_fds,db_bytes,wal_bytes,wal_restarts,"
+				  "http_ok,http_bad\n");
+		fflush(csv_f[k]);
 	}
-	fprintf(f, "t_s,stored_records,vmrss_kb,vmhwm_kb,rss_anon_kb,rss_file_kb,private_clean_kb,private_dirty_kb,"
-		   "anonymous_kb,threads,fds,db_fds,db_bytes,wal_bytes,wal_restarts,http_ok,http_bad\n");
-	for (size_t i = 0; i < nsmp; i++) {
-		const struct sample *s = &smp[i];
-		fprintf(f, "%.1f,%lld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%d,%d,%d,%lld,%lld,%lld,%ld,%ld\n", s->t_s,
+}
+
+static void csv_line(const struct sample *s)
+{
+	for (int k = 0; k < 2; k++) {
+		if (!csv_f[k])
+			continue;
+		fprintf(csv_f[k], "%.1f,%lld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%d,%d,%d,%lld,%lld,%lld,%ld,%ld\n", s->t_s,
 			(long long)s->stored, s->vmrss, s->vmhwm, s->rss_anon, s->rss_file, s->priv_clean, s->priv_dirty,
 			s->anonymous, s->threads, s->fds, s->db_fds, (long long)s->db_bytes, (long long)s->wal_bytes,
 			(long long)s->wal_restarts, s->http_ok, s->http_bad);
+		fflush(csv_f[k]);
 	}
-	fclose(f);
+}
+
+static void csv_close(void)
+{
+	for (int k = 0; k < 2; k++)
+		if (csv_f[k])
+			fclose(csv_f[k]);
+	csv_f[0] = csv_f[1] = NULL;
 }
 
 static void log_sample(const char *what, const struct sample *s)
@@ -339,6 +364,9 @@ Test(soak, steady_load_fds_threads_wal_bounded_data_exact)
 	int64_t v = 0;
 	cr_assert_eq(hh_wait_db(&env, NAGENTS, &v, 60000, "SELECT count(DISTINCT agent_id) FROM samples"), 0,
 		     "%lld of %d agents stored within 60 s (hub log %s)", (long long)v, NAGENTS, env.hub_log);
+	char csv[700];
+	snprintf(csv, sizeof csv, "%s/soak.csv", env.dir);
+	csv_open((const char *const[]){csv, getenv("PH_SOAK_OUT")});
 	const int64_t t0 = ph_mono_ms();
 	const int64_t stop_at = t0 + (int64_t)(seconds + DRAIN_S) * 1000;
 	int64_t next = t0;
@@ -350,6 +378,7 @@ Test(soak, steady_load_fds_threads_wal_bounded_data_exact)
 		api_round(s, &ok, &bad);
 		s->http_ok = ok;
 		s->http_bad = bad;
+		csv_line(s);
 		nsmp++;
 		if (nsmp % 20 == 1)
 			log_sample("sample", s);
@@ -370,17 +399,12 @@ Test(soak, steady_load_fds_threads_wal_bounded_data_exact)
 	smp[nsmp].http_ok = ok;
 	smp[nsmp].http_bad = bad;
 	smp[nsmp].wal_restarts = smp[nsmp - 1].wal_restarts;
+	csv_line(&smp[nsmp]);
 	nsmp++;
 	log_sample("idle", &smp[nsmp - 1]);
-
-	char csv[700];
-	snprintf(csv, sizeof csv, "%s/soak.csv", env.dir);
-	write_csv(csv);
-	const char *out = getenv("PH_SOAK_OUT");
-	if (out && *out) {
-		write_csv(out);
-		cr_log_info("samples: %s", out);
-	}
+	csv_close();
+	cr_log_info("samples: %s%s%s", csv, getenv("PH_SOAK_OUT") ? " and " : "",
+		    getenv("PH_SOAK_OUT") ? getenv("PH_SOAK_OUT") : "");
 
 	/* Warm-up: the first quarter (at least two samples). */
 	size_t warm = nsmp / 4 < 2 ? 2 : nsmp / 4;
