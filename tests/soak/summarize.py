@@ -32,7 +32,7 @@ def main():
             rows.append({k: float(v) for k, v in r.items()})
     if not rows:
         sys.exit("no samples")
-    print("| min | records stored | RSS MB | private MB | anon MB | threads | fds (db) | db MB | WAL MB |")
+    print("| min | records stored | RSS MiB | private MiB | anon MiB | threads | fds (db) | db MiB | WAL MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     next_t = 0.0
     for i, r in enumerate(rows):
@@ -54,7 +54,7 @@ def main():
     for name, part in (("first half", rows[:h]), ("second half", rows[h:])):
         print("%s: RSS slope %.1f kB per 30 s, anon %.1f kB per 30 s" % (
             name, 30 * slope(part, "vmrss_kb"), 30 * slope(part, "anonymous_kb")))
-    print("max: RSS %.1f MB, threads %d, fds %d, WAL %.1f MB" % (
+    print("max: RSS %.1f MiB, threads %d, fds %d, WAL %.1f MiB" % (
         max(r["vmrss_kb"] for r in rows) / 1024, max(r["threads"] for r in rows),
         max(r["fds"] for r in rows), max(r["wal_bytes"] for r in rows) / 1048576))
 
