@@ -59,6 +59,7 @@ struct ph_hub_ent {
   double baseline_pcdd_f_g_teq;   /* < 0: compute from the baseline year's data */
   int64_t stack_test_interval_days;
   int pcdd_f_concentration;       /* enum ph_dioxin_conc */
+  int64_t max_seq_ahead;          /* seq/oldest further ahead of the hub's upto: refused (PH_ESEQAHEAD) */
 };
 
 struct ph_hub_park {
@@ -77,6 +78,8 @@ struct ph_hub_config {
   char db_path[512];
   int64_t retention_days, min_free_mb;
   int64_t max_size_mb; /* hard cap of the database file (SQLite max_page_count); 0: none */
+  /* the rejects table: age, size (MB; percent of max_size_mb), rows stored per identity per minute */
+  int64_t rejects_keep_days, rejects_max_mb, rejects_max_pct, rejects_per_min;
   int64_t max_future_s, max_age_days, queue_batches, group_max;
   int log_level;
   struct ph_hub_park parks[PH_HUB_MAX_PARKS];
