@@ -5,7 +5,8 @@
  *
  *   pop ≤ group_max items → BEGIN → per item: dedupe → chunks / materials /
  *   rollup aggregation / rejects / presence → rollups merged → streams saved
- *   → COMMIT ──ok──→ release items → acks (≤ in-flight cap; the rest wait)
+ *   → COMMIT ──ok──→ data_loss alarms, rules → release items → acks (≤ in-flight cap;
+ *            │       the rest wait) → idle epochs past the per-agent bound leave memory
  *            └fail─→ ROLLBACK, reload dedupe state, forget aggregates, wait,
  *                    apply a changed db.max_size_mb, retry the same items
  *                    (writer.h inv. 3); SQLITE_FULL (disk or cap) is logged
@@ -26,6 +27,7 @@
 #include "parkhub/alloc.h"
 #include "parkhub/cems.h"
 #include "parkhub/chunk.h"
+#include "parkhub/data_loss.h"
 #include "parkhub/dedupe.h"
 #include "parkhub/idcache.h"
 #include "parkhub/log.h"
@@ -76,6 +78,8 @@ struct ph_writer {
   int64_t next_periodic, next_rules_tick;
   struct ph_ratelimit rules_rl;
   struct ph_ratelimit fail_rl;
+  struct ph_ratelimit epoch_rl, ahead_rl; /* new-epoch and PH_ESEQAHEAD lines: the first, then a count */
+  struct ph_data_loss loss;               /* declared gaps of the group: log lines, alarms after commit */
   struct ph_mailbox mb; /* requests from other threads (HTTP acks) */
   atomic_int_fast64_t max_size_mb; /* wanted db.max_size_mb (any thread sets it) */
   int64_t max_size_applied;        /* what the connection has; -1: not yet */
@@ -89,7 +93,13 @@ struct ack_req {
 
 static int reload_dedupe(struct ph_writer *w, struct ph_err *err) {
   ph_dedupe_reset(w->dd);
-  return ph_store_load_streams(w->c.store, ph_dedupe_load, w->dd, err);
+  return ph_store_load_streams(w->c.store, ph_dedupe_load_row, w->dd, err);
+}
+
+/* dedupe.h inv. 5: a stream released from memory comes back from the database. */
+static int load_stream(void *ctx, struct ph_dedupe *d, int64_t agent_id, int64_t epoch) {
+  struct ph_writer *w = ctx;
+  return ph_store_load_stream(w->c.store, agent_id, epoch, ph_dedupe_load_row, d);
 }
 
 static void forget_ids(struct ph_writer *w) {
@@ -238,35 +248,93 @@ static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_
   return 0;
 }
 
-/* Dedupe for an identified batch (stored or refused); *is_new says whether to store it. */
-static int dedupe(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, bool *is_new) {
+/* Record times of a decoded batch (0, 0 for a refused one: its records are not trusted). */
+static void batch_span(const struct ph_item *it, int64_t *min_ms, int64_t *max_ms) {
+  *min_ms = *max_ms = 0;
+  if (it->type != PH_ITEM_BATCH) return;
+  for (size_t i = 0; i < it->batch.nrecords; i++) {
+    int64_t ts = it->batch.records[i].ts_ms;
+    if (!*min_ms || ts < *min_ms) *min_ms = ts;
+    if (ts > *max_ms) *max_ms = ts;
+  }
+}
+
+/* The lost seqs as gaps rows, and a note for the log and the alarm (data_loss.h). */
+static int record_gaps(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, const struct ph_dedupe_result *r,
+                       int64_t min_ms, int64_t now) {
   const struct ph_batch *b = &it->batch;
+  struct ph_store_gap_row g = {.agent_id = agent_id, .epoch = b->epoch, .detected_ms = now,
+                               .from_ms = r->data_ms_before, .to_ms = min_ms};
+  for (int k = 0; k < r->ngaps; k++) {
+    g.from_seq = r->gaps[k][0];
+    g.to_seq = r->gaps[k][1];
+    int rc = ph_store_gap(w->c.store, &g);
+    if (rc) return rc;
+    w->st.gaps++;
+  }
+  struct ph_data_loss_note n = {.park_idx = it->park_idx, .ent_idx = it->ent_idx, .epoch = b->epoch,
+                                .first_seq = r->gaps[0][0], .last_seq = r->gaps[r->ngaps - 1][1], .lost = r->lost,
+                                .from_ms = r->data_ms_before, .to_ms = min_ms};
+  snprintf(n.agent, sizeof n.agent, "%s", it->topic.agent);
+  ph_data_loss_note(&w->loss, w->c.cfg, &n);
+  return ph_store_above_trim(w->c.store, agent_id, b->epoch, r->stream->upto);
+}
+
+/* The agent_events row of a stream's first batch; a new epoch after another is logged (rate limited). */
+static int note_new_stream(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, bool reinstall,
+                           int64_t now) {
+  char detail[96];
+  int64_t epoch = it->batch.epoch;
+  snprintf(detail, sizeof detail, "epoch %lld", (long long)epoch);
+  uint64_t sup = 0;
+  if (reinstall && ph_ratelimit_ok(&w->epoch_rl, ph_mono_ms(), &sup)) {
+    char more[96] = "";
+    if (sup) snprintf(more, sizeof more, " (and %llu more new epochs since the last line)", (unsigned long long)sup);
+    PH_WARN(MOD, "%s/%s/%s starts a new epoch %lld: its outbox was re-created (reinstall or wipe)%s", it->topic.park,
+            it->topic.ent, it->topic.agent, (long long)epoch, more);
+  }
+  return ph_store_event(w->c.store, agent_id, now, reinstall ? "new_epoch" : "first_epoch", detail);
+}
+
+/* dedupe.h inv. 4: why the batch is refused, into it's reason (it is
+ * stored as a reject row with PH_ESEQAHEAD and logged, rate limited). */
+static void explain_ahead(struct ph_writer *w, struct ph_item *it, const struct ph_dedupe_result *r, int64_t bound) {
+  const struct ph_batch *b = &it->batch;
+  snprintf(it->reason, sizeof it->reason,
+           "epoch %lld seq %lld (oldest %lld): further ahead of the hub's stream (upto %lld) than the agent's outbox "
+           "holds (parks[].enterprises[].max_seq_ahead %lld); not stored, the ack stays at %lld",
+           (long long)b->epoch, (long long)b->seq, (long long)b->oldest, (long long)r->upto_before, (long long)bound,
+           (long long)r->upto_before);
+  uint64_t sup = 0;
+  if (ph_ratelimit_ok(&w->ahead_rl, ph_mono_ms(), &sup))
+    PH_WARN(MOD, "refused %s (PH_ESEQAHEAD): %s%s", it->topic_raw, it->reason,
+            sup ? " (more since the last line: see parkhub_refused_total)" : "");
+}
+
+/* Dedupe for an identified batch (stored or refused); *verdict says what to do with it. */
+static int dedupe(struct ph_writer *w, struct ph_item *it, int64_t agent_id, enum ph_dedupe_verdict *verdict) {
+  const struct ph_batch *b = &it->batch;
+  int64_t bound = w->c.cfg->parks[it->park_idx].ents[it->ent_idx].max_seq_ahead;
   struct ph_dedupe_result r;
-  int rc = ph_dedupe_check(w->dd, agent_id, b->epoch, b->seq, b->oldest, &r);
+  int rc = ph_dedupe_check(w->dd, agent_id, b->epoch, b->seq, b->oldest, bound, &r);
   if (rc) return rc;
+  *verdict = r.verdict;
+  if (r.verdict == PH_DEDUPE_AHEAD) {
+    w->st.refused_ahead++;
+    if (it->type == PH_ITEM_BATCH) explain_ahead(w, it, &r, bound); /* a refused batch keeps its own reason */
+    return 0;
+  }
   if (!r.stream->ack_topic[0])
     ph_topic_agent(r.stream->ack_topic, sizeof r.stream->ack_topic, PH_TOPIC_ACK, it->topic.park, it->topic.ent,
                    it->topic.agent, PH_KIND_PROCESS);
-  int64_t now = ph_now_ms();
-  for (int g = 0; g < r.ngaps; g++) {
-    PH_WARN(MOD, "data loss declared by %s/%s/%s: epoch %lld batches %lld..%lld will never arrive", it->topic.park,
-            it->topic.ent, it->topic.agent, (long long)b->epoch, (long long)r.gaps[g][0], (long long)r.gaps[g][1]);
-    if ((rc = ph_store_gap(w->c.store, agent_id, b->epoch, r.gaps[g][0], r.gaps[g][1], now))) return rc;
-    w->st.gaps++;
-  }
-  if (r.ngaps && (rc = ph_store_above_trim(w->c.store, agent_id, b->epoch, r.stream->upto))) return rc;
-  if (r.new_stream) {
-    char detail[96];
-    snprintf(detail, sizeof detail, "epoch %lld", (long long)b->epoch);
-    if (r.reinstall)
-      PH_WARN(MOD, "%s/%s/%s starts a new epoch %lld: its outbox was re-created (reinstall or wipe)", it->topic.park,
-              it->topic.ent, it->topic.agent, (long long)b->epoch);
-    if ((rc = ph_store_event(w->c.store, agent_id, now, r.reinstall ? "new_epoch" : "first_epoch", detail))) return rc;
-  }
+  int64_t now = ph_now_ms(), min_ms, max_ms;
+  batch_span(it, &min_ms, &max_ms);
+  if (r.ngaps && (rc = record_gaps(w, it, agent_id, &r, min_ms, now))) return rc;
+  if (r.new_stream && (rc = note_new_stream(w, it, agent_id, r.reinstall, now))) return rc;
   if (r.above && (rc = ph_store_above_add(w->c.store, agent_id, b->epoch, b->seq))) return rc;
+  if (r.verdict == PH_DEDUPE_NEW && max_ms > r.stream->data_ms) r.stream->data_ms = max_ms;
   if (r.verdict == PH_DEDUPE_DUP) w->st.duplicates++;
   if (r.verdict == PH_DEDUPE_DEFER) w->st.deferred++;
-  *is_new = r.verdict == PH_DEDUPE_NEW;
   return 0;
 }
 
@@ -282,14 +350,24 @@ static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *i
   return rc;
 }
 
-static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
+/* A refused batch as a rejects row. */
+static int store_reject(struct ph_writer *w, const struct ph_item *it, int code) {
+  w->st.rejects++;
+  return ph_store_reject(w->c.store, it->recv_ms, it->park_idx >= 0 ? it->topic.park : NULL, it->topic_raw,
+                         it->batch.header_ok ? it->batch.agent : NULL, it->batch.header_ok ? it->batch.epoch : 0,
+                         it->batch.header_ok ? it->batch.seq : 0, ph_errname(code), it->reason);
+}
+
+static int handle(struct ph_writer *w, struct ph_item *it, bool *stored) {
   int64_t agent_id = 0;
-  bool is_new = false;
+  enum ph_dedupe_verdict v = PH_DEDUPE_NEW;
   int rc = 0;
   *stored = false;
   switch (it->type) {
   case PH_ITEM_BATCH:
-    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
+    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &v))) return rc;
+    if (v == PH_DEDUPE_AHEAD) return store_reject(w, it, PH_ESEQAHEAD);
+    if (v != PH_DEDUPE_NEW) return 0;
     w->st.batches++;
     *stored = it->batch.kind != PH_KIND_MATERIAL;
     return it->batch.kind == PH_KIND_MATERIAL ? store_materials(w, it, agent_id) : store_measurements(w, it, agent_id);
@@ -297,13 +375,10 @@ static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
     *stored = true;
     return 0;
   case PH_ITEM_REJECT:
-    if (it->ackable) {
-      if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
-    }
-    w->st.rejects++;
-    return ph_store_reject(w->c.store, it->recv_ms, it->park_idx >= 0 ? it->topic.park : NULL, it->topic_raw,
-                           it->batch.header_ok ? it->batch.agent : NULL, it->batch.header_ok ? it->batch.epoch : 0,
-                           it->batch.header_ok ? it->batch.seq : 0, ph_errname(it->code), it->reason);
+    /* Acked when identified (ingest.c), unless its seq is not plausible: then stored, never acked. */
+    if (it->ackable && ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &v)))) return rc;
+    if (it->ackable && v != PH_DEDUPE_NEW && v != PH_DEDUPE_AHEAD) return 0;
+    return store_reject(w, it, it->code);
   case PH_ITEM_STATUS: {
     int changed = 0;
     if ((rc = agent_id_of(w, it, &agent_id)) ||
@@ -322,7 +397,8 @@ static int save_streams(struct ph_writer *w) {
   for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
     struct ph_stream *s = ph_dedupe_at(w->dd, i);
     if (!s->dirty) continue;
-    int rc = ph_store_stream_save(w->c.store, s->agent_id, s->epoch, s->upto, now, s->batches, s->duplicates);
+    int rc = ph_store_stream_save(w->c.store, s->agent_id, s->epoch, s->upto, now, s->batches, s->duplicates,
+                                  s->data_ms);
     if (!rc) rc = ph_store_above_trim(w->c.store, s->agent_id, s->epoch, s->upto);
     if (rc) return rc;
   }
@@ -361,6 +437,7 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
   /* writer.h inv. 3: undo memory that ran ahead of the database. */
   ph_store_rollback(w->c.store);
   ph_rollup_clear(w->ru);
+  ph_data_loss_forget(&w->loss);
   forget_ids(w);
   struct ph_err lerr = {0};
   if (reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
@@ -385,6 +462,10 @@ static void send_acks(struct ph_writer *w) {
     }
   }
   w->st.acks_pending = pending;
+  /* dedupe.h inv. 5: what is acked and saved of an agent's older epochs leaves memory. */
+  if (ph_dedupe_count(w->dd) > 0) ph_dedupe_trim(w->dd);
+  w->st.streams = ph_dedupe_count(w->dd);
+  w->st.streams_released = ph_dedupe_released(w->dd);
 }
 
 static void check_disk(struct ph_writer *w) {
@@ -544,7 +625,10 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
   if (rc == 0 && failures)
     PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
             (unsigned long long)failures, n);
-  if (rc == 0) evaluate(w, items, n); /* the items are still ours: released below */
+  if (rc == 0) { /* the items are still ours: released below */
+    ph_data_loss_raise(&w->loss, w->c.cfg, w->c.alarms, w->c.rules, ph_now_ms());
+    evaluate(w, items, n);
+  }
   ph_queue_release_many(w->c.q, items, n);
 }
 
@@ -615,11 +699,15 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   pthread_mutex_init(&w->stats_mu, NULL);
   ph_mailbox_init(&w->mb);
   ph_ratelimit_init(&w->fail_rl, 10000);
+  ph_ratelimit_init(&w->epoch_rl, 10000);
+  ph_ratelimit_init(&w->ahead_rl, 10000);
+  ph_data_loss_init(&w->loss);
   atomic_init(&w->max_size_mb, conf->cfg->max_size_mb);
   w->max_size_applied = 0; /* the connection starts uncapped: only a cap > 0 needs applying */
   w->next_periodic = ph_mono_ms() + 5000;
   w->st.disk_free_mb = -1;
   int rc = ph_dedupe_new(&w->dd);
+  if (!rc) ph_dedupe_set_loader(w->dd, load_stream, w);
   if (!rc) rc = ph_rollup_new(&w->ru);
   w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);
   w->vbuf = ph_calloc(PH_RECORD_MAX_VALUES, sizeof *w->vbuf);

@@ -43,6 +43,8 @@ struct ph_writer_conf {
 
 struct ph_writer_stats {
   uint64_t groups, batches, records, values, materials, duplicates, deferred, rejects, statuses, gaps;
+  uint64_t refused_ahead;                /* batches refused with PH_ESEQAHEAD (dedupe.h inv. 4) */
+  uint64_t streams, streams_released;    /* (agent, epoch) streams in memory; released from it (inv. 5) */
   uint64_t commit_failures, acks_sent, acks_pending;
   uint64_t commit_us_total, commit_us_max;
   uint64_t wal_restarts; /* checkpoints the writer ran to start the WAL over (ph_store_wal_restart) */
