@@ -67,6 +67,20 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
   counter(o, "parkhub_streams_released_total",
           "Idle streams of an agent's older epochs released from memory (the database keeps them).",
           w->streams_released);
+  counter(o, "parkhub_rejects_unstored_total",
+          "Refused batches not stored in the rejects table: past db.rejects_per_agent_per_min of their topic "
+          "identity, or within a minute of a full database (still counted in parkhub_refused_total).",
+          w->rj.unstored);
+  family(o, "parkhub_rejects_deleted_total", "counter",
+         "Rows deleted from the rejects table: older than db.rejects_keep_days (age), past its size bound (size), "
+         "to make room in a full database (full).");
+  put(o, "parkhub_rejects_deleted_total{why=\"age\"} %llu\n", (unsigned long long)w->rj.deleted_age);
+  put(o, "parkhub_rejects_deleted_total{why=\"size\"} %llu\n", (unsigned long long)w->rj.deleted_size);
+  put(o, "parkhub_rejects_deleted_total{why=\"full\"} %llu\n", (unsigned long long)w->rj.deleted_full);
+  gauge(o, "parkhub_rejects_rows", "Rows in the rejects table.", (double)w->rj.rows);
+  gauge(o, "parkhub_rejects_max_rows", "The rejects table's size bound, in rows of 1 KiB.", (double)w->rj.max_rows);
+  gauge(o, "parkhub_database_full", "1 while writes fail because the disk or db.max_size_mb is full (no acks).",
+        w->db_full ? 1 : 0);
   counter(o, "parkhub_commits_total", "Writer transactions committed.", w->groups);
   counter(o, "parkhub_commit_failures_total", "Writer transactions that failed (retried; nothing acked).",
           w->commit_failures);

@@ -24,7 +24,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == PH_STORE_VERSION, "PH
 enum {
   S_AGENT_GET, S_AGENT_ADD, S_POINT_GET, S_POINT_ADD, S_METRIC_GET, S_METRIC_ADD, S_SERIES_GET, S_SERIES_ADD,
   S_CHUNK, S_MATERIAL, S_ROLLUP, S_CEMS_DIRTY, S_STREAM_SAVE, S_STREAMS_LOAD, S_ABOVE_LOAD, S_ABOVE_ADD, S_ABOVE_TRIM, S_GAP,
-  S_EVENT, S_STATUS, S_STATUS_GET, S_REJECT, S_RETENTION, S_STREAM_GET, S_ABOVE_GET, S_COUNT
+  S_EVENT, S_STATUS, S_STATUS_GET, S_REJECT, S_RETENTION, S_STREAM_GET, S_ABOVE_GET, S_REJECTS_COUNT, S_REJECTS_TRIM,
+  S_REJECTS_EXPIRE, S_REJECTS_CLEAR, S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -32,7 +33,8 @@ static const char *const stmt_sql[S_COUNT] = {
     STORE_SQL_METRIC_ADD,  STORE_SQL_SERIES_GET,   STORE_SQL_SERIES_ADD, STORE_SQL_CHUNK,      STORE_SQL_MATERIAL,
     STORE_SQL_ROLLUP,      STORE_SQL_CEMS_DIRTY,   STORE_SQL_STREAM_SAVE,  STORE_SQL_STREAMS_LOAD, STORE_SQL_ABOVE_LOAD, STORE_SQL_ABOVE_ADD,
     STORE_SQL_ABOVE_TRIM,  STORE_SQL_GAP,          STORE_SQL_EVENT,      STORE_SQL_STATUS,     STORE_SQL_STATUS_GET,
-    STORE_SQL_REJECT,      STORE_SQL_RETENTION,    STORE_SQL_STREAM_GET, STORE_SQL_ABOVE_GET,
+    STORE_SQL_REJECT,      STORE_SQL_RETENTION,    STORE_SQL_STREAM_GET, STORE_SQL_ABOVE_GET,  STORE_SQL_REJECTS_COUNT,
+    STORE_SQL_REJECTS_TRIM, STORE_SQL_REJECTS_EXPIRE, STORE_SQL_REJECTS_CLEAR,
 };
 
 enum { C_AGENT, C_POINT, C_METRIC, C_SERIES, C_COUNT };
@@ -422,6 +424,34 @@ static int rows(struct ph_store *s, sqlite3_stmt *st, int above, ph_store_stream
   (void)s;
   return rc == SQLITE_DONE ? 0 : rc;
 }
+
+int64_t ph_store_rejects_count(struct ph_store *s) {
+  sqlite3_stmt *st = stmt(s, S_REJECTS_COUNT);
+  int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : PH_EDB;
+  sqlite3_reset(st);
+  return n;
+}
+
+/* Runs a DELETE; rows deleted or PH_EDB/PH_EFULL. */
+static int64_t deleted(struct ph_store *s, sqlite3_stmt *st) {
+  int rc = done(s, st);
+  return rc ? rc : sqlite3_changes(s->db);
+}
+
+int64_t ph_store_rejects_trim(struct ph_store *s, int64_t n) {
+  sqlite3_stmt *st = stmt(s, S_REJECTS_TRIM);
+  sqlite3_bind_int64(st, 1, n);
+  return deleted(s, st);
+}
+
+int64_t ph_store_rejects_expire(struct ph_store *s, int64_t before_ms, int limit) {
+  sqlite3_stmt *st = stmt(s, S_REJECTS_EXPIRE);
+  sqlite3_bind_int64(st, 1, before_ms);
+  sqlite3_bind_int(st, 2, limit);
+  return deleted(s, st);
+}
+
+int64_t ph_store_rejects_clear(struct ph_store *s) { return deleted(s, stmt(s, S_REJECTS_CLEAR)); }
 
 int ph_store_load_streams(struct ph_store *s, ph_store_stream_fn fn, void *u, struct ph_err *err) {
   if (rows(s, stmt(s, S_STREAMS_LOAD), 0, fn, u, NULL) || rows(s, stmt(s, S_ABOVE_LOAD), 1, fn, u, NULL))

@@ -161,6 +161,11 @@
 #define STORE_SQL_STATUS_GET "SELECT state FROM agent_status WHERE agent_id = ?1"
 #define STORE_SQL_REJECT                                                                                   \
   "INSERT INTO rejects(ts_ms, park, topic, agent, epoch, seq, code, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+/* The rejects table's bounds (rejects.h): its rows, the oldest first, by age, all. */
+#define STORE_SQL_REJECTS_COUNT "SELECT count(*) FROM rejects"
+#define STORE_SQL_REJECTS_TRIM "DELETE FROM rejects WHERE id IN (SELECT id FROM rejects ORDER BY id LIMIT ?1)"
+#define STORE_SQL_REJECTS_EXPIRE "DELETE FROM rejects WHERE id IN (SELECT id FROM rejects WHERE ts_ms < ?1 LIMIT ?2)"
+#define STORE_SQL_REJECTS_CLEAR "DELETE FROM rejects"
 #define STORE_SQL_RETENTION "DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE ts_min < ?1 LIMIT ?2)"
 
 #endif

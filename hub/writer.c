@@ -10,8 +10,9 @@
  *            └fail─→ ROLLBACK, reload dedupe state, forget aggregates, wait,
  *                    apply a changed db.max_size_mb, retry the same items
  *                    (writer.h inv. 3); SQLITE_FULL (disk or cap) is logged
- *                    as "database full", the first success after failures
- *                    as "writable again".
+ *                    as "database full" and first deletes the rejects table
+ *                    (rejects.h; then retries at once), the first success
+ *                    after failures is logged as "writable again".
  */
 #include "parkhub/writer.h"
 
@@ -32,6 +33,7 @@
 #include "parkhub/idcache.h"
 #include "parkhub/log.h"
 #include "parkhub/mailbox.h"
+#include "parkhub/rejects.h"
 #include "parkhub/rollup.h"
 #include "parkhub/timefmt.h"
 
@@ -80,6 +82,7 @@ struct ph_writer {
   struct ph_ratelimit fail_rl;
   struct ph_ratelimit epoch_rl, ahead_rl; /* new-epoch and PH_ESEQAHEAD lines: the first, then a count */
   struct ph_data_loss loss;               /* declared gaps of the group: log lines, alarms after commit */
+  struct ph_rejects *rj;                  /* the rejects table's bounds */
   struct ph_mailbox mb; /* requests from other threads (HTTP acks) */
   atomic_int_fast64_t max_size_mb; /* wanted db.max_size_mb (any thread sets it) */
   int64_t max_size_applied;        /* what the connection has; -1: not yet */
@@ -350,12 +353,9 @@ static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *i
   return rc;
 }
 
-/* A refused batch as a rejects row. */
+/* A refused batch as a rejects row, within the table's bounds (rejects.h). */
 static int store_reject(struct ph_writer *w, const struct ph_item *it, int code) {
-  w->st.rejects++;
-  return ph_store_reject(w->c.store, it->recv_ms, it->park_idx >= 0 ? it->topic.park : NULL, it->topic_raw,
-                         it->batch.header_ok ? it->batch.agent : NULL, it->batch.header_ok ? it->batch.epoch : 0,
-                         it->batch.header_ok ? it->batch.seq : 0, ph_errname(code), it->reason);
+  return ph_rejects_store(w->rj, it, code);
 }
 
 static int handle(struct ph_writer *w, struct ph_item *it, bool *stored) {
@@ -416,6 +416,7 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
   int rc = ph_store_begin(w->c.store, err);
   if (rc) return rc;
   for (size_t i = 0; i < n && !rc; i++) rc = handle(w, items[i], &w->stored[i]);
+  if (!rc) rc = ph_rejects_enforce(w->rj);
   if (rc) {
     ph_fail(err, rc, "database: storing a batch failed: %s", ph_strerror(rc));
   } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = save_streams(w))) {
@@ -431,6 +432,7 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
   }
   if (rc == 0) {
     mark_saved(w);
+    ph_rejects_committed(w->rj);
     w->st.groups++;
     return 0;
   }
@@ -438,6 +440,7 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
   ph_store_rollback(w->c.store);
   ph_rollup_clear(w->ru);
   ph_data_loss_forget(&w->loss);
+  ph_rejects_rolled_back(w->rj);
   forget_ids(w);
   struct ph_err lerr = {0};
   if (reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
@@ -492,6 +495,7 @@ static void periodic(struct ph_writer *w) {
   for (int i = 0; i < 20 && (n = ph_store_retention(w->c.store, cutoff, 5000, &err)) > 0; i++)
     w->st.retention_deleted += n;
   if (n < 0) PH_WARN(MOD, "%s", err.msg);
+  if (ph_rejects_expire(w->rj, ph_now_ms(), &err) < 0) PH_WARN(MOD, "%s", err.msg);
   /* CEMS hourly/daily validity and compliance for the hours that closed. */
   struct ph_err cerr = {0};
   int crc = ph_cems_update(ph_store_db(w->c.store), w->c.cfg, w->c.tz, w->c.limits, w->c.nlimits, w->c.cat,
@@ -594,7 +598,17 @@ static void apply_max_size(struct ph_writer *w) {
   } else if (w->max_size_applied > 0) {
     PH_INFO(MOD, "database size cap removed (db.max_size_mb 0)");
   }
+  ph_rejects_set_max_size(w->rj, want); /* the rejects' share follows the cap */
   w->max_size_applied = want; /* a failure is not retried until the next change */
+}
+
+/* The stats for other threads (/metrics, /healthz). */
+static void publish_stats(struct ph_writer *w) {
+  ph_rejects_stats(w->rj, &w->st.rj);
+  w->st.rejects = w->st.rj.stored;
+  pthread_mutex_lock(&w->stats_mu);
+  w->pub = w->st;
+  pthread_mutex_unlock(&w->stats_mu);
 }
 
 static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
@@ -603,7 +617,13 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
   int rc;
   while ((rc = write_group(w, items, n, &err)) != 0) {
     w->st.commit_failures++;
+    w->st.db_full = rc == PH_EFULL;
     failures++;
+    struct ph_err gerr = {0};
+    /* rejects.h: the space held for refused batches goes before acks stop */
+    if (rc == PH_EFULL && ph_rejects_give_up(w->rj, &gerr) > 0) continue;
+    if (gerr.msg[0]) PH_ERROR(MOD, "%s", gerr.msg);
+    publish_stats(w); /* /healthz says the database is full while this lasts */
     uint64_t sup = 0;
     if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup)) {
       if (rc == PH_EFULL)
@@ -622,6 +642,7 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
     apply_max_size(w); /* a raised cap (SIGHUP) is what a full database waits for */
     err.msg[0] = '\0';
   }
+  if (rc == 0) w->st.db_full = false;
   if (rc == 0 && failures)
     PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
             (unsigned long long)failures, n);
@@ -678,9 +699,7 @@ static void *run(void *arg) {
     wal_restart(w);
     tick_rules(w);
     serve_mail(w);
-    pthread_mutex_lock(&w->stats_mu);
-    w->pub = w->st;
-    pthread_mutex_unlock(&w->stats_mu);
+    publish_stats(w);
     atomic_store(&w->idle, n == 0 && w->st.acks_pending == 0);
     if (!n && atomic_load(&w->stop)) break;
     /* Housekeeping (disk check, retention, CEMS hours) waits for a quiet
@@ -721,6 +740,7 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
     rc = ph_fail(err, PH_ENOMEM, "writer: out of memory");
     goto fail;
   }
+  if ((rc = ph_rejects_new(conf->cfg, conf->store, &w->rj, err))) goto fail;
   if ((rc = reload_dedupe(w, err))) goto fail;
   PH_INFO(MOD, "dedupe state loaded: %zu agent streams", ph_dedupe_count(w->dd));
   if (pthread_create(&w->thread, NULL, run, w) != 0) {
@@ -752,6 +772,7 @@ void ph_writer_stop(struct ph_writer *w) {
   ph_mailbox_close(&w->mb);
   if (w->thread) pthread_join(w->thread, NULL);
   ph_dedupe_free(w->dd);
+  ph_rejects_free(w->rj);
   ph_rollup_free(w->ru);
   for (int i = 0; i < MAX_SLOTS; i++) ph_chunk_writer_fini(&w->slots[i].cw);
   ph_idcache_fini(&w->points);

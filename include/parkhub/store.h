@@ -93,6 +93,15 @@ int ph_store_status(struct ph_store *s, int64_t agent_id, const char *state, int
 int ph_store_reject(struct ph_store *s, int64_t ts_ms, const char *park, const char *topic, const char *agent,
                     int64_t epoch, int64_t seq, const char *code, const char *reason);
 
+/* The rejects table's bounds (rejects.h): rows in it; deleting the n
+ * oldest, those older than before_ms (at most limit), all of them. Each
+ * returns rows deleted, or PH_EDB/PH_EFULL; inside or outside a
+ * transaction (outside: one of its own). */
+int64_t ph_store_rejects_count(struct ph_store *s);
+int64_t ph_store_rejects_trim(struct ph_store *s, int64_t n);
+int64_t ph_store_rejects_expire(struct ph_store *s, int64_t before_ms, int limit);
+int64_t ph_store_rejects_clear(struct ph_store *s);
+
 /* One row of the dedupe state: a stream's upto (above = 0, with its
  * data_ms) or one of its out-of-order seqs (above = 1). */
 struct ph_stream_row {
