@@ -25,6 +25,7 @@ struct agent_st {
   int64_t agent_id, latest; /* latest: highest epoch seen (0: none) */
   struct ph_stream *streams; /* its streams in memory, via next_of_agent */
   size_t n;
+  bool over; /* listed in over[]: it held more than PH_DEDUPE_EPOCHS streams */
 };
 
 struct ph_dedupe {
@@ -34,6 +35,8 @@ struct ph_dedupe {
   struct agent_st *agents;
   size_t nagents, agents_cap;
   struct ph_idmap agent_idx; /* "agent" → index in agents */
+  size_t *over;              /* agents that may have streams to release (ph_dedupe_trim looks only at these) */
+  size_t nover, over_cap;
   uint64_t tick, released;
   ph_dedupe_loader loader;
   void *loader_ctx;
@@ -55,6 +58,7 @@ void ph_dedupe_reset(struct ph_dedupe *d) {
   }
   d->n = 0;
   d->nagents = 0;
+  d->nover = 0;
   ph_idmap_fini(&d->by_key);
   ph_idmap_fini(&d->agent_idx);
   ph_idmap_init(&d->by_key);
@@ -66,6 +70,7 @@ void ph_dedupe_free(struct ph_dedupe *d) {
   ph_dedupe_reset(d);
   ph_free(d->streams);
   ph_free(d->agents);
+  ph_free(d->over);
   ph_free(d);
 }
 
@@ -126,6 +131,17 @@ static struct ph_stream *create(struct ph_dedupe *d, struct agent_st *a, int64_t
   a->streams = s;
   a->n++;
   d->streams[d->n++] = s;
+  if (a->n > PH_DEDUPE_EPOCHS && !a->over) { /* listed for ph_dedupe_trim (unlisted on no memory: kept) */
+    if (d->nover == d->over_cap) {
+      size_t ncap = d->over_cap ? d->over_cap * 2 : 16;
+      size_t *p = ph_realloc(d->over, ncap * sizeof *p);
+      if (p) d->over = p, d->over_cap = ncap;
+    }
+    if (d->nover < d->over_cap) {
+      d->over[d->nover++] = (size_t)(a - d->agents);
+      a->over = true;
+    }
+  }
   return s;
 }
 
@@ -170,9 +186,14 @@ static size_t trim_agent(struct ph_dedupe *d, struct agent_st *a, const struct p
 }
 
 size_t ph_dedupe_trim(struct ph_dedupe *d) {
-  size_t freed = 0;
-  for (size_t i = 0; i < d->nagents; i++)
-    if (d->agents[i].n > PH_DEDUPE_EPOCHS) freed += trim_agent(d, &d->agents[i], NULL);
+  size_t freed = 0, keep = 0;
+  for (size_t i = 0; i < d->nover; i++) {
+    struct agent_st *a = &d->agents[d->over[i]];
+    freed += trim_agent(d, a, NULL);
+    if (a->n > PH_DEDUPE_EPOCHS) d->over[keep++] = d->over[i]; /* busy ones: next time */
+    else a->over = false;
+  }
+  d->nover = keep;
   return freed;
 }
 
