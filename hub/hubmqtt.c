@@ -20,8 +20,11 @@
  * Threads: Paho's (message arrived → ph_ingest_message, which may block on
  * the queue: that is the back-pressure), the ack thread, the delivery
  * stage (confirmed publishes), the main loop (service: subscriptions and
- * status after a connect). Callbacks only record what happened; nothing
- * changes Paho's options inside them (upstream issue 1341, DESIGN.md).
+ * status after a connect; "online" is said only once the broker
+ * acknowledged every subscription, so whoever publishes on reading it is
+ * heard, even before the hub's persistent session existed). Callbacks
+ * only record what happened; nothing changes Paho's options inside them
+ * (upstream issue 1341, DESIGN.md).
  *
  * In-flight accounting of the pub side: per connection generation (gen, a
  * 4-bit tag in each publish's context), a counter per tag; a new
@@ -104,6 +107,10 @@ struct ph_hubmqtt {
   atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap;
   char will_topic[PH_TOPIC_MAX];
   char offline[128];
+  atomic_int subs_pending;         /* SUBSCRIBEs of the current sub setup not answered yet */
+  atomic_bool subscribed;          /* every one answered */
+  atomic_uint_fast64_t sub_failures;
+  bool online_pending;             /* the main loop's: pub is up, "online" not said yet */
   pthread_t acker;
   bool acker_started;
   pthread_mutex_t ack_mu;
@@ -435,6 +442,32 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
   return rc ? rc : connect_conn(m, &m->sub, true, err);
 }
 
+/* A SUBACK (or a refusal) of the sub connection: when the last one of a
+ * setup came, the hub may say online (ph_hubmqtt_service). */
+static void sub_answered(struct ph_hubmqtt *m) {
+  if (atomic_fetch_sub(&m->subs_pending, 1) == 1) atomic_store(&m->subscribed, true);
+}
+static void sub_done(void *context, MQTTAsync_successData *d) { (void)d, sub_answered(context); }
+static void sub_failed(void *context, MQTTAsync_failureData *d) {
+  (void)d;
+  atomic_fetch_add(&((struct ph_hubmqtt *)context)->sub_failures, 1);
+  sub_answered(context);
+}
+
+#define SUBS_PER_PARK 3
+
+static void subscribe_one(struct ph_hubmqtt *m, const char *filter) {
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onSuccess = sub_done;
+  ro.onFailure = sub_failed;
+  ro.context = m;
+  int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
+    sub_answered(m); /* no answer will come */
+  }
+}
+
 static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
   const char *group = m->cfg->mqtt.shared_group;
   const char *suffix[2] = {"+/+/ev/+", "+/+/status"};
@@ -444,15 +477,11 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
       snprintf(filter, sizeof filter, "$share/%s/" PH_TOPIC_PREFIX "%s/%s", group, park, suffix[i]);
     else
       snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/%s", park, suffix[i]);
-    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
-    if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
+    subscribe_one(m, filter);
   }
   char filter[PH_TOPIC_MAX];
   snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/cmd/ack", park);
-  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
-  if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
+  subscribe_one(m, filter);
 }
 
 static void say(struct ph_hubmqtt *m, const char *state) {
@@ -496,16 +525,28 @@ static int nodelay_sockets(void) {
 
 void ph_hubmqtt_service(struct ph_hubmqtt *m) {
   bool sub_up = atomic_exchange(&m->sub.need_setup, false), pub_up = atomic_exchange(&m->pub.need_setup, false);
-  if (!sub_up && !pub_up) return;
-  int nd = nodelay_sockets();
-  PH_DEBUG(MOD, "TCP_NODELAY set on %d socket%s", nd, nd == 1 ? "" : "s");
-  if (sub_up) {
-    for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
-    PH_INFO(MOD, "connected to the broker; subscribed to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
+  if (!sub_up && !pub_up && !m->online_pending) return;
+  if (sub_up || pub_up) {
+    int nd = nodelay_sockets();
+    PH_DEBUG(MOD, "TCP_NODELAY set on %d socket%s", nd, nd == 1 ? "" : "s");
   }
-  if (pub_up) {
+  if (sub_up) {
+    atomic_store(&m->subscribed, false);
+    atomic_store(&m->subs_pending, SUBS_PER_PARK * m->cfg->nparks);
+    for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
+    PH_INFO(MOD, "connected to the broker; subscribing to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
+  }
+  if (pub_up) m->online_pending = true;
+  /* "online" only once the broker acknowledged the subscriptions: an agent
+   * (or a test) that publishes when it reads it is heard even before the
+   * hub's persistent session existed. */
+  if (m->online_pending && atomic_load(&m->subscribed)) {
+    m->online_pending = false;
     say(m, "online");
-    PH_INFO(MOD, "publishing connection up; hub online");
+    uint64_t failed = atomic_exchange(&m->sub_failures, 0);
+    if (failed) PH_ERROR(MOD, "%llu subscriptions refused by the broker (its ACL?)", (unsigned long long)failed);
+    PH_INFO(MOD, "subscribed to %d park%s (acknowledged by the broker) and publishing connection up; hub online",
+            m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
   }
 }
 

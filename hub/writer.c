@@ -1,4 +1,5 @@
-/* writer.c — the storage stage (writer.h).
+/* writer.c — the storage stage (writer.h; its state in writer_int.h, the
+ * dedupe verdicts, stream saves and acks in writer_streams.c).
  *
  * Thread: its own; the only user of the store's connection after start.
  * Group processing:
@@ -27,18 +28,10 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/cems.h"
-#include "parkhub/chunk.h"
-#include "parkhub/data_loss.h"
-#include "parkhub/dedupe.h"
-#include "parkhub/idcache.h"
-#include "parkhub/log.h"
-#include "parkhub/mailbox.h"
-#include "parkhub/rejects.h"
-#include "parkhub/rollup.h"
 #include "parkhub/timefmt.h"
+#include "writer_int.h" /* the state; the exactly-once side is writer_streams.c */
 
 #define MOD "writer"
-#define MAX_SLOTS 16
 #define PERIODIC_MS 60000
 #define PERIODIC_LATE_MS 5000
 #define RETRY_MS 1000
@@ -46,64 +39,11 @@
 /* 4 096 frames of 4 kB pages: a WAL of about 16 MB at most under load. */
 #define WAL_RESTART_FRAMES 4096
 
-/* The open chunk of one point (and UTC hour) within a batch. */
-struct slot {
-  bool used;
-  char point[PH_ID_MAX + 1];
-  int64_t point_id, hour;
-  double interval_s; /* expected seconds between its records */
-  int64_t ts_min, ts_max;
-  int nvalues;
-  struct ph_chunk_writer cw;
-  int64_t *series; /* per catalogue index, 0 = not looked up yet: the point's idcache entry's */
-  struct ph_rollup_buckets bk; /* of the minute of its last record, when bk_valid */
-  bool bk_valid;
-};
-
-struct ph_writer {
-  struct ph_writer_conf c;
-  pthread_t thread;
-  atomic_bool stop;
-  atomic_bool idle; /* queue empty, all committed and acked */
-  pthread_mutex_t stats_mu;
-  struct ph_writer_stats st;  /* the writer thread's own */
-  struct ph_writer_stats pub; /* copy for other threads, under stats_mu */
-  struct ph_dedupe *dd;
-  struct ph_rollup *ru;
-  size_t ncat;
-  int64_t *metric_db; /* catalogue index → metrics.id; 0 = not looked up */
-  struct ph_idcache points, agents; /* ids per (park, enterprise, name) */
-  struct slot slots[MAX_SLOTS];
-  struct ph_chunk_value *vbuf;
-  struct ph_item **items;
-  bool *stored; /* per item of the group: committed (new batch, status, ack) → rules after commit */
-  int64_t next_periodic, next_rules_tick;
-  struct ph_ratelimit rules_rl;
-  struct ph_ratelimit fail_rl;
-  struct ph_ratelimit epoch_rl, ahead_rl; /* new-epoch and PH_ESEQAHEAD lines: the first, then a count */
-  struct ph_data_loss loss;               /* declared gaps of the group: log lines, alarms after commit */
-  struct ph_rejects *rj;                  /* the rejects table's bounds */
-  struct ph_mailbox mb; /* requests from other threads (HTTP acks) */
-  atomic_int_fast64_t max_size_mb; /* wanted db.max_size_mb (any thread sets it) */
-  int64_t max_size_applied;        /* what the connection has; -1: not yet */
-};
-
 enum { MAIL_ACK = 1 };
 
 struct ack_req {
   const char *park, *alarm_id, *by, *note;
 };
-
-static int reload_dedupe(struct ph_writer *w, struct ph_err *err) {
-  ph_dedupe_reset(w->dd);
-  return ph_store_load_streams(w->c.store, ph_dedupe_load_row, w->dd, err);
-}
-
-/* dedupe.h inv. 5: a stream released from memory comes back from the database. */
-static int load_stream(void *ctx, struct ph_dedupe *d, int64_t agent_id, int64_t epoch) {
-  struct ph_writer *w = ctx;
-  return ph_store_load_stream(w->c.store, agent_id, epoch, ph_dedupe_load_row, d);
-}
 
 static void forget_ids(struct ph_writer *w) {
   memset(w->metric_db, 0, w->ncat * sizeof *w->metric_db);
@@ -251,96 +191,6 @@ static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_
   return 0;
 }
 
-/* Record times of a decoded batch (0, 0 for a refused one: its records are not trusted). */
-static void batch_span(const struct ph_item *it, int64_t *min_ms, int64_t *max_ms) {
-  *min_ms = *max_ms = 0;
-  if (it->type != PH_ITEM_BATCH) return;
-  for (size_t i = 0; i < it->batch.nrecords; i++) {
-    int64_t ts = it->batch.records[i].ts_ms;
-    if (!*min_ms || ts < *min_ms) *min_ms = ts;
-    if (ts > *max_ms) *max_ms = ts;
-  }
-}
-
-/* The lost seqs as gaps rows, and a note for the log and the alarm (data_loss.h). */
-static int record_gaps(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, const struct ph_dedupe_result *r,
-                       int64_t min_ms, int64_t now) {
-  const struct ph_batch *b = &it->batch;
-  struct ph_store_gap_row g = {.agent_id = agent_id, .epoch = b->epoch, .detected_ms = now,
-                               .from_ms = r->data_ms_before, .to_ms = min_ms};
-  for (int k = 0; k < r->ngaps; k++) {
-    g.from_seq = r->gaps[k][0];
-    g.to_seq = r->gaps[k][1];
-    int rc = ph_store_gap(w->c.store, &g);
-    if (rc) return rc;
-    w->st.gaps++;
-  }
-  struct ph_data_loss_note n = {.park_idx = it->park_idx, .ent_idx = it->ent_idx, .epoch = b->epoch,
-                                .first_seq = r->gaps[0][0], .last_seq = r->gaps[r->ngaps - 1][1], .lost = r->lost,
-                                .from_ms = r->data_ms_before, .to_ms = min_ms};
-  snprintf(n.agent, sizeof n.agent, "%s", it->topic.agent);
-  ph_data_loss_note(&w->loss, w->c.cfg, &n);
-  return ph_store_above_trim(w->c.store, agent_id, b->epoch, r->stream->upto);
-}
-
-/* The agent_events row of a stream's first batch; a new epoch after another is logged (rate limited). */
-static int note_new_stream(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, bool reinstall,
-                           int64_t now) {
-  char detail[96];
-  int64_t epoch = it->batch.epoch;
-  snprintf(detail, sizeof detail, "epoch %lld", (long long)epoch);
-  uint64_t sup = 0;
-  if (reinstall && ph_ratelimit_ok(&w->epoch_rl, ph_mono_ms(), &sup)) {
-    char more[96] = "";
-    if (sup) snprintf(more, sizeof more, " (and %llu more new epochs since the last line)", (unsigned long long)sup);
-    PH_WARN(MOD, "%s/%s/%s starts a new epoch %lld: its outbox was re-created (reinstall or wipe)%s", it->topic.park,
-            it->topic.ent, it->topic.agent, (long long)epoch, more);
-  }
-  return ph_store_event(w->c.store, agent_id, now, reinstall ? "new_epoch" : "first_epoch", detail);
-}
-
-/* dedupe.h inv. 4: why the batch is refused, into it's reason (it is
- * stored as a reject row with PH_ESEQAHEAD and logged, rate limited). */
-static void explain_ahead(struct ph_writer *w, struct ph_item *it, const struct ph_dedupe_result *r, int64_t bound) {
-  const struct ph_batch *b = &it->batch;
-  snprintf(it->reason, sizeof it->reason,
-           "epoch %lld seq %lld (oldest %lld): further ahead of the hub's stream (upto %lld) than the agent's outbox "
-           "holds (parks[].enterprises[].max_seq_ahead %lld); not stored, the ack stays at %lld",
-           (long long)b->epoch, (long long)b->seq, (long long)b->oldest, (long long)r->upto_before, (long long)bound,
-           (long long)r->upto_before);
-  uint64_t sup = 0;
-  if (ph_ratelimit_ok(&w->ahead_rl, ph_mono_ms(), &sup))
-    PH_WARN(MOD, "refused %s (PH_ESEQAHEAD): %s%s", it->topic_raw, it->reason,
-            sup ? " (more since the last line: see parkhub_refused_total)" : "");
-}
-
-/* Dedupe for an identified batch (stored or refused); *verdict says what to do with it. */
-static int dedupe(struct ph_writer *w, struct ph_item *it, int64_t agent_id, enum ph_dedupe_verdict *verdict) {
-  const struct ph_batch *b = &it->batch;
-  int64_t bound = w->c.cfg->parks[it->park_idx].ents[it->ent_idx].max_seq_ahead;
-  struct ph_dedupe_result r;
-  int rc = ph_dedupe_check(w->dd, agent_id, b->epoch, b->seq, b->oldest, bound, &r);
-  if (rc) return rc;
-  *verdict = r.verdict;
-  if (r.verdict == PH_DEDUPE_AHEAD) {
-    w->st.refused_ahead++;
-    if (it->type == PH_ITEM_BATCH) explain_ahead(w, it, &r, bound); /* a refused batch keeps its own reason */
-    return 0;
-  }
-  if (!r.stream->ack_topic[0])
-    ph_topic_agent(r.stream->ack_topic, sizeof r.stream->ack_topic, PH_TOPIC_ACK, it->topic.park, it->topic.ent,
-                   it->topic.agent, PH_KIND_PROCESS);
-  int64_t now = ph_now_ms(), min_ms, max_ms;
-  batch_span(it, &min_ms, &max_ms);
-  if (r.ngaps && (rc = record_gaps(w, it, agent_id, &r, min_ms, now))) return rc;
-  if (r.new_stream && (rc = note_new_stream(w, it, agent_id, r.reinstall, now))) return rc;
-  if (r.above && (rc = ph_store_above_add(w->c.store, agent_id, b->epoch, b->seq))) return rc;
-  if (r.verdict == PH_DEDUPE_NEW && max_ms > r.stream->data_ms) r.stream->data_ms = max_ms;
-  if (r.verdict == PH_DEDUPE_DUP) w->st.duplicates++;
-  if (r.verdict == PH_DEDUPE_DEFER) w->st.deferred++;
-  return 0;
-}
-
 static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *id) {
   const struct ph_idcache_entry *e = ph_idcache_find(&w->agents, it->park_idx, it->ent_idx, it->topic.agent);
   if (e) {
@@ -365,7 +215,7 @@ static int handle(struct ph_writer *w, struct ph_item *it, bool *stored) {
   *stored = false;
   switch (it->type) {
   case PH_ITEM_BATCH:
-    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &v))) return rc;
+    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = ph_writer_dedupe(w, it, agent_id, &v))) return rc;
     if (v == PH_DEDUPE_AHEAD) return store_reject(w, it, PH_ESEQAHEAD);
     if (v != PH_DEDUPE_NEW) return 0;
     w->st.batches++;
@@ -376,7 +226,8 @@ static int handle(struct ph_writer *w, struct ph_item *it, bool *stored) {
     return 0;
   case PH_ITEM_REJECT:
     /* Acked when identified (ingest.c), unless its seq is not plausible: then stored, never acked. */
-    if (it->ackable && ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &v)))) return rc;
+    if (it->ackable && ((rc = agent_id_of(w, it, &agent_id)) || (rc = ph_writer_dedupe(w, it, agent_id, &v))))
+      return rc;
     if (it->ackable && v != PH_DEDUPE_NEW && v != PH_DEDUPE_AHEAD) return 0;
     return store_reject(w, it, it->code);
   case PH_ITEM_STATUS: {
@@ -392,26 +243,6 @@ static int handle(struct ph_writer *w, struct ph_item *it, bool *stored) {
   return 0;
 }
 
-static int save_streams(struct ph_writer *w) {
-  int64_t now = ph_now_ms();
-  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
-    struct ph_stream *s = ph_dedupe_at(w->dd, i);
-    if (!s->dirty) continue;
-    int rc = ph_store_stream_save(w->c.store, s->agent_id, s->epoch, s->upto, now, s->batches, s->duplicates,
-                                  s->data_ms);
-    if (!rc) rc = ph_store_above_trim(w->c.store, s->agent_id, s->epoch, s->upto);
-    if (rc) return rc;
-  }
-  return 0;
-}
-
-static void mark_saved(struct ph_writer *w) {
-  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
-    struct ph_stream *s = ph_dedupe_at(w->dd, i);
-    if (s->dirty) s->dirty = false, s->batches = s->duplicates = 0;
-  }
-}
-
 static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, struct ph_err *err) {
   int rc = ph_store_begin(w->c.store, err);
   if (rc) return rc;
@@ -419,7 +250,7 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
   if (!rc) rc = ph_rejects_enforce(w->rj);
   if (rc) {
     ph_fail(err, rc, "database: storing a batch failed: %s", ph_strerror(rc));
-  } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = save_streams(w))) {
+  } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = ph_writer_save_streams(w))) {
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     rc = ph_store_commit(w->c.store, err);
@@ -431,7 +262,7 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
     ph_fail(err, rc, "database: %s", ph_strerror(rc));
   }
   if (rc == 0) {
-    mark_saved(w);
+    ph_writer_mark_saved(w);
     ph_rejects_committed(w->rj);
     w->st.groups++;
     return 0;
@@ -443,32 +274,8 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
   ph_rejects_rolled_back(w->rj);
   forget_ids(w);
   struct ph_err lerr = {0};
-  if (reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
+  if (ph_writer_reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
   return rc;
-}
-
-static void send_acks(struct ph_writer *w) {
-  uint64_t pending = 0;
-  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
-    struct ph_stream *s = ph_dedupe_at(w->dd, i);
-    if (!s->ack_pending || s->dirty) continue; /* inv. 1: dirty means not committed yet */
-    if (!w->c.mqtt) {
-      s->ack_pending = false;
-      continue;
-    }
-    /* Never a Paho call here (queue.h): the mailbox hands it to hubmqtt's ack thread. */
-    if (ph_hubmqtt_post_ack(w->c.mqtt, s->ack_topic, s->epoch, s->upto) == 0) {
-      s->ack_pending = false;
-      w->st.acks_sent++;
-    } else {
-      pending++;
-    }
-  }
-  w->st.acks_pending = pending;
-  /* dedupe.h inv. 5: what is acked and saved of an agent's older epochs leaves memory. */
-  if (ph_dedupe_count(w->dd) > 0) ph_dedupe_trim(w->dd);
-  w->st.streams = ph_dedupe_count(w->dd);
-  w->st.streams_released = ph_dedupe_released(w->dd);
 }
 
 static void check_disk(struct ph_writer *w) {
@@ -695,7 +502,7 @@ static void *run(void *arg) {
     size_t n = ph_queue_pop(w->c.q, PH_STAGE_DECODED, w->items, max, 50);
     if (n) atomic_store(&w->idle, false); /* before the items are released: drain must not see a stale idle */
     if (n) process(w, w->items, n);
-    send_acks(w);
+    ph_writer_send_acks(w);
     wal_restart(w);
     tick_rules(w);
     serve_mail(w);
@@ -726,7 +533,7 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   w->next_periodic = ph_mono_ms() + 5000;
   w->st.disk_free_mb = -1;
   int rc = ph_dedupe_new(&w->dd);
-  if (!rc) ph_dedupe_set_loader(w->dd, load_stream, w);
+  if (!rc) ph_dedupe_set_loader(w->dd, ph_writer_load_stream, w);
   if (!rc) rc = ph_rollup_new(&w->ru);
   w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);
   w->vbuf = ph_calloc(PH_RECORD_MAX_VALUES, sizeof *w->vbuf);
@@ -741,7 +548,7 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
     goto fail;
   }
   if ((rc = ph_rejects_new(conf->cfg, conf->store, &w->rj, err))) goto fail;
-  if ((rc = reload_dedupe(w, err))) goto fail;
+  if ((rc = ph_writer_reload_dedupe(w, err))) goto fail;
   PH_INFO(MOD, "dedupe state loaded: %zu agent streams", ph_dedupe_count(w->dd));
   if (pthread_create(&w->thread, NULL, run, w) != 0) {
     rc = ph_fail(err, PH_ENOMEM, "writer: cannot start its thread");
