@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/batch.h" /* PH_OUTBOX_MAX_BATCHES_DEFAULT */
 #include "parkhub/cfgmap.h"
 #include "parkhub/jsonfile.h"
 #include "parkhub/log.h"
@@ -40,7 +41,8 @@ static const struct ph_cfgmap batch_map[] = {
 };
 static const struct ph_cfgmap outbox_map[] = {
     {"path", PH_CFG_STR, true, F(outbox_path), 0, 0, NULL, NULL, "SQLite file of the outbox"},
-    {"max_batches", PH_CFG_INT, false, N(outbox_max_batches), 10, 10000000, "100000", NULL, "outbox cap"},
+    {"max_batches", PH_CFG_INT, false, N(outbox_max_batches), 10, 10000000, PH_XSTR(PH_OUTBOX_MAX_BATCHES_DEFAULT),
+     NULL, "outbox cap"},
     {"full_policy", PH_CFG_ENUM, false, N(outbox_policy), 0, 0, "stop", policies,
      "at the cap: stop reading sources, or drop the oldest batches"},
     {"resend_after_s", PH_CFG_INT, false, N(resend_after_s), 1, 86400, "30", NULL,

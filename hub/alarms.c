@@ -11,7 +11,8 @@
  *
  *   from             event   to                writes                                 function
  *   (none)           raise   active_unacked    INSERT alarm, occurrence, log          raise_new
- *   cleared_unacked  raise   active_unacked    UPDATE alarm; INSERT occurrence, log    reraise
+ *   cleared_unacked  raise   active_unacked    UPDATE alarm (and its message when the   reraise
+ *                                              event renews it); INSERT occurrence, log
  *   active_*         raise   (same)            memory only; UPDATEs at commit          ph_alarms_raise
  *   active_unacked   clear   cleared_unacked   UPDATE alarm, occurrence; INSERT log    ph_alarms_clear
  *   active_acked     clear   closed            idem                                    ph_alarms_clear
@@ -44,7 +45,10 @@
 #define MOD "alarms"
 #define TOMB UINT32_MAX
 
-enum { S_LOAD_OPEN, S_GET_OPEN, S_OPEN_OCC, S_MAX_ID, S_INSERT, S_UPDATE, S_OCC_INSERT, S_OCC_UPDATE, S_LOG, S_COUNT };
+enum {
+  S_LOAD_OPEN, S_GET_OPEN, S_OPEN_OCC, S_MAX_ID, S_INSERT, S_UPDATE, S_OCC_INSERT, S_OCC_UPDATE, S_LOG, S_MESSAGE,
+  S_COUNT
+};
 
 struct open {
   struct ph_alarm a;
@@ -507,6 +511,14 @@ static int reraise(struct ph_alarms *a, struct open *o, const struct ph_alarm_ev
   o->occ_has_peak = false;
   note_value(o, ev);
   int rc = write_alarm(a, o, ev->ts_ms);
+  if (!rc && ev->renew_message && ev->render) { /* an event alarm: each raise says what happened this time */
+    ev->render(ev, al->message, sizeof al->message);
+    utf8_cut(al->message, PH_ALARM_MSG_MAX);
+    sqlite3_stmt *s = stmt(a, S_MESSAGE);
+    sqlite3_bind_int64(s, 1, al->row);
+    sqlite3_bind_text(s, 2, al->message, -1, SQLITE_STATIC);
+    rc = run(a, s);
+  }
   if (!rc) rc = new_occ(a, o, ev->since_ms);
   if (!rc) rc = log_row(a, o, PH_AT_RAISED, ev->ts_ms, NULL, NULL);
   if (rc) return rc;
@@ -756,7 +768,8 @@ int ph_alarms_migrate(sqlite3 *db, struct ph_err *err) {
 int ph_alarms_new(const struct ph_alarms_conf *conf, struct ph_alarms **out, struct ph_err *err) {
   static const char *const sql[S_COUNT] = {ALARMS_SQL_LOAD_OPEN, ALARMS_SQL_GET_OPEN,    ALARMS_SQL_OPEN_OCC,
                                            ALARMS_SQL_MAX_ID,    ALARMS_SQL_INSERT,      ALARMS_SQL_UPDATE,
-                                           ALARMS_SQL_OCC_INSERT, ALARMS_SQL_OCC_UPDATE, ALARMS_SQL_LOG};
+                                           ALARMS_SQL_OCC_INSERT, ALARMS_SQL_OCC_UPDATE, ALARMS_SQL_LOG,
+                                           ALARMS_SQL_MESSAGE};
   *out = NULL;
   struct ph_alarms *a = ph_calloc(1, sizeof *a);
   if (!a) return ph_fail(err, PH_ENOMEM, "alarms: out of memory");

@@ -54,6 +54,8 @@
   "UPDATE alarms SET state = ?2, last_ms = ?3, count = ?4, value = ?5, peak = ?6, acked_by = ?7,"          \
   " acked_ms = ?8, note = ?9, cleared_ms = CASE WHEN ?2 = 'cleared_unacked' THEN ?10 ELSE cleared_ms END,"  \
   " closed_ms = CASE WHEN ?2 = 'closed' THEN ?10 ELSE NULL END WHERE id = ?1"
+/* A re-raised event alarm's new message (ph_alarm_event.renew_message). */
+#define ALARMS_SQL_MESSAGE "UPDATE alarms SET message = ?2 WHERE id = ?1"
 #define ALARMS_SQL_OCC_INSERT                                                                               \
   "INSERT INTO alarm_occurrences(alarm, park, rule, ent, point, metric, severity, start_ms, last_ms, count," \
   " value, peak) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11)"

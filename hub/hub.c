@@ -72,7 +72,13 @@ static int api_metrics(void *u, char *buf, size_t cap) {
 static int api_health(void *u, char *why, size_t cap) {
   struct hub *h = u;
   struct ph_hubmqtt_stats ms;
+  struct ph_writer_stats ws;
   ph_hubmqtt_stats(h->mqtt, &ms);
+  ph_writer_stats(h->w, &ws);
+  if (ws.db_full) {
+    snprintf(why, cap, "database full (the disk, or db.max_size_mb): nothing is stored or acked until there is room");
+    return 1;
+  }
   if (ms.connected) return 0;
   snprintf(why, cap, "not connected to the MQTT broker");
   return 1;

@@ -8,6 +8,7 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/catalog.h"
+#include "parkhub/batch.h" /* PH_OUTBOX_MAX_BATCHES_DEFAULT */
 #include "parkhub/cfgmap.h"
 #include "parkhub/jsonfile.h"
 #include "parkhub/timefmt.h"
@@ -46,6 +47,16 @@ static const struct ph_cfgmap db_map[] = {
     {"max_size_mb", PH_CFG_INT, false, N(ph_hub_config, max_size_mb), 0, 10000000, "0", NULL,
      "hard cap of the database file in MB (0: none); when reached the hub stops acking and retries, like a full "
      "disk; SIGHUP re-reads it"},
+    {"rejects_keep_days", PH_CFG_INT, false, N(ph_hub_config, rejects_keep_days), 1, 3650, "7", NULL,
+     "refused batches (the rejects table) older than this are deleted"},
+    {"rejects_max_mb", PH_CFG_INT, false, N(ph_hub_config, rejects_max_mb), 1, 10000000, "64", NULL,
+     "the rejects table holds at most this many MB (each row counted at its largest, 1 KiB); the oldest go first"},
+    {"rejects_max_pct", PH_CFG_INT, false, N(ph_hub_config, rejects_max_pct), 1, 100, "10", NULL,
+     "with max_size_mb, the rejects table holds at most this share of it (percent); when the database is full "
+     "the rejects are deleted before acks stop"},
+    {"rejects_per_agent_per_min", PH_CFG_INT, false, N(ph_hub_config, rejects_per_min), 1, 1000000, "60", NULL,
+     "refused batches stored per topic identity (park/ent/agent; anything else shares one) per minute; the rest "
+     "are counted (/metrics) and summarised in the log, not stored"},
     PH_CFG_END,
 };
 static const struct ph_cfgmap ingest_map[] = {
@@ -101,6 +112,10 @@ static const struct ph_cfgmap ent_map[] = {
      "object: point → {\"medium\": \"air\"|\"water\", \"discharge\": \"direct\"|\"indirect\"}: an air "
      "stack or a water outlet; a water outlet needs its discharge type (direct: to a water body; indirect: to a "
      "public or park sewage plant), an air stack has none; undeclared points are treated as before"},
+    {"max_seq_ahead", PH_CFG_INT, false, N(ph_hub_ent, max_seq_ahead), 1, 9007199254740991.0,
+     PH_XSTR(PH_OUTBOX_MAX_BATCHES_DEFAULT), NULL,
+     "the most batches its agents' outboxes hold (their outbox.max_batches): a batch whose seq or oldest is "
+     "further ahead of what the hub holds is refused (PH_ESEQAHEAD) and does not move the ack"},
     {"pcdd_f_concentration", PH_CFG_ENUM, false, N(ph_hub_ent, pcdd_f_concentration), 0, 0, "latest", dioxin_conc,
      "stack-test concentration applied to a period: the latest test, or the mean of the year's tests"},
     PH_CFG_END,

@@ -42,17 +42,17 @@ static void gauge(struct out *o, const char *name, const char *help, double v) {
   put(o, "%s %.9g\n", name, v);
 }
 
-static void ingest(struct out *o, const struct ph_ingest_stats *in) {
+/* Refusals at ingest, plus the writer's (PH_ESEQAHEAD needs the stream's state). */
+static void ingest(struct out *o, const struct ph_ingest_stats *in, const struct ph_writer_stats *w) {
   counter(o, "parkhub_messages_received_total", "MQTT messages the hub received on its topics.", in->messages);
   counter(o, "parkhub_batches_received_total", "Event batches that decoded and validated.", in->batches);
   counter(o, "parkhub_status_received_total", "Agent status messages received.", in->statuses);
-  family(o, "parkhub_refused_total", "counter", "Messages refused at ingest, by reason (error code).");
-  put(o, "parkhub_refused_total{reason=\"all\"} %llu\n", (unsigned long long)in->refused);
+  family(o, "parkhub_refused_total", "counter", "Messages refused, by reason (error code).");
+  put(o, "parkhub_refused_total{reason=\"all\"} %llu\n", (unsigned long long)(in->refused + w->refused_ahead));
   for (int i = 1; i < PH_NCODES; i++) {
     const char *name = ph_errname(-i);
-    if (in->refused_by_code[i])
-      put(o, "parkhub_refused_total{reason=\"%s\"} %llu\n", name ? name : "other",
-          (unsigned long long)in->refused_by_code[i]);
+    uint64_t n = in->refused_by_code[i] + (-i == PH_ESEQAHEAD ? w->refused_ahead : 0);
+    if (n) put(o, "parkhub_refused_total{reason=\"%s\"} %llu\n", name ? name : "other", (unsigned long long)n);
   }
 }
 
@@ -67,6 +67,24 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
   counter(o, "parkhub_duplicates_total", "Batches already stored (resends), acked and dropped.", w->duplicates);
   counter(o, "parkhub_rejects_stored_total", "Refused batches recorded in the rejects table.", w->rejects);
   counter(o, "parkhub_gaps_total", "Data losses declared by agents (oldest past the hub's upto).", w->gaps);
+  gauge(o, "parkhub_streams_in_memory", "(agent, epoch) dedupe streams held in memory.", (double)w->streams);
+  counter(o, "parkhub_streams_released_total",
+          "Idle streams of an agent's older epochs released from memory (the database keeps them).",
+          w->streams_released);
+  counter(o, "parkhub_rejects_unstored_total",
+          "Refused batches not stored in the rejects table: past db.rejects_per_agent_per_min of their topic "
+          "identity, or within a minute of a full database (still counted in parkhub_refused_total).",
+          w->rj.unstored);
+  family(o, "parkhub_rejects_deleted_total", "counter",
+         "Rows deleted from the rejects table: older than db.rejects_keep_days (age), past its size bound (size), "
+         "to make room in a full database (full).");
+  put(o, "parkhub_rejects_deleted_total{why=\"age\"} %llu\n", (unsigned long long)w->rj.deleted_age);
+  put(o, "parkhub_rejects_deleted_total{why=\"size\"} %llu\n", (unsigned long long)w->rj.deleted_size);
+  put(o, "parkhub_rejects_deleted_total{why=\"full\"} %llu\n", (unsigned long long)w->rj.deleted_full);
+  gauge(o, "parkhub_rejects_rows", "Rows in the rejects table.", (double)w->rj.rows);
+  gauge(o, "parkhub_rejects_max_rows", "The rejects table's size bound, in rows of 1 KiB.", (double)w->rj.max_rows);
+  gauge(o, "parkhub_database_full", "1 while writes fail because the disk or db.max_size_mb is full (no acks).",
+        w->db_full ? 1 : 0);
   counter(o, "parkhub_commits_total", "Writer transactions committed.", w->groups);
   counter(o, "parkhub_commit_failures_total", "Writer transactions that failed (retried; nothing acked).",
           w->commit_failures);
@@ -91,7 +109,7 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
 int ph_hub_metrics_text(const struct ph_hub_snapshot *s, char *buf, size_t cap) {
   struct out o = {.buf = buf, .cap = cap};
   if (cap) buf[0] = '\0';
-  ingest(&o, &s->in);
+  ingest(&o, &s->in, &s->w);
   gauge(&o, "parkhub_queue_depth", "Items between MQTT and the committed database.", (double)s->q.depth);
   gauge(&o, "parkhub_queue_capacity", "Items the ingest queue holds at most.", (double)s->q.capacity);
   counter(&o, "parkhub_queue_waits_total", "Times the MQTT callback waited for a free queue item (back-pressure).",

@@ -20,8 +20,11 @@
  * Threads: Paho's (message arrived → ph_ingest_message, which may block on
  * the queue: that is the back-pressure), the ack thread, the delivery
  * stage (confirmed publishes), the main loop (service: subscriptions and
- * status after a connect). Callbacks only record what happened; nothing
- * changes Paho's options inside them (upstream issue 1341, DESIGN.md).
+ * status after a connect; "online" is said only once the broker
+ * acknowledged every subscription, so whoever publishes on reading it is
+ * heard, even before the hub's persistent session existed). Callbacks
+ * only record what happened; nothing changes Paho's options inside them
+ * (upstream issue 1341, DESIGN.md).
  *
  * In-flight accounting of the pub side: per connection generation (gen, a
  * 4-bit tag in each publish's context), a counter per tag; a new
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/idmap.h"
 #include "parkhub/log.h"
 #include "parkhub/mqttopts.h"
 #include "parkhub/timefmt.h"
@@ -51,15 +55,24 @@
 
 #define MOD "mqtt"
 #define HUB_INFLIGHT 512
-#define ACK_SLOTS 4096 /* distinct agent topics waiting for an ack at most */
 
-/* The ack mailbox: the writer posts, the ack thread publishes. Keyed by
- * topic (one agent); a newer ack overwrites an unsent older one, which is
- * what cumulative acks allow. */
-struct ack_slot {
+/* The ack mailbox: the writer posts, the ack thread publishes. One entry
+ * per (agent topic, epoch) waiting to be sent: a newer ack of the same
+ * (topic, epoch) replaces an unsent older one, which is what cumulative
+ * acks allow; acks of two epochs never replace each other (DESIGN.md:
+ * acks are kept per (agent, epoch)). An entry leaves once handed to Paho,
+ * so the box holds only what waits: it grows with the streams acked at
+ * once (any number of agents the config accepts) and keeps nothing of a
+ * retired epoch. */
+struct ack_ent {
   char topic[PH_TOPIC_MAX];
   int64_t epoch, upto;
-  bool waiting;
+};
+
+struct ack_box {
+  struct ack_ent *v;
+  size_t n, cap;
+  struct ph_idmap idx; /* "epoch topic" → index in v */
 };
 
 #define GENS 16 /* connection generations told apart in a publish's context */
@@ -94,13 +107,17 @@ struct ph_hubmqtt {
   atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap;
   char will_topic[PH_TOPIC_MAX];
   char offline[128];
+  atomic_int subs_pending;         /* SUBSCRIBEs of the current sub setup not answered yet */
+  atomic_bool subscribed;          /* every one answered */
+  atomic_uint_fast64_t sub_failures;
+  bool online_pending;             /* the main loop's: pub is up, "online" not said yet */
   pthread_t acker;
   bool acker_started;
   pthread_mutex_t ack_mu;
   pthread_cond_t ack_cv;
   bool ack_stop;
-  struct ack_slot *acks; /* ACK_SLOTS */
-  size_t nacks, nwaiting;
+  struct ack_box box, sending; /* waiting; taken by the ack thread (swapped whole) */
+  size_t nsending;               /* entries of `sending` not handed to Paho yet */
   uint64_t acks_published;
   pthread_mutex_t tk_mu;
   pthread_cond_t tk_cv;
@@ -252,24 +269,78 @@ int ph_hubmqtt_publish_confirmed(struct ph_hubmqtt *m, const char *topic, const 
   return rc;
 }
 
+/* Adds or raises the entry of (topic, epoch); under ack_mu. 0 or PH_ENOMEM. */
+static int box_put(struct ack_box *b, const char *topic, int64_t epoch, int64_t upto) {
+  char key[PH_TOPIC_MAX + 24];
+  int len = snprintf(key, sizeof key, "%lld %s", (long long)epoch, topic);
+  if (len < 0 || (size_t)len >= sizeof key) return PH_EINVAL;
+  int64_t i;
+  if (ph_idmap_get(&b->idx, key, (size_t)len, &i)) {
+    if (upto > b->v[i].upto) b->v[i].upto = upto; /* cumulative: never back */
+    return 0;
+  }
+  if (b->n == b->cap) {
+    size_t ncap = b->cap ? b->cap * 2 : 256;
+    struct ack_ent *p = ph_realloc(b->v, ncap * sizeof *p);
+    if (!p) return PH_ENOMEM;
+    b->v = p;
+    b->cap = ncap;
+  }
+  if (ph_idmap_put(&b->idx, key, (size_t)len, (int64_t)b->n)) return PH_ENOMEM;
+  struct ack_ent *e = &b->v[b->n++];
+  snprintf(e->topic, sizeof e->topic, "%s", topic);
+  e->epoch = epoch;
+  e->upto = upto;
+  return 0;
+}
+
+/* Empties b, keeping its array (the keys are freed). */
+static void box_clear(struct ack_box *b) {
+  b->n = 0;
+  ph_idmap_fini(&b->idx);
+  ph_idmap_init(&b->idx);
+}
+
+static void box_fini(struct ack_box *b) {
+  ph_idmap_fini(&b->idx);
+  ph_free(b->v);
+  memset(b, 0, sizeof *b);
+}
+
 int ph_hubmqtt_post_ack(struct ph_hubmqtt *m, const char *topic, int64_t epoch, int64_t upto) {
   pthread_mutex_lock(&m->ack_mu);
-  struct ack_slot *s = NULL;
-  for (size_t i = 0; i < m->nacks && !s; i++)
-    if (strcmp(m->acks[i].topic, topic) == 0) s = &m->acks[i];
-  if (!s && m->nacks < ACK_SLOTS) {
-    s = &m->acks[m->nacks++];
-    snprintf(s->topic, sizeof s->topic, "%s", topic);
-  }
-  if (s) {
-    s->epoch = epoch;
-    s->upto = upto;
-    if (!s->waiting) m->nwaiting++;
-    s->waiting = true;
-    pthread_cond_signal(&m->ack_cv);
-  }
+  int rc = box_put(&m->box, topic, epoch, upto);
+  if (!rc) pthread_cond_signal(&m->ack_cv);
   pthread_mutex_unlock(&m->ack_mu);
-  return s ? 0 : PH_ENOMEM;
+  return rc;
+}
+
+/* Publishes what was taken from the box; on a refusal (at the in-flight
+ * cap, disconnected) puts that entry and the rest back and returns false.
+ * Called and returns with ack_mu held; Paho is called without it. */
+static bool send_taken(struct ph_hubmqtt *m) {
+  struct ack_box *t = &m->sending;
+  for (size_t i = 0; i < t->n && !m->ack_stop; i++) {
+    const struct ack_ent *e = &t->v[i];
+    char payload[96];
+    int n = snprintf(payload, sizeof payload, "{\"epoch\":%lld,\"upto\":%lld}", (long long)e->epoch,
+                     (long long)e->upto);
+    pthread_mutex_unlock(&m->ack_mu);
+    int rc = ph_hubmqtt_publish(m, e->topic, payload, (size_t)n, false);
+    pthread_mutex_lock(&m->ack_mu);
+    m->nsending--;
+    if (rc == 0) {
+      m->acks_published++;
+      continue;
+    }
+    for (size_t k = i; k < t->n; k++) /* a newer ack posted meanwhile wins (max upto) */
+      if (box_put(&m->box, t->v[k].topic, t->v[k].epoch, t->v[k].upto))
+        PH_ERROR(MOD, "ack mailbox: out of memory; %s waits for the agent's next batch", t->v[k].topic);
+    m->nsending = 0;
+    return false;
+  }
+  m->nsending = 0;
+  return true;
 }
 
 /* The ack thread: publishes what the mailbox holds; may wait on Paho's lock
@@ -278,32 +349,20 @@ static void *acker(void *arg) {
   struct ph_hubmqtt *m = arg;
   pthread_mutex_lock(&m->ack_mu);
   while (!m->ack_stop) {
-    if (!m->nwaiting || !atomic_load(&m->pub.connected)) {
+    if (!m->box.n || !atomic_load(&m->pub.connected)) {
       struct timespec until = ph_deadline_ms(CLOCK_REALTIME, 100);
       pthread_cond_timedwait(&m->ack_cv, &m->ack_mu, &until);
       continue;
     }
-    for (size_t i = 0; i < m->nacks && !m->ack_stop; i++) {
-      struct ack_slot *s = &m->acks[i];
-      if (!s->waiting) continue;
-      char topic[PH_TOPIC_MAX], payload[96];
-      strcpy(topic, s->topic);
-      int n = snprintf(payload, sizeof payload, "{\"epoch\":%lld,\"upto\":%lld}", (long long)s->epoch,
-                       (long long)s->upto);
-      s->waiting = false;
-      m->nwaiting--;
+    struct ack_box taken = m->box; /* take them all: posts go on into an empty box meanwhile */
+    m->box = m->sending;
+    box_clear(&m->box);
+    m->sending = taken;
+    m->nsending = taken.n;
+    if (!send_taken(m)) {
       pthread_mutex_unlock(&m->ack_mu);
-      int rc = ph_hubmqtt_publish(m, topic, payload, (size_t)n, false);
+      usleep(10000); /* at the in-flight cap or disconnected: let acks complete */
       pthread_mutex_lock(&m->ack_mu);
-      if (rc == 0) {
-        m->acks_published++;
-      } else if (!s->waiting) { /* not sent and nothing newer came: keep it */
-        s->waiting = true;
-        m->nwaiting++;
-        pthread_mutex_unlock(&m->ack_mu);
-        usleep(10000); /* at the in-flight cap or disconnected: let acks complete */
-        pthread_mutex_lock(&m->ack_mu);
-      }
     }
   }
   pthread_mutex_unlock(&m->ack_mu);
@@ -331,10 +390,9 @@ static int create_conn(struct ph_hubmqtt *m, struct conn *c, const char *name, c
 int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct ph_hubmqtt **out,
                    struct ph_err *err) {
   struct ph_hubmqtt *m = ph_calloc(1, sizeof *m);
-  if (!m || !(m->acks = ph_calloc(ACK_SLOTS, sizeof *m->acks))) {
-    ph_free(m);
-    return ph_fail(err, PH_ENOMEM, "mqtt: out of memory");
-  }
+  if (!m) return ph_fail(err, PH_ENOMEM, "mqtt: out of memory");
+  ph_idmap_init(&m->box.idx);
+  ph_idmap_init(&m->sending.idx);
   pthread_mutex_init(&m->ack_mu, NULL);
   pthread_cond_init(&m->ack_cv, NULL);
   pthread_mutex_init(&m->tk_mu, NULL);
@@ -384,6 +442,32 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
   return rc ? rc : connect_conn(m, &m->sub, true, err);
 }
 
+/* A SUBACK (or a refusal) of the sub connection: when the last one of a
+ * setup came, the hub may say online (ph_hubmqtt_service). */
+static void sub_answered(struct ph_hubmqtt *m) {
+  if (atomic_fetch_sub(&m->subs_pending, 1) == 1) atomic_store(&m->subscribed, true);
+}
+static void sub_done(void *context, MQTTAsync_successData *d) { (void)d, sub_answered(context); }
+static void sub_failed(void *context, MQTTAsync_failureData *d) {
+  (void)d;
+  atomic_fetch_add(&((struct ph_hubmqtt *)context)->sub_failures, 1);
+  sub_answered(context);
+}
+
+#define SUBS_PER_PARK 3
+
+static void subscribe_one(struct ph_hubmqtt *m, const char *filter) {
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onSuccess = sub_done;
+  ro.onFailure = sub_failed;
+  ro.context = m;
+  int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
+    sub_answered(m); /* no answer will come */
+  }
+}
+
 static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
   const char *group = m->cfg->mqtt.shared_group;
   const char *suffix[2] = {"+/+/ev/+", "+/+/status"};
@@ -393,15 +477,11 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
       snprintf(filter, sizeof filter, "$share/%s/" PH_TOPIC_PREFIX "%s/%s", group, park, suffix[i]);
     else
       snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/%s", park, suffix[i]);
-    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-    int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
-    if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
+    subscribe_one(m, filter);
   }
   char filter[PH_TOPIC_MAX];
   snprintf(filter, sizeof filter, PH_TOPIC_PREFIX "%s/cmd/ack", park);
-  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  int rc = MQTTAsync_subscribe(m->sub.client, filter, 1, &ro);
-  if (rc != MQTTASYNC_SUCCESS) PH_ERROR(MOD, "subscribe %s: code %d", filter, rc);
+  subscribe_one(m, filter);
 }
 
 static void say(struct ph_hubmqtt *m, const char *state) {
@@ -445,16 +525,28 @@ static int nodelay_sockets(void) {
 
 void ph_hubmqtt_service(struct ph_hubmqtt *m) {
   bool sub_up = atomic_exchange(&m->sub.need_setup, false), pub_up = atomic_exchange(&m->pub.need_setup, false);
-  if (!sub_up && !pub_up) return;
-  int nd = nodelay_sockets();
-  PH_DEBUG(MOD, "TCP_NODELAY set on %d socket%s", nd, nd == 1 ? "" : "s");
-  if (sub_up) {
-    for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
-    PH_INFO(MOD, "connected to the broker; subscribed to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
+  if (!sub_up && !pub_up && !m->online_pending) return;
+  if (sub_up || pub_up) {
+    int nd = nodelay_sockets();
+    PH_DEBUG(MOD, "TCP_NODELAY set on %d socket%s", nd, nd == 1 ? "" : "s");
   }
-  if (pub_up) {
+  if (sub_up) {
+    atomic_store(&m->subscribed, false);
+    atomic_store(&m->subs_pending, SUBS_PER_PARK * m->cfg->nparks);
+    for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
+    PH_INFO(MOD, "connected to the broker; subscribing to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
+  }
+  if (pub_up) m->online_pending = true;
+  /* "online" only once the broker acknowledged the subscriptions: an agent
+   * (or a test) that publishes when it reads it is heard even before the
+   * hub's persistent session existed. */
+  if (m->online_pending && atomic_load(&m->subscribed)) {
+    m->online_pending = false;
     say(m, "online");
-    PH_INFO(MOD, "publishing connection up; hub online");
+    uint64_t failed = atomic_exchange(&m->sub_failures, 0);
+    if (failed) PH_ERROR(MOD, "%llu subscriptions refused by the broker (its ACL?)", (unsigned long long)failed);
+    PH_INFO(MOD, "subscribed to %d park%s (acknowledged by the broker) and publishing connection up; hub online",
+            m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
   }
 }
 
@@ -473,7 +565,7 @@ void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
   /* Acks posted before the stop go out first (bounded wait). */
   for (int i = 0; i < 200; i++) {
     pthread_mutex_lock(&m->ack_mu);
-    size_t waiting = m->nwaiting;
+    size_t waiting = m->box.n + m->nsending;
     pthread_mutex_unlock(&m->ack_mu);
     if (!waiting || !atomic_load(&m->pub.connected)) break;
     usleep(10000);
@@ -508,7 +600,8 @@ void ph_hubmqtt_free(struct ph_hubmqtt *m) {
   pthread_cond_destroy(&m->tk_cv);
   pthread_mutex_destroy(&m->ack_mu);
   pthread_cond_destroy(&m->ack_cv);
-  ph_free(m->acks);
+  box_fini(&m->box);
+  box_fini(&m->sending);
   ph_free(m);
 }
 
@@ -521,6 +614,6 @@ void ph_hubmqtt_stats(struct ph_hubmqtt *m, struct ph_hubmqtt_stats *st) {
   st->connected = atomic_load(&m->sub.connected) && atomic_load(&m->pub.connected);
   pthread_mutex_lock(&m->ack_mu);
   st->acks_published = m->acks_published;
-  st->acks_waiting = m->nwaiting;
+  st->acks_waiting = m->box.n + m->nsending;
   pthread_mutex_unlock(&m->ack_mu);
 }

@@ -1,6 +1,7 @@
 /* idmap.c — string → int64 map (idmap.h). */
 #include "parkhub/idmap.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "parkhub/alloc.h"
@@ -63,4 +64,25 @@ int ph_idmap_put(struct ph_idmap *m, const char *key, size_t len, int64_t value)
   }
   s->value = value;
   return 0;
+}
+
+int ph_idmap_del(struct ph_idmap *m, const char *key, size_t len) {
+  if (!m->cap) return 0;
+  struct ph_idmap_slot *s = find(m, key, len, fnv1a(key, len));
+  if (!s->key) return 0;
+  ph_free(s->key);
+  s->key = NULL;
+  m->n--;
+  size_t mask = m->cap - 1, hole = (size_t)(s - m->slots);
+  /* Backward shift: an entry after the hole moves into it unless its home
+   * slot lies cyclically in (hole, j], where a lookup still finds it. */
+  for (size_t j = (hole + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+    size_t home = (size_t)m->slots[j].hash & mask;
+    bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (stays) continue;
+    m->slots[hole] = m->slots[j];
+    m->slots[j].key = NULL;
+    hole = j;
+  }
+  return 1;
 }

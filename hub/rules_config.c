@@ -519,6 +519,8 @@ static int parse_rule(struct ctx *c, const cJSON *o, int i, struct ph_rule *r) {
   if (!id) return bad(c, "%s.id: required", path);
   if (!cJSON_IsString(id) || !ph_id_valid_z(id->valuestring))
     return bad(c, "%s.id: must be an id ([a-z0-9][a-z0-9_-]{0,63})", path);
+  if (strcmp(id->valuestring, PH_RULE_DATA_LOSS) == 0)
+    return bad(c, "%s.id: '%s' is reserved for the hub's own data loss alarm", path, PH_RULE_DATA_LOSS);
   strcpy(r->id, id->valuestring);
   if (!sev) return bad(c, "%s.severity: required", path);
   int s = -1;

@@ -383,6 +383,8 @@ static const char *meet(struct load *l, const struct open_key *o, int *err) {
   *err = 0;
   int pi = ph_rules_park_index(e, o->park);
   if (pi < 0) return "its park is no longer served";
+  if (strcmp(o->rule, PH_RULE_DATA_LOSS) == 0) /* the hub's own event alarm: waits for its acknowledgement */
+    return ph_rules_ent_index(e, pi, o->ent) < 0 ? "its enterprise is no longer configured" : NULL;
   const struct ph_rule *r = NULL;
   for (size_t i = 0; i < e->parks[pi].n && !r; i++)
     if (strcmp(e->parks[pi].rules[i].id, o->rule) == 0) r = &e->parks[pi].rules[i];

@@ -17,14 +17,15 @@
 #include "parkhub/idmap.h"
 #include "store_sql.h"
 
-static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4};
+static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4, STORE_SQL_V5};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == PH_STORE_VERSION, "PH_STORE_VERSION (store.h) counts the migrations");
 
 enum {
   S_AGENT_GET, S_AGENT_ADD, S_POINT_GET, S_POINT_ADD, S_METRIC_GET, S_METRIC_ADD, S_SERIES_GET, S_SERIES_ADD,
   S_CHUNK, S_MATERIAL, S_ROLLUP, S_CEMS_DIRTY, S_STREAM_SAVE, S_STREAMS_LOAD, S_ABOVE_LOAD, S_ABOVE_ADD, S_ABOVE_TRIM, S_GAP,
-  S_EVENT, S_STATUS, S_STATUS_GET, S_REJECT, S_RETENTION, S_COUNT
+  S_EVENT, S_STATUS, S_STATUS_GET, S_REJECT, S_RETENTION, S_STREAM_GET, S_ABOVE_GET, S_REJECTS_COUNT, S_REJECTS_TRIM,
+  S_REJECTS_EXPIRE, S_REJECTS_CLEAR, S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -32,7 +33,8 @@ static const char *const stmt_sql[S_COUNT] = {
     STORE_SQL_METRIC_ADD,  STORE_SQL_SERIES_GET,   STORE_SQL_SERIES_ADD, STORE_SQL_CHUNK,      STORE_SQL_MATERIAL,
     STORE_SQL_ROLLUP,      STORE_SQL_CEMS_DIRTY,   STORE_SQL_STREAM_SAVE,  STORE_SQL_STREAMS_LOAD, STORE_SQL_ABOVE_LOAD, STORE_SQL_ABOVE_ADD,
     STORE_SQL_ABOVE_TRIM,  STORE_SQL_GAP,          STORE_SQL_EVENT,      STORE_SQL_STATUS,     STORE_SQL_STATUS_GET,
-    STORE_SQL_REJECT,      STORE_SQL_RETENTION,
+    STORE_SQL_REJECT,      STORE_SQL_RETENTION,    STORE_SQL_STREAM_GET, STORE_SQL_ABOVE_GET,  STORE_SQL_REJECTS_COUNT,
+    STORE_SQL_REJECTS_TRIM, STORE_SQL_REJECTS_EXPIRE, STORE_SQL_REJECTS_CLEAR,
 };
 
 enum { C_AGENT, C_POINT, C_METRIC, C_SERIES, C_COUNT };
@@ -322,7 +324,7 @@ int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t b
 }
 
 int ph_store_stream_save(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t upto, int64_t now_ms,
-                         int64_t batches, int64_t duplicates) {
+                         int64_t batches, int64_t duplicates, int64_t data_ms) {
   sqlite3_stmt *st = stmt(s, S_STREAM_SAVE);
   sqlite3_bind_int64(st, 1, agent_id);
   sqlite3_bind_int64(st, 2, epoch);
@@ -330,6 +332,7 @@ int ph_store_stream_save(struct ph_store *s, int64_t agent_id, int64_t epoch, in
   sqlite3_bind_int64(st, 4, now_ms);
   sqlite3_bind_int64(st, 5, batches);
   sqlite3_bind_int64(st, 6, duplicates);
+  sqlite3_bind_int64(st, 7, data_ms);
   return done(s, st);
 }
 
@@ -348,13 +351,22 @@ int ph_store_above_trim(struct ph_store *s, int64_t agent_id, int64_t epoch, int
   return three_ints(s, S_ABOVE_TRIM, agent_id, epoch, upto);
 }
 
-int ph_store_gap(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t from, int64_t to, int64_t now_ms) {
+static void bind_ms_or_null(sqlite3_stmt *st, int i, int64_t ms) {
+  if (ms > 0)
+    sqlite3_bind_int64(st, i, ms);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+int ph_store_gap(struct ph_store *s, const struct ph_store_gap_row *g) {
   sqlite3_stmt *st = stmt(s, S_GAP);
-  sqlite3_bind_int64(st, 1, agent_id);
-  sqlite3_bind_int64(st, 2, epoch);
-  sqlite3_bind_int64(st, 3, from);
-  sqlite3_bind_int64(st, 4, to);
-  sqlite3_bind_int64(st, 5, now_ms);
+  sqlite3_bind_int64(st, 1, g->agent_id);
+  sqlite3_bind_int64(st, 2, g->epoch);
+  sqlite3_bind_int64(st, 3, g->from_seq);
+  sqlite3_bind_int64(st, 4, g->to_seq);
+  sqlite3_bind_int64(st, 5, g->detected_ms);
+  bind_ms_or_null(st, 6, g->from_ms);
+  bind_ms_or_null(st, 7, g->to_ms);
   return done(s, st);
 }
 
@@ -400,19 +412,66 @@ int ph_store_reject(struct ph_store *s, int64_t ts_ms, const char *park, const c
   return done(s, st);
 }
 
-int ph_store_load_streams(struct ph_store *s, void (*fn)(void *u, int64_t agent_id, int64_t epoch, int64_t seq,
-                                                         int above),
-                          void *u, struct ph_err *err) {
-  const int which[2] = {S_STREAMS_LOAD, S_ABOVE_LOAD};
-  for (int k = 0; k < 2; k++) {
-    sqlite3_stmt *st = stmt(s, which[k]);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-      fn(u, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), k);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return fail(s, err, "loading the dedupe state");
+/* Steps st, calling fn per row (columns agent_id, epoch, seq[, data_ms]). */
+static int rows(struct ph_store *s, sqlite3_stmt *st, int above, ph_store_stream_fn fn, void *u, int *nrows) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct ph_stream_row r = {.agent_id = sqlite3_column_int64(st, 0), .epoch = sqlite3_column_int64(st, 1),
+                              .seq = sqlite3_column_int64(st, 2), .above = above,
+                              .data_ms = above ? 0 : sqlite3_column_int64(st, 3)};
+    fn(u, &r);
+    if (nrows) (*nrows)++;
   }
+  sqlite3_reset(st);
+  (void)s;
+  return rc == SQLITE_DONE ? 0 : rc;
+}
+
+int64_t ph_store_rejects_count(struct ph_store *s) {
+  sqlite3_stmt *st = stmt(s, S_REJECTS_COUNT);
+  int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : PH_EDB;
+  sqlite3_reset(st);
+  return n;
+}
+
+/* Runs a DELETE; rows deleted or PH_EDB/PH_EFULL. */
+static int64_t deleted(struct ph_store *s, sqlite3_stmt *st) {
+  int rc = done(s, st);
+  return rc ? rc : sqlite3_changes(s->db);
+}
+
+int64_t ph_store_rejects_trim(struct ph_store *s, int64_t n) {
+  sqlite3_stmt *st = stmt(s, S_REJECTS_TRIM);
+  sqlite3_bind_int64(st, 1, n);
+  return deleted(s, st);
+}
+
+int64_t ph_store_rejects_expire(struct ph_store *s, int64_t before_ms, int limit) {
+  sqlite3_stmt *st = stmt(s, S_REJECTS_EXPIRE);
+  sqlite3_bind_int64(st, 1, before_ms);
+  sqlite3_bind_int(st, 2, limit);
+  return deleted(s, st);
+}
+
+int64_t ph_store_rejects_clear(struct ph_store *s) { return deleted(s, stmt(s, S_REJECTS_CLEAR)); }
+
+int ph_store_load_streams(struct ph_store *s, ph_store_stream_fn fn, void *u, struct ph_err *err) {
+  if (rows(s, stmt(s, S_STREAMS_LOAD), 0, fn, u, NULL) || rows(s, stmt(s, S_ABOVE_LOAD), 1, fn, u, NULL))
+    return fail(s, err, "loading the dedupe state");
   return 0;
+}
+
+int ph_store_load_stream(struct ph_store *s, int64_t agent_id, int64_t epoch, ph_store_stream_fn fn, void *u) {
+  int found = 0;
+  sqlite3_stmt *st = stmt(s, S_STREAM_GET);
+  sqlite3_bind_int64(st, 1, agent_id);
+  sqlite3_bind_int64(st, 2, epoch);
+  if (rows(s, st, 0, fn, u, &found)) return PH_EDB;
+  if (!found) return 0;
+  st = stmt(s, S_ABOVE_GET);
+  sqlite3_bind_int64(st, 1, agent_id);
+  sqlite3_bind_int64(st, 2, epoch);
+  return rows(s, st, 1, fn, u, NULL) ? PH_EDB : 0;
 }
 
 int64_t ph_store_retention(struct ph_store *s, int64_t before_ms, int limit, struct ph_err *err) {

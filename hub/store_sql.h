@@ -121,6 +121,14 @@
   "CREATE TABLE cems_ent_op_hours(park TEXT NOT NULL, ent TEXT NOT NULL, hour_ms INTEGER NOT NULL,"        \
   " day_ms INTEGER NOT NULL, op INTEGER NOT NULL, PRIMARY KEY(park, ent, hour_ms)) WITHOUT ROWID;"
 
+/* Migration 5 (issue #16): streams.data_ms, the newest record time stored
+ * of the stream (where a declared gap's time span starts); gaps.from_ms and
+ * gaps.to_ms, that span in data time (NULL: unknown). */
+#define STORE_SQL_V5                                                                                       \
+  "ALTER TABLE streams ADD COLUMN data_ms INTEGER;"                                                        \
+  "ALTER TABLE gaps ADD COLUMN from_ms INTEGER;"                                                           \
+  "ALTER TABLE gaps ADD COLUMN to_ms INTEGER;"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"
@@ -151,14 +159,20 @@
 /* An hour rollup row written: that hour must be recomputed (cems.c inv. 2). */
 #define STORE_SQL_CEMS_DIRTY "INSERT OR IGNORE INTO cems_dirty(series_id, hour_ms) VALUES(?1, ?2)"
 #define STORE_SQL_STREAM_SAVE                                                                              \
-  "INSERT INTO streams(agent_id, epoch, upto, first_ms, last_ms, batches, duplicates)"                    \
-  " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6) ON CONFLICT(agent_id, epoch) DO UPDATE SET upto = ?3,"             \
-  " last_ms = ?4, batches = batches + ?5, duplicates = duplicates + ?6"
-#define STORE_SQL_STREAMS_LOAD "SELECT agent_id, epoch, upto FROM streams"
+  "INSERT INTO streams(agent_id, epoch, upto, first_ms, last_ms, batches, duplicates, data_ms)"           \
+  " VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7) ON CONFLICT(agent_id, epoch) DO UPDATE SET upto = ?3,"         \
+  " last_ms = ?4, batches = batches + ?5, duplicates = duplicates + ?6,"                                   \
+  " data_ms = max(coalesce(data_ms, 0), ?7)"
+/* Least recently active first: the dedupe keeps the newest epochs of an agent (dedupe.h inv. 5). */
+#define STORE_SQL_STREAMS_LOAD "SELECT agent_id, epoch, upto, coalesce(data_ms, 0) FROM streams ORDER BY last_ms, epoch"
 #define STORE_SQL_ABOVE_LOAD "SELECT agent_id, epoch, seq FROM seq_above ORDER BY agent_id, epoch, seq"
+#define STORE_SQL_STREAM_GET "SELECT agent_id, epoch, upto, coalesce(data_ms, 0) FROM streams WHERE agent_id = ?1 AND epoch = ?2"
+#define STORE_SQL_ABOVE_GET "SELECT agent_id, epoch, seq FROM seq_above WHERE agent_id = ?1 AND epoch = ?2 ORDER BY seq"
 #define STORE_SQL_ABOVE_ADD "INSERT OR IGNORE INTO seq_above(agent_id, epoch, seq) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_ABOVE_TRIM "DELETE FROM seq_above WHERE agent_id = ?1 AND epoch = ?2 AND seq <= ?3"
-#define STORE_SQL_GAP "INSERT INTO gaps(agent_id, epoch, from_seq, to_seq, detected_ms) VALUES(?1, ?2, ?3, ?4, ?5)"
+#define STORE_SQL_GAP                                                                                      \
+  "INSERT INTO gaps(agent_id, epoch, from_seq, to_seq, detected_ms, from_ms, to_ms)"                       \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 #define STORE_SQL_EVENT "INSERT INTO agent_events(agent_id, ts_ms, event, detail) VALUES(?1, ?2, ?3, ?4)"
 #define STORE_SQL_STATUS                                                                                   \
   "INSERT INTO agent_status(agent_id, state, ts_ms, outbox_depth, payload) VALUES(?1, ?2, ?3, ?4, ?5)"    \
@@ -166,6 +180,11 @@
 #define STORE_SQL_STATUS_GET "SELECT state FROM agent_status WHERE agent_id = ?1"
 #define STORE_SQL_REJECT                                                                                   \
   "INSERT INTO rejects(ts_ms, park, topic, agent, epoch, seq, code, reason) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+/* The rejects table's bounds (rejects.h): its rows, the oldest first, by age, all. */
+#define STORE_SQL_REJECTS_COUNT "SELECT count(*) FROM rejects"
+#define STORE_SQL_REJECTS_TRIM "DELETE FROM rejects WHERE id IN (SELECT id FROM rejects ORDER BY id LIMIT ?1)"
+#define STORE_SQL_REJECTS_EXPIRE "DELETE FROM rejects WHERE id IN (SELECT id FROM rejects WHERE ts_ms < ?1 LIMIT ?2)"
+#define STORE_SQL_REJECTS_CLEAR "DELETE FROM rejects"
 #define STORE_SQL_RETENTION "DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE ts_min < ?1 LIMIT ?2)"
 
 #endif

@@ -1,16 +1,19 @@
-/* writer.c — the storage stage (writer.h).
+/* writer.c — the storage stage (writer.h; its state in writer_int.h, the
+ * dedupe verdicts, stream saves and acks in writer_streams.c).
  *
  * Thread: its own; the only user of the store's connection after start.
  * Group processing:
  *
  *   pop ≤ group_max items → BEGIN → per item: dedupe → chunks / materials /
  *   rollup aggregation / rejects / presence → rollups merged → streams saved
- *   → COMMIT ──ok──→ release items → acks (≤ in-flight cap; the rest wait)
+ *   → COMMIT ──ok──→ data_loss alarms, rules → release items → acks (≤ in-flight cap;
+ *            │       the rest wait) → idle epochs past the per-agent bound leave memory
  *            └fail─→ ROLLBACK, reload dedupe state, forget aggregates, wait,
  *                    apply a changed db.max_size_mb, retry the same items
  *                    (writer.h inv. 3); SQLITE_FULL (disk or cap) is logged
- *                    as "database full", the first success after failures
- *                    as "writable again".
+ *                    as "database full" and first deletes the rejects table
+ *                    (rejects.h; then retries at once), the first success
+ *                    after failures is logged as "writable again".
  */
 #include "parkhub/writer.h"
 
@@ -25,16 +28,10 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/cems.h"
-#include "parkhub/chunk.h"
-#include "parkhub/dedupe.h"
-#include "parkhub/idcache.h"
-#include "parkhub/log.h"
-#include "parkhub/mailbox.h"
-#include "parkhub/rollup.h"
 #include "parkhub/timefmt.h"
+#include "writer_int.h" /* the state; the exactly-once side is writer_streams.c */
 
 #define MOD "writer"
-#define MAX_SLOTS 16
 #define PERIODIC_MS 60000
 #define PERIODIC_LATE_MS 5000
 #define RETRY_MS 1000
@@ -42,55 +39,11 @@
 /* 4 096 frames of 4 kB pages: a WAL of about 16 MB at most under load. */
 #define WAL_RESTART_FRAMES 4096
 
-/* The open chunk of one point (and UTC hour) within a batch. */
-struct slot {
-  bool used;
-  char point[PH_ID_MAX + 1];
-  int64_t point_id, hour;
-  double interval_s; /* expected seconds between its records */
-  int64_t ts_min, ts_max;
-  int nvalues;
-  struct ph_chunk_writer cw;
-  int64_t *series; /* per catalogue index, 0 = not looked up yet: the point's idcache entry's */
-  struct ph_rollup_buckets bk; /* of the minute of its last record, when bk_valid */
-  bool bk_valid;
-};
-
-struct ph_writer {
-  struct ph_writer_conf c;
-  pthread_t thread;
-  atomic_bool stop;
-  atomic_bool idle; /* queue empty, all committed and acked */
-  pthread_mutex_t stats_mu;
-  struct ph_writer_stats st;  /* the writer thread's own */
-  struct ph_writer_stats pub; /* copy for other threads, under stats_mu */
-  struct ph_dedupe *dd;
-  struct ph_rollup *ru;
-  size_t ncat;
-  int64_t *metric_db; /* catalogue index → metrics.id; 0 = not looked up */
-  struct ph_idcache points, agents; /* ids per (park, enterprise, name) */
-  struct slot slots[MAX_SLOTS];
-  struct ph_chunk_value *vbuf;
-  struct ph_item **items;
-  bool *stored; /* per item of the group: committed (new batch, status, ack) → rules after commit */
-  int64_t next_periodic, next_rules_tick;
-  struct ph_ratelimit rules_rl;
-  struct ph_ratelimit fail_rl;
-  struct ph_mailbox mb; /* requests from other threads (HTTP acks) */
-  atomic_int_fast64_t max_size_mb; /* wanted db.max_size_mb (any thread sets it) */
-  int64_t max_size_applied;        /* what the connection has; -1: not yet */
-};
-
 enum { MAIL_ACK = 1 };
 
 struct ack_req {
   const char *park, *alarm_id, *by, *note;
 };
-
-static int reload_dedupe(struct ph_writer *w, struct ph_err *err) {
-  ph_dedupe_reset(w->dd);
-  return ph_store_load_streams(w->c.store, ph_dedupe_load, w->dd, err);
-}
 
 static void forget_ids(struct ph_writer *w) {
   memset(w->metric_db, 0, w->ncat * sizeof *w->metric_db);
@@ -243,38 +196,6 @@ static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_
   return 0;
 }
 
-/* Dedupe for an identified batch (stored or refused); *is_new says whether to store it. */
-static int dedupe(struct ph_writer *w, const struct ph_item *it, int64_t agent_id, bool *is_new) {
-  const struct ph_batch *b = &it->batch;
-  struct ph_dedupe_result r;
-  int rc = ph_dedupe_check(w->dd, agent_id, b->epoch, b->seq, b->oldest, &r);
-  if (rc) return rc;
-  if (!r.stream->ack_topic[0])
-    ph_topic_agent(r.stream->ack_topic, sizeof r.stream->ack_topic, PH_TOPIC_ACK, it->topic.park, it->topic.ent,
-                   it->topic.agent, PH_KIND_PROCESS);
-  int64_t now = ph_now_ms();
-  for (int g = 0; g < r.ngaps; g++) {
-    PH_WARN(MOD, "data loss declared by %s/%s/%s: epoch %lld batches %lld..%lld will never arrive", it->topic.park,
-            it->topic.ent, it->topic.agent, (long long)b->epoch, (long long)r.gaps[g][0], (long long)r.gaps[g][1]);
-    if ((rc = ph_store_gap(w->c.store, agent_id, b->epoch, r.gaps[g][0], r.gaps[g][1], now))) return rc;
-    w->st.gaps++;
-  }
-  if (r.ngaps && (rc = ph_store_above_trim(w->c.store, agent_id, b->epoch, r.stream->upto))) return rc;
-  if (r.new_stream) {
-    char detail[96];
-    snprintf(detail, sizeof detail, "epoch %lld", (long long)b->epoch);
-    if (r.reinstall)
-      PH_WARN(MOD, "%s/%s/%s starts a new epoch %lld: its outbox was re-created (reinstall or wipe)", it->topic.park,
-              it->topic.ent, it->topic.agent, (long long)b->epoch);
-    if ((rc = ph_store_event(w->c.store, agent_id, now, r.reinstall ? "new_epoch" : "first_epoch", detail))) return rc;
-  }
-  if (r.above && (rc = ph_store_above_add(w->c.store, agent_id, b->epoch, b->seq))) return rc;
-  if (r.verdict == PH_DEDUPE_DUP) w->st.duplicates++;
-  if (r.verdict == PH_DEDUPE_DEFER) w->st.deferred++;
-  *is_new = r.verdict == PH_DEDUPE_NEW;
-  return 0;
-}
-
 static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *id) {
   const struct ph_idcache_entry *e = ph_idcache_find(&w->agents, it->park_idx, it->ent_idx, it->topic.agent);
   if (e) {
@@ -287,14 +208,21 @@ static int agent_id_of(struct ph_writer *w, const struct ph_item *it, int64_t *i
   return rc;
 }
 
-static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
+/* A refused batch as a rejects row, within the table's bounds (rejects.h). */
+static int store_reject(struct ph_writer *w, const struct ph_item *it, int code) {
+  return ph_rejects_store(w->rj, it, code);
+}
+
+static int handle(struct ph_writer *w, struct ph_item *it, bool *stored) {
   int64_t agent_id = 0;
-  bool is_new = false;
+  enum ph_dedupe_verdict v = PH_DEDUPE_NEW;
   int rc = 0;
   *stored = false;
   switch (it->type) {
   case PH_ITEM_BATCH:
-    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
+    if ((rc = agent_id_of(w, it, &agent_id)) || (rc = ph_writer_dedupe(w, it, agent_id, &v))) return rc;
+    if (v == PH_DEDUPE_AHEAD) return store_reject(w, it, PH_ESEQAHEAD);
+    if (v != PH_DEDUPE_NEW) return 0;
     w->st.batches++;
     *stored = it->batch.kind != PH_KIND_MATERIAL;
     return it->batch.kind == PH_KIND_MATERIAL ? store_materials(w, it, agent_id) : store_measurements(w, it, agent_id);
@@ -302,13 +230,11 @@ static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
     *stored = true;
     return 0;
   case PH_ITEM_REJECT:
-    if (it->ackable) {
-      if ((rc = agent_id_of(w, it, &agent_id)) || (rc = dedupe(w, it, agent_id, &is_new)) || !is_new) return rc;
-    }
-    w->st.rejects++;
-    return ph_store_reject(w->c.store, it->recv_ms, it->park_idx >= 0 ? it->topic.park : NULL, it->topic_raw,
-                           it->batch.header_ok ? it->batch.agent : NULL, it->batch.header_ok ? it->batch.epoch : 0,
-                           it->batch.header_ok ? it->batch.seq : 0, ph_errname(it->code), it->reason);
+    /* Acked when identified (ingest.c), unless its seq is not plausible: then stored, never acked. */
+    if (it->ackable && ((rc = agent_id_of(w, it, &agent_id)) || (rc = ph_writer_dedupe(w, it, agent_id, &v))))
+      return rc;
+    if (it->ackable && v != PH_DEDUPE_NEW && v != PH_DEDUPE_AHEAD) return 0;
+    return store_reject(w, it, it->code);
   case PH_ITEM_STATUS: {
     int changed = 0;
     if ((rc = agent_id_of(w, it, &agent_id)) ||
@@ -322,32 +248,14 @@ static int handle(struct ph_writer *w, const struct ph_item *it, bool *stored) {
   return 0;
 }
 
-static int save_streams(struct ph_writer *w) {
-  int64_t now = ph_now_ms();
-  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
-    struct ph_stream *s = ph_dedupe_at(w->dd, i);
-    if (!s->dirty) continue;
-    int rc = ph_store_stream_save(w->c.store, s->agent_id, s->epoch, s->upto, now, s->batches, s->duplicates);
-    if (!rc) rc = ph_store_above_trim(w->c.store, s->agent_id, s->epoch, s->upto);
-    if (rc) return rc;
-  }
-  return 0;
-}
-
-static void mark_saved(struct ph_writer *w) {
-  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
-    struct ph_stream *s = ph_dedupe_at(w->dd, i);
-    if (s->dirty) s->dirty = false, s->batches = s->duplicates = 0;
-  }
-}
-
 static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, struct ph_err *err) {
   int rc = ph_store_begin(w->c.store, err);
   if (rc) return rc;
   for (size_t i = 0; i < n && !rc; i++) rc = handle(w, items[i], &w->stored[i]);
+  if (!rc) rc = ph_rejects_enforce(w->rj);
   if (rc) {
     ph_fail(err, rc, "database: storing a batch failed: %s", ph_strerror(rc));
-  } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = save_streams(w))) {
+  } else if (!(rc = ph_rollup_flush(w->ru, w->c.store, err)) && !(rc = ph_writer_save_streams(w))) {
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     rc = ph_store_commit(w->c.store, err);
@@ -359,37 +267,20 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
     ph_fail(err, rc, "database: %s", ph_strerror(rc));
   }
   if (rc == 0) {
-    mark_saved(w);
+    ph_writer_mark_saved(w);
+    ph_rejects_committed(w->rj);
     w->st.groups++;
     return 0;
   }
   /* writer.h inv. 3: undo memory that ran ahead of the database. */
   ph_store_rollback(w->c.store);
   ph_rollup_clear(w->ru);
+  ph_data_loss_forget(&w->loss);
+  ph_rejects_rolled_back(w->rj);
   forget_ids(w);
   struct ph_err lerr = {0};
-  if (reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
+  if (ph_writer_reload_dedupe(w, &lerr)) PH_ERROR(MOD, "%s", lerr.msg);
   return rc;
-}
-
-static void send_acks(struct ph_writer *w) {
-  uint64_t pending = 0;
-  for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
-    struct ph_stream *s = ph_dedupe_at(w->dd, i);
-    if (!s->ack_pending || s->dirty) continue; /* inv. 1: dirty means not committed yet */
-    if (!w->c.mqtt) {
-      s->ack_pending = false;
-      continue;
-    }
-    /* Never a Paho call here (queue.h): the mailbox hands it to hubmqtt's ack thread. */
-    if (ph_hubmqtt_post_ack(w->c.mqtt, s->ack_topic, s->epoch, s->upto) == 0) {
-      s->ack_pending = false;
-      w->st.acks_sent++;
-    } else {
-      pending++;
-    }
-  }
-  w->st.acks_pending = pending;
 }
 
 static void check_disk(struct ph_writer *w) {
@@ -416,6 +307,7 @@ static void periodic(struct ph_writer *w) {
   for (int i = 0; i < 20 && (n = ph_store_retention(w->c.store, cutoff, 5000, &err)) > 0; i++)
     w->st.retention_deleted += n;
   if (n < 0) PH_WARN(MOD, "%s", err.msg);
+  if (ph_rejects_expire(w->rj, ph_now_ms(), &err) < 0) PH_WARN(MOD, "%s", err.msg);
   /* CEMS hourly/daily validity and compliance for the hours that closed. */
   struct ph_err cerr = {0};
   int crc = ph_cems_update(ph_store_db(w->c.store), w->c.cfg, w->c.tz, w->c.limits, w->c.nlimits, w->c.cat,
@@ -518,7 +410,17 @@ static void apply_max_size(struct ph_writer *w) {
   } else if (w->max_size_applied > 0) {
     PH_INFO(MOD, "database size cap removed (db.max_size_mb 0)");
   }
+  ph_rejects_set_max_size(w->rj, want); /* the rejects' share follows the cap */
   w->max_size_applied = want; /* a failure is not retried until the next change */
+}
+
+/* The stats for other threads (/metrics, /healthz). */
+static void publish_stats(struct ph_writer *w) {
+  ph_rejects_stats(w->rj, &w->st.rj);
+  w->st.rejects = w->st.rj.stored;
+  pthread_mutex_lock(&w->stats_mu);
+  w->pub = w->st;
+  pthread_mutex_unlock(&w->stats_mu);
 }
 
 static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
@@ -527,7 +429,13 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
   int rc;
   while ((rc = write_group(w, items, n, &err)) != 0) {
     w->st.commit_failures++;
+    w->st.db_full = rc == PH_EFULL;
     failures++;
+    struct ph_err gerr = {0};
+    /* rejects.h: the space held for refused batches goes before acks stop */
+    if (rc == PH_EFULL && ph_rejects_give_up(w->rj, &gerr) > 0) continue;
+    if (gerr.msg[0]) PH_ERROR(MOD, "%s", gerr.msg);
+    publish_stats(w); /* /healthz says the database is full while this lasts */
     uint64_t sup = 0;
     if (ph_ratelimit_ok(&w->fail_rl, ph_mono_ms(), &sup)) {
       if (rc == PH_EFULL)
@@ -546,10 +454,14 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
     apply_max_size(w); /* a raised cap (SIGHUP) is what a full database waits for */
     err.msg[0] = '\0';
   }
+  if (rc == 0) w->st.db_full = false;
   if (rc == 0 && failures)
     PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
             (unsigned long long)failures, n);
-  if (rc == 0) evaluate(w, items, n); /* the items are still ours: released below */
+  if (rc == 0) { /* the items are still ours: released below */
+    ph_data_loss_raise(&w->loss, w->c.cfg, w->c.alarms, w->c.rules, ph_now_ms());
+    evaluate(w, items, n);
+  }
   ph_queue_release_many(w->c.q, items, n);
 }
 
@@ -595,13 +507,11 @@ static void *run(void *arg) {
     size_t n = ph_queue_pop(w->c.q, PH_STAGE_DECODED, w->items, max, 50);
     if (n) atomic_store(&w->idle, false); /* before the items are released: drain must not see a stale idle */
     if (n) process(w, w->items, n);
-    send_acks(w);
+    ph_writer_send_acks(w);
     wal_restart(w);
     tick_rules(w);
     serve_mail(w);
-    pthread_mutex_lock(&w->stats_mu);
-    w->pub = w->st;
-    pthread_mutex_unlock(&w->stats_mu);
+    publish_stats(w);
     atomic_store(&w->idle, n == 0 && w->st.acks_pending == 0);
     if (!n && atomic_load(&w->stop)) break;
     /* Housekeeping (disk check, retention, CEMS hours) waits for a quiet
@@ -620,11 +530,15 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   pthread_mutex_init(&w->stats_mu, NULL);
   ph_mailbox_init(&w->mb);
   ph_ratelimit_init(&w->fail_rl, 10000);
+  ph_ratelimit_init(&w->epoch_rl, 10000);
+  ph_ratelimit_init(&w->ahead_rl, 10000);
+  ph_data_loss_init(&w->loss);
   atomic_init(&w->max_size_mb, conf->cfg->max_size_mb);
   w->max_size_applied = 0; /* the connection starts uncapped: only a cap > 0 needs applying */
   w->next_periodic = ph_mono_ms() + 5000;
   w->st.disk_free_mb = -1;
   int rc = ph_dedupe_new(&w->dd);
+  if (!rc) ph_dedupe_set_loader(w->dd, ph_writer_load_stream, w);
   if (!rc) rc = ph_rollup_new(&w->ru);
   w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);
   w->vbuf = ph_calloc(PH_RECORD_MAX_VALUES, sizeof *w->vbuf);
@@ -638,7 +552,8 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
     rc = ph_fail(err, PH_ENOMEM, "writer: out of memory");
     goto fail;
   }
-  if ((rc = reload_dedupe(w, err))) goto fail;
+  if ((rc = ph_rejects_new(conf->cfg, conf->store, &w->rj, err))) goto fail;
+  if ((rc = ph_writer_reload_dedupe(w, err))) goto fail;
   PH_INFO(MOD, "dedupe state loaded: %zu agent streams", ph_dedupe_count(w->dd));
   if (pthread_create(&w->thread, NULL, run, w) != 0) {
     rc = ph_fail(err, PH_ENOMEM, "writer: cannot start its thread");
@@ -669,6 +584,7 @@ void ph_writer_stop(struct ph_writer *w) {
   ph_mailbox_close(&w->mb);
   if (w->thread) pthread_join(w->thread, NULL);
   ph_dedupe_free(w->dd);
+  ph_rejects_free(w->rj);
   ph_rollup_free(w->ru);
   for (int i = 0; i < MAX_SLOTS; i++) ph_chunk_writer_fini(&w->slots[i].cw);
   ph_idcache_fini(&w->points);

@@ -65,6 +65,12 @@
 /* qty_t of a lot whose code the catalogue does not know: 0..this many t
  * (the catalogue's own materials allow 0..1000: a lorry or a railcar). */
 #define PH_MATERIAL_QTY_MAX 1000.0
+/* The agent's outbox.max_batches default: an agent holds at most this many
+ * batches, so a seq further ahead of what the hub holds is not plausible
+ * (the hub's parks[].enterprises[].max_seq_ahead defaults to it). */
+#define PH_OUTBOX_MAX_BATCHES_DEFAULT 100000
+#define PH_XSTR(x) PH_STR_(x)
+#define PH_STR_(x) #x
 #define PH_JSON_MAX_DEPTH 1000 /* nested arrays and objects (cJSON's limit, which applied before) */
 
 /* HJ 212-2017 data flags; only N counts toward compliance averages. */

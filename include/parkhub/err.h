@@ -50,7 +50,9 @@
   X(PH_EFRAME,       -41, "bad packet framing")                               \
   X(PH_ECRC,         -42, "CRC mismatch")                                     \
   X(PH_EPASSWORD,    -43, "wrong access password")                            \
-  X(PH_ECOMM,        -44, "communication fault")
+  X(PH_ECOMM,        -44, "communication fault")                              \
+  /* refusals that need the stream's state (the hub's writer) */              \
+  X(PH_ESEQAHEAD,    -45, "seq or oldest further ahead than an outbox holds")
 
 enum ph_errcode {
 #define PH_ERR_ENUM(name, val, text) name = val,

@@ -89,6 +89,7 @@ struct ph_hub_ent {
   /* point medium (air stack / water outlet) and a water outlet's discharge type */
   struct ph_point_medium point_media[PH_HUB_MAX_POINT_INTERVALS];
   int npoint_media;
+  int64_t max_seq_ahead;          /* seq/oldest further ahead of the hub's upto: refused (PH_ESEQAHEAD) */
 };
 
 struct ph_hub_park {
@@ -108,6 +109,8 @@ struct ph_hub_config {
   char db_path[512];
   int64_t retention_days, min_free_mb;
   int64_t max_size_mb; /* hard cap of the database file (SQLite max_page_count); 0: none */
+  /* the rejects table: age, size (MB; percent of max_size_mb), rows stored per identity per minute */
+  int64_t rejects_keep_days, rejects_max_mb, rejects_max_pct, rejects_per_min;
   int64_t max_future_s, max_age_days, queue_batches, group_max;
   int log_level;
   struct ph_hub_park parks[PH_HUB_MAX_PARKS];

@@ -32,8 +32,10 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err);
 /* Main-loop work after (re)connects: subscribe, say online. Call often. */
 void ph_hubmqtt_service(struct ph_hubmqtt *m);
 /* Hands an ack {"epoch":E,"upto":N} for topic to the ack thread; never
- * blocks on Paho. A newer ack for the same topic replaces one not sent yet.
- * PH_ENOMEM when the mailbox is full (try again later). */
+ * blocks on Paho. A newer ack for the same topic and epoch replaces one not
+ * sent yet (the higher upto wins); acks of other epochs are kept apart.
+ * The mailbox grows as needed and holds only unsent acks. PH_ENOMEM when
+ * out of memory (try again later). */
 int ph_hubmqtt_post_ack(struct ph_hubmqtt *m, const char *topic, int64_t epoch, int64_t upto);
 /* QoS 1 publish. PH_EAGAIN when not connected or at the in-flight cap. */
 int ph_hubmqtt_publish(struct ph_hubmqtt *m, const char *topic, const void *payload, size_t len, bool retained);

@@ -1,6 +1,6 @@
 /* idmap.h — a string → int64 map for the hub's id caches (agents, points,
- * metrics, series): open addressing, FNV-1a, grows at 70 % load. Keys are
- * copied. One thread at a time. */
+ * metrics, series): open addressing, FNV-1a, grows at 70 % load; deletion
+ * shifts the probe run back (no tombstones). Keys are copied. One thread at a time. */
 #ifndef PARKHUB_IDMAP_H
 #define PARKHUB_IDMAP_H
 
@@ -24,5 +24,7 @@ void ph_idmap_fini(struct ph_idmap *m);
 int ph_idmap_get(const struct ph_idmap *m, const char *key, size_t len, int64_t *value);
 /* 0 or PH_ENOMEM. Replaces an existing value. */
 int ph_idmap_put(struct ph_idmap *m, const char *key, size_t len, int64_t value);
+/* Removes key; 1 when it was there, 0 when not. */
+int ph_idmap_del(struct ph_idmap *m, const char *key, size_t len);
 
 #endif

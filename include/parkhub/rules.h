@@ -155,7 +155,15 @@ struct ph_alarm_event {
    * calls it only when it needs one (a raise), so updates cost nothing. */
   void (*render)(const struct ph_alarm_event *ev, char *buf, size_t cap);
   const void *priv;     /* render's */
+  /* An event alarm (the hub's data_loss): a raise again of its cleared
+   * alarm renders a new message (rule alarms keep their first one). */
+  bool renew_message;
 };
+
+/* The rule id of the hub's own alarm for a declared data loss (a gap an
+ * agent declared; writer.c): one per (park, enterprise), raised and cleared
+ * at once, so it waits for an acknowledgement. Not a rule of a rules file. */
+#define PH_RULE_DATA_LOSS "data_loss"
 
 enum ph_alarm_open { PH_ALARM_NONE, PH_ALARM_ACTIVE, PH_ALARM_CLEARED };
 

@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 4
+#define PH_STORE_VERSION 5
 
 struct ph_store;
 
@@ -77,11 +77,17 @@ int ph_store_material(struct ph_store *s, int64_t point_id, int64_t ts_ms, const
 int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t bucket_ms,
                     const struct ph_rollup_agg *a, double expected);
 
+/* data_ms: the stream's newest record time (kept as the maximum; 0: unknown). */
 int ph_store_stream_save(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t upto, int64_t now_ms,
-                         int64_t batches, int64_t duplicates);
+                         int64_t batches, int64_t duplicates, int64_t data_ms);
 int ph_store_above_add(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t seq);
 int ph_store_above_trim(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t upto);
-int ph_store_gap(struct ph_store *s, int64_t agent_id, int64_t epoch, int64_t from, int64_t to, int64_t now_ms);
+/* A declared data loss: seqs from_seq..to_seq of (agent_id, epoch) will
+ * never arrive; from_ms..to_ms the data time it spans (0: unknown). */
+struct ph_store_gap_row {
+  int64_t agent_id, epoch, from_seq, to_seq, detected_ms, from_ms, to_ms;
+};
+int ph_store_gap(struct ph_store *s, const struct ph_store_gap_row *g);
 int ph_store_event(struct ph_store *s, int64_t agent_id, int64_t ts_ms, const char *event, const char *detail);
 /* Sets the agent's latest status; *changed says whether its state word changed. */
 int ph_store_status(struct ph_store *s, int64_t agent_id, const char *state, int64_t ts_ms, int64_t outbox_depth,
@@ -89,11 +95,29 @@ int ph_store_status(struct ph_store *s, int64_t agent_id, const char *state, int
 int ph_store_reject(struct ph_store *s, int64_t ts_ms, const char *park, const char *topic, const char *agent,
                     int64_t epoch, int64_t seq, const char *code, const char *reason);
 
-/* Loading the dedupe state at start-up: calls fn for each stream and each
- * out-of-order seq (seq_above; above=1). */
-int ph_store_load_streams(struct ph_store *s, void (*fn)(void *u, int64_t agent_id, int64_t epoch, int64_t seq,
-                                                         int above),
-                          void *u, struct ph_err *err);
+/* The rejects table's bounds (rejects.h): rows in it; deleting the n
+ * oldest, those older than before_ms (at most limit), all of them. Each
+ * returns rows deleted, or PH_EDB/PH_EFULL; inside or outside a
+ * transaction (outside: one of its own). */
+int64_t ph_store_rejects_count(struct ph_store *s);
+int64_t ph_store_rejects_trim(struct ph_store *s, int64_t n);
+int64_t ph_store_rejects_expire(struct ph_store *s, int64_t before_ms, int limit);
+int64_t ph_store_rejects_clear(struct ph_store *s);
+
+/* One row of the dedupe state: a stream's upto (above = 0, with its
+ * data_ms) or one of its out-of-order seqs (above = 1). */
+struct ph_stream_row {
+  int64_t agent_id, epoch, seq, data_ms;
+  int above;
+};
+typedef void (*ph_store_stream_fn)(void *u, const struct ph_stream_row *row);
+
+/* Loading the dedupe state at start-up: calls fn for each stream, least
+ * recently active first, then each out-of-order seq (seq_above). */
+int ph_store_load_streams(struct ph_store *s, ph_store_stream_fn fn, void *u, struct ph_err *err);
+/* The same for one stream (a batch of an epoch the dedupe released):
+ * nothing when the database does not hold it. 0 or PH_EDB. */
+int ph_store_load_stream(struct ph_store *s, int64_t agent_id, int64_t epoch, ph_store_stream_fn fn, void *u);
 
 /* Deletes up to `limit` sample chunks older than before_ms, then gives
  * freed pages back (incremental vacuum). Returns chunks deleted or <0. */

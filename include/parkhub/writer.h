@@ -10,7 +10,9 @@
  *     at any moment neither loses acked data nor double-counts a rollup.
  *  3. when a commit fails (disk full, I/O error) nothing is acked, the group
  *     is retried until it commits, and the queue behind it fills up and
- *     pushes back on the broker: no accepted batch is dropped.
+ *     pushes back on the broker: no accepted batch is dropped. On a full
+ *     database the rejects table is emptied first (rejects.h), so refused
+ *     junk never stops the acks of valid data.
  */
 #ifndef PARKHUB_WRITER_H
 #define PARKHUB_WRITER_H
@@ -24,6 +26,7 @@
 #include "parkhub/hubmqtt.h"
 #include "parkhub/limits.h"
 #include "parkhub/queue.h"
+#include "parkhub/rejects.h"
 #include "parkhub/rules.h"
 #include "parkhub/store.h"
 #include "parkhub/tz.h"
@@ -44,6 +47,8 @@ struct ph_writer_conf {
 struct ph_writer_stats {
   uint64_t groups, batches, records, values, materials, duplicates, deferred, rejects, statuses, gaps;
   uint64_t materials_unclassified; /* ledger records whose code the park's registry does not know (materials.h) */
+  uint64_t refused_ahead;                /* batches refused with PH_ESEQAHEAD (dedupe.h inv. 4) */
+  uint64_t streams, streams_released;    /* (agent, epoch) streams in memory; released from it (inv. 5) */
   uint64_t commit_failures, acks_sent, acks_pending;
   uint64_t commit_us_total, commit_us_max;
   uint64_t wal_restarts; /* checkpoints the writer ran to start the WAL over (ph_store_wal_restart) */
@@ -51,6 +56,8 @@ struct ph_writer_stats {
   int64_t retention_deleted;
   int64_t disk_free_mb; /* free space where the database is, at the last check; -1 before it */
   bool disk_low;        /* disk_free_mb below db.min_free_mb */
+  bool db_full;         /* the last write failed with PH_EFULL (disk or db.max_size_mb): nothing is acked */
+  struct ph_rejects_stats rj; /* the rejects table's bounds (rows, deleted, not stored) */
 };
 
 struct ph_writer;

@@ -16,6 +16,7 @@
 #include "fault_helpers.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "parkhub/api.h"
 #include "parkhub/batch.h"
 #include "parkhub/catalog.h"
 #include "parkhub/cfgmap.h"
@@ -828,4 +830,72 @@ int fh_wait_file_count(const char *path, const char *needle, int n, int timeout_
 		pht_sleep_ms(100);
 	}
 	return 0;
+}
+
+int fh_http_member(int port, char *buf, size_t cap)
+{
+	char hash[65];
+	if (ph_api_token_hash_hex(FH_ADMIN_TOKEN, hash) != 0)
+		return -EINVAL;
+	int n = snprintf(buf, cap,
+			 "\"http\": {\"listen\": \"127.0.0.1\", \"port\": %d, \"tokens\": [{\"name\": \"ops\","
+			 " \"sha256\": \"%s\", \"role\": \"admin\"}]}",
+			 port, hash);
+	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+struct body {
+	char *p;
+	size_t len, cap;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *u)
+{
+	struct body *b = u;
+	size_t take = sz * n;
+	if (b->len + take >= b->cap)
+		take = b->cap - 1 - b->len;
+	memcpy(b->p + b->len, p, take);
+	b->len += take;
+	b->p[b->len] = '\0';
+	return sz * n; /* the rest is read and dropped */
+}
+
+int fh_http_get(int port, const char *path, long *status, char *body, size_t cap)
+{
+	char url[256];
+	struct body b = {body, 0, cap};
+	CURL *c = curl_easy_init();
+
+	if (!c || cap < 1)
+		return -EIO;
+	body[0] = '\0';
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " FH_ADMIN_TOKEN);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	CURLcode rc = curl_easy_perform(c);
+	*status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -EIO;
+}
+
+double fh_metric(int port, const char *name)
+{
+	static char text[1 << 20];
+	long status = 0;
+	size_t nl = strlen(name);
+
+	if (fh_http_get(port, "/metrics", &status, text, sizeof text) || status != 200)
+		return -1;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, name, nl) == 0 && l[nl] == ' ')
+			return strtod(l + nl + 1, NULL);
+	return -1;
 }

@@ -118,6 +118,17 @@ int fh_rand_ms(int lo, int hi);
 /* Stored measurement records so far (sum of samples.nrecords), or -1. */
 int64_t fh_stored_records(struct hh_env *e);
 
+/* The hub's HTTP API for /healthz and /metrics: the "http" member of the
+ * hub config (127.0.0.1:port, one admin token FH_ADMIN_TOKEN) into buf. */
+#define FH_ADMIN_TOKEN "fault-admin-token-1"
+int fh_http_member(int port, char *buf, size_t cap);
+/* GET http://127.0.0.1:port/path with the admin token: *status and the
+ * body (NUL-terminated, truncated to cap - 1). 0 or -EIO. */
+int fh_http_get(int port, const char *path, long *status, char *body, size_t cap);
+/* The value of the metric line "name value" (name with its labels) in
+ * /metrics; -1 when absent or unreadable. */
+double fh_metric(int port, const char *name);
+
 /* 1 under ASan/UBSan builds (PH_FAULT_SANITIZED from CMake), else 0. */
 int fh_sanitized(void);
 

@@ -903,3 +903,80 @@ Test(hub, hub_stores_unclassified_materials_beside_valid_ones)
 	stop_hub_cleanly();
 	curl_global_cleanup();
 }
+
+/* ---- 11: issue #16 item 1 ------------------------------------------------ */
+
+#define SEQ_MAX 9007199254740991LL /* 2^53 - 1, the largest seq a batch may carry */
+
+Test(hub, hub_refuses_a_seq_further_ahead_than_an_outbox_holds)
+{
+	/* A live stream at upto 2; one batch claims seq = oldest = 2^53 - 1.
+	 * It must be refused (PH_ESEQAHEAD), keep the ack at 2 and leave the
+	 * agent's next batch new data. */
+	static struct recs r;
+	int64_t ts0 = (ph_now_ms() / 1000) * 1000 - 600000, v = -1;
+
+	start_hub();
+	publish_simple(0, 800, 1, 3, ts0);
+	publish_simple(0, 800, 2, 3, ts0 + 60000);
+	cr_assert_eq(hh_wait_ack(&env, "ent-a", "gw-a", 800, 2, 0, WAIT_MS), 0, "ack upto 2 (log %s)", env.hub_log);
+	recs_reset(&r);
+	recs_add(&r, ts0 + 120000, "stack-1", 99, 0, 0);
+	recs_close(&r);
+	publish(0, 800, SEQ_MAX, SEQ_MAX, r.buf);
+	publish_simple(0, 800, 3, 3, ts0 + 180000);
+	cr_assert_eq(hh_wait_ack(&env, "ent-a", "gw-a", 800, 3, 0, WAIT_MS), 0, "ack upto 3 (log %s)", env.hub_log);
+	hh_pump(&env, 300);
+	for (size_t i = 0; i < env.nacks; i++)
+		cr_expect(env.acks[i].upto <= 3, "an ack upto %lld for %s/%s epoch %lld", (long long)env.acks[i].upto,
+			  env.acks[i].ent, env.acks[i].agent, (long long)env.acks[i].epoch);
+	hh_db_i64(&env, &v, "SELECT upto FROM streams WHERE epoch = 800");
+	cr_expect_eq(v, 3, "stream upto: %lld", (long long)v);
+	hh_db_i64(&env, &v, "SELECT coalesce(sum(nrecords), 0) FROM samples WHERE epoch = 800 AND seq = 3");
+	cr_expect_eq(v, 3, "records of seq 3 stored: %lld (it is new data, not a duplicate)", (long long)v);
+	hh_db_i64(&env, &v, "SELECT count(*) FROM samples WHERE seq = %lld", SEQ_MAX);
+	cr_expect_eq(v, 0, "samples of the refused batch: %lld", (long long)v);
+	hh_db_i64(&env, &v, "SELECT count(*) FROM gaps");
+	cr_expect_eq(v, 0, "gaps recorded for a refused batch: %lld", (long long)v);
+	char reason[512] = "";
+	cr_expect_eq(hh_wait_db(&env, 1, &v, 10000, "SELECT count(*) FROM rejects WHERE code = 'PH_ESEQAHEAD'"), 0,
+		     "no PH_ESEQAHEAD reject row (log %s)", env.hub_log);
+	hh_db_text(&env, reason, sizeof reason, "SELECT reason FROM rejects WHERE code = 'PH_ESEQAHEAD'");
+	cr_expect(strstr(reason, "max_seq_ahead") != NULL, "reason '%s' does not name the bound's key", reason);
+	stop_hub_cleanly();
+}
+
+Test(hub, hub_declared_gap_raises_a_data_loss_alarm)
+{
+	/* Batches 2..4 dropped by the agent (seq 5 says oldest 5): a gaps row
+	 * and an alarm naming the size (3 batches) and the time span (from the
+	 * last data held before the gap to the first after it). */
+	static struct recs r;
+	int64_t ts0 = (ph_now_ms() / 1000) * 1000 - 600000, v = -1;
+	char msg[1200] = "", t1[PH_TIME_STRLEN], t2[PH_TIME_STRLEN];
+
+	start_hub();
+	recs_reset(&r);
+	recs_add(&r, ts0, "stack-1", 1, 0, 0);
+	recs_close(&r);
+	publish(2, 300, 1, 1, r.buf);
+	cr_assert_eq(hh_wait_ack(&env, "ent-c", "gw-c", 300, 1, 0, WAIT_MS), 0, "ack upto 1 (log %s)", env.hub_log);
+	recs_reset(&r);
+	recs_add(&r, ts0 + 50000, "stack-1", 5, 0, 0);
+	recs_close(&r);
+	publish(2, 300, 5, 5, r.buf);
+	cr_assert_eq(hh_wait_ack(&env, "ent-c", "gw-c", 300, 5, 0, WAIT_MS), 0, "ack upto 5");
+	cr_assert_eq(hh_wait_db(&env, 1, &v, WAIT_MS,
+				"SELECT count(*) FROM alarms WHERE rule = 'data_loss' AND park = 'p1' AND ent = 'ent-c'"),
+		     0, "no data_loss alarm for ent-c (log %s)", env.hub_log);
+	hh_db_text(&env, msg, sizeof msg, "SELECT message FROM alarms WHERE rule = 'data_loss'");
+	ph_time_format(ts0, t1, sizeof t1);
+	ph_time_format(ts0 + 50000, t2, sizeof t2);
+	cr_expect(strstr(msg, "3 batches") != NULL, "message '%s' does not give the gap's size", msg);
+	cr_expect(strstr(msg, "gw-c") != NULL, "message '%s' does not name the agent", msg);
+	cr_expect(strstr(msg, t1) != NULL && strstr(msg, t2) != NULL, "message '%s' does not span %s .. %s", msg, t1,
+		  t2);
+	hh_db_i64(&env, &v, "SELECT count(*) FROM gaps WHERE from_seq = 2 AND to_seq = 4");
+	cr_expect_eq(v, 1, "gaps rows 2..4: %lld", (long long)v);
+	stop_hub_cleanly();
+}
