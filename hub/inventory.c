@@ -603,7 +603,7 @@ static int year_core(struct q *q, const struct ph_tz *tz, const struct ph_catalo
              (long long)(share * (double)days), (long long)days, share, min_share);
   } else {
     snprintf(out->current_why, sizeof out->current_why, "measured: %s; estimated: %s", m->annual_why,
-             out->estimated.no_ledger ? "no material (weighbridge) record in the year" : "no factor for part of the year");
+             out->estimated.no_ledger ? "no material (weighbridge) record of the factor's basis in the year" : "no factor for part of the year");
   }
   return 0;
 }

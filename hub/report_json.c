@@ -823,9 +823,9 @@ static int park_pcdd_f(struct rb *r, cJSON *scope) {
     num_or(r, o, "filled_share", e->measured_complete, e->filled_share, "%s", e->measured_why);
     num_or(r, o, "measured_share", e->measured_complete, e->measured_share, "%s", e->measured_why);
     num_or(r, o, "estimated_air_g_teq", e->estimated_air_avail, e->estimated_air_g_teq, "%s",
-           e->estimated_no_ledger ? "no material (weighbridge) record in the year" : "no factor for part of the year");
+           e->estimated_no_ledger ? "no material (weighbridge) record of the factor's basis in the year" : "no factor for part of the year");
     num_or(r, o, "estimated_residue_g_teq", e->estimated_residue_avail, e->estimated_residue_g_teq, "%s",
-           e->estimated_no_ledger ? "no material (weighbridge) record in the year" : "no factor for part of the year");
+           e->estimated_no_ledger ? "no material (weighbridge) record of the factor's basis in the year" : "no factor for part of the year");
     release(r, o, "current_g_teq", &e->current, e->current_why);
     if (e->baseline.year) integer(r, o, "baseline_year", e->baseline.year);
     else na(r, o, "baseline_year", "no baseline configured");
