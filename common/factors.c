@@ -1,5 +1,5 @@
 /* factors.c — loads emission-factor tables (factors.h) and looks classes up.
- * Callers: the hub's dioxin inventory (hub/inventory.c), reports.
+ * Callers: the hub's dioxin inventory (hub/domain/inventory.c), reports.
  * Immutable after load; safe to share between threads.
  *
  * Invariants:

@@ -73,7 +73,7 @@ INSERT INTO agents(park, ent, agent) SELECT 'bench', ent, 'gw' FROM temp.e;
 INSERT INTO agent_status(agent_id, state, ts_ms, outbox_depth, payload)
 SELECT id, CASE WHEN id % 10 = 0 THEN 'offline' ELSE 'online' END, 1767196800000, id % 7, '{}' FROM agents;
 
--- alarms (the table of hub/alarms_sql.h)
+-- alarms (the table of hub/alarms/alarms_sql.h)
 CREATE TABLE IF NOT EXISTS alarms(id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL UNIQUE, park TEXT NOT NULL,
   rule TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL DEFAULT '', metric TEXT NOT NULL DEFAULT '',
   severity TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL, first_ms INTEGER NOT NULL,

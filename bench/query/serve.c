@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/catalog.h"
-#include "parkhub/hub_config.h"
-#include "parkhub/store.h"
+#include "app/hub_config.h"
+#include "store/store.h"
 #include "parkhub/tz.h"
 
 #define NENTS 100

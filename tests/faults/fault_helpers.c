@@ -26,11 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/batch.h"
 #include "parkhub/catalog.h"
 #include "parkhub/cfgmap.h"
-#include "parkhub/source.h"
+#include "sources/source.h"
 #include "parkhub/timefmt.h"
 
 extern const struct ph_source_ops ph_src_sim;

@@ -2,7 +2,7 @@
  * fault_helpers.h — shared by the fault-injection suite (tests/faults/):
  * what an agent produced against what the hub stored.
  *
- * The reference: the simulator (agents/src_sim.c) is deterministic — the
+ * The reference: the simulator (agents/sources/src_sim.c) is deterministic — the
  * records of tick i are a pure function of (seed, i), only their ts depends
  * on the schedule — so fh_sim_reference() drives the same source code
  * (ph_src_sim, linked from parkagent_core) over duration_ticks ticks with a

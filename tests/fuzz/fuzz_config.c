@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #ifdef FUZZ_HUB
-#include "parkhub/hub_config.h"
+#include "app/hub_config.h"
 #else
-#include "parkhub/agent_config.h"
+#include "app/agent_config.h"
 #include "parkhub/catalog.h"
 static struct ph_catalog *cat;
 #endif

@@ -1,5 +1,5 @@
 /* fuzz_hj212.c — libFuzzer target for the HJ 212 framer, parser, split
- * assembler and mapping (agents/hj212_frame.c, hj212_parse.c,
+ * assembler and mapping (agents/hj212/hj212_frame.c, hj212_parse.c,
  * hj212_split.c, hj212_map.c, hj212_codes.c): the code that reads bytes
  * from data loggers on the network. Built and run by
  * tests/fuzz/run.sh (ctest fuzz_bounded); seeds in tests/fuzz/corpus/hj212/.
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parkhub/hj212.h"
+#include "hj212/hj212.h"
 
 static struct ph_catalog *cat;
 static struct ph_hj212_map map, map_cfg, map_old, map_new;

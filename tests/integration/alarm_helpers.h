@@ -9,7 +9,7 @@
  *
  * Why waiting for the ack is a barrier: the writer evaluates the rules on a
  * group right after its commit and before it sends the group's acks
- * (hub/writer.c process() → evaluate(), then send_acks()); so once a
+ * (hub/store/writer.c process() → evaluate(), then send_acks()); so once a
  * batch's ack arrived, every alarm row its values caused is committed and
  * every message is in the delivery mailbox. Delivery is one FIFO publishing
  * on one MQTT connection, so once an expected alert arrived, every alert

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "parkhub/batch.h"
-#include "parkhub/chunk.h"
+#include "store/chunk.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 

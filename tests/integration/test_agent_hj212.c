@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "agent_helpers.h"
-#include "parkhub/hj212.h"
+#include "hj212/hj212.h"
 #include "parkhub/timefmt.h"
 
 #define WAIT_MS 30000

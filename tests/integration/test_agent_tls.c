@@ -1,6 +1,6 @@
 /*
  * test_agent_tls.c — parkagent loads the TLS build of Paho only when its
- * configuration asks for TLS (include/parkhub/mqttlib.h), and both kinds of
+ * configuration asks for TLS (agents/publish/mqttlib.h), and both kinds of
  * agent still deliver: a plain agent never maps libssl or libcrypto (read
  * from /proc/PID/maps of the running process); a TLS agent delivers through
  * a real Mosquitto TLS listener with a CA made here by openssl(1), with

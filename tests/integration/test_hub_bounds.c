@@ -23,8 +23,8 @@
 #include <sys/wait.h>
 
 #include "hub_helpers.h"
-#include "parkhub/api.h"
-#include "parkhub/dedupe.h"
+#include "api/api.h"
+#include "store/dedupe.h"
 #include "parkhub/timefmt.h"
 
 #define WAIT_MS 60000

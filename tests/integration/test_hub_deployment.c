@@ -37,7 +37,7 @@
 #include <cjson/cJSON.h>
 
 #include "hub_helpers.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/timefmt.h"
 
 #define HOUR 3600000LL

@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "hub_helpers.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/timefmt.h"
 
 #define WAIT_MS 20000

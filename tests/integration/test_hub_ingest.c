@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 
 #include "hub_helpers.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/batch.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"

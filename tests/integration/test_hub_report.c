@@ -40,14 +40,14 @@
 #include <cjson/cJSON.h>
 
 #include "parkhub/catalog.h"
-#include "parkhub/cems.h"
-#include "parkhub/hub_config.h"
+#include "domain/cems.h"
+#include "app/hub_config.h"
 #include "parkhub/limits.h"
-#include "parkhub/store.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 #include "phtest.h"
-#include "../../hub/store_sql.h"
+#include "store/store_sql.h"
 
 #define HOUR 3600000LL
 #define MINUTE 60000LL

@@ -4,7 +4,7 @@
  * the seeded "sim" source (excursions on) publishes through a real
  * Mosquitto to a real parkhub whose rules watch the de novo window after
  * the quench and the carbon injection; the expected occurrences come from
- * the simulator's own excursion schedule (include/parkhub/src_sim.h), not
+ * the simulator's own excursion schedule (agents/sources/src_sim.h), not
  * from numbers copied here.
  *
  * Time: the sim stamps tick i at anchor + i * 1000 / rate_hz ms (src_sim.c,
@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 
 #include "alarm_helpers.h"
-#include "parkhub/src_sim.h"
+#include "sources/src_sim.h"
 
 #define SEED 7
 #define RATE_HZ 1000

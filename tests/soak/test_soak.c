@@ -39,7 +39,7 @@
  *  5. every API request answers 200;
  *  6. (plain builds; ASan's quarantine grows RSS by design) RSS never
  *     exceeds the first sample by more than RSS_GROWTH_MAX: the writer's
- *     SQLite page cache (hub/store.c cache_size=-16384: 16 MiB), which
+ *     SQLite page cache (hub/store/store.c cache_size=-16384: 16 MiB), which
  *     fills as the database grows and is most of the growth the long run
  *     found, plus 16 MiB for the rest (the long run: about 3 MB). It does not
  *     depend on the run's length: a leak of 4 kB/s crosses it within an
@@ -68,13 +68,13 @@
 #include <unistd.h>
 
 #include "fault_helpers.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/timefmt.h"
 
 #define NAGENTS 3
 #define RATE 20          /* ticks/s per agent (PH_SOAK_RATE) */
 #define DRAIN_S 120      /* after the production: the last batches arrive */
-#define WAL_RESTART_FRAMES 4096 /* hub/writer.c */
+#define WAL_RESTART_FRAMES 4096 /* hub/store/writer.c */
 #define MAX_SAMPLES 20000
 #define RSS_GROWTH_MAX (32L * 1024) /* kB: 16 MiB writer page cache + 16 MiB (assertion 6) */
 

@@ -22,10 +22,10 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/catalog.h"
-#include "parkhub/cems.h"
-#include "parkhub/hub_config.h"
+#include "domain/cems.h"
+#include "app/hub_config.h"
 #include "parkhub/limits.h"
-#include "parkhub/store.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 

@@ -1,7 +1,7 @@
 /* test_agent_batcher_sim.c — the simulator through the batcher into a real
  * outbox, "killed" (the batcher dropped with its open batches, as a SIGKILL
  * loses them) and restarted from the position the outbox stored, the way
- * agents/agent.c starts its sources. tests/faults/test_fault_agent.c does
+ * agents/app/agent.c starts its sources. tests/faults/test_fault_agent.c does
  * this with processes and a hub; here it is in one process, with a
  * synthetic clock, so every run cuts at the same records.
  *
@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "parkhub/batch.h"
-#include "parkhub/batcher.h"
+#include "publish/batcher.h"
 #include "parkhub/catalog.h"
 #include "parkhub/cfgmap.h"
-#include "parkhub/outbox.h"
-#include "parkhub/source.h"
+#include "publish/outbox.h"
+#include "sources/source.h"
 
 extern const struct ph_source_ops ph_src_sim;
 

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "parkhub/mqttlib.h"
+#include "publish/mqttlib.h"
 
 static void expect_complete(const struct ph_mqttlib *m)
 {

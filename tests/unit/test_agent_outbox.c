@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parkhub/outbox.h"
+#include "publish/outbox.h"
 
 static char dir[64], path[128];
 

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parkhub/alarms.h"
+#include "alarms/alarms.h"
 #include "parkhub/alloc.h"
-#include "parkhub/rules.h"
-#include "parkhub/store.h"
+#include "alarms/rules.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 
 #define T0 1795399200000LL /* 2026-11-23T02:00:00Z */

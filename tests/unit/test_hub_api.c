@@ -39,15 +39,15 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/catalog.h"
-#include "parkhub/chunk.h"
-#include "parkhub/compliance.h"
-#include "parkhub/emission_mass.h"
-#include "parkhub/dashboard.h"
-#include "parkhub/hub_config.h"
+#include "store/chunk.h"
+#include "domain/compliance.h"
+#include "domain/emission_mass.h"
+#include "api/dashboard.h"
+#include "app/hub_config.h"
 #include "parkhub/limits.h"
-#include "parkhub/store.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 
@@ -575,7 +575,7 @@ Test(hub_api, tokens_401) {
 }
 
 /* The dashboard's files need no token; they are the embedded bytes of
- * hub/dashboard/, and only GET/HEAD reach them. */
+ * hub/api/dashboard/, and only GET/HEAD reach them. */
 Test(hub_api, dashboard_files) {
   start_api();
   static const char *const files[][2] = {{"/", "text/html"},

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "hub_cems_fixture.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 
 static char dir[256], dbpath[300];
 static struct ph_tz *tz_utc, *tzv[2];

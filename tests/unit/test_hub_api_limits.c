@@ -33,10 +33,10 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
-#include "parkhub/api.h"
+#include "api/api.h"
 #include "parkhub/catalog.h"
-#include "parkhub/hub_config.h"
-#include "parkhub/store.h"
+#include "app/hub_config.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 
 /* A starved probe fails: attackers hold their connections longer than this

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../../hub/store_sql.h"
+#include "store/store_sql.h"
 #include "hub_cems_fixture.h"
 
 TestSuite(cems, .init = fx_setup, .fini = fx_teardown);

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "parkhub/chunk.h"
+#include "store/chunk.h"
 
 Test(chunk, records_round_trip_exactly) {
   struct ph_chunk_writer w;

@@ -3,7 +3,7 @@
  * (Asia/Shanghai, UTC+8). cu-old is an existing Cu plant (SO2 150 from
  * 2017-01-01), cu-special has the special limits (SO2 100). */
 #include "hub_cems_fixture.h"
-#include "parkhub/compliance.h"
+#include "domain/compliance.h"
 
 TestSuite(compliance, .init = fx_setup, .fini = fx_teardown);
 

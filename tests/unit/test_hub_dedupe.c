@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 
 #include "parkhub/batch.h"
-#include "parkhub/dedupe.h"
+#include "store/dedupe.h"
 
 #define BOUND PH_OUTBOX_MAX_BATCHES_DEFAULT /* parks[].enterprises[].max_seq_ahead's default */
 #define SEQ_MAX 9007199254740991LL         /* 2^53 - 1 */

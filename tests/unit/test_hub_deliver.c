@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "parkhub/alloc.h"
-#include "parkhub/deliver.h"
+#include "alarms/deliver.h"
 #include "parkhub/timefmt.h"
 
 #define T0 1795399200000LL

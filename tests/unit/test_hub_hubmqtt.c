@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "parkhub/hubmqtt.h"
+#include "ingest/hubmqtt.h"
 
 static struct ph_hub_config cfg;
 static struct ph_hubmqtt *m;

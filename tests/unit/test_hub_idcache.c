@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "parkhub/idcache.h"
+#include "store/idcache.h"
 
 Test(idcache, finds_what_was_added_by_park_enterprise_and_name) {
   struct ph_idcache c;

@@ -28,10 +28,10 @@
 #include <string.h>
 
 #include "parkhub/catalog.h"
-#include "parkhub/hub_config.h"
-#include "parkhub/indicators.h"
-#include "parkhub/materials.h"
-#include "parkhub/store.h"
+#include "app/hub_config.h"
+#include "domain/indicators.h"
+#include "domain/materials.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 

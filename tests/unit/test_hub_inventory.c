@@ -16,9 +16,9 @@
 
 #include "parkhub/catalog.h"
 #include "parkhub/factors.h"
-#include "parkhub/hub_config.h"
-#include "parkhub/inventory.h"
-#include "parkhub/store.h"
+#include "app/hub_config.h"
+#include "domain/inventory.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
 

@@ -2,7 +2,7 @@
  * never filled, rows per local hour/day/month/year. Hand-computed; times
  * park-local (Asia/Shanghai, UTC+8). */
 #include "hub_cems_fixture.h"
-#include "parkhub/emission_mass.h"
+#include "domain/emission_mass.h"
 
 TestSuite(mass, .init = fx_setup, .fini = fx_teardown);
 

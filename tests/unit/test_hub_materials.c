@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "parkhub/catalog.h"
-#include "parkhub/hub_config.h"
-#include "parkhub/materials.h"
+#include "app/hub_config.h"
+#include "domain/materials.h"
 
 static struct ph_catalog *cat;
 static struct ph_materials reg;

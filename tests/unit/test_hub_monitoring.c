@@ -10,10 +10,10 @@
  * stack-1 hourly data; closed at 2017-03-02 00:02 → every hour of Mar 1 closed. */
 #include "hub_cems_fixture.h"
 #include "parkhub/batch.h" /* enum ph_state */
-#include "parkhub/compliance.h"
-#include "parkhub/emission_mass.h"
-#include "parkhub/monitoring.h"
-#include "parkhub/rollup.h"
+#include "domain/compliance.h"
+#include "domain/emission_mass.h"
+#include "domain/monitoring.h"
+#include "store/rollup.h"
 
 TestSuite(monitoring, .init = fx_setup, .fini = fx_teardown);
 

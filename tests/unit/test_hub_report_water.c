@@ -25,7 +25,7 @@
 
 #include "hub_cems_fixture.h"
 #include "parkhub/factors.h"
-#include "parkhub/report.h"
+#include "report/report.h"
 
 static struct ph_factors *fac;
 static cJSON *rep;

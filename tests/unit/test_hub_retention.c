@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "parkhub/store.h"
+#include "store/store.h"
 
 static char dir[64], path[128];
 

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
-#include "parkhub/rollup.h"
-#include "parkhub/store.h"
+#include "store/rollup.h"
+#include "store/store.h"
 
 static struct ph_store *st;
 static struct ph_rollup *ru;

@@ -18,10 +18,10 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/jsonfile.h"
-#include "parkhub/rules.h"
-#include "parkhub/store.h"
+#include "alarms/rules.h"
+#include "store/store.h"
 #include "parkhub/timefmt.h"
-#include "parkhub/webhook.h"
+#include "alarms/webhook.h"
 
 #define T0 1795399200000LL /* 2026-11-23T02:00:00Z */
 #define S 1000LL

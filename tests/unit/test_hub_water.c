@@ -33,7 +33,7 @@
 #include <stdlib.h>
 
 #include "hub_cems_fixture.h"
-#include "parkhub/water.h"
+#include "domain/water.h"
 
 TestSuite(water, .init = fx_setup, .fini = fx_teardown);
 

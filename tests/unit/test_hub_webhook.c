@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
-#include "parkhub/deliver.h"
-#include "parkhub/webhook.h"
+#include "alarms/deliver.h"
+#include "alarms/webhook.h"
 
 #define T0 1795399200000LL
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parkhub/hj212.h"
+#include "hj212/hj212.h"
 #include "parkhub/timefmt.h"
 
 #define STD_EXAMPLE "QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "parkhub/hj212.h"
+#include "hj212/hj212.h"
 #include "parkhub/timefmt.h"
 
 static struct ph_catalog *cat;

@@ -1,11 +1,11 @@
 /* test_src_modbus.c — register decoding of the Modbus source
- * (agents/modbus_decode.c): types, word order, scale and offset, and
+ * (agents/sources/modbus_decode.c): types, word order, scale and offset, and
  * modbus.h inv. 1 (NaN / infinity never become a value). */
 #include <criterion/criterion.h>
 #include <math.h>
 
 #include "parkhub/err.h"
-#include "parkhub/modbus.h"
+#include "sources/modbus.h"
 
 static double dec(const uint16_t *r, enum ph_modbus_type t, enum ph_modbus_order o, double s, double off) {
   double v = -999;

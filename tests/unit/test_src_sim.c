@@ -1,4 +1,4 @@
-/* test_src_sim.c — the "sim" source (agents/src_sim.c) against a capture
+/* test_src_sim.c — the "sim" source (agents/sources/src_sim.c) against a capture
  * emitter. No sleeps: collect() is driven with synthetic now_ms values.
  * Cites src_sim.c's invariants: 1 determinism, 2 a position after every
  * record and resumes inside a tick, 3 budget/schedule/duration, 4 catalogue
@@ -12,7 +12,7 @@
 #include "parkhub/batch.h"
 #include "parkhub/catalog.h"
 #include "parkhub/cfgmap.h"
-#include "parkhub/source.h"
+#include "sources/source.h"
 
 extern const struct ph_source_ops ph_src_sim;
 

@@ -1,0 +1,251 @@
+/* api_csv.c — the HTTP API's output: a growing buffer and the two writers
+ * every handler uses, JSON and CSV (RFC 4180).
+ *
+ * Callers: api.c and the handlers. Threads: the caller's; a buffer belongs
+ * to one request.
+ *
+ * Invariants:
+ *  1. an append that cannot grow the buffer sets oom and writes nothing
+ *     more; the server turns such a response into a 500, never a truncated
+ *     200.
+ *  2. numbers read back to the same double (shortest of %.15g / %.17g);
+ *     NaN and infinities are null in JSON and empty in CSV.
+ *  3. times are RFC 3339 UTC with milliseconds, as everywhere in parkhub.
+ *  4. no CSV text cell starts a spreadsheet formula: one beginning with =,
+ *     +, -, @, tab or CR is written quoted with a ' in front (OWASP's CSV
+ *     injection rule; hub/report/report_csv.c does the same). Numbers (ac_num,
+ *     ac_int) are not text and keep their sign.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "parkhub/alloc.h"
+#include "parkhub/timefmt.h"
+
+void api_buf_init(struct api_buf *b) { memset(b, 0, sizeof *b); }
+
+void api_buf_fini(struct api_buf *b) {
+  ph_free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+void api_buf_reset(struct api_buf *b) {
+  b->len = 0;
+  b->oom = false;
+  if (b->p) b->p[0] = 0;
+}
+
+static bool grow(struct api_buf *b, size_t need) {
+  if (b->oom) return false;
+  if (b->len + need < b->cap) return true;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (b->len + need >= cap) cap *= 2;
+  char *p = ph_realloc(b->p, cap);
+  if (!p) {
+    b->oom = true;
+    return false;
+  }
+  b->p = p;
+  b->cap = cap;
+  return true;
+}
+
+void api_buf_put(struct api_buf *b, const void *s, size_t n) {
+  if (!grow(b, n + 1)) return;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = 0;
+}
+
+void api_buf_puts(struct api_buf *b, const char *s) { api_buf_put(b, s, strlen(s)); }
+
+void api_buf_printf(struct api_buf *b, const char *fmt, ...) {
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    api_buf_put(b, small, (size_t)n);
+    return;
+  }
+  if (!grow(b, (size_t)n + 1)) return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+int api_fmt_double(double v, char *out, size_t cap) {
+  int n = snprintf(out, cap, "%.15g", v);
+  if (strtod(out, NULL) != v) n = snprintf(out, cap, "%.17g", v);
+  return n;
+}
+
+/* ---- JSON ---- */
+
+void aj_init(struct api_json *j, struct api_buf *b) {
+  memset(j, 0, sizeof *j);
+  j->b = b;
+}
+
+void api_json_string(struct api_buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  api_buf_put(b, "\"", 1);
+  const unsigned char *p = (const unsigned char *)s, *run = p;
+  for (; *p; p++) {
+    if (*p >= 0x20 && *p != '"' && *p != '\\') continue;
+    api_buf_put(b, run, (size_t)(p - run));
+    char esc[8];
+    switch (*p) {
+    case '"': api_buf_put(b, "\\\"", 2); break;
+    case '\\': api_buf_put(b, "\\\\", 2); break;
+    case '\n': api_buf_put(b, "\\n", 2); break;
+    case '\r': api_buf_put(b, "\\r", 2); break;
+    case '\t': api_buf_put(b, "\\t", 2); break;
+    default:
+      memcpy(esc, "\\u00", 4);
+      esc[4] = hex[*p >> 4];
+      esc[5] = hex[*p & 15];
+      api_buf_put(b, esc, 6);
+    }
+    run = p + 1;
+  }
+  api_buf_put(b, run, (size_t)(p - run));
+  api_buf_put(b, "\"", 1);
+}
+
+/* Comma and key before a value. */
+static void pre(struct api_json *j, const char *key) {
+  if (j->depth > 0 && j->depth <= API_JSON_DEPTH) {
+    if (j->more[j->depth - 1]) api_buf_put(j->b, ",", 1);
+    j->more[j->depth - 1] = true;
+  }
+  if (key) {
+    api_json_string(j->b, key);
+    api_buf_put(j->b, ":", 1);
+  }
+}
+
+static void open_(struct api_json *j, const char *key, char ch) {
+  pre(j, key);
+  api_buf_put(j->b, &ch, 1);
+  if (j->depth < API_JSON_DEPTH) j->more[j->depth] = false;
+  j->depth++;
+}
+
+static void close_(struct api_json *j, char ch) {
+  api_buf_put(j->b, &ch, 1);
+  if (j->depth > 0) j->depth--;
+}
+
+void aj_obj(struct api_json *j, const char *key) { open_(j, key, '{'); }
+void aj_end_obj(struct api_json *j) { close_(j, '}'); }
+void aj_arr(struct api_json *j, const char *key) { open_(j, key, '['); }
+void aj_end_arr(struct api_json *j) { close_(j, ']'); }
+
+void aj_str(struct api_json *j, const char *key, const char *v) {
+  pre(j, key);
+  if (v)
+    api_json_string(j->b, v);
+  else
+    api_buf_put(j->b, "null", 4);
+}
+
+void aj_num(struct api_json *j, const char *key, double v) {
+  pre(j, key);
+  if (!isfinite(v)) {
+    api_buf_put(j->b, "null", 4);
+    return;
+  }
+  char t[40];
+  api_buf_put(j->b, t, (size_t)api_fmt_double(v, t, sizeof t));
+}
+
+void aj_int(struct api_json *j, const char *key, int64_t v) {
+  pre(j, key);
+  api_buf_printf(j->b, "%lld", (long long)v);
+}
+
+void aj_bool(struct api_json *j, const char *key, bool v) {
+  pre(j, key);
+  api_buf_puts(j->b, v ? "true" : "false");
+}
+
+void aj_null(struct api_json *j, const char *key) {
+  pre(j, key);
+  api_buf_put(j->b, "null", 4);
+}
+
+void aj_time(struct api_json *j, const char *key, int64_t ms) {
+  char t[PH_TIME_STRLEN];
+  if (ph_time_format(ms, t, sizeof t))
+    aj_null(j, key);
+  else
+    aj_str(j, key, t);
+}
+
+/* ---- CSV ---- */
+
+void ac_init(struct api_csv *c, struct api_buf *b) {
+  c->b = b;
+  c->more = false;
+}
+
+void ac_line(struct api_csv *c, const char *raw) {
+  api_buf_puts(c->b, raw);
+  api_buf_put(c->b, "\r\n", 2);
+  c->more = false;
+}
+
+static void sep(struct api_csv *c) {
+  if (c->more) api_buf_put(c->b, ",", 1);
+  c->more = true;
+}
+
+/* inv. 4: a cell a spreadsheet would take for a formula (OWASP: =, +, -,
+ * @, tab or CR first). */
+static bool formula_like(const char *v) { return *v && strchr("=+-@\t\r", *v); }
+
+void ac_str(struct api_csv *c, const char *v) {
+  sep(c);
+  if (!v) return;
+  bool defuse = formula_like(v);
+  if (!defuse && !strpbrk(v, ",\"\r\n")) {
+    api_buf_puts(c->b, v);
+    return;
+  }
+  api_buf_put(c->b, defuse ? "\"'" : "\"", defuse ? 2 : 1);
+  for (const char *p = v; *p; p++) {
+    if (*p == '"') api_buf_put(c->b, "\"", 1);
+    api_buf_put(c->b, p, 1);
+  }
+  api_buf_put(c->b, "\"", 1);
+}
+
+void ac_num(struct api_csv *c, double v) {
+  sep(c);
+  if (!isfinite(v)) return;
+  char t[40];
+  api_buf_put(c->b, t, (size_t)api_fmt_double(v, t, sizeof t));
+}
+
+void ac_int(struct api_csv *c, int64_t v) {
+  sep(c);
+  api_buf_printf(c->b, "%lld", (long long)v);
+}
+
+void ac_time(struct api_csv *c, int64_t ms) {
+  char t[PH_TIME_STRLEN];
+  if (ph_time_format(ms, t, sizeof t)) t[0] = 0;
+  ac_str(c, t);
+}
+
+void ac_end(struct api_csv *c) {
+  api_buf_put(c->b, "\r\n", 2);
+  c->more = false;
+}

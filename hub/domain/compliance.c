@@ -1,0 +1,236 @@
+/* compliance.c — compliance figures from the CEMS tables (compliance.h).
+ *
+ * Callers: the report and the query API (their own read connections).
+ * Threads: the caller's; no state between calls.
+ *
+ * Invariants:
+ *  1. only valid means count, and only those with a limit in force count
+ *     toward the rate: rate = within / with_limit (hours: measured mean ≤
+ *     limit; days: converted mean ≤ limit).
+ *  2. expected periods are closed ones (ph_cems_closed_until), so a period
+ *     still open is neither valid nor missing; availability = valid /
+ *     expected, summed over points.
+ *  3. per point, valid, exceeded and expected periods are all counted over
+ *     the same range, the part of [from, closed) inside its monitoring
+ *     period (monitoring.h), so valid ≤ expected.
+ */
+#include "domain/compliance.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cems_sql.h"
+#include "domain/cems.h"
+#include "domain/monitoring.h"
+
+static int db_fail(sqlite3 *db, struct ph_err *err, const char *what) {
+  return ph_fail(err, PH_EDB, "compliance: %s: %s", what, sqlite3_errmsg(db));
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+/* Prepares one of the summary queries and binds ?1..?6. */
+static sqlite3_stmt *query(sqlite3 *db, const char *text, const char *park, const char *ent, const char *point,
+                           const char *metric, int64_t from, int64_t to) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, text, -1, &s, NULL) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return NULL;
+  }
+  sqlite3_bind_text(s, 1, park, -1, SQLITE_STATIC);
+  bind_text_or_null(s, 2, ent);
+  bind_text_or_null(s, 3, point);
+  sqlite3_bind_text(s, 4, metric, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 5, from);
+  sqlite3_bind_int64(s, 6, to);
+  return s;
+}
+
+struct ctx {
+  sqlite3 *db;
+  const char *park, *ent, *point, *metric;
+  struct ph_err *err;
+};
+
+/* Adds the counts of one point over [from, to) to p. */
+static int counts(const struct ctx *c, const char *text, int64_t from, int64_t to, struct ph_compliance_periods *p) {
+  sqlite3_stmt *s = query(c->db, text, c->park, c->ent, c->point, c->metric, from, to);
+  if (!s) return db_fail(c->db, c->err, "counting periods");
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    p->valid += sqlite3_column_int64(s, 0);
+    p->with_limit += sqlite3_column_int64(s, 1);
+    p->within += sqlite3_column_int64(s, 2);
+    p->exceeded += sqlite3_column_int64(s, 3);
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : db_fail(c->db, c->err, "counting periods");
+}
+
+/* The worst period of one point over [from, to) replaces *w when worse
+ * (ties: the earlier one). */
+static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to, struct ph_compliance_worst *w) {
+  sqlite3_stmt *s = query(c->db, text, c->park, c->ent, c->point, c->metric, from, to);
+  if (!s) return db_fail(c->db, c->err, "finding the worst period");
+  int rc = sqlite3_step(s);
+  double ratio = rc == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
+  int64_t bucket = rc == SQLITE_ROW ? sqlite3_column_int64(s, 4) : 0;
+  if (rc == SQLITE_ROW && (!w->bucket_ms || ratio > w->ratio || (ratio == w->ratio && bucket < w->bucket_ms))) {
+    w->ratio = ratio;
+    w->mean = sqlite3_column_double(s, 1);
+    w->converted = sqlite3_column_double(s, 2);
+    w->limit = sqlite3_column_double(s, 3);
+    w->bucket_ms = bucket;
+    snprintf(w->point, sizeof w->point, "%s", (const char *)sqlite3_column_text(s, 5));
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "finding the worst period");
+}
+
+static void rates(struct ph_compliance_periods *p) {
+  p->rate = p->with_limit ? (double)p->within / (double)p->with_limit : NAN;
+  p->availability = p->expected ? (double)p->valid / (double)p->expected : NAN;
+}
+
+/* One point (c->ent, c->point set): its periods inside its monitoring
+ * period (inv. 3). */
+static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const struct ph_tz *tz, int64_t point_id,
+                         int64_t series_id, int64_t from, struct ph_compliance *out) {
+  const struct ph_hub_ent *e = pk ? ph_hub_config_ent(pk, c->ent) : NULL;
+  struct ph_monitoring_window w;
+  struct ph_monitoring_hours mh, md;
+  int64_t lo, hi, dlo, dhi;
+  int rc = ph_monitoring_window(c->db, e, tz, point_id, c->point, &w, c->err);
+  if (rc) return rc;
+  ph_monitoring_clip(&w, from, out->hours_to_ms, &lo, &hi);
+  ph_monitoring_clip(&w, from, out->days_to_ms, &dlo, &dhi);
+  if (ph_monitoring_overlaps(&w, from, out->to_ms)) out->nmonitored++; /* even with no hour closed yet */
+  if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->hours_to_ms, &mh,
+                                c->err)) ||
+      (rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms, &md,
+                                c->err)))
+    return rc;
+  out->hours.expected += mh.expected;
+  out->hours.stopped += mh.stopped;
+  out->hours.transition += mh.transition;
+  out->days.expected += md.days_expected;
+  out->days.stopped += md.days_stopped;
+  /* days that start in the clipped range: from its first local midnight */
+  int64_t d0 = ph_tz_day_start(tz, dlo);
+  if (d0 < dlo) d0 = ph_tz_next_day(tz, d0);
+  if (hi > lo && ((rc = counts(c, COMPLIANCE_SQL_HOURS, lo, hi, &out->hours)) ||
+                  (rc = worst(c, COMPLIANCE_SQL_HOUR_WORST, lo, hi, &out->hours.worst))))
+    return rc;
+  if (dhi > d0 && ((rc = counts(c, COMPLIANCE_SQL_DAYS, d0, dhi, &out->days)) ||
+                   (rc = worst(c, COMPLIANCE_SQL_DAY_WORST, d0, dhi, &out->days.worst))))
+    return rc;
+  return 0;
+}
+
+int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struct ph_tz *tz, const char *park,
+                          const char *ent, const char *point, const char *metric, int64_t from_ms, int64_t to_ms,
+                          struct ph_compliance *out, struct ph_err *err) {
+  memset(out, 0, sizeof *out);
+  out->hours.rate = out->hours.availability = out->days.rate = out->days.availability = NAN;
+  if (!db || !tz || !park || !metric || to_ms < from_ms)
+    return ph_fail(err, PH_EINVAL, "compliance: needs a database, a zone, a park, a metric and from ≤ to");
+  int rc = ph_cems_closed_until(db, &out->closed_ms, err);
+  if (rc) return rc;
+  /* inv. 2: hours/days that ended by closed_ms */
+  out->to_ms = to_ms;
+  out->hours_to_ms = out->closed_ms ? ph_tz_hour_start(tz, out->closed_ms) : from_ms;
+  out->days_to_ms = out->closed_ms ? ph_tz_day_start(tz, out->closed_ms) : from_ms;
+  if (out->hours_to_ms > to_ms) out->hours_to_ms = to_ms;
+  if (out->days_to_ms > to_ms) out->days_to_ms = to_ms;
+  if (out->hours_to_ms < from_ms) out->hours_to_ms = from_ms;
+  if (out->days_to_ms < from_ms) out->days_to_ms = from_ms;
+
+  sqlite3_stmt *s = query(db, COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
+  if (!s) return db_fail(db, err, "listing points");
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char pent[PH_ID_MAX + 1], ppoint[PH_ID_MAX + 1];
+    snprintf(pent, sizeof pent, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(ppoint, sizeof ppoint, "%s", (const char *)sqlite3_column_text(s, 2));
+    struct ctx c = {db, park, pent, ppoint, metric, err};
+    out->npoints++;
+    int e = point_figures(&c, pk, tz, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 3), from_ms, out);
+    if (e) {
+      sqlite3_finalize(s);
+      return e;
+    }
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) return db_fail(db, err, "listing points");
+  rates(&out->hours);
+  rates(&out->days);
+  return 0;
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *s, int col) {
+  const unsigned char *t = sqlite3_column_text(s, col);
+  snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+int ph_compliance_exceedances(sqlite3 *db, const char *park, const char *ent, const char *metric, int64_t from_ms,
+                              int64_t to_ms, int (*fn)(void *u, const struct ph_exceedance *e), void *u,
+                              struct ph_err *err) {
+  if (!db || !park || !fn) return ph_fail(err, PH_EINVAL, "compliance: exceedances need a database, a park and fn");
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(db, COMPLIANCE_SQL_EXCEEDANCES, -1, &s, NULL) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return db_fail(db, err, "listing exceedances");
+  }
+  sqlite3_bind_text(s, 1, park, -1, SQLITE_STATIC);
+  bind_text_or_null(s, 2, ent);
+  bind_text_or_null(s, 3, metric);
+  sqlite3_bind_int64(s, 4, from_ms);
+  sqlite3_bind_int64(s, 5, to_ms);
+  int rc, stop = 0;
+  while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct ph_exceedance e = {.id = sqlite3_column_int64(s, 0)};
+    copy_text(e.park, sizeof e.park, s, 1);
+    copy_text(e.ent, sizeof e.ent, s, 2);
+    copy_text(e.point, sizeof e.point, s, 3);
+    copy_text(e.metric, sizeof e.metric, s, 4);
+    e.period = sqlite3_column_int(s, 5);
+    e.bucket_ms = sqlite3_column_int64(s, 6);
+    e.mean = sqlite3_column_double(s, 7);
+    e.converted = sqlite3_column_double(s, 8);
+    e.ratio = sqlite3_column_type(s, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 9);
+    e.limit = sqlite3_column_double(s, 10);
+    copy_text(e.standard, sizeof e.standard, s, 11);
+    e.recorded_ms = sqlite3_column_int64(s, 12);
+    stop = fn(u, &e);
+  }
+  if (!stop && rc != SQLITE_DONE) {
+    rc = db_fail(db, err, "listing exceedances");
+    sqlite3_finalize(s);
+    return rc;
+  }
+  sqlite3_finalize(s);
+  return stop;
+}
+
+const char *ph_compliance_period_why(int nmonitored, int64_t expected, int64_t stopped, char *buf, size_t cap) {
+  if (nmonitored == 0) snprintf(buf, cap, "not monitored in the period (no data and no configured monitoring_since)");
+  else if (expected == 0 && stopped > 0) snprintf(buf, cap, "the plant was stopped in every monitored hour");
+  else if (expected == 0) snprintf(buf, cap, "no closed hour in the monitoring period yet");
+  else return NULL;
+  return buf;
+}
+
+const char *ph_compliance_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
+                                   size_t cap) {
+  const char *mean = hours ? "hourly" : "daily";
+  if (p->with_limit > 0) return NULL;
+  if (p->valid == 0 && ph_compliance_period_why(nmonitored, p->expected, p->stopped, buf, cap)) return buf;
+  if (p->valid == 0) snprintf(buf, cap, "no valid %s mean yet", mean);
+  else snprintf(buf, cap, "no limit in force for the valid %s means", mean);
+  return buf;
+}

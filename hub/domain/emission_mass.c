@@ -1,0 +1,240 @@
+/* emission_mass.c — pollutant mass from CEMS hourly means (emission_mass.h).
+ *
+ * Callers: the report and the query API (their own read connections).
+ * Threads: the caller's; no state between calls.
+ *
+ * Invariants:
+ *  1. a point-hour contributes C × Q × 1 h × factor only when both its
+ *     concentration and its flow hour are valid; otherwise it is a gap,
+ *     counted, never a zero.
+ *  2. rows tile [from, to) without overlap; the total equals the sum of
+ *     the rows (mass, expected, used, stopped and gap hours).
+ *  3. per point, only hours inside its monitoring period count, and a
+ *     stopped hour without a valid concentration is neither expected nor a
+ *     gap (monitoring.h): it released nothing.
+ */
+#include "domain/emission_mass.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cems_sql.h"
+#include "parkhub/alloc.h"
+#include "domain/cems.h"
+#include "domain/monitoring.h"
+
+/* Mass unit and factor (concentration × Nm³ → that unit) of a concentration unit. */
+static int unit_of(const char *conc_unit, const char **unit, double *factor) {
+  static const struct {
+    const char *conc, *unit;
+    double factor;
+  } units[] = {
+      {"mg/Nm3", "kg", 1e-6},      {"ug/Nm3", "kg", 1e-9},   {"µg/Nm3", "kg", 1e-9},
+      {"ng/Nm3", "kg", 1e-12},     {"ng TEQ/Nm3", "g TEQ", 1e-9},
+  };
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(conc_unit, units[i].conc) == 0) {
+      *unit = units[i].unit;
+      *factor = units[i].factor;
+      return 0;
+    }
+  return PH_EINVAL;
+}
+
+/* First local boundary of the kind `by` after t. */
+static int64_t next_boundary(const struct ph_tz *tz, enum ph_mass_by by, int64_t t) {
+  if (by == PH_MASS_BY_HOUR) return ph_cems_next_hour(tz, ph_tz_hour_start(tz, t));
+  int64_t d = ph_tz_next_day(tz, ph_tz_day_start(tz, t));
+  if (by == PH_MASS_BY_DAY) return d;
+  for (int i = 0; i < 400; i++, d = ph_tz_next_day(tz, d)) {
+    unsigned m, dd;
+    ph_tz_local_date(tz, d, NULL, &m, &dd, NULL);
+    if (dd == 1 && (by == PH_MASS_BY_MONTH || m == 1)) return d;
+  }
+  return d;
+}
+
+static void finish(struct ph_emission_mass_row *r, bool kg) {
+  r->gap_hours = r->hours_expected - r->hours_used;
+  r->gap_share = r->hours_expected ? (double)r->gap_hours / (double)r->hours_expected : NAN;
+  r->mass_t = kg ? r->mass / 1000.0 : NAN;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+static int make_rows(struct ph_emission_mass *out, const struct ph_tz *tz, enum ph_mass_by by, int64_t from,
+                     int64_t to, struct ph_err *err) {
+  size_t cap = 0;
+  for (int64_t t = from; t < to;) {
+    int64_t end = next_boundary(tz, by, t);
+    if (end > to) end = to;
+    if (out->nrows == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      struct ph_emission_mass_row *n = ph_realloc(out->rows, ncap * sizeof *n);
+      if (!n) return ph_fail(err, PH_ENOMEM, "emission mass: out of memory");
+      out->rows = n;
+      cap = ncap;
+    }
+    out->rows[out->nrows++] = (struct ph_emission_mass_row){.start_ms = t, .end_ms = end};
+    t = end;
+  }
+  return 0;
+}
+
+/* The row holding hour h (rows are in time order; *i only moves forward). */
+static struct ph_emission_mass_row *row_at(struct ph_emission_mass *out, size_t *i, int64_t h) {
+  while (*i < out->nrows && out->rows[*i].end_ms <= h) ++*i;
+  return *i < out->nrows && out->rows[*i].start_ms <= h ? &out->rows[*i] : NULL;
+}
+
+struct stop_walk {
+  struct ph_emission_mass *out;
+  size_t i;
+};
+
+static int one_stopped(void *u, int64_t hour_ms) {
+  struct stop_walk *w = u;
+  struct ph_emission_mass_row *r = row_at(w->out, &w->i, hour_ms);
+  if (r) r->hours_stopped++, r->hours_expected--;
+  return 0;
+}
+
+struct pt {
+  sqlite3 *db;
+  const struct ph_tz *tz;
+  const char *park, *metric;
+  double factor;
+  struct ph_err *err;
+};
+
+/* One point: its expected, stopped and used hours inside its monitoring
+ * period, and its mass (inv. 1, 3). */
+static int point_mass(const struct pt *c, const struct ph_hub_ent *e, int64_t point_id, const char *ent,
+                      const char *point, int64_t series_id, int64_t from, int64_t hours_to,
+                      struct ph_emission_mass *out) {
+  struct ph_monitoring_window w;
+  int64_t lo, hi;
+  int rc = ph_monitoring_window(c->db, e, c->tz, point_id, point, &w, c->err);
+  if (rc) return rc;
+  if (ph_monitoring_overlaps(&w, from, out->total.end_ms)) out->nmonitored++; /* even with no hour closed yet */
+  ph_monitoring_clip(&w, from, hours_to, &lo, &hi);
+  if (hi <= lo) return 0;
+  for (size_t i = 0; i < out->nrows; i++) {
+    int64_t a = out->rows[i].start_ms > lo ? out->rows[i].start_ms : lo;
+    int64_t b = out->rows[i].end_ms < hi ? out->rows[i].end_ms : hi;
+    if (b > a) out->rows[i].hours_expected += ph_cems_count_hours(c->tz, a, b);
+  }
+  struct stop_walk sw = {out, 0};
+  if ((rc = ph_monitoring_stopped_each(c->db, c->park, ent, point_id, series_id, lo, hi, one_stopped, &sw, c->err)))
+    return rc;
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(c->db, MASS_SQL_HOURS, -1, &s, NULL) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
+  }
+  sqlite3_bind_int64(s, 1, point_id);
+  sqlite3_bind_text(s, 2, c->metric, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, PH_CEMS_FLOW, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, lo);
+  sqlite3_bind_int64(s, 5, hi);
+  size_t i = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct ph_emission_mass_row *r = row_at(out, &i, sqlite3_column_int64(s, 0));
+    if (!r) break;
+    r->mass += sqlite3_column_double(s, 1) * c->factor;
+    r->hours_used++;
+  }
+  int done = rc == SQLITE_DONE || rc == SQLITE_ROW;
+  sqlite3_finalize(s);
+  return done ? 0 : ph_fail(c->err, PH_EDB, "emission mass: reading hours: %s", sqlite3_errmsg(c->db));
+}
+
+static int all_points(const struct pt *c, const struct ph_hub_park *pk, const char *ent, int64_t from,
+                      int64_t hours_to, struct ph_emission_mass *out) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(c->db, MASS_SQL_POINTS, -1, &s, NULL) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
+  }
+  sqlite3_bind_text(s, 1, c->park, -1, SQLITE_STATIC);
+  bind_text_or_null(s, 2, ent);
+  sqlite3_bind_text(s, 3, c->metric, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char pent[PH_ID_MAX + 1], point[PH_ID_MAX + 1];
+    snprintf(pent, sizeof pent, "%s", (const char *)sqlite3_column_text(s, 1));
+    snprintf(point, sizeof point, "%s", (const char *)sqlite3_column_text(s, 2));
+    out->npoints++;
+    int e = point_mass(c, pk ? ph_hub_config_ent(pk, pent) : NULL, sqlite3_column_int64(s, 0), pent, point,
+                       sqlite3_column_int64(s, 3), from, hours_to, out);
+    if (e) {
+      sqlite3_finalize(s);
+      return e;
+    }
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_DONE ? 0 : ph_fail(c->err, PH_EDB, "emission mass: listing points: %s", sqlite3_errmsg(c->db));
+}
+
+int ph_emission_mass_compute(sqlite3 *db, const struct ph_hub_park *pk, const struct ph_tz *tz,
+                             const struct ph_catalog *cat, const char *park, const char *ent, const char *metric,
+                             int64_t from_ms, int64_t to_ms, enum ph_mass_by by, struct ph_emission_mass *out,
+                             struct ph_err *err) {
+  memset(out, 0, sizeof *out);
+  if (!db || !tz || !cat || !park || !metric || to_ms < from_ms || (unsigned)by > PH_MASS_BY_YEAR)
+    return ph_fail(err, PH_EINVAL,
+                   "emission mass: needs a database, a zone, a catalogue, a park, a metric and from ≤ to");
+  int idx = ph_catalog_find(cat, metric, strlen(metric));
+  const char *unit;
+  double factor;
+  if (idx < 0 || unit_of(ph_catalog_at(cat, (size_t)idx)->unit, &unit, &factor))
+    return ph_fail(err, PH_EINVAL, "emission mass: '%.64s' is not a concentration in the catalogue", metric);
+  snprintf(out->metric, sizeof out->metric, "%s", metric);
+  snprintf(out->unit, sizeof out->unit, "%s", unit);
+  bool kg = strcmp(unit, "kg") == 0;
+
+  int rc = ph_cems_closed_until(db, &out->closed_ms, err);
+  if (rc) return rc;
+  int64_t hours_to = out->closed_ms ? ph_tz_hour_start(tz, out->closed_ms) : from_ms;
+  if (hours_to > to_ms) hours_to = to_ms;
+  if (hours_to < from_ms) hours_to = from_ms;
+
+  if ((rc = make_rows(out, tz, by, from_ms, to_ms, err))) return rc;
+  out->total.end_ms = to_ms; /* point_mass reads the range's end; total is set again below */
+  struct pt c = {db, tz, park, metric, factor, err};
+  if ((rc = all_points(&c, pk, ent, from_ms, hours_to, out))) return rc;
+
+  out->total = (struct ph_emission_mass_row){.start_ms = from_ms, .end_ms = to_ms};
+  for (size_t i = 0; i < out->nrows; i++) { /* inv. 2 */
+    finish(&out->rows[i], kg);
+    out->total.mass += out->rows[i].mass;
+    out->total.hours_expected += out->rows[i].hours_expected;
+    out->total.hours_used += out->rows[i].hours_used;
+    out->total.hours_stopped += out->rows[i].hours_stopped;
+  }
+  finish(&out->total, kg);
+  return 0;
+}
+
+void ph_emission_mass_fini(struct ph_emission_mass *m) {
+  if (!m) return;
+  ph_free(m->rows);
+  m->rows = NULL;
+  m->nrows = 0;
+}
+
+const char *ph_emission_mass_why(const struct ph_emission_mass *m) {
+  if (m->total.hours_used > 0) return NULL;
+  if (m->npoints == 0) return "not measured";
+  if (m->nmonitored == 0) return "not monitored in the period (no data and no configured monitoring_since)";
+  if (m->total.hours_expected == 0 && m->total.hours_stopped > 0) return NULL;
+  if (m->total.hours_expected == 0) return "no closed hour in the monitoring period yet";
+  return "no hour with both a valid concentration and a valid flow";
+}

@@ -1,0 +1,184 @@
+/* report.c — `parkhub report`: from the command line's arguments to a
+ * rendered file (report.h). Builds the tree with report_json.c, renders it
+ * with report_csv.c or report_html.c.
+ *
+ * Callers: main.c (the `report` subcommand), tests. Threads: the caller's.
+ * Owns, during one run: the config, zone, catalogue, factor table, limit
+ * tables, a read-only database connection and the tree; all released
+ * before returning.
+ *
+ * Invariants:
+ *  1. The database is opened SQLITE_OPEN_READONLY on a connection of its
+ *     own and read in one transaction: one consistent snapshot while the
+ *     hub keeps writing, and no write, ever (no CEMS update, no migration).
+ *  2. A file given with --out is complete or absent: the report goes to
+ *     FILE.tmp-PID, renamed over FILE only after a successful render.
+ */
+#include "report/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "parkhub/timefmt.h"
+
+int ph_report_format_parse(const char *s, enum ph_report_format *fmt) {
+  static const struct {
+    const char *name;
+    enum ph_report_format f;
+  } names[] = {{"json", PH_REPORT_JSON}, {"csv", PH_REPORT_CSV}, {"html", PH_REPORT_HTML}};
+  for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(s, names[i].name) == 0) {
+      *fmt = names[i].f;
+      return 0;
+    }
+  return PH_EINVAL;
+}
+
+const char *ph_report_na(const cJSON *o, const char *key) {
+  char k[128];
+  snprintf(k, sizeof k, "%s_na", key);
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(w) ? w->valuestring : "not available";
+}
+
+int ph_report_render_json(const cJSON *report, FILE *out) {
+  char *text = cJSON_Print(report);
+  if (!text) return PH_ENOMEM;
+  int ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF;
+  cJSON_free(text);
+  return ok ? 0 : PH_EIO;
+}
+
+int ph_report_render(const cJSON *report, enum ph_report_format fmt, FILE *out) {
+  switch (fmt) {
+  case PH_REPORT_JSON: return ph_report_render_json(report, out);
+  case PH_REPORT_CSV: return ph_report_render_csv(report, out);
+  case PH_REPORT_HTML: return ph_report_render_html(report, out);
+  }
+  return PH_EINVAL;
+}
+
+/* ---- the command ---- */
+
+struct run {
+  struct ph_hub_config cfg;
+  bool cfg_loaded;
+  struct ph_tz *tz;
+  struct ph_catalog *cat;
+  struct ph_factors *factors;
+  struct ph_limits *limits[1 + PH_HUB_MAX_LIMIT_FILES];
+  size_t nlimits;
+  sqlite3 *db;
+  cJSON *tree;
+};
+
+static void run_free(struct run *r) {
+  cJSON_Delete(r->tree);
+  if (r->db) {
+    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(r->db);
+  }
+  for (size_t i = 0; i < r->nlimits; i++) ph_limits_free(r->limits[i]);
+  ph_factors_free(r->factors);
+  ph_catalog_free(r->cat);
+  ph_tz_free(r->tz);
+  if (r->cfg_loaded) ph_hub_config_fini(&r->cfg);
+}
+
+/* inv. 1 */
+static int open_db(struct run *r, const char *path, struct ph_err *err) {
+  if (access(path, R_OK) != 0)
+    return ph_fail(err, PH_EDB, "database %s: %s (db.path of the hub config)", path, strerror(errno));
+  if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    return ph_fail(err, PH_EDB, "database %s: cannot open read-only: %s", path, sqlite3_errmsg(r->db));
+  sqlite3_busy_timeout(r->db, 5000);
+  sqlite3_stmt *s;
+  int version = -1;
+  if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  if (version < 0) return ph_fail(err, PH_EDB, "database %s: not readable: %s", path, sqlite3_errmsg(r->db));
+  if (version < PH_STORE_VERSION)
+    return ph_fail(err, PH_EDB,
+                   "database %s: schema version %d, the report needs %d (start the hub once on it to migrate)", path,
+                   version, PH_STORE_VERSION);
+  if (version > PH_STORE_VERSION)
+    return ph_fail(err, PH_EDB, "database %s: schema version %d is newer than this parkhub (%d)", path, version,
+                   PH_STORE_VERSION);
+  if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return ph_fail(err, PH_EDB, "database %s: %s", path, sqlite3_errmsg(r->db));
+  return 0;
+}
+
+static void list_parks(const struct ph_hub_config *c, char *buf, size_t cap) {
+  buf[0] = '\0';
+  for (int i = 0; i < c->nparks; i++) {
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", c->parks[i].id);
+  }
+}
+
+/* inv. 2 */
+static int write_out(const cJSON *tree, enum ph_report_format fmt, const char *path, struct ph_err *err) {
+  if (!path || strcmp(path, "-") == 0) {
+    int rc = ph_report_render(tree, fmt, stdout);
+    if (!rc && fflush(stdout) != 0) rc = PH_EIO;
+    return rc ? ph_fail(err, rc, "writing the report to stdout: %s", strerror(errno)) : 0;
+  }
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+    return ph_fail(err, PH_EINVAL, "--out: path too long");
+  FILE *f = fopen(tmp, "w");
+  if (!f) return ph_fail(err, PH_EIO, "--out %s: %s", path, strerror(errno));
+  int rc = ph_report_render(tree, fmt, f);
+  int saved = errno;
+  if (fclose(f) != 0 && !rc) {
+    rc = PH_EIO;
+    saved = errno;
+  }
+  if (!rc && rename(tmp, path) != 0) {
+    rc = PH_EIO;
+    saved = errno;
+  }
+  if (rc) {
+    unlink(tmp);
+    return ph_fail(err, rc, "--out %s: %s", path, strerror(saved));
+  }
+  return 0;
+}
+
+int ph_report_run(const struct ph_report_args *a, struct ph_err *err) {
+  struct run r = {0};
+  int rc;
+  char parks[1024];
+  if (!a || !a->config || !a->park) return ph_fail(err, PH_EINVAL, "--config, --park and --year are required");
+  if (a->year < 1971 || a->year > 9998) return ph_fail(err, PH_EINVAL, "--year %d is outside 1971..9998", a->year);
+  if ((rc = ph_hub_config_load(a->config, &r.cfg, err))) goto out;
+  r.cfg_loaded = true;
+  const struct ph_hub_park *p = ph_hub_config_park(&r.cfg, a->park);
+  if (!p) {
+    list_parks(&r.cfg, parks, sizeof parks);
+    rc = ph_fail(err, PH_EINVAL, "--park '%s' is not a park of %s (configured: %s)", a->park, a->config, parks);
+    goto out;
+  }
+  if ((rc = ph_tz_load(p->tz, &r.tz, err)) || (rc = ph_catalog_load_builtin(&r.cat, err)) ||
+      (rc = ph_factors_load(r.cfg.factors_file, &r.factors, err)) ||
+      (rc = ph_limits_load_builtin(&r.limits[r.nlimits], err)))
+    goto out;
+  r.nlimits++;
+  for (int i = 0; i < r.cfg.nlimit_files; i++, r.nlimits++)
+    if ((rc = ph_limits_load_file(r.cfg.limit_files[i], &r.limits[r.nlimits], err))) goto out;
+  if ((rc = open_db(&r, r.cfg.db_path, err))) goto out;
+  struct ph_report_env env = {.cfg = &r.cfg, .cat = r.cat, .factors = r.factors, .limits = r.limits,
+                              .nlimits = r.nlimits};
+  if ((rc = ph_report_build(r.db, &env, r.tz, a->park, a->year, a->now_ms ? a->now_ms : ph_now_ms(), &r.tree, err)))
+    goto out;
+  rc = write_out(r.tree, a->format, a->out_path, err);
+out:
+  run_free(&r);
+  return rc;
+}
