@@ -13,7 +13,7 @@
 #include "parkhub/alloc.h"
 #include "api/api.h"
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "store/store.h"
 #include "parkhub/tz.h"
 

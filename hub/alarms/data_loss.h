@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "alarms/alarms.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/log.h"
 #include "alarms/rules.h"
 

@@ -57,7 +57,7 @@
 #include "parkhub/batch.h"   /* enum ph_state */
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h"
 #include "parkhub/topic.h"   /* enum ph_severity */

@@ -14,7 +14,7 @@
 #include "api_sql.h"
 #include "api/api.h"
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/tz.h"
 
 /* ---- output buffer (api_csv.c) ---- */

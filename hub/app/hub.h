@@ -7,7 +7,7 @@
 
 #include <signal.h>
 
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 
 #define PH_HUB_VERSION "0.1.0"
 

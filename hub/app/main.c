@@ -10,7 +10,7 @@
 
 #include "app/hub.h"
 #include "parkhub/jsonarena.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/log.h"
 #include "report/report.h"
 #include "api/token_cmd.h"

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "parkhub/err.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/ids.h"
 #include "parkhub/tz.h"
 

@@ -26,7 +26,7 @@
 
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/ids.h"
 #include "parkhub/tz.h"
 

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/limits.h"
 
 /* The loaded standard whose id is standard; NULL when none is. */

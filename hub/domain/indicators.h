@@ -45,7 +45,7 @@
 
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/ids.h"
 #include "domain/materials.h"
 #include "parkhub/tz.h"

@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #include "parkhub/err.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/tz.h"
 
 enum ph_mon_source { PH_MON_NONE, PH_MON_CONFIGURED, PH_MON_FIRST_DATA };

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "ingest/ingest.h"
 
 struct ph_hubmqtt_stats {

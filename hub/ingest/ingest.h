@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "ingest/queue.h"
 
 #define PH_INGEST_LOG_INTERVAL_MS 10000

@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "ingest/queue.h"
 #include "store/store.h"
 

@@ -37,7 +37,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
 #include "parkhub/factors.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/limits.h"
 #include "parkhub/tz.h"
 

@@ -11,7 +11,7 @@
 
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h"
 #include "parkhub/tz.h"

@@ -22,7 +22,7 @@
 
 #include "alarms/alarms.h"
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "ingest/hubmqtt.h"
 #include "parkhub/limits.h"
 #include "ingest/queue.h"

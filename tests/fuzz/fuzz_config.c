@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #ifdef FUZZ_HUB
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #else
 #include "app/agent_config.h"
 #include "parkhub/catalog.h"

@@ -23,7 +23,7 @@
 #include "parkhub/alloc.h"
 #include "parkhub/catalog.h"
 #include "domain/cems.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/limits.h"
 #include "store/store.h"
 #include "parkhub/timefmt.h"

@@ -45,7 +45,7 @@
 #include "domain/compliance.h"
 #include "domain/emission_mass.h"
 #include "api/dashboard.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "parkhub/limits.h"
 #include "store/store.h"
 #include "parkhub/timefmt.h"

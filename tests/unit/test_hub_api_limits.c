@@ -35,7 +35,7 @@
 #include "parkhub/alloc.h"
 #include "api/api.h"
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "store/store.h"
 #include "parkhub/timefmt.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 
 static const char *write_cfg(const char *point_media) {
   static char path[64];

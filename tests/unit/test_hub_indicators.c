@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "domain/indicators.h"
 #include "domain/materials.h"
 #include "store/store.h"

@@ -16,7 +16,7 @@
 
 #include "parkhub/catalog.h"
 #include "parkhub/factors.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "domain/inventory.h"
 #include "store/store.h"
 #include "parkhub/timefmt.h"

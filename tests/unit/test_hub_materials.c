@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "parkhub/catalog.h"
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 #include "domain/materials.h"
 
 static struct ph_catalog *cat;

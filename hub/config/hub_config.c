@@ -1,6 +1,6 @@
 /* hub_config.c — loads hub.json into struct ph_hub_config; every problem is
  * reported as "file: json.path: reason". */
-#include "app/hub_config.h"
+#include "config/hub_config.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
