@@ -98,13 +98,6 @@ struct ph_alarms_stats {
   size_t open;
 };
 
-/* The one-line parsed form of a cmd/ack message (cmd-ack.schema.json). */
-struct ph_ack_cmd {
-  char alarm_id[PH_ID_MAX + 1];
-  char by[PH_ALARM_BY_MAX + 1];
-  char note[PH_ALARM_NOTE_MAX + 1];
-};
-
 struct ph_alarms;
 
 /* CREATE TABLE/INDEX IF NOT EXISTS: alarms, alarm_occurrences, alarm_log. */
@@ -137,9 +130,6 @@ int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, c
                   int64_t now_ms, struct ph_err *err);
 /* Closes an open alarm whatever its state (its rule is gone). */
 int ph_alarms_close(struct ph_alarms *a, const struct ph_alarm_key *k, const char *why, int64_t now_ms);
-/* Parses a cmd/ack payload; PH_EJSON, PH_EMISSING, PH_EUNKNOWNKEY, PH_ETYPE,
- * PH_EBADID, PH_ESTRLEN with err naming the field. */
-int ph_ack_decode(const char *payload, size_t len, struct ph_ack_cmd *out, struct ph_err *err);
 
 /* Emits a REFRESH of every open alarm (after a restart: the broker may have
  * lost the retained states). */

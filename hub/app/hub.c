@@ -125,6 +125,12 @@ static void log_stats(struct hub *h) {
  * done when the broker has it, so none is lost with a connection. */
 #define ALARM_PUBACK_MS 5000
 
+/* The writer's ack sink (writer.h): onto hubmqtt's mailbox, sent by its
+ * own thread, so the writer never calls Paho (queue.h). */
+static int post_ack(void *ctx, const char *topic, int64_t epoch, int64_t upto) {
+  return ph_hubmqtt_post_ack(ctx, topic, epoch, upto);
+}
+
 static int publish_alarm(void *ctx, const char *topic, const void *payload, size_t len, bool retained) {
   return ph_hubmqtt_publish_confirmed(ctx, topic, payload, len, retained, ALARM_PUBACK_MS);
 }
@@ -177,7 +183,8 @@ static int build(struct hub *h, struct ph_err *err) {
     return ph_fail(err, rc, "out of memory");
   if ((rc = ph_hubmqtt_new(h->cfg, h->in, &h->mqtt, err))) return rc;
   if ((rc = build_alarms(h, err))) return rc;
-  struct ph_writer_conf wc = {.cfg = h->cfg, .cat = h->cat, .q = h->q, .store = h->store, .mqtt = h->mqtt,
+  struct ph_writer_conf wc = {.cfg = h->cfg, .cat = h->cat, .q = h->q, .store = h->store,
+                              .acks = {.post = post_ack, .ctx = h->mqtt},
                               .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits, .rules = h->rules,
                               .alarms = h->alarms};
   if ((rc = ph_writer_start(&wc, &h->w, err))) return rc;

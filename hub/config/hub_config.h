@@ -1,5 +1,5 @@
 /* hub_config.h — parkhub's configuration (schemas/hub-config.schema.json):
- * MQTT, database and retention, ingest limits, the HTTP API (api.h), and the parks it serves with
+ * MQTT, database and retention, ingest limits, the HTTP API (api_conf.h), and the parks it serves with
  * their enterprises (sector, plant class, agents, expected record rate, and
  * what compliance and the dioxin inventory need: standard, dated UNEP
  * Toolkit class, baseline, stack-test interval), and each park's materials
@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "api/api.h" /* struct ph_api_conf: the "http" object */
+#include "config/api_conf.h" /* struct ph_api_conf: the "http" object */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h" /* enum ph_sector, enum ph_plant_class */
-#include "domain/materials.h"
+#include "config/materials.h"
 #include "parkhub/mqttconf.h"
 
 #define PH_HUB_MAX_PARKS 64

@@ -47,7 +47,7 @@
 #include "parkhub/err.h"
 #include "config/hub_config.h"
 #include "parkhub/ids.h"
-#include "domain/materials.h"
+#include "config/materials.h"
 #include "parkhub/tz.h"
 
 #define PH_IND_MAX_MATERIALS 128

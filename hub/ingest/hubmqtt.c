@@ -47,7 +47,7 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
-#include "store/idmap.h"
+#include "ingest/idmap.h"
 #include "parkhub/log.h"
 #include "parkhub/mqttopts.h"
 #include "parkhub/timefmt.h"

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alarms/alarms.h" /* struct ph_ack_cmd */
+#include "ingest/ack_cmd.h"
 #include "parkhub/batch.h"
 #include "parkhub/topic.h"
 

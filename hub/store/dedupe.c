@@ -19,7 +19,7 @@
 
 #include "parkhub/alloc.h"
 #include "parkhub/err.h"
-#include "store/idmap.h"
+#include "ingest/idmap.h"
 
 struct agent_st {
   int64_t agent_id, latest; /* latest: highest epoch seen (0: none) */

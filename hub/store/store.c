@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
-#include "store/idmap.h"
+#include "ingest/idmap.h"
 #include "store_sql.h"
 
 static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4, STORE_SQL_V5};

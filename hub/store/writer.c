@@ -31,6 +31,9 @@
 #include "parkhub/timefmt.h"
 #include "writer_int.h" /* the state; the exactly-once side is writer_streams.c */
 
+/* A cmd/ack decoded in ingest fits the alarm it acknowledges (alarms.h). */
+_Static_assert(PH_ACK_BY_MAX <= PH_ALARM_BY_MAX && PH_ACK_NOTE_MAX <= PH_ALARM_NOTE_MAX, "ack_cmd.h fits alarms.h");
+
 #define MOD "writer"
 #define PERIODIC_MS 60000
 #define PERIODIC_LATE_MS 5000

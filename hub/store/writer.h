@@ -23,20 +23,28 @@
 #include "alarms/alarms.h"
 #include "parkhub/catalog.h"
 #include "config/hub_config.h"
-#include "ingest/hubmqtt.h"
 #include "parkhub/limits.h"
 #include "ingest/queue.h"
-#include "ingest/rejects.h"
+#include "store/rejects.h"
 #include "alarms/rules.h"
 #include "store/store.h"
 #include "parkhub/tz.h"
+
+/* Where committed acks go: the hub posts them to hubmqtt's mailbox (never a
+ * Paho call on the writer's thread, queue.h); tests capture them. post
+ * returns 0 when taken, non-zero to be asked again after the next commit.
+ * ctx is borrowed. post == NULL: no acks (tools). */
+struct ph_ack_sink {
+  int (*post)(void *ctx, const char *topic, int64_t epoch, int64_t upto);
+  void *ctx;
+};
 
 struct ph_writer_conf {
   const struct ph_hub_config *cfg;
   const struct ph_catalog *cat;
   struct ph_queue *q;
   struct ph_store *store;         /* used only by the writer thread once started */
-  struct ph_hubmqtt *mqtt;        /* NULL: no acks (tests, tools) */
+  struct ph_ack_sink acks;       /* committed acks (inv. 1) */
   struct ph_tz *const *tz;        /* one per park, in config order */
   struct ph_limits *const *limits; /* loaded standards, for CEMS compliance (cems.h) */
   size_t nlimits;

@@ -18,7 +18,7 @@
 #include "store/idcache.h"
 #include "parkhub/log.h"
 #include "ingest/mailbox.h"
-#include "ingest/rejects.h"
+#include "store/rejects.h"
 #include "store/rollup.h"
 #include "store/writer.h"
 

@@ -141,12 +141,11 @@ void ph_writer_send_acks(struct ph_writer *w) {
   for (size_t i = 0; i < ph_dedupe_count(w->dd); i++) {
     struct ph_stream *s = ph_dedupe_at(w->dd, i);
     if (!s->ack_pending || s->dirty) continue; /* inv. 1: dirty means not committed yet */
-    if (!w->c.mqtt) {
+    if (!w->c.acks.post) {
       s->ack_pending = false;
       continue;
     }
-    /* Never a Paho call here (queue.h): the mailbox hands it to hubmqtt's ack thread. */
-    if (ph_hubmqtt_post_ack(w->c.mqtt, s->ack_topic, s->epoch, s->upto) == 0) {
+    if (w->c.acks.post(w->c.acks.ctx, s->ack_topic, s->epoch, s->upto) == 0) {
       s->ack_pending = false;
       w->st.acks_sent++;
     } else {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alarms/alarms.h"
+#include "ingest/ack_cmd.h"
 #include "parkhub/alloc.h"
 #include "alarms/rules.h"
 #include "store/store.h"

@@ -30,7 +30,7 @@
 #include "parkhub/catalog.h"
 #include "config/hub_config.h"
 #include "domain/indicators.h"
-#include "domain/materials.h"
+#include "config/materials.h"
 #include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"

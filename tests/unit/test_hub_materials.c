@@ -10,7 +10,7 @@
 
 #include "parkhub/catalog.h"
 #include "config/hub_config.h"
-#include "domain/materials.h"
+#include "config/materials.h"
 
 static struct ph_catalog *cat;
 static struct ph_materials reg;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "parkhub/alloc.h"
-#include "ingest/rejects.h"
+#include "store/rejects.h"
 #include "parkhub/timefmt.h"
 
 static char dir[64], path[128];

@@ -1,5 +1,5 @@
 /* idmap.c — string → int64 map (idmap.h). */
-#include "store/idmap.h"
+#include "ingest/idmap.h"
 
 #include <stdbool.h>
 #include <string.h>

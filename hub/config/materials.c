@@ -13,7 +13,7 @@
  * Invariants: materials.h (1: ids, once, not a metric of another kind;
  * 2: fractions 0..1 summing to ≤ 1; 3: every code has an answer).
  */
-#include "domain/materials.h"
+#include "config/materials.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

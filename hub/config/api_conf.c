@@ -1,4 +1,4 @@
-/* api_conf.c — the hub config's "http" object (api.h): listen address,
+/* api_conf.c — the hub config's "http" object (api_conf.h): listen address,
  * port, bearer tokens (only their SHA-256, as hex), TLS files and
  * priorities, connection limits, timeouts and threads.
  *
@@ -18,7 +18,7 @@
  *  4. the connection bounds are consistent: max_connections_per_ip and
  *     threads are at most max_connections.
  */
-#include "api/api.h"
+#include "config/api_conf.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>

@@ -13,13 +13,13 @@
  *  3. a bucket exists only for an identity of the config: memory is
  *     bounded by the configured agents, whatever topics a sender invents.
  */
-#include "ingest/rejects.h"
+#include "store/rejects.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "parkhub/alloc.h"
-#include "store/idmap.h"
+#include "ingest/idmap.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
