@@ -72,7 +72,8 @@ int main(int argc, char **argv) {
     t->sha256[i] = (unsigned char)x;
   }
   struct ph_tz *tzs[1] = {tz};
-  struct ph_api_env env = {.db_path = argv[1], .cfg = &cfg, .tz = tzs, .cat = cat};
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .tz = {tzs[0]}};
+  struct ph_api_env env = {.db_path = argv[1], .refs = &refs};
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);

@@ -62,17 +62,17 @@ long ph_rules_local_day(const struct ph_tz *tz, int64_t ms) {
 }
 
 bool ph_rules_park_active(const struct ph_rules *e, int park_idx) {
-  return park_idx >= 0 && park_idx < e->c.cfg->nparks && e->parks[park_idx].n > 0;
+  return park_idx >= 0 && park_idx < e->c.refs->cfg->nparks && e->parks[park_idx].n > 0;
 }
 
 int ph_rules_park_index(const struct ph_rules *e, const char *park) {
-  for (int p = 0; p < e->c.cfg->nparks; p++)
-    if (strcmp(e->c.cfg->parks[p].id, park) == 0) return p;
+  for (int p = 0; p < e->c.refs->cfg->nparks; p++)
+    if (strcmp(e->c.refs->cfg->parks[p].id, park) == 0) return p;
   return -1;
 }
 
 int ph_rules_ent_index(const struct ph_rules *e, int park, const char *ent) {
-  const struct ph_hub_park *p = &e->c.cfg->parks[park];
+  const struct ph_hub_park *p = &e->c.refs->cfg->parks[park];
   for (int i = 0; i < p->nents; i++)
     if (strcmp(p->ents[i].id, ent) == 0) return i;
   return -1;
@@ -84,7 +84,7 @@ bool ph_rules_scope_matches(const struct ph_rule *r, const char *ent, const char
 }
 
 static const struct ph_hub_ent *ent_cfg(const struct ph_rules *e, int park, int ent) {
-  return &e->c.cfg->parks[park].ents[ent];
+  return &e->c.refs->cfg->parks[park].ents[ent];
 }
 
 void ph_rules_inst_init(struct inst *in, const struct ph_rule *r) {
@@ -98,7 +98,7 @@ void ph_rules_inst_init(struct inst *in, const struct ph_rule *r) {
 
 static struct ph_alarm_key key_of(const struct ph_rules *e, const struct ph_rule *r, int park, int ent,
                                   const char *point) {
-  return (struct ph_alarm_key){.park = e->c.cfg->parks[park].id, .rule = r->id,
+  return (struct ph_alarm_key){.park = e->c.refs->cfg->parks[park].id, .rule = r->id,
                                .ent = ent_cfg(e, park, ent)->id, .point = point ? point : ""};
 }
 
@@ -136,7 +136,7 @@ struct pkey {
   const char *point;
 };
 static uint64_t pt_hash_of(const struct ph_rules *e, int park, int ent, const char *point) {
-  return fnv(fnv(fnv(1469598103934665603ULL, e->c.cfg->parks[park].id), ent_cfg(e, park, ent)->id), point);
+  return fnv(fnv(fnv(1469598103934665603ULL, e->c.refs->cfg->parks[park].id), ent_cfg(e, park, ent)->id), point);
 }
 static bool pt_eq(const struct ph_rules *e, uint32_t i, const void *k) {
   const struct pkey *pk = k;
@@ -151,9 +151,9 @@ static bool ser_eq(const struct ph_rules *e, uint32_t i, const void *k) {
   const struct skey *sk = k;
   const struct ser *s = e->sers[i];
   const struct pt *p = e->pts[s->pt];
-  return strcmp(ph_catalog_at(e->c.cat, (size_t)s->metric)->code, sk->metric) == 0 &&
+  return strcmp(ph_catalog_at(e->c.refs->cat, (size_t)s->metric)->code, sk->metric) == 0 &&
          strcmp(p->point, sk->point) == 0 && strcmp(ent_cfg(e, p->park, p->ent)->id, sk->ent) == 0 &&
-         strcmp(e->c.cfg->parks[p->park].id, sk->park) == 0;
+         strcmp(e->c.refs->cfg->parks[p->park].id, sk->park) == 0;
 }
 static uint64_t ser_hash_of(const char *park, const char *ent, const char *point, const char *metric) {
   return fnv(fnv(fnv(fnv(1469598103934665603ULL, park), ent), point), metric);
@@ -241,7 +241,7 @@ struct ser *ph_rules_series(struct ph_rules *e, const char *park, const char *en
   if (i >= 0) return e->sers[i];
   int pi = ph_rules_park_index(e, park);
   int ei = pi >= 0 ? ph_rules_ent_index(e, pi, ent) : -1;
-  int mi = ph_catalog_find(e->c.cat, metric, strlen(metric));
+  int mi = ph_catalog_find(e->c.refs->cat, metric, strlen(metric));
   if (ei < 0 || mi < 0) return NULL; /* not ours: ingest refuses these, a stale row at load may not */
   if (e->nsers >= e->max_sers || slot == (size_t)-1) {
     note_full(e, "series", e->max_sers);
@@ -349,7 +349,7 @@ double ph_rules_limit(struct ph_rules *e, struct inst *in, const struct ser *s, 
   }
   if (ts < in->lim_from || ts >= in->lim_to || in->lim_from == in->lim_to) {
     const struct pt *p = e->pts[s->pt];
-    const struct ph_tz *tz = e->c.tz[p->park];
+    const struct ph_tz *tz = e->c.refs->tz[p->park];
     const struct ent_st *en = &e->ents[p->park][p->ent];
     const struct ph_hub_ent *ec = ent_cfg(e, p->park, p->ent);
     int64_t d0 = ph_tz_day_start(tz, ts);
@@ -361,7 +361,7 @@ double ph_rules_limit(struct ph_rules *e, struct inst *in, const struct ser *s, 
         day < ph_days_from_civil(y, mo, d))
       cls = PH_CLASS_EXISTING; /* as cems.c: a plant is "new" from class_since */
     double v = 0;
-    in->lim_ok = en->limits && ph_limits_stack(en->limits, ph_catalog_at(e->c.cat, (size_t)s->metric)->code,
+    in->lim_ok = en->limits && ph_limits_stack(en->limits, ph_catalog_at(e->c.refs->cat, (size_t)s->metric)->code,
                                                (enum ph_sector)ec->sector, cls, ec->special_limits, day, &v) == 0;
     in->lim = v * r->factor;
     in->lim_from = d0;
@@ -375,7 +375,7 @@ double ph_rules_limit(struct ph_rules *e, struct inst *in, const struct ser *s, 
 static int fire(struct ph_rules *e, struct inst *in, bool up, struct render_ctx *rc, int64_t ts,
                 struct ph_alarm_sink *sink) {
   const struct ph_rule *r = in->r;
-  const struct ph_metric *m = rc->metric >= 0 ? ph_catalog_at(e->c.cat, (size_t)rc->metric) : NULL;
+  const struct ph_metric *m = rc->metric >= 0 ? ph_catalog_at(e->c.refs->cat, (size_t)rc->metric) : NULL;
   struct ph_alarm_event ev = {
       .key = key_of(e, r, rc->park, rc->ent, rc->point),
       .metric = m ? m->code : "",
@@ -694,7 +694,7 @@ static int hour_add(struct ph_rules *e, struct ser *s, int64_t ts, double v, boo
   if (ts >= h->end || h->end == 0) {
     int err = h->end ? close_hour(e, s, sink) : 0;
     if (err) return err;
-    const struct ph_tz *tz = e->c.tz[e->pts[s->pt]->park];
+    const struct ph_tz *tz = e->c.refs->tz[e->pts[s->pt]->park];
     memset(h, 0, sizeof *h);
     h->start = ph_tz_hour_start(tz, ts);
     h->end = ph_cems_next_hour(tz, h->start);
@@ -727,7 +727,7 @@ static int overdue_inst(struct ph_rules *e, struct inst *in, const struct ser *s
   const struct ph_rule *r = in->r;
   const struct pt *p = e->pts[s->pt];
   if (s->last_ts == NONE) return 0; /* known only from an open alarm: wait for data */
-  const struct ph_tz *tz = e->c.tz[p->park];
+  const struct ph_tz *tz = e->c.refs->tz[p->park];
   int period = r->period_days ? r->period_days : (int)ent_cfg(e, p->park, p->ent)->stack_test_interval_days;
   if (period <= 0) period = 365;
   long due = ph_rules_local_day(tz, s->last_ts) + period;
@@ -784,7 +784,7 @@ static int ent_inst(struct ph_rules *e, struct ent_st *en, struct inst *in, int6
     j.raise = !in->seen;
     hint = en->born;
     if (j.raise) {
-      long today = ph_rules_local_day(e->c.tz[en->park], now);
+      long today = ph_rules_local_day(e->c.refs->tz[en->park], now);
       rc.has_days = true;
       rc.days = 0;
       rc.due_day = today;
@@ -880,8 +880,8 @@ int ph_rules_tick(struct ph_rules *e, int64_t now_ms, struct ph_alarm_sink *sink
   }
   for (size_t i = 0; i < e->npts && !rc; i++)
     for (int k = 0; k < e->pts[i]->ninst && !rc; k++) rc = gap_inst(e, &e->pts[i]->inst[k], e->pts[i], NULL, now_ms, sink);
-  for (int p = 0; p < e->c.cfg->nparks && !rc; p++)
-    for (int k = 0; k < e->c.cfg->parks[p].nents && !rc; k++) {
+  for (int p = 0; p < e->c.refs->cfg->nparks && !rc; p++)
+    for (int k = 0; k < e->c.refs->cfg->parks[p].nents && !rc; k++) {
       struct ent_st *en = &e->ents[p][k];
       for (int i = 0; i < en->ninst && !rc; i++) rc = ent_inst(e, en, &en->inst[i], now_ms, sink);
     }
@@ -899,8 +899,8 @@ int ph_rules_resync(struct ph_rules *e, struct ph_alarm_sink *sink) {
     struct pt *p = e->pts[i];
     for (int k = 0; k < p->ninst && !rc; k++) rc = ph_rules_ask_state(e, &p->inst[k], p->park, p->ent, p->point, sink);
   }
-  for (int p = 0; p < e->c.cfg->nparks && !rc; p++)
-    for (int k = 0; k < e->c.cfg->parks[p].nents && !rc; k++) {
+  for (int p = 0; p < e->c.refs->cfg->nparks && !rc; p++)
+    for (int k = 0; k < e->c.refs->cfg->parks[p].nents && !rc; k++) {
       struct ent_st *en = &e->ents[p][k];
       for (int i = 0; i < en->ninst && !rc; i++) rc = ph_rules_ask_state(e, &en->inst[i], p, k, "", sink);
     }

@@ -57,7 +57,7 @@
 #include "parkhub/batch.h"   /* enum ph_state */
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
-#include "config/hub_config.h"
+#include "config/refs.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h"
 #include "parkhub/topic.h"   /* enum ph_severity */
@@ -196,11 +196,7 @@ struct ph_obs {
 };
 
 struct ph_rules_conf {
-  const struct ph_hub_config *cfg;  /* borrowed: must outlive the engine */
-  const struct ph_catalog *cat;
-  struct ph_tz *const *tz;          /* one per park, in config order */
-  struct ph_limits *const *limits;  /* loaded standards (limit references) */
-  size_t nlimits;
+  const struct ph_refs *refs; /* borrowed: must outlive the engine (refs.h) */
   size_t max_series;  /* 0: 65536 */
   size_t max_points;  /* 0: 16384 */
 };

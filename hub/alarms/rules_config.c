@@ -219,9 +219,9 @@ static const char *agg_text(const struct ph_rule *r, char *b, size_t cap) {
 void ph_rules_render(const struct ph_alarm_event *ev, char *buf, size_t cap) {
   const struct render_ctx *c = ev->priv;
   const struct ph_rule *r = c->r;
-  const struct ph_hub_park *park = &c->e->c.cfg->parks[c->park];
+  const struct ph_hub_park *park = &c->e->c.refs->cfg->parks[c->park];
   const struct ph_hub_ent *ent = &park->ents[c->ent];
-  const struct ph_metric *m = c->metric >= 0 ? ph_catalog_at(c->e->c.cat, (size_t)c->metric) : NULL;
+  const struct ph_metric *m = c->metric >= 0 ? ph_catalog_at(c->e->c.refs->cat, (size_t)c->metric) : NULL;
   struct out o = {buf, cap, 0};
   if (!cap) return;
   buf[0] = '\0';

@@ -62,8 +62,8 @@ int ph_rules_new(const struct ph_rules_conf *conf, struct ph_rules **out, struct
   e->pt_hash = ph_calloc(e->pt_mask + 1, sizeof *e->pt_hash);
   e->timers = ph_calloc(e->max_sers, sizeof *e->timers);
   bool ok = e->sers && e->ser_hash && e->pts && e->pt_hash && e->timers;
-  for (int p = 0; p < conf->cfg->nparks && ok; p++) {
-    int n = conf->cfg->parks[p].nents;
+  for (int p = 0; p < conf->refs->cfg->nparks && ok; p++) {
+    int n = conf->refs->cfg->parks[p].nents;
     if (!n) continue;
     if (!(e->ents[p] = ph_calloc((size_t)n, sizeof *e->ents[p]))) ok = false;
     for (int k = 0; k < n && ok; k++) {
@@ -71,9 +71,9 @@ int ph_rules_new(const struct ph_rules_conf *conf, struct ph_rules **out, struct
       en->park = p;
       en->ent = k;
       en->born = e->started;
-      for (size_t l = 0; l < conf->nlimits; l++)
-        if (conf->limits[l] && strcmp(ph_limits_standard(conf->limits[l]), conf->cfg->parks[p].ents[k].standard) == 0)
-          en->limits = conf->limits[l];
+      for (size_t l = 0; l < conf->refs->nlimits; l++)
+        if (conf->refs->limits[l] && strcmp(ph_limits_standard(conf->refs->limits[l]), conf->refs->cfg->parks[p].ents[k].standard) == 0)
+          en->limits = conf->refs->limits[l];
     }
   }
   if (!ok) {
@@ -98,7 +98,7 @@ void ph_rules_free(struct ph_rules *e) {
   }
   for (int p = 0; p < PH_HUB_MAX_PARKS; p++) {
     if (e->ents[p])
-      for (int k = 0; k < e->c.cfg->parks[p].nents; k++) ph_free(e->ents[p][k].inst);
+      for (int k = 0; k < e->c.refs->cfg->parks[p].nents; k++) ph_free(e->ents[p][k].inst);
     ph_free(e->ents[p]);
     ph_free(e->parks[p].rules);
   }
@@ -139,7 +139,7 @@ int ph_rules_add(struct ph_rules *e, const char *park, struct ph_ruleset *rs, st
   e->parks[pi].rules = rules;
   e->parks[pi].n = n;
   /* enterprise-level instances */
-  const struct ph_hub_park *pc = &e->c.cfg->parks[pi];
+  const struct ph_hub_park *pc = &e->c.refs->cfg->parks[pi];
   for (int k = 0; k < pc->nents; k++) {
     struct ent_st *en = &e->ents[pi][k];
     int cnt = 0;
@@ -308,7 +308,7 @@ static int load_series(struct load *l) {
       return err;
     }
     if (s->has_hour) {
-      const struct ph_tz *tz = e->c.tz[p->park];
+      const struct ph_tz *tz = e->c.refs->tz[p->park];
       sqlite3_stmt *h = l->q[Q_HOUR];
       s->hour.start = ph_tz_hour_start(tz, last_ts);
       s->hour.end = ph_cems_next_hour(tz, s->hour.start);
@@ -339,7 +339,7 @@ static int load_status(struct load *l) {
     int pi = ph_rules_park_index(e, park);
     int ei = pi >= 0 ? ph_rules_ent_index(e, pi, ent) : -1;
     if (ei < 0) continue;
-    const struct ph_hub_ent *ec = &e->c.cfg->parks[pi].ents[ei];
+    const struct ph_hub_ent *ec = &e->c.refs->cfg->parks[pi].ents[ei];
     for (int a = 0; a < ec->nagents; a++)
       if (strcmp(ec->agents[a], agent) == 0) {
         e->ents[pi][ei].agent[a] = strcmp(state, "online") == 0 ? AG_ONLINE : AG_OFFLINE;
@@ -406,7 +406,7 @@ static const char *meet(struct load *l, const struct open_key *o, int *err) {
     return NULL;
   }
   const char *metric = r->metric_idx >= 0 ? r->metric : o->metric;
-  int mi = metric[0] ? ph_catalog_find(e->c.cat, metric, strlen(metric)) : -1;
+  int mi = metric[0] ? ph_catalog_find(e->c.refs->cat, metric, strlen(metric)) : -1;
   if (mi < 0) return "it names no metric the rule watches";
   if (!ph_rules_scope_matches(r, o->ent, o->point, mi)) return "its point or metric is no longer in the rule's scope";
   ph_rules_series(e, o->park, o->ent, o->point, metric, l->now, l->sink, err);
@@ -444,7 +444,7 @@ int ph_rules_load(struct ph_rules *e, sqlite3 *db, int64_t now_ms, struct ph_ala
   for (int i = 0; i < Q_COUNT && !rc; i++)
     if (sqlite3_prepare_v2(db, sql[i], -1, &l.q[i], NULL) != SQLITE_OK) rc = db_fail(&l, "(prepare)");
   for (int p = 0; p < PH_HUB_MAX_PARKS; p++)
-    for (int k = 0; e->ents[p] && k < e->c.cfg->parks[p].nents; k++) e->ents[p][k].born = now_ms;
+    for (int k = 0; e->ents[p] && k < e->c.refs->cfg->parks[p].nents; k++) e->ents[p][k].born = now_ms;
   if (!rc) rc = load_series(&l);
   if (!rc) rc = load_status(&l);
   if (!rc) rc = meet_open_alarms(&l);

@@ -406,16 +406,16 @@ static void db_gauges(struct ph_api *a, struct api_req *r) {
     api_buf_puts(b, "# HELP parkhub_alarms_open Alarms not yet closed, by park and severity.\n"
                     "# TYPE parkhub_alarms_open gauge\n");
     static const char *const sev[] = {"critical", "major", "minor", "warning"};
-    for (int p = 0; p < a->env.cfg->nparks; p++) {
+    for (int p = 0; p < a->env.refs->cfg->nparks; p++) {
       long long n[4] = {0};
       sqlite3_reset(s);
       while (sqlite3_step(s) == SQLITE_ROW) {
-        if (strcmp((const char *)sqlite3_column_text(s, 0), a->env.cfg->parks[p].id)) continue;
+        if (strcmp((const char *)sqlite3_column_text(s, 0), a->env.refs->cfg->parks[p].id)) continue;
         for (int k = 0; k < 4; k++)
           if (!strcmp((const char *)sqlite3_column_text(s, 1), sev[k])) n[k] = sqlite3_column_int64(s, 2);
       }
       for (int k = 0; k < 4; k++)
-        api_buf_printf(b, "parkhub_alarms_open{park=\"%s\",severity=\"%s\"} %lld\n", a->env.cfg->parks[p].id,
+        api_buf_printf(b, "parkhub_alarms_open{park=\"%s\",severity=\"%s\"} %lld\n", a->env.refs->cfg->parks[p].id,
                        sev[k], n[k]);
     }
     sqlite3_reset(s);
@@ -423,12 +423,12 @@ static void db_gauges(struct ph_api *a, struct api_req *r) {
   if ((s = api_stmt(r, API_ST_ONLINE))) {
     api_buf_puts(b, "# HELP parkhub_agents_online Agents whose latest status message says online, by park.\n"
                     "# TYPE parkhub_agents_online gauge\n");
-    for (int p = 0; p < a->env.cfg->nparks; p++) {
+    for (int p = 0; p < a->env.refs->cfg->nparks; p++) {
       long long n = 0;
       sqlite3_reset(s);
       while (sqlite3_step(s) == SQLITE_ROW)
-        if (!strcmp((const char *)sqlite3_column_text(s, 0), a->env.cfg->parks[p].id)) n = sqlite3_column_int64(s, 1);
-      api_buf_printf(b, "parkhub_agents_online{park=\"%s\"} %lld\n", a->env.cfg->parks[p].id, n);
+        if (!strcmp((const char *)sqlite3_column_text(s, 0), a->env.refs->cfg->parks[p].id)) n = sqlite3_column_int64(s, 1);
+      api_buf_printf(b, "parkhub_agents_online{park=\"%s\"} %lld\n", a->env.refs->cfg->parks[p].id, n);
     }
     sqlite3_reset(s);
   }
@@ -618,10 +618,10 @@ static int dispatch(struct ph_api *a, struct api_req *r, enum route rt, const ch
     return get_metrics(a, r);
   }
   if (park) {
-    r->park_idx = ph_id_valid_z(park) ? park_index(a->env.cfg, park) : -1;
+    r->park_idx = ph_id_valid_z(park) ? park_index(a->env.refs->cfg, park) : -1;
     if (r->park_idx < 0) return api_fail(r, 404, NULL, "no such park");
-    r->park = &a->env.cfg->parks[r->park_idx];
-    r->tz = a->env.tz ? a->env.tz[r->park_idx] : NULL;
+    r->park = &a->env.refs->cfg->parks[r->park_idx];
+    r->tz = a->env.refs->tz[r->park_idx];
     if (!api_token_sees(r->tok, park)) return api_fail(r, 403, NULL, "this token may not see park %s", park);
     if (rt == R_ACK && r->tok->role == PH_API_ROLE_REGULATOR)
       return api_fail(r, 403, NULL, "acknowledging needs a manager or admin token");
@@ -849,7 +849,7 @@ static void api_free(struct ph_api *a) {
 }
 
 static int check_conf(const struct ph_api_conf *c, const struct ph_api_env *env, struct ph_err *err) {
-  if (!env || !env->db_path || !env->cfg || !env->cat)
+  if (!env || !env->db_path || !env->refs->cfg || !env->refs->cat)
     return ph_fail(err, PH_EINVAL, "api: needs a database path, the hub config and the catalogue");
   if (c->port < 0 || c->port > 65535) return ph_fail(err, PH_ECONFIG, "http.port: %lld is outside 1..65535",
                                                      (long long)c->port);
@@ -860,7 +860,7 @@ static int check_conf(const struct ph_api_conf *c, const struct ph_api_env *env,
                                    "timeouts and points ≥ 1");
   for (int i = 0; i < c->ntokens; i++)
     for (int k = 0; k < c->tokens[i].nparks; k++)
-      if (!ph_hub_config_park(env->cfg, c->tokens[i].parks[k]))
+      if (!ph_hub_config_park(env->refs->cfg, c->tokens[i].parks[k]))
         return ph_fail(err, PH_ECONFIG, "http.tokens[%d].parks[%d]: '%s' is not a park this hub serves", i, k,
                        c->tokens[i].parks[k]);
   if (!c->cert[0] != !c->key[0]) return ph_fail(err, PH_ECONFIG, "http: HTTPS needs both cert and key");

@@ -30,6 +30,7 @@
 #include "parkhub/ids.h"
 
 #include "config/api_conf.h" /* struct ph_api_conf: the "http" object */
+#include "config/refs.h"
 
 struct ph_hub_config;
 struct ph_tz;
@@ -41,11 +42,7 @@ struct ph_limits;
  * they must be thread-safe and should not block for long. */
 struct ph_api_env {
   const char *db_path;             /* the hub's database (WAL) */
-  const struct ph_hub_config *cfg; /* parks and enterprises */
-  struct ph_tz *const *tz;         /* one per park, in config order */
-  const struct ph_catalog *cat;
-  struct ph_limits *const *limits; /* loaded standards: points carry the limit in force today */
-  size_t nlimits;
+  const struct ph_refs *refs;      /* config (parks, enterprises), zones, catalogue, standards */
   void *u; /* first argument of every callback */
   /* Writes the hub's own metrics (Prometheus text format) into buf; returns
    * the length it needs, snprintf-style (called again with a larger buf

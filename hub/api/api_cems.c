@@ -147,9 +147,9 @@ static int parse(struct api_req *r, struct cems_q *q, int max_days) {
   if (q->ent && !ph_hub_config_ent(r->park, q->ent))
     return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", q->ent, r->park->id);
   if (q->metric) {
-    int mi = ph_catalog_find(r->env->cat, q->metric, strlen(q->metric));
+    int mi = ph_catalog_find(r->env->refs->cat, q->metric, strlen(q->metric));
     if (mi < 0) return api_fail(r, 400, "metric", "metric: %s is not in the metric catalogue (e.g. so2)", q->metric);
-    if (ph_catalog_at(r->env->cat, (size_t)mi)->kind != PH_KIND_EMISSION)
+    if (ph_catalog_at(r->env->refs->cat, (size_t)mi)->kind != PH_KIND_EMISSION)
       return api_fail(r, 400, "metric",
                       "metric: %s is not an emission metric: CEMS means exist only for those (e.g. so2)", q->metric);
   }
@@ -178,8 +178,8 @@ static double num_or_nan(sqlite3_stmt *s, int col) {
 
 /* The catalogue's unit of a metric code, NULL when the catalogue lacks it. */
 static const char *unit_of(const struct api_req *r, const char *code) {
-  int i = ph_catalog_find(r->env->cat, code, strlen(code));
-  return i < 0 ? NULL : ph_catalog_at(r->env->cat, (size_t)i)->unit;
+  int i = ph_catalog_find(r->env->refs->cat, code, strlen(code));
+  return i < 0 ? NULL : ph_catalog_at(r->env->refs->cat, (size_t)i)->unit;
 }
 
 /* Whether ent is configured in the park (inv. 3); rows come grouped by

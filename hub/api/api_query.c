@@ -62,7 +62,7 @@ static void finish_json(struct api_req *r, struct api_json *j) {
 
 int api_get_parks(struct api_req *r) {
   if (api_args_check(r, no_args)) return r->status;
-  const struct ph_hub_config *cfg = r->env->cfg;
+  const struct ph_hub_config *cfg = r->env->refs->cfg;
   struct api_json j;
   struct api_csv c;
   set_ctype(r);
@@ -276,13 +276,13 @@ int api_get_points(struct api_req *r) {
     const char *code = has_metric ? text(s, 1) : NULL;
     const char *unit = NULL;
     if (code) {
-      int mi = ph_catalog_find(r->env->cat, code, strlen(code));
-      unit = mi >= 0 ? ph_catalog_at(r->env->cat, (size_t)mi)->unit : NULL;
+      int mi = ph_catalog_find(r->env->refs->cat, code, strlen(code));
+      unit = mi >= 0 ? ph_catalog_at(r->env->refs->cat, (size_t)mi)->unit : NULL;
     }
     int64_t ts = sqlite3_column_int64(s, 2);
     double last = sqlite3_column_double(s, 3), limit = 0;
-    bool has_limit = code && r->env->limits &&
-                     ph_ent_stack_limit(r->env->limits, r->env->nlimits, e, code, today, &limit) == 0;
+    bool has_limit = code && r->env->refs->nlimits &&
+                     ph_ent_stack_limit(r->env->refs->limits, r->env->refs->nlimits, e, code, today, &limit) == 0;
     if (r->csv) {
       ac_str(&c, point);
       ac_str(&c, code);
@@ -400,7 +400,7 @@ static int load_pairs(struct api_req *r, int only, struct vec *pairs) {
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     int e = ent_index(r->park, text(s, 0));
-    if (e < 0 || (only >= 0 && e != only) || !pollutant(r->env->cat, text(s, 1))) continue;
+    if (e < 0 || (only >= 0 && e != only) || !pollutant(r->env->refs->cat, text(s, 1))) continue;
     struct pair *p = vec_add(pairs);
     if (!p) return api_fail(r, 500, NULL, "out of memory");
     p->ent = e;
@@ -425,7 +425,7 @@ static int load_materials(struct api_req *r, int only, int64_t from, int64_t to,
     if (!m) return api_fail(r, 500, NULL, "out of memory");
     m->ent = e;
     snprintf(m->material, sizeof m->material, "%s", text(s, 1));
-    m->role = ph_material_role(&r->park->materials, r->env->cat, m->material);
+    m->role = ph_material_role(&r->park->materials, r->env->refs->cat, m->material);
     m->out = !strcmp(text(s, 2), "out");
     m->qty = sqlite3_column_double(s, 3);
     m->records = sqlite3_column_int64(s, 4);
@@ -527,8 +527,8 @@ static int water_part(struct api_req *r, sqlite3 *db, const struct ph_hub_ent *e
                       struct api_json *j, struct api_csv *c) {
   struct ph_water w;
   struct ph_err err = {0};
-  const struct ph_limits *lim = ph_limits_pick(r->env->limits, r->env->nlimits, ent->standard);
-  if (ph_water_summarise(db, r->park->id, ent, r->env->cat, lim, r->tz, from, to, &w, &err)) {
+  const struct ph_limits *lim = ph_limits_pick(r->env->refs->limits, r->env->refs->nlimits, ent->standard);
+  if (ph_water_summarise(db, r->park->id, ent, r->env->refs->cat, lim, r->tz, from, to, &w, &err)) {
     ph_water_fini(&w);
     PH_WARN(MOD, "water summary of %s/%s: %s", r->park->id, ent->id, err.msg);
     return api_fail(r, 500, NULL, "computing the water outlets of %s failed", ent->id);
@@ -670,7 +670,7 @@ int api_get_summary(struct api_req *r) {
       if (pv[i].ent != e) continue;
       struct ph_emission_mass m;
       struct ph_compliance cs;
-      int rc = ph_emission_mass_compute(db, r->park, r->tz, r->env->cat, r->park->id, ent->id, pv[i].metric, from, to,
+      int rc = ph_emission_mass_compute(db, r->park, r->tz, r->env->refs->cat, r->park->id, ent->id, pv[i].metric, from, to,
                                         PH_MASS_BY_YEAR, &m, &err);
       if (!rc) rc = ph_compliance_summary(db, r->park, r->tz, r->park->id, ent->id, NULL, pv[i].metric, from, to, &cs, &err);
       if (rc) {

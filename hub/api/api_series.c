@@ -342,9 +342,9 @@ int api_get_series(struct api_req *r) {
                     step_words[q.step]);
   if (!ph_hub_config_ent(r->park, q.ent))
     return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", q.ent, r->park->id);
-  int mi = ph_catalog_find(r->env->cat, q.metric, strlen(q.metric));
+  int mi = ph_catalog_find(r->env->refs->cat, q.metric, strlen(q.metric));
   if (mi < 0) return api_fail(r, 400, "metric", "metric: %s is not in the metric catalogue", q.metric);
-  q.unit = ph_catalog_at(r->env->cat, (size_t)mi)->unit;
+  q.unit = ph_catalog_at(r->env->refs->cat, (size_t)mi)->unit;
 
   sqlite3_stmt *s = api_stmt(r, API_ST_SERIES_ID);
   if (!s) return api_db_fail(r, "finding the series");

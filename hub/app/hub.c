@@ -17,13 +17,11 @@
 #include "app/hub_metrics.h"
 #include "ingest/hubmqtt.h"
 #include "ingest/ingest.h"
-#include "parkhub/limits.h"
 #include "parkhub/log.h"
 #include "ingest/queue.h"
 #include "alarms/rules.h"
 #include "store/store.h"
 #include "parkhub/timefmt.h"
-#include "parkhub/tz.h"
 #include "alarms/webhook.h"
 #include "store/writer.h"
 
@@ -35,10 +33,7 @@ volatile sig_atomic_t ph_hub_reload_flag;
 
 struct hub {
   const struct ph_hub_config *cfg;
-  struct ph_catalog *cat;
-  struct ph_tz *tz[PH_HUB_MAX_PARKS];
-  struct ph_limits *limits[1 + PH_HUB_MAX_LIMIT_FILES];
-  size_t nlimits;
+  struct ph_refs refs; /* config, catalogue, zones, standards, factors: loaded once (refs.h) */
   struct ph_store *store;
   struct ph_queue *q;
   struct ph_ingest *in;
@@ -97,8 +92,7 @@ static int api_ack(void *u, const char *park, const char *alarm_id, const char *
 
 static int start_api(struct hub *h, struct ph_err *err) {
   if (!h->cfg->http.enabled) return 0;
-  struct ph_api_env env = {.db_path = h->cfg->db_path, .cfg = h->cfg, .tz = h->tz, .cat = h->cat,
-                           .limits = h->limits, .nlimits = h->nlimits, .u = h,
+  struct ph_api_env env = {.db_path = h->cfg->db_path, .refs = &h->refs, .u = h,
                            .metrics = api_metrics, .health = api_health, .ack = api_ack};
   int rc = ph_api_start(&h->cfg->http, &env, &h->api, err);
   if (!rc)
@@ -140,13 +134,13 @@ static int publish_alarm(void *ctx, const char *topic, const void *payload, size
 static int build_alarms(struct hub *h, struct ph_err *err) {
   sqlite3 *db = ph_store_db(h->store);
   int rc;
-  struct ph_rules_conf rc_ = {.cfg = h->cfg, .cat = h->cat, .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits};
+  struct ph_rules_conf rc_ = {.refs = &h->refs};
   struct ph_deliver_conf dc = {.publish = publish_alarm, .publish_ctx = h->mqtt};
   if ((rc = ph_alarms_migrate(db, err)) || (rc = ph_rules_new(&rc_, &h->rules, err))) return rc;
   for (int p = 0; p < h->cfg->nparks; p++) {
     if (!h->cfg->parks[p].rules_file[0]) continue;
     struct ph_ruleset rs;
-    if ((rc = ph_ruleset_load_file(h->cfg->parks[p].rules_file, h->cat, &rs, err))) return rc;
+    if ((rc = ph_ruleset_load_file(h->cfg->parks[p].rules_file, h->refs.cat, &rs, err))) return rc;
     size_t nrules = rs.nrules;
     rc = ph_rules_add(h->rules, h->cfg->parks[p].id, &rs, err);
     for (size_t i = 0; i < rs.nwebhooks && !rc; i++) {
@@ -170,22 +164,16 @@ static int build_alarms(struct hub *h, struct ph_err *err) {
 
 static int build(struct hub *h, struct ph_err *err) {
   int rc;
-  if ((rc = ph_catalog_load_builtin(&h->cat, err))) return rc;
-  if ((rc = ph_limits_load_builtin(&h->limits[0], err))) return rc;
-  h->nlimits = 1;
-  for (int i = 0; i < h->cfg->nlimit_files; i++, h->nlimits++)
-    if ((rc = ph_limits_load_file(h->cfg->limit_files[i], &h->limits[h->nlimits], err))) return rc;
-  for (int p = 0; p < h->cfg->nparks; p++)
-    if ((rc = ph_tz_load(h->cfg->parks[p].tz, &h->tz[p], err))) return rc;
+  if ((rc = ph_refs_load(h->cfg, &h->refs, err))) return rc;
   if ((rc = ph_store_open(h->cfg->db_path, &h->store, err))) return rc;
   if ((rc = ph_queue_new((size_t)h->cfg->queue_batches, &h->q)) ||
-      (rc = ph_ingest_new(h->cfg, h->cat, h->q, &h->in)))
+      (rc = ph_ingest_new(h->cfg, h->refs.cat, h->q, &h->in)))
     return ph_fail(err, rc, "out of memory");
   if ((rc = ph_hubmqtt_new(h->cfg, h->in, &h->mqtt, err))) return rc;
   if ((rc = build_alarms(h, err))) return rc;
-  struct ph_writer_conf wc = {.cfg = h->cfg, .cat = h->cat, .q = h->q, .store = h->store,
+  struct ph_writer_conf wc = {.refs = &h->refs, .q = h->q, .store = h->store,
                               .acks = {.post = post_ack, .ctx = h->mqtt},
-                              .tz = h->tz, .limits = h->limits, .nlimits = h->nlimits, .rules = h->rules,
+                              .rules = h->rules,
                               .alarms = h->alarms};
   if ((rc = ph_writer_start(&wc, &h->w, err))) return rc;
   if ((rc = ph_ingest_start(h->in))) return ph_fail(err, rc, "cannot start the decoder thread");
@@ -214,15 +202,13 @@ static void teardown(struct hub *h) {
   }
   ph_alarms_free(h->alarms);
   ph_rules_free(h->rules);
-  for (size_t i = 0; i < h->nlimits; i++) ph_limits_free(h->limits[i]);
   if (h->ckpt) sqlite3_exec(h->ckpt, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
   sqlite3_close(h->ckpt);
   ph_hubmqtt_free(h->mqtt);
   ph_ingest_free(h->in);
   ph_queue_free(h->q);
   ph_store_close(h->store);
-  for (int p = 0; p < PH_HUB_MAX_PARKS; p++) ph_tz_free(h->tz[p]);
-  ph_catalog_free(h->cat);
+  ph_refs_fini(&h->refs);
 }
 
 /* SIGHUP: the config file again; only db.max_size_mb applies at once. */

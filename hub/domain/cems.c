@@ -460,13 +460,16 @@ static int update(struct run *r, long max_work, bool *all_done) {
   return save_state(r, *all_done);
 }
 
-int ph_cems_update_some(sqlite3 *db, const struct ph_hub_config *cfg, struct ph_tz *const *tz,
-                        struct ph_limits *const *limits, size_t nlimits, const struct ph_catalog *cat, int64_t now_ms,
-                        long max_work, struct ph_err *err) {
+int ph_cems_update_some(sqlite3 *db, const struct ph_refs *refs, int64_t now_ms, long max_work, struct ph_err *err) {
   struct ph_err lerr = {0};
   if (!err) err = &lerr;
-  if (!db || !cfg || !tz || !cat || (nlimits && !limits) || max_work < 1)
+  if (!db || !refs || !refs->cfg || !refs->cat || max_work < 1)
     return ph_fail(err, PH_EINVAL, "cems: update: missing argument");
+  const struct ph_hub_config *cfg = refs->cfg;
+  struct ph_tz *const *tz = refs->tz;
+  size_t nlimits = refs->nlimits;
+  struct ph_limits *const *limits = refs->limits;
+  const struct ph_catalog *cat = refs->cat;
   for (int p = 0; p < cfg->nparks; p++)
     if (!tz[p]) return ph_fail(err, PH_EINVAL, "cems: update: no time zone for park %s", cfg->parks[p].id);
   struct run r = {.db = db, .cfg = cfg, .tz = tz, .limits = limits, .nlimits = nlimits, .cat = cat, .now = now_ms,
@@ -485,10 +488,8 @@ int ph_cems_update_some(sqlite3 *db, const struct ph_hub_config *cfg, struct ph_
   return all_done ? 0 : 1;
 }
 
-int ph_cems_update(sqlite3 *db, const struct ph_hub_config *cfg, struct ph_tz *const *tz,
-                   struct ph_limits *const *limits, size_t nlimits, const struct ph_catalog *cat, int64_t now_ms,
-                   struct ph_err *err) {
-  return ph_cems_update_some(db, cfg, tz, limits, nlimits, cat, now_ms, PH_CEMS_MAX_WORK, err);
+int ph_cems_update(sqlite3 *db, const struct ph_refs *refs, int64_t now_ms, struct ph_err *err) {
+  return ph_cems_update_some(db, refs, now_ms, PH_CEMS_MAX_WORK, err);
 }
 
 int ph_cems_invalidate(sqlite3 *db, int64_t from_ms, int64_t to_ms, struct ph_err *err) {

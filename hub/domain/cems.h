@@ -48,6 +48,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
 #include "config/hub_config.h"
+#include "config/refs.h"
 #include "parkhub/limits.h"
 #include "parkhub/tz.h"
 
@@ -77,19 +78,16 @@ bool ph_cems_is_product(const struct ph_hub_park *p, const struct ph_catalog *ca
 
 /* Processes every closed hour and day that changed since the last call, in
  * one transaction (a savepoint when the connection is already in one).
- * tz: one per park, in config order (as the writer's). limits: the loaded
- * standards; an enterprise uses the one whose ph_limits_standard equals its
- * `standard` (none: its means get no limit, with a warning). Borrows all.
+ * refs (refs.h): the config, the zones (one per park), the catalogue and
+ * the loaded standards; an enterprise uses the standard whose
+ * ph_limits_standard equals its `standard` (none: its means get no limit,
+ * with a warning). Borrows all.
  * Returns 0 when everything closed is done, 1 when it stopped after
  * PH_CEMS_MAX_WORK series-hours with more waiting (call again), or
  * PH_EDB/PH_EFULL/PH_ENOMEM (nothing of the call is kept). */
-int ph_cems_update(sqlite3 *db, const struct ph_hub_config *cfg, struct ph_tz *const *tz,
-                   struct ph_limits *const *limits, size_t nlimits, const struct ph_catalog *cat, int64_t now_ms,
-                   struct ph_err *err);
+int ph_cems_update(sqlite3 *db, const struct ph_refs *refs, int64_t now_ms, struct ph_err *err);
 /* The same with another bound on the series-hours per call (tests, tools). */
-int ph_cems_update_some(sqlite3 *db, const struct ph_hub_config *cfg, struct ph_tz *const *tz,
-                        struct ph_limits *const *limits, size_t nlimits, const struct ph_catalog *cat, int64_t now_ms,
-                        long max_work, struct ph_err *err);
+int ph_cems_update_some(sqlite3 *db, const struct ph_refs *refs, int64_t now_ms, long max_work, struct ph_err *err);
 
 /* Marks every hour bucket in [from_ms, to_ms) that has data for
  * recomputation by the next update: after a change of configuration that

@@ -66,11 +66,8 @@ int ph_report_render(const cJSON *report, enum ph_report_format fmt, FILE *out) 
 struct run {
   struct ph_hub_config cfg;
   bool cfg_loaded;
-  struct ph_tz *tz;
-  struct ph_catalog *cat;
-  struct ph_factors *factors;
-  struct ph_limits *limits[1 + PH_HUB_MAX_LIMIT_FILES];
-  size_t nlimits;
+  struct ph_refs refs;
+  bool refs_loaded;
   sqlite3 *db;
   cJSON *tree;
 };
@@ -81,10 +78,7 @@ static void run_free(struct run *r) {
     sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(r->db);
   }
-  for (size_t i = 0; i < r->nlimits; i++) ph_limits_free(r->limits[i]);
-  ph_factors_free(r->factors);
-  ph_catalog_free(r->cat);
-  ph_tz_free(r->tz);
+  if (r->refs_loaded) ph_refs_fini(&r->refs);
   if (r->cfg_loaded) ph_hub_config_fini(&r->cfg);
 }
 
@@ -165,17 +159,11 @@ int ph_report_run(const struct ph_report_args *a, struct ph_err *err) {
     rc = ph_fail(err, PH_EINVAL, "--park '%s' is not a park of %s (configured: %s)", a->park, a->config, parks);
     goto out;
   }
-  if ((rc = ph_tz_load(p->tz, &r.tz, err)) || (rc = ph_catalog_load_builtin(&r.cat, err)) ||
-      (rc = ph_factors_load(r.cfg.factors_file, &r.factors, err)) ||
-      (rc = ph_limits_load_builtin(&r.limits[r.nlimits], err)))
-    goto out;
-  r.nlimits++;
-  for (int i = 0; i < r.cfg.nlimit_files; i++, r.nlimits++)
-    if ((rc = ph_limits_load_file(r.cfg.limit_files[i], &r.limits[r.nlimits], err))) goto out;
+  r.refs_loaded = true; /* ph_refs_fini frees a partial load too */
+  if ((rc = ph_refs_load(&r.cfg, &r.refs, err))) goto out;
   if ((rc = open_db(&r, r.cfg.db_path, err))) goto out;
-  struct ph_report_env env = {.cfg = &r.cfg, .cat = r.cat, .factors = r.factors, .limits = r.limits,
-                              .nlimits = r.nlimits};
-  if ((rc = ph_report_build(r.db, &env, r.tz, a->park, a->year, a->now_ms ? a->now_ms : ph_now_ms(), &r.tree, err)))
+  struct ph_report_env env = {.refs = &r.refs};
+  if ((rc = ph_report_build(r.db, &env, a->park, a->year, a->now_ms ? a->now_ms : ph_now_ms(), &r.tree, err)))
     goto out;
   rc = write_out(r.tree, a->format, a->out_path, err);
 out:

@@ -37,7 +37,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
 #include "parkhub/factors.h"
-#include "config/hub_config.h"
+#include "config/refs.h"
 #include "parkhub/limits.h"
 #include "parkhub/tz.h"
 
@@ -47,20 +47,17 @@ enum ph_report_format { PH_REPORT_JSON, PH_REPORT_CSV, PH_REPORT_HTML };
 
 /* What a report is computed with; everything borrowed. */
 struct ph_report_env {
-  const struct ph_hub_config *cfg;
-  const struct ph_catalog *cat;
-  const struct ph_factors *factors;
-  struct ph_limits *const *limits; /* the built-in standard and the config's limit_files */
-  size_t nlimits;
+  const struct ph_refs *refs; /* config, catalogue, factors, standards (refs.h) */
 };
 
 /* The report of a configured park for the local year `year` as of now_ms
  * (generation time; the stack-test plan's "today"). db: a connection on the
- * hub database (read-only is enough); tz: the park's zone. *out is new
+ * hub database (read-only is enough); the park's zone comes from
+ * env->refs. *out is new
  * (cJSON_Delete). PH_ENOTFOUND: park not configured; PH_EINVAL: year
  * outside 1971..9998; PH_EDB; PH_ENOMEM. err says which. */
-int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const struct ph_tz *tz, const char *park, int year,
-                    int64_t now_ms, cJSON **out, struct ph_err *err);
+int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const char *park, int year, int64_t now_ms,
+                    cJSON **out, struct ph_err *err);
 
 /* Renderers: read the tree (borrowed), write to out. 0 or PH_EIO. */
 int ph_report_render_json(const cJSON *report, FILE *out);

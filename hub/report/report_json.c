@@ -203,7 +203,7 @@ static void day_before(const char *date, char *buf, size_t cap) {
 /* ------------------------------------------------------------ lookups */
 
 static const struct ph_limits *limits_for(const struct ph_report_env *env, const char *standard) {
-  return ph_limits_pick(env->limits, env->nlimits, standard);
+  return ph_limits_pick(env->refs->limits, env->refs->nlimits, standard);
 }
 
 static const struct ph_metric *metric(const struct rb *r, int idx) { return ph_catalog_at(r->cat, (size_t)idx); }
@@ -274,7 +274,7 @@ static int any_data(struct rb *r, const char *ent, const char *code, int64_t fro
  * order, then the others in catalogue order. */
 static int rank(const struct rb *r, int idx) {
   const struct ph_limits *l = r->park->nents ? limits_for(r->env, r->park->ents[0].standard) : NULL;
-  if (!l && r->env->nlimits) l = r->env->limits[0];
+  if (!l && r->env->refs->nlimits) l = r->env->refs->limits[0];
   for (size_t i = 0; l && i < ph_limits_count(l); i++)
     if (strcmp(ph_limits_metric(l, i), metric(r, idx)->code) == 0) return (int)i;
   return 1000 + idx;
@@ -722,7 +722,7 @@ static int baseline_note(struct rb *r, const char *ent, const struct ph_release 
 
 static int ent_pcdd_f(struct rb *r, const struct ph_hub_ent *e, cJSON *scope) {
   struct ph_inventory *inv = r->inv;
-  int rc = ph_inventory_year(r->db, r->env->cfg, r->tz, r->cat, r->env->factors, r->park->id, e->id, r->year, inv,
+  int rc = ph_inventory_year(r->db, r->env->refs->cfg, r->tz, r->cat, r->env->refs->factors, r->park->id, e->id, r->year, inv,
                              r->err);
   if (rc) return rc;
   cJSON *pc = obj(r, scope, "pcdd_f");
@@ -800,7 +800,7 @@ static void total(struct rb *r, cJSON *o, const char *key, const struct ph_inv_t
 
 static int park_pcdd_f(struct rb *r, cJSON *scope) {
   struct ph_inventory_park pk;
-  int rc = ph_inventory_park(r->db, r->env->cfg, r->tz, r->cat, r->env->factors, r->park->id, r->year, &pk, r->err);
+  int rc = ph_inventory_park(r->db, r->env->refs->cfg, r->tz, r->cat, r->env->refs->factors, r->park->id, r->year, &pk, r->err);
   if (rc) {
     ph_inventory_park_fini(&pk);
     return rc;
@@ -861,7 +861,7 @@ static void plan_fields(struct rb *r, cJSON *o, const struct ph_monitoring_plan 
 }
 
 static int ent_monitoring(struct rb *r, const struct ph_hub_ent *e, cJSON *scope, struct ph_monitoring_plan *p) {
-  int rc = ph_monitoring_plan(r->db, r->env->cfg, r->tz, r->park->id, e->id, r->now, p, r->err);
+  int rc = ph_monitoring_plan(r->db, r->env->refs->cfg, r->tz, r->park->id, e->id, r->now, p, r->err);
   if (rc) return rc;
   cJSON *mo = obj(r, scope, "monitoring");
   str(r, mo, "as_of", p->today);
@@ -941,7 +941,7 @@ static void material_rows(struct rb *r, const struct ph_ind_figures *f, cJSON *m
 static int indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
   struct ph_indicators *ind = ph_malloc(sizeof *ind);
   if (!ind) return ph_fail(r->err, PH_ENOMEM, "report: out of memory");
-  int rc = ph_indicators(r->db, r->env->cfg, r->tz, r->cat, r->park->id, c->ent, r->year, 0, ind, r->err);
+  int rc = ph_indicators(r->db, r->env->refs->cfg, r->tz, r->cat, r->park->id, c->ent, r->year, 0, ind, r->err);
   if (rc) goto out;
   struct ind_ctx cc = *c;
   int by = c->ent ? c->baseline_year : 0;
@@ -1141,7 +1141,7 @@ static void park_monitoring(struct rb *r, cJSON *scope, const struct ph_monitori
 /* --------------------------------------------------------------- meta */
 
 static void meta(struct rb *r, cJSON *root) {
-  const struct ph_hub_config *cfg = r->env->cfg;
+  const struct ph_hub_config *cfg = r->env->refs->cfg;
   char t[48];
   str(r, root, "report", "parkhub annual report");
   integer(r, root, "format_version", PH_REPORT_VERSION);
@@ -1173,9 +1173,9 @@ static void meta(struct rb *r, cJSON *root) {
     na(r, root, "cems_data_through", "the hub has not processed any CEMS hour yet");
     boolean(r, root, "cems_year_complete", false);
   }
-  str(r, root, "factor_table", ph_factors_table(r->env->factors));
-  str(r, root, "factor_table_title", ph_factors_title(r->env->factors));
-  str(r, root, "factor_table_source", ph_factors_source(r->env->factors));
+  str(r, root, "factor_table", ph_factors_table(r->env->refs->factors));
+  str(r, root, "factor_table_title", ph_factors_title(r->env->refs->factors));
+  str(r, root, "factor_table_source", ph_factors_source(r->env->refs->factors));
   integer(r, root, "enterprises_count", r->park->nents);
   static const char *const notes[] = {
       "Times are the park's local time; the year is the park's local calendar year.",
@@ -1224,19 +1224,21 @@ static void release_rb(struct rb *r) {
   ph_free(r->inv);
 }
 
-int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const struct ph_tz *tz, const char *park, int year,
-                    int64_t now_ms, cJSON **out, struct ph_err *err) {
+int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const char *park, int year, int64_t now_ms,
+                    cJSON **out, struct ph_err *err) {
   *out = NULL;
-  if (!db || !env || !env->cfg || !env->cat || !env->factors || !tz || !park)
+  if (!db || !env || !env->refs || !env->refs->cfg || !env->refs->cat || !env->refs->factors || !park)
     return ph_fail(err, PH_EINVAL, "report: missing argument");
-  const struct ph_hub_park *p = ph_hub_config_park(env->cfg, park);
+  const struct ph_hub_park *p = ph_hub_config_park(env->refs->cfg, park);
   if (!p) return ph_fail(err, PH_ENOTFOUND, "report: park '%s' is not configured", park);
+  const struct ph_tz *tz = env->refs->tz[p - env->refs->cfg->parks];
+  if (!tz) return ph_fail(err, PH_EINVAL, "report: park '%s' has no time zone loaded", park);
   if (year < 1971 || year > 9998) return ph_fail(err, PH_EINVAL, "report: year %d is outside 1971..9998", year);
-  struct rb r = {.db = db, .env = env, .cat = env->cat, .tz = tz, .park = p, .year = year, .now = now_ms, .err = err};
+  struct rb r = {.db = db, .env = env, .cat = env->refs->cat, .tz = tz, .park = p, .year = year, .now = now_ms, .err = err};
   r.from = ph_inventory_midnight(tz, year, 1, 1);
   r.to = ph_inventory_midnight(tz, year + 1, 1, 1);
   cJSON *root = cJSON_CreateObject();
-  bool *measured = ph_calloc(ph_catalog_count(env->cat) + 1, sizeof *measured);
+  bool *measured = ph_calloc(ph_catalog_count(env->refs->cat) + 1, sizeof *measured);
   struct ph_monitoring_plan *plans = ph_calloc((size_t)p->nents + 1, sizeof *plans);
   r.inv = ph_malloc(sizeof *r.inv);
   int rc;

@@ -60,7 +60,7 @@ static int metric_db_id(struct ph_writer *w, int32_t cat_idx, int64_t *id) {
     *id = w->metric_db[cat_idx];
     return 0;
   }
-  int rc = ph_store_metric_id(w->c.store, ph_catalog_at(w->c.cat, (size_t)cat_idx)->code, id);
+  int rc = ph_store_metric_id(w->c.store, ph_catalog_at(w->c.refs->cat, (size_t)cat_idx)->code, id);
   if (!rc) w->metric_db[cat_idx] = *id;
   return rc;
 }
@@ -87,7 +87,7 @@ static const struct ph_idcache_entry *point_of(struct ph_writer *w, const struct
                                                int *rc) {
   struct ph_idcache_entry *e = ph_idcache_find(&w->points, it->park_idx, it->ent_idx, point);
   if (e) return e;
-  const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+  const struct ph_hub_park *park = &w->c.refs->cfg->parks[it->park_idx];
   int64_t id;
   if ((*rc = ph_store_point_id(w->c.store, park->id, park->ents[it->ent_idx].id, point, &id))) return NULL;
   if (!(e = ph_idcache_add(&w->points, it->park_idx, it->ent_idx, point, id))) {
@@ -147,7 +147,7 @@ static const struct ph_rollup_buckets *buckets_for(const struct ph_tz *tz, int64
 
 static int store_measurements(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
   const struct ph_batch *b = &it->batch;
-  const struct ph_tz *tz = w->c.tz[it->park_idx];
+  const struct ph_tz *tz = w->c.refs->tz[it->park_idx];
   int rc = 0;
   ph_idcache_reserve(&w->points, b->nrecords); /* at most one new point per record */
   for (size_t i = 0; i < b->nrecords; i++) {
@@ -179,7 +179,7 @@ static int store_measurements(struct ph_writer *w, const struct ph_item *it, int
 
 static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_t agent_id) {
   const struct ph_batch *b = &it->batch;
-  const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+  const struct ph_hub_park *park = &w->c.refs->cfg->parks[it->park_idx];
   uint64_t unclassified = 0;
   for (size_t i = 0; i < b->nrecords; i++) {
     const struct ph_record *r = &b->records[i];
@@ -191,7 +191,7 @@ static int store_materials(struct ph_writer *w, const struct ph_item *it, int64_
                              b->epoch, b->seq);
     if (rc) return rc;
     /* stored all the same: the park's registry only says how it is counted (materials.h) */
-    unclassified += ph_material_role(&park->materials, w->c.cat, r->material) == PH_ROLE_UNCLASSIFIED;
+    unclassified += ph_material_role(&park->materials, w->c.refs->cat, r->material) == PH_ROLE_UNCLASSIFIED;
   }
   w->st.records += b->nrecords;
   w->st.materials += b->nrecords;
@@ -287,16 +287,16 @@ static int write_group(struct ph_writer *w, struct ph_item **items, size_t n, st
 }
 
 static void check_disk(struct ph_writer *w) {
-  char path[sizeof w->c.cfg->db_path];
-  strcpy(path, w->c.cfg->db_path);
+  char path[sizeof w->c.refs->cfg->db_path];
+  strcpy(path, w->c.refs->cfg->db_path);
   struct statvfs fs;
   if (statvfs(dirname(path), &fs) != 0) return;
   uint64_t free_mb = (uint64_t)fs.f_bavail * fs.f_frsize / (1024 * 1024);
   w->st.disk_free_mb = (int64_t)free_mb;
-  w->st.disk_low = (int64_t)free_mb < w->c.cfg->min_free_mb;
+  w->st.disk_low = (int64_t)free_mb < w->c.refs->cfg->min_free_mb;
   if (w->st.disk_low)
     PH_WARN(MOD, "low disk space: %llu MB free where the database is (db.min_free_mb %lld)",
-            (unsigned long long)free_mb, (long long)w->c.cfg->min_free_mb);
+            (unsigned long long)free_mb, (long long)w->c.refs->cfg->min_free_mb);
 }
 
 static void periodic(struct ph_writer *w) {
@@ -305,7 +305,7 @@ static void periodic(struct ph_writer *w) {
   w->next_periodic = now + PERIODIC_MS;
   check_disk(w);
   struct ph_err err = {0};
-  int64_t cutoff = ph_now_ms() - w->c.cfg->retention_days * 86400000LL, n;
+  int64_t cutoff = ph_now_ms() - w->c.refs->cfg->retention_days * 86400000LL, n;
   /* Bounded steps, each its own short transaction, so ingest never waits long. */
   for (int i = 0; i < 20 && (n = ph_store_retention(w->c.store, cutoff, 5000, &err)) > 0; i++)
     w->st.retention_deleted += n;
@@ -313,7 +313,7 @@ static void periodic(struct ph_writer *w) {
   if (ph_rejects_expire(w->rj, ph_now_ms(), &err) < 0) PH_WARN(MOD, "%s", err.msg);
   /* CEMS hourly/daily validity and compliance for the hours that closed. */
   struct ph_err cerr = {0};
-  int crc = ph_cems_update(ph_store_db(w->c.store), w->c.cfg, w->c.tz, w->c.limits, w->c.nlimits, w->c.cat,
+  int crc = ph_cems_update(ph_store_db(w->c.store), w->c.refs,
                            ph_now_ms(), &cerr);
   if (crc < 0) PH_WARN(MOD, "CEMS update: %s", cerr.msg);
   else if (crc == 1) w->next_periodic = ph_mono_ms() + 1000; /* backlog: the next bounded step in 1 s */
@@ -342,7 +342,7 @@ static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
   for (size_t i = first; i < n && !rc; i++) {
     const struct ph_item *it = items[i];
     if (!wants_rules(w, it, w->stored[i])) continue;
-    const struct ph_hub_park *park = &w->c.cfg->parks[it->park_idx];
+    const struct ph_hub_park *park = &w->c.refs->cfg->parks[it->park_idx];
     if (it->type == PH_ITEM_BATCH) {
       const struct ph_batch *b = &it->batch;
       const char *ent = park->ents[it->ent_idx].id;
@@ -351,7 +351,7 @@ static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
         const struct ph_value *v = ph_record_values(b, rec);
         for (uint16_t k = 0; k < rec->nvalues && !rc; k++) {
           struct ph_obs o = {.park = park->id, .ent = ent, .point = rec->point,
-                             .metric = ph_catalog_at(w->c.cat, (size_t)v[k].metric)->code, .ts_ms = rec->ts_ms,
+                             .metric = ph_catalog_at(w->c.refs->cat, (size_t)v[k].metric)->code, .ts_ms = rec->ts_ms,
                              .value = v[k].v, .flag = v[k].flag, .state = rec->state};
           rc = ph_rules_eval_value(w->c.rules, &o, now, &sink);
         }
@@ -462,7 +462,7 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
     PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
             (unsigned long long)failures, n);
   if (rc == 0) { /* the items are still ours: released below */
-    ph_data_loss_raise(&w->loss, w->c.cfg, w->c.alarms, w->c.rules, ph_now_ms());
+    ph_data_loss_raise(&w->loss, w->c.refs->cfg, w->c.alarms, w->c.rules, ph_now_ms());
     evaluate(w, items, n);
   }
   ph_queue_release_many(w->c.q, items, n);
@@ -504,7 +504,7 @@ static void wal_restart(struct ph_writer *w) {
 
 static void *run(void *arg) {
   struct ph_writer *w = arg;
-  size_t max = (size_t)w->c.cfg->group_max;
+  size_t max = (size_t)w->c.refs->cfg->group_max;
   for (;;) {
     apply_max_size(w);
     size_t n = ph_queue_pop(w->c.q, PH_STAGE_DECODED, w->items, max, 50);
@@ -529,14 +529,14 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   struct ph_writer *w = ph_calloc(1, sizeof *w);
   if (!w) return ph_fail(err, PH_ENOMEM, "writer: out of memory");
   w->c = *conf;
-  w->ncat = ph_catalog_count(conf->cat);
+  w->ncat = ph_catalog_count(conf->refs->cat);
   pthread_mutex_init(&w->stats_mu, NULL);
   ph_mailbox_init(&w->mb);
   ph_ratelimit_init(&w->fail_rl, 10000);
   ph_ratelimit_init(&w->epoch_rl, 10000);
   ph_ratelimit_init(&w->ahead_rl, 10000);
   ph_data_loss_init(&w->loss);
-  atomic_init(&w->max_size_mb, conf->cfg->max_size_mb);
+  atomic_init(&w->max_size_mb, conf->refs->cfg->max_size_mb);
   w->max_size_applied = 0; /* the connection starts uncapped: only a cap > 0 needs applying */
   w->next_periodic = ph_mono_ms() + 5000;
   w->st.disk_free_mb = -1;
@@ -545,8 +545,8 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
   if (!rc) rc = ph_rollup_new(&w->ru);
   w->metric_db = ph_calloc(w->ncat, sizeof *w->metric_db);
   w->vbuf = ph_calloc(PH_RECORD_MAX_VALUES, sizeof *w->vbuf);
-  w->items = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->items);
-  w->stored = ph_calloc((size_t)conf->cfg->group_max, sizeof *w->stored);
+  w->items = ph_calloc((size_t)conf->refs->cfg->group_max, sizeof *w->items);
+  w->stored = ph_calloc((size_t)conf->refs->cfg->group_max, sizeof *w->stored);
   ph_ratelimit_init(&w->rules_rl, 10000);
   for (int i = 0; i < MAX_SLOTS; i++) ph_chunk_writer_init(&w->slots[i].cw);
   ph_idcache_init(&w->points, w->ncat);
@@ -555,7 +555,7 @@ int ph_writer_start(const struct ph_writer_conf *conf, struct ph_writer **out, s
     rc = ph_fail(err, PH_ENOMEM, "writer: out of memory");
     goto fail;
   }
-  if ((rc = ph_rejects_new(conf->cfg, conf->store, &w->rj, err))) goto fail;
+  if ((rc = ph_rejects_new(conf->refs->cfg, conf->store, &w->rj, err))) goto fail;
   if ((rc = ph_writer_reload_dedupe(w, err))) goto fail;
   PH_INFO(MOD, "dedupe state loaded: %zu agent streams", ph_dedupe_count(w->dd));
   if (pthread_create(&w->thread, NULL, run, w) != 0) {

@@ -22,7 +22,7 @@
 
 #include "alarms/alarms.h"
 #include "parkhub/catalog.h"
-#include "config/hub_config.h"
+#include "config/refs.h"
 #include "parkhub/limits.h"
 #include "ingest/queue.h"
 #include "store/rejects.h"
@@ -40,14 +40,10 @@ struct ph_ack_sink {
 };
 
 struct ph_writer_conf {
-  const struct ph_hub_config *cfg;
-  const struct ph_catalog *cat;
+  const struct ph_refs *refs;     /* config, catalogue, zones, standards (refs.h) */
   struct ph_queue *q;
   struct ph_store *store;         /* used only by the writer thread once started */
   struct ph_ack_sink acks;       /* committed acks (inv. 1) */
-  struct ph_tz *const *tz;        /* one per park, in config order */
-  struct ph_limits *const *limits; /* loaded standards, for CEMS compliance (cems.h) */
-  size_t nlimits;
   struct ph_rules *rules;   /* NULL: no rules; used only by the writer thread once started */
   struct ph_alarms *alarms; /* on the store's connection; required with rules */
 };

@@ -54,7 +54,7 @@ static int record_gaps(struct ph_writer *w, const struct ph_item *it, int64_t ag
                                 .first_seq = r->gaps[0][0], .last_seq = r->gaps[r->ngaps - 1][1], .lost = r->lost,
                                 .from_ms = r->data_ms_before, .to_ms = min_ms};
   snprintf(n.agent, sizeof n.agent, "%s", it->topic.agent);
-  ph_data_loss_note(&w->loss, w->c.cfg, &n);
+  ph_data_loss_note(&w->loss, w->c.refs->cfg, &n);
   return ph_store_above_trim(w->c.store, agent_id, b->epoch, r->stream->upto);
 }
 
@@ -92,7 +92,7 @@ static void explain_ahead(struct ph_writer *w, struct ph_item *it, const struct 
 /* Dedupe for an identified batch (stored or refused); *verdict says what to do with it. */
 int ph_writer_dedupe(struct ph_writer *w, struct ph_item *it, int64_t agent_id, enum ph_dedupe_verdict *verdict) {
   const struct ph_batch *b = &it->batch;
-  int64_t bound = w->c.cfg->parks[it->park_idx].ents[it->ent_idx].max_seq_ahead;
+  int64_t bound = w->c.refs->cfg->parks[it->park_idx].ents[it->ent_idx].max_seq_ahead;
   struct ph_dedupe_result r;
   int rc = ph_dedupe_check(w->dd, agent_id, b->epoch, b->seq, b->oldest, bound, &r);
   if (rc) return rc;

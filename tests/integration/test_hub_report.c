@@ -303,7 +303,9 @@ static void generate(void)
 	cr_assert_eq(ph_limits_load_builtin(&lim, &err), 0, "%s", err.msg);
 	cr_assert_eq(ph_catalog_load_builtin(&cat, &err), 0, "%s", err.msg);
 	int rc;
-	while ((rc = ph_cems_update(wdb, &cfg, &tz, &lim, 1, cat, L(2025, 4, 1, 0, 10), &err)) == 1)
+	struct ph_refs refs = {.cfg = &cfg, .cat = cat, .limits = {lim}, .nlimits = 1};
+	for (int p = 0; p < cfg.nparks; p++) refs.tz[p] = tz; /* every park of this config is in Shanghai */
+	while ((rc = ph_cems_update(wdb, &refs, L(2025, 4, 1, 0, 10), &err)) == 1)
 		;
 	cr_assert_eq(rc, 0, "%s", err.msg);
 	ph_catalog_free(cat);

@@ -196,7 +196,8 @@ FX_HELPER void material(const char *ent, const char *point, int64_t ts, const ch
 
 static int update_some(int64_t now, long max) {
   struct ph_err err = {0};
-  int rc = ph_cems_update_some(db, &cfg, tzs, &lim, 1, cat, now, max, &err);
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {lim}, .nlimits = 1};
+  int rc = ph_cems_update_some(db, &refs, now, max, &err);
   cr_assert_geq(rc, 0, "%s", err.msg);
   return rc;
 }

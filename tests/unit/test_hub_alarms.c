@@ -320,12 +320,14 @@ Test(alarms, cmd_ack_decoding) {
 /* ------------------------------------------------ rules + alarms, restart */
 
 static struct ph_hub_config cfg;
+static struct ph_refs refs; /* the engine borrows it */
 
 static struct ph_rules *engine(struct ph_catalog *cat, struct ph_tz **tzs, const char *json) {
   struct ph_err err = {0};
   struct ph_ruleset rs;
   cr_assert_eq(ph_ruleset_load_json(json, strlen(json), "t.json", cat, &rs, &err), 0, "%s", err.msg);
-  struct ph_rules_conf rc = {.cfg = &cfg, .cat = cat, .tz = tzs};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0]}};
+  struct ph_rules_conf rc = {.refs = &refs};
   struct ph_rules *e;
   cr_assert_eq(ph_rules_new(&rc, &e, &err), 0, "%s", err.msg);
   cr_assert_eq(ph_rules_add(e, "p1", &rs, &err), 0, "%s", err.msg);

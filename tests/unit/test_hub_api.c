@@ -63,6 +63,7 @@ static struct ph_limits *limits[1];
 static struct ph_catalog *cat;
 static struct ph_api_conf conf;
 static struct ph_api_env env;
+static struct ph_refs refs;
 static struct ph_api *api;
 static int64_t T0;
 static int64_t sid_so2, sid_flow, sid_so2_e2, pid_stack;
@@ -358,7 +359,8 @@ static void setup(void) {
   add_token("reg2", "reg2-token", PH_API_ROLE_REGULATOR, "p2");
   add_token("mgr", "mgr-token", PH_API_ROLE_MANAGER, "p1");
   add_token("adm", "adm-token", PH_API_ROLE_ADMIN, NULL);
-  env = (struct ph_api_env){.db_path = dbpath, .cfg = &cfg, .tz = tzs, .cat = cat, .limits = limits, .nlimits = 1,
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0], tzs[1]}, .limits = {limits[0]}, .nlimits = 1};
+  env = (struct ph_api_env){.db_path = dbpath, .refs = &refs,
                             .metrics = cb_metrics,
                             .health = cb_health, .ack = cb_ack};
   not_ready = 0;

@@ -35,6 +35,7 @@ static char dir[256], dbpath[300];
 static struct ph_tz *tz_utc, *tzv[2];
 static struct ph_api_conf conf;
 static struct ph_api_env env;
+static struct ph_refs refs;
 static struct ph_api *api;
 static int64_t D, UPDATED;
 
@@ -116,7 +117,9 @@ static void setup(void) {
   add_token("reg", "reg-token", PH_API_ROLE_REGULATOR, NULL);
   add_token("reg2", "reg2-token", PH_API_ROLE_REGULATOR, "p2");
   add_token("mgr", "mgr-token", PH_API_ROLE_MANAGER, "p1");
-  env = (struct ph_api_env){.db_path = dbpath, .cfg = &cfg, .tz = tzv, .cat = cat, .limits = &lim, .nlimits = 1};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .limits = {lim}, .nlimits = 1};
+  for (int p = 0; p < cfg.nparks; p++) refs.tz[p] = tzv[p];
+  env = (struct ph_api_env){.db_path = dbpath, .refs = &refs};
   curl_global_init(CURL_GLOBAL_DEFAULT);
   cr_assert_eq(ph_api_start(&conf, &env, &api, &err), 0, "%s", err.msg);
 }

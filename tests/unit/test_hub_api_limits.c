@@ -49,6 +49,7 @@ static struct ph_hub_config cfg;
 static struct ph_catalog *cat;
 static struct ph_api_conf conf;
 static struct ph_api_env env;
+static struct ph_refs refs;
 static struct ph_api *api;
 
 static void setup(void) {
@@ -72,7 +73,8 @@ static void setup(void) {
   ph_api_conf_defaults(&conf); /* the production defaults: what an attacker meets */
   conf.enabled = true;
   conf.port = 0;
-  env = (struct ph_api_env){.db_path = dbpath, .cfg = &cfg, .cat = cat};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat};
+  env = (struct ph_api_env){.db_path = dbpath, .refs = &refs};
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 

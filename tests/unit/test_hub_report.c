@@ -85,9 +85,10 @@ static void setup(void) {
   fx_setup();
   cr_assert_eq(ph_factors_load_builtin(&fac, &err), 0, "%s", err.msg);
   data();
-  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .factors = fac, .tz = {tz}, .limits = {lim}, .nlimits = 1};
+  struct ph_report_env env = {.refs = &refs};
   int changes = sqlite3_total_changes(db);
-  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 2025, now_ms, &rep, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_report_build(db, &env, "p1", 2025, now_ms, &rep, &err), 0, "%s", err.msg);
   cr_assert_eq(sqlite3_total_changes(db), changes, "the report wrote to the database");
 }
 
@@ -360,10 +361,11 @@ Test(report, assays_unclassified_codes_and_a_yield_without_product) {
   lot("cu-special", d + 10 * H, "scrap_al", "in", 4, "{\"al_pct\":90}");
   lot("cu-special", d + 11 * H, "slag", "out", 2, "{\"cu_pct\":2.5}");
   struct ph_err err = {0};
-  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .factors = fac, .tz = {tz}, .limits = {lim}, .nlimits = 1};
+  struct ph_report_env env = {.refs = &refs};
   cJSON_Delete(rep);
   rep = NULL;
-  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 2025, now_ms, &rep, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_report_build(db, &env, "p1", 2025, now_ms, &rep, &err), 0, "%s", err.msg);
   const cJSON *io = at(ent("cu-special"), "indicators");
   cr_assert_float_eq(n(io, "feed_t"), 30, EPS);
   cr_assert_float_eq(n(io, "cu_in_t"), 28.1, EPS);
@@ -460,11 +462,12 @@ Test(report, html_is_one_page_with_the_numbers_and_escapes_names) {
 
 Test(report, bad_park_or_year_is_refused) {
   struct ph_err err = {0};
-  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .factors = fac, .tz = {tz}, .limits = {lim}, .nlimits = 1};
+  struct ph_report_env env = {.refs = &refs};
   cJSON *t = NULL;
-  cr_assert_eq(ph_report_build(db, &env, tz, "nope", 2025, now_ms, &t, &err), PH_ENOTFOUND);
+  cr_assert_eq(ph_report_build(db, &env, "nope", 2025, now_ms, &t, &err), PH_ENOTFOUND);
   cr_assert(strstr(err.msg, "nope") != NULL);
-  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 1900, now_ms, &t, &err), PH_EINVAL);
+  cr_assert_eq(ph_report_build(db, &env, "p1", 1900, now_ms, &t, &err), PH_EINVAL);
   cr_assert_null(t);
   enum ph_report_format f;
   cr_assert_eq(ph_report_format_parse("xml", &f), PH_EINVAL);

@@ -61,8 +61,9 @@ static void setup(void) {
   }
   int64_t now = local(2025, 3, 4, 1, 0);
   update(now);
-  struct ph_report_env env = {.cfg = &cfg, .cat = cat, .factors = fac, .limits = &lim, .nlimits = 1};
-  cr_assert_eq(ph_report_build(db, &env, tz, "p1", 2025, now, &rep, &err), 0, "%s", err.msg);
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .factors = fac, .tz = {tz}, .limits = {lim}, .nlimits = 1};
+  struct ph_report_env env = {.refs = &refs};
+  cr_assert_eq(ph_report_build(db, &env, "p1", 2025, now, &rep, &err), 0, "%s", err.msg);
 }
 
 static void teardown(void) {

@@ -33,6 +33,7 @@ static struct ph_hub_config cfg;
 static struct ph_catalog *cat;
 static struct ph_tz *tz;
 static struct ph_tz *tzs[1];
+static struct ph_refs refs; /* engines borrow it */
 static struct ph_limits *lim;
 static struct ph_rules *eng;
 
@@ -192,7 +193,8 @@ static struct ph_rules *engine_with(const char *json, size_t max_series) {
   struct ph_ruleset rs;
   cr_assert_eq(ph_ruleset_load_json(json, strlen(json), "test.json", cat, &rs, &err), 0, "%s", err.msg);
   struct ph_limits *ls[1] = {lim};
-  struct ph_rules_conf c = {.cfg = &cfg, .cat = cat, .tz = tzs, .limits = ls, .nlimits = 1, .max_series = max_series};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {ls[0]}, .nlimits = 1};
+  struct ph_rules_conf c = {.refs = &refs, .max_series = max_series};
   struct ph_rules *e;
   cr_assert_eq(ph_rules_new(&c, &e, &err), 0, "%s", err.msg);
   cr_assert_eq(ph_rules_add(e, "p1", &rs, &err), 0, "%s", err.msg);
@@ -264,7 +266,8 @@ Test(rules, the_demo_rules_load_for_the_demo_park) {
   cr_assert_eq(rs.nrules, 10);
   strcpy(cfg.parks[0].id, "demo-park");
   struct ph_limits *ls[1] = {lim};
-  struct ph_rules_conf c = {.cfg = &cfg, .cat = cat, .tz = tzs, .limits = ls, .nlimits = 1};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {ls[0]}, .nlimits = 1};
+  struct ph_rules_conf c = {.refs = &refs};
   cr_assert_eq(ph_rules_new(&c, &eng, &err), 0, "%s", err.msg);
   cr_assert_eq(ph_rules_add(eng, "demo-park", &rs, &err), 0, "%s", err.msg);
   ph_ruleset_fini(&rs);
@@ -304,7 +307,8 @@ Test(rules, refusals_name_file_path_and_reason) {
   const char *j = "{\"v\":1,\"rules\":[{\"id\":\"a\",\"severity\":\"minor\",\"scope\":{\"ent\":\"cu-nowhere\"},\"gap\":{}}]}";
   cr_assert_eq(ph_ruleset_load_json(j, strlen(j), "r.json", cat, &rs, &err), 0);
   struct ph_limits *ls[1] = {lim};
-  struct ph_rules_conf c = {.cfg = &cfg, .cat = cat, .tz = tzs, .limits = ls, .nlimits = 1};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {ls[0]}, .nlimits = 1};
+  struct ph_rules_conf c = {.refs = &refs};
   cr_assert_eq(ph_rules_new(&c, &eng, &err), 0);
   cr_assert_eq(ph_rules_add(eng, "p1", &rs, &err), PH_ECONFIG);
   cr_assert(strstr(err.msg, "rules[0].scope.ent: cu-nowhere is not an enterprise of park p1") != NULL, "%s", err.msg);
