@@ -104,6 +104,7 @@ static int load_metric(const cJSON *o, struct ph_metric *m, const char *origin, 
       (rc = str_field(o, "agg", agg, sizeof agg, true, origin, idx, err)) ||
       (rc = str_field(o, "hj212", m->hj212, sizeof m->hj212, false, origin, idx, err)) ||
       (rc = str_field(o, "name", m->name, sizeof m->name, false, origin, idx, err)) ||
+      (rc = str_field(o, "name_zh", m->name_zh, sizeof m->name_zh, false, origin, idx, err)) ||
       (rc = num_field(o, "min", &m->min, origin, idx, err)) || (rc = num_field(o, "max", &m->max, origin, idx, err)))
     return rc;
   if (!ph_id_valid_z(m->code))

@@ -47,6 +47,7 @@ struct ph_metric {
   enum ph_agg agg;
   char hj212[12]; /* "" when the standard has no code */
   char name[96];
+  char name_zh[96]; /* UTF-8; "" when the catalogue gives none */
   enum ph_role role;  /* required for PH_KIND_MATERIAL, optional otherwise */
   double cu_fraction; /* copper mass fraction 0..1; 0 when not given */
 };

@@ -162,3 +162,24 @@ Test(catalog, role_and_cu_fraction_required_for_materials_only) {
   cr_assert_float_eq(ph_catalog_at(c, 0)->cu_fraction, 0.42, 1e-15);
   ph_catalog_free(c);
 }
+
+/* Chinese names are what the Chinese users read: every built-in metric has
+ * one, and the pollutants carry the standard's terms (GB 31574-2015 Table 3,
+ * HJ 212-2017), written out here rather than read back. */
+Test(catalog, every_builtin_metric_has_its_chinese_name) {
+  struct ph_catalog *c = NULL;
+  struct ph_err err = {0};
+  cr_assert_eq(ph_catalog_load_builtin(&c, &err), 0, "%s", err.msg);
+  for (size_t i = 0; i < ph_catalog_count(c); i++)
+    cr_assert(ph_catalog_at(c, i)->name_zh[0] != '\0', "%s has no name_zh", ph_catalog_at(c, i)->code);
+  static const struct {
+    const char *code, *zh;
+  } want[] = {{"so2", "二氧化硫"}, {"pm", "颗粒物"}, {"nox", "氮氧化物"}, {"pcdd_f", "二噁英类"},
+              {"h2so4", "硫酸雾"}, {"pb", "铅及其化合物"}, {"w_cod", "化学需氧量"}, {"w_nh3n", "氨氮"}};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    int k = ph_catalog_find(c, want[i].code, strlen(want[i].code));
+    cr_assert_geq(k, 0, "%s missing", want[i].code);
+    cr_assert_str_eq(ph_catalog_at(c, (size_t)k)->name_zh, want[i].zh);
+  }
+  ph_catalog_free(c);
+}
