@@ -563,3 +563,15 @@ void ph_tz_format_local(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_
   snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", y, m % 100u, d % 100u, (int)(rem / 3600000),
            (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), off < 0 ? '-' : '+', a / 3600 % 100, a / 60 % 60);
 }
+
+void ph_tz_format_human(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap) {
+  const int64_t day_ms = 86400000;
+  int32_t off = tz ? ph_tz_offset_s(tz, utc_ms) : 0;
+  int64_t l = utc_ms + (int64_t)off * 1000;
+  int64_t day = l / day_ms - (l % day_ms != 0 && l < 0), rem = l - day * day_ms;
+  int y;
+  unsigned m, d;
+  ph_civil_from_days(day, &y, &m, &d);
+  snprintf(buf, cap, "%04d-%02u-%02u %02d:%02d%s", y, m % 100u, d % 100u, (int)(rem / 3600000), (int)(rem / 60000 % 60),
+           tz ? "" : " UTC");
+}

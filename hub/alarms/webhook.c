@@ -16,6 +16,10 @@
  *  2. the URL (it may carry a key, e.g. WeCom's ?key=) and header values
  *     are never logged; logs name the sink by id and scheme://host.
  *  3. only http and https, no redirects, a timeout on every request.
+ *  4. the chat formats (WeCom, DingTalk) speak the sink's language (zh-CN
+ *     unless the rules file says en) and give every time in the park's zone
+ *     as "YYYY-MM-DD HH:MM"; the json format stays the machine contract
+ *     (alert.schema.json, RFC 3339 UTC).
  */
 #include "alarms/webhook.h"
 
@@ -43,6 +47,7 @@
 
 static const char *const format_words[] = {"json", "wecom", "dingtalk", NULL};
 static const char *const sev_words[] = {"critical", "major", "minor", "warning", NULL};
+static const char *const lang_words[] = {"zh-CN", "en", NULL};
 
 #define W(f) offsetof(struct ph_webhook_conf, f), sizeof(((struct ph_webhook_conf *)0)->f)
 #define WN(f) offsetof(struct ph_webhook_conf, f), 0
@@ -58,6 +63,7 @@ static const struct ph_cfgmap webhook_map[] = {
     {"backoff_max_ms", PH_CFG_INT, false, WN(backoff_max_ms), 10, 3600000, "60000", NULL, "longest retry delay"},
     {"queue", PH_CFG_INT, false, WN(queue), 1, 100000, "256", NULL, "messages waiting at most"},
     {"headers", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "extra request headers"},
+    {"lang", PH_CFG_ENUM, false, WN(lang), 0, 0, "zh-CN", lang_words, "language of wecom/dingtalk texts"},
     PH_CFG_END,
 };
 #undef W
@@ -153,33 +159,56 @@ static void add(struct buf *b, const char *fmt, ...) {
   b->len += (size_t)n;
 }
 
+/* The words of the chat formats, per language (inv. 4). */
+struct words {
+  const char *sev[4];       /* enum ph_severity */
+  const char *transition[4]; /* enum ph_alarm_transition */
+  const char *state[4];     /* enum ph_alarm_state */
+  const char *state_line, *evaluations, *value, *peak, *first, *last, *acked, *park, *alarm, *at;
+};
+
+static const struct words zh = {
+    {"严重", "重要", "次要", "提示"},
+    {"触发", "已确认", "已恢复", "已关闭"},
+    {"告警中，未确认", "告警中，已确认", "已恢复，待确认", "已关闭"},
+    "状态", "评估 %lld 次", "数值", "峰值", "首次", "最近", "确认人", "园区", "告警编号", "时间"};
+static const struct words en = {
+    {"CRITICAL", "MAJOR", "MINOR", "WARNING"},
+    {"raised", "acknowledged", "cleared", "closed"},
+    {"active, unacknowledged", "active, acknowledged", "cleared, unacknowledged", "closed"},
+    "state", "%lld evaluations", "value", "peak", "first", "last", "acknowledged by", "park", "alarm", "at"};
+
+static const char *pick(const char *const *v, unsigned i, unsigned n) { return i < n ? v[i] : "?"; }
+
 /* Markdown of the common chat robots: a heading, the message, the facts. */
-static void markdown(const struct ph_alarm_msg *m, struct buf *b, char *title, size_t tcap) {
+static void markdown(const struct ph_webhook_conf *c, const struct ph_alarm_msg *m, struct buf *b, char *title,
+                     size_t tcap) {
   const struct ph_alarm *a = &m->alarm;
-  char first[PH_TIME_STRLEN] = "", last[PH_TIME_STRLEN] = "", ts[PH_TIME_STRLEN] = "";
-  ph_time_format(a->first_ms, first, sizeof first);
-  ph_time_format(a->last_ms, last, sizeof last);
-  ph_time_format(m->ts_ms, ts, sizeof ts);
-  static const char *const sev_upper[] = {"CRITICAL", "MAJOR", "MINOR", "WARNING"};
-  const char *sev = (unsigned)a->severity < 4 ? sev_upper[a->severity] : "?";
-  snprintf(title, tcap, "[%s] %s %s: %s%s%s", sev, a->rule, ph_alarm_transition_name(m->transition), a->ent,
-           a->point[0] ? "/" : "", a->point);
+  const struct words *w = c->lang == PH_WH_EN ? &en : &zh;
+  const char *colon = c->lang == PH_WH_EN ? ": " : "：", *comma = c->lang == PH_WH_EN ? ", " : "，";
+  char first[40] = "", last[40] = "", ts[40] = "", evals[40];
+  ph_tz_format_human(c->tz, a->first_ms, first, sizeof first);
+  ph_tz_format_human(c->tz, a->last_ms, last, sizeof last);
+  ph_tz_format_human(c->tz, m->ts_ms, ts, sizeof ts);
+  snprintf(evals, sizeof evals, w->evaluations, (long long)a->count);
+  snprintf(title, tcap, "[%s] %s %s%s%s%s%s", pick(w->sev, (unsigned)a->severity, 4), a->rule,
+           pick(w->transition, (unsigned)m->transition, 4), colon, a->ent, a->point[0] ? "/" : "", a->point);
   add(b, "### %s\n", title);
   add(b, "%s\n\n", a->message);
-  add(b, "> state: **%s**, %lld evaluation%s\n", ph_alarm_state_name(a->state), (long long)a->count,
-      a->count == 1 ? "" : "s");
-  if (a->has_value) add(b, "> value: %.6g%s", a->value, a->has_peak ? "" : "\n");
-  if (a->has_value && a->has_peak) add(b, ", peak %.6g\n", a->peak);
-  add(b, "> first: %s, last: %s\n", first, last);
-  if (a->acked_by[0]) add(b, "> acknowledged by %s%s%s\n", a->acked_by, a->note[0] ? ": " : "", a->note);
-  add(b, "> park %s, alarm %s, %s\n", a->park, a->alarm_id, ts);
+  add(b, "> %s%s**%s**%s%s\n", w->state_line, colon, pick(w->state, (unsigned)a->state, 4), comma, evals);
+  if (a->has_value) add(b, "> %s%s%.6g%s", w->value, colon, a->value, a->has_peak ? "" : "\n");
+  if (a->has_value && a->has_peak) add(b, "%s%s%s%.6g\n", comma, w->peak, colon, a->peak);
+  add(b, "> %s%s%s%s%s%s%s\n", w->first, colon, first, comma, w->last, colon, last);
+  if (a->acked_by[0]) add(b, "> %s%s%s%s%s\n", w->acked, colon, a->acked_by, a->note[0] ? comma : "", a->note);
+  add(b, "> %s %s%s%s %s%s%s%s%s\n", w->park, a->park, comma, w->alarm, a->alarm_id, comma, w->at, colon, ts);
 }
 
-int ph_webhook_render(enum ph_webhook_format f, const struct ph_alarm_msg *m, char *out, size_t cap) {
+int ph_webhook_render(const struct ph_webhook_conf *c, const struct ph_alarm_msg *m, char *out, size_t cap) {
+  enum ph_webhook_format f = c->format;
   if (f == PH_WH_JSON) return ph_alert_json(&m->alarm, m->transition, m->ts_ms, out, cap);
-  char md[PH_ALARM_JSON_MAX], title[256];
+  char md[PH_ALARM_JSON_MAX], title[512];
   struct buf b = {md, sizeof md, 0, false};
-  markdown(m, &b, title, sizeof title);
+  markdown(c, m, &b, title, sizeof title);
   size_t len = 0;
   int rc = 0;
   const char *head = "{\"msgtype\":\"markdown\",\"markdown\":{";
@@ -315,7 +344,7 @@ static int attempt(struct ph_webhook *w, size_t len, long *status, char *why, si
 }
 
 static void send_one(struct ph_webhook *w) {
-  int len = ph_webhook_render(w->c.format, &w->cur, w->body, sizeof w->body);
+  int len = ph_webhook_render(&w->c, &w->cur, w->body, sizeof w->body);
   uint64_t sup = 0;
   if (len < 0) {
     pthread_mutex_lock(&w->mu);

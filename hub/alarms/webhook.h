@@ -27,11 +27,15 @@
 #include "alarms/alarms.h"
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
+#include "parkhub/tz.h"
 
 #define PH_WEBHOOK_URL_MAX 1024
 #define PH_WEBHOOK_HEADERS_MAX 8
 
 enum ph_webhook_format { PH_WH_JSON, PH_WH_WECOM, PH_WH_DINGTALK };
+
+/* The people reading WeCom and DingTalk messages: Chinese by default. */
+enum ph_webhook_lang { PH_WH_ZH_CN, PH_WH_EN };
 
 struct ph_webhook_conf {
   char id[PH_ID_MAX + 1];       /* for logs; "" = "webhook[i]" */
@@ -43,6 +47,9 @@ struct ph_webhook_conf {
   int64_t timeout_ms, retries, backoff_ms, backoff_max_ms, queue;
   char headers[PH_WEBHOOK_HEADERS_MAX][2][520]; /* name, value */
   int nheaders;
+  enum ph_webhook_lang lang; /* language of the chat formats' text (default zh-CN) */
+  const struct ph_tz *tz;    /* not from the file: the park's zone, for the times people read
+                              * (set by whoever starts the sink; NULL: UTC, marked so) */
 };
 
 struct ph_webhook_stats {
@@ -73,6 +80,6 @@ void ph_webhook_stop(struct ph_webhook *w);
 void ph_webhook_stats(struct ph_webhook *w, struct ph_webhook_stats *st);
 
 /* The request body for m in format f; returns its length or PH_EFULL. */
-int ph_webhook_render(enum ph_webhook_format f, const struct ph_alarm_msg *m, char *buf, size_t cap);
+int ph_webhook_render(const struct ph_webhook_conf *c, const struct ph_alarm_msg *m, char *buf, size_t cap);
 
 #endif

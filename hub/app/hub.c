@@ -144,8 +144,12 @@ static int build_alarms(struct hub *h, struct ph_err *err) {
     size_t nrules = rs.nrules;
     rc = ph_rules_add(h->rules, h->cfg->parks[p].id, &rs, err);
     for (size_t i = 0; i < rs.nwebhooks && !rc; i++) {
-      if (h->nhooks == PH_DELIVER_MAX_SINKS) rc = ph_fail(err, PH_ECONFIG, "more than %d webhooks", PH_DELIVER_MAX_SINKS);
-      else if (!(rc = ph_webhook_start(&rs.webhooks[i], &h->hooks[h->nhooks], err)))
+      if (h->nhooks == PH_DELIVER_MAX_SINKS) {
+        rc = ph_fail(err, PH_ECONFIG, "more than %d webhooks", PH_DELIVER_MAX_SINKS);
+        break;
+      }
+      rs.webhooks[i].tz = h->refs.tz[p]; /* the times people read are the park's */
+      if (!(rc = ph_webhook_start(&rs.webhooks[i], &h->hooks[h->nhooks], err)))
         dc.sinks[dc.nsinks++] = ph_webhook_sink(h->hooks[h->nhooks++]);
     }
     PH_INFO(MOD, "park %s: %zu alarm rules, %zu webhooks from %s", h->cfg->parks[p].id, nrules, rs.nwebhooks,

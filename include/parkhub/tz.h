@@ -71,6 +71,10 @@ int64_t ph_tz_next_day(const struct ph_tz *tz, int64_t day_start_ms);
 /* "YYYY-MM-DDTHH:MM:SS+HH:MM": utc_ms in the zone, with its offset then
  * (ISO 8601; what the report and the API print for local times). */
 void ph_tz_format_local(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap);
+/* "YYYY-MM-DD HH:MM": utc_ms in the zone, 24-hour, no offset — what people
+ * read in messages (alarm texts, webhooks). tz NULL: UTC, with " UTC"
+ * appended so a reader never mistakes it for local time. */
+void ph_tz_format_human(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap);
 
 void ph_tz_local_date(const struct ph_tz *tz, int64_t utc_ms, int *y, unsigned *m, unsigned *d, int *hour);
 

@@ -100,7 +100,7 @@ Test(alarm_webhook, json_wecom_dingtalk_retries_and_a_hung_endpoint)
 		 "  {\"id\": \"hook-json\", \"url\": \"http://127.0.0.1:%d/alerts\"},\n"
 		 "  {\"id\": \"hook-wecom\", \"url\": \"http://127.0.0.1:%d/cgi-bin/webhook/send?key=secret-k1\", \"format\": \"wecom\"},\n"
 		 "  {\"id\": \"hook-ding\", \"url\": \"http://127.0.0.1:%d/robot/send?access_token=secret-t1\", \"format\": \"dingtalk\","
-		 "   \"transitions\": [\"raised\"]},\n"
+		 "   \"transitions\": [\"raised\"], \"lang\": \"en\"},\n"
 		 "  {\"id\": \"hook-flaky\", \"url\": \"http://127.0.0.1:%d/flaky\", \"backoff_ms\": 50, \"backoff_max_ms\": 200,"
 		 "   \"retries\": 5},\n"
 		 "  {\"id\": \"hook-dead\", \"url\": \"http://127.0.0.1:%d/dead\", \"timeout_ms\": 300, \"retries\": 1,"
@@ -128,21 +128,22 @@ Test(alarm_webhook, json_wecom_dingtalk_retries_and_a_hung_endpoint)
 		expect_post(r, "/alerts");
 		cr_expect_str_eq(r->body, alert_payload(k), "hook-json post %d differs from the MQTT alert", k);
 	}
-	/* WeCom: markdown content with the rule, the transition, the alarm */
+	/* WeCom: markdown content with the rule, the transition, the alarm, in
+	 * Chinese (the default language of the chat formats) */
 	cr_assert_eq(hr_wait(H[H_WECOM], 3, WAIT_MS), 0, "hook-wecom got %zu posts", hr_count(H[H_WECOM]));
-	static const char *const tr[] = {"raised", "cleared", "raised"};
+	static const char *const tr[] = {"触发", "已恢复", "触发"};
 	const struct ah_msg *first = &A.m[ah_wait_alert(&A, "so2_high", "raised", 0, 0)];
 	for (int k = 0; k < 3; k++) {
 		const struct hr_request *r = hr_get(H[H_WECOM], (size_t)k);
 		char want[128];
 		expect_post(r, "/cgi-bin/webhook/send?key=secret-k1");
 		const char *md = markdown_field(r, "content");
-		snprintf(want, sizeof want, "### [MAJOR] so2_high %s: ent-a/stack-1", tr[k]);
+		snprintf(want, sizeof want, "### [重要] so2_high %s：ent-a/stack-1", tr[k]);
 		cr_expect(strncmp(md, want, strlen(want)) == 0, "wecom post %d: %s", k, md);
 		cr_expect(strstr(md, first->alarm_id) != NULL, "wecom post %d does not name %s", k, first->alarm_id);
 		cr_expect(strstr(md, first->message) != NULL, "wecom post %d lacks the message", k);
 	}
-	/* DingTalk: title + text, raised only (its transitions filter) */
+	/* DingTalk: title + text, raised only (its transitions filter), in English (its lang) */
 	cr_assert_eq(hr_wait(H[H_DING], 2, WAIT_MS), 0, "hook-ding got %zu posts", hr_count(H[H_DING]));
 	for (int k = 0; k < 2; k++) {
 		const struct hr_request *r = hr_get(H[H_DING], (size_t)k);

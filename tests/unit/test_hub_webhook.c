@@ -195,33 +195,81 @@ static void start(const char *json) {
   cr_assert_eq(rc, 0, "%s", err.msg);
 }
 
+/* A sink's rendering settings without a rules file. */
+static struct ph_webhook_conf rconf(enum ph_webhook_format f, enum ph_webhook_lang lang, const struct ph_tz *tz) {
+  struct ph_webhook_conf c;
+  ph_webhook_conf_defaults(&c);
+  c.format = f;
+  c.lang = lang;
+  c.tz = tz;
+  return c;
+}
+
 /* ------------------------------------------------------------ tests */
 
 Test(webhook, bodies_in_the_three_formats) {
   struct ph_alarm_msg m = msg(1, PH_SEV_MAJOR, PH_AT_RAISED);
   char buf[PH_ALARM_JSON_MAX * 2], alert[PH_ALARM_JSON_MAX];
-  int n = ph_webhook_render(PH_WH_JSON, &m, buf, sizeof buf);
+  struct ph_webhook_conf cj = rconf(PH_WH_JSON, PH_WH_EN, NULL), cw = rconf(PH_WH_WECOM, PH_WH_EN, NULL),
+                         cd = rconf(PH_WH_DINGTALK, PH_WH_EN, NULL);
+  int n = ph_webhook_render(&cj, &m, buf, sizeof buf);
   cr_assert_gt(n, 0);
   cr_assert_eq(ph_alert_json(&m.alarm, m.transition, m.ts_ms, alert, sizeof alert), n);
   cr_assert_str_eq(buf, alert, "json: the alert message as on MQTT");
-  cr_assert_gt(ph_webhook_render(PH_WH_WECOM, &m, buf, sizeof buf), 0);
+  cr_assert_gt(ph_webhook_render(&cw, &m, buf, sizeof buf), 0);
   cJSON *j = cJSON_Parse(buf);
   cr_assert_not_null(j, "%s", buf);
   cr_assert_str_eq(cJSON_GetObjectItem(j, "msgtype")->valuestring, "markdown");
   const char *content = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "markdown"), "content")->valuestring;
   cr_assert(strstr(content, "### [MAJOR] quench_window raised: cu-old/furnace-1\n") == content, "%s", content);
+  cr_assert(strstr(content, " UTC") != NULL, "no zone given: times say UTC: %s", content);
   cr_assert(strstr(content, "de novo window") != NULL);
-  cr_assert(strstr(content, "peak 371.5") != NULL, "%s", content);
+  cr_assert(strstr(content, "peak: 371.5") != NULL, "%s", content);
   cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "markdown")), 1, "WeCom: content only");
   cJSON_Delete(j);
-  cr_assert_gt(ph_webhook_render(PH_WH_DINGTALK, &m, buf, sizeof buf), 0);
+  cr_assert_gt(ph_webhook_render(&cd, &m, buf, sizeof buf), 0);
   j = cJSON_Parse(buf);
   cr_assert_not_null(j, "%s", buf);
   cJSON *md = cJSON_GetObjectItem(j, "markdown");
   cr_assert_str_eq(cJSON_GetObjectItem(md, "title")->valuestring, "[MAJOR] quench_window raised: cu-old/furnace-1");
   cr_assert(strstr(cJSON_GetObjectItem(md, "text")->valuestring, "de novo") != NULL);
   cJSON_Delete(j);
-  cr_assert_eq(ph_webhook_render(PH_WH_WECOM, &m, buf, 64), PH_EFULL);
+  cr_assert_eq(ph_webhook_render(&cw, &m, buf, 64), PH_EFULL);
+}
+
+/* The default: Chinese words, times in the park's zone, 24-hour (inv. 4). */
+Test(webhook, chat_texts_are_chinese_in_park_time_by_default) {
+  struct ph_tz *tz;
+  struct ph_err err = {0};
+  cr_assert_eq(ph_tz_load("Asia/Shanghai", &tz, &err), 0, "%s", err.msg);
+  struct ph_alarm_msg m = msg(1, PH_SEV_CRITICAL, PH_AT_RAISED);
+  struct ph_webhook_conf c = conf("{\"url\":\"http://127.0.0.1:%d/\",\"format\":\"dingtalk\"}");
+  cr_assert_eq(c.lang, PH_WH_ZH_CN, "zh-CN unless the rules file says otherwise");
+  c.tz = tz;
+  char buf[PH_ALARM_JSON_MAX * 2], want[64];
+  cr_assert_gt(ph_webhook_render(&c, &m, buf, sizeof buf), 0);
+  cJSON *j = cJSON_Parse(buf);
+  cr_assert_not_null(j, "%s", buf);
+  cJSON *md = cJSON_GetObjectItem(j, "markdown");
+  cr_assert_str_eq(cJSON_GetObjectItem(md, "title")->valuestring, "[严重] quench_window 触发：cu-old/furnace-1");
+  const char *text = cJSON_GetObjectItem(md, "text")->valuestring;
+  /* T0 written out in Shanghai time, independently of the code under test */
+  time_t t = (time_t)((T0 + 8 * 3600000LL) / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(want, sizeof want, "首次：%Y-%m-%d %H:%M", &tm);
+  cr_assert(strstr(text, want) != NULL, "want %s in %s", want, text);
+  cr_assert(strstr(text, "状态：**告警中，未确认**，评估 3 次") != NULL, "%s", text);
+  cr_assert(strstr(text, "峰值：371.5") != NULL, "%s", text);
+  cr_assert(strstr(text, "UTC") == NULL && strstr(text, "T0") == NULL, "no UTC, no ISO T: %s", text);
+  cJSON_Delete(j);
+  const char *bad = "{\"url\":\"http://x/\",\"lang\":\"fr\"}";
+  cJSON *jb = cJSON_Parse(bad);
+  struct ph_webhook_conf cb;
+  cr_assert_eq(ph_webhook_conf_parse(jb, "webhooks[0]", &cb, &err), PH_ECONFIG);
+  cr_assert(strstr(err.msg, "webhooks[0].lang") != NULL, "%s", err.msg);
+  cJSON_Delete(jb);
+  ph_tz_free(tz);
 }
 
 Test(webhook, config_refusals_name_the_key) {

@@ -769,3 +769,17 @@ Test(tz, format_local_gives_the_time_and_the_offset_then_in_force) {
   ph_tz_free(b);
   ph_tz_free(s);
 }
+
+Test(tz, format_human_is_local_24_hour_and_marks_utc) {
+  /* 2026-12-06 19:40:59 UTC is 2026-12-07 03:40 in Shanghai (+08:00, no DST) */
+  struct ph_tz *s;
+  struct ph_err err = {0};
+  char buf[40];
+  cr_assert_eq(ph_tz_load("Asia/Shanghai", &s, &err), 0, "%s", err.msg);
+  int64_t t = ph_days_from_civil(2026, 12, 6) * 86400000LL + ((19 * 60 + 40) * 60 + 59) * 1000LL;
+  ph_tz_format_human(s, t, buf, sizeof buf);
+  cr_assert_str_eq(buf, "2026-12-07 03:40");
+  ph_tz_format_human(NULL, t, buf, sizeof buf);
+  cr_assert_str_eq(buf, "2026-12-06 19:40 UTC");
+  ph_tz_free(s);
+}
