@@ -730,7 +730,7 @@ async function drawChart(box, title, metric, lines, bands, into) {
   const data = [xs, ...ys];
   const opts = {
     width: Math.max(280, box.clientWidth - 8), height: 220,
-    series: [{ value: (u, v) => (v == null ? "—" : fmtTime(v * 1000)) },
+    series: [{ label: t("colTime"), value: (u, v) => (v == null ? "—" : fmtTime(v * 1000)) },
              ...lines.map((s, i) => ({ label: s.label || s.name + " " + s.point, stroke: COLOURS[i % COLOURS.length],
                                        width: 1.5, spanGaps: false }))],
     axes: [{ values: (u, splits) => splits.map(axisLabel(u.scales.x.max - u.scales.x.min)), space: 70 },
