@@ -237,6 +237,10 @@ try {
     check("a manager sees an Acknowledge control", false, "no Acknowledge button");
   }
 
+  // The screenshot (README): the last 24 hours, the first stack drilled into.
+  await page.selectOption("#period", "24h");
+  await page.waitForSelector("#charts .chart[data-metric='quench_out_temp'] canvas", { timeout: 30000 });
+  await page.waitForSelector("#drill .chart canvas", { timeout: 30000 });
   await page.screenshot({ path: shot, fullPage: true });
   check("screenshot saved", true, shot);
 
