@@ -91,6 +91,7 @@ const STRINGS = {
     role_feed: "feed", role_product: "product", role_residue: "residue", role_consumable: "consumable",
     role_energy: "energy", role_water: "water", role_unclassified: "unclassified",
     dir_in: "in", dir_out: "out",
+    tr_raised: "raised", tr_acked: "acknowledged", tr_cleared: "cleared", tr_closed: "closed",
     unclassifiedTip: "a code the park's configuration does not declare: stored, in no balance figure",
     noEnts: "no enterprises configured", noStack: "no stack values with a limit yet", noOpen: "no open alarms",
     noHist: "no alarm in this period", noWeigh: "no weighings today", noWater: "no water outlet configured",
@@ -134,6 +135,7 @@ const STRINGS = {
     role_feed: "原料", role_product: "产品", role_residue: "废渣", role_consumable: "辅料",
     role_energy: "能源", role_water: "水", role_unclassified: "未分类",
     dir_in: "进", dir_out: "出",
+    tr_raised: "触发", tr_acked: "确认", tr_cleared: "恢复", tr_closed: "关闭",
     unclassifiedTip: "园区配置中未声明的物料代码：已保存，但不计入任何平衡数据",
     noEnts: "未配置企业", noStack: "暂无有限值的排气筒数据", noOpen: "没有未关闭的报警",
     noHist: "该时段没有报警", noWeigh: "今日无过磅记录", noWater: "未配置废水排放口",
@@ -480,6 +482,9 @@ function sevCell(a) { return el("span", { class: "sev " + a.severity }, t("sev_"
 
 function stateText(a) { return t("st_" + a.state) + (a.acked_by ? " (" + a.acked_by + ")" : ""); }
 
+/* A transition of the alarm log by name; one this page does not know, as the hub wrote it. */
+function trText(tr) { return STRINGS.en["tr_" + tr] ? t("tr_" + tr) : tr; }
+
 function alarmText(a) { return (state.lang !== "en" && a.message_zh) || a.message; }
 
 function mayAck(a) {
@@ -568,7 +573,7 @@ async function showDetail(id) {
       el("td", { class: "num" }, o.count), el("td", { class: "num" }, withUnit(o.value, unit)),
       el("td", { class: "num" }, withUnit(o.peak, unit)))), t("noRows"), 6);
     fill($("alog").tBodies[0], r.log.map((l) => el("tr", {},
-      el("td", {}, fmtTime(l.ts, true)), el("td", {}, l.transition), el("td", {}, t("st_" + l.state)),
+      el("td", {}, fmtTime(l.ts, true)), el("td", { "data-transition": l.transition }, trText(l.transition)), el("td", {}, t("st_" + l.state)),
       el("td", {}, l.by || "—"), el("td", {}, l.note || ""))), t("noRows"), 5);
     $("detail").hidden = false;
     $("detail").scrollIntoView({ block: "start" });
