@@ -182,6 +182,21 @@ try {
         week.map((u) => spanOf(u).toFixed(1) + " h " + u.searchParams.get("step")).join(", "));
   await page.selectOption("#period", "custom");
   check("a custom period offers dates", await page.isVisible("#pfrom"));
+  // Custom dates are the park's days: from its local midnight (Asia/Shanghai, UTC+8) to the end of the last day.
+  const today = parkHour(Date.now()).slice(0, 10);
+  const [y, mo, d] = today.split("-").map(Number);
+  const firstDay = new Date(Date.UTC(y, mo - 1, d - 2)).toISOString().slice(0, 10);
+  await page.fill("#pfrom", firstDay);
+  await page.fill("#pto", today);
+  seriesRequests.length = 0;
+  await page.click("#periodform button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#charts .chart[data-metric='quench_out_temp'] canvas"),
+                             null, { timeout: 30000 });
+  const custom = seriesRequests.filter((u) => u.searchParams.get("metric") === "so2");
+  const wantFrom = new Date(Date.UTC(y, mo - 1, d - 2) - 8 * 3600e3).toISOString();
+  check("a custom period starts at the park's local midnight of its first day",
+        custom.length > 0 && custom.every((u) => new Date(u.searchParams.get("from")).toISOString() === wantFrom),
+        custom.map((u) => u.searchParams.get("from")).join(", ") + " want " + wantFrom);
   check("zoom can be reset", await page.isVisible("#zoomreset"));
 
   // Drill-down: every metric of a stack, SO2 with its limit line.
