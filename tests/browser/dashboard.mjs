@@ -197,7 +197,18 @@ try {
   check("a custom period starts at the park's local midnight of its first day",
         custom.length > 0 && custom.every((u) => new Date(u.searchParams.get("from")).toISOString() === wantFrom),
         custom.map((u) => u.searchParams.get("from")).join(", ") + " want " + wantFrom);
-  check("zoom can be reset", await page.isVisible("#zoomreset"));
+  // Zoom: a drag across the SO2 chart narrows it, Reset zoom shows the whole period again.
+  const over = await page.$("#charts .chart[data-metric='so2'] .u-over");
+  const ob = await over.boundingBox();
+  await page.mouse.move(ob.x + ob.width * 0.3, ob.y + ob.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(ob.x + ob.width * 0.6, ob.y + ob.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const zoomed = await page.getAttribute("#charts .chart[data-metric='so2']", "data-zoomed");
+  await page.click("#zoomreset");
+  const reset = await page.getAttribute("#charts .chart[data-metric='so2']", "data-zoomed");
+  check("a drag zooms a chart and Reset zoom shows the whole period", zoomed === "1" && reset === "0",
+        `after the drag ${zoomed}, after reset ${reset}`);
 
   // Drill-down: every metric of a stack, SO2 with its limit line.
   await page.selectOption("#dent", "smelter-a");

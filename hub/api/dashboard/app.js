@@ -744,6 +744,10 @@ async function drawChart(box, title, metric, lines, bands, into) {
     /* the whole window, also while only an hour or two has data */
     scales: { x: { time: true, range: (u, min, max) => [min, max] } },
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.park.tz),
+    /* the box says whether it shows less than the period (Reset zoom's state, visible to tests) */
+    hooks: { setScale: [(u, key) => {
+      if (key === "x") box.dataset.zoomed = u.scales.x.min > lo + 1 || u.scales.x.max < hi - 1 ? "1" : "0";
+    }] },
   };
   for (const b of bands) {
     data.push(new Array(xs.length).fill(b.value));
