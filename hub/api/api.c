@@ -536,7 +536,7 @@ static int get_healthz(struct ph_api *a, struct api_req *r) {
 /* ---- routing ---- */
 
 enum route { R_NONE, R_HEALTHZ, R_METRICS, R_PARKS, R_ENTS, R_POINTS, R_SERIES, R_SUMMARY, R_ALARMS, R_ACK,
-             R_CEMS_HOURS, R_CEMS_DAYS, R_CEMS_EXCEEDANCES };
+             R_CEMS_HOURS, R_CEMS_DAYS, R_CEMS_EXCEEDANCES, R_CATALOG, R_ALARM_LOG };
 
 /* Splits path (modified in place) into at most cap segments; -1 when there
  * are more or an empty one (a double or trailing slash). */
@@ -572,6 +572,8 @@ static enum route route_of(char **seg, int n, const char **park, bool *post) {
   if (n == 6 && !strcmp(seg[4], "cems") && !strcmp(seg[5], "hours")) return R_CEMS_HOURS;
   if (n == 6 && !strcmp(seg[4], "cems") && !strcmp(seg[5], "days")) return R_CEMS_DAYS;
   if (n == 6 && !strcmp(seg[4], "cems") && !strcmp(seg[5], "exceedances")) return R_CEMS_EXCEEDANCES;
+  if (n == 5 && !strcmp(seg[4], "catalog")) return R_CATALOG;                                /* api_catalog.c */
+  if (n == 7 && !strcmp(seg[4], "alarms") && !strcmp(seg[6], "log")) return R_ALARM_LOG; /* api_catalog.c */
   if (n == 7 && !strcmp(seg[4], "alarms") && !strcmp(seg[6], "ack")) {
     *post = true;
     return R_ACK;
@@ -648,6 +650,8 @@ static int dispatch(struct ph_api *a, struct api_req *r, enum route rt, const ch
   case R_CEMS_DAYS: return api_get_cems_days(r);
   case R_CEMS_EXCEEDANCES: return api_get_cems_exceedances(r);
   case R_ACK: return api_post_ack(r);
+  case R_CATALOG: return api_get_catalog(r);
+  case R_ALARM_LOG: return api_get_alarm_log(r);
   default: return api_fail(r, 404, NULL, "no such path");
   }
 }

@@ -159,6 +159,9 @@ int api_get_series(struct api_req *r);
 int api_get_summary(struct api_req *r);
 int api_get_alarms(struct api_req *r);
 int api_post_ack(struct api_req *r);
+/* The dashboard's catalogue and one alarm's log (api_catalog.c) */
+int api_get_catalog(struct api_req *r);
+int api_get_alarm_log(struct api_req *r);
 
 /* CEMS means and exceedances (api_cems.c) */
 int api_get_cems_hours(struct api_req *r);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/browser/run.sh [BUILD_DIR] — the dashboard in a real browser.
 #
-# Installs what it needs when missing (Debian's chromium, nodejs, npm, curl;
+# Installs what it needs when missing (Debian's chromium, nodejs, npm, curl, a CJK font;
 # playwright-core from the npm registry, pinned in package-lock.json, told
 # never to fetch a browser of its own) and names a tool still missing as the
 # reason it cannot run. Runs the demo (deploy/demo.sh: broker, hub with the
@@ -22,6 +22,9 @@ command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 command -v curl >/dev/null || need+=(curl)      # the readiness check below
 [ -x /usr/bin/python3 ] || need+=(python3)      # free_port
+# Chinese glyphs for the zh-CN page and its screenshot (the checks read text,
+# not pixels: without the font only the screenshot suffers).
+command -v fc-list >/dev/null && [ -z "$(fc-list :lang=zh 2>/dev/null)" ] && need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "browser test: installing ${need[*]}"
   sudo=""
@@ -102,8 +105,12 @@ if [ -z "$ready" ]; then
   exit 1
 fi
 token=$(awk '$1 == "manager" {print $2}' "$work/tokens.txt")
+# The regulator's token (no acknowledge control) and the pid of the demo's
+# gw-c agent (stopped at the end: its enterprise goes offline).
+regulator=$(awk '$1 == "regulator" {print $2}' "$work/tokens.txt")
+offline_pid=$(ps -o pid=,args= --ppid "$demo_pid" | awk -v c="$work/agent-c.json" 'index($0, c) {print $1; exit}')
 set +e
-node "$here/dashboard.mjs" "http://127.0.0.1:$http_port/" "$token" "$build/dashboard.png"
+PH_REGULATOR_TOKEN=$regulator PH_OFFLINE_PID=$offline_pid node "$here/dashboard.mjs" "http://127.0.0.1:$http_port/" "$token" "$build/dashboard.png"
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then

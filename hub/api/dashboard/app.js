@@ -2,25 +2,241 @@
  * (/api/v1, docs/openapi.yaml) with the bearer token the user gives.
  * The token comes from the URL fragment (#token=..., never sent to the
  * server as part of a URL) or the sign-in form, and is kept in this tab's
- * sessionStorage only. Tables refresh every 10 s, charts every 60 s. */
+ * sessionStorage only. Tables refresh every 10 s, charts every 60 s.
+ *
+ * Invariants:
+ *  1. every visible string is in STRINGS in both languages (zh-CN, en);
+ *     the language is the user's choice (localStorage), else the park's
+ *     default from /catalog, else zh-CN; <html lang> follows.
+ *  2. every time a person reads is in the PARK's zone (not the browser's),
+ *     24-hour, "2026-12-07 03:43" (fmtTime; the charts' axes too).
+ *  3. units are shown through UNITS only (the catalogue's ASCII units to
+ *     their symbols).
+ *  4. a value older than its point's expected interval (plus STALE_GRACE_S
+ *     for batching and this page's refresh) is marked stale; every value of
+ *     an offline enterprise is marked offline; neither shows a share bar.
+ *  5. controls the token may not use are not shown (acknowledge: the
+ *     catalogue's may_ack); the server checks again in any case. */
 "use strict";
 
 const TABLE_EVERY_MS = 10000;
 const CHART_EVERY_MS = 60000;
-const TREND_HOURS = 48;
+const STALE_GRACE_S = 60;
 const MAX_TREND_ENTS = 12; /* a chart with more lines is unreadable */
+const HISTORY_ROWS = 200;
 const POLLUTANTS = ["so2", "nox", "pm"];
 const QUENCH = "quench_out_temp";
 const DENOVO_LOW = 200, DENOVO_HIGH = 400; /* °C: the de novo synthesis window after the quench */
 const COLOURS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#4e342e", "#ad1457",
                  "#283593", "#558b2f", "#f9a825", "#37474f"];
+const DAY = 86400e3;
+const PERIODS = { "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, year: 365 * DAY };
+
+/* The catalogue's units (schemas/metrics.json) as people write them. */
+const UNITS = {
+  "mg/Nm3": "mg/m³", "Nm3/h": "Nm³/h", "Nm3": "Nm³", "degC": "°C", "m3": "m³", "m3/h": "m³/h",
+  "ng TEQ/Nm3": "ng TEQ/m³", "mg/L": "mg/L", "pH": "", "%": "%", "Pa": "Pa", "kPa": "kPa", "kWh": "kWh",
+  "kg": "kg", "kg/h": "kg/h", "m/s": "m/s", "s": "s", "t": "t", "t/h": "t/h",
+};
+
+/* Chinese names of the catalogue's metrics (GB 31574-2015, HJ 212-2017
+ * wording), used until the catalogue itself carries name_zh. */
+const NAME_ZH = {
+  aci_rate: "活性炭喷射量", activated_carbon: "活性炭", afterburner_residence: "二燃室烟气停留时间",
+  afterburner_temp: "二燃室温度", anode_cu: "阳极铜", as: "砷及其化合物", baghouse_dp: "布袋除尘器压差",
+  blister_cu: "粗铜", cathode_cu: "阴极铜", cd: "镉及其化合物", co: "一氧化碳", cr: "铬及其化合物",
+  cu: "铜及其化合物", cu_alloy: "铜合金锭", electricity: "用电量", flow: "烟气流量（标干）", flue_dust: "烟尘（收尘灰）",
+  fuel_gas: "天然气用量", fuel_oil: "燃料油用量", furnace_temp: "炉温", h2so4: "硫酸雾", hcl: "氯化氢",
+  hf: "氟化物", lime: "石灰等药剂", moisture: "烟气湿度", nox: "氮氧化物", o2: "含氧量", pb: "铅及其化合物",
+  pcdd_f: "二噁英类", pm: "颗粒物", pressure: "烟气静压", production_rate: "产量", quench_out_temp: "急冷塔出口烟气温度",
+  sb: "锑及其化合物", scrap_cu_1: "1号废铜", scrap_cu_2: "2号废铜", scrap_cu_ewaste: "电子废料及带皮电缆",
+  scrap_cu_mixed: "混杂废铜", slag: "炉渣", sn: "锡及其化合物", so2: "二氧化硫", temp: "烟气温度", velocity: "烟气流速",
+  w_as: "总砷", w_cd: "总镉", w_cod: "化学需氧量", w_cr: "总铬", w_cr6: "六价铬", w_cu: "总铜", w_flow: "污水流量",
+  w_hg: "总汞", w_nh3n: "氨氮", w_ni: "总镍", w_oil: "石油类", w_pb: "总铅", w_ph: "pH值", w_ss: "悬浮物",
+  w_temp: "水温", w_tn: "总氮", w_tp: "总磷", w_volume: "污水排放量", w_zn: "总锌", water: "新水用量",
+};
+
+const STRINGS = {
+  en: {
+    park: "Park", language: "Language", signIn: "Sign in", signOut: "Sign out", open: "Open", tokenPh: "API token",
+    signInHelp: "The dashboard reads the hub's API with a bearer token (a regulator's, a manager's or an admin's). " +
+                "The token stays in this browser tab.",
+    hEnts: "Enterprises", colEnt: "Enterprise", colSector: "Sector", colGateway: "Gateway", colAgents: "Agents online",
+    colOutbox: "Outbox depth", colLastStatus: "Last status",
+    hStack: "Latest stack values against their limits",
+    stackHelp: "Newest value of each pollutant at each stack, against the GB 31574-2015 limit in force today for " +
+               "that enterprise. A value older than its point's expected interval is marked stale; an offline " +
+               "enterprise's values are marked offline.",
+    colPoint: "Point", colPollutant: "Pollutant", colLatest: "Latest", colLimit: "Limit", colShare: "Share of limit",
+    colAt: "At", hOpenAlarms: "Open alarms", colSeverity: "Severity", colState: "State", colMessage: "Message",
+    colSince: "Since", colLast: "Last", colCount: "Count", colAction: "Action", hHistory: "Alarm history",
+    colRule: "Rule", all: "All", period: "Period", apply: "Apply", colAckedBy: "Acknowledged by",
+    ruleNote: "Enterprise, severity, state and period are filtered by the hub; the rule filter applies to the " +
+              "(at most 200) alarms shown.",
+    hDetail: "Alarm detail", close: "Close", hOccurrences: "Occurrences", colStart: "Start", colEnd: "End",
+    colValue: "Value", colPeak: "Peak", hLog: "Log", colTime: "Time", colTransition: "Transition", colBy: "By",
+    colNote: "Note", hTrends: "Trends", p24h: "24 hours", p7d: "7 days", p30d: "30 days", pyear: "1 year",
+    pcustom: "Custom", from: "From", to: "To", zoomReset: "Reset zoom",
+    zoomHelp: "Drag across a chart to zoom in; Reset zoom shows the whole period again.",
+    hDrill: "One point, every metric", hMaterials: "Material in and out today", colMaterial: "Material",
+    colRole: "Role", colDir: "Direction", colTonnes: "Tonnes", colWeighings: "Weighings", hWater: "Water outlets today",
+    colOutlet: "Outlet", colVolume: "Volume (m³)", colLoad: "Load (kg)", colDaysOver: "Days over",
+    hAck: "Acknowledge alarm", ackBy: "Your name", ackNote: "Note (optional)", ack: "Acknowledge", cancel: "Cancel",
+    details: "Details", footer: "Served by parkhub.",
+    sev_critical: "critical", sev_major: "major", sev_minor: "minor", sev_warning: "warning",
+    st_open: "open", st_closed: "closed", st_active_unacked: "active, unacknowledged",
+    st_active_acked: "active, acknowledged", st_cleared_unacked: "cleared, unacknowledged",
+    online: "online", offline: "offline", unknown: "unknown", stale: "stale",
+    sector_cu: "copper", sector_al: "aluminium", sector_pb: "lead", sector_zn: "zinc",
+    role_feed: "feed", role_product: "product", role_residue: "residue", role_consumable: "consumable",
+    role_energy: "energy", role_water: "water", role_unclassified: "unclassified",
+    dir_in: "in", dir_out: "out",
+    tr_raised: "raised", tr_acked: "acknowledged", tr_cleared: "cleared", tr_closed: "closed",
+    unclassifiedTip: "a code the park's configuration does not declare: stored, in no balance figure",
+    noEnts: "no enterprises configured", noStack: "no stack values with a limit yet", noOpen: "no open alarms",
+    noHist: "no alarm in this period", noWeigh: "no weighings today", noWater: "no water outlet configured",
+    noRows: "none", noPoint: "no point measures {0}", noData: "no data in this period",
+    parkInfo: "{0} · {1} · {2} enterprises", updated: "updated {0}", parkTotal: "Park total: in / out",
+    ofWhichUnclassified: "of which unclassified: in / out", na: "n/a ({0})",
+    badToken: "The hub does not know this token.", tokenGone: "The token is no longer accepted.",
+    noPark: "this token sees no park", mayNotAck: "this token may not acknowledge alarms (manager or admin only)",
+    ackWhat: "{0}: {1}", staleTip: "older than the expected interval of {0} s", offlineTip: "the enterprise is offline",
+    chartTitle: "{0} ({1}, {2})", perMinute: "mean per minute", perHour: "hourly mean", perDay: "daily mean",
+    limit: "limit", atStacks: "{0} at the stacks", quench: "Flue gas after the quench",
+  },
+  "zh-CN": {
+    park: "园区", language: "语言", signIn: "登录", signOut: "退出", open: "打开", tokenPh: "API 令牌",
+    signInHelp: "看板使用令牌（监管、园区管理或管理员）读取平台接口。令牌只保存在本浏览器标签页中。",
+    hEnts: "企业", colEnt: "企业", colSector: "行业", colGateway: "网关", colAgents: "在线采集端",
+    colOutbox: "待发队列", colLastStatus: "最近状态",
+    hStack: "排气筒最新监测值与限值",
+    stackHelp: "各排气筒各污染物的最新值，对照该企业今日适用的 GB 31574-2015 排放限值。超过测点应有上报间隔的数值标为“数据过时”；" +
+               "企业离线时其数值标为“离线”。",
+    colPoint: "测点", colPollutant: "污染物", colLatest: "最新值", colLimit: "限值", colShare: "占限值比例",
+    colAt: "时间", hOpenAlarms: "未关闭报警", colSeverity: "级别", colState: "状态", colMessage: "内容",
+    colSince: "开始", colLast: "最近", colCount: "次数", colAction: "操作", hHistory: "报警历史",
+    colRule: "规则", all: "全部", period: "时段", apply: "查询", colAckedBy: "确认人",
+    ruleNote: "企业、级别、状态和时段由平台筛选；规则筛选只作用于当前显示的报警（最多 200 条）。",
+    hDetail: "报警详情", close: "关闭", hOccurrences: "发生记录", colStart: "开始", colEnd: "结束",
+    colValue: "数值", colPeak: "峰值", hLog: "处理日志", colTime: "时间", colTransition: "变化", colBy: "操作人",
+    colNote: "备注", hTrends: "趋势", p24h: "24 小时", p7d: "7 天", p30d: "30 天", pyear: "1 年",
+    pcustom: "自定义", from: "从", to: "到", zoomReset: "还原缩放",
+    zoomHelp: "在图上拖动可放大；点“还原缩放”显示整个时段。",
+    hDrill: "单个测点的全部指标", hMaterials: "今日物料进出", colMaterial: "物料",
+    colRole: "类别", colDir: "方向", colTonnes: "吨", colWeighings: "过磅次数", hWater: "今日废水排放口",
+    colOutlet: "排放口", colVolume: "水量 (m³)", colLoad: "负荷 (kg)", colDaysOver: "超标天数",
+    hAck: "确认报警", ackBy: "确认人姓名", ackNote: "备注（可选）", ack: "确认", cancel: "取消",
+    details: "详情", footer: "由 parkhub 提供。",
+    sev_critical: "紧急", sev_major: "严重", sev_minor: "一般", sev_warning: "提示",
+    st_open: "未关闭", st_closed: "已关闭", st_active_unacked: "报警中，未确认",
+    st_active_acked: "报警中，已确认", st_cleared_unacked: "已恢复，未确认",
+    online: "在线", offline: "离线", unknown: "未知", stale: "数据过时",
+    sector_cu: "铜", sector_al: "铝", sector_pb: "铅", sector_zn: "锌",
+    role_feed: "原料", role_product: "产品", role_residue: "废渣", role_consumable: "辅料",
+    role_energy: "能源", role_water: "水", role_unclassified: "未分类",
+    dir_in: "进", dir_out: "出",
+    tr_raised: "触发", tr_acked: "确认", tr_cleared: "恢复", tr_closed: "关闭",
+    unclassifiedTip: "园区配置中未声明的物料代码：已保存，但不计入任何平衡数据",
+    noEnts: "未配置企业", noStack: "暂无有限值的排气筒数据", noOpen: "没有未关闭的报警",
+    noHist: "该时段没有报警", noWeigh: "今日无过磅记录", noWater: "未配置废水排放口",
+    noRows: "无", noPoint: "没有测点监测 {0}", noData: "该时段无数据",
+    parkInfo: "{0} · {1} · {2} 家企业", updated: "更新于 {0}", parkTotal: "园区合计：进 / 出",
+    ofWhichUnclassified: "其中未分类：进 / 出", na: "无（{0}）",
+    badToken: "平台不认识此令牌。", tokenGone: "此令牌已不再有效。",
+    noPark: "此令牌看不到任何园区", mayNotAck: "此令牌无权确认报警（仅园区管理员或管理员）",
+    ackWhat: "{0}：{1}", staleTip: "超过应有上报间隔 {0} 秒", offlineTip: "企业离线",
+    chartTitle: "{0}（{1}，{2}）", perMinute: "分钟均值", perHour: "小时均值", perDay: "日均值",
+    limit: "限值", atStacks: "排气筒{0}", quench: "急冷塔出口烟气",
+  },
+};
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, park: null, parks: [], ents: [], points: {}, timers: [], charts: [] };
+const state = {
+  token: null, park: null, parks: [], ents: [], points: {}, timers: [], charts: [], drill: [], cat: null,
+  lang: localStorage.getItem("parkhub.lang") || "zh-CN", fmt: null, range: null, history: [], alarms: [],
+};
 
 class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
+
+/* ---- language ---- */
+
+function t(key, ...args) {
+  const s = (STRINGS[state.lang] || STRINGS.en)[key];
+  const text = s === undefined ? STRINGS.en[key] || key : s;
+  return text.replace(/\{(\d)\}/g, (m, i) => (args[i] == null ? "" : String(args[i])));
+}
+
+function setLang(lang, remember) {
+  state.lang = STRINGS[lang] ? lang : "zh-CN";
+  if (remember) localStorage.setItem("parkhub.lang", state.lang);
+  document.documentElement.lang = state.lang;
+  $("lang").value = state.lang;
+  for (const n of document.querySelectorAll("[data-i18n]")) n.textContent = t(n.dataset.i18n);
+  for (const n of document.querySelectorAll("[data-i18n-ph]")) n.placeholder = t(n.dataset.i18nPh);
+  document.title = "parkhub — " + (state.lang === "en" ? "park dashboard" : "园区看板");
+}
+
+/* The catalogue's name in the page's language, without its notes in brackets. */
+function metricName(code) {
+  const m = state.cat && state.cat.byCode[code];
+  if (state.lang !== "en") return (m && m.name_zh) || NAME_ZH[code] || code;
+  return m && m.name ? m.name.replace(/\s*\(.*\)\s*$/, "") : code;
+}
+
+function unitOf(u) { return u == null ? "" : UNITS[u] !== undefined ? UNITS[u] : u; }
+
+/* ---- times, in the park's zone ---- */
+
+function parts(ms) {
+  if (!state.fmt) {
+    state.fmt = new Intl.DateTimeFormat("en-GB", { timeZone: state.park ? state.park.tz : "UTC", year: "numeric",
+      month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  }
+  const o = {};
+  for (const p of state.fmt.formatToParts(new Date(ms))) o[p.type] = p.value;
+  o.hour = String(Number(o.hour) % 24).padStart(2, "0");
+  return o;
+}
+
+function fmtTime(v, withSeconds) {
+  if (v == null || v === "") return "—";
+  const ms = typeof v === "number" ? v : Date.parse(v);
+  if (!isFinite(ms)) return String(v);
+  const p = parts(ms);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}` + (withSeconds ? ":" + p.second : "");
+}
+
+/* Milliseconds the park's zone is ahead of UTC at ms. */
+function zoneOffset(ms) {
+  const p = parts(ms);
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000;
+}
+
+/* The instant of local midnight starting "YYYY-MM-DD" in the park's zone. */
+function parkDayStart(date) {
+  const [y, m, d] = date.split("-").map(Number);
+  const utc = Date.UTC(y, m - 1, d);
+  return utc - zoneOffset(utc - zoneOffset(utc));
+}
+
+function parkMidnight(now) {
+  const p = parts(now.getTime());
+  return new Date(parkDayStart(`${p.year}-${p.month}-${p.day}`));
+}
+
+/* Axis labels for a span of the x scale (seconds), in the park's zone. */
+function axisLabel(span) {
+  return (x) => {
+    const p = parts(x * 1000);
+    if (span <= 1.5 * 86400) return `${p.hour}:${p.minute}`;
+    if (span <= 120 * 86400) return `${p.month}-${p.day}`;
+    return `${p.year}-${p.month}`;
+  };
+}
+
+/* ---- HTTP ---- */
 
 async function api(path, opts = {}) {
   const res = await fetch(path, {
@@ -57,14 +273,9 @@ function fmtNum(v, digits = 3) {
   return Number(v.toPrecision(digits)).toString();
 }
 
-function fmtTime(iso) {
-  if (!iso) return "—";
-  const tz = state.park ? state.park.tz : undefined;
-  try {
-    return new Date(iso).toLocaleString("sv-SE", { timeZone: tz, hour12: false });
-  } catch (e) {
-    return iso;
-  }
+function withUnit(v, u, digits) {
+  const s = unitOf(u);
+  return fmtNum(v, digits) + (s && v != null ? " " + s : "");
 }
 
 function showError(e) {
@@ -73,6 +284,11 @@ function showError(e) {
 
 function fill(tbody, rows, empty, ncols) {
   tbody.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: ncols, class: "muted" }, empty))]));
+}
+
+function entName(ent) {
+  const e = state.ents.find((x) => x.ent === ent);
+  return e ? e.name || e.ent : ent;
 }
 
 /* ---- sign-in ---- */
@@ -86,9 +302,17 @@ function takeToken() {
   return sessionStorage.getItem("parkhub.token");
 }
 
+/* Signed out: only the sign-in form (no park list, no Sign-out button). */
 function showLogin(msg) {
   stopTimers();
+  state.park = null;
+  state.fmt = null;
   $("main").hidden = true;
+  $("parkctl").hidden = true;
+  $("logout").hidden = true;
+  $("parkinfo").textContent = "";
+  $("updated").textContent = "";
+  $("clock").textContent = "";
   $("login").hidden = false;
   $("loginerr").textContent = msg || "";
 }
@@ -101,16 +325,18 @@ async function start() {
     state.parks = r.parks;
   } catch (e) {
     sessionStorage.removeItem("parkhub.token");
-    return showLogin(e.status === 401 ? "The hub does not know this token." : e.message);
+    return showLogin(e.status === 401 ? t("badToken") : e.message);
   }
   $("login").hidden = true;
   $("main").hidden = false;
+  $("logout").hidden = false;
+  if (!state.parks.length) return showError(new Error(t("noPark")));
+  $("parkctl").hidden = false;
   const sel = $("park");
   sel.replaceChildren(...state.parks.map((p) => el("option", { value: p.park }, p.name || p.park)));
   const want = sessionStorage.getItem("parkhub.park");
   if (want && state.parks.some((p) => p.park === want)) sel.value = want;
   sel.onchange = () => { sessionStorage.setItem("parkhub.park", sel.value); selectPark(); };
-  if (!state.parks.length) return showError(new Error("this token sees no park"));
   selectPark();
 }
 
@@ -119,13 +345,46 @@ function stopTimers() {
   state.timers = [];
 }
 
-function selectPark() {
+async function loadCatalog() {
+  const c = await api(parkPath("/catalog"));
+  c.byCode = Object.fromEntries(c.metrics.map((m) => [m.code, m]));
+  c.byEnt = Object.fromEntries(c.enterprises.map((e) => [e.ent, e]));
+  state.cat = c;
+  if (!localStorage.getItem("parkhub.lang")) setLang(c.lang, false);
+}
+
+async function selectPark() {
   stopTimers();
   state.park = state.parks.find((p) => p.park === $("park").value) || state.parks[0];
-  $("parkinfo").textContent = state.park.park + " · " + state.park.tz + " · " + state.park.enterprises + " enterprises";
-  refreshTables().then(refreshCharts);
+  state.fmt = null;
+  try {
+    await loadCatalog();
+  } catch (e) {
+    if (e.status === 401) return showLogin(t("tokenGone"));
+    return showError(e);
+  }
+  renderParkInfo();
+  tick();
+  state.range = rangeOf($("period").value);
+  await refreshTables();
+  fillDrillSelects();
+  refreshHistory();
+  refreshCharts();
   state.timers.push(setInterval(refreshTables, TABLE_EVERY_MS));
   state.timers.push(setInterval(refreshCharts, CHART_EVERY_MS));
+  state.timers.push(setInterval(tick, 1000));
+}
+
+function renderParkInfo() {
+  if (!state.park) return;
+  $("parkinfo").textContent = t("parkInfo", state.park.park, state.park.tz, state.park.enterprises);
+}
+
+/* The header clock: the park's time, not the browser's. */
+function tick() {
+  if (!state.park) return;
+  $("clock").textContent = fmtTime(Date.now(), true);
+  $("clock").title = state.park.tz;
 }
 
 function parkPath(rest) { return "/api/v1/parks/" + encodeURIComponent(state.park.park) + rest; }
@@ -143,26 +402,46 @@ async function refreshTables() {
     state.points = Object.fromEntries(pts);
     renderStack();
     await Promise.all([refreshAlarms(), refreshMaterials()]);
-    $("updated").textContent = "updated " + new Date().toLocaleTimeString("sv-SE", { hour12: false });
+    $("updated").textContent = t("updated", fmtTime(Date.now(), true).slice(11));
   } catch (e) {
-    if (e.status === 401) return showLogin("The token is no longer accepted.");
+    if (e.status === 401) return showLogin(t("tokenGone"));
     showError(e);
   }
+}
+
+function entState(e) {
+  return e.online ? "online" : e.agents.some((a) => a.state === "offline") ? "offline" : "unknown";
 }
 
 function renderEnts() {
   const rows = state.ents.map((e) => {
     const online = e.agents.filter((a) => a.state === "online").length;
-    const st = e.online ? "online" : e.agents.some((a) => a.state === "offline") ? "offline" : "unknown";
+    const st = entState(e);
     return el("tr", { "data-ent": e.ent },
       el("td", {}, el("strong", {}, e.name || e.ent), " ", el("span", { class: "muted" }, e.ent)),
-      el("td", {}, e.sector),
-      el("td", {}, el("span", { class: "state " + st }, st)),
+      el("td", {}, t("sector_" + e.sector)),
+      el("td", {}, el("span", { class: "state " + st, "data-state": st }, t(st))),
       el("td", { class: "num" }, online + " / " + e.agents.length),
       el("td", { class: "num" }, e.outbox_depth == null ? "—" : e.outbox_depth),
       el("td", {}, fmtTime(e.last_status)));
   });
-  fill($("ents").tBodies[0], rows, "no enterprises configured", 6);
+  fill($("ents").tBodies[0], rows, t("noEnts"), 6);
+}
+
+/* Seconds between records of a point: its override or the enterprise's. */
+function intervalOf(ent, point) {
+  const c = state.cat && state.cat.byEnt[ent];
+  if (!c) return null;
+  const o = c.point_intervals && c.point_intervals[point];
+  return o != null ? o : c.expected_interval_s;
+}
+
+/* "offline", "stale" or "" for a value of ent's point taken at ts (inv. 4). */
+function freshness(e, point, ts) {
+  if (!e.online) return "offline";
+  const iv = intervalOf(e.ent, point);
+  if (ts == null || iv == null) return "";
+  return (Date.now() - Date.parse(ts)) / 1000 > iv + STALE_GRACE_S ? "stale" : "";
 }
 
 function renderStack() {
@@ -171,59 +450,172 @@ function renderStack() {
     for (const p of state.points[e.ent] || []) {
       for (const m of p.metrics) {
         if (m.limit == null) continue;
+        const old = freshness(e, p.point, m.ts);
         const share = m.last == null || !(m.limit > 0) ? null : m.last / m.limit;
-        const bar = el("span", { class: "bar" + (share == null ? "" : share > 1 ? " over" : share > 0.8 ? " high" : "") },
-                       el("span", {}));
-        if (share != null) bar.firstChild.style.width = Math.min(100, share * 100).toFixed(1) + "%";
-        rows.push(el("tr", {},
-          el("td", {}, e.name || e.ent), el("td", {}, p.point), el("td", {}, m.metric),
-          el("td", { class: "num" }, fmtNum(m.last) + " " + (m.unit || "")),
-          el("td", { class: "num" }, fmtNum(m.limit) + " " + (m.unit || "")),
-          el("td", {}, bar, " ", share == null ? "—" : (share * 100).toFixed(0) + " %"),
+        let shareCell;
+        if (old) {
+          shareCell = el("span", { class: "marker " + old,
+                                   title: old === "offline" ? t("offlineTip") : t("staleTip", intervalOf(e.ent, p.point)) },
+                         t(old));
+        } else {
+          const bar = el("span", { class: "bar" + (share == null ? "" : share > 1 ? " over" : share > 0.8 ? " high" : "") },
+                         el("span", {}));
+          if (share != null) bar.firstChild.style.width = Math.min(100, share * 100).toFixed(1) + "%";
+          shareCell = el("span", {}, bar, " ", share == null ? "—" : (share * 100).toFixed(0) + " %");
+        }
+        const attrs = { "data-ent": e.ent, "data-metric": m.metric };
+        if (old) attrs["data-stale"] = old;
+        rows.push(el("tr", attrs,
+          el("td", {}, e.name || e.ent), el("td", {}, p.point),
+          el("td", { title: m.metric }, metricName(m.metric)),
+          el("td", { class: "num" + (old ? " old" : "") }, withUnit(m.last, m.unit)),
+          el("td", { class: "num limitcol" }, withUnit(m.limit, m.unit)),
+          el("td", { class: "sharecol" }, shareCell),
           el("td", {}, fmtTime(m.ts))));
       }
     }
   }
-  fill($("stack").tBodies[0], rows, "no stack values with a limit yet", 7);
+  fill($("stack").tBodies[0], rows, t("noStack"), 7);
+}
+
+function sevCell(a) { return el("span", { class: "sev " + a.severity }, t("sev_" + a.severity)); }
+
+function stateText(a) { return t("st_" + a.state) + (a.acked_by ? " (" + a.acked_by + ")" : ""); }
+
+/* A transition of the alarm log by name; one this page does not know, as the hub wrote it. */
+function trText(tr) { return STRINGS.en["tr_" + tr] ? t("tr_" + tr) : tr; }
+
+function alarmText(a) { return (state.lang !== "en" && a.message_zh) || a.message; }
+
+function mayAck(a) {
+  return state.cat && state.cat.may_ack && (a.state === "active_unacked" || a.state === "cleared_unacked");
+}
+
+function actionCell(a) {
+  const kids = [el("button", { class: "detail", type: "button", onclick: () => showDetail(a.alarm_id) }, t("details"))];
+  if (mayAck(a)) kids.push(" ", el("button", { class: "ack", type: "button", onclick: () => openAck(a) }, t("ack")));
+  return el("td", { class: "actions" }, ...kids);
 }
 
 async function refreshAlarms() {
   const r = await api(parkPath("/alarms?state=open&limit=200"));
-  const names = Object.fromEntries(state.ents.map((e) => [e.ent, e.name || e.ent]));
-  const rows = r.alarms.map((a) => {
-    const canAck = a.state === "active_unacked" || a.state === "cleared_unacked";
-    const btn = canAck ? el("button", { class: "ack", type: "button", onclick: () => ack(a) }, "Acknowledge") : "";
-    return el("tr", { "data-alarm": a.alarm_id },
-      el("td", {}, el("span", { class: "sev " + a.severity }, a.severity)),
-      el("td", {}, a.state.replace("_", " ") + (a.acked_by ? " (" + a.acked_by + ")" : "")),
-      el("td", {}, names[a.ent] || a.ent), el("td", {}, a.point || "—"),
-      el("td", {}, a.message), el("td", {}, fmtTime(a.first)), el("td", {}, fmtTime(a.last)),
-      el("td", { class: "num" }, a.count), el("td", {}, btn));
-  });
-  $("alarmcount").textContent = r.alarms.length ? String(r.alarms.length) : "";
-  fill($("alarms").tBodies[0], rows, "no open alarms", 9);
+  state.alarms = r.alarms;
+  renderAlarms();
 }
 
-async function ack(a) {
-  const by = prompt("Acknowledge " + a.alarm_id + " (" + a.message + ")\nYour name:");
-  if (!by) return;
-  const note = prompt("Note (optional):") || "";
+function renderAlarms() {
+  const rows = state.alarms.map((a) => el("tr", { "data-alarm": a.alarm_id, "data-state": a.state },
+    el("td", {}, sevCell(a)), el("td", {}, stateText(a)),
+    el("td", {}, entName(a.ent)), el("td", {}, a.point || "—"),
+    el("td", { class: "msg" }, alarmText(a)), el("td", {}, fmtTime(a.first)), el("td", {}, fmtTime(a.last)),
+    el("td", { class: "num" }, a.count), actionCell(a)));
+  $("alarmcount").textContent = state.alarms.length ? String(state.alarms.length) : "";
+  fill($("alarms").tBodies[0], rows, t("noOpen"), 9);
+}
+
+/* ---- alarm history and detail ---- */
+
+function fillHistoryEnts() {
+  const sel = $("hent"), keep = sel.value;
+  sel.replaceChildren(el("option", { value: "" }, t("all")),
+                      ...state.ents.map((e) => el("option", { value: e.ent }, e.name || e.ent)));
+  sel.value = keep;
+}
+
+async function refreshHistory() {
+  fillHistoryEnts();
+  const now = Date.now(), span = PERIODS[$("hperiod").value] || PERIODS["7d"];
+  const q = new URLSearchParams({ from: new Date(now - span).toISOString(), to: new Date(now + 60e3).toISOString(),
+                                  limit: String(HISTORY_ROWS) });
+  if ($("hent").value) q.set("ent", $("hent").value);
+  if ($("hsev").value) q.set("severity", $("hsev").value);
+  if ($("hstate").value) q.set("state", $("hstate").value);
   try {
-    await api(parkPath("/alarms/" + encodeURIComponent(a.alarm_id) + "/ack"), { method: "POST", body: { by, note } });
-    await refreshAlarms();
+    const r = await api(parkPath("/alarms?" + q.toString()));
+    state.history = r.alarms;
+    renderHistory();
   } catch (e) {
-    showError(e.status === 403 ? new ApiError(403, "this token may not acknowledge alarms (manager or admin only)") : e);
+    if (e.status === 401) return showLogin(t("tokenGone"));
+    showError(e);
   }
 }
 
-/* Local midnight of today in the park's zone, as an instant. */
-function parkMidnight(now) {
-  const parts = new Intl.DateTimeFormat("en-GB", { timeZone: state.park.tz, hour12: false, hour: "2-digit",
-                                                   minute: "2-digit", second: "2-digit" }).formatToParts(now);
-  const get = (t) => Number(parts.find((p) => p.type === t).value) % 24;
-  const since = ((get("hour") * 60 + get("minute")) * 60 + get("second")) * 1000 + now.getMilliseconds();
-  return new Date(now.getTime() - since);
+function renderHistory() {
+  const sel = $("hrule"), keep = sel.value;
+  const rules = [...new Set(state.history.map((a) => a.rule))].sort();
+  if (keep && !rules.includes(keep)) rules.push(keep);
+  sel.replaceChildren(el("option", { value: "" }, t("all")), ...rules.map((r) => el("option", { value: r }, r)));
+  sel.value = keep;
+  const rows = state.history.filter((a) => !keep || a.rule === keep).map((a) =>
+    el("tr", { "data-alarm": a.alarm_id, "data-state": a.state },
+      el("td", {}, sevCell(a)), el("td", {}, t("st_" + a.state)), el("td", {}, entName(a.ent)),
+      el("td", {}, a.rule), el("td", { class: "msg" }, alarmText(a)), el("td", {}, fmtTime(a.first)),
+      el("td", {}, fmtTime(a.last)), el("td", {}, a.acked_by ? a.acked_by + " · " + fmtTime(a.acked) : "—"),
+      actionCell(a)));
+  fill($("hist").tBodies[0], rows, t("noHist"), 9);
 }
+
+async function showDetail(id) {
+  try {
+    const r = await api(parkPath("/alarms/" + encodeURIComponent(id) + "/log"));
+    const a = r.alarm;
+    $("detailid").textContent = a.alarm_id;
+    const kv = [[t("colSeverity"), t("sev_" + a.severity)], [t("colState"), t("st_" + a.state)],
+                [t("colEnt"), entName(a.ent)], [t("colPoint"), a.point || "—"],
+                [t("colPollutant"), a.metric ? metricName(a.metric) : "—"], [t("colRule"), a.rule],
+                [t("colMessage"), alarmText(a)], [t("colSince"), fmtTime(a.first)], [t("colLast"), fmtTime(a.last)],
+                [t("colCount"), a.count], [t("colAckedBy"), a.acked_by ? a.acked_by + " · " + fmtTime(a.acked) : "—"],
+                [t("colNote"), a.note || "—"]];
+    $("detailhead").replaceChildren(...kv.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+    const unit = state.cat && a.metric && state.cat.byCode[a.metric] ? state.cat.byCode[a.metric].unit : null;
+    fill($("occ").tBodies[0], r.occurrences.map((o) => el("tr", {},
+      el("td", {}, fmtTime(o.start)), el("td", {}, fmtTime(o.last)), el("td", {}, fmtTime(o.end)),
+      el("td", { class: "num" }, o.count), el("td", { class: "num" }, withUnit(o.value, unit)),
+      el("td", { class: "num" }, withUnit(o.peak, unit)))), t("noRows"), 6);
+    fill($("alog").tBodies[0], r.log.map((l) => el("tr", {},
+      el("td", {}, fmtTime(l.ts, true)), el("td", { "data-transition": l.transition }, trText(l.transition)), el("td", {}, t("st_" + l.state)),
+      el("td", {}, l.by || "—"), el("td", {}, l.note || ""))), t("noRows"), 5);
+    $("detail").hidden = false;
+    $("detail").scrollIntoView({ block: "start" });
+  } catch (e) {
+    if (e.status === 401) return showLogin(t("tokenGone"));
+    showError(e);
+  }
+}
+
+/* ---- acknowledge form ---- */
+
+function openAck(a) {
+  const dlg = $("ackdlg");
+  dlg.dataset.alarm = a.alarm_id;
+  $("ackwhat").textContent = t("ackWhat", a.alarm_id, alarmText(a));
+  $("ackerr").textContent = "";
+  $("acknote").value = "";
+  $("ackby").value = localStorage.getItem("parkhub.ackby") || "";
+  dlg.showModal();
+  $("ackby").focus();
+}
+
+async function submitAck(ev) {
+  ev.preventDefault();
+  const dlg = $("ackdlg"), by = $("ackby").value.trim(), note = $("acknote").value.trim();
+  if (!by) return;
+  $("acksubmit").disabled = true;
+  try {
+    await api(parkPath("/alarms/" + encodeURIComponent(dlg.dataset.alarm) + "/ack"),
+              { method: "POST", body: { by, note } });
+    localStorage.setItem("parkhub.ackby", by);
+    dlg.close();
+    await Promise.all([refreshAlarms(), refreshHistory()]);
+  } catch (e) {
+    if (e.status === 401) { dlg.close(); return showLogin(t("tokenGone")); }
+    $("ackerr").textContent = e.status === 403 ? t("mayNotAck") : (e.status ? e.status + ": " : "") + e.message;
+  } finally {
+    $("acksubmit").disabled = false;
+  }
+}
+
+/* ---- materials and water ---- */
 
 async function refreshMaterials() {
   const now = new Date();
@@ -233,19 +625,19 @@ async function refreshMaterials() {
   const rows = [];
   for (const e of r.enterprises)
     for (const it of e.materials.items)
-      rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, it.material),
-                   el("td", it.role === "unclassified" ? { class: "unclassified",
-                      title: "a code the park's configuration does not declare: stored, in no balance figure" } : {},
-                      it.role || ""),
-                   el("td", {}, it.dir), el("td", { class: "num" }, fmtNum(it.qty_t, 4)),
+      rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", { title: it.material }, metricName(it.material)),
+                   el("td", it.role === "unclassified" ? { class: "unclassified", "data-role": it.role,
+                      title: t("unclassifiedTip") } : { "data-role": it.role || "" },
+                      it.role ? t("role_" + it.role) : ""),
+                   el("td", {}, t("dir_" + it.dir)), el("td", { class: "num" }, fmtNum(it.qty_t, 4)),
                    el("td", { class: "num" }, it.records)));
-  fill($("materials").tBodies[0], rows, "no weighings today", 6);
-  const t = r.totals.materials || {};
-  const foot = [el("tr", {}, el("td", { colspan: 4 }, "Park total: in / out"),
-    el("td", { class: "num" }, fmtNum(t.in_t, 4) + " / " + fmtNum(t.out_t, 4)), el("td", {}))];
-  if (t.unclassified_in_t || t.unclassified_out_t)
-    foot.push(el("tr", { class: "unclassified" }, el("td", { colspan: 4 }, "of which unclassified: in / out"),
-      el("td", { class: "num" }, fmtNum(t.unclassified_in_t, 4) + " / " + fmtNum(t.unclassified_out_t, 4)),
+  fill($("materials").tBodies[0], rows, t("noWeigh"), 6);
+  const tot = r.totals.materials || {};
+  const foot = [el("tr", {}, el("td", { colspan: 4 }, t("parkTotal")),
+    el("td", { class: "num" }, fmtNum(tot.in_t, 4) + " / " + fmtNum(tot.out_t, 4)), el("td", {}))];
+  if (tot.unclassified_in_t || tot.unclassified_out_t)
+    foot.push(el("tr", { class: "unclassified" }, el("td", { colspan: 4 }, t("ofWhichUnclassified")),
+      el("td", { class: "num" }, fmtNum(tot.unclassified_in_t, 4) + " / " + fmtNum(tot.unclassified_out_t, 4)),
       el("td", {})));
   $("materials").tFoot.replaceChildren(...foot);
   renderWater(r);
@@ -259,24 +651,44 @@ function renderWater(r) {
     const w = e.water;
     if (!w) continue;
     for (const o of w.items) {
-      const vol = o.volume_m3 === null ? "n/a (" + (o.volume_m3_na || "") + ")" : fmtNum(o.volume_m3, 4);
+      const vol = o.volume_m3 === null ? t("na", o.volume_m3_na || "") : fmtNum(o.volume_m3, 4);
       const pols = o.pollutants.length ? o.pollutants : [null];
       for (const p of pols) {
         const lim = !p ? "" : p.limit !== undefined && p.limit !== null ? fmtNum(p.limit, 4)
           : p.limit_min !== undefined ? fmtNum(p.limit_min, 3) + "–" + fmtNum(p.limit_max, 3)
-          : "n/a (" + (p.limit_na || "") + ")";
-        const load = !p ? "" : p.load_kg === null ? "n/a (" + (p.load_kg_na || "") + ")" : fmtNum(p.load_kg, 4);
+          : t("na", p.limit_na || "");
+        const load = !p ? "" : p.load_kg === null ? t("na", p.load_kg_na || "") : fmtNum(p.load_kg, 4);
         rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, o.point + " (" + o.discharge + ")"),
-                     el("td", {}, p ? p.metric : ""), el("td", { class: "num" }, vol),
+                     el("td", {}, p ? metricName(p.metric) : ""), el("td", { class: "num" }, vol),
                      el("td", { class: "num" }, load), el("td", {}, lim),
                      el("td", { class: "num" }, p ? String(p.days_over) : "")));
       }
     }
   }
-  fill($("water").tBodies[0], rows, "no water outlet configured", 7);
+  fill($("water").tBodies[0], rows, t("noWater"), 7);
 }
 
 /* ---- charts ---- */
+
+/* The trends' window and step for a period choice (custom: the date inputs). */
+function rangeOf(period) {
+  const now = Date.now();
+  let from, to = now;
+  if (period === "custom") {
+    const f = $("pfrom").value, u = $("pto").value;
+    if (!f || !u) return state.range || rangeOf("24h");
+    from = parkDayStart(f);
+    to = Math.min(now, parkDayStart(u) + DAY);
+    if (!(to > from)) return state.range || rangeOf("24h");
+  } else {
+    from = now - (PERIODS[period] || DAY);
+  }
+  const span = to - from;
+  const step = span <= 2 * DAY ? "1m" : span <= 62 * DAY ? "1h" : "1d";
+  return { period, from: new Date(from), to: new Date(to), step };
+}
+
+function stepWord(step) { return t(step === "1m" ? "perMinute" : step === "1h" ? "perHour" : "perDay"); }
 
 /* Every (enterprise, point) that measures metric, at most MAX_TREND_ENTS. */
 function seriesOf(metric) {
@@ -289,15 +701,14 @@ function seriesOf(metric) {
   return out;
 }
 
-async function fetchHourly(s, metric, from, to) {
-  const q = "/series?ent=" + encodeURIComponent(s.ent) + "&point=" + encodeURIComponent(s.point) + "&metric=" +
-            metric + "&step=1h&agg=mean&from=" + encodeURIComponent(from.toISOString()) + "&to=" +
-            encodeURIComponent(to.toISOString());
-  const r = await api(parkPath(q));
+async function fetchSeries(s, metric, rg) {
+  const q = new URLSearchParams({ ent: s.ent, point: s.point, metric, step: rg.step, agg: "mean",
+                                  from: rg.from.toISOString(), to: rg.to.toISOString() });
+  const r = await api(parkPath("/series?" + q.toString()));
   return { unit: r.unit, points: r.points };
 }
 
-/* uPlot wants one x array shared by every line: the union of the hours,
+/* uPlot wants one x array shared by every line: the union of the times,
  * plus the window's ends (so that limit lines span the whole chart). */
 function align(results, ends) {
   const xs = [...new Set(results.flatMap((r) => r.points.map((p) => Date.parse(p.t) / 1000)).concat(ends))]
@@ -311,56 +722,111 @@ function align(results, ends) {
   return [xs, ys];
 }
 
-/* Draws into box, which is already laid out (its width is the chart's). */
-async function drawChart(box, title, metric, bands) {
-  const series = seriesOf(metric);
-  if (!series.length) return box.append(el("div", { class: "empty" }, "no point measures " + metric));
-  const to = new Date(), from = new Date(to.getTime() - TREND_HOURS * 3600e3);
-  const results = await Promise.all(series.map((s) => fetchHourly(s, metric, from, to)));
-  if (!results.some((r) => r.points.length)) return box.append(el("div", { class: "empty" }, "no hourly data yet"));
-  const [xs, ys] = align(results, [from.getTime() / 1000, to.getTime() / 1000]);
-  const unit = results[0].unit || "";
-  box.querySelector("h3").textContent = title + " (" + unit + ", hourly mean)";
+/* Draws lines (one per series) of metric into box, already laid out. */
+async function drawChart(box, title, metric, lines, bands, into) {
+  if (!lines.length) return box.append(el("div", { class: "empty" }, t("noPoint", metricName(metric))));
+  const rg = state.range;
+  const results = await Promise.all(lines.map((s) => fetchSeries(s, metric, rg)));
+  if (!results.some((r) => r.points.length)) return box.append(el("div", { class: "empty" }, t("noData")));
+  const lo = rg.from.getTime() / 1000, hi = rg.to.getTime() / 1000;
+  const [xs, ys] = align(results, [lo, hi]);
+  const unit = unitOf(results[0].unit);
+  box.querySelector("h3").textContent = t("chartTitle", title, unit || "—", stepWord(rg.step));
   const data = [xs, ...ys];
   const opts = {
-    width: Math.max(300, box.clientWidth - 8), height: 220,
-    series: [{}, ...series.map((s, i) => ({ label: s.name + " " + s.point, stroke: COLOURS[i % COLOURS.length], width: 1.5,
-                                          spanGaps: false }))],
-    axes: [{}, { label: unit, size: 60 }],
+    width: Math.max(280, box.clientWidth - 8), height: 220,
+    series: [{ label: t("colTime"), value: (u, v) => (v == null ? "—" : fmtTime(v * 1000)) },
+             ...lines.map((s, i) => ({ label: s.label || s.name + " " + s.point, stroke: COLOURS[i % COLOURS.length],
+                                       width: 1.5, spanGaps: false }))],
+    axes: [{ values: (u, splits) => splits.map(axisLabel(u.scales.x.max - u.scales.x.min)), space: 70 },
+           { label: unit, size: 60 }],
+    cursor: { drag: { x: true, y: false, setScale: true } },
     /* the whole window, also while only an hour or two has data */
-    scales: { x: { time: true, range: [from.getTime() / 1000, to.getTime() / 1000] } },
+    scales: { x: { time: true, range: (u, min, max) => [min, max] } },
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), state.park.tz),
+    /* the box says whether it shows less than the period (Reset zoom's state, visible to tests) */
+    hooks: { setScale: [(u, key) => {
+      if (key === "x") box.dataset.zoomed = u.scales.x.min > lo + 1 || u.scales.x.max < hi - 1 ? "1" : "0";
+    }] },
   };
   for (const b of bands) {
     data.push(new Array(xs.length).fill(b.value));
     opts.series.push({ label: b.label, stroke: b.colour, dash: [6, 4], width: 1, points: { show: false } });
   }
-  state.charts.push(new uPlot(opts, data, box));
+  const chart = new uPlot(opts, data, box);
+  chart.phRange = [lo, hi];
+  into.push(chart);
+}
+
+function destroy(list) {
+  list.forEach((c) => c.destroy());
+  list.length = 0;
 }
 
 async function refreshCharts() {
   if (!state.park || !state.ents.length) return;
+  if ($("period").value !== "custom") state.range = rangeOf($("period").value);
   const host = $("charts");
-  state.charts.forEach((c) => c.destroy());
-  state.charts = [];
+  destroy(state.charts);
   const plan = POLLUTANTS.map((m) => {
     const lim = seriesOf(m).map((s) => s.limit).filter((v) => v != null);
-    return { title: m.toUpperCase() + " at the stacks", metric: m,
-             bands: lim.length ? [{ label: "limit", value: Math.min(...lim), colour: "#c62828" }] : [] };
+    return { title: t("atStacks", metricName(m)), metric: m,
+             bands: lim.length ? [{ label: t("limit"), value: Math.min(...lim), colour: "#c62828" }] : [] };
   });
-  plan.push({ title: "Flue gas after the quench", metric: QUENCH,
+  plan.push({ title: t("quench"), metric: QUENCH,
               bands: [{ label: DENOVO_LOW + " °C", value: DENOVO_LOW, colour: "#ef6c00" },
                       { label: DENOVO_HIGH + " °C", value: DENOVO_HIGH, colour: "#ef6c00" }] });
   /* every box first, so that each one's width is final before its chart is sized */
   const boxes = plan.map((p) => el("div", { class: "chart", "data-metric": p.metric }, el("h3", {}, p.title)));
   host.replaceChildren(...boxes);
   try {
-    for (let i = 0; i < plan.length; i++) await drawChart(boxes[i], plan[i].title, plan[i].metric, plan[i].bands);
+    for (let i = 0; i < plan.length; i++)
+      await drawChart(boxes[i], plan[i].title, plan[i].metric, seriesOf(plan[i].metric), plan[i].bands, state.charts);
+    await refreshDrill();
   } catch (e) {
-    if (e.status === 401) return showLogin("The token is no longer accepted.");
+    if (e.status === 401) return showLogin(t("tokenGone"));
     showError(e);
   }
 }
+
+/* ---- drill-down: every metric of one point, with its limit ---- */
+
+function fillDrillSelects() {
+  const es = $("dent"), keep = es.value;
+  es.replaceChildren(...state.ents.map((e) => el("option", { value: e.ent }, e.name || e.ent)));
+  if (keep && state.ents.some((e) => e.ent === keep)) es.value = keep;
+  fillDrillPoints();
+}
+
+function fillDrillPoints() {
+  const ps = $("dpoint"), keep = ps.value;
+  const pts = state.points[$("dent").value] || [];
+  ps.replaceChildren(...pts.map((p) => el("option", { value: p.point }, p.point)));
+  if (keep && pts.some((p) => p.point === keep)) ps.value = keep;
+}
+
+async function refreshDrill() {
+  destroy(state.drill);
+  const ent = $("dent").value, point = $("dpoint").value;
+  const p = (state.points[ent] || []).find((x) => x.point === point);
+  const host = $("drill");
+  if (!p) return host.replaceChildren();
+  const metrics = p.metrics.filter((m) => m.metric);
+  const boxes = metrics.map((m) => el("div", { class: "chart", "data-metric": m.metric }, el("h3", {}, metricName(m.metric))));
+  host.replaceChildren(...boxes);
+  for (let i = 0; i < metrics.length; i++) {
+    const m = metrics[i];
+    const bands = m.limit != null ? [{ label: t("limit"), value: m.limit, colour: "#c62828" }] : [];
+    await drawChart(boxes[i], metricName(m.metric), m.metric, [{ ent, point, label: entName(ent) + " " + point }],
+                    bands, state.drill);
+  }
+}
+
+function resetZoom() {
+  for (const c of state.charts.concat(state.drill)) c.setScale("x", { min: c.phRange[0], max: c.phRange[1] });
+}
+
+/* ---- wiring ---- */
 
 $("loginform").addEventListener("submit", (ev) => {
   ev.preventDefault();
@@ -374,4 +840,38 @@ $("logout").addEventListener("click", () => {
   state.token = null;
   showLogin();
 });
+$("lang").addEventListener("change", () => {
+  setLang($("lang").value, true);
+  if (!state.park) return;
+  renderParkInfo();
+  tick();
+  renderEnts();
+  renderStack();
+  renderAlarms();
+  renderHistory();
+  refreshTables();
+  refreshCharts();
+});
+$("histform").addEventListener("submit", (ev) => { ev.preventDefault(); refreshHistory(); });
+$("hrule").addEventListener("change", renderHistory);
+$("detailclose").addEventListener("click", () => { $("detail").hidden = true; });
+$("ackform").addEventListener("submit", submitAck);
+$("ackcancel").addEventListener("click", () => $("ackdlg").close());
+$("period").addEventListener("change", () => {
+  const custom = $("period").value === "custom";
+  $("customrange").hidden = !custom;
+  if (!custom) {
+    state.range = rangeOf($("period").value);
+    refreshCharts();
+  }
+});
+$("periodform").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  state.range = rangeOf("custom");
+  refreshCharts();
+});
+$("zoomreset").addEventListener("click", resetZoom);
+$("dent").addEventListener("change", () => { fillDrillPoints(); refreshDrill(); });
+$("dpoint").addEventListener("change", refreshDrill);
+setLang(state.lang, false);
 start();
