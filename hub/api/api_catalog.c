@@ -58,6 +58,7 @@ static void catalog_metrics(struct api_json *j, const struct ph_catalog *cat) {
     aj_obj(j, NULL);
     aj_str(j, "code", m->code);
     aj_str(j, "name", m->name);
+    if (m->name_zh[0]) aj_str(j, "name_zh", m->name_zh);
     aj_str(j, "unit", m->unit);
     aj_str(j, "kind", ph_kind_name(m->kind));
     if (m->role != PH_ROLE_NONE) aj_str(j, "role", ph_role_name(m->role));
@@ -94,7 +95,7 @@ int api_get_catalog(struct api_req *r) {
   int role = r->tok->role;
   aj_str(&j, "role", role >= 0 && role < 3 ? role_names[role] : "regulator");
   aj_bool(&j, "may_ack", role == PH_API_ROLE_MANAGER || role == PH_API_ROLE_ADMIN);
-  catalog_metrics(&j, r->env->cat);
+  catalog_metrics(&j, r->env->refs->cat);
   catalog_ents(&j, r->park);
   aj_end_obj(&j);
   api_buf_put(&r->out, "\n", 1);

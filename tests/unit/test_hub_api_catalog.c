@@ -33,6 +33,7 @@ static struct ph_tz *tzs[2];
 static struct ph_catalog *cat;
 static struct ph_api_conf conf;
 static struct ph_api_env env;
+static struct ph_refs refs;
 static struct ph_api *api;
 
 static void sql(const char *text) {
@@ -118,7 +119,8 @@ static void setup(void) {
   add_token("reg", "reg-token", PH_API_ROLE_REGULATOR, NULL);
   add_token("mgr", "mgr-token", PH_API_ROLE_MANAGER, "p1");
   add_token("adm", "adm-token", PH_API_ROLE_ADMIN, NULL);
-  env = (struct ph_api_env){.db_path = dbpath, .cfg = &cfg, .tz = tzs, .cat = cat};
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0], tzs[1]}};
+  env = (struct ph_api_env){.db_path = dbpath, .refs = &refs};
   curl_global_init(CURL_GLOBAL_DEFAULT);
   cr_assert_eq(ph_api_start(&conf, &env, &api, &err), 0, "%s", err.msg);
 }
@@ -237,6 +239,7 @@ Test(api_catalog, manager_of_a_chinese_park) {
       cr_assert_str_eq(jstr(m, "unit"), "mg/Nm3");
       cr_assert_str_eq(jstr(m, "kind"), "emission");
       cr_assert_str_eq(jstr(m, "name"), "Sulphur dioxide");
+      cr_assert_str_eq(jstr(m, "name_zh"), "二氧化硫");
       cr_assert_null(cJSON_GetObjectItemCaseSensitive(m, "role"), "so2 is no material");
     }
     if (!strcmp(jstr(m, "code"), "scrap_cu_2")) {

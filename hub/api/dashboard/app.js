@@ -39,23 +39,6 @@ const UNITS = {
   "kg": "kg", "kg/h": "kg/h", "m/s": "m/s", "s": "s", "t": "t", "t/h": "t/h",
 };
 
-/* Chinese names of the catalogue's metrics (GB 31574-2015, HJ 212-2017
- * wording), used until the catalogue itself carries name_zh. */
-const NAME_ZH = {
-  aci_rate: "活性炭喷射量", activated_carbon: "活性炭", afterburner_residence: "二燃室烟气停留时间",
-  afterburner_temp: "二燃室温度", anode_cu: "阳极铜", as: "砷及其化合物", baghouse_dp: "布袋除尘器压差",
-  blister_cu: "粗铜", cathode_cu: "阴极铜", cd: "镉及其化合物", co: "一氧化碳", cr: "铬及其化合物",
-  cu: "铜及其化合物", cu_alloy: "铜合金锭", electricity: "用电量", flow: "烟气流量（标干）", flue_dust: "烟尘（收尘灰）",
-  fuel_gas: "天然气用量", fuel_oil: "燃料油用量", furnace_temp: "炉温", h2so4: "硫酸雾", hcl: "氯化氢",
-  hf: "氟化物", lime: "石灰等药剂", moisture: "烟气湿度", nox: "氮氧化物", o2: "含氧量", pb: "铅及其化合物",
-  pcdd_f: "二噁英类", pm: "颗粒物", pressure: "烟气静压", production_rate: "产量", quench_out_temp: "急冷塔出口烟气温度",
-  sb: "锑及其化合物", scrap_cu_1: "1号废铜", scrap_cu_2: "2号废铜", scrap_cu_ewaste: "电子废料及带皮电缆",
-  scrap_cu_mixed: "混杂废铜", slag: "炉渣", sn: "锡及其化合物", so2: "二氧化硫", temp: "烟气温度", velocity: "烟气流速",
-  w_as: "总砷", w_cd: "总镉", w_cod: "化学需氧量", w_cr: "总铬", w_cr6: "六价铬", w_cu: "总铜", w_flow: "污水流量",
-  w_hg: "总汞", w_nh3n: "氨氮", w_ni: "总镍", w_oil: "石油类", w_pb: "总铅", w_ph: "pH值", w_ss: "悬浮物",
-  w_temp: "水温", w_tn: "总氮", w_tp: "总磷", w_volume: "污水排放量", w_zn: "总锌", water: "新水用量",
-};
-
 const STRINGS = {
   en: {
     park: "Park", language: "Language", signIn: "Sign in", signOut: "Sign out", open: "Open", tokenPh: "API token",
@@ -181,7 +164,7 @@ function setLang(lang, remember) {
 /* The catalogue's name in the page's language, without its notes in brackets. */
 function metricName(code) {
   const m = state.cat && state.cat.byCode[code];
-  if (state.lang !== "en") return (m && m.name_zh) || NAME_ZH[code] || code;
+  if (state.lang !== "en") return (m && m.name_zh) || (m && m.name) || code;
   return m && m.name ? m.name.replace(/\s*\(.*\)\s*$/, "") : code;
 }
 
