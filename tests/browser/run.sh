@@ -24,7 +24,7 @@ command -v curl >/dev/null || need+=(curl)      # the readiness check below
 [ -x /usr/bin/python3 ] || need+=(python3)      # free_port
 # Chinese glyphs for the zh-CN page and its screenshot (the checks read text,
 # not pixels: without the font only the screenshot suffers).
-command -v fc-list >/dev/null && [ -z "$(fc-list :lang=zh 2>/dev/null)" ] && need+=(fonts-wqy-microhei)
+dpkg-query -W -f='${Status}' fonts-wqy-microhei 2>/dev/null | grep -q 'install ok installed' || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "browser test: installing ${need[*]}"
   sudo=""
