@@ -124,6 +124,21 @@ static void notes(FILE *f, const cJSON *rep) {
   fputs("</ol>\n", f);
 }
 
+/* A scope's sections in page order; the park has no monitoring period and
+ * its own PCDD/F table. */
+static void sections(FILE *f, const cJSON *scope, bool park) {
+  if (!park) html_monitoring_period(f, scope);
+  html_emissions(f, scope, park);
+  html_compliance(f, scope);
+  if (park)
+    html_pcdd_park(f, scope);
+  else
+    html_pcdd_ent(f, scope);
+  html_monitoring(f, scope, park);
+  html_water(f, scope, park);
+  html_indicators(f, scope);
+}
+
 int ph_report_render_html(const cJSON *rep, FILE *f) {
   const cJSON *park = cJSON_GetObjectItemCaseSensitive(rep, "park_summary");
   const cJSON *y = cJSON_GetObjectItemCaseSensitive(rep, "year");
@@ -139,12 +154,7 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
   fputs("<section>\n<h2>Park summary: ", f);
   html_esc(f, html_sget(rep, "park_name"));
   fputs("</h2>\n", f);
-  html_emissions(f, park, true);
-  html_compliance(f, park);
-  html_pcdd_park(f, park);
-  html_monitoring(f, park, true);
-  html_water(f, park, true);
-  html_indicators(f, park);
+  sections(f, park, true);
   notes(f, rep);
   fputs("</section>\n", f);
 
@@ -158,13 +168,7 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
     html_esc(f, html_sget(e, "name"));
     fputs("</h2>\n", f);
     KV(f, e, ent_kv);
-    html_monitoring_period(f, e);
-    html_emissions(f, e, false);
-    html_compliance(f, e);
-    html_pcdd_ent(f, e);
-    html_monitoring(f, e, false);
-    html_water(f, e, false);
-    html_indicators(f, e);
+    sections(f, e, false);
     fputs("</section>\n", f);
   }
   fputs("</body>\n</html>\n", f);
