@@ -1,5 +1,6 @@
-/* alarms.c — the alarm lifecycle (alarms.h; tables in alarms_sql.h; wire
- * formats in alarms_json.c).
+/* alarms.c — the alarm lifecycle (alarms.h; tables in alarms_sql.h; rows
+ * read and written in alarms_db.c; state in alarms_int.h; wire formats in
+ * alarms_json.c).
  *
  * Callers: the rules engine through the sink (raise, clear, state), the
  * hub for acks and transactions, tests. Threads: one (the writer's); the
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alarms_int.h"
 #include "alarms_sql.h"
 #include "parkhub/alloc.h"
 #include "parkhub/log.h"
@@ -44,40 +46,6 @@
 
 #define MOD "alarms"
 #define TOMB UINT32_MAX
-
-enum {
-  S_LOAD_OPEN, S_GET_OPEN, S_OPEN_OCC, S_MAX_ID, S_INSERT, S_UPDATE, S_OCC_INSERT, S_OCC_UPDATE, S_LOG, S_MESSAGE,
-  S_COUNT
-};
-
-struct open {
-  struct ph_alarm a;
-  int64_t occ; /* open occurrence row; 0 when cleared */
-  int64_t occ_start, occ_last, occ_count;
-  bool occ_has_peak;
-  double occ_peak;
-  bool dirty;   /* memory ahead of the row (an update) */
-  bool changed; /* count/value moved since its state was last emitted */
-  int64_t emitted_ms;
-};
-
-struct ph_alarms {
-  struct ph_alarms_conf c;
-  sqlite3_stmt *q[S_COUNT];
-  struct open **open; /* max_open slots */
-  size_t nopen, max_open;
-  uint32_t *hash; /* index + 1, TOMB: deleted */
-  size_t mask, tombs;
-  struct open **dirty; /* alarms updated in memory since the last commit */
-  size_t ndirty;
-  int64_t next_row;
-  bool in_tx;
-  struct ph_alarm_msg *outbox;
-  size_t nout, outcap;
-  int64_t next_refresh_scan;
-  struct ph_alarms_stats st;
-  struct ph_ratelimit rl;
-};
 
 /* ------------------------------------------------------------- memory */
 
@@ -133,7 +101,7 @@ static void rehash(struct ph_alarms *a) {
 }
 
 /* Takes o (NULL or added). */
-static struct open *cache_add(struct ph_alarms *a, struct open *o) {
+struct open *ph_alarms_cache_add(struct ph_alarms *a, struct open *o) {
   if (a->nopen == a->max_open) {
     uint64_t sup = 0;
     if (ph_ratelimit_ok(&a->rl, ph_mono_ms(), &sup))
@@ -173,7 +141,7 @@ static void cache_remove(struct ph_alarms *a, struct open *o) {
   if (a->tombs > (a->mask + 1) / 4) rehash(a);
 }
 
-static void clear_cache(struct ph_alarms *a) {
+void ph_alarms_clear_cache(struct ph_alarms *a) {
   for (size_t i = 0; i < a->nopen; i++) ph_free(a->open[i]);
   a->nopen = 0;
   a->ndirty = 0;
@@ -188,180 +156,11 @@ static void mark_dirty(struct ph_alarms *a, struct open *o) {
   a->dirty[a->ndirty++] = o;
 }
 
-/* ------------------------------------------------------------ database */
-
-static int db_err(struct ph_alarms *a, struct ph_err *err, const char *what) {
-  int e = sqlite3_errcode(a->c.db);
-  int code = e == SQLITE_FULL ? PH_EFULL : e == SQLITE_NOMEM ? PH_ENOMEM : PH_EDB;
-  return ph_fail(err, code, "alarms: %s: %s", what, sqlite3_errmsg(a->c.db));
-}
-
-static sqlite3_stmt *stmt(struct ph_alarms *a, int i) {
-  sqlite3_reset(a->q[i]);
-  sqlite3_clear_bindings(a->q[i]);
-  return a->q[i];
-}
-
-static int run(struct ph_alarms *a, sqlite3_stmt *s) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if (rc == SQLITE_DONE) return 0;
-  int e = sqlite3_errcode(a->c.db);
-  if (e == SQLITE_CONSTRAINT) return PH_EINVAL;
-  return e == SQLITE_FULL ? PH_EFULL : PH_EDB;
-}
-
-static int parse_enum(const char *s, const char *const *words, int n) {
-  for (int i = 0; i < n; i++)
-    if (s && !strcmp(s, words[i])) return i;
-  return -1;
-}
-
-static void text(sqlite3_stmt *q, int col, char *dst, size_t cap) {
-  const unsigned char *t = sqlite3_column_text(q, col);
-  snprintf(dst, cap, "%s", t ? (const char *)t : "");
-}
-
-static void row_to_alarm(sqlite3_stmt *q, struct ph_alarm *al) {
-  static const char *const sev[] = {"critical", "major", "minor", "warning"};
-  static const char *const states[] = {"active_unacked", "active_acked", "cleared_unacked", "closed"};
-  memset(al, 0, sizeof *al);
-  al->row = sqlite3_column_int64(q, 0);
-  text(q, 1, al->alarm_id, sizeof al->alarm_id);
-  text(q, 2, al->park, sizeof al->park);
-  text(q, 3, al->rule, sizeof al->rule);
-  text(q, 4, al->ent, sizeof al->ent);
-  text(q, 5, al->point, sizeof al->point);
-  text(q, 6, al->metric, sizeof al->metric);
-  int s = parse_enum((const char *)sqlite3_column_text(q, 7), sev, 4);
-  al->severity = s < 0 ? PH_SEV_MAJOR : (enum ph_severity)s;
-  s = parse_enum((const char *)sqlite3_column_text(q, 8), states, 4);
-  al->state = s < 0 ? PH_AS_ACTIVE_UNACKED : (enum ph_alarm_state)s;
-  text(q, 9, al->message, sizeof al->message);
-  al->first_ms = sqlite3_column_int64(q, 10);
-  al->last_ms = sqlite3_column_int64(q, 11);
-  al->count = sqlite3_column_int64(q, 12);
-  if ((al->has_value = sqlite3_column_type(q, 13) != SQLITE_NULL)) al->value = sqlite3_column_double(q, 13);
-  if ((al->has_peak = sqlite3_column_type(q, 14) != SQLITE_NULL)) al->peak = sqlite3_column_double(q, 14);
-  text(q, 15, al->acked_by, sizeof al->acked_by);
-  al->acked_ms = sqlite3_column_int64(q, 16);
-  text(q, 17, al->note, sizeof al->note);
-}
-
-/* An open row → memory, with its open occurrence. Takes nothing. */
-static int adopt_row(struct ph_alarms *a, sqlite3_stmt *q, struct open **out) {
-  struct open *o = ph_calloc(1, sizeof *o);
-  if (!o) return PH_ENOMEM;
-  row_to_alarm(q, &o->a);
-  o->emitted_ms = ph_now_ms();
-  sqlite3_stmt *oc = stmt(a, S_OPEN_OCC);
-  sqlite3_bind_int64(oc, 1, o->a.row);
-  if (sqlite3_step(oc) == SQLITE_ROW) {
-    o->occ = sqlite3_column_int64(oc, 0);
-    o->occ_count = sqlite3_column_int64(oc, 1);
-    if ((o->occ_has_peak = sqlite3_column_type(oc, 2) != SQLITE_NULL)) o->occ_peak = sqlite3_column_double(oc, 2);
-    o->occ_last = sqlite3_column_int64(oc, 3);
-  }
-  sqlite3_reset(oc);
-  *out = cache_add(a, o);
-  return 0;
-}
-
-int ph_alarms_load_open(struct ph_alarms *a, struct ph_err *err) {
-  clear_cache(a);
-  sqlite3_stmt *m = stmt(a, S_MAX_ID);
-  if (sqlite3_step(m) != SQLITE_ROW) {
-    sqlite3_reset(m);
-    return db_err(a, err, "reading the last alarm id");
-  }
-  a->next_row = sqlite3_column_int64(m, 0) + 1;
-  sqlite3_reset(m);
-  sqlite3_stmt *q = stmt(a, S_LOAD_OPEN);
-  int rc;
-  while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-    struct open *o;
-    if (adopt_row(a, q, &o)) {
-      sqlite3_reset(q);
-      return ph_fail(err, PH_ENOMEM, "alarms: out of memory");
-    }
-  }
-  sqlite3_reset(q);
-  if (rc != SQLITE_DONE) return db_err(a, err, "loading open alarms");
-  a->st.open = a->nopen;
-  return 0;
-}
-
-static int write_alarm(struct ph_alarms *a, const struct open *o, int64_t now) {
-  const struct ph_alarm *al = &o->a;
-  sqlite3_stmt *s = stmt(a, S_UPDATE);
-  sqlite3_bind_int64(s, 1, al->row);
-  sqlite3_bind_text(s, 2, ph_alarm_state_name(al->state), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 3, al->last_ms);
-  sqlite3_bind_int64(s, 4, al->count);
-  if (al->has_value) sqlite3_bind_double(s, 5, al->value);
-  if (al->has_peak) sqlite3_bind_double(s, 6, al->peak);
-  if (al->acked_by[0]) {
-    sqlite3_bind_text(s, 7, al->acked_by, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 8, al->acked_ms);
-  }
-  if (al->note[0]) sqlite3_bind_text(s, 9, al->note, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 10, now);
-  return run(a, s);
-}
-
-static int write_occ(struct ph_alarms *a, const struct open *o, int64_t end_ms) {
-  if (!o->occ) return 0;
-  sqlite3_stmt *s = stmt(a, S_OCC_UPDATE);
-  sqlite3_bind_int64(s, 1, o->occ);
-  sqlite3_bind_int64(s, 2, o->occ_last);
-  sqlite3_bind_int64(s, 3, o->occ_count);
-  if (o->a.has_value) sqlite3_bind_double(s, 4, o->a.value);
-  if (o->occ_has_peak) sqlite3_bind_double(s, 5, o->occ_peak);
-  if (end_ms != INT64_MIN) sqlite3_bind_int64(s, 6, end_ms);
-  return run(a, s);
-}
-
-static int new_occ(struct ph_alarms *a, struct open *o, int64_t start) {
-  const struct ph_alarm *al = &o->a;
-  sqlite3_stmt *s = stmt(a, S_OCC_INSERT);
-  sqlite3_bind_int64(s, 1, al->row);
-  sqlite3_bind_text(s, 2, al->park, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, al->rule, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 4, al->ent, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 5, al->point, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 6, al->metric, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 7, ph_severity_name(al->severity), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 8, start);
-  sqlite3_bind_int64(s, 9, al->last_ms);
-  if (al->has_value) sqlite3_bind_double(s, 10, al->value), sqlite3_bind_double(s, 11, al->value);
-  int rc = run(a, s);
-  if (rc) return rc;
-  o->occ = sqlite3_last_insert_rowid(a->c.db);
-  o->occ_start = start;
-  o->occ_last = al->last_ms;
-  o->occ_count = 1;
-  o->occ_has_peak = al->has_value;
-  o->occ_peak = al->value;
-  return 0;
-}
-
-static int log_row(struct ph_alarms *a, const struct open *o, enum ph_alarm_transition t, int64_t ts,
-                   const char *by, const char *note) {
-  sqlite3_stmt *s = stmt(a, S_LOG);
-  sqlite3_bind_int64(s, 1, o->a.row);
-  sqlite3_bind_int64(s, 2, ts);
-  sqlite3_bind_text(s, 3, ph_alarm_transition_name(t), -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 4, ph_alarm_state_name(o->a.state), -1, SQLITE_STATIC);
-  if (by && *by) sqlite3_bind_text(s, 5, by, -1, SQLITE_STATIC);
-  if (note && *note) sqlite3_bind_text(s, 6, note, -1, SQLITE_STATIC);
-  return run(a, s);
-}
-
 /* -------------------------------------------------------- transactions */
 
 static int exec(struct ph_alarms *a, const char *sql, struct ph_err *err) {
   if (sqlite3_exec(a->c.db, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
-  return db_err(a, err, sql);
+  return ph_alarms_db_err(a, err, sql);
 }
 
 int ph_alarms_begin(struct ph_alarms *a, struct ph_err *err) {
@@ -404,7 +203,7 @@ int ph_alarms_commit(struct ph_alarms *a, int64_t now_ms, struct ph_err *err) {
   for (size_t i = 0; i < a->ndirty && !rc; i++) {
     struct open *o = a->dirty[i];
     if (!o) continue;
-    if ((rc = write_alarm(a, o, now_ms)) || (rc = write_occ(a, o, INT64_MIN))) db_err(a, err, "updating an alarm");
+    if ((rc = ph_alarms_write_alarm(a, o, now_ms)) || (rc = ph_alarms_write_occ(a, o, INT64_MIN))) ph_alarms_db_err(a, err, "updating an alarm");
   }
   if (!rc) rc = exec(a, "COMMIT", err);
   if (rc) {
@@ -510,17 +309,17 @@ static int reraise(struct ph_alarms *a, struct open *o, const struct ph_alarm_ev
   o->occ = 0;
   o->occ_has_peak = false;
   note_value(o, ev);
-  int rc = write_alarm(a, o, ev->ts_ms);
+  int rc = ph_alarms_write_alarm(a, o, ev->ts_ms);
   if (!rc && ev->renew_message && ev->render) { /* an event alarm: each raise says what happened this time */
     ev->render(ev, al->message, sizeof al->message);
     utf8_cut(al->message, PH_ALARM_MSG_MAX);
-    sqlite3_stmt *s = stmt(a, S_MESSAGE);
+    sqlite3_stmt *s = ph_alarms_stmt(a, S_MESSAGE);
     sqlite3_bind_int64(s, 1, al->row);
     sqlite3_bind_text(s, 2, al->message, -1, SQLITE_STATIC);
-    rc = run(a, s);
+    rc = ph_alarms_run(a, s);
   }
-  if (!rc) rc = new_occ(a, o, ev->since_ms);
-  if (!rc) rc = log_row(a, o, PH_AT_RAISED, ev->ts_ms, NULL, NULL);
+  if (!rc) rc = ph_alarms_new_occ(a, o, ev->since_ms);
+  if (!rc) rc = ph_alarms_log_row(a, o, PH_AT_RAISED, ev->ts_ms, NULL, NULL);
   if (rc) return rc;
   a->st.reraised++;
   o->changed = false;
@@ -549,7 +348,7 @@ static int raise_new(struct ph_alarms *a, const struct ph_alarm_event *ev, struc
   al->last_ms = ev->ts_ms;
   al->count = 1;
   note_value(o, ev);
-  sqlite3_stmt *s = stmt(a, S_INSERT);
+  sqlite3_stmt *s = ph_alarms_stmt(a, S_INSERT);
   sqlite3_bind_int64(s, 1, al->row);
   sqlite3_bind_text(s, 2, al->alarm_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 3, al->park, -1, SQLITE_STATIC);
@@ -564,27 +363,27 @@ static int raise_new(struct ph_alarms *a, const struct ph_alarm_event *ev, struc
   if (al->has_value) sqlite3_bind_double(s, 12, al->value);
   if (al->has_peak) sqlite3_bind_double(s, 13, al->peak);
   sqlite3_bind_int64(s, 14, ev->ts_ms);
-  int rc = run(a, s);
+  int rc = ph_alarms_run(a, s);
   if (rc) {
     ph_free(o);
     return rc; /* PH_EINVAL: the unique index refused it */
   }
   a->next_row++;
-  if ((rc = new_occ(a, o, al->first_ms)) || (rc = log_row(a, o, PH_AT_RAISED, ev->ts_ms, NULL, NULL))) {
+  if ((rc = ph_alarms_new_occ(a, o, al->first_ms)) || (rc = ph_alarms_log_row(a, o, PH_AT_RAISED, ev->ts_ms, NULL, NULL))) {
     ph_free(o);
     return rc;
   }
   o->emitted_ms = ev->ts_ms;
   outbox_add(a, o, PH_AT_RAISED, ev->ts_ms);
   a->st.raised++;
-  *out = cache_add(a, o); /* NULL past max_open: stored and published, not followed */
+  *out = ph_alarms_cache_add(a, o); /* NULL past max_open: stored and published, not followed */
   return 0;
 }
 
 /* The open row of ev's key, read back after the unique index refused a raise (inv. 1). */
 static int recover(struct ph_alarms *a, const struct ph_alarm_key *k, struct open **out) {
   *out = NULL;
-  sqlite3_stmt *q = stmt(a, S_GET_OPEN);
+  sqlite3_stmt *q = ph_alarms_stmt(a, S_GET_OPEN);
   sqlite3_bind_text(q, 1, k->park, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, k->rule, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 3, k->ent, -1, SQLITE_STATIC);
@@ -594,7 +393,7 @@ static int recover(struct ph_alarms *a, const struct ph_alarm_key *k, struct ope
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? PH_ENOTFOUND : PH_EDB;
   }
-  rc = adopt_row(a, q, out);
+  rc = ph_alarms_adopt_row(a, q, out);
   sqlite3_reset(q);
   return rc;
 }
@@ -615,7 +414,7 @@ static int do_raise(struct ph_alarms *a, const struct ph_alarm_event *ev) {
   al->count++;
   note_value(o, ev);
   if (!o->occ) { /* inv. 4, for a row older than this code */
-    int rc = new_occ(a, o, ev->since_ms);
+    int rc = ph_alarms_new_occ(a, o, ev->since_ms);
     if (rc) return rc;
   } else {
     o->occ_count++;
@@ -635,11 +434,11 @@ int ph_alarms_raise(struct ph_alarms *a, const struct ph_alarm_event *ev) {
 /* The row, the occurrence and the log of a state change; closed alarms leave memory. */
 static int transition(struct ph_alarms *a, struct open *o, enum ph_alarm_transition t, int64_t ts, const char *by,
                       const char *note) {
-  int rc = write_alarm(a, o, ts);
+  int rc = ph_alarms_write_alarm(a, o, ts);
   if (!rc && (t == PH_AT_CLEARED || o->a.state == PH_AS_CLOSED)) {
-    if (!(rc = write_occ(a, o, ts))) o->occ = 0;
+    if (!(rc = ph_alarms_write_occ(a, o, ts))) o->occ = 0;
   }
-  if (!rc) rc = log_row(a, o, t, ts, by, note);
+  if (!rc) rc = ph_alarms_log_row(a, o, t, ts, by, note);
   if (rc) return rc;
   o->changed = false;
   o->emitted_ms = ts;
@@ -685,7 +484,7 @@ static int do_ack(struct ph_alarms *a, const char *park, const char *alarm_id, c
   o->a.state = o->a.state == PH_AS_CLEARED_UNACKED ? PH_AS_CLOSED : PH_AS_ACTIVE_ACKED;
   a->st.acked++;
   int rc = transition(a, o, PH_AT_ACKED, now, by, note);
-  return rc ? db_err(a, err, "acknowledging") : 0;
+  return rc ? ph_alarms_db_err(a, err, "acknowledging") : 0;
 }
 
 int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, const char *by, const char *note,
@@ -789,7 +588,7 @@ int ph_alarms_new(const struct ph_alarms_conf *conf, struct ph_alarms **out, str
   if (!a->open || !a->hash || !a->dirty || !a->outbox) rc = ph_fail(err, PH_ENOMEM, "alarms: out of memory");
   for (int i = 0; i < S_COUNT && !rc; i++)
     if (sqlite3_prepare_v2(conf->db, sql[i], -1, &a->q[i], NULL) != SQLITE_OK)
-      rc = db_err(a, err, "preparing (run ph_alarms_migrate first)");
+      rc = ph_alarms_db_err(a, err, "preparing (run ph_alarms_migrate first)");
   if (!rc) rc = ph_alarms_load_open(a, err);
   if (rc) {
     ph_alarms_free(a);
@@ -803,7 +602,7 @@ void ph_alarms_free(struct ph_alarms *a) {
   if (!a) return;
   if (a->in_tx) sqlite3_exec(a->c.db, "ROLLBACK", NULL, NULL, NULL);
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(a->q[i]);
-  if (a->open) clear_cache(a);
+  if (a->open) ph_alarms_clear_cache(a);
   ph_free(a->open);
   ph_free(a->hash);
   ph_free(a->dirty);

@@ -1,6 +1,6 @@
 /* rules_int.h — the rules engine's state, shared by rules.c (evaluation),
- * rules_load.c (start-up from the database) and rules_config.c (message
- * templates). Not a public header.
+ * rules_state.c (its tables and lookups), rules_load.c (start-up from the
+ * database) and rules_config.c (message templates). Not a public header.
  *
  * Layout (all bounded; indices are array positions, 0 = none where noted):
  *
@@ -129,7 +129,16 @@ struct ph_rules {
   struct ph_ratelimit rl_full;
 };
 
-/* rules.c */
+static inline int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+static inline const struct ph_hub_ent *ent_cfg(const struct ph_rules *e, int park, int ent) {
+  return &e->c.refs->cfg->parks[park].ents[ent];
+}
+
+/* rules_state.c */
+struct ph_alarm_key ph_rules_key_of(const struct ph_rules *e, const struct ph_rule *r, int park, int ent,
+                                    const char *point);
+int ph_rules_rule_window(const struct ph_rule *r); /* minutes of ring a rule needs; 0: none */
 void ph_rules_inst_init(struct inst *in, const struct ph_rule *r);
 int ph_rules_ask_state(struct ph_rules *e, struct inst *in, int park, int ent, const char *point,
                        struct ph_alarm_sink *sink);

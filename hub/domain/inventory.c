@@ -23,8 +23,7 @@
  *     is the year's start, to of the last its end, each to = next from.
  *  4. Only prepared statements with bound parameters touch the database.
  *
- * SQL lives together below (the module's SQL block, as <module>_sql.h
- * would hold it).
+ * SQL lives together in inventory_sql.h.
  */
 #include "domain/inventory.h"
 
@@ -36,29 +35,7 @@
 #include "domain/cems.h"
 #include "domain/monitoring.h"
 #include "parkhub/timefmt.h"
-
-/* ---------------------------------------------------------------- SQL */
-
-/* Dioxin stacks of an enterprise: points with a pcdd_f series. */
-#define INV_SQL_STACKS                                                                                    \
-  "SELECT p.id, p.point, s.id FROM points p JOIN series s ON s.point_id = p.id"                          \
-  " JOIN metrics m ON m.id = s.metric_id WHERE p.park = ?1 AND p.ent = ?2 AND m.code = ?3 ORDER BY p.point"
-#define INV_SQL_SERIES                                                                                    \
-  "SELECT s.id FROM series s JOIN metrics m ON m.id = s.metric_id WHERE s.point_id = ?1 AND m.code = ?2"
-/* Stack tests of the year: minute rollups (period 0). */
-#define INV_SQL_TESTS                                                                                     \
-  "SELECT first_ts, n, sum FROM rollups WHERE series_id = ?1 AND period = 0 AND bucket_ms >= ?2"         \
-  " AND bucket_ms < ?3 AND n > 0 ORDER BY bucket_ms"
-/* Valid CEMS hours of flow (cems.h: the one valid-hour rule). */
-#define INV_SQL_FLOW                                                                                      \
-  "SELECT hour_ms, mean FROM cems_hours WHERE series_id = ?1 AND hour_ms >= ?2 AND hour_ms < ?3"         \
-  " AND valid ORDER BY hour_ms"
-#define INV_SQL_LAST_TEST                                                                                 \
-  "SELECT last_ts FROM rollups WHERE series_id = ?1 AND period = 0 AND bucket_ms <= ?2 AND n > 0"        \
-  " ORDER BY bucket_ms DESC LIMIT 1"
-#define INV_SQL_MATERIALS                                                                                 \
-  "SELECT m.material, m.dir, SUM(m.qty_t) FROM materials m JOIN points p ON p.id = m.point_id"           \
-  " WHERE p.park = ?1 AND p.ent = ?2 AND m.ts_ms >= ?3 AND m.ts_ms < ?4 GROUP BY m.material, m.dir"
+#include "inventory_sql.h"
 
 #define HOUR_MS 3600000LL
 #define DAY_MS 86400000LL

@@ -1,6 +1,7 @@
 /* report.c — `parkhub report`: from the command line's arguments to a
  * rendered file (report.h). Builds the tree with report_json.c, renders it
- * with report_csv.c or report_html.c.
+ * with report_tree.c (JSON), report_csv.c or report_html.c: it only
+ * dispatches; the renderers never call back into it.
  *
  * Callers: main.c (the `report` subcommand), tests. Threads: the caller's.
  * Owns, during one run: the config, zone, catalogue, factor table, limit
@@ -35,21 +36,6 @@ int ph_report_format_parse(const char *s, enum ph_report_format *fmt) {
       return 0;
     }
   return PH_EINVAL;
-}
-
-const char *ph_report_na(const cJSON *o, const char *key) {
-  char k[128];
-  snprintf(k, sizeof k, "%s_na", key);
-  const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(w) ? w->valuestring : "not available";
-}
-
-int ph_report_render_json(const cJSON *report, FILE *out) {
-  char *text = cJSON_Print(report);
-  if (!text) return PH_ENOMEM;
-  int ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF;
-  cJSON_free(text);
-  return ok ? 0 : PH_EIO;
 }
 
 int ph_report_render(const cJSON *report, enum ph_report_format fmt, FILE *out) {
