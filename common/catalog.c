@@ -230,3 +230,15 @@ int ph_role_parse(const char *s, enum ph_role *out) {
     }
   return PH_EENUM;
 }
+
+const char *ph_unit_symbol(const char *unit) {
+  static const char *const map[][2] = {
+      {"mg/Nm3", "mg/m³"}, {"ug/Nm3", "µg/m³"}, {"µg/Nm3", "µg/m³"}, {"ng/Nm3", "ng/m³"},
+      {"ng TEQ/Nm3", "ng TEQ/m³"}, {"Nm3/h", "Nm³/h"}, {"Nm3", "Nm³"}, {"m3/h", "m³/h"},
+      {"m3", "m³"}, {"degC", "°C"}, {"pH", ""},
+  };
+  if (!unit) return "";
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(unit, map[i][0]) == 0) return map[i][1];
+  return unit;
+}

@@ -294,6 +294,21 @@ static void utf8_cut(char *s, size_t max) {
   s[n] = '\0';
 }
 
+/* The alarm's sentence in both languages; one that renders empty says
+ * which rule and enterprise at least. */
+static void render_messages(const struct ph_alarm_event *ev, struct ph_alarm *al) {
+  al->message[0] = al->message_zh[0] = '\0';
+  if (ev->render) {
+    ev->render(ev, PH_LANG_EN, al->message, sizeof al->message);
+    ev->render(ev, PH_LANG_ZH_CN, al->message_zh, sizeof al->message_zh);
+  }
+  utf8_cut(al->message, PH_ALARM_MSG_MAX);
+  utf8_cut(al->message_zh, PH_ALARM_MSG_MAX);
+  if (!al->message[0]) snprintf(al->message, sizeof al->message, "%s: %s", al->rule, al->ent);
+  if (!al->message_zh[0]) snprintf(al->message_zh, sizeof al->message_zh, "%s", al->message);
+}
+
+
 static void make_id(char *dst, size_t cap, int64_t row, int64_t ts) {
   int y;
   unsigned m, d;
@@ -311,11 +326,11 @@ static int reraise(struct ph_alarms *a, struct open *o, const struct ph_alarm_ev
   note_value(o, ev);
   int rc = ph_alarms_write_alarm(a, o, ev->ts_ms);
   if (!rc && ev->renew_message && ev->render) { /* an event alarm: each raise says what happened this time */
-    ev->render(ev, al->message, sizeof al->message);
-    utf8_cut(al->message, PH_ALARM_MSG_MAX);
+    render_messages(ev, al);
     sqlite3_stmt *s = ph_alarms_stmt(a, S_MESSAGE);
     sqlite3_bind_int64(s, 1, al->row);
     sqlite3_bind_text(s, 2, al->message, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, al->message_zh, -1, SQLITE_STATIC);
     rc = ph_alarms_run(a, s);
   }
   if (!rc) rc = ph_alarms_new_occ(a, o, ev->since_ms);
@@ -341,9 +356,7 @@ static int raise_new(struct ph_alarms *a, const struct ph_alarm_event *ev, struc
   snprintf(al->metric, sizeof al->metric, "%s", ev->metric ? ev->metric : "");
   al->severity = ev->severity;
   al->state = PH_AS_ACTIVE_UNACKED;
-  if (ev->render) ev->render(ev, al->message, sizeof al->message);
-  utf8_cut(al->message, PH_ALARM_MSG_MAX);
-  if (!al->message[0]) snprintf(al->message, sizeof al->message, "%s: %s", al->rule, al->ent);
+  render_messages(ev, al);
   al->first_ms = ev->since_ms <= ev->ts_ms ? ev->since_ms : ev->ts_ms;
   al->last_ms = ev->ts_ms;
   al->count = 1;
@@ -363,6 +376,7 @@ static int raise_new(struct ph_alarms *a, const struct ph_alarm_event *ev, struc
   if (al->has_value) sqlite3_bind_double(s, 12, al->value);
   if (al->has_peak) sqlite3_bind_double(s, 13, al->peak);
   sqlite3_bind_int64(s, 14, ev->ts_ms);
+  sqlite3_bind_text(s, 15, al->message_zh, -1, SQLITE_STATIC);
   int rc = ph_alarms_run(a, s);
   if (rc) {
     ph_free(o);
@@ -558,7 +572,12 @@ struct ph_alarm_sink ph_alarms_sink(struct ph_alarms *a) {
 
 int ph_alarms_migrate(sqlite3 *db, struct ph_err *err) {
   char *msg = NULL;
-  if (sqlite3_exec(db, ALARMS_SQL_SCHEMA, NULL, NULL, &msg) == SQLITE_OK) return 0;
+  if (sqlite3_exec(db, ALARMS_SQL_SCHEMA, NULL, NULL, &msg) == SQLITE_OK) {
+    sqlite3_stmt *s = NULL;
+    int has = sqlite3_prepare_v2(db, ALARMS_SQL_HAS_ZH, -1, &s, NULL) == SQLITE_OK;
+    sqlite3_finalize(s);
+    if (has || sqlite3_exec(db, ALARMS_SQL_ADD_ZH, NULL, NULL, &msg) == SQLITE_OK) return 0;
+  }
   ph_fail(err, PH_EDB, "alarms: creating the tables: %s", msg ? msg : "?");
   sqlite3_free(msg);
   return PH_EDB;

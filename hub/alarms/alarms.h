@@ -59,7 +59,8 @@ struct ph_alarm {
   char rule[PH_ID_MAX + 1], metric[PH_ID_MAX + 1];                  /* metric "": none */
   enum ph_severity severity;
   enum ph_alarm_state state;
-  char message[PH_ALARM_MSG_MAX + 1];
+  char message[PH_ALARM_MSG_MAX + 1];    /* English */
+  char message_zh[PH_ALARM_MSG_MAX + 1]; /* Chinese: what the park's people read first */
   int64_t first_ms, last_ms, count;
   bool has_value, has_peak;
   double value, peak;

@@ -80,6 +80,7 @@ static void row_to_alarm(sqlite3_stmt *q, struct ph_alarm *al) {
   text(q, 15, al->acked_by, sizeof al->acked_by);
   al->acked_ms = sqlite3_column_int64(q, 16);
   text(q, 17, al->note, sizeof al->note);
+  text(q, 18, al->message_zh, sizeof al->message_zh);
 }
 
 /* An open row → memory, with its open occurrence. Takes nothing. */

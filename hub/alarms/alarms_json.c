@@ -103,6 +103,7 @@ static int fields(const struct ph_alarm *a, char *buf, size_t cap, size_t *len) 
   if (!rc) rc = put_str(buf, cap, len, "severity", ph_severity_name(a->severity));
   if (!rc) rc = put_str(buf, cap, len, "state", ph_alarm_state_name(a->state));
   if (!rc) rc = put_str(buf, cap, len, "message", a->message);
+  if (!rc && a->message_zh[0]) rc = put_str(buf, cap, len, "message_zh", a->message_zh);
   if (!rc && a->metric[0]) rc = put_str(buf, cap, len, "metric", a->metric);
   if (!rc && a->has_value) rc = put_num(buf, cap, len, "value", a->value);
   if (!rc && a->has_peak) rc = put_num(buf, cap, len, "peak", a->peak);

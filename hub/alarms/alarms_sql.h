@@ -36,9 +36,14 @@
   " ts_ms INTEGER NOT NULL, transition TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"           \
   "CREATE INDEX IF NOT EXISTS alarm_log_alarm ON alarm_log(alarm);"
 
+/* The Chinese message (issue #18), a column added to databases made before
+ * it: ph_alarms_migrate adds it when ALARMS_SQL_HAS_ZH does not prepare. */
+#define ALARMS_SQL_HAS_ZH "SELECT message_zh FROM alarms LIMIT 0"
+#define ALARMS_SQL_ADD_ZH "ALTER TABLE alarms ADD COLUMN message_zh TEXT NOT NULL DEFAULT ''"
+
 #define ALARMS_SQL_COLUMNS                                                                                  \
   "id, alarm_id, park, rule, ent, point, metric, severity, state, message, first_ms, last_ms, count, value," \
-  " peak, acked_by, acked_ms, note"
+  " peak, acked_by, acked_ms, note, message_zh"
 #define ALARMS_SQL_LOAD_OPEN "SELECT " ALARMS_SQL_COLUMNS " FROM alarms WHERE state <> 'closed' ORDER BY id"
 #define ALARMS_SQL_GET_OPEN                                                                                 \
   "SELECT " ALARMS_SQL_COLUMNS " FROM alarms WHERE park = ?1 AND rule = ?2 AND ent = ?3 AND point = ?4"    \
@@ -48,14 +53,14 @@
 #define ALARMS_SQL_MAX_ID "SELECT coalesce(max(id), 0) FROM alarms"
 #define ALARMS_SQL_INSERT                                                                                   \
   "INSERT INTO alarms(id, alarm_id, park, rule, ent, point, metric, severity, state, message, first_ms,"    \
-  " last_ms, count, value, peak, raised_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active_unacked', ?9,"   \
-  " ?10, ?11, 1, ?12, ?13, ?14)"
+  " last_ms, count, value, peak, raised_ms, message_zh) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"            \
+  " 'active_unacked', ?9, ?10, ?11, 1, ?12, ?13, ?14, ?15)"
 #define ALARMS_SQL_UPDATE                                                                                   \
   "UPDATE alarms SET state = ?2, last_ms = ?3, count = ?4, value = ?5, peak = ?6, acked_by = ?7,"          \
   " acked_ms = ?8, note = ?9, cleared_ms = CASE WHEN ?2 = 'cleared_unacked' THEN ?10 ELSE cleared_ms END,"  \
   " closed_ms = CASE WHEN ?2 = 'closed' THEN ?10 ELSE NULL END WHERE id = ?1"
 /* A re-raised event alarm's new message (ph_alarm_event.renew_message). */
-#define ALARMS_SQL_MESSAGE "UPDATE alarms SET message = ?2 WHERE id = ?1"
+#define ALARMS_SQL_MESSAGE "UPDATE alarms SET message = ?2, message_zh = ?3 WHERE id = ?1"
 #define ALARMS_SQL_OCC_INSERT                                                                               \
   "INSERT INTO alarm_occurrences(alarm, park, rule, ent, point, metric, severity, start_ms, last_ms, count," \
   " value, peak) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11)"

@@ -74,15 +74,39 @@ void ph_data_loss_note(struct ph_data_loss *dl, const struct ph_hub_config *cfg,
 
 void ph_data_loss_forget(struct ph_data_loss *dl) { dl->n = 0; }
 
-static void render(const struct ph_alarm_event *ev, char *buf, size_t cap) {
-  snprintf(buf, cap, "%s", (const char *)ev->priv);
+/* ev->priv: the message in each language (enum ph_lang order). */
+static void render(const struct ph_alarm_event *ev, enum ph_lang lang, char *buf, size_t cap) {
+  const char *const *msgs = ev->priv;
+  snprintf(buf, cap, "%s", msgs[lang == PH_LANG_EN]);
 }
 
-static int raise_one(struct ph_alarms *alarms, const struct ph_hub_config *cfg, const struct ph_data_loss_note *n,
-                     int64_t now) {
+/* The Chinese sentence: what was lost, local times (the park's zone). */
+static void message_zh(const struct ph_hub_config *cfg, const struct ph_tz *tz, const struct ph_data_loss_note *n,
+                       char *buf, size_t cap) {
   const struct ph_hub_park *p = &cfg->parks[n->park_idx];
-  char msg[PH_ALARM_MSG_MAX + 1];
+  char from[40] = "", to[40] = "", when[160] = "";
+  if (n->from_ms > 0) ph_tz_format_human(tz, n->from_ms, from, sizeof from);
+  if (n->to_ms > 0) ph_tz_format_human(tz, n->to_ms, to, sizeof to);
+  if (from[0] && to[0])
+    snprintf(when, sizeof when, "：%s 至 %s 之间没有数据", from, to);
+  else if (to[0])
+    snprintf(when, sizeof when, "：%s 之前没有数据", to);
+  else if (from[0])
+    snprintf(when, sizeof when, "：%s 之后没有数据", from);
+  snprintf(buf, cap, "数据丢失：%s 的网关 %s 丢失了第 %lld 轮（epoch）的 %lld 批数据（序号 %lld..%lld）%s",
+           p->ents[n->ent_idx].id, n->agent, (long long)n->epoch, (long long)n->lost, (long long)n->first_seq,
+           (long long)n->last_seq, when);
+}
+
+static int raise_one(struct ph_alarms *alarms, const struct ph_refs *refs, const struct ph_data_loss_note *n,
+                     int64_t now) {
+  const struct ph_hub_config *cfg = refs->cfg;
+  const struct ph_tz *tz = refs->tz[n->park_idx];
+  const struct ph_hub_park *p = &cfg->parks[n->park_idx];
+  char msg[PH_ALARM_MSG_MAX + 1], zh[PH_ALARM_MSG_MAX + 1];
   ph_data_loss_message(cfg, n, msg, sizeof msg);
+  message_zh(cfg, tz, n, zh, sizeof zh);
+  const char *msgs[2] = {zh, msg}; /* enum ph_lang order */
   struct ph_alarm_event ev = {
       .key = {.park = p->id, .rule = PH_RULE_DATA_LOSS, .ent = p->ents[n->ent_idx].id, .point = ""},
       .metric = "",
@@ -93,14 +117,14 @@ static int raise_one(struct ph_alarms *alarms, const struct ph_hub_config *cfg, 
       .value = (double)n->lost,
       .worse = PH_WORSE_HIGHER,
       .render = render,
-      .priv = msg,
+      .priv = msgs,
       .renew_message = true,
   };
   int rc = ph_alarms_raise(alarms, &ev);
   return rc ? rc : ph_alarms_clear(alarms, &ev);
 }
 
-int ph_data_loss_raise(struct ph_data_loss *dl, const struct ph_hub_config *cfg, struct ph_alarms *alarms,
+int ph_data_loss_raise(struct ph_data_loss *dl, const struct ph_refs *refs, struct ph_alarms *alarms,
                        struct ph_rules *rules, int64_t now_ms) {
   size_t n = dl->n;
   dl->n = 0;
@@ -108,7 +132,7 @@ int ph_data_loss_raise(struct ph_data_loss *dl, const struct ph_hub_config *cfg,
   struct ph_err err = {0};
   int rc = ph_alarms_begin(alarms, &err);
   bool began = rc == 0;
-  for (size_t i = 0; i < n && !rc; i++) rc = raise_one(alarms, cfg, &dl->notes[i], now_ms);
+  for (size_t i = 0; i < n && !rc; i++) rc = raise_one(alarms, refs, &dl->notes[i], now_ms);
   if (!rc) {
     if (!(rc = ph_alarms_commit(alarms, now_ms, &err))) return 0; /* a failed commit rolled back itself */
   } else if (began) {

@@ -19,6 +19,7 @@
 
 #include "alarms/alarms.h"
 #include "config/hub_config.h"
+#include "config/refs.h"
 #include "parkhub/log.h"
 #include "alarms/rules.h"
 
@@ -50,7 +51,7 @@ void ph_data_loss_forget(struct ph_data_loss *dl);
  * alarms transaction (alarms may be NULL: nothing); on failure it is
  * rolled back, rules (may be NULL) resynced and the failure logged. The
  * notes are forgotten either way. Returns 0 or the failure's code. */
-int ph_data_loss_raise(struct ph_data_loss *dl, const struct ph_hub_config *cfg, struct ph_alarms *alarms,
+int ph_data_loss_raise(struct ph_data_loss *dl, const struct ph_refs *refs, struct ph_alarms *alarms,
                        struct ph_rules *rules, int64_t now_ms);
 /* The alarm's message for n into buf (always NUL-terminated). */
 void ph_data_loss_message(const struct ph_hub_config *cfg, const struct ph_data_loss_note *n, char *buf, size_t cap);

@@ -500,29 +500,36 @@ static int ent_inst(struct ph_rules *e, struct ent_st *en, struct inst *in, int6
                           .since = NONE};
   struct judge j = {.ok = true};
   int64_t hint = NONE;
-  char agents[PH_HUB_MAX_AGENTS * 8 + 32] = "";
+  char agents[PH_HUB_MAX_AGENTS * 8 + 32] = "", agents_zh[sizeof agents + 32] = "";
   if (r->type == PH_RULE_OFFLINE) {
     for (int a = 0; a < ec->nagents && r->status; a++)
       if (en->agent[a] == AG_OFFLINE) {
         j.raise = true;
         if (hint == NONE || en->agent_since[a] < hint) hint = en->agent_since[a];
-        size_t l = strlen(agents);
-        if (l < sizeof agents - PH_ID_MAX - 16)
+        size_t l = strlen(agents), lz = strlen(agents_zh);
+        if (l < sizeof agents - PH_ID_MAX - 16) {
           snprintf(agents + l, sizeof agents - l, "%s%s", l ? ", " : "agent ", ec->agents[a]);
+          snprintf(agents_zh + lz, sizeof agents_zh - lz, "%s%s", lz ? "、" : "网关 ", ec->agents[a]);
+        }
       }
-    if (j.raise) strncat(agents, " offline", sizeof agents - strlen(agents) - 1);
+    if (j.raise) {
+      strncat(agents, " offline", sizeof agents - strlen(agents) - 1);
+      strncat(agents_zh, " 离线", sizeof agents_zh - strlen(agents_zh) - 1);
+    }
     if (r->silence_intervals > 0) {
       int64_t ref = en->last_rx ? en->last_rx : en->born;
       int64_t thr = (int64_t)(r->silence_intervals * ec->expected_interval_s * 1000);
       if (now - ref > thr) {
         if (!j.raise) {
           snprintf(agents, sizeof agents, "no data for %lld s", (long long)((now - ref) / 1000));
+          snprintf(agents_zh, sizeof agents_zh, "%lld 秒没有数据", (long long)((now - ref) / 1000));
           hint = ref;
         }
         j.raise = true;
       }
     }
     rc.agent = agents;
+    rc.agent_zh = agents_zh;
     rc.since = hint;
   } else { /* overdue, no record at all */
     j.raise = !in->seen;

@@ -105,7 +105,8 @@ struct ph_rule {
   int period_days;                  /* overdue: 0 = the enterprise's stack_test_interval_days */
   int warn_days;                    /* overdue: -1 = fire once overdue */
   bool if_never;                    /* overdue */
-  char message[PH_RULE_MSG_MAX + 1]; /* template ({ent}, {value}, …) */
+  char message[PH_RULE_MSG_MAX + 1];    /* template ({ent}, {value}, …), English */
+  char message_zh[PH_RULE_MSG_MAX + 1]; /* the same in Chinese */
 };
 
 struct ph_webhook_conf; /* webhook.h */
@@ -141,6 +142,10 @@ struct ph_alarm_key {
 /* How a value compares with the peak kept so far. */
 enum ph_alarm_worse { PH_WORSE_NONE, PH_WORSE_HIGHER, PH_WORSE_LOWER, PH_WORSE_FARTHER /* from [low, high] */ };
 
+/* The languages people read alarms in: every alarm carries its message in
+ * both (alarm.schema.json: message, message_zh). */
+enum ph_lang { PH_LANG_ZH_CN, PH_LANG_EN };
+
 struct ph_alarm_event {
   struct ph_alarm_key key;
   const char *metric;   /* "" when none */
@@ -151,9 +156,9 @@ struct ph_alarm_event {
   double value;
   enum ph_alarm_worse worse;
   double low, high;     /* PH_WORSE_FARTHER */
-  /* Writes the human message into buf (always NUL-terminated); the sink
-   * calls it only when it needs one (a raise), so updates cost nothing. */
-  void (*render)(const struct ph_alarm_event *ev, char *buf, size_t cap);
+  /* Writes the human message in lang into buf (always NUL-terminated); the
+   * sink calls it only when it needs one (a raise), so updates cost nothing. */
+  void (*render)(const struct ph_alarm_event *ev, enum ph_lang lang, char *buf, size_t cap);
   const void *priv;     /* render's */
   /* An event alarm (the hub's data_loss): a raise again of its cleared
    * alarm renders a new message (rule alarms keep their first one). */

@@ -1,5 +1,6 @@
 /* rules_config.c — a rules file (schemas/rules.schema.json) → struct
- * ph_ruleset, and the message templates ({ent}, {value}, …).
+ * ph_ruleset, and the message templates ({ent}, {value}, …) in English
+ * (`message`) and Chinese (`message_zh`), each with a default per rule type.
  *
  * Callers: the hub at start (ph_ruleset_load_file), tests. Threads: any;
  * owns nothing beyond the ruleset it fills. Every refusal names the file
@@ -13,6 +14,9 @@
  *     template whose placeholders all exist — the engine re-checks nothing.
  *  2. what the schema refuses, the loader refuses (the examples under
  *     tests/data/schemas/rules/ are loaded by test_hub_rules).
+ *  3. a rendered message is one sentence for people: times in the park's
+ *     zone as "YYYY-MM-DD HH:MM", units as symbols (mg/m³, °C), names in
+ *     the message's language (the catalogue's name_zh for Chinese).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -176,17 +180,19 @@ static void put_num(struct out *o, double v) {
   puts_(o, b);
 }
 
-static void put_duration(struct out *o, int64_t ms) {
+static void put_duration(struct out *o, int64_t ms, enum ph_lang lang) {
+  static const char *const units[2][4] = {{" 天", " 小时", " 分钟", " 秒"}, {" d", " h", " min", " s"}};
+  const char *const *u = units[lang == PH_LANG_EN];
   char b[48];
   int64_t s = ms / 1000;
   if (s % 86400 == 0 && s >= 86400)
-    snprintf(b, sizeof b, "%lld d", (long long)(s / 86400));
+    snprintf(b, sizeof b, "%lld%s", (long long)(s / 86400), u[0]);
   else if (s % 3600 == 0 && s >= 3600)
-    snprintf(b, sizeof b, "%lld h", (long long)(s / 3600));
+    snprintf(b, sizeof b, "%lld%s", (long long)(s / 3600), u[1]);
   else if (s % 60 == 0 && s >= 60)
-    snprintf(b, sizeof b, "%lld min", (long long)(s / 60));
+    snprintf(b, sizeof b, "%lld%s", (long long)(s / 60), u[2]);
   else
-    snprintf(b, sizeof b, "%lld s", (long long)s);
+    snprintf(b, sizeof b, "%lld%s", (long long)s, u[3]);
   puts_(o, b);
 }
 
@@ -199,34 +205,42 @@ static void put_day(struct out *o, long day) {
   puts_(o, b);
 }
 
-static const char *agg_text(const struct ph_rule *r, char *b, size_t cap) {
+static const char *agg_text(const struct ph_rule *r, enum ph_lang lang, char *b, size_t cap) {
+  bool en = lang == PH_LANG_EN;
   switch (r->type) {
   case PH_RULE_THRESHOLD:
     switch (r->value) {
     case PH_RV_INSTANT: return "";
-    case PH_RV_MEAN: snprintf(b, cap, "%d-min mean", r->window_min); return b;
-    case PH_RV_MAX: snprintf(b, cap, "%d-min max", r->window_min); return b;
-    case PH_RV_MIN: snprintf(b, cap, "%d-min min", r->window_min); return b;
-    case PH_RV_HOUR_MEAN: return "hourly mean";
+    case PH_RV_MEAN: snprintf(b, cap, en ? "%d-min mean" : "%d 分钟均值", r->window_min); return b;
+    case PH_RV_MAX: snprintf(b, cap, en ? "%d-min max" : "%d 分钟最大值", r->window_min); return b;
+    case PH_RV_MIN: snprintf(b, cap, en ? "%d-min min" : "%d 分钟最小值", r->window_min); return b;
+    case PH_RV_HOUR_MEAN: return en ? "hourly mean" : "小时均值";
     }
     return "";
-  case PH_RULE_RATE: snprintf(b, cap, "rate over %d min", r->window_min); return b;
-  case PH_RULE_FLAGS: snprintf(b, cap, "invalid share over %d min", r->window_min); return b;
+  case PH_RULE_RATE: snprintf(b, cap, en ? "rate over %d min" : "%d 分钟变化率", r->window_min); return b;
+  case PH_RULE_FLAGS: snprintf(b, cap, en ? "invalid share over %d min" : "%d 分钟内无效占比", r->window_min); return b;
   default: return "";
   }
 }
 
-void ph_rules_render(const struct ph_alarm_event *ev, char *buf, size_t cap) {
+static const char *severity_text(enum ph_severity s, enum ph_lang lang) {
+  static const char *const zh[] = {"严重", "重要", "次要", "提示"};
+  return lang == PH_LANG_EN || (unsigned)s > 3 ? ph_severity_name(s) : zh[s];
+}
+
+void ph_rules_render(const struct ph_alarm_event *ev, enum ph_lang lang, char *buf, size_t cap) {
   const struct render_ctx *c = ev->priv;
   const struct ph_rule *r = c->r;
+  const bool en = lang == PH_LANG_EN;
   const struct ph_hub_park *park = &c->e->c.refs->cfg->parks[c->park];
+  const struct ph_tz *tz = c->e->c.refs->tz[c->park];
   const struct ph_hub_ent *ent = &park->ents[c->ent];
   const struct ph_metric *m = c->metric >= 0 ? ph_catalog_at(c->e->c.refs->cat, (size_t)c->metric) : NULL;
   struct out o = {buf, cap, 0};
   if (!cap) return;
   buf[0] = '\0';
   char tmp[64];
-  for (const char *p = r->message; *p; p++) {
+  for (const char *p = en ? r->message : r->message_zh; *p; p++) {
     const char *q = *p == '{' ? strchr(p, '}') : NULL;
     int k = q ? placeholder_index(p + 1, (size_t)(q - p - 1)) : -1;
     if (k < 0) {
@@ -243,24 +257,28 @@ void ph_rules_render(const struct ph_alarm_event *ev, char *buf, size_t cap) {
       if (c->point && c->point[0]) puts_(&o, c->point);
       else if (o.len && o.buf[o.len - 1] == '/') o.buf[--o.len] = '\0'; /* "{ent}/{point}" of an enterprise-level alarm */
     } else if (!strcmp(name, "metric")) puts_(&o, m ? m->code : r->metric);
-    else if (!strcmp(name, "metric_name")) puts_(&o, m ? m->name : r->metric);
-    else if (!strcmp(name, "unit")) puts_(&o, m ? m->unit : "");
+    else if (!strcmp(name, "metric_name")) puts_(&o, m ? (!en && m->name_zh[0] ? m->name_zh : m->name) : r->metric);
+    else if (!strcmp(name, "unit")) puts_(&o, m ? ph_unit_symbol(m->unit) : "");
     else if (!strcmp(name, "value")) { if (c->has_value) put_num(&o, c->value); }
     else if (!strcmp(name, "limit")) { if (c->has_limit) put_num(&o, c->limit); }
     else if (!strcmp(name, "low")) put_num(&o, r->low);
     else if (!strcmp(name, "high")) put_num(&o, r->high);
-    else if (!strcmp(name, "window")) put_duration(&o, (int64_t)r->window_min * MIN_MS);
-    else if (!strcmp(name, "for")) put_duration(&o, r->for_ms);
+    else if (!strcmp(name, "window")) put_duration(&o, (int64_t)r->window_min * MIN_MS, lang);
+    else if (!strcmp(name, "for")) put_duration(&o, r->for_ms, lang);
     else if (!strcmp(name, "since")) {
-      char ts[PH_TIME_STRLEN];
-      if (c->since == NONE || ph_time_format(c->since, ts, sizeof ts)) puts_(&o, "never");
-      else puts_(&o, ts);
+      char ts[40];
+      if (c->since == NONE) {
+        puts_(&o, en ? "never" : "从未");
+      } else {
+        ph_tz_format_human(tz, c->since, ts, sizeof ts);
+        puts_(&o, ts);
+      }
     } else if (!strcmp(name, "rule")) puts_(&o, r->id);
-    else if (!strcmp(name, "severity")) puts_(&o, ph_severity_name(r->severity));
-    else if (!strcmp(name, "agent")) puts_(&o, c->agent ? c->agent : "");
+    else if (!strcmp(name, "severity")) puts_(&o, severity_text(r->severity, lang));
+    else if (!strcmp(name, "agent")) puts_(&o, !en && c->agent_zh ? c->agent_zh : c->agent ? c->agent : "");
     else if (!strcmp(name, "days")) { if (c->has_days) { snprintf(tmp, sizeof tmp, "%lld", (long long)c->days); puts_(&o, tmp); } }
     else if (!strcmp(name, "due")) { if (c->has_days) put_day(&o, c->due_day); }
-    else if (!strcmp(name, "agg")) puts_(&o, agg_text(r, tmp, sizeof tmp));
+    else if (!strcmp(name, "agg")) puts_(&o, agg_text(r, lang, tmp, sizeof tmp));
     if (o.len == before && o.len && o.buf[o.len - 1] == ' ' && p[1] == ' ') p++; /* "{metric} {agg} {value}" */
   }
 }
@@ -280,6 +298,27 @@ static const char *default_message(const struct ph_rule *r) {
   case PH_RULE_OVERDUE:
     return r->warn_days >= 0 ? "{ent}/{point}: {metric} due on {due} ({days} days; last record {since})"
                              : "{ent}/{point}: {metric} overdue since {due} (last record {since})";
+  default: return "{rule}";
+  }
+}
+
+/* The same sentences in Chinese (inv. 3). */
+static const char *default_message_zh(const struct ph_rule *r) {
+  switch (r->type) {
+  case PH_RULE_THRESHOLD:
+    if (r->op == PH_OP_OUTSIDE) return "{ent}/{point}：{metric_name}{agg} {value} {unit}，超出 {low}–{high} {unit} 范围";
+    return r->op == PH_OP_GT ? "{ent}/{point}：{metric_name}{agg} {value} {unit}，超过限值 {limit} {unit}"
+                             : "{ent}/{point}：{metric_name}{agg} {value} {unit}，低于 {limit} {unit}";
+  case PH_RULE_RESIDENCE:
+    return "{ent}/{point}：{metric_name} {value} {unit}，处于 {low}–{high} {unit} 区间超过 {for}";
+  case PH_RULE_RATE: return "{ent}/{point}：{metric_name}每分钟变化 {value} {unit}（{agg}）";
+  case PH_RULE_FLATLINE: return "{ent}/{point}：{metric_name}停留在 {value} {unit} 超过 {for}";
+  case PH_RULE_FLAGS: return "{ent}/{point}：{metric_name}有 {value}% 的数据标记不是 N（{agg}；限值 {limit}%）";
+  case PH_RULE_GAP: return "{ent}/{point}：自 {since} 起没有数据";
+  case PH_RULE_OFFLINE: return "{ent}：{agent}，自 {since} 起";
+  case PH_RULE_OVERDUE:
+    return r->warn_days >= 0 ? "{ent}/{point}：{metric_name}应于 {due} 前完成（还剩 {days} 天；上次 {since}）"
+                             : "{ent}/{point}：{metric_name}自 {due} 起逾期（上次 {since}）";
   default: return "{rule}";
   }
 }
@@ -307,6 +346,26 @@ static int apply(struct ctx *c, const struct ph_cfgmap *map, const cJSON *o, con
   struct ph_err e = {0};
   if (ph_cfgmap_apply(map, o, path, dst, &e) == 0) return 0;
   return bad(c, "%s", e.msg);
+}
+
+/* A rule's template in one language: the file's, else the default; every
+ * placeholder must exist (inv. 1). */
+static int template_of(struct ctx *c, const cJSON *o, const char *key, const char *path, const char *def,
+                       char *dst) {
+  const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (msg) {
+    if (!cJSON_IsString(msg) || !msg->valuestring[0] || strlen(msg->valuestring) > PH_RULE_MSG_MAX)
+      return bad(c, "%s.%s: must be a string of 1..%d bytes", path, key, PH_RULE_MSG_MAX);
+    strcpy(dst, msg->valuestring);
+  } else {
+    strcpy(dst, def);
+  }
+  char which[40];
+  if (!ph_rules_template_ok(dst, which, sizeof which))
+    return bad(c, "%s.%s: unknown placeholder %s (known: {park} {ent} {ent_name} {point} {metric} "
+               "{metric_name} {unit} {value} {limit} {low} {high} {window} {for} {since} {rule} {severity} "
+               "{agent} {days} {due} {agg})", path, key, which);
+  return 0;
 }
 
 static int only_keys(struct ctx *c, const cJSON *o, const char *path, const char *const *keys) {
@@ -506,14 +565,13 @@ static int parse_rule(struct ctx *c, const cJSON *o, int i, struct ph_rule *r) {
   char path[48];
   snprintf(path, sizeof path, "rules[%d]", i);
   if (!cJSON_IsObject(o)) return bad(c, "%s: must be an object", path);
-  static const char *const keys[] = {"id", "severity", "scope", "message", "description", "enabled",
+  static const char *const keys[] = {"id", "severity", "scope", "message", "message_zh", "description", "enabled",
                                      "threshold", "residence", "rate", "flatline", "flags", "gap", "offline",
                                      "overdue", NULL};
   int rc = only_keys(c, o, path, keys);
   if (rc) return rc;
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
   const cJSON *sev = cJSON_GetObjectItemCaseSensitive(o, "severity");
-  const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "message");
   const cJSON *desc = cJSON_GetObjectItemCaseSensitive(o, "description");
   const cJSON *en = cJSON_GetObjectItemCaseSensitive(o, "enabled");
   if (!id) return bad(c, "%s.id: required", path);
@@ -553,19 +611,8 @@ static int parse_rule(struct ctx *c, const cJSON *o, int i, struct ph_rule *r) {
                                      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "scope"), "point") ||
                                      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "scope"), "metric")))
     return bad(c, "%s.scope: offline is enterprise-level: no point or metric", path);
-  if (msg) {
-    if (!cJSON_IsString(msg) || !msg->valuestring[0] || strlen(msg->valuestring) > PH_RULE_MSG_MAX)
-      return bad(c, "%s.message: must be a string of 1..%d bytes", path, PH_RULE_MSG_MAX);
-    strcpy(r->message, msg->valuestring);
-  } else {
-    strcpy(r->message, default_message(r));
-  }
-  char which[40];
-  if (!ph_rules_template_ok(r->message, which, sizeof which))
-    return bad(c, "%s.message: unknown placeholder %s (known: {park} {ent} {ent_name} {point} {metric} "
-               "{metric_name} {unit} {value} {limit} {low} {high} {window} {for} {since} {rule} {severity} "
-               "{agent} {days} {due} {agg})", path, which);
-  return 0;
+  if ((rc = template_of(c, o, "message", path, default_message(r), r->message))) return rc;
+  return template_of(c, o, "message_zh", path, default_message_zh(r), r->message_zh);
 }
 
 void ph_ruleset_fini(struct ph_ruleset *rs) {

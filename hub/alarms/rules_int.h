@@ -168,8 +168,8 @@ struct render_ctx {
   bool has_days;
   int64_t days;
   long due_day;
-  const char *agent;
+  const char *agent, *agent_zh; /* offline: which agents, or how long silent, per language */
 };
-void ph_rules_render(const struct ph_alarm_event *ev, char *buf, size_t cap);
+void ph_rules_render(const struct ph_alarm_event *ev, enum ph_lang lang, char *buf, size_t cap);
 
 #endif

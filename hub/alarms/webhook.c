@@ -184,8 +184,8 @@ static const char *pick(const char *const *v, unsigned i, unsigned n) { return i
 static void markdown(const struct ph_webhook_conf *c, const struct ph_alarm_msg *m, struct buf *b, char *title,
                      size_t tcap) {
   const struct ph_alarm *a = &m->alarm;
-  const struct words *w = c->lang == PH_WH_EN ? &en : &zh;
-  const char *colon = c->lang == PH_WH_EN ? ": " : "：", *comma = c->lang == PH_WH_EN ? ", " : "，";
+  const struct words *w = c->lang == PH_LANG_EN ? &en : &zh;
+  const char *colon = c->lang == PH_LANG_EN ? ": " : "：", *comma = c->lang == PH_LANG_EN ? ", " : "，";
   char first[40] = "", last[40] = "", ts[40] = "", evals[40];
   ph_tz_format_human(c->tz, a->first_ms, first, sizeof first);
   ph_tz_format_human(c->tz, a->last_ms, last, sizeof last);
@@ -194,7 +194,7 @@ static void markdown(const struct ph_webhook_conf *c, const struct ph_alarm_msg 
   snprintf(title, tcap, "[%s] %s %s%s%s%s%s", pick(w->sev, (unsigned)a->severity, 4), a->rule,
            pick(w->transition, (unsigned)m->transition, 4), colon, a->ent, a->point[0] ? "/" : "", a->point);
   add(b, "### %s\n", title);
-  add(b, "%s\n\n", a->message);
+  add(b, "%s\n\n", c->lang != PH_LANG_EN && a->message_zh[0] ? a->message_zh : a->message);
   add(b, "> %s%s**%s**%s%s\n", w->state_line, colon, pick(w->state, (unsigned)a->state, 4), comma, evals);
   if (a->has_value) add(b, "> %s%s%.6g%s", w->value, colon, a->value, a->has_peak ? "" : "\n");
   if (a->has_value && a->has_peak) add(b, "%s%s%s%.6g\n", comma, w->peak, colon, a->peak);

@@ -34,9 +34,6 @@
 
 enum ph_webhook_format { PH_WH_JSON, PH_WH_WECOM, PH_WH_DINGTALK };
 
-/* The people reading WeCom and DingTalk messages: Chinese by default. */
-enum ph_webhook_lang { PH_WH_ZH_CN, PH_WH_EN };
-
 struct ph_webhook_conf {
   char id[PH_ID_MAX + 1];       /* for logs; "" = "webhook[i]" */
   char park[PH_ID_MAX + 1];     /* only this park's alarms; "" = all */
@@ -47,7 +44,7 @@ struct ph_webhook_conf {
   int64_t timeout_ms, retries, backoff_ms, backoff_max_ms, queue;
   char headers[PH_WEBHOOK_HEADERS_MAX][2][520]; /* name, value */
   int nheaders;
-  enum ph_webhook_lang lang; /* language of the chat formats' text (default zh-CN) */
+  enum ph_lang lang;         /* language of the chat formats' text (default zh-CN) */
   const struct ph_tz *tz;    /* not from the file: the park's zone, for the times people read
                               * (set by whoever starts the sink; NULL: UTC, marked so) */
 };

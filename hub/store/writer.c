@@ -462,7 +462,7 @@ static void process(struct ph_writer *w, struct ph_item **items, size_t n) {
     PH_INFO(MOD, "database writable again after %llu failed attempts: %zu batches committed, acking resumes",
             (unsigned long long)failures, n);
   if (rc == 0) { /* the items are still ours: released below */
-    ph_data_loss_raise(&w->loss, w->c.refs->cfg, w->c.alarms, w->c.rules, ph_now_ms());
+    ph_data_loss_raise(&w->loss, w->c.refs, w->c.alarms, w->c.rules, ph_now_ms());
     evaluate(w, items, n);
   }
   ph_queue_release_many(w->c.q, items, n);

@@ -66,6 +66,10 @@ size_t ph_catalog_count(const struct ph_catalog *c);
 const struct ph_metric *ph_catalog_at(const struct ph_catalog *c, size_t idx);
 /* Index of code, or -1. s need not be NUL-terminated. */
 int ph_catalog_find(const struct ph_catalog *c, const char *code, size_t len);
+/* How people write a catalogue unit: "mg/Nm3" → "mg/m³" (GB 31574-2015's
+ * unit, dry standard state), "Nm3/h" → "Nm³/h", "degC" → "°C"; a unit
+ * without a symbol form comes back as it is. Static strings. */
+const char *ph_unit_symbol(const char *unit);
 /* Index of the metric with this HJ 212 code, or -1. */
 int ph_catalog_find_hj212(const struct ph_catalog *c, const char *hj212);
 

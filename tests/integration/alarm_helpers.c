@@ -195,6 +195,7 @@ void ah_parse(struct ah_msg *m, const char *payload)
 	str_field(j, "state", m->state, sizeof m->state);
 	str_field(j, "transition", m->transition, sizeof m->transition);
 	str_field(j, "message", m->message, sizeof m->message);
+	str_field(j, "message_zh", m->message_zh, sizeof m->message_zh);
 	str_field(j, "acked_by", m->acked_by, sizeof m->acked_by);
 	str_field(j, "note", m->note, sizeof m->note);
 	v = cJSON_GetObjectItemCaseSensitive(j, "value");

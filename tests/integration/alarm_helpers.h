@@ -41,7 +41,7 @@ struct ah_msg {
 	bool empty;             /* empty payload: the retained state removed (alarm closed) */
 	char *payload;          /* as received, NUL-terminated */
 	char alarm_id[72], rule[72], ent[72], point[72], metric[72], severity[16], state[24], transition[16];
-	char message[1100], acked_by[80], note[600];
+	char message[1100], message_zh[1100], acked_by[80], note[600];
 	bool has_value, has_peak;
 	double value, peak;
 	long long count;

@@ -141,7 +141,8 @@ Test(alarm_webhook, json_wecom_dingtalk_retries_and_a_hung_endpoint)
 		snprintf(want, sizeof want, "### [重要] so2_high %s：ent-a/stack-1", tr[k]);
 		cr_expect(strncmp(md, want, strlen(want)) == 0, "wecom post %d: %s", k, md);
 		cr_expect(strstr(md, first->alarm_id) != NULL, "wecom post %d does not name %s", k, first->alarm_id);
-		cr_expect(strstr(md, first->message) != NULL, "wecom post %d lacks the message", k);
+		cr_expect(first->message_zh[0] && strstr(md, first->message_zh) != NULL,
+			  "wecom post %d lacks the Chinese message (%s): %s", k, first->message_zh, md);
 	}
 	/* DingTalk: title + text, raised only (its transitions filter), in English (its lang) */
 	cr_assert_eq(hr_wait(H[H_DING], 2, WAIT_MS), 0, "hook-ding got %zu posts", hr_count(H[H_DING]));

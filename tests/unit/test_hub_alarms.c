@@ -54,8 +54,11 @@ static void teardown(void) {
 }
 TestSuite(alarms, .init = setup, .fini = teardown);
 
-static void render(const struct ph_alarm_event *ev, char *buf, size_t cap) {
-  snprintf(buf, cap, "%s/%s: so2 %g mg/Nm3 above 150 mg/Nm3", ev->key.ent, ev->key.point, ev->value);
+static void render(const struct ph_alarm_event *ev, enum ph_lang lang, char *buf, size_t cap) {
+  if (lang == PH_LANG_EN)
+    snprintf(buf, cap, "%s/%s: so2 %g mg/Nm3 above 150 mg/Nm3", ev->key.ent, ev->key.point, ev->value);
+  else
+    snprintf(buf, cap, "%s/%s：二氧化硫 %g mg/m³，超过限值 150 mg/m³", ev->key.ent, ev->key.point, ev->value);
 }
 
 static struct ph_alarm_event event(const char *rule, const char *point, int64_t ts, double v) {
@@ -89,6 +92,33 @@ Test(alarms, migrate_twice_is_harmless) {
   cr_assert_eq(ph_alarms_migrate(db, &err), 0, "%s", err.msg);
 }
 
+/* A database made before the Chinese message gets the column (empty for the old rows). */
+Test(alarms, an_older_alarms_table_gets_message_zh) {
+  sqlite3 *old;
+  struct ph_err err = {0};
+  cr_assert_eq(sqlite3_open(":memory:", &old), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(old,
+                            "CREATE TABLE alarms(id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL UNIQUE,"
+                            " park TEXT NOT NULL, rule TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL DEFAULT '',"
+                            " metric TEXT NOT NULL DEFAULT '', severity TEXT NOT NULL, state TEXT NOT NULL,"
+                            " message TEXT NOT NULL, first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL,"
+                            " count INTEGER NOT NULL, value REAL, peak REAL, acked_by TEXT, acked_ms INTEGER,"
+                            " note TEXT, raised_ms INTEGER NOT NULL, cleared_ms INTEGER, closed_ms INTEGER);"
+                            "INSERT INTO alarms(alarm_id, park, rule, ent, severity, state, message, first_ms, last_ms,"
+                            " count, raised_ms) VALUES('a-1', 'p1', 'r', 'e', 'major', 'closed', 'old', 1, 1, 1, 1)",
+                            NULL, NULL, NULL),
+               SQLITE_OK);
+  cr_assert_eq(ph_alarms_migrate(old, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_alarms_migrate(old, &err), 0, "twice: %s", err.msg);
+  sqlite3_stmt *s;
+  cr_assert_eq(sqlite3_prepare_v2(old, "SELECT message, message_zh FROM alarms", -1, &s, NULL), SQLITE_OK);
+  cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+  cr_assert_str_eq((const char *)sqlite3_column_text(s, 0), "old");
+  cr_assert_str_eq((const char *)sqlite3_column_text(s, 1), "", "an old alarm has no Chinese sentence, not a made-up one");
+  sqlite3_finalize(s);
+  sqlite3_close(old);
+}
+
 Test(alarms, raise_update_clear_ack_close) {
   struct ph_err err = {0};
   struct ph_alarm_event ev = event("so2_lim", "stack-1", T0, 160);
@@ -108,6 +138,7 @@ Test(alarms, raise_update_clear_ack_close) {
   const struct ph_alarm *a = &msgs[0].alarm;
   cr_assert_str_eq(a->alarm_id, "a-20261123-000001");
   cr_assert_str_eq(a->message, "cu-old/stack-1: so2 160 mg/Nm3 above 150 mg/Nm3");
+  cr_assert_str_eq(a->message_zh, "cu-old/stack-1：二氧化硫 160 mg/m³，超过限值 150 mg/m³", "both languages rendered");
   char id[64];
   strcpy(id, a->alarm_id);
   cr_assert_str_eq(qs("SELECT state FROM alarms"), "active_unacked");

@@ -45,7 +45,7 @@ struct cev {
   bool has_value;
   double value;
   int64_t ts, since;
-  char msg[1100];
+  char msg[1100], msg_zh[1100];
 };
 #define MAXEV 20000
 static struct cev *evs;
@@ -85,7 +85,10 @@ static void log_ev(char kind, const struct ph_alarm_event *ev) {
   c->value = ev->value;
   c->ts = ev->ts_ms;
   c->since = ev->since_ms;
-  if (kind == 'R') ev->render(ev, c->msg, sizeof c->msg);
+  if (kind == 'R') {
+    ev->render(ev, PH_LANG_EN, c->msg, sizeof c->msg);
+    ev->render(ev, PH_LANG_ZH_CN, c->msg_zh, sizeof c->msg_zh);
+  }
 }
 static int cap_raise(void *ctx, const struct ph_alarm_event *ev) {
   (void)ctx;
@@ -327,7 +330,9 @@ Test(rules, threshold_raises_once_holds_and_clears_with_hysteresis) {
   const struct cev *r = last('R', "so2_high");
   cr_assert_str_eq(r->point, "stack-1");
   cr_assert_str_eq(r->metric, "so2");
-  cr_assert_str_eq(r->msg, "cu-old/stack-1: so2 120 mg/Nm3 above 100 mg/Nm3");
+  cr_assert_str_eq(r->msg, "cu-old/stack-1: so2 120 mg/m³ above 100 mg/m³");
+  /* the Chinese sentence: the catalogue's name, the same figures and units */
+  cr_assert_str_eq(r->msg_zh, "cu-old/stack-1：二氧化硫 120 mg/m³，超过限值 100 mg/m³");
   feed("so2", T0 + 20 * S, 130);
   feed("so2", T0 + 30 * S, 95); /* inside the dead band: still active, no update either */
   cr_assert_eq(count('R', NULL), 1, "raised once");
@@ -377,13 +382,13 @@ Test(rules, limit_reference_uses_each_enterprises_stack_limit) {
   feed_full("cu-special", "stack-1", "so2", T0, 120, 'N', PH_STATE_NONE);
   cr_assert_eq(count('R', NULL), 1, "120 is over the special limit 100 only");
   cr_assert_str_eq(last('R', NULL)->ent, "cu-special");
-  cr_assert_str_eq(last('R', NULL)->msg, "cu-special: 60-min mean 120 over 100 mg/Nm3");
+  cr_assert_str_eq(last('R', NULL)->msg, "cu-special: 60-min mean 120 over 100 mg/m³");
   /* cu-old: the 60-minute mean climbs over 150 */
   for (int i = 1; i <= 30; i++) feed_full("cu-old", "stack-1", "so2", T0 + i * M, 200, 'N', PH_STATE_NONE);
   cr_assert_eq(count('R', NULL), 2);
   const struct cev *r = last('R', NULL);
   cr_assert_str_eq(r->ent, "cu-old");
-  cr_assert_str_eq(r->msg, "cu-old: 60-min mean 160 over 150 mg/Nm3", "%s", r->msg); /* (120 + 200) / 2 */
+  cr_assert_str_eq(r->msg, "cu-old: 60-min mean 160 over 150 mg/m³", "%s", r->msg); /* (120 + 200) / 2 */
   cr_assert_eq(count('U', NULL), 29, "held: updated, not raised again");
   /* the mean falls: it clears only at or below 135 (the 10 % dead band) */
   for (int i = 31; i < 200 && !count('C', NULL); i++) feed_full("cu-old", "stack-1", "so2", T0 + i * M, 100, 'N', PH_STATE_NONE);
@@ -541,7 +546,9 @@ Test(rules, gap_on_a_point_raises_on_the_timer_and_clears_on_data) {
   cr_assert_eq(ph_rules_tick(eng, T0 + 61 * S, &sink), 0);
   cr_assert_eq(count('R', NULL), 1);
   cr_assert_eq(last('R', NULL)->since, T0 + 60 * S);
-  cr_assert(strstr(last('R', NULL)->msg, "no data since 2026-11-23T02:00:00.000Z") != NULL, "%s", last('R', NULL)->msg);
+  /* T0 + 60 s is 2026-11-23 02:00 UTC: 10:00 in the park (Shanghai, +8) */
+  cr_assert(strstr(last('R', NULL)->msg, "no data since 2026-11-23 10:00") != NULL, "%s", last('R', NULL)->msg);
+  cr_assert(strstr(last('R', NULL)->msg_zh, "自 2026-11-23 10:00 起没有数据") != NULL, "%s", last('R', NULL)->msg_zh);
   cr_assert_eq(ph_rules_tick(eng, T0 + 120 * S, &sink), 0);
   cr_assert_eq(count('R', NULL), 1);
   cr_assert_eq(count('U', NULL), 0, "a timer confirms its alarm once a minute, not every tick");
@@ -563,6 +570,7 @@ Test(rules, offline_by_status_and_by_silence) {
   const struct cev *r = last('R', NULL);
   cr_assert_str_eq(r->point, "", "enterprise-level");
   cr_assert(strstr(r->msg, "cu-old: agent gw offline since") != NULL, "%s", r->msg);
+  cr_assert(strstr(r->msg_zh, "cu-old：网关 gw 离线，自 ") != NULL, "%s", r->msg_zh);
   cr_assert_eq(ph_rules_eval_status(eng, "p1", "cu-old", "gw", "online", now + 90 * S, now + 90 * S, &sink), 0);
   cr_assert_eq(count('C', NULL), 1, "online again, and 90 s of silence is within the allowed 300");
   feed("so2", now + 95 * S, 10);

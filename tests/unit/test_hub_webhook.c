@@ -196,7 +196,7 @@ static void start(const char *json) {
 }
 
 /* A sink's rendering settings without a rules file. */
-static struct ph_webhook_conf rconf(enum ph_webhook_format f, enum ph_webhook_lang lang, const struct ph_tz *tz) {
+static struct ph_webhook_conf rconf(enum ph_webhook_format f, enum ph_lang lang, const struct ph_tz *tz) {
   struct ph_webhook_conf c;
   ph_webhook_conf_defaults(&c);
   c.format = f;
@@ -210,8 +210,8 @@ static struct ph_webhook_conf rconf(enum ph_webhook_format f, enum ph_webhook_la
 Test(webhook, bodies_in_the_three_formats) {
   struct ph_alarm_msg m = msg(1, PH_SEV_MAJOR, PH_AT_RAISED);
   char buf[PH_ALARM_JSON_MAX * 2], alert[PH_ALARM_JSON_MAX];
-  struct ph_webhook_conf cj = rconf(PH_WH_JSON, PH_WH_EN, NULL), cw = rconf(PH_WH_WECOM, PH_WH_EN, NULL),
-                         cd = rconf(PH_WH_DINGTALK, PH_WH_EN, NULL);
+  struct ph_webhook_conf cj = rconf(PH_WH_JSON, PH_LANG_EN, NULL), cw = rconf(PH_WH_WECOM, PH_LANG_EN, NULL),
+                         cd = rconf(PH_WH_DINGTALK, PH_LANG_EN, NULL);
   int n = ph_webhook_render(&cj, &m, buf, sizeof buf);
   cr_assert_gt(n, 0);
   cr_assert_eq(ph_alert_json(&m.alarm, m.transition, m.ts_ms, alert, sizeof alert), n);
@@ -244,7 +244,7 @@ Test(webhook, chat_texts_are_chinese_in_park_time_by_default) {
   cr_assert_eq(ph_tz_load("Asia/Shanghai", &tz, &err), 0, "%s", err.msg);
   struct ph_alarm_msg m = msg(1, PH_SEV_CRITICAL, PH_AT_RAISED);
   struct ph_webhook_conf c = conf("{\"url\":\"http://127.0.0.1:%d/\",\"format\":\"dingtalk\"}");
-  cr_assert_eq(c.lang, PH_WH_ZH_CN, "zh-CN unless the rules file says otherwise");
+  cr_assert_eq(c.lang, PH_LANG_ZH_CN, "zh-CN unless the rules file says otherwise");
   c.tz = tz;
   char buf[PH_ALARM_JSON_MAX * 2], want[64];
   cr_assert_gt(ph_webhook_render(&c, &m, buf, sizeof buf), 0);
