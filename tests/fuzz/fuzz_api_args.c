@@ -1,14 +1,14 @@
 /* fuzz_api_args.c — libFuzzer target: the HTTP API's query-argument
  * parsers (hub/api/api_args.h: from/to times, limit/cursor numbers, the
- * step/agg/period/format/state words, the raw series' cursor) and the id
- * check of park/ent/point/metric (ids.h), on any bytes as the one value of
- * an argument (libmicrohttpd hands NUL-terminated, URL-decoded text: the
- * input is cut at its first NUL).
+ * step/agg/period/format/state words, the raw series' and the CEMS
+ * listings' cursors) and the id check of park/ent/point/metric (ids.h),
+ * on any bytes as the one value of an argument (libmicrohttpd hands
+ * NUL-terminated, URL-decoded text: the input is cut at its first NUL).
  *
  * Oracle besides the sanitizers: api_args.h inv. 2 (what is accepted is
- * within the bounds asked for); a time accepted that ph_time_format can
- * write parses back from that text to the same instant; an accepted id is at most
- * PH_ID_MAX bytes. */
+ * within the bounds asked for, a CEMS cursor's ids are ids); a time
+ * accepted that ph_time_format can write parses back from that text to
+ * the same instant; an accepted id is at most PH_ID_MAX bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +55,14 @@ static void cursors(const char *v) {
     if (api_parse_raw_cursor(v, ranges[i][0], ranges[i][1], &t0, &skip)) continue;
     if (t0 < ranges[i][0] || t0 >= ranges[i][1] || skip < 0) abort();
   }
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+    for (int exc = 0; exc < 2; exc++) {
+      struct api_cems_cursor c;
+      if (api_parse_cems_cursor(v, exc, ranges[i][0], ranges[i][1], &c)) continue;
+      if (c.t < ranges[i][0] || c.t >= ranges[i][1]) abort();
+      if (!ph_id_valid_z(c.ent) || !ph_id_valid_z(c.point) || !ph_id_valid_z(c.metric)) abort();
+      if (exc ? c.period != 1 && c.period != 2 : c.period != 0) abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
