@@ -63,6 +63,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "api_args.h"
 #include "api_conn.h"
 #include "api_int.h"
 #include "parkhub/alloc.h"
@@ -307,14 +308,7 @@ int api_arg_time(struct api_req *r, const char *name, bool required, int64_t *ou
   const char *v = api_arg(r, name);
   if (given) *given = v != NULL;
   if (!v) return required ? api_fail(r, 400, name, "%s: required (RFC 3339 time)", name) : 0;
-  char t[64];
-  size_t n = strlen(v);
-  if (n >= sizeof t) return api_fail(r, 400, name, "%s: not an RFC 3339 time", name);
-  memcpy(t, v, n + 1);
-  /* a '+' of the offset that reached us as a space (form encoding) */
-  for (size_t i = 19; i < n; i++)
-    if (t[i] == ' ') t[i] = '+';
-  if (ph_time_parse(t, n, out))
+  if (api_parse_time(v, out))
     return api_fail(r, 400, name, "%s: '%.40s' is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z)", name, v);
   return 0;
 }
@@ -331,25 +325,16 @@ int api_arg_int(struct api_req *r, const char *name, int64_t min, int64_t max, i
   const char *v = api_arg(r, name);
   *out = def;
   if (!v) return 0;
-  char *end;
-  errno = 0;
-  long long x = strtoll(v, &end, 10);
-  if (errno || *end || end == v || x < min || x > max)
+  if (api_parse_int(v, min, max, out))
     return api_fail(r, 400, name, "%s: must be a whole number in %lld..%lld", name, (long long)min,
                     (long long)max);
-  *out = x;
   return 0;
 }
 
 int api_arg_word(struct api_req *r, const char *name, const char *const *words, int def, int *out) {
   const char *v = api_arg(r, name);
   *out = def;
-  if (!v) return 0;
-  for (int i = 0; words[i]; i++)
-    if (!strcmp(words[i], v)) {
-      *out = i;
-      return 0;
-    }
+  if (!v || !api_parse_word(v, words, out)) return 0;
   char allowed[200] = "";
   for (int i = 0; words[i]; i++) {
     strncat(allowed, i ? "|" : "", sizeof allowed - strlen(allowed) - 1);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_args.h"
 #include "api_int.h"
 #include "parkhub/alloc.h"
 #include "store/chunk.h"
@@ -215,19 +216,7 @@ static int flush_hour(struct rawvec *hour, struct rawvec *page, const struct ser
 }
 
 static int parse_raw_cursor(const char *cur, const struct series_q *q, int64_t *t0, int64_t *skip) {
-  char *e;
-  errno = 0;
-  long long t = strtoll(cur, &e, 10), k = 0;
-  if (errno || e == cur) return -1;
-  if (*e == '.') {
-    const char *ks = e + 1;
-    k = strtoll(ks, &e, 10);
-    if (errno || e == ks || k < 0) return -1;
-  }
-  if (*e || t < q->from || t >= q->to) return -1;
-  *t0 = t;
-  *skip = k;
-  return 0;
+  return api_parse_raw_cursor(cur, q->from, q->to, t0, skip); /* api_args.h: fuzzed alone */
 }
 
 static int from_chunks(struct api_req *r, struct series_q *q) {

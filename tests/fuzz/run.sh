@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh [SECONDS] — builds the libFuzzer targets (batch decoder,
-# hub and agent config loaders, HJ 212 framer+parser+mapping) with clang
+# hub and agent config loaders, HJ 212 framer+parser+mapping, MQTT topics,
+# cmd/ack payloads, the API's argument values) with clang
 # (ASan+UBSan, in build-fuzz/ next to the repository's build/) and runs each
 # for SECONDS (default $FUZZ_SECONDS or 30; 15 when SANITIZE is set, i.e.
 # CI's second pass, which has run the same targets already) from its seed
@@ -8,6 +9,8 @@
 # Installs clang and its fuzzer runtime when missing. Prints each target's
 # executions and "N passed, M failed"; a crash, leak or timeout fails (the
 # input is kept in build-fuzz/crashes/TARGET/ and printed as a path).
+# FUZZ_JOBS: parallel compile jobs for the build (default: nproc; 1 on a
+# shared machine).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,8 +32,8 @@ fi
 if [ ! -e "$build/CMakeCache.txt" ]; then
   CC=clang cmake -S "$repo" -B "$build" -DPH_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-targets=(fuzz_batch fuzz_hub_config fuzz_agent_config fuzz_hj212)
-cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 ||
+targets=(fuzz_batch fuzz_hub_config fuzz_agent_config fuzz_hj212 fuzz_topic fuzz_ack_cmd fuzz_api_args)
+cmake --build "$build" -j"${FUZZ_JOBS:-$(nproc)}" --target "${targets[@]}" >"$build/fuzz-build.log" 2>&1 ||
   { tail -30 "$build/fuzz-build.log"; echo "0 passed, 1 failed"; exit 1; }
 
 # seeds TARGET: the repository's seed directories of a target
@@ -40,6 +43,17 @@ seeds() {
     fuzz_hub_config) echo "$repo/tests/data/schemas/hub-config $build/seeds/deploy-hub" ;;
     fuzz_agent_config) echo "$repo/tests/data/schemas/agent-config $build/seeds/deploy-agent" ;;
     fuzz_hj212) echo "$repo/tests/fuzz/corpus/hj212" ;;
+    fuzz_topic) echo "$repo/tests/fuzz/corpus/topic" ;;
+    fuzz_ack_cmd) echo "$repo/tests/fuzz/corpus/ack_cmd" ;;
+    fuzz_api_args) echo "$repo/tests/fuzz/corpus/api_args" ;;
+  esac
+}
+# dict TARGET: its libFuzzer dictionary (JSON tokens unless the input is no JSON)
+dict() {
+  case "$1" in
+    fuzz_topic) echo "$here/topic.dict" ;;
+    fuzz_api_args) echo "$here/api_args.dict" ;;
+    *) echo "$here/json.dict" ;;
   esac
 }
 mkdir -p "$build/seeds/deploy-hub" "$build/seeds/deploy-agent"
@@ -56,7 +70,7 @@ for t in "${targets[@]}"; do
   # shellcheck disable=SC2046
   set +e
   (cd "$crashes" && "$build/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-     -max_len=65536 -dict="$here/json.dict" -print_final_stats=1 -artifact_prefix="$crashes/" \
+     -max_len=65536 -dict="$(dict "$t")" -print_final_stats=1 -artifact_prefix="$crashes/" \
      "$corpus" $(seeds "$t")) >"$log" 2>&1
   rc=$?
   set -e
