@@ -32,7 +32,8 @@
 
 /* Where committed acks go: the hub posts them to hubmqtt's mailbox (never a
  * Paho call on the writer's thread, queue.h); tests capture them. post
- * returns 0 when taken, non-zero to be asked again after the next commit.
+ * returns 0 when taken, non-zero to be asked again on the writer's next pass
+ * (within about 50 ms, with the stream's latest upto).
  * ctx is borrowed. post == NULL: no acks (tools). */
 struct ph_ack_sink {
   int (*post)(void *ctx, const char *topic, int64_t epoch, int64_t upto);

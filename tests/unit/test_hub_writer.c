@@ -102,12 +102,12 @@ static sqlite3 *open_ro(void) {
   return db;
 }
 
-/* The writer's configuration in one place (the reference data may become
- * one bundle pointer: only this function changes then). */
+/* The writer's configuration in one place; the reference bundle outlives
+ * the writer (static). */
+static struct ph_refs refs;
 static struct ph_writer_conf writer_conf(void) {
-  return (struct ph_writer_conf){.cfg = &fx_cfg, .cat = fx_cat, .q = q, .store = st,
-                                 .acks = {.post = post, .ctx = &cap}, .tz = fx_tz,
-                                 .limits = fx_lim, .nlimits = 1};
+  refs = (struct ph_refs){.cfg = &fx_cfg, .cat = fx_cat, .tz = {fx_tz[0]}, .limits = {fx_lim[0]}, .nlimits = 1};
+  return (struct ph_writer_conf){.refs = &refs, .q = q, .store = st, .acks = {.post = post, .ctx = &cap}};
 }
 
 static void start_writer(void) {
