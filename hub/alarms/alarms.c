@@ -491,7 +491,11 @@ static int do_ack(struct ph_alarms *a, const char *park, const char *alarm_id, c
   for (size_t i = 0; i < a->nopen && !o; i++) /* acks are rare: a scan of the open alarms */
     if (!strcmp(a->open[i]->a.alarm_id, alarm_id) && !strcmp(a->open[i]->a.park, park)) o = a->open[i];
   if (!o) return ph_fail(err, PH_ENOTFOUND, "ack: no open alarm %s in park %s", alarm_id, park);
-  if (o->a.state == PH_AS_ACTIVE_ACKED) return 0;
+  if (o->a.state == PH_AS_ACTIVE_ACKED) { /* refused, and nothing changes: the first one stands */
+    char at[PH_TIME_STRLEN] = "";
+    ph_time_format(o->a.acked_ms, at, sizeof at);
+    return ph_fail(err, PH_EALREADY, "ack: alarm %s was already acknowledged by %s at %s", alarm_id, o->a.acked_by, at);
+  }
   snprintf(o->a.acked_by, sizeof o->a.acked_by, "%s", by);
   snprintf(o->a.note, sizeof o->a.note, "%s", note ? note : "");
   o->a.acked_ms = now;

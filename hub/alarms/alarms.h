@@ -124,8 +124,9 @@ int ph_alarms_clear(struct ph_alarms *a, const struct ph_alarm_event *ev);
 int ph_alarms_state(struct ph_alarms *a, const struct ph_alarm_key *k); /* enum ph_alarm_open */
 
 /* Acknowledges park's alarm_id: active_unacked → active_acked,
- * cleared_unacked → closed; acking an acked alarm again changes nothing
- * (returns 0). PH_ENOTFOUND: no open alarm of that id in that park.
+ * cleared_unacked → closed. Acking an acked alarm again is refused and
+ * changes nothing: PH_EALREADY, err saying who acknowledged it and when.
+ * PH_ENOTFOUND: no open alarm of that id in that park.
  * by, note borrowed. */
 int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, const char *by, const char *note,
                   int64_t now_ms, struct ph_err *err);

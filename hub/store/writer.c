@@ -362,7 +362,7 @@ static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
     } else if (it->type == PH_ITEM_ACK) {
       struct ph_err aerr = {0};
       int arc = ph_alarms_ack(w->c.alarms, park->id, it->ack.alarm_id, it->ack.by, it->ack.note, now, &aerr);
-      if (arc == PH_ENOTFOUND) PH_INFO(MOD, "cmd/ack from %s: %s", it->ack.by, aerr.msg);
+      if (arc == PH_ENOTFOUND || arc == PH_EALREADY) PH_INFO(MOD, "cmd/ack from %s: %s", it->ack.by, aerr.msg);
       else rc = arc;
     }
   }

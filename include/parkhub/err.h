@@ -24,6 +24,7 @@
   X(PH_ETIMEOUT,     -9,  "timed out")                                        \
   X(PH_ECLOSED,      -10, "closed")                                           \
   X(PH_EAGAIN,       -11, "try again")                                        \
+  X(PH_EALREADY,     -12, "already done")                                     \
   /* refusals of outside input: one code per reason (counted per reason) */  \
   X(PH_EJSON,        -20, "not valid JSON")                                   \
   X(PH_ETOOLARGE,    -21, "payload too large")                                \

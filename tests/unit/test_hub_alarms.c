@@ -181,8 +181,18 @@ Test(alarms, ack_first_then_clear_closes) {
   cr_assert_eq(ph_alarms_ack(al, "p1", msgs[0].alarm.alarm_id, "li", NULL, T0 + S, &err), 0);
   cr_assert_eq(msgs[1].alarm.state, PH_AS_ACTIVE_ACKED);
   cr_assert_eq(msgs[1].alarm.acked_ms, T0 + S);
-  cr_assert_eq(ph_alarms_ack(al, "p1", msgs[0].alarm.alarm_id, "li", NULL, T0 + 2 * S, &err), 0, "again: no change");
+  /* a second acknowledgement is refused, says who and when, and changes nothing */
+  cr_assert_eq(ph_alarms_ack(al, "p1", msgs[0].alarm.alarm_id, "zhang", "me too", T0 + 2 * S, &err), PH_EALREADY);
+  cr_assert(strstr(err.msg, "already acknowledged by li at ") != NULL, "%s", err.msg);
   cr_assert_eq(nmsgs, 2);
+  sqlite3_stmt *q;
+  cr_assert_eq(sqlite3_prepare_v2(db, "SELECT acked_by, acked_ms, (SELECT count(*) FROM alarm_log WHERE transition = 'acked')"
+                                      " FROM alarms", -1, &q, NULL), SQLITE_OK);
+  cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+  cr_assert_str_eq((const char *)sqlite3_column_text(q, 0), "li");
+  cr_assert_eq(sqlite3_column_int64(q, 1), T0 + S);
+  cr_assert_eq(sqlite3_column_int64(q, 2), 1, "one acknowledgement logged");
+  sqlite3_finalize(q);
   ev = event("r", "stack-1", T0 + 3 * S, 170);
   cr_assert_eq(ph_alarms_raise(al, &ev), 0);
   cr_assert_eq(ph_alarms_state(al, &ev.key), PH_ALARM_ACTIVE, "acked is still active");
