@@ -36,7 +36,9 @@
 #include <string.h>
 
 #include "api_cems_sql.h"
-#include "api_int.h"
+#include "api_handlers.h"
+#include "api_req.h"
+#include "api_rows.h"
 #include "domain/cems.h"
 #include "domain/compliance.h"
 #include "parkhub/log.h"
@@ -216,8 +218,12 @@ static void next_link(struct api_req *r, const struct cems_q *q, const char *cur
   if (r->format && n < sizeof r->link) snprintf(r->link + n, sizeof r->link - n, "&format=%s", r->csv ? "csv" : "json");
 }
 
-/* The document's head (JSON): the query and how far the tables are final. */
+/* The CSV download's name, and the document's head (JSON): the query and
+ * how far the tables are final. */
 static void head(struct api_rows *w, struct api_req *r, const struct cems_q *q) {
+  char what[32];
+  snprintf(what, sizeof what, "cems_%s", q->what);
+  api_attachment(r, what, q->ent, q->from, q->to); /* CSV only */
   struct api_json *j = ar_head(w);
   if (!j) return;
   aj_str(j, "park", r->park->id);
@@ -307,10 +313,11 @@ static sqlite3_stmt *prepare(struct api_req *r, const char *sql) {
 
 /* ---- GET …/cems/hours ---- */
 
-static const char *const hour_cols[] = {"park",  "ent",           "point",         "metric", "unit",
-                                        "start", "local",         "source",        "valid_minutes",
-                                        "valid", "mean",          "limit",         "exceeded",
-                                        "limit_ratio", NULL};
+static const struct api_col hour_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR), API_COL("point", API_STR), API_COL("metric", API_STR),
+    API_COL("unit", API_STR), API_COL("start", API_TIME), API_COL("local", API_STR), API_COL("source", API_STR),
+    API_COL("valid_minutes", API_INT), API_COL("valid", API_BOOL), API_COL("mean", API_NUM),
+    API_COL("limit", API_NUM), API_COL("exceeded", API_BOOL), API_COL("limit_ratio", API_NUM), API_COL_END};
 
 static void hour_row(struct api_rows *w, const struct api_req *r, sqlite3_stmt *s) {
   static const char *const source[] = {[PH_CEMS_SAMPLES] = "samples", [PH_CEMS_MINUTE_DATA] = "minutes",
@@ -345,10 +352,13 @@ int api_get_cems_hours(struct api_req *r) {
 
 /* ---- GET …/cems/days ---- */
 
-static const char *const day_cols[] = {"park",      "ent",       "point",     "metric",      "unit",
-                                       "start",     "local",     "date",      "valid_hours", "valid",
-                                       "mean",      "ratio",     "converted", "limit",       "exceeded",
-                                       "limit_ratio", "flow_nm3", "product_t", "benchmark_m3_t", NULL};
+static const struct api_col day_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR), API_COL("point", API_STR), API_COL("metric", API_STR),
+    API_COL("unit", API_STR), API_COL("start", API_TIME), API_COL("local", API_STR), API_COL("date", API_STR),
+    API_COL("valid_hours", API_INT), API_COL("valid", API_BOOL), API_COL("mean", API_NUM),
+    API_COL("ratio", API_NUM), API_COL("converted", API_NUM), API_COL("limit", API_NUM),
+    API_COL("exceeded", API_BOOL), API_COL("limit_ratio", API_NUM), API_COL("flow_nm3", API_NUM),
+    API_COL("product_t", API_NUM), API_COL("benchmark_m3_t", API_NUM), API_COL_END};
 
 static void day_row(struct api_rows *w, const struct api_req *r, sqlite3_stmt *s) {
   int64_t t = sqlite3_column_int64(s, 3);
@@ -389,9 +399,11 @@ int api_get_cems_days(struct api_req *r) {
 
 /* ---- GET …/cems/exceedances ---- */
 
-static const char *const exc_cols[] = {"park",      "ent",   "point",    "metric",      "unit",
-                                       "start",     "local", "period",   "mean",        "converted",
-                                       "ratio",     "limit", "limit_ratio", "standard", "recorded", NULL};
+static const struct api_col exc_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR), API_COL("point", API_STR), API_COL("metric", API_STR),
+    API_COL("unit", API_STR), API_COL("start", API_TIME), API_COL("local", API_STR), API_COL("period", API_STR),
+    API_COL("mean", API_NUM), API_COL("converted", API_NUM), API_COL("ratio", API_NUM), API_COL("limit", API_NUM),
+    API_COL("limit_ratio", API_NUM), API_COL("standard", API_STR), API_COL("recorded", API_TIME), API_COL_END};
 
 struct exc_walk {
   struct api_req *r;

@@ -49,6 +49,7 @@ struct ph_metric {
   char name[96];
   enum ph_role role;  /* required for PH_KIND_MATERIAL, optional otherwise */
   double cu_fraction; /* copper mass fraction 0..1; 0 when not given */
+  int decimals;       /* digits after the point people read (exports); -1 when not given */
 };
 
 struct ph_catalog; /* opaque */
