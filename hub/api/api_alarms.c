@@ -158,7 +158,7 @@ static void alarms_link(struct api_req *r, int64_t limit, int64_t cursor) {
       v = t;
     n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&%s=%s", keep[i], v);
   }
-  if (r->format && n < sizeof r->link) snprintf(r->link + n, sizeof r->link - n, "&format=%s", r->csv ? "csv" : "json");
+  api_link_output(r);
 }
 
 int api_get_alarms(struct api_req *r) {

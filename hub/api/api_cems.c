@@ -215,7 +215,7 @@ static void next_link(struct api_req *r, const struct cems_q *q, const char *cur
     n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&only=%s", only_words[q->only]);
   if (n < sizeof r->link)
     n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&limit=%lld&cursor=%s", (long long)q->limit, cursor);
-  if (r->format && n < sizeof r->link) snprintf(r->link + n, sizeof r->link - n, "&format=%s", r->csv ? "csv" : "json");
+  api_link_output(r);
 }
 
 /* The CSV download's name, and the document's head (JSON): the query and

@@ -146,6 +146,13 @@ int api_arg_output(struct api_req *r, const char *accept) {
   return 0;
 }
 
+void api_link_output(struct api_req *r) {
+  size_t n = strlen(r->link);
+  if (r->format && n < sizeof r->link)
+    n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&format=%s", r->csv ? "csv" : "json");
+  if (!r->bom && n < sizeof r->link) snprintf(r->link + n, sizeof r->link - n, "&bom=0");
+}
+
 int api_arg_period(struct api_req *r, int64_t from, int64_t to, int64_t max_ms, const char *max_text) {
   struct ph_err err;
   return api_parse_period(from, to, max_ms, max_text, &err) ? refuse(r, "to", &err) : 0;

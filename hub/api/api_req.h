@@ -71,6 +71,9 @@ int api_arg_int(struct api_req *r, const char *name, int64_t min, int64_t max, i
 int api_arg_word(struct api_req *r, const char *name, const char *const *words, int def, int *out);
 /* format= / Accept: and bom=: sets r->csv, r->format, r->bom. */
 int api_arg_output(struct api_req *r, const char *accept);
+/* Appends to r->link the output arguments the request gave (format as
+ * settled, bom=0), so that the next page comes in the same form. */
+void api_link_output(struct api_req *r);
 /* [from, to) at most max_ms long: 0, or a 400 naming "to". */
 int api_arg_period(struct api_req *r, int64_t from, int64_t to, int64_t max_ms, const char *max_text);
 

@@ -61,15 +61,14 @@ struct series_q {
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
 static void next_link(struct api_req *r, const struct series_q *q, const char *cursor) {
-  char from[PH_TIME_STRLEN], to[PH_TIME_STRLEN], agg[32] = "", fmt[32] = "";
+  char from[PH_TIME_STRLEN], to[PH_TIME_STRLEN], agg[32] = "";
   ph_time_format(q->from, from, sizeof from);
   ph_time_format(q->to, to, sizeof to);
   if (q->step != STEP_RAW) snprintf(agg, sizeof agg, "&agg=%s", agg_words[q->agg]);
-  if (r->format) snprintf(fmt, sizeof fmt, "&format=%s", r->csv ? "csv" : "json");
   snprintf(r->link, sizeof r->link,
-           "/api/v1/parks/%s/series?ent=%s&point=%s&metric=%s&from=%s&to=%s&step=%s%s&limit=%lld&cursor=%s%s",
-           r->park->id, q->ent, q->point, q->metric, from, to, step_words[q->step], agg, (long long)q->limit, cursor,
-           fmt);
+           "/api/v1/parks/%s/series?ent=%s&point=%s&metric=%s&from=%s&to=%s&step=%s%s&limit=%lld&cursor=%s",
+           r->park->id, q->ent, q->point, q->metric, from, to, step_words[q->step], agg, (long long)q->limit, cursor);
+  api_link_output(r);
 }
 
 /* inv. 4: the series' columns; v rounded in CSV to the metric's decimals. */

@@ -1315,6 +1315,12 @@ Test(hub_api, alarms_list_filters_and_pages) {
   }
   cr_assert_eq(pages, 3);
   cr_assert_str_eq(ids, "al-3al-2al-1");
+  /* the next page comes in the same form: bom=0 carried in the link */
+  get("/api/v1/parks/p1/alarms?limit=1&format=csv&bom=0", "reg-token", &r);
+  cr_assert(!strncmp(r.body, "alarm_id,", 9), "%s", r.body);
+  cr_assert(strstr(r.link, "&format=csv&bom=0>"), "%s", r.link);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_alarms.csv\"");
+  resp_free(&r);
 
   get("/api/v1/parks/p1/alarms?state=burning", "reg-token", &r);
   expect_error(&r, 400, "state");
