@@ -27,7 +27,7 @@ static bool shown(const struct api_rows *w, const struct api_col *c) {
   return !(c->flags & (w->csv ? API_COL_JSON : API_COL_CSV));
 }
 
-void ar_begin(struct api_rows *w, struct api_req *r, const struct api_col *cols) {
+void ar_begin_cols(struct api_rows *w, struct api_req *r, const struct api_col *cols) {
   memset(w, 0, sizeof *w);
   w->r = r;
   w->cols = cols;
@@ -44,6 +44,16 @@ void ar_begin(struct api_rows *w, struct api_req *r, const struct api_col *cols)
     aj_init(&w->j, &r->out);
     aj_obj(&w->j, NULL);
   }
+}
+
+void ar_begin_names(struct api_rows *w, struct api_req *r, const char *const *names) {
+  struct api_col own[API_ROWS_MAXCOLS + 1];
+  int n = 0;
+  for (; names[n] && n < API_ROWS_MAXCOLS; n++) own[n] = (struct api_col){.name = names[n], .type = API_STR};
+  own[n] = (struct api_col)API_COL_END;
+  ar_begin_cols(w, r, own); /* clears w */
+  memcpy(w->own, own, sizeof own);
+  w->cols = w->own;
 }
 
 void ar_group(struct api_rows *w, const char *key) { w->group_key = key; }

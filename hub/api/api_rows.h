@@ -57,11 +57,19 @@ struct api_rows {
   bool group_open, row_open;
   struct api_json j;
   struct api_csv c;
+  struct api_col own[API_ROWS_MAXCOLS + 1]; /* ar_begin_names' description */
 };
 
 /* Starts the document: ctype, the BOM (r->bom) and header line for CSV,
  * the outer object for JSON. cols ends with API_COL_END. */
-void ar_begin(struct api_rows *w, struct api_req *r, const struct api_col *cols);
+void ar_begin_cols(struct api_rows *w, struct api_req *r, const struct api_col *cols);
+/* The same from bare names (NULL-terminated): text cells, no rounding; the
+ * form handlers used before columns had types, kept so that they compile. */
+void ar_begin_names(struct api_rows *w, struct api_req *r, const char *const *names);
+/* Either description: ar_begin(w, r, cols) picks by the type of cols. */
+#define ar_begin(w, r, cols)                                                                              \
+  _Generic((cols), const struct api_col *: ar_begin_cols, struct api_col *: ar_begin_cols,                 \
+           default: ar_begin_names)((w), (r), (cols))
 /* JSON rows nest under column 0 (a string): {col0: v, key: [rows...]}. */
 void ar_group(struct api_rows *w, const char *key);
 /* The JSON document for the fields before the array; NULL for CSV. */
