@@ -48,6 +48,9 @@
  *     /healthz answers others while it tries.
  *  7. HTTPS negotiates TLS 1.2 or 1.3 only (http.tls_priorities, checked
  *     by ph_api_tls_priorities_check).
+ *  8. a 200 with a download name (a CSV: api_attachment) carries
+ *     Content-Disposition: attachment; filename="…", the name ASCII
+ *     [a-z0-9_.-] only (api_req.c inv. 3); errors never do.
  */
 #include "api/api.h"
 
