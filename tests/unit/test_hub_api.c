@@ -791,6 +791,11 @@ Test(hub_api, points_with_latest_values) {
   snprintf(csv, sizeof csv, BOM "point,metric,unit,last,ts,limit\r\nscale,,,,,\r\nstack-1,flow,Nm3/h,50000,%s,\r\n"
                             "stack-1,so2,mg/Nm3,105,%s,150\r\n", t2, t);
   cr_assert_str_eq(r.body, csv);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_points_e1.csv\"");
+  resp_free(&r);
+  /* JSON is no download */
+  get("/api/v1/parks/p1/enterprises/e1/points", "reg-token", &r);
+  cr_assert_str_eq(r.disposition, "");
   resp_free(&r);
 }
 
@@ -1124,6 +1129,8 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   get(path, "mgr-token", &r);
   cr_assert_eq(r.status, 200);
   cr_assert(!strncmp(r.body, BOM "ent,section,item,value,unit\r\n", 32), "%s", r.body);
+  /* [T0, T0 + 24 h) is one local day, the 1st of March in Shanghai */
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_summary_e1_2026-03-01_2026-03-01.csv\"");
   cr_assert(strstr(r.body, "\r\ne1,mass,so2,63,kg\r\n"), "%s", r.body);
   cr_assert(strstr(r.body, "\r\ne1,exceeded_hours,so2,3,\r\n"));
   cr_assert(strstr(r.body, "\r\ne1,alarms,critical,1,\r\n"));
