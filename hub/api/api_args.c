@@ -117,3 +117,45 @@ int api_parse_raw_cursor(const char *value, int64_t from, int64_t to, int64_t *t
   *skip = k;
   return 0;
 }
+
+/* "a.b.c" → up to n parts (modifies s); the count, or -1 past n. */
+static int split_dots(char *s, char **part, int n) {
+  int k = 0;
+  for (char *p = s;; p++) {
+    if (k == n) return -1;
+    part[k++] = p;
+    p = strchr(p, '.');
+    if (!p) return k;
+    *p = 0;
+  }
+}
+
+static bool parse_ms(const char *s, int64_t *out) {
+  char *e;
+  errno = 0;
+  long long x = strtoll(s, &e, 10);
+  if (errno || e == s || *e) return false;
+  *out = x;
+  return true;
+}
+
+int api_parse_key_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_key_cursor *out,
+                         struct ph_err *err) {
+  char buf[4 * (PH_ID_MAX + 1) + 48], *part[5];
+  int64_t t = 0, per = 0;
+  size_t n = strnlen(value, sizeof buf);
+  bool ok = n < sizeof buf;
+  if (ok) memcpy(buf, value, n + 1);
+  ok = ok && split_dots(buf, part, 5) == (exceedances ? 5 : 4);
+  char **ids = exceedances ? part + 2 : part;
+  for (int i = 0; ok && i < 3; i++) ok = ph_id_valid_z(ids[i]);
+  ok = ok && parse_ms(exceedances ? part[0] : part[3], &t) && t >= from && t < to;
+  if (ok && exceedances) ok = parse_ms(part[1], &per) && (per == 1 || per == 2);
+  if (!ok) return ph_fail(err, PH_EINVAL, "not a cursor of this query (take it from the previous page's next)");
+  snprintf(out->ent, sizeof out->ent, "%s", ids[0]);
+  snprintf(out->point, sizeof out->point, "%s", ids[1]);
+  snprintf(out->metric, sizeof out->metric, "%s", ids[2]);
+  out->t = t;
+  out->period = (int)per;
+  return 0;
+}

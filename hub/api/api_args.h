@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "parkhub/err.h"
+#include "parkhub/ids.h"
 
 #define API_ARG_MAX 256 /* longer values are refused unread */
 
@@ -47,5 +48,17 @@ int api_parse_time_cursor(const char *value, int64_t from, int64_t to, int64_t *
 /* A raw-series cursor "T" or "T.K" (K ≥ 0 values at T already sent), T
  * inside [from, to). PH_EINVAL. */
 int api_parse_raw_cursor(const char *value, int64_t from, int64_t to, int64_t *t, int64_t *skip, struct ph_err *err);
+
+/* A CEMS listing's keyset cursor: "ent.point.metric.T" (hours, days) or
+ * "T.P.ent.point.metric" (exceedances; P the period, 1 hour or 2 day, as
+ * PH_CEMS_PERIOD_*), the ids valid, T inside [from, to). Ids hold no '.',
+ * so the split is unambiguous. PH_EINVAL. */
+struct api_key_cursor {
+  char ent[PH_ID_MAX + 1], point[PH_ID_MAX + 1], metric[PH_ID_MAX + 1];
+  int64_t t;
+  int period; /* exceedances; 0 otherwise */
+};
+int api_parse_key_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_key_cursor *out,
+                         struct ph_err *err);
 
 #endif

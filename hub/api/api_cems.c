@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_args.h"
 #include "api_cems_sql.h"
 #include "api_handlers.h"
 #include "api_req.h"
@@ -75,51 +76,23 @@ struct cems_q {
 
 /* ---- arguments ---- */
 
-/* "a.b.c" → up to n parts (modifies s); the count, or -1 past n. */
-static int split_dots(char *s, char **part, int n) {
-  int k = 0;
-  for (char *p = s;; p++) {
-    if (k == n) return -1;
-    part[k++] = p;
-    p = strchr(p, '.');
-    if (!p) return k;
-    *p = 0;
-  }
-}
-
-static bool parse_ms(const char *s, int64_t *out) {
-  char *e;
-  errno = 0;
-  long long x = strtoll(s, &e, 10);
-  if (errno || e == s || *e) return false;
-  *out = x;
-  return true;
-}
-
 /* Hours and days: "ent.point.metric.t"; exceedances: "t.period.ent.point.metric"
- * (period 1 hour, 2 day). Ids hold no '.', so the split is unambiguous. */
+ * (api_args.h; period 1 hour, 2 day). */
+_Static_assert(PH_CEMS_PERIOD_HOUR == 1 && PH_CEMS_PERIOD_DAY == 2, "the cursor's period numbers (api_args.c)");
 static int parse_cursor(struct api_req *r, struct cems_q *q, bool exceedances) {
   const char *v = api_arg(r, "cursor");
   if (!v) return 0;
-  char buf[4 * (PH_ID_MAX + 1) + 48], *part[5];
-  int64_t per = 0;
-  if (strlen(v) >= sizeof buf) goto bad;
-  strcpy(buf, v);
-  if (split_dots(buf, part, 5) != (exceedances ? 5 : 4)) goto bad;
-  char **ids = exceedances ? part + 2 : part;
-  for (int i = 0; i < 3; i++)
-    if (!ph_id_valid_z(ids[i])) goto bad;
-  if (!parse_ms(exceedances ? part[0] : part[3], &q->cur.t) || q->cur.t < q->from || q->cur.t >= q->to) goto bad;
-  if (exceedances && (!parse_ms(part[1], &per) || (per != PH_CEMS_PERIOD_HOUR && per != PH_CEMS_PERIOD_DAY)))
-    goto bad;
-  snprintf(q->cur.ent, sizeof q->cur.ent, "%s", ids[0]);
-  snprintf(q->cur.point, sizeof q->cur.point, "%s", ids[1]);
-  snprintf(q->cur.metric, sizeof q->cur.metric, "%s", ids[2]);
-  q->cur.period = (int)per;
+  struct api_key_cursor k;
+  struct ph_err err;
+  if (api_parse_key_cursor(v, exceedances, q->from, q->to, &k, &err))
+    return api_fail(r, 400, "cursor", "cursor: %s", err.msg);
+  memcpy(q->cur.ent, k.ent, sizeof k.ent);
+  memcpy(q->cur.point, k.point, sizeof k.point);
+  memcpy(q->cur.metric, k.metric, sizeof k.metric);
+  q->cur.t = k.t;
+  q->cur.period = k.period;
   q->has_cursor = true;
   return 0;
-bad:
-  return api_fail(r, 400, "cursor", "cursor: not a cursor of this query (take it from the previous page's next)");
 }
 
 static const char *const hours_args[] = {"ent", "point", "metric", "from", "to", "only", "limit", "cursor", NULL};
