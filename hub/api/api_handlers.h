@@ -17,6 +17,10 @@ int api_get_summary(struct api_req *r);
 /* api_alarms.c */
 int api_get_alarms(struct api_req *r);
 int api_post_ack(struct api_req *r);
+/* api_catalog.c (the dashboard's; their route lines go in api_routes.c:
+ * "catalog" and "alarms/<star>/log") */
+int api_get_catalog(struct api_req *r);
+int api_get_alarm_log(struct api_req *r);
 /* api_cems.c: CEMS means and exceedances */
 int api_get_cems_hours(struct api_req *r);
 int api_get_cems_days(struct api_req *r);
