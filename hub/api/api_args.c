@@ -139,7 +139,7 @@ static bool parse_ms(const char *s, int64_t *out) {
   return true;
 }
 
-int api_parse_key_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_key_cursor *out,
+int api_parse_cems_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_cems_cursor *out,
                          struct ph_err *err) {
   char buf[4 * (PH_ID_MAX + 1) + 48], *part[5];
   int64_t t = 0, per = 0;

@@ -6,7 +6,8 @@
  *
  * Every parser returns 0, or a negative PH_E* code with err->msg saying
  * what was wrong without the argument's name (the caller prefixes
- * "<name>: "). Values quoted in messages are cut to 40 bytes.
+ * "<name>: "). Values quoted in messages are cut to 40 bytes. err may be
+ * NULL (a fuzz target wants only the verdict).
  *
  * Invariants:
  *  1. bounded: no parser reads past the value's NUL or more than
@@ -53,12 +54,12 @@ int api_parse_raw_cursor(const char *value, int64_t from, int64_t to, int64_t *t
  * "T.P.ent.point.metric" (exceedances; P the period, 1 hour or 2 day, as
  * PH_CEMS_PERIOD_*), the ids valid, T inside [from, to). Ids hold no '.',
  * so the split is unambiguous. PH_EINVAL. */
-struct api_key_cursor {
+struct api_cems_cursor {
   char ent[PH_ID_MAX + 1], point[PH_ID_MAX + 1], metric[PH_ID_MAX + 1];
   int64_t t;
   int period; /* exceedances; 0 otherwise */
 };
-int api_parse_key_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_key_cursor *out,
+int api_parse_cems_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_cems_cursor *out,
                          struct ph_err *err);
 
 #endif

@@ -82,9 +82,9 @@ _Static_assert(PH_CEMS_PERIOD_HOUR == 1 && PH_CEMS_PERIOD_DAY == 2, "the cursor'
 static int parse_cursor(struct api_req *r, struct cems_q *q, bool exceedances) {
   const char *v = api_arg(r, "cursor");
   if (!v) return 0;
-  struct api_key_cursor k;
+  struct api_cems_cursor k;
   struct ph_err err;
-  if (api_parse_key_cursor(v, exceedances, q->from, q->to, &k, &err))
+  if (api_parse_cems_cursor(v, exceedances, q->from, q->to, &k, &err))
     return api_fail(r, 400, "cursor", "cursor: %s", err.msg);
   memcpy(q->cur.ent, k.ent, sizeof k.ent);
   memcpy(q->cur.point, k.point, sizeof k.point);

@@ -140,32 +140,51 @@ Test(api_args, cursors) {
   }
 }
 
-Test(api_args, cems_key_cursors) {
+Test(api_args, cems_cursors) {
   struct ph_err err = {0};
-  struct api_key_cursor k;
+  struct api_cems_cursor k;
   memset(&k, 0, sizeof k);
-  cr_assert_eq(api_parse_key_cursor("cu-old.s5.so2.1500", false, 1000, 2000, &k, &err), 0, "%s", err.msg);
+  cr_assert_eq(api_parse_cems_cursor("cu-old.s5.so2.1500", false, 1000, 2000, &k, &err), 0, "%s", err.msg);
   cr_assert_str_eq(k.ent, "cu-old");
   cr_assert_str_eq(k.point, "s5");
   cr_assert_str_eq(k.metric, "so2");
   cr_assert_eq(k.t, 1500);
   cr_assert_eq(k.period, 0);
-  cr_assert_eq(api_parse_key_cursor("1500.2.cu-old.s5.so2", true, 1000, 2000, &k, &err), 0, "%s", err.msg);
+  cr_assert_eq(api_parse_cems_cursor("1500.2.cu-old.s5.so2", true, 1000, 2000, &k, &err), 0, "%s", err.msg);
   cr_assert_eq(k.period, 2);
   cr_assert_str_eq(k.metric, "so2");
   static const char *const bad_hours[] = {"", "a.b.c", "a.b.c.d", "a.b.c.1500.x", "A.b.c.1500", "a..c.1500",
                                           "a.b.c.2000", "a.b.c.999", "a.b.c.15x", "1500.1.a.b.c"};
   for (size_t i = 0; i < sizeof bad_hours / sizeof bad_hours[0]; i++) {
     k.t = -1;
-    cr_assert_eq(api_parse_key_cursor(bad_hours[i], false, 1000, 2000, &k, &err), PH_EINVAL, "'%s'", bad_hours[i]);
+    cr_assert_eq(api_parse_cems_cursor(bad_hours[i], false, 1000, 2000, &k, &err), PH_EINVAL, "'%s'", bad_hours[i]);
     cr_assert_eq(k.t, -1, "untouched on a refusal");
   }
   static const char *const bad_exc[] = {"1500.3.a.b.c", "1500.0.a.b.c", "1500.x.a.b.c", "a.b.c.1500", "999.1.a.b.c"};
   for (size_t i = 0; i < sizeof bad_exc / sizeof bad_exc[0]; i++)
-    cr_assert_eq(api_parse_key_cursor(bad_exc[i], true, 1000, 2000, &k, &err), PH_EINVAL, "'%s'", bad_exc[i]);
+    cr_assert_eq(api_parse_cems_cursor(bad_exc[i], true, 1000, 2000, &k, &err), PH_EINVAL, "'%s'", bad_exc[i]);
   char longer[600];
   memset(longer, 'a', sizeof longer - 1);
   longer[sizeof longer - 1] = 0;
-  cr_assert_eq(api_parse_key_cursor(longer, false, 1000, 2000, &k, &err), PH_EINVAL);
+  cr_assert_eq(api_parse_cems_cursor(longer, false, 1000, 2000, &k, &err), PH_EINVAL);
   cr_assert(strstr(err.msg, "previous page"), "%s", err.msg);
+}
+
+/* err may be NULL: the verdict alone (what a fuzz target asks). */
+Test(api_args, no_err_buffer) {
+  int64_t x;
+  int i;
+  bool b;
+  static const char *const w[] = {"a", NULL};
+  struct api_cems_cursor c;
+  cr_assert_eq(api_parse_time("x", &x, NULL), PH_ETIME);
+  cr_assert_eq(api_parse_id("X", NULL), PH_EBADID);
+  cr_assert_eq(api_parse_int("x", 0, 1, &x, NULL), PH_ERANGE);
+  cr_assert_eq(api_parse_word("b", w, &i, NULL), PH_EENUM);
+  cr_assert_eq(api_parse_bit("2", &b, NULL), PH_EENUM);
+  cr_assert_eq(api_parse_format("xml", NULL, &b, NULL), PH_EENUM);
+  cr_assert_eq(api_parse_period(1, 0, 5, "x", NULL), PH_ERANGE);
+  cr_assert_eq(api_parse_time_cursor("x", 0, 5, &x, NULL), PH_EINVAL);
+  cr_assert_eq(api_parse_raw_cursor("x", 0, 5, &x, &x, NULL), PH_EINVAL);
+  cr_assert_eq(api_parse_cems_cursor("x", false, 0, 5, &c, NULL), PH_EINVAL);
 }

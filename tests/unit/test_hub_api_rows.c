@@ -196,7 +196,8 @@ Test(api_rows, grouped_json_flat_csv) {
   req.csv = false;
   write_groups();
   cr_assert_str_eq(req.out.p, "{\"points\":[{\"point\":\"scale\",\"metrics\":[]},"
-                              "{\"point\":\"s1\",\"metrics\":[{\"metric\":\"flow\",\"last\":1},{\"metric\":\"so2\",\"last\":2}]},"
+                              "{\"point\":\"s1\",\"metrics\":[{\"metric\":\"flow\",\"last\":1},"
+                              "{\"metric\":\"so2\",\"last\":2}]},"
                               "{\"point\":\"s2\",\"metrics\":[{\"metric\":\"o2\",\"last\":3}]}]}\n");
   api_buf_reset(&req.out);
   req.csv = true;
