@@ -94,6 +94,17 @@ static int load_balance(const cJSON *o, struct ph_metric *m, const char *origin,
   return 0;
 }
 
+/* decimals: optional, 0..9 (the API's CSV rounds values to it). */
+static int load_decimals(const cJSON *o, struct ph_metric *m, const char *origin, int idx, struct ph_err *err) {
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "decimals");
+  m->decimals = -1;
+  if (!d) return 0;
+  if (!cJSON_IsNumber(d) || d->valuedouble != (double)(int)d->valuedouble || d->valueint < 0 || d->valueint > 9)
+    return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].decimals: must be a whole number 0..9", origin, idx);
+  m->decimals = d->valueint;
+  return 0;
+}
+
 static int load_metric(const cJSON *o, struct ph_metric *m, const char *origin, int idx, struct ph_err *err) {
   char kind[16], agg[8];
   int rc;
@@ -118,6 +129,7 @@ static int load_metric(const cJSON *o, struct ph_metric *m, const char *origin, 
   else
     return ph_fail(err, PH_ECONFIG, "%s: metrics[%d].agg: '%s' is not mean|sum", origin, idx, agg);
   if (m->min > m->max) return ph_fail(err, PH_ECONFIG, "%s: metrics[%d]: min > max", origin, idx);
+  if ((rc = load_decimals(o, m, origin, idx, err))) return rc;
   return load_balance(o, m, origin, idx, err);
 }
 

@@ -3,8 +3,9 @@
  * rollups or the raw sample chunks, a park summary (emitted mass,
  * compliance, availability, alarms, material totals), alarms and their
  * acknowledgement, plus /metrics (Prometheus) and /healthz. JSON by
- * default, CSV with ?format=csv or Accept: text/csv. docs/openapi.yaml is
- * the contract of every path.
+ * default, CSV with ?format=csv or Accept: text/csv (a named download that
+ * starts with a UTF-8 BOM for Excel/WPS; bom=0 for machines).
+ * docs/openapi.yaml is the contract of every path.
  *
  * The module only reads the database, each worker thread through a
  * read-only connection of its own (WAL: readers never block the writer).
@@ -60,7 +61,7 @@ struct ph_api_env {
              size_t cap);
 };
 
-#define PH_API_NCODES 11 /* 200 400 401 403 404 405 413 500 501 503, other */
+#define PH_API_NCODES 12 /* 200 400 401 403 404 405 409 413 500 501 503, other */
 
 struct ph_api_stats {
   uint64_t requests;

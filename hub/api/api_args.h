@@ -1,19 +1,20 @@
-/* api_args.h — the HTTP API's query-argument values, parsed without a
- * request: the parsing half of api_arg_time / api_arg_int / api_arg_word
- * (api.c, which add the lookup and the 400 document) and the cursors of
- * the raw series (api_series.c) and of the CEMS listings (api_cems.c). Apart so that they can be fuzzed on any bytes
- * (tests/fuzz/fuzz_api_args.c) without libmicrohttpd; the API's behaviour
- * is theirs unchanged.
+/* api_args.h — the HTTP API's query-argument parsers, pure functions: a
+ * value as it came (NUL-terminated, any length, any bytes) in, a result
+ * or a refusal out. No request, no server, no allocation, no global state:
+ * the server's wrappers (api_req.c) look arguments up and turn a refusal
+ * into a 400 naming the argument; a fuzz target calls these directly.
  *
- * Callers: api.c, api_series.c, api_cems.c, the fuzz target. Any thread; no state.
- * Each borrows its text (NUL-terminated, as libmicrohttpd hands arguments)
- * and writes its out-params only on success.
+ * Every parser returns 0, or a negative PH_E* code with err->msg saying
+ * what was wrong without the argument's name (the caller prefixes
+ * "<name>: "). Values quoted in messages are cut to 40 bytes. err may be
+ * NULL (a fuzz target wants only the verdict).
  *
  * Invariants:
- *  1. every parser returns 0 or -1 and reads no byte past the text's NUL.
- *  2. a value accepted is within the bounds asked for (int: min..max;
- *     word: an index of words; cursors: from <= t < to, raw skip >= 0,
- *     CEMS ids valid and period 1 or 2 for exceedances).
+ *  1. bounded: no parser reads past the value's NUL or more than
+ *     API_ARG_MAX bytes of it before refusing; outputs are written only on
+ *     success (out-params keep their value on a refusal).
+ *  2. ids are [a-z0-9][a-z0-9_-]{0,63} (ids.h), times RFC 3339 with an
+ *     offset or Z (timefmt.h), integers decimal within [min, max].
  */
 #ifndef PH_API_ARGS_H
 #define PH_API_ARGS_H
@@ -21,28 +22,44 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "parkhub/err.h"
 #include "parkhub/ids.h"
 
-/* RFC 3339 time (ph_time_parse); a '+' of the offset that reached us as a
- * space (form encoding) is read as '+'. */
-int api_parse_time(const char *v, int64_t *out);
-/* A whole decimal number in min..max. */
-int api_parse_int(const char *v, int64_t min, int64_t max, int64_t *out);
-/* The index of v in words (NULL-terminated). */
-int api_parse_word(const char *v, const char *const *words, int *out);
-/* The raw series' cursor "T" or "T.K" (time T, the first K values at T
- * already sent), T within [from, to). */
-int api_parse_raw_cursor(const char *v, int64_t from, int64_t to, int64_t *t0, int64_t *skip);
+#define API_ARG_MAX 256 /* longer values are refused unread */
 
-/* The CEMS listings' cursor (api_cems.c): the key of the next page's first
- * row. Hours and days: "ent.point.metric.t"; exceedances:
- * "t.period.ent.point.metric" (period 1 hour, 2 day; 0 for the others).
- * Ids hold no '.', so the split is unambiguous; t within [from, to). */
+/* RFC 3339 time → ms since the epoch. A space where the offset's '+'
+ * belongs (a '+' form-decoded to a space) reads as '+'. PH_ETIME. */
+int api_parse_time(const char *value, int64_t *out, struct ph_err *err);
+/* An id (ids.h). PH_EBADID. */
+int api_parse_id(const char *value, struct ph_err *err);
+/* A whole decimal number in [min, max]. PH_ERANGE. */
+int api_parse_int(const char *value, int64_t min, int64_t max, int64_t *out, struct ph_err *err);
+/* The index of value in words (NULL-terminated). PH_EENUM. */
+int api_parse_word(const char *value, const char *const *words, int *out, struct ph_err *err);
+/* "0" or "1" (bom=0 for machines). PH_EENUM. */
+int api_parse_bit(const char *value, bool *out, struct ph_err *err);
+/* The response format: format= json|csv when given (NULL: not given),
+ * else CSV when the Accept header (NULL: none) names text/csv. PH_EENUM. */
+int api_parse_format(const char *format, const char *accept, bool *csv, struct ph_err *err);
+/* A period [from, to): to after from and at most max_ms long (max_text
+ * names that span in the message). PH_ERANGE. */
+int api_parse_period(int64_t from, int64_t to, int64_t max_ms, const char *max_text, struct ph_err *err);
+/* A page cursor "T" (a time in ms inside [from, to)). PH_EINVAL. */
+int api_parse_time_cursor(const char *value, int64_t from, int64_t to, int64_t *t, struct ph_err *err);
+/* A raw-series cursor "T" or "T.K" (K ≥ 0 values at T already sent), T
+ * inside [from, to). PH_EINVAL. */
+int api_parse_raw_cursor(const char *value, int64_t from, int64_t to, int64_t *t, int64_t *skip, struct ph_err *err);
+
+/* A CEMS listing's keyset cursor: "ent.point.metric.T" (hours, days) or
+ * "T.P.ent.point.metric" (exceedances; P the period, 1 hour or 2 day, as
+ * PH_CEMS_PERIOD_*), the ids valid, T inside [from, to). Ids hold no '.',
+ * so the split is unambiguous. PH_EINVAL. */
 struct api_cems_cursor {
   char ent[PH_ID_MAX + 1], point[PH_ID_MAX + 1], metric[PH_ID_MAX + 1];
   int64_t t;
-  int period;
+  int period; /* exceedances; 0 otherwise */
 };
-int api_parse_cems_cursor(const char *v, bool exceedances, int64_t from, int64_t to, struct api_cems_cursor *out);
+int api_parse_cems_cursor(const char *value, bool exceedances, int64_t from, int64_t to, struct api_cems_cursor *out,
+                         struct ph_err *err);
 
 #endif

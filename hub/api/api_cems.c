@@ -35,9 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_cems_sql.h"
 #include "api_args.h"
-#include "api_int.h"
+#include "api_cems_sql.h"
+#include "api_handlers.h"
+#include "api_req.h"
+#include "api_rows.h"
 #include "domain/cems.h"
 #include "domain/compliance.h"
 #include "parkhub/log.h"
@@ -75,18 +77,20 @@ struct cems_q {
 /* ---- arguments ---- */
 
 /* Hours and days: "ent.point.metric.t"; exceedances: "t.period.ent.point.metric"
- * (api_args.h, where it is fuzzed alone). */
+ * (api_args.h; period 1 hour, 2 day). */
+_Static_assert(PH_CEMS_PERIOD_HOUR == 1 && PH_CEMS_PERIOD_DAY == 2, "the cursor's period numbers (api_args.c)");
 static int parse_cursor(struct api_req *r, struct cems_q *q, bool exceedances) {
   const char *v = api_arg(r, "cursor");
   if (!v) return 0;
-  struct api_cems_cursor c;
-  if (api_parse_cems_cursor(v, exceedances, q->from, q->to, &c))
-    return api_fail(r, 400, "cursor", "cursor: not a cursor of this query (take it from the previous page's next)");
-  snprintf(q->cur.ent, sizeof q->cur.ent, "%s", c.ent);
-  snprintf(q->cur.point, sizeof q->cur.point, "%s", c.point);
-  snprintf(q->cur.metric, sizeof q->cur.metric, "%s", c.metric);
-  q->cur.t = c.t;
-  q->cur.period = c.period;
+  struct api_cems_cursor k;
+  struct ph_err err;
+  if (api_parse_cems_cursor(v, exceedances, q->from, q->to, &k, &err))
+    return api_fail(r, 400, "cursor", "cursor: %s", err.msg);
+  memcpy(q->cur.ent, k.ent, sizeof k.ent);
+  memcpy(q->cur.point, k.point, sizeof k.point);
+  memcpy(q->cur.metric, k.metric, sizeof k.metric);
+  q->cur.t = k.t;
+  q->cur.period = k.period;
   q->has_cursor = true;
   return 0;
 }
@@ -184,11 +188,15 @@ static void next_link(struct api_req *r, const struct cems_q *q, const char *cur
     n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&only=%s", only_words[q->only]);
   if (n < sizeof r->link)
     n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&limit=%lld&cursor=%s", (long long)q->limit, cursor);
-  if (r->format && n < sizeof r->link) snprintf(r->link + n, sizeof r->link - n, "&format=%s", r->csv ? "csv" : "json");
+  api_link_output(r);
 }
 
-/* The document's head (JSON): the query and how far the tables are final. */
+/* The CSV download's name, and the document's head (JSON): the query and
+ * how far the tables are final. */
 static void head(struct api_rows *w, struct api_req *r, const struct cems_q *q) {
+  char what[32];
+  snprintf(what, sizeof what, "cems_%s", q->what);
+  api_attachment(r, what, q->ent, q->from, q->to); /* CSV only */
   struct api_json *j = ar_head(w);
   if (!j) return;
   aj_str(j, "park", r->park->id);
@@ -278,10 +286,11 @@ static sqlite3_stmt *prepare(struct api_req *r, const char *sql) {
 
 /* ---- GET …/cems/hours ---- */
 
-static const char *const hour_cols[] = {"park",  "ent",           "point",         "metric", "unit",
-                                        "start", "local",         "source",        "valid_minutes",
-                                        "valid", "mean",          "limit",         "exceeded",
-                                        "limit_ratio", NULL};
+static const struct api_col hour_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR), API_COL("point", API_STR), API_COL("metric", API_STR),
+    API_COL("unit", API_STR), API_COL("start", API_TIME), API_COL("local", API_STR), API_COL("source", API_STR),
+    API_COL("valid_minutes", API_INT), API_COL("valid", API_BOOL), API_COL("mean", API_NUM),
+    API_COL("limit", API_NUM), API_COL("exceeded", API_BOOL), API_COL("limit_ratio", API_NUM), API_COL_END};
 
 static void hour_row(struct api_rows *w, const struct api_req *r, sqlite3_stmt *s) {
   static const char *const source[] = {[PH_CEMS_SAMPLES] = "samples", [PH_CEMS_MINUTE_DATA] = "minutes",
@@ -316,10 +325,13 @@ int api_get_cems_hours(struct api_req *r) {
 
 /* ---- GET …/cems/days ---- */
 
-static const char *const day_cols[] = {"park",      "ent",       "point",     "metric",      "unit",
-                                       "start",     "local",     "date",      "valid_hours", "valid",
-                                       "mean",      "ratio",     "converted", "limit",       "exceeded",
-                                       "limit_ratio", "flow_nm3", "product_t", "benchmark_m3_t", NULL};
+static const struct api_col day_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR), API_COL("point", API_STR), API_COL("metric", API_STR),
+    API_COL("unit", API_STR), API_COL("start", API_TIME), API_COL("local", API_STR), API_COL("date", API_STR),
+    API_COL("valid_hours", API_INT), API_COL("valid", API_BOOL), API_COL("mean", API_NUM),
+    API_COL("ratio", API_NUM), API_COL("converted", API_NUM), API_COL("limit", API_NUM),
+    API_COL("exceeded", API_BOOL), API_COL("limit_ratio", API_NUM), API_COL("flow_nm3", API_NUM),
+    API_COL("product_t", API_NUM), API_COL("benchmark_m3_t", API_NUM), API_COL_END};
 
 static void day_row(struct api_rows *w, const struct api_req *r, sqlite3_stmt *s) {
   int64_t t = sqlite3_column_int64(s, 3);
@@ -360,9 +372,11 @@ int api_get_cems_days(struct api_req *r) {
 
 /* ---- GET …/cems/exceedances ---- */
 
-static const char *const exc_cols[] = {"park",      "ent",   "point",    "metric",      "unit",
-                                       "start",     "local", "period",   "mean",        "converted",
-                                       "ratio",     "limit", "limit_ratio", "standard", "recorded", NULL};
+static const struct api_col exc_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR), API_COL("point", API_STR), API_COL("metric", API_STR),
+    API_COL("unit", API_STR), API_COL("start", API_TIME), API_COL("local", API_STR), API_COL("period", API_STR),
+    API_COL("mean", API_NUM), API_COL("converted", API_NUM), API_COL("ratio", API_NUM), API_COL("limit", API_NUM),
+    API_COL("limit_ratio", API_NUM), API_COL("standard", API_STR), API_COL("recorded", API_TIME), API_COL_END};
 
 struct exc_walk {
   struct api_req *r;

@@ -17,6 +17,11 @@
  *     resumes exactly where the last page stopped, even among values that
  *     share a timestamp. Chunks are read one UTC hour at a time (a chunk
  *     never spans two), so memory is one page plus one hour of values.
+ *  4. JSON rows are {t, v, n, n_valid} (raw: {t, v, flag}) under a head
+ *     naming the series; CSV rows repeat the series (park, ent, point,
+ *     metric, unit) and add the park's local time ("2026-12-07 03:43",
+ *     seconds too for raw values) before the UTC time, with values rounded
+ *     to the catalogue's decimals for the metric (exact when it has none).
  */
 #include <errno.h>
 #include <math.h>
@@ -25,7 +30,9 @@
 #include <string.h>
 
 #include "api_args.h"
-#include "api_int.h"
+#include "api_handlers.h"
+#include "api_req.h"
+#include "api_rows.h"
 #include "parkhub/alloc.h"
 #include "store/chunk.h"
 #include "parkhub/log.h"
@@ -45,6 +52,7 @@ static const char *const max_range_text[] = {"2 days", "31 days", "400 days", "2
 
 struct series_q {
   const char *ent, *point, *metric, *unit;
+  int decimals; /* the catalogue's, -1: none */
   int64_t from, to, limit, series_id, point_id, metric_id;
   int step, agg;
   bool agg_given;
@@ -53,51 +61,65 @@ struct series_q {
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
 static void next_link(struct api_req *r, const struct series_q *q, const char *cursor) {
-  char from[PH_TIME_STRLEN], to[PH_TIME_STRLEN], agg[32] = "", fmt[32] = "";
+  char from[PH_TIME_STRLEN], to[PH_TIME_STRLEN], agg[32] = "";
   ph_time_format(q->from, from, sizeof from);
   ph_time_format(q->to, to, sizeof to);
   if (q->step != STEP_RAW) snprintf(agg, sizeof agg, "&agg=%s", agg_words[q->agg]);
-  if (r->format) snprintf(fmt, sizeof fmt, "&format=%s", r->csv ? "csv" : "json");
   snprintf(r->link, sizeof r->link,
-           "/api/v1/parks/%s/series?ent=%s&point=%s&metric=%s&from=%s&to=%s&step=%s%s&limit=%lld&cursor=%s%s",
-           r->park->id, q->ent, q->point, q->metric, from, to, step_words[q->step], agg, (long long)q->limit, cursor,
-           fmt);
+           "/api/v1/parks/%s/series?ent=%s&point=%s&metric=%s&from=%s&to=%s&step=%s%s&limit=%lld&cursor=%s",
+           r->park->id, q->ent, q->point, q->metric, from, to, step_words[q->step], agg, (long long)q->limit, cursor);
+  api_link_output(r);
 }
 
-/* The document's head (JSON) or the CSV header. */
-static void begin(struct api_req *r, const struct series_q *q, struct api_json *j, struct api_csv *c) {
-  if (r->csv) {
-    ac_init(c, &r->out);
-    ac_line(c, q->step == STEP_RAW ? "t,v,flag" : "t,v,n,n_valid");
-    return;
+/* inv. 4: the series' columns; v rounded in CSV to the metric's decimals. */
+#define SERIES_LEAD                                                                                  \
+  API_COLF("park", API_STR, API_COL_CSV), API_COLF("ent", API_STR, API_COL_CSV),                     \
+      API_COLF("point", API_STR, API_COL_CSV), API_COLF("metric", API_STR, API_COL_CSV),             \
+      API_COLF("unit", API_STR, API_COL_CSV), API_COLF("local", API_STR, API_COL_CSV),               \
+      API_COL("t", API_TIME), API_COL("v", API_NUM)
+static const struct api_col rollup_cols[] = {
+    SERIES_LEAD, API_COL("n", API_INT), API_COL("n_valid", API_INT), API_COL_END};
+static const struct api_col raw_cols[] = {
+    SERIES_LEAD, API_COL("flag", API_STR), API_COL_END};
+#define V_COL 7
+
+/* The document's head (JSON) or the CSV header; cols is the caller's copy
+ * of the step's columns, given the metric's decimals. */
+static void begin(struct api_req *r, const struct series_q *q, struct api_rows *w, struct api_col *cols) {
+  const struct api_col *src = q->step == STEP_RAW ? raw_cols : rollup_cols;
+  int n = 0;
+  while (src[n].name) n++;
+  memcpy(cols, src, (size_t)(n + 1) * sizeof *cols);
+  cols[V_COL].rounded = q->decimals >= 0;
+  cols[V_COL].decimals = q->decimals;
+  ar_begin(w, r, cols);
+  struct api_json *j = ar_head(w);
+  if (j) {
+    aj_str(j, "park", r->park->id);
+    aj_str(j, "ent", q->ent);
+    aj_str(j, "point", q->point);
+    aj_str(j, "metric", q->metric);
+    aj_str(j, "unit", q->unit);
+    aj_str(j, "step", step_words[q->step]);
+    if (q->step != STEP_RAW) aj_str(j, "agg", agg_words[q->agg]);
+    aj_time(j, "from", q->from);
+    aj_time(j, "to", q->to);
   }
-  aj_init(j, &r->out);
-  aj_obj(j, NULL);
-  aj_str(j, "park", r->park->id);
-  aj_str(j, "ent", q->ent);
-  aj_str(j, "point", q->point);
-  aj_str(j, "metric", q->metric);
-  aj_str(j, "unit", q->unit);
-  aj_str(j, "step", step_words[q->step]);
-  if (q->step != STEP_RAW) aj_str(j, "agg", agg_words[q->agg]);
-  aj_time(j, "from", q->from);
-  aj_time(j, "to", q->to);
-  aj_arr(j, "points");
+  ar_open(w, "points");
 }
 
-static void end(struct api_req *r, struct api_json *j, const char *cursor, int64_t count) {
-  if (r->csv) return;
-  aj_end_arr(j);
-  aj_int(j, "count", count);
-  if (cursor) {
-    aj_str(j, "cursor", cursor);
-    aj_str(j, "next", r->link);
-  } else {
-    aj_null(j, "cursor");
-    aj_null(j, "next");
-  }
-  aj_end_obj(j);
-  api_buf_put(&r->out, "\n", 1);
+/* A row's first cells: the series (CSV) and the time, local and UTC. */
+static void lead(struct api_rows *w, const struct api_req *r, const struct series_q *q, int64_t t) {
+  char loc[32];
+  api_local_minute(r->tz, t, q->step == STEP_RAW, loc, sizeof loc);
+  ar_row(w);
+  ar_str(w, r->park->id);
+  ar_str(w, q->ent);
+  ar_str(w, q->point);
+  ar_str(w, q->metric);
+  ar_str(w, q->unit);
+  ar_str(w, loc);
+  ar_time(w, t);
 }
 
 /* ---- rollups ---- */
@@ -105,14 +127,9 @@ static void end(struct api_req *r, struct api_json *j, const char *cursor, int64
 static int from_rollups(struct api_req *r, struct series_q *q) {
   int64_t start = q->from;
   const char *cur = api_arg(r, "cursor");
-  if (cur) {
-    char *e;
-    errno = 0;
-    long long x = strtoll(cur, &e, 10);
-    if (errno || *e || e == cur || x < q->from || x >= q->to)
-      return api_fail(r, 400, "cursor", "cursor: not a cursor of this query");
-    start = x;
-  }
+  struct ph_err err;
+  if (cur && api_parse_time_cursor(cur, q->from, q->to, &start, &err))
+    return api_fail(r, 400, "cursor", "cursor: %s", err.msg);
   sqlite3_stmt *s = api_stmt(r, API_ST_ROLLUPS);
   if (!s) return api_db_fail(r, "reading rollups");
   static const int period[] = {0, 0, 1, 2};
@@ -121,9 +138,9 @@ static int from_rollups(struct api_req *r, struct series_q *q) {
   sqlite3_bind_int64(s, 3, start);
   sqlite3_bind_int64(s, 4, q->to);
   sqlite3_bind_int64(s, 5, q->limit + 1);
-  struct api_json j;
-  struct api_csv c;
-  begin(r, q, &j, &c);
+  struct api_rows w;
+  struct api_col cols[API_ROWS_MAXCOLS + 1];
+  begin(r, q, &w, cols);
   int64_t count = 0;
   char next[32] = "";
   int rc;
@@ -141,26 +158,17 @@ static int from_rollups(struct api_req *r, struct series_q *q) {
     case AGG_COUNT: v = (double)n; break;
     default: v = n ? sqlite3_column_double(s, 3) / (double)n : NAN; break;
     }
-    if (r->csv) {
-      ac_time(&c, t);
-      ac_num(&c, v);
-      ac_int(&c, n);
-      ac_int(&c, nv);
-      ac_end(&c);
-    } else {
-      aj_obj(&j, NULL);
-      aj_time(&j, "t", t);
-      aj_num(&j, "v", v);
-      aj_int(&j, "n", n);
-      aj_int(&j, "n_valid", nv);
-      aj_end_obj(&j);
-    }
+    lead(&w, r, q, t);
+    ar_num(&w, v);
+    ar_int(&w, n);
+    ar_int(&w, nv);
+    ar_end_row(&w);
     count++;
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return api_db_fail(r, "reading rollups");
   sqlite3_reset(s);
   if (next[0]) next_link(r, q, next);
-  end(r, &j, next[0] ? next : NULL, count);
+  ar_finish_cursor(&w, next[0] ? next : NULL, next[0] ? r->link : NULL);
   return 200;
 }
 
@@ -215,15 +223,12 @@ static int flush_hour(struct rawvec *hour, struct rawvec *page, const struct ser
   return 0;
 }
 
-static int parse_raw_cursor(const char *cur, const struct series_q *q, int64_t *t0, int64_t *skip) {
-  return api_parse_raw_cursor(cur, q->from, q->to, t0, skip); /* api_args.h: fuzzed alone */
-}
-
 static int from_chunks(struct api_req *r, struct series_q *q) {
   int64_t t0 = q->from, skip = 0, skipped = 0;
   const char *cur = api_arg(r, "cursor");
-  if (cur && parse_raw_cursor(cur, q, &t0, &skip))
-    return api_fail(r, 400, "cursor", "cursor: not a cursor of this query");
+  struct ph_err perr;
+  if (cur && api_parse_raw_cursor(cur, q->from, q->to, &t0, &skip, &perr))
+    return api_fail(r, 400, "cursor", "cursor: %s", perr.msg);
   sqlite3_stmt *s = api_stmt(r, API_ST_CHUNKS);
   if (!s) return api_db_fail(r, "reading samples");
   sqlite3_bind_int64(s, 1, q->point_id);
@@ -287,27 +292,19 @@ static int from_chunks(struct api_req *r, struct series_q *q) {
       snprintf(next, sizeof next, "%lld", (long long)tn);
     next_link(r, q, next);
   }
-  struct api_json j;
-  struct api_csv c;
-  begin(r, q, &j, &c);
+  struct api_rows w;
+  struct api_col cols[API_ROWS_MAXCOLS + 1];
+  begin(r, q, &w, cols);
   for (int64_t i = 0; i < count; i++) {
     const struct rawv *x = &page.v[i];
     char flag[2] = {x->flag, 0};
-    if (r->csv) {
-      ac_time(&c, x->ts);
-      ac_num(&c, x->v);
-      ac_str(&c, flag);
-      ac_end(&c);
-    } else {
-      aj_obj(&j, NULL);
-      aj_time(&j, "t", x->ts);
-      aj_num(&j, "v", x->v);
-      aj_str(&j, "flag", flag);
-      aj_end_obj(&j);
-    }
+    lead(&w, r, q, x->ts);
+    ar_num(&w, x->v);
+    ar_str(&w, flag);
+    ar_end_row(&w);
   }
   ph_free(page.v);
-  end(r, &j, next[0] ? next : NULL, count);
+  ar_finish_cursor(&w, next[0] ? next : NULL, next[0] ? r->link : NULL);
   return 200;
 }
 
@@ -325,15 +322,15 @@ int api_get_series(struct api_req *r) {
   q.agg_given = api_arg(r, "agg") != NULL;
   if (q.step == STEP_RAW && q.agg_given)
     return api_fail(r, 400, "agg", "agg: raw values are not aggregated (leave agg out with step=raw)");
-  if (q.to <= q.from) return api_fail(r, 400, "to", "to: must be after from");
-  if (q.to - q.from > max_range_ms[q.step])
-    return api_fail(r, 400, "to", "to: the range is longer than %s, the most for step=%s", max_range_text[q.step],
-                    step_words[q.step]);
+  char most[64];
+  snprintf(most, sizeof most, "%s, the most for step=%s", max_range_text[q.step], step_words[q.step]);
+  if (api_arg_period(r, q.from, q.to, max_range_ms[q.step], most)) return r->status;
   if (!ph_hub_config_ent(r->park, q.ent))
     return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", q.ent, r->park->id);
   int mi = ph_catalog_find(r->env->refs->cat, q.metric, strlen(q.metric));
   if (mi < 0) return api_fail(r, 400, "metric", "metric: %s is not in the metric catalogue", q.metric);
   q.unit = ph_catalog_at(r->env->refs->cat, (size_t)mi)->unit;
+  q.decimals = ph_catalog_at(r->env->refs->cat, (size_t)mi)->decimals;
 
   sqlite3_stmt *s = api_stmt(r, API_ST_SERIES_ID);
   if (!s) return api_db_fail(r, "finding the series");
@@ -351,6 +348,8 @@ int api_get_series(struct api_req *r) {
   if (rc == SQLITE_DONE)
     return api_fail(r, 404, "point", "no data of metric %s at point %s of %s", q.metric, q.point, q.ent);
   if (rc != SQLITE_ROW) return api_db_fail(r, "finding the series");
-  r->ctype = r->csv ? "text/csv; charset=utf-8" : "application/json";
+  char what[2 * PH_ID_MAX + 16];
+  snprintf(what, sizeof what, "%s_%s_%s", q.ent, q.point, q.metric);
+  api_attachment(r, "series", what, q.from, q.to);
   return q.step == STEP_RAW ? from_chunks(r, &q) : from_rollups(r, &q);
 }

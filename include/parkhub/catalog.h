@@ -50,6 +50,7 @@ struct ph_metric {
   char name_zh[96]; /* UTF-8; "" when the catalogue gives none */
   enum ph_role role;  /* required for PH_KIND_MATERIAL, optional otherwise */
   double cu_fraction; /* copper mass fraction 0..1; 0 when not given */
+  int decimals;       /* digits after the point people read (exports); -1 when not given */
 };
 
 struct ph_catalog; /* opaque */

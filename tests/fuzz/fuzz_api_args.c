@@ -23,7 +23,7 @@ static void ints(const char *v) {
   static const int64_t bounds[][2] = {{1, 100000}, {1, INT64_MAX}, {INT64_MIN, INT64_MAX}, {0, 0}};
   for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
     int64_t x = 12345;
-    if (!api_parse_int(v, bounds[i][0], bounds[i][1], &x) && (x < bounds[i][0] || x > bounds[i][1])) abort();
+    if (!api_parse_int(v, bounds[i][0], bounds[i][1], &x, NULL) && (x < bounds[i][0] || x > bounds[i][1])) abort();
   }
 }
 
@@ -36,14 +36,14 @@ static void words(const char *v) {
   for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
     int n = 0, k = -1;
     while (lists[l][n]) n++;
-    if (!api_parse_word(v, lists[l], &k) && (k < 0 || k >= n || strcmp(lists[l][k], v))) abort();
+    if (!api_parse_word(v, lists[l], &k, NULL) && (k < 0 || k >= n || strcmp(lists[l][k], v))) abort();
   }
 }
 
 static void times(const char *v) {
   int64_t ms, again;
   char text[64];
-  if (api_parse_time(v, &ms)) return;
+  if (api_parse_time(v, &ms, NULL)) return;
   if (ph_time_format(ms, text, sizeof text)) return; /* beyond what the API ever writes: nothing to compare */
   if (ph_time_parse(text, strlen(text), &again) || again != ms) abort();
 }
@@ -52,13 +52,13 @@ static void cursors(const char *v) {
   static const int64_t ranges[][2] = {{0, 1}, {1764000000000LL, 1764086400000LL}, {INT64_MIN, INT64_MAX}};
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
     int64_t t0 = 0, skip = -1;
-    if (api_parse_raw_cursor(v, ranges[i][0], ranges[i][1], &t0, &skip)) continue;
+    if (api_parse_raw_cursor(v, ranges[i][0], ranges[i][1], &t0, &skip, NULL)) continue;
     if (t0 < ranges[i][0] || t0 >= ranges[i][1] || skip < 0) abort();
   }
   for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
     for (int exc = 0; exc < 2; exc++) {
       struct api_cems_cursor c;
-      if (api_parse_cems_cursor(v, exc, ranges[i][0], ranges[i][1], &c)) continue;
+      if (api_parse_cems_cursor(v, exc, ranges[i][0], ranges[i][1], &c, NULL)) continue;
       if (c.t < ranges[i][0] || c.t >= ranges[i][1]) abort();
       if (!ph_id_valid_z(c.ent) || !ph_id_valid_z(c.point) || !ph_id_valid_z(c.metric)) abort();
       if (exc ? c.period != 1 && c.period != 2 : c.period != 0) abort();

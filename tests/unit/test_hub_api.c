@@ -283,6 +283,10 @@ static int cb_ack(void *u, const char *park, const char *alarm_id, const char *b
   snprintf(acked_id, sizeof acked_id, "%s", alarm_id);
   snprintf(acked_by, sizeof acked_by, "%s", by);
   snprintf(acked_note, sizeof acked_note, "%s", note);
+  if (!strcmp(alarm_id, "al-2")) { /* what the alarms say of a second acknowledgement */
+    snprintf(errbuf, cap, "ack: alarm %s was already acknowledged by Li Wei at 2026-11-23T01:00:00.000Z", alarm_id);
+    return PH_EALREADY;
+  }
   if (strcmp(alarm_id, "al-1")) {
     snprintf(errbuf, cap, "ack: no open alarm %s in park %s", alarm_id, park);
     return PH_ENOTFOUND;
@@ -389,7 +393,7 @@ struct resp {
   long status;
   char *body;
   size_t len;
-  char ctype[128], link[1400], allow[64], www[128];
+  char ctype[128], link[1400], allow[64], www[128], disposition[256];
   cJSON *json;
 };
 
@@ -418,6 +422,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u) {
   header_value(p, sz * n, "Link:", r->link, sizeof r->link);
   header_value(p, sz * n, "Allow:", r->allow, sizeof r->allow);
   header_value(p, sz * n, "WWW-Authenticate:", r->www, sizeof r->www);
+  header_value(p, sz * n, "Content-Disposition:", r->disposition, sizeof r->disposition);
   return sz * n;
 }
 
@@ -514,6 +519,9 @@ static void series_path(char *out, size_t cap, const char *metric, int64_t from,
   snprintf(out, cap, "/api/v1/parks/p1/series?ent=e1&point=stack-1&metric=%s&from=%s&to=%s%s", metric, f, t,
            extra ? extra : "");
 }
+
+/* Every CSV starts with the UTF-8 byte order mark unless bom=0 (docs/api.md, "CSV"). */
+#define BOM "\xEF\xBB\xBF"
 
 TestSuite(hub_api, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -695,7 +703,24 @@ Test(hub_api, parks_by_token) {
   get("/api/v1/parks?format=csv", "reg2-token", &r);
   cr_assert_eq(r.status, 200);
   cr_assert(strstr(r.ctype, "text/csv"));
+  cr_assert_str_eq(r.body, BOM "park,name,tz,enterprises\r\np2,Park Two,UTC,1\r\n");
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"parkhub_parks.csv\"");
+  resp_free(&r);
+  /* bom=0 for machines: the same bytes without the mark; JSON has neither */
+  get("/api/v1/parks?format=csv&bom=0", "reg2-token", &r);
   cr_assert_str_eq(r.body, "park,name,tz,enterprises\r\np2,Park Two,UTC,1\r\n");
+  resp_free(&r);
+  get("/api/v1/parks?bom=0", "reg2-token", &r);
+  cr_assert_eq(r.status, 200);
+  cr_assert_eq(r.body[0], '{');
+  cr_assert_str_eq(r.disposition, "");
+  resp_free(&r);
+  get("/api/v1/parks?format=csv&bom=yes", "reg2-token", &r);
+  expect_error(&r, 400, "bom");
+  cr_assert_str_eq(r.disposition, "", "an error is no download");
+  resp_free(&r);
+  get("/api/v1/parks?format=csv&bom=0&bom=1", "reg2-token", &r);
+  expect_error(&r, 400, "bom");
   resp_free(&r);
 }
 
@@ -730,7 +755,7 @@ Test(hub_api, enterprises_with_presence) {
   cr_assert_eq(r.status, 200);
   char want[512];
   snprintf(want, sizeof want,
-           "ent,name,sector,online,agents_online,agents,outbox_depth,last_status\r\n"
+           BOM "ent,name,sector,online,agents_online,agents,outbox_depth,last_status\r\n"
            "e1,\"Smelter \"\"One\"\", Ltd\",cu,true,1,2,10,%s\r\ne2,Two,cu,false,0,1,,\r\n",
            t);
   cr_assert_str_eq(r.body, want);
@@ -767,9 +792,14 @@ Test(hub_api, points_with_latest_values) {
   get("/api/v1/parks/p1/enterprises/e1/points?format=csv", "reg-token", &r);
   char csv[600], t2[PH_TIME_STRLEN];
   fmt_time(T0, t2); /* flow's only minute: last_ts = T0 */
-  snprintf(csv, sizeof csv, "point,metric,unit,last,ts,limit\r\nscale,,,,,\r\nstack-1,flow,Nm3/h,50000,%s,\r\n"
+  snprintf(csv, sizeof csv, BOM "point,metric,unit,last,ts,limit\r\nscale,,,,,\r\nstack-1,flow,Nm3/h,50000,%s,\r\n"
                             "stack-1,so2,mg/Nm3,105,%s,150\r\n", t2, t);
   cr_assert_str_eq(r.body, csv);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_points_e1.csv\"");
+  resp_free(&r);
+  /* JSON is no download */
+  get("/api/v1/parks/p1/enterprises/e1/points", "reg-token", &r);
+  cr_assert_str_eq(r.disposition, "");
   resp_free(&r);
 }
 
@@ -824,12 +854,20 @@ Test(hub_api, series_hourly_every_agg_equals_the_rows) {
   char want[300], t8[PH_TIME_STRLEN], t9[PH_TIME_STRLEN];
   fmt_time(T0 + 8 * H, t8);
   fmt_time(T0 + 9 * H, t9);
-  snprintf(want, sizeof want, "t,v,n,n_valid\r\n%s,190.5,60,58\r\n%s,200.5,60,58\r\n", t8, t9);
+  /* the series on every row, local time (Asia/Shanghai) before UTC, so2 to 1 decimal (schemas/metrics.json) */
+  snprintf(want, sizeof want,
+           BOM "park,ent,point,metric,unit,local,t,v,n,n_valid\r\n"
+               "p1,e1,stack-1,so2,mg/Nm3,2026-03-01 08:00,%s,190.5,60,58\r\n"
+               "p1,e1,stack-1,so2,mg/Nm3,2026-03-01 09:00,%s,200.5,60,58\r\n",
+           t8, t9);
   cr_assert_str_eq(r.body, want);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_series_e1_stack-1_so2_2026-03-01_2026-03-01.csv\"");
   resp_free(&r);
   series_path(path, sizeof path, "so2", T0 + 8 * H, T0 + 9 * H, "&step=1h&agg=max&format=csv");
   get(path, "reg-token", &r);
-  snprintf(want, sizeof want, "t,v,n,n_valid\r\n%s,190.5,60,58\r\n", t8);
+  snprintf(want, sizeof want,
+           BOM "park,ent,point,metric,unit,local,t,v,n,n_valid\r\np1,e1,stack-1,so2,mg/Nm3,2026-03-01 08:00,%s,190.5,60,58\r\n",
+           t8);
   cr_assert_str_eq(r.body, want);
   resp_free(&r);
 }
@@ -924,8 +962,9 @@ Test(hub_api, series_raw_from_chunks_in_order_and_pages) {
   while (path[0]) {
     get(path, "reg-token", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert(!strncmp(r.body, "t,v,flag\r\n", 10));
-    strcat(all, r.body + 10);
+    static const char head[] = BOM "park,ent,point,metric,unit,local,t,v,flag\r\n";
+    cr_assert(!strncmp(r.body, head, sizeof head - 1), "%s", r.body);
+    strcat(all, r.body + sizeof head - 1);
     if (pages == 0) {
       char c[64];
       snprintf(c, sizeof c, "cursor=%lld.1", (long long)(T0 + 5000));
@@ -945,9 +984,12 @@ Test(hub_api, series_raw_from_chunks_in_order_and_pages) {
   cr_assert_eq(pages, 3);
   char want[2000] = "";
   for (int i = 0; i < 7; i++) {
-    char t[PH_TIME_STRLEN], line[80];
+    char t[PH_TIME_STRLEN], loc[32], line[160];
     fmt_time(raw_ts(i), t);
-    snprintf(line, sizeof line, "%s,%g,%c\r\n", t, raw_expect[i], raw_flags[i]);
+    ph_tz_format_local(tzs[0], raw_ts(i), loc, sizeof loc); /* "2026-03-01T00:00:05+08:00" */
+    loc[10] = ' ';
+    loc[19] = 0;
+    snprintf(line, sizeof line, "p1,e1,stack-1,so2,mg/Nm3,%s,%s,%.1f,%c\r\n", loc, t, raw_expect[i], raw_flags[i]);
     strcat(want, line);
   }
   cr_assert_str_eq(all, want);
@@ -1090,7 +1132,9 @@ Test(hub_api, summary_equals_the_modules_and_the_rows) {
   snprintf(path, sizeof path, "/api/v1/parks/p1/summary?from=%s&to=%s&ent=e1&format=csv", f, t);
   get(path, "mgr-token", &r);
   cr_assert_eq(r.status, 200);
-  cr_assert(!strncmp(r.body, "ent,section,item,value,unit\r\n", 29), "%s", r.body);
+  cr_assert(!strncmp(r.body, BOM "ent,section,item,value,unit\r\n", 32), "%s", r.body);
+  /* [T0, T0 + 24 h) is one local day, the 1st of March in Shanghai */
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_summary_e1_2026-03-01_2026-03-01.csv\"");
   cr_assert(strstr(r.body, "\r\ne1,mass,so2,63,kg\r\n"), "%s", r.body);
   cr_assert(strstr(r.body, "\r\ne1,exceeded_hours,so2,3,\r\n"));
   cr_assert(strstr(r.body, "\r\ne1,alarms,critical,1,\r\n"));
@@ -1266,7 +1310,7 @@ Test(hub_api, alarms_list_filters_and_pages) {
   while (path[0]) {
     get(path, "reg-token", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert(!strncmp(r.body, "alarm_id,park,rule,ent,", 23), "%s", r.body);
+    cr_assert(!strncmp(r.body, BOM "alarm_id,park,rule,ent,", 26), "%s", r.body);
     const char *row = strstr(r.body, "\r\n") + 2;
     strncat(ids, row, 4);
     pages++;
@@ -1282,6 +1326,12 @@ Test(hub_api, alarms_list_filters_and_pages) {
   }
   cr_assert_eq(pages, 3);
   cr_assert_str_eq(ids, "al-3al-2al-1");
+  /* the next page comes in the same form: bom=0 carried in the link */
+  get("/api/v1/parks/p1/alarms?limit=1&format=csv&bom=0", "reg-token", &r);
+  cr_assert(!strncmp(r.body, "alarm_id,", 9), "%s", r.body);
+  cr_assert(strstr(r.link, "&format=csv&bom=0>"), "%s", r.link);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_alarms.csv\"");
+  resp_free(&r);
 
   get("/api/v1/parks/p1/alarms?state=burning", "reg-token", &r);
   expect_error(&r, 400, "state");
@@ -1303,7 +1353,7 @@ Test(hub_api, alarms_empty_without_table) {
   resp_free(&r);
   get("/api/v1/parks/p1/alarms?format=csv", "reg-token", &r);
   cr_assert_eq(r.status, 200);
-  cr_assert(!strncmp(r.body, "alarm_id,", 9));
+  cr_assert(!strncmp(r.body, BOM "alarm_id,", 12));
   resp_free(&r);
 }
 
@@ -1350,7 +1400,7 @@ Test(hub_api, alarms_csv_defuses_formulas) {
   sql("UPDATE alarms SET acked_by = char(9) || 'tab', note = char(13) || 'cr' WHERE alarm_id = 'al-3'");
   start_api();
   struct resp r;
-  get("/api/v1/parks/p1/alarms?format=csv", "reg-token", &r);
+  get("/api/v1/parks/p1/alarms?format=csv&bom=0", "reg-token", &r); /* a machine's read: no BOM */
   cr_assert_eq(r.status, 200, "%s", r.body);
   const char *p = r.body;
   char *head[32], *row[32];
@@ -1402,6 +1452,10 @@ Test(hub_api, ack_through_the_hub_callback) {
   http("POST", "/api/v1/parks/p1/alarms/al-9/ack", "adm-token", "{\"by\":\"x\"}", NULL, &r);
   expect_error(&r, 404, NULL);
   resp_free(&r);
+  http("POST", "/api/v1/parks/p1/alarms/al-2/ack", "adm-token", "{\"by\":\"Zhang\"}", NULL, &r);
+  expect_error(&r, 409, NULL);
+  cr_assert(strstr(r.body, "already acknowledged by Li Wei") != NULL, "409 says who: %s", r.body);
+  resp_free(&r);
   static const struct {
     const char *body, *param;
   } bad[] = {{"", "body"},
@@ -1433,7 +1487,7 @@ Test(hub_api, ack_through_the_hub_callback) {
   expect_error(&r, 413, NULL);
   resp_free(&r);
   free(big);
-  cr_assert_eq(ack_calls, 3);
+  cr_assert_eq(ack_calls, 4, "al-1, al-9, al-2 and the 64-character name reached the hub; the 413 did not");
 }
 
 /* An ack body is one JSON object and nothing after it; U+0000 would cut

@@ -135,6 +135,9 @@ static void teardown(void) {
   curl_global_cleanup();
 }
 
+/* Every CSV starts with the UTF-8 byte order mark unless bom=0 (docs/api.md, "CSV"). */
+#define BOM "\xEF\xBB\xBF"
+
 TestSuite(api_cems, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- HTTP ---- */
@@ -143,7 +146,7 @@ struct resp {
   long status;
   char *body;
   size_t len;
-  char ctype[128], link[1400];
+  char ctype[128], link[1400], disposition[256];
   cJSON *json;
 };
 
@@ -170,6 +173,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u) {
   struct resp *r = u;
   header_value(p, sz * n, "Content-Type:", r->ctype, sizeof r->ctype);
   header_value(p, sz * n, "Link:", r->link, sizeof r->link);
+  header_value(p, sz * n, "Content-Disposition:", r->disposition, sizeof r->disposition);
   return sz * n;
 }
 
@@ -403,19 +407,22 @@ Test(api_cems, hours_csv_header_and_rows) {
   num_text((30 * 100.0 + 20 * 220.0) / 50, m0, sizeof m0);
   num_text((30 * 100.0 + 20 * 220.0) / 50 / 150, q0, sizeof q0);
   snprintf(want, sizeof want,
-           "park,ent,point,metric,unit,start,local,source,valid_minutes,valid,mean,limit,exceeded,limit_ratio\r\n"
+           BOM "park,ent,point,metric,unit,start,local,source,valid_minutes,valid,mean,limit,exceeded,limit_ratio\r\n"
            "p1,cu-old,s5,so2,mg/Nm3,%s,2026-03-02T00:00:00+08:00,samples,50,true,%s,150,false,%s\r\n"
            "p1,cu-old,s5,so2,mg/Nm3,%s,2026-03-02T01:00:00+08:00,samples,50,true,180,150,true,1.2\r\n"
            "p1,cu-old,s5,so2,mg/Nm3,%s,2026-03-02T02:00:00+08:00,samples,40,false,,150,false,\r\n",
            t[0], m0, q0, t[1], t[2]);
   cr_assert_str_eq(r.body, want);
+  /* a download named after the park, what, the enterprise and the local dates */
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_cems_hours_cu-old_2026-03-02_2026-03-02.csv\"");
   resp_free(&r);
   /* Accept: text/csv does the same; an empty page is the header alone */
   cems_path(path, sizeof path, "hours", D - 24 * H, 1, NULL);
   http("GET", path, "reg-token", "text/csv", &r);
   cr_assert_eq(r.status, 200);
   cr_assert_str_eq(r.body,
-                   "park,ent,point,metric,unit,start,local,source,valid_minutes,valid,mean,limit,exceeded,limit_ratio\r\n");
+                   BOM "park,ent,point,metric,unit,start,local,source,valid_minutes,valid,mean,limit,exceeded,limit_ratio\r\n");
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_cems_hours_2026-03-01_2026-03-01.csv\"");
   resp_free(&r);
 }
 
@@ -558,7 +565,7 @@ Test(api_cems, days_with_the_benchmark_volume_ratio) {
   get(path, "reg-token", &r);
   char want[800];
   snprintf(want, sizeof want,
-           "park,ent,point,metric,unit,start,local,date,valid_hours,valid,mean,ratio,converted,limit,exceeded,"
+           BOM "park,ent,point,metric,unit,start,local,date,valid_hours,valid,mean,ratio,converted,limit,exceeded,"
            "limit_ratio,flow_nm3,product_t,benchmark_m3_t\r\n"
            "p1,cu-special,stack-1,so2,mg/Nm3,%s,2026-03-02T00:00:00+08:00,2026-03-02,20,true,120,,120,100,true,1.2,0,"
            "0,10000\r\n",
@@ -646,9 +653,9 @@ Test(api_cems, exceedances_as_recorded) {
   cems_path(path, sizeof path, "exceedances", D, 1, "&ent=cu-old&format=csv");
   get(path, "reg-token", &r);
   cr_assert(!strncmp(r.body,
-                     "park,ent,point,metric,unit,start,local,period,mean,converted,ratio,limit,limit_ratio,standard,"
+                     BOM "park,ent,point,metric,unit,start,local,period,mean,converted,ratio,limit,limit_ratio,standard,"
                      "recorded\r\np1,cu-old,stack-1,so2,mg/Nm3,",
-                     strlen("park,ent,point,metric,unit,start,local,period,mean,converted,ratio,limit,limit_ratio,"
+                     strlen(BOM "park,ent,point,metric,unit,start,local,period,mean,converted,ratio,limit,limit_ratio,"
                             "standard,recorded\r\np1,cu-old,stack-1,so2,mg/Nm3,")),
             "%s", r.body);
   resp_free(&r);

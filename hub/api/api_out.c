@@ -1,8 +1,9 @@
-/* api_csv.c — the HTTP API's output: a growing buffer and the two writers
- * every handler uses, JSON and CSV (RFC 4180).
+/* api_out.c — the HTTP API's output (api_out.h): a growing buffer and the
+ * two writers under the row writer (api_rows.c), JSON and CSV (RFC 4180).
  *
- * Callers: api.c and the handlers. Threads: the caller's; a buffer belongs
- * to one request.
+ * Callers: api_rows.c, api_req.c (error documents), the handlers for the
+ * JSON around their rows. Threads: the caller's; a buffer belongs to one
+ * request.
  *
  * Invariants:
  *  1. an append that cannot grow the buffer sets oom and writes nothing
@@ -21,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
+#include "api_out.h"
 #include "parkhub/alloc.h"
 #include "parkhub/timefmt.h"
 
@@ -83,6 +84,17 @@ void api_buf_printf(struct api_buf *b, const char *fmt, ...) {
 int api_fmt_double(double v, char *out, size_t cap) {
   int n = snprintf(out, cap, "%.15g", v);
   if (strtod(out, NULL) != v) n = snprintf(out, cap, "%.17g", v);
+  return n;
+}
+
+int api_fmt_fixed(double v, int decimals, char *out, size_t cap) {
+  if (decimals < 0) decimals = 0;
+  if (decimals > 9) decimals = 9;
+  int n = snprintf(out, cap, "%.*f", decimals, v);
+  if (n > 0 && out[0] == '-' && (size_t)n < cap && strspn(out + 1, "0.") == (size_t)n - 1) {
+    memmove(out, out + 1, (size_t)n); /* "-0.00" → "0.00" */
+    n--;
+  }
   return n;
 }
 
@@ -232,6 +244,14 @@ void ac_num(struct api_csv *c, double v) {
   if (!isfinite(v)) return;
   char t[40];
   api_buf_put(c->b, t, (size_t)api_fmt_double(v, t, sizeof t));
+}
+
+void ac_fixed(struct api_csv *c, double v, int decimals) {
+  sep(c);
+  if (!isfinite(v)) return;
+  char t[400]; /* %.9f of DBL_MAX: 309 digits, the point and 9 */
+  int n = api_fmt_fixed(v, decimals, t, sizeof t);
+  if (n > 0 && (size_t)n < sizeof t) api_buf_put(c->b, t, (size_t)n);
 }
 
 void ac_int(struct api_csv *c, int64_t v) {

@@ -1,0 +1,293 @@
+/* api_alarms.c — GET /api/v1/parks/{park}/alarms (a filtered, paged
+ * listing, JSON or CSV through the row writer) and POST
+ * …/alarms/{id}/ack (acknowledgement through the hub's env.ack).
+ *
+ * Callers: the route table (api_routes.c), after access and park checks
+ * (an ack needs a manager or admin token). Threads: a worker's, on its
+ * read connection; the listing inside the request's read transaction, the
+ * ack outside one (it calls the hub, then reads the alarm as it stands).
+ *
+ * Invariants:
+ *  1. the alarms table is optional (another module makes it): absent, the
+ *     listing is empty with the columns the table has today.
+ *  2. pages are a keyset on the table's row id: the cursor names the first
+ *     row of the next page, so pages neither repeat nor skip rows.
+ *  3. columns are read by name, so the table may gain columns: *_ms
+ *     integers become RFC 3339 times under the name without _ms; api_row
+ *     and id stay internal.
+ *  4. an ack body is one JSON object, whitespace after it at most, and
+ *     holds no U+0000 (raw or \u0000): what the hub records as `by` is
+ *     exactly what was sent, never a cut-short string. Same rule as the
+ *     MQTT cmd/ack (ph_ack_decode).
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_handlers.h"
+#include "api_req.h"
+#include "api_rows.h"
+#include "parkhub/jsonfile.h"
+#include "parkhub/log.h"
+#include "parkhub/timefmt.h"
+
+#define MOD "api"
+
+static const char *const no_args[] = {NULL};
+
+static const char *text(sqlite3_stmt *s, int col) {
+  const unsigned char *t = sqlite3_column_text(s, col);
+  return t ? (const char *)t : "";
+}
+
+/* One alarm row, every column by name (inv. 3): *_ms integers become RFC
+ * 3339 times under the name without _ms; api_row and id stay internal. */
+static void alarm_json(struct api_json *j, const char *key, sqlite3_stmt *s) {
+  aj_obj(j, key);
+  int n = sqlite3_column_count(s);
+  for (int i = 0; i < n; i++) {
+    const char *name = sqlite3_column_name(s, i);
+    if (!name || !strcmp(name, "api_row") || !strcmp(name, "id")) continue;
+    size_t len = strlen(name);
+    int type = sqlite3_column_type(s, i);
+    if (len > 3 && !strcmp(name + len - 3, "_ms")) {
+      char k[64];
+      snprintf(k, sizeof k, "%.*s", (int)(len - 3), name);
+      if (type == SQLITE_INTEGER)
+        aj_time(j, k, sqlite3_column_int64(s, i));
+      else
+        aj_null(j, k);
+      continue;
+    }
+    switch (type) {
+    case SQLITE_INTEGER: aj_int(j, name, sqlite3_column_int64(s, i)); break;
+    case SQLITE_FLOAT: aj_num(j, name, sqlite3_column_double(s, i)); break;
+    case SQLITE_NULL: aj_null(j, name); break;
+    default: aj_str(j, name, text(s, i)); break;
+    }
+  }
+  aj_end_obj(j);
+}
+
+/* The listing's columns, from the statement's (inv. 3): the names without
+ * _ms, times for *_ms; src maps a column to the statement's. Without the
+ * table, the columns it has today. */
+struct alarm_cols {
+  struct api_col c[API_ROWS_MAXCOLS + 1];
+  char names[API_ROWS_MAXCOLS][64];
+  int src[API_ROWS_MAXCOLS];
+  int n;
+};
+
+static const char *const default_cols[] = {"alarm_id", "park", "rule",  "ent",   "point",    "metric",
+                                           "severity", "state", "message", "first", "last",   "count",
+                                           "value",    "peak",  "acked_by", "acked", "note",  NULL};
+
+static void alarm_cols_of(struct alarm_cols *ac, sqlite3_stmt *s) {
+  memset(ac, 0, sizeof *ac);
+  int n = s ? sqlite3_column_count(s) : 0;
+  for (int i = 0; !s && default_cols[i]; i++)
+    ac->c[ac->n++] = (struct api_col){.name = default_cols[i], .type = API_STR};
+  for (int i = 0; i < n && ac->n < API_ROWS_MAXCOLS; i++) {
+    const char *name = sqlite3_column_name(s, i);
+    if (!name || !strcmp(name, "api_row") || !strcmp(name, "id")) continue;
+    size_t len = strlen(name);
+    bool ms = len > 3 && !strcmp(name + len - 3, "_ms");
+    snprintf(ac->names[ac->n], sizeof ac->names[ac->n], "%.*s", (int)(ms ? len - 3 : len), name);
+    ac->src[ac->n] = i;
+    ac->c[ac->n] = (struct api_col){.name = ac->names[ac->n], .type = ms ? API_TIME : API_STR};
+    ac->n++;
+  }
+}
+
+/* One alarm's cells, by the statement's types. */
+static void alarm_row(struct api_rows *w, const struct alarm_cols *ac, sqlite3_stmt *s) {
+  ar_row(w);
+  for (int k = 0; k < ac->n; k++) {
+    int i = ac->src[k], type = sqlite3_column_type(s, i);
+    if (ac->c[k].type == API_TIME && type == SQLITE_INTEGER)
+      ar_time(w, sqlite3_column_int64(s, i));
+    else if (ac->c[k].type == API_TIME || type == SQLITE_NULL)
+      ar_null(w);
+    else if (type == SQLITE_INTEGER)
+      ar_int(w, sqlite3_column_int64(s, i));
+    else if (type == SQLITE_FLOAT)
+      ar_num(w, sqlite3_column_double(s, i));
+    else
+      ar_str(w, text(s, i));
+  }
+  ar_end_row(w);
+}
+
+static const char *const alarm_args[] = {"state", "severity", "ent", "from", "to", "limit", "cursor", NULL};
+static const char *const state_words[] = {"open", "active_unacked", "active_acked", "cleared_unacked", "closed",
+                                          NULL};
+static const char *const sev_words[] = {"critical", "major", "minor", "warning", NULL};
+
+static void bind_opt(sqlite3_stmt *s, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+static void bind_alarms(sqlite3_stmt *s, struct api_req *r, int state, int sev, const char *ent,
+                        const int64_t *from, const int64_t *to, int64_t cursor, int64_t limit) {
+  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  bind_opt(s, 2, state >= 0 ? state_words[state] : NULL);
+  bind_opt(s, 3, sev >= 0 ? sev_words[sev] : NULL);
+  bind_opt(s, 4, ent);
+  if (from) sqlite3_bind_int64(s, 5, *from);
+  if (to) sqlite3_bind_int64(s, 6, *to);
+  if (cursor) sqlite3_bind_int64(s, 7, cursor);
+  sqlite3_bind_int64(s, 8, limit + 1);
+}
+
+static void alarms_link(struct api_req *r, int64_t limit, int64_t cursor) {
+  size_t n = (size_t)snprintf(r->link, sizeof r->link, "/api/v1/parks/%s/alarms?limit=%lld&cursor=%lld",
+                              r->park->id, (long long)limit, (long long)cursor);
+  static const char *const keep[] = {"state", "severity", "ent", "from", "to", NULL};
+  for (int i = 0; keep[i] && n < sizeof r->link; i++) {
+    const char *v = api_arg(r, keep[i]);
+    if (!v) continue;
+    /* ids and words need no escaping; times are re-formatted (RFC 3339 UTC) */
+    char t[PH_TIME_STRLEN];
+    int64_t ms;
+    if ((!strcmp(keep[i], "from") || !strcmp(keep[i], "to")) && !api_arg_time(r, keep[i], false, &ms, NULL) &&
+        !ph_time_format(ms, t, sizeof t))
+      v = t;
+    n += (size_t)snprintf(r->link + n, sizeof r->link - n, "&%s=%s", keep[i], v);
+  }
+  api_link_output(r);
+}
+
+int api_get_alarms(struct api_req *r) {
+  int state, sev;
+  int64_t from = 0, to = 0, limit, cursor;
+  bool has_from, has_to;
+  const char *ent;
+  if (api_args_check(r, alarm_args) || api_arg_word(r, "state", state_words, -1, &state) ||
+      api_arg_word(r, "severity", sev_words, -1, &sev) || api_arg_id(r, "ent", false, &ent) ||
+      api_arg_time(r, "from", false, &from, &has_from) || api_arg_time(r, "to", false, &to, &has_to) ||
+      api_arg_int(r, "limit", 1, r->conf->max_points, 1000 < r->conf->max_points ? 1000 : r->conf->max_points,
+                  &limit) ||
+      api_arg_int(r, "cursor", 1, INT64_MAX, 0, &cursor))
+    return r->status;
+  if (has_from && has_to && api_arg_period(r, from, to, INT64_MAX, "")) return r->status;
+  if (ent && !ph_hub_config_ent(r->park, ent))
+    return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", ent, r->park->id);
+  sqlite3_stmt *s = NULL;
+  if (api_has_alarms(r) && !(s = api_stmt(r, API_ST_ALARMS))) return api_db_fail(r, "reading alarms");
+  struct alarm_cols ac;
+  alarm_cols_of(&ac, s);
+  struct api_rows w;
+  api_attachment(r, "alarms", NULL, has_from && has_to ? from : 0, has_from && has_to ? to : 0);
+  ar_begin(&w, r, ac.c);
+  if (ar_head(&w)) aj_str(ar_head(&w), "park", r->park->id);
+  ar_open(&w, "alarms");
+  int64_t next = 0;
+  if (s) {
+    bind_alarms(s, r, state, sev, ent, has_from ? &from : NULL, has_to ? &to : NULL, cursor, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      if (w.count == limit) {
+        next = sqlite3_column_int64(s, 0) + 1; /* rows below it come next */
+        break;
+      }
+      alarm_row(&w, &ac, s);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return api_db_fail(r, "reading alarms");
+  }
+  if (next) alarms_link(r, limit, next);
+  ar_finish(&w, next ? r->link : NULL);
+  return 200;
+}
+
+/* UTF-8 characters in s (continuation bytes not counted). */
+static size_t utf8_chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+int api_post_ack(struct api_req *r) {
+  if (api_args_check(r, no_args)) return r->status;
+  const char *id = r->nseg > 1 ? r->seg[1] : "";
+  if (!ph_id_valid_z(id)) return api_fail(r, 404, NULL, "no alarm %.64s in park %s", id, r->park->id);
+  if (r->body_too_large) return api_fail(r, 413, NULL, "the request body is larger than %d bytes", PH_API_BODY_MAX);
+  char nul_in[72];
+  if (ph_json_find_nul(r->body, r->body_len, nul_in, sizeof nul_in)) /* inv. 4 */
+    return api_fail(r, 400, nul_in[0] ? nul_in : "body", "%s: U+0000 is not allowed", nul_in[0] ? nul_in : "body");
+  const char *end = NULL;
+  cJSON *doc = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+  bool trailing = false;
+  for (const char *p = end; doc && p < r->body + r->body_len; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') trailing = true;
+  if (!doc || !cJSON_IsObject(doc) || trailing) {
+    cJSON_Delete(doc);
+    return api_fail(r, 400, "body", "body: must be one JSON object {\"by\": ..., \"note\": ...}%s",
+                    trailing ? " and nothing after it" : "");
+  }
+  const char *by = NULL, *note = "";
+  int status = 0;
+  for (const cJSON *it = doc->child; it && !status; it = it->next) {
+    if (!strcmp(it->string, "by")) {
+      if (!cJSON_IsString(it) || !*it->valuestring || utf8_chars(it->valuestring) > 64)
+        status = api_fail(r, 400, "by", "by: must be a string of 1 to 64 characters");
+      else
+        by = it->valuestring;
+    } else if (!strcmp(it->string, "note")) {
+      if (!cJSON_IsString(it) || utf8_chars(it->valuestring) > 512)
+        status = api_fail(r, 400, "note", "note: must be a string of at most 512 characters");
+      else
+        note = it->valuestring;
+    } else {
+      char key[72];
+      snprintf(key, sizeof key, "%.64s", it->string);
+      status = api_fail(r, 400, key, "%s: unknown field (allowed: by, note)", key);
+    }
+  }
+  if (!status && !by) status = api_fail(r, 400, "by", "by: required (who acknowledges)");
+  if (status) {
+    cJSON_Delete(doc);
+    return status;
+  }
+  if (!r->env->ack) {
+    cJSON_Delete(doc);
+    return api_fail(r, 501, NULL, "acknowledging is not available on this hub");
+  }
+  char msg[256] = "";
+  int rc = r->env->ack(r->env->u, r->park->id, id, by, note, msg, sizeof msg);
+  PH_INFO(MOD, "ack of alarm %s in park %s by '%s' (token %s): %s", id, r->park->id, by, r->tok->name,
+          rc ? (msg[0] ? msg : ph_strerror(rc)) : "done");
+  cJSON_Delete(doc);
+  if (rc == PH_ENOTFOUND) return api_fail(r, 404, NULL, "%s", msg[0] ? msg : "no open alarm of that id");
+  /* a second acknowledgement: refused, nothing changed; says who acknowledged it and when */
+  if (rc == PH_EALREADY) return api_fail(r, 409, NULL, "%s", msg[0] ? msg : "already acknowledged");
+  if (rc == PH_EINVAL || rc == PH_EBADID || rc == PH_ESTRLEN || rc == PH_EMISSING)
+    return api_fail(r, 400, NULL, "%s", msg[0] ? msg : ph_strerror(rc));
+  if (rc == PH_EAGAIN || rc == PH_ETIMEOUT || rc == PH_ECLOSED)
+    return api_fail(r, 503, NULL, "%s", msg[0] ? msg : "the hub cannot acknowledge now; try again");
+  if (rc) return api_fail(r, 500, NULL, "%s", msg[0] ? msg : ph_strerror(rc));
+
+  /* the alarm as it stands now, when the table is there to read */
+  struct api_json j;
+  aj_init(&j, &r->out);
+  aj_obj(&j, NULL);
+  aj_bool(&j, "acked", true);
+  aj_str(&j, "alarm_id", id);
+  if (api_has_alarms(r)) {
+    sqlite3_stmt *s = api_stmt(r, API_ST_ALARM_GET);
+    if (s) {
+      sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+      if (sqlite3_step(s) == SQLITE_ROW) alarm_json(&j, "alarm", s);
+      sqlite3_reset(s);
+    }
+  }
+  aj_end_obj(&j);
+  api_buf_put(&r->out, "\n", 1);
+  r->ctype = "application/json";
+  return 200;
+}

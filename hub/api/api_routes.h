@@ -1,0 +1,28 @@
+/* api_routes.h — the HTTP API's route table (api_routes.c): which handler
+ * answers which path and method. The server (api.c) matches a request
+ * against it; adding an endpoint is one line in the table. */
+#ifndef PH_API_ROUTES_H
+#define PH_API_ROUTES_H
+
+#include <stdbool.h>
+
+struct api_req;
+
+#define API_RT_POST 1u      /* POST (else GET and HEAD) */
+#define API_RT_NO_PARK 2u   /* /api/v1/parks itself: no park segment */
+#define API_RT_WRITES 4u    /* acts through the hub (ack): manager or admin, no read transaction, JSON only */
+
+struct api_route {
+  const char *path; /* after /api/v1/parks/{park}/ ("" with API_RT_NO_PARK); "*" matches one segment */
+  unsigned flags;
+  int (*handler)(struct api_req *r);
+};
+
+/* The table, ended by a {NULL} entry. */
+extern const struct api_route api_routes[];
+
+/* The route of the segments after /api/v1/parks (seg[0] is the park, when
+ * there is one), or NULL. */
+const struct api_route *api_route_find(char **seg, int n);
+
+#endif

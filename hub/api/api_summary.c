@@ -1,0 +1,614 @@
+/* api_summary.c — GET /api/v1/parks/{park}/summary: per enterprise of the
+ * park (or the one asked for) over [from, to): emitted mass and compliance
+ * per pollutant, the monitoring period, water outlets, alarm counts and
+ * material totals; park totals in JSON.
+ *
+ * The handler computes one enterprise's figures (struct ent_fig), then
+ * hands them to a renderer chosen once (struct sum_render): JSON, a nested
+ * document; CSV, rows of (ent, section, item, value, unit) through the row
+ * writer. No section branches on the format.
+ *
+ * Callers: the route table (api_routes.c). Threads: a worker's, on its read
+ * connection, inside the request's read transaction.
+ *
+ * Invariants:
+ *  1. enterprises are the configured ones of the park, in config order.
+ *  2. figures come from the modules that own them (ph_emission_mass_compute,
+ *     ph_compliance_summary, ph_water_summarise, ph_monitoring_*): the API
+ *     adds no arithmetic of its own but totals.
+ *  3. a figure that cannot be given is null with the report's reason
+ *     (value_na, rate_na, ...), never a 0 for missing data.
+ *  4. the alarms table is optional: absent, counts are 0.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_handlers.h"
+#include "api_req.h"
+#include "api_rows.h"
+#include "domain/cems.h"
+#include "domain/compliance.h"
+#include "domain/emission_mass.h"
+#include "domain/ent_limits.h"
+#include "domain/monitoring.h"
+#include "domain/water.h"
+#include "parkhub/alloc.h"
+#include "parkhub/log.h"
+#include "parkhub/topic.h"
+
+#define MOD "api"
+#define DAY_MS 86400000LL
+#define SUMMARY_MAX_MS (400 * DAY_MS)
+#define NSEV 4
+
+static const char *const sev_names[NSEV] = {"critical", "major", "minor", "warning"};
+
+static const char *text(sqlite3_stmt *s, int col) {
+  const unsigned char *t = sqlite3_column_text(s, col);
+  return t ? (const char *)t : "";
+}
+
+struct pair {
+  int ent; /* index in the park's config */
+  char metric[PH_ID_MAX + 1];
+};
+
+struct material_row {
+  int ent;
+  char material[PH_ID_MAX + 1];
+  enum ph_role role; /* the park's registry (materials.h); PH_ROLE_UNCLASSIFIED: declared nowhere */
+  bool out;
+  double qty;
+  int64_t records;
+};
+
+struct ent_sum {
+  int64_t alarms[NSEV];
+  double in_t, out_t;
+  double unclassified_in_t, unclassified_out_t; /* part of in_t, out_t */
+};
+
+/* Totals per pollutant across enterprises. */
+struct total {
+  char metric[PH_ID_MAX + 1], unit[16];
+  double mass;
+  int64_t used, expected;
+};
+
+/* A mass-bearing pollutant: an emission concentration (…/Nm3). */
+/* A continuously measured concentration. PCDD/F is sampled by stack tests
+ * (flag S, never a valid CEMS hour): its figure is the inventory's, in g TEQ
+ * a year, not a mass from hourly means, so it is not a summary pollutant. */
+static bool pollutant(const struct ph_catalog *cat, const char *code) {
+  int i = ph_catalog_find(cat, code, strlen(code));
+  if (i < 0 || strcmp(code, "pcdd_f") == 0) return false;
+  const struct ph_metric *m = ph_catalog_at(cat, (size_t)i);
+  size_t n = strlen(m->unit);
+  return m->kind == PH_KIND_EMISSION && n > 4 && !strcmp(m->unit + n - 4, "/Nm3");
+}
+
+static int ent_index(const struct ph_hub_park *p, const char *ent) {
+  for (int i = 0; i < p->nents; i++)
+    if (!strcmp(p->ents[i].id, ent)) return i;
+  return -1;
+}
+
+struct vec {
+  void *v;
+  size_t n, cap, size;
+};
+
+static void *vec_add(struct vec *a) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 32;
+    void *p = ph_realloc(a->v, cap * a->size);
+    if (!p) return NULL;
+    a->v = p;
+    a->cap = cap;
+  }
+  return memset((char *)a->v + a->size * a->n++, 0, a->size);
+}
+
+static int load_pairs(struct api_req *r, int only, struct vec *pairs) {
+  sqlite3_stmt *s = api_stmt(r, API_ST_ENT_METRICS);
+  if (!s) return api_db_fail(r, "listing series");
+  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int e = ent_index(r->park, text(s, 0));
+    if (e < 0 || (only >= 0 && e != only) || !pollutant(r->env->refs->cat, text(s, 1))) continue;
+    struct pair *p = vec_add(pairs);
+    if (!p) return api_fail(r, 500, NULL, "out of memory");
+    p->ent = e;
+    snprintf(p->metric, sizeof p->metric, "%s", text(s, 1));
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : api_db_fail(r, "listing series");
+}
+
+static int load_materials(struct api_req *r, int only, int64_t from, int64_t to, struct vec *mats,
+                          struct ent_sum *sums) {
+  sqlite3_stmt *s = api_stmt(r, API_ST_MATERIALS);
+  if (!s) return api_db_fail(r, "reading materials");
+  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, from);
+  sqlite3_bind_int64(s, 3, to);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int e = ent_index(r->park, text(s, 0));
+    if (e < 0 || (only >= 0 && e != only)) continue;
+    struct material_row *m = vec_add(mats);
+    if (!m) return api_fail(r, 500, NULL, "out of memory");
+    m->ent = e;
+    snprintf(m->material, sizeof m->material, "%s", text(s, 1));
+    m->role = ph_material_role(&r->park->materials, r->env->refs->cat, m->material);
+    m->out = !strcmp(text(s, 2), "out");
+    m->qty = sqlite3_column_double(s, 3);
+    m->records = sqlite3_column_int64(s, 4);
+    bool unclassified = m->role == PH_ROLE_UNCLASSIFIED;
+    if (m->out) {
+      sums[e].out_t += m->qty;
+      sums[e].unclassified_out_t += unclassified ? m->qty : 0;
+    } else {
+      sums[e].in_t += m->qty;
+      sums[e].unclassified_in_t += unclassified ? m->qty : 0;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : api_db_fail(r, "reading materials");
+}
+
+static int load_alarm_counts(struct api_req *r, int64_t from, int64_t to, struct ent_sum *sums) {
+  if (!api_has_alarms(r)) return 0;
+  sqlite3_stmt *s = api_stmt(r, API_ST_ALARM_COUNTS);
+  if (!s) return api_db_fail(r, "counting alarms");
+  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, from);
+  sqlite3_bind_int64(s, 3, to);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int e = ent_index(r->park, text(s, 0));
+    const char *sev = text(s, 1);
+    enum ph_severity v;
+    if (e < 0 || ph_severity_parse(sev, strlen(sev), &v)) continue;
+    sums[e].alarms[v] += sqlite3_column_int64(s, 2);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : api_db_fail(r, "counting alarms");
+}
+
+/* One pollutant's figures for one enterprise (inv. 2). */
+struct pol_fig {
+  char metric[PH_ID_MAX + 1], unit[16];
+  struct ph_emission_mass_row total;
+  const char *why; /* ph_emission_mass_why: a static text, or NULL */
+  struct ph_compliance cs;
+};
+
+/* One enterprise's figures, what a renderer gets. */
+struct ent_fig {
+  int e;
+  const struct ph_hub_ent *ent;
+  struct vec *pols; /* of struct pol_fig */
+  struct ph_water water;
+};
+
+/* The request's state across enterprises. */
+struct sum {
+  struct api_req *r;
+  sqlite3 *db;
+  int64_t from, to, closed;
+  int only; /* the ent argument's index, -1 for every enterprise */
+  struct vec pairs, mats, totals, pols;
+  struct ent_sum *sums;
+};
+
+static void periods_json(struct api_json *j, const char *key, const struct ph_compliance_periods *p, int nmonitored,
+                         bool hours) {
+  char why[160];
+  aj_obj(j, key);
+  aj_int(j, "expected", p->expected);
+  aj_int(j, "valid", p->valid);
+  aj_int(j, "with_limit", p->with_limit);
+  aj_int(j, "within", p->within);
+  aj_int(j, "exceeded", p->exceeded);
+  aj_int(j, "stopped", p->stopped);
+  aj_num(j, "rate", p->rate);
+  if (ph_compliance_rate_why(p, nmonitored, hours, why, sizeof why)) aj_str(j, "rate_na", why);
+  aj_num(j, "availability", p->availability);
+  if (ph_compliance_period_why(nmonitored, p->expected, p->stopped, why, sizeof why)) aj_str(j, "availability_na", why);
+  aj_end_obj(j);
+}
+
+/* The enterprise's monitoring period and how many of the range's closed
+ * hours it covers (monitoring.h), as the report's monitoring_period. */
+static int monitoring_json(struct api_req *r, sqlite3 *db, const struct ph_hub_ent *ent, int64_t from, int64_t to,
+                           int64_t closed, struct api_json *j) {
+  struct ph_monitoring_window w;
+  struct ph_err err = {0};
+  if (ph_monitoring_ent_window(db, ent, r->tz, r->park->id, &w, &err))
+    return api_fail(r, 500, NULL, "monitoring period of %s: %s", ent->id, err.msg);
+  int64_t hours_to = closed ? ph_tz_hour_start(r->tz, closed) : from, lo, hi;
+  if (hours_to > to) hours_to = to;
+  ph_monitoring_clip(&w, from, hours_to < from ? from : hours_to, &lo, &hi);
+  aj_obj(j, "monitoring");
+  aj_str(j, "source", ph_mon_source_name(w.source));
+  if (w.source != PH_MON_NONE) aj_time(j, "since", w.since_ms);
+  else aj_null(j, "since");
+  if (w.source != PH_MON_NONE && w.until_ms != PH_MON_OPEN) aj_time(j, "until", w.until_ms);
+  else aj_null(j, "until");
+  aj_int(j, "monitored_hours", hi > lo ? ph_cems_count_hours(r->tz, lo, hi) : 0);
+  if (w.source == PH_MON_NONE) aj_str(j, "status", "not monitored (no data and no configured monitoring_since)");
+  aj_end_obj(j);
+  return 0;
+}
+
+/* ---- CSV: rows (ent, section, item, value, unit) ---- */
+
+static const struct api_col sum_cols[] = {
+    API_COL("ent", API_STR),   API_COL("section", API_STR), API_COL("item", API_STR),
+    API_COL("value", API_NUM), API_COL("unit", API_STR),    API_COL_END};
+
+static void csv_row(struct api_rows *w, const char *ent, const char *section, const char *item, double v,
+                    const char *unit) {
+  ar_row(w);
+  ar_str(w, ent);
+  ar_str(w, section);
+  ar_str(w, item);
+  ar_num(w, v);
+  ar_str(w, unit);
+  ar_end_row(w);
+}
+
+static void water_csv(struct api_rows *w, const struct ph_hub_ent *ent, const struct ph_water *wa) {
+  for (size_t i = 0; i < wa->n; i++) {
+    const struct ph_water_outlet *o = &wa->outlets[i];
+    csv_row(w, ent->id, "water_volume", o->point, o->volume_m3, "m3");
+    for (size_t k = 0; k < o->np; k++) {
+      const struct ph_water_pollutant *p = &o->p[k];
+      char item[2 * PH_ID_MAX + 2];
+      snprintf(item, sizeof item, "%s/%s", o->point, p->metric);
+      csv_row(w, ent->id, "water_load", item, p->load_kg, "kg");
+      csv_row(w, ent->id, "water_days_valid", item, (double)p->days_valid, "");
+      csv_row(w, ent->id, "water_days_with_limit", item, (double)p->days_with_limit, "");
+      csv_row(w, ent->id, "water_days_over", item, (double)p->days_over, "");
+      if (p->range) csv_row(w, ent->id, "water_hours_out_of_range", item, (double)p->hours_out, "");
+    }
+  }
+}
+
+static void pol_csv(struct api_rows *w, const char *ent, const struct pol_fig *p) {
+  csv_row(w, ent, "mass", p->metric, p->why ? NAN : p->total.mass, p->unit);
+  csv_row(w, ent, "mass_gap_share", p->metric, p->total.gap_share, "");
+  csv_row(w, ent, "compliance_rate_hours", p->metric, p->cs.hours.rate, "");
+  csv_row(w, ent, "availability_hours", p->metric, p->cs.hours.availability, "");
+  csv_row(w, ent, "exceeded_hours", p->metric, (double)p->cs.hours.exceeded, "");
+  csv_row(w, ent, "compliance_rate_days", p->metric, p->cs.days.rate, "");
+  csv_row(w, ent, "availability_days", p->metric, p->cs.days.availability, "");
+  csv_row(w, ent, "exceeded_days", p->metric, (double)p->cs.days.exceeded, "");
+}
+
+struct sum_out {
+  struct api_json j;
+  struct api_rows w;
+};
+
+static void csv_begin(struct sum *s, struct sum_out *o) { ar_begin(&o->w, s->r, sum_cols); }
+
+static int csv_ent(struct sum *s, struct sum_out *o, const struct ent_fig *f) {
+  const char *id = f->ent->id;
+  const struct pol_fig *pv = f->pols->v;
+  const struct material_row *mv = s->mats.v;
+  for (size_t i = 0; i < f->pols->n; i++) pol_csv(&o->w, id, &pv[i]);
+  for (int k = 0; k < NSEV; k++) csv_row(&o->w, id, "alarms", sev_names[k], (double)s->sums[f->e].alarms[k], "");
+  for (size_t i = 0; i < s->mats.n; i++)
+    if (mv[i].ent == f->e)
+      csv_row(&o->w, id, mv[i].out ? "material_out" : "material_in", mv[i].material, mv[i].qty, "t");
+  csv_row(&o->w, id, "materials_unclassified", "in", s->sums[f->e].unclassified_in_t, "t");
+  csv_row(&o->w, id, "materials_unclassified", "out", s->sums[f->e].unclassified_out_t, "t");
+  water_csv(&o->w, f->ent, &f->water);
+  return 0;
+}
+
+static void csv_end(struct sum *s, struct sum_out *o) {
+  (void)s;
+  ar_end(&o->w);
+}
+
+/* ---- JSON: the nested document ---- */
+
+static void water_json(struct api_json *j, const struct ph_water *wa) {
+  aj_obj(j, "water");
+  aj_int(j, "outlets", (int64_t)wa->n);
+  if (!wa->n) aj_str(j, "outlets_na", "no water outlet configured (point_media with medium water)");
+  aj_arr(j, "items");
+  for (size_t i = 0; i < wa->n; i++) {
+    const struct ph_water_outlet *o = &wa->outlets[i];
+    aj_obj(j, NULL);
+    aj_str(j, "point", o->point);
+    aj_str(j, "discharge", ph_discharge_name((enum ph_discharge)o->discharge));
+    aj_num(j, "volume_m3", o->volume_m3);
+    if (isnan(o->volume_m3)) aj_str(j, "volume_m3_na", "no flow (w_flow) series at the outlet");
+    aj_int(j, "flow_hours", o->flow_hours);
+    aj_arr(j, "pollutants");
+    for (size_t k = 0; k < o->np; k++) {
+      const struct ph_water_pollutant *p = &o->p[k];
+      aj_obj(j, NULL);
+      aj_str(j, "metric", p->metric);
+      if (p->limit_na) {
+        aj_null(j, "limit");
+        aj_str(j, "limit_na", p->limit_na);
+      } else if (p->range) {
+        aj_num(j, "limit_min", p->limit_lo);
+        aj_num(j, "limit_max", p->limit_hi);
+      } else {
+        aj_num(j, "limit", p->limit_hi);
+      }
+      aj_int(j, "days_valid", p->days_valid);
+      aj_num(j, "mean", p->mean);
+      if (!p->days_valid) aj_str(j, "mean_na", "no valid day (20 valid hours)");
+      aj_int(j, "days_with_limit", p->days_with_limit);
+      aj_int(j, "days_over", p->days_over);
+      if (p->range) {
+        aj_int(j, "hours_with_limit", p->hours_with_limit);
+        aj_int(j, "hours_out_of_range", p->hours_out);
+      }
+      aj_num(j, "load_kg", p->load_kg);
+      if (isnan(p->load_kg))
+        aj_str(j, "load_kg_na", isnan(o->volume_m3) ? "no flow (w_flow) at the outlet" : "not a concentration in mg/L");
+      else {
+        aj_int(j, "load_hours", p->load_hours);
+        aj_int(j, "load_gap_hours", p->load_gap_hours);
+        aj_int(j, "load_days", p->load_days);
+      }
+      aj_end_obj(j);
+    }
+    aj_end_arr(j);
+    aj_end_obj(j);
+  }
+  aj_end_arr(j);
+  aj_end_obj(j);
+}
+
+static void pol_json(struct api_json *j, const struct pol_fig *p) {
+  aj_obj(j, NULL);
+  aj_str(j, "metric", p->metric);
+  aj_obj(j, "mass");
+  if (p->why) { /* the report's reason, never a 0 for missing data (inv. 3) */
+    aj_null(j, "value");
+    aj_str(j, "value_na", p->why);
+  } else {
+    aj_num(j, "value", p->total.mass);
+  }
+  aj_str(j, "unit", p->unit);
+  aj_int(j, "hours_used", p->total.hours_used);
+  aj_int(j, "hours_expected", p->total.hours_expected);
+  aj_int(j, "hours_stopped", p->total.hours_stopped);
+  aj_num(j, "gap_share", p->total.gap_share);
+  if (p->total.hours_expected == 0) aj_str(j, "gap_share_na", p->why ? p->why : "nothing expected in the period");
+  aj_end_obj(j);
+  aj_int(j, "points", p->cs.npoints);
+  periods_json(j, "hours", &p->cs.hours, p->cs.nmonitored, true);
+  periods_json(j, "days", &p->cs.days, p->cs.nmonitored, false);
+  aj_end_obj(j);
+}
+
+static void materials_json(struct api_json *j, const struct sum *s, int e) {
+  const struct material_row *mv = s->mats.v;
+  aj_obj(j, "materials");
+  aj_num(j, "in_t", s->sums[e].in_t);
+  aj_num(j, "out_t", s->sums[e].out_t);
+  aj_num(j, "unclassified_in_t", s->sums[e].unclassified_in_t);
+  aj_num(j, "unclassified_out_t", s->sums[e].unclassified_out_t);
+  aj_arr(j, "items");
+  for (size_t i = 0; i < s->mats.n; i++) {
+    if (mv[i].ent != e) continue;
+    aj_obj(j, NULL);
+    aj_str(j, "material", mv[i].material);
+    aj_str(j, "role", ph_role_name(mv[i].role));
+    aj_str(j, "dir", mv[i].out ? "out" : "in");
+    aj_num(j, "qty_t", mv[i].qty);
+    aj_int(j, "records", mv[i].records);
+    aj_end_obj(j);
+  }
+  aj_end_arr(j);
+  aj_end_obj(j);
+}
+
+static void json_begin(struct sum *s, struct sum_out *o) {
+  struct api_json *j = &o->j;
+  s->r->ctype = "application/json";
+  aj_init(j, &s->r->out);
+  aj_obj(j, NULL);
+  aj_str(j, "park", s->r->park->id);
+  aj_time(j, "from", s->from);
+  aj_time(j, "to", s->to);
+  if (s->closed)
+    aj_time(j, "closed_until", s->closed);
+  else
+    aj_null(j, "closed_until");
+  aj_arr(j, "enterprises");
+}
+
+static int json_ent(struct sum *s, struct sum_out *o, const struct ent_fig *f) {
+  struct api_json *j = &o->j;
+  aj_obj(j, NULL);
+  aj_str(j, "ent", f->ent->id);
+  aj_str(j, "name", f->ent->name);
+  if (monitoring_json(s->r, s->db, f->ent, s->from, s->to, s->closed, j)) return s->r->status;
+  aj_arr(j, "pollutants");
+  for (size_t i = 0; i < f->pols->n; i++) pol_json(j, &((const struct pol_fig *)f->pols->v)[i]);
+  aj_end_arr(j);
+  water_json(j, &f->water);
+  aj_obj(j, "alarms");
+  for (int k = 0; k < NSEV; k++) aj_int(j, sev_names[k], s->sums[f->e].alarms[k]);
+  aj_end_obj(j);
+  materials_json(j, s, f->e);
+  aj_end_obj(j);
+  return 0;
+}
+
+static void json_end(struct sum *s, struct sum_out *o) {
+  struct api_json *j = &o->j;
+  aj_end_arr(j);
+  aj_obj(j, "totals");
+  aj_arr(j, "mass");
+  for (size_t k = 0; k < s->totals.n; k++) {
+    const struct total *t = &((struct total *)s->totals.v)[k];
+    aj_obj(j, NULL);
+    aj_str(j, "metric", t->metric);
+    aj_num(j, "value", t->mass);
+    aj_str(j, "unit", t->unit);
+    aj_int(j, "hours_used", t->used);
+    aj_int(j, "hours_expected", t->expected);
+    aj_end_obj(j);
+  }
+  aj_end_arr(j);
+  int64_t al[NSEV] = {0};
+  struct ent_sum park = {0};
+  for (int e = 0; e < s->r->park->nents; e++) {
+    for (int k = 0; k < NSEV; k++) al[k] += s->sums[e].alarms[k];
+    park.in_t += s->sums[e].in_t;
+    park.out_t += s->sums[e].out_t;
+    park.unclassified_in_t += s->sums[e].unclassified_in_t;
+    park.unclassified_out_t += s->sums[e].unclassified_out_t;
+  }
+  aj_obj(j, "alarms");
+  for (int k = 0; k < NSEV; k++) aj_int(j, sev_names[k], al[k]);
+  aj_end_obj(j);
+  aj_obj(j, "materials");
+  aj_num(j, "in_t", park.in_t);
+  aj_num(j, "out_t", park.out_t);
+  aj_num(j, "unclassified_in_t", park.unclassified_in_t);
+  aj_num(j, "unclassified_out_t", park.unclassified_out_t);
+  aj_end_obj(j);
+  aj_end_obj(j);
+  aj_end_obj(j);
+  api_buf_put(&s->r->out, "\n", 1);
+}
+
+struct sum_render {
+  void (*begin)(struct sum *s, struct sum_out *o);
+  int (*ent)(struct sum *s, struct sum_out *o, const struct ent_fig *f); /* 0, or the status of a failure */
+  void (*end)(struct sum *s, struct sum_out *o);
+};
+
+static const struct sum_render render_json = {json_begin, json_ent, json_end};
+static const struct sum_render render_csv = {csv_begin, csv_ent, csv_end};
+
+/* ---- figures ---- */
+
+/* Adds a pollutant's mass to the park's totals. */
+static void add_total(struct sum *s, const struct pol_fig *p) {
+  struct total *t = NULL;
+  for (size_t k = 0; k < s->totals.n && !t; k++)
+    if (!strcmp(((struct total *)s->totals.v)[k].metric, p->metric)) t = &((struct total *)s->totals.v)[k];
+  if (!t && (t = vec_add(&s->totals))) {
+    snprintf(t->metric, sizeof t->metric, "%s", p->metric);
+    snprintf(t->unit, sizeof t->unit, "%s", p->unit);
+  }
+  if (!t) return;
+  t->mass += p->total.mass;
+  t->used += p->total.hours_used;
+  t->expected += p->total.hours_expected;
+}
+
+/* One pollutant of one enterprise: mass and compliance (inv. 2). */
+static int pollutant_fig(struct sum *s, const struct ph_hub_ent *ent, const char *metric, struct pol_fig *p) {
+  struct api_req *r = s->r;
+  struct ph_emission_mass m;
+  struct ph_err err = {0};
+  int rc = ph_emission_mass_compute(s->db, r->park, r->tz, r->env->refs->cat, r->park->id, ent->id, metric, s->from,
+                                    s->to, PH_MASS_BY_YEAR, &m, &err);
+  if (!rc)
+    rc = ph_compliance_summary(s->db, r->park, r->tz, r->park->id, ent->id, NULL, metric, s->from, s->to, &p->cs,
+                               &err);
+  if (!rc) {
+    snprintf(p->metric, sizeof p->metric, "%s", metric);
+    snprintf(p->unit, sizeof p->unit, "%s", m.unit);
+    p->total = m.total;
+    p->why = ph_emission_mass_why(&m);
+  }
+  ph_emission_mass_fini(&m);
+  if (!rc) return 0;
+  PH_WARN(MOD, "summary of %s/%s %s: %s", r->park->id, ent->id, metric, err.msg);
+  return api_fail(r, 500, NULL, "computing %s of %s failed", metric, ent->id);
+}
+
+/* The enterprise's water outlets over [from, to) (water.h: volume, loads,
+ * daily-mean compliance against verified limits only). */
+static int water_fig(struct sum *s, const struct ph_hub_ent *ent, struct ph_water *wa) {
+  struct api_req *r = s->r;
+  struct ph_err err = {0};
+  const struct ph_limits *lim = ph_limits_pick(r->env->refs->limits, r->env->refs->nlimits, ent->standard);
+  if (!ph_water_summarise(s->db, r->park->id, ent, r->env->refs->cat, lim, r->tz, s->from, s->to, wa, &err))
+    return 0;
+  PH_WARN(MOD, "water summary of %s/%s: %s", r->park->id, ent->id, err.msg);
+  return api_fail(r, 500, NULL, "computing the water outlets of %s failed", ent->id);
+}
+
+/* Figures of enterprise e, then its rendering. */
+static int one_ent(struct sum *s, int e, const struct sum_render *rd, struct sum_out *o) {
+  struct ent_fig f = {.e = e, .ent = &s->r->park->ents[e], .pols = &s->pols};
+  const struct pair *pv = s->pairs.v;
+  s->pols.n = 0;
+  for (size_t i = 0; i < s->pairs.n; i++) {
+    if (pv[i].ent != e) continue;
+    struct pol_fig *p = vec_add(&s->pols);
+    if (!p) return api_fail(s->r, 500, NULL, "out of memory");
+    if (pollutant_fig(s, f.ent, pv[i].metric, p)) return s->r->status;
+    add_total(s, p);
+  }
+  int status = water_fig(s, f.ent, &f.water);
+  if (!status) status = rd->ent(s, o, &f);
+  ph_water_fini(&f.water);
+  return status;
+}
+
+static const char *const summary_args[] = {"from", "to", "ent", NULL};
+
+/* The arguments into s: 0, or the status of a refusal. */
+static int summary_query(struct api_req *r, struct sum *s) {
+  const char *ent_arg;
+  if (api_args_check(r, summary_args) || api_arg_time(r, "from", true, &s->from, NULL) ||
+      api_arg_time(r, "to", true, &s->to, NULL) || api_arg_id(r, "ent", false, &ent_arg) ||
+      api_arg_period(r, s->from, s->to, SUMMARY_MAX_MS, "400 days"))
+    return r->status;
+  s->only = -1;
+  if (ent_arg && (s->only = ent_index(r->park, ent_arg)) < 0)
+    return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", ent_arg, r->park->id);
+  if (!r->tz) return api_fail(r, 500, NULL, "no time zone loaded for park %s", r->park->id);
+  struct ph_err err = {0};
+  if (ph_cems_closed_until(s->db, &s->closed, &err)) return api_fail(r, 500, NULL, "%s", err.msg);
+  api_attachment(r, "summary", ent_arg, s->from, s->to);
+  return 0;
+}
+
+int api_get_summary(struct api_req *r) {
+  struct sum s = {.r = r,
+                  .db = api_db(r),
+                  .pairs = {.size = sizeof(struct pair)},
+                  .mats = {.size = sizeof(struct material_row)},
+                  .totals = {.size = sizeof(struct total)},
+                  .pols = {.size = sizeof(struct pol_fig)}};
+  if (summary_query(r, &s)) return r->status;
+  int status = 0;
+  if (!(s.sums = ph_calloc((size_t)(r->park->nents ? r->park->nents : 1), sizeof *s.sums)))
+    status = api_fail(r, 500, NULL, "out of memory");
+  if (!status && (load_pairs(r, s.only, &s.pairs) || load_materials(r, s.only, s.from, s.to, &s.mats, s.sums) ||
+                  load_alarm_counts(r, s.from, s.to, s.sums)))
+    status = r->status;
+  const struct sum_render *rd = r->csv ? &render_csv : &render_json;
+  struct sum_out o;
+  if (!status) rd->begin(&s, &o);
+  for (int e = 0; !status && e < r->park->nents; e++)
+    if (s.only < 0 || e == s.only) status = one_ent(&s, e, rd, &o);
+  if (!status) rd->end(&s, &o);
+  ph_free(s.pairs.v);
+  ph_free(s.mats.v);
+  ph_free(s.totals.v);
+  ph_free(s.pols.v);
+  ph_free(s.sums);
+  return status ? status : 200;
+}
