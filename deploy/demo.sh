@@ -96,16 +96,20 @@ cat >"$dir/hub.json" <<CONF
     "rules_file": "$here/deploy/rules-demo.json",
     "enterprises": [
       {"id": "smelter-a", "name": "Smelter A", "sector": "cu", "class": "existing", "agents": ["gw-a"], "expected_interval_s": 1,
+       "point_intervals": {"outfall-1": 10},
        "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "direct"}}},
       {"id": "smelter-b", "name": "Smelter B", "sector": "cu", "class": "new", "agents": ["gw-b"], "expected_interval_s": 1,
+       "point_intervals": {"outfall-1": 10},
        "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "indirect"}}},
       {"id": "smelter-c", "name": "Smelter C", "sector": "cu", "class": "existing", "agents": ["gw-c"], "expected_interval_s": 1,
+       "point_intervals": {"outfall-1": 10},
        "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "indirect"}}}
     ]}]
 }
 CONF
 
-# Every smelter has a wastewater outlet (outfall-1, a record every 10 s);
+# Every smelter has a wastewater outlet (outfall-1, a record every 10 s,
+# hence its point_intervals in the hub config: its minutes are valid with 6 values);
 # smelter-c's plant now and then reports "stopped" while water still flows,
 # for the demo rule outfall_flow_while_stopped.
 for e in a b c; do
