@@ -332,7 +332,8 @@ static bool is_outfall(const struct sim *c, int64_t i) { return c->outfall_every
 
 /* the outfall record of tick i says the plant is stopped */
 static bool is_outfall_stopped(const struct sim *c, int64_t i) {
-  return c->outfall_stopped_every > 0 && (i / c->outfall_every) % c->outfall_stopped_every == c->outfall_stopped_every - 1;
+  if (c->outfall_stopped_every <= 0) return false;
+  return (i / c->outfall_every) % c->outfall_stopped_every == c->outfall_stopped_every - 1;
 }
 
 static int tick_records(const struct sim *c, int64_t i) {

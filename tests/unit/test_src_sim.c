@@ -886,7 +886,8 @@ Test(src_sim, stack_tests_and_weighings_at_their_intervals) {
 
 /* Nominal bands of the treated effluent (src_sim.c's header). */
 static const struct band water_bands[] = {
-    {"w_ph", 6.5, 8.5}, {"w_cod", 20, 60}, {"w_nh3n", 0.5, 5}, {"w_ss", 10, 40}, {"w_cu", 0.05, 0.4}, {"w_flow", 25, 65},
+    {"w_ph", 6.5, 8.5}, {"w_cod", 20, 60},  {"w_nh3n", 0.5, 5},
+    {"w_ss", 10, 40},   {"w_cu", 0.05, 0.4}, {"w_flow", 25, 65},
 };
 #define NWATER (sizeof water_bands / sizeof water_bands[0])
 
@@ -895,7 +896,8 @@ static bool is_outfall_rec(const struct cap_rec *r) { return strcmp(r->r.point, 
 Test(src_sim, outfall_records_at_their_interval) {
   struct sim s;
   run_ticks(&s,
-            "{\"seed\":9,\"excursions\":false,\"outfall_every\":10,\"outfall_stopped_every\":4,\"duration_ticks\":1000}",
+            "{\"seed\":9,\"excursions\":false,\"outfall_every\":10,\"outfall_stopped_every\":4,"
+            "\"duration_ticks\":1000}",
             1000, 100000);
   int flow = metric("w_flow");
   size_t outs = 0, stopped = 0;
