@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The parkhub demo: a private Mosquitto on loopback, parkhub, and three
-# simulated secondary-copper smelters (parkagent's simulator) in one park.
+# simulated secondary-copper smelters (parkagent's simulator) in one park,
+# each with a flue-gas stack and a treated-wastewater outlet.
 #
 #   deploy/demo.sh            set up what is missing, build, run until Ctrl-C
 #
@@ -94,15 +95,27 @@ cat >"$dir/hub.json" <<CONF
     "id": "demo-park", "name": "Demo secondary-copper park", "tz": "Asia/Shanghai",
     "rules_file": "$here/deploy/rules-demo.json",
     "enterprises": [
-      {"id": "smelter-a", "name": "Smelter A", "sector": "cu", "class": "existing", "agents": ["gw-a"], "expected_interval_s": 1},
-      {"id": "smelter-b", "name": "Smelter B", "sector": "cu", "class": "new", "agents": ["gw-b"], "expected_interval_s": 1},
-      {"id": "smelter-c", "name": "Smelter C", "sector": "cu", "class": "existing", "agents": ["gw-c"], "expected_interval_s": 1}
+      {"id": "smelter-a", "name": "Smelter A", "sector": "cu", "class": "existing", "agents": ["gw-a"], "expected_interval_s": 1,
+       "point_intervals": {"outfall-1": 10},
+       "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "direct"}}},
+      {"id": "smelter-b", "name": "Smelter B", "sector": "cu", "class": "new", "agents": ["gw-b"], "expected_interval_s": 1,
+       "point_intervals": {"outfall-1": 10},
+       "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "indirect"}}},
+      {"id": "smelter-c", "name": "Smelter C", "sector": "cu", "class": "existing", "agents": ["gw-c"], "expected_interval_s": 1,
+       "point_intervals": {"outfall-1": 10},
+       "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "indirect"}}}
     ]}]
 }
 CONF
 
+# Every smelter has a wastewater outlet (outfall-1, a record every 10 s,
+# hence its point_intervals in the hub config: its minutes are valid with 6 values);
+# smelter-c's plant now and then reports "stopped" while water still flows,
+# for the demo rule outfall_flow_while_stopped.
 for e in a b c; do
   seed=$(( $(printf '%d' "'$e") ))
+  stopped=0
+  [ "$e" = c ] && stopped=60
   cat >"$dir/agent-$e.json" <<CONF
 {
   "park": "demo-park", "ent": "smelter-$e", "agent": "gw-$e",
@@ -111,7 +124,8 @@ for e in a b c; do
   "outbox": {"path": "$dir/outbox-$e.db", "max_batches": 100000},
   "status_interval_s": 30,
   "sources": [{"type": "sim", "name": "smelter", "seed": $seed, "rate_hz": 1,
-               "stack_test_every": 120, "weighbridge_every": 120}]
+               "stack_test_every": 120, "weighbridge_every": 120,
+               "outfall_every": 10, "outfall_stopped_every": $stopped}]
 }
 CONF
 done

@@ -24,6 +24,20 @@
  *                                    the lot's copper assay), when i > 0 and
  *                                    i % weighbridge_every == 0; every third
  *                                    weighing also cathode_cu out, slag out
+ *   <prefix>outfall-1     emission   w_ph w_cod w_nh3n w_ss w_cu w_flow (the
+ *                                    treated-wastewater outlet), state running
+ *                                    or stopped, when outfall_every > 0 and
+ *                                    i % outfall_every == 0 (tick 0 too)
+ *
+ * The outfall is opt-in (outfall_every 0 by default), and its record comes
+ * last in its tick, so runs and resume positions without it are exactly
+ * what they were before it existed. Its values are a treated copper-smelter
+ * effluent: pH 6.5..8.5, COD 20..60, NH3-N 0.5..5, SS 10..40, Cu 0.05..0.4
+ * mg/L, 25..65 m3/h. Every outfall_stopped_every-th outfall record (0:
+ * never) says the plant is stopped while 2..8 m3/h still flow (a leak or a
+ * bypass: what a "flow while stopped" rule is for). With excursions on, an
+ * outfall record now and then (about 1 in OUT_UPSET_ONE_IN) is an upset:
+ * pH 4.5..5.8 or COD 120..200 mg/L, for rules on pH and COD to catch.
  *
  * Quench excursions (excursions=true): ticks are cut into blocks of
  * EXC_BLOCK; each block holds one excursion of 60..300 ticks during which
@@ -38,6 +52,10 @@
  * from; so a restarted run goes on at the restart's "now", and the source
  * lives on whatever clock the core passes to collect(). A tick resumed in
  * its middle gets that new ts for the records it had left.
+ * With start_ms set, the schedule is fixed instead: tick i is due at
+ * start_ms + i / rate_hz, before and after a restart. A start in the past
+ * backfills history (every due tick at once, PH_SOURCE_BUDGET records per
+ * collect): how a test gets closed hours and days of data in seconds.
  *
  * Invariants (cited in tests):
  *  1. determinism: every value, flag, lot, supplier and attribute of tick i
@@ -85,7 +103,8 @@
 #define SIM_SUFFIX_MAX 11 /* strlen("weighbridge"), the longest point suffix */
 #define SIM_PREFIX_MAX (PH_ID_MAX - SIM_SUFFIX_MAX)
 #define SIM_MAX_VALUES 8
-#define SIM_MAX_RECORDS_PER_TICK 6 /* stack + furnace + pcdd_f + 3 material */
+#define SIM_MAX_RECORDS_PER_TICK 7 /* stack + furnace + pcdd_f + 3 material + outfall */
+#define OUT_UPSET_ONE_IN 50        /* outfall records per upset, on average (excursions on) */
 
 /* Metrics the simulator emits, in the order they appear in records. */
 enum {
@@ -93,8 +112,12 @@ enum {
   M_FURNACE, M_QUENCH, M_AB_TEMP, M_AB_RES, M_ACI, M_BAG_DP, M_PROD,      /* furnace-1 */
   M_PCDD,                                                                  /* stack test */
   M_SCRAP, M_CATHODE, M_SLAG,                                              /* weighbridge */
+  M_WPH, M_WCOD, M_WNH3N, M_WSS, M_WCU, M_WFLOW,                           /* outfall-1 */
   M_COUNT
 };
+/* the catalogue must hold these only when the outfall is on */
+#define WATER_FIRST M_WPH
+#define WATER_N (M_WFLOW - M_WPH + 1)
 #define STACK_FIRST M_PM
 #define STACK_N (M_MOIST - M_PM + 1)
 #define FURNACE_FIRST M_FURNACE
@@ -132,6 +155,14 @@ static const struct model models[M_COUNT] = {
     [M_SCRAP] = {"scrap_cu_2", PH_KIND_MATERIAL, 0, 0, 1, 0, 1, 0, 25, 35, 100},
     [M_CATHODE] = {"cathode_cu", PH_KIND_MATERIAL, 0, 0, 1, 0, 1, 0, 20, 30, 100},
     [M_SLAG] = {"slag", PH_KIND_MATERIAL, 0, 0, 1, 0, 1, 0, 3, 6, 100},
+    /* treated effluent of a copper smelter's wastewater plant (slow: the
+     * plant's tanks smooth it over hours) */
+    [M_WPH] = {"w_ph", PH_KIND_EMISSION, 7.5, 0.5, 9300, 0.15, 1300, 0.1, 6.5, 8.5, 100},
+    [M_WCOD] = {"w_cod", PH_KIND_EMISSION, 38, 10, 8700, 4, 1500, 2, 20, 60, 10},
+    [M_WNH3N] = {"w_nh3n", PH_KIND_EMISSION, 2.5, 1.2, 7900, 0.4, 1700, 0.2, 0.5, 5, 100},
+    [M_WSS] = {"w_ss", PH_KIND_EMISSION, 22, 7, 8300, 3, 1100, 1.5, 10, 40, 10},
+    [M_WCU] = {"w_cu", PH_KIND_EMISSION, 0.18, 0.08, 9100, 0.03, 1200, 0.02, 0.05, 0.4, 1000},
+    [M_WFLOW] = {"w_flow", PH_KIND_EMISSION, 45, 12, 6900, 4, 900, 1.5, 25, 65, 10},
 };
 
 /* Hash streams: one constant per independent quantity (inv. 1). Noise of
@@ -143,6 +174,7 @@ enum {
   S_EXC_START, S_EXC_LEN, S_EXC_LEVEL, S_EXC_ACI, S_EXC_NOISE,
   S_PCDD, S_PCDD_EXC,
   S_SCRAP, S_SUPPLIER, S_CL, S_CATHODE, S_SLAG, S_CU,
+  S_OUT_UPSET, S_OUT_UPSET_KIND, S_OUT_UPSET_LEVEL, S_OUT_STOP_FLOW,
 };
 
 static const char *const suppliers[] = {
@@ -158,8 +190,11 @@ struct sim {
   bool excursions;
   int64_t stack_test_every;
   int64_t weighbridge_every;
+  int64_t outfall_every;
+  int64_t outfall_stopped_every;
   char prefix[SIM_PREFIX_MAX + 1];
   int64_t duration_ticks;
+  int64_t start_ms; /* fixed schedule: tick 0 at this UTC ms; 0: anchored at the first collect */
 
   /* from init */
   const char *name;
@@ -167,7 +202,7 @@ struct sim {
   int32_t idx[M_COUNT];          /* catalogue index per metric */
   double cmin[M_COUNT], cmax[M_COUNT];
   double phase[M_COUNT][2];
-  char pt_stack[PH_ID_MAX + 1], pt_furnace[PH_ID_MAX + 1], pt_wb[PH_ID_MAX + 1];
+  char pt_stack[PH_ID_MAX + 1], pt_furnace[PH_ID_MAX + 1], pt_wb[PH_ID_MAX + 1], pt_out[PH_ID_MAX + 1];
 
   /* run state: the next record is record next_rec of tick next (inv. 2) */
   int64_t next;      /* next tick to emit */
@@ -293,11 +328,20 @@ static bool is_shipment(const struct sim *c, int64_t i) {
   return is_weighing(c, i) && (i / c->weighbridge_every) % 3 == 0;
 }
 
+static bool is_outfall(const struct sim *c, int64_t i) { return c->outfall_every > 0 && i % c->outfall_every == 0; }
+
+/* the outfall record of tick i says the plant is stopped */
+static bool is_outfall_stopped(const struct sim *c, int64_t i) {
+  if (c->outfall_stopped_every <= 0) return false;
+  return (i / c->outfall_every) % c->outfall_stopped_every == c->outfall_stopped_every - 1;
+}
+
 static int tick_records(const struct sim *c, int64_t i) {
-  return 2 + is_stack_test(c, i) + (is_weighing(c, i) ? (is_shipment(c, i) ? 3 : 1) : 0);
+  return 2 + is_stack_test(c, i) + (is_weighing(c, i) ? (is_shipment(c, i) ? 3 : 1) : 0) + is_outfall(c, i);
 }
 
 static int64_t tick_ms(const struct sim *c, int64_t i) {
+  if (c->start_ms > 0) return c->start_ms + (int64_t)floor((double)i * 1000.0 / c->rate_hz);
   return c->anchor_ms + (int64_t)floor((double)(i - c->first) * 1000.0 / c->rate_hz);
 }
 
@@ -408,11 +452,32 @@ static int emit_weighing(struct sim *c, struct tick_out *o, int64_t i, int64_t t
   return emit_material(c, o, M_SLAG, PH_DIR_OUT, 'S', 3.0 + 3.0 * u01(c, i, S_SLAG), i, ts, NULL, NULL);
 }
 
+/* One outfall record (see the header): smooth values, an upset now and then
+ * when excursions are on, a trickle of flow when the plant is stopped. */
+static int emit_outfall(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
+  bool upset = c->excursions && hash(c, i, S_OUT_UPSET) % OUT_UPSET_ONE_IN == 0;
+  bool upset_ph = hash(c, i, S_OUT_UPSET_KIND) % 2 == 0;
+  bool stopped = is_outfall_stopped(c, i);
+  start_record(c, c->pt_out, ts);
+  c->rec.state = stopped ? PH_STATE_STOPPED : PH_STATE_RUNNING;
+  for (int k = 0; k < WATER_N; k++) {
+    int m = WATER_FIRST + k;
+    double x = smooth(c, m, i);
+    /* upsets and the stopped trickle lie outside the bands: rounded here, not shaped */
+    if (upset && upset_ph && m == M_WPH) x = round((4.5 + 1.3 * u01(c, i, S_OUT_UPSET_LEVEL)) * 100) / 100;
+    if (upset && !upset_ph && m == M_WCOD) x = round((120 + 80 * u01(c, i, S_OUT_UPSET_LEVEL)) * 10) / 10;
+    if (stopped && m == M_WFLOW) x = round((2 + 6 * u01(c, i, S_OUT_STOP_FLOW)) * 10) / 10;
+    put(c, (size_t)k, m, x, 'N');
+  }
+  return out_record(o, PH_KIND_EMISSION, &c->rec, c->vals, WATER_N, NULL);
+}
+
 static int emit_tick(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
   int rc;
   if ((rc = emit_stack(c, o, i, ts)) || (rc = emit_furnace(c, o, i, ts))) return rc;
   if (is_stack_test(c, i) && (rc = emit_stack_test(c, o, i, ts))) return rc;
   if (is_weighing(c, i) && (rc = emit_weighing(c, o, i, ts))) return rc;
+  if (is_outfall(c, i) && (rc = emit_outfall(c, o, i, ts))) return rc;
   return 0;
 }
 
@@ -426,10 +491,17 @@ static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env
   /* the cfgmap bounds these already; a ctx filled another way gets the same checks */
   if (!(c->rate_hz >= 0.01 && c->rate_hz <= 10000))
     return ph_fail(err, PH_ECONFIG, "%s.rate_hz: %g is outside 0.01..10000", c->name, c->rate_hz);
-  if (c->stack_test_every < 0 || c->weighbridge_every < 0 || c->duration_ticks < 0)
-    return ph_fail(err, PH_ECONFIG, "%s: stack_test_every, weighbridge_every and duration_ticks must be >= 0",
+  if (c->stack_test_every < 0 || c->weighbridge_every < 0 || c->outfall_every < 0 || c->outfall_stopped_every < 0 ||
+      c->duration_ticks < 0 || c->start_ms < 0)
+    return ph_fail(err, PH_ECONFIG,
+                   "%s: stack_test_every, weighbridge_every, outfall_every, outfall_stopped_every, duration_ticks "
+                   "and start_ms must be >= 0",
                    c->name);
   for (int m = 0; m < M_COUNT; m++) {
+    if (m >= WATER_FIRST && m < WATER_FIRST + WATER_N && c->outfall_every == 0) {
+      c->idx[m] = -1; /* the outfall is off: a catalogue without water metrics will do */
+      continue;
+    }
     const char *code = models[m].code;
     int idx = ph_catalog_find(env->cat, code, strlen(code));
     const struct ph_metric *pm = idx < 0 ? NULL : ph_catalog_at(env->cat, (size_t)idx);
@@ -447,7 +519,9 @@ static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env
   snprintf(c->pt_stack, sizeof c->pt_stack, "%s%s", c->prefix, "stack-1");
   snprintf(c->pt_furnace, sizeof c->pt_furnace, "%s%s", c->prefix, "furnace-1");
   snprintf(c->pt_wb, sizeof c->pt_wb, "%s%s", c->prefix, "weighbridge");
-  if (!ph_id_valid_z(c->pt_stack) || !ph_id_valid_z(c->pt_furnace) || !ph_id_valid_z(c->pt_wb))
+  snprintf(c->pt_out, sizeof c->pt_out, "%s%s", c->prefix, "outfall-1");
+  if (!ph_id_valid_z(c->pt_stack) || !ph_id_valid_z(c->pt_furnace) || !ph_id_valid_z(c->pt_wb) ||
+      !ph_id_valid_z(c->pt_out))
     return ph_fail(err, PH_ECONFIG, "%s.prefix: '%.60s' does not make valid point ids ([a-z0-9][a-z0-9_-]{0,63})",
                    c->name, c->prefix);
   return 0;
@@ -460,7 +534,7 @@ static int sim_start(void *ctx, const struct ph_source_pos *resume, struct ph_so
     return ph_fail(err, PH_EINVAL, "%s: resume position {%lld, %lld} is not a tick and record index", c->name,
                    (long long)from, (long long)rec);
   /* b can reach the tick's record count only when stack_test_every or
-   * weighbridge_every changed since the position was stored: the tick is
+   * weighbridge_every or outfall_every changed since the position was stored: the tick is
    * out, whatever it holds now */
   if (rec >= tick_records(c, from)) from++, rec = 0;
   c->next = c->first = from;
@@ -520,17 +594,24 @@ static const struct ph_cfgmap sim_cfgmap[] = {
      "ticks between PCDD/F stack-test results (0: never)"},
     {"weighbridge_every", PH_CFG_INT, false, F(weighbridge_every), 0, 0, 1e12, "600", NULL,
      "ticks between weighbridge records (0: never)"},
+    {"outfall_every", PH_CFG_INT, false, F(outfall_every), 0, 0, 1e12, "0", NULL,
+     "ticks between records of the wastewater outlet outfall-1 (pH, COD, NH3-N, SS, Cu, flow; 0: no outlet)"},
+    {"outfall_stopped_every", PH_CFG_INT, false, F(outfall_stopped_every), 0, 0, 1e12, "0", NULL,
+     "every n-th outfall record says the plant is stopped while a little water still flows (0: never)"},
     {"prefix", PH_CFG_ID, false, F(prefix), sizeof(((struct sim *)0)->prefix), 0, 0, "", NULL,
-     "prepended to the point names stack-1, furnace-1, weighbridge"},
+     "prepended to the point names stack-1, furnace-1, weighbridge, outfall-1"},
     {"duration_ticks", PH_CFG_INT, false, F(duration_ticks), 0, 0, 9007199254740991.0, "0", NULL,
      "stop after this many ticks (0: run forever)"},
+    {"start_ms", PH_CFG_INT, false, F(start_ms), 0, 0, 9007199254740991.0, "0", NULL,
+     "fixed schedule: tick 0 at this UTC time in ms, a past one backfilled at once (0: start at the first collect)"},
     PH_CFG_END,
 };
 #undef F
 
 const struct ph_source_ops ph_src_sim = {
     .name = "sim",
-    .help = "deterministic secondary-copper smelter: stack CEMS, furnace, PCDD/F stack tests, weighbridge",
+    .help = "deterministic secondary-copper smelter: stack CEMS, furnace, PCDD/F stack tests, weighbridge, "
+            "optional wastewater outlet",
     .cfgmap = sim_cfgmap,
     .ctx_size = sizeof(struct sim),
     .init = sim_init,

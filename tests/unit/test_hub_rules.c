@@ -266,7 +266,7 @@ Test(rules, the_demo_rules_load_for_the_demo_park) {
   struct ph_err err = {0};
   struct ph_ruleset rs;
   cr_assert_eq(ph_ruleset_load_file(path, cat, &rs, &err), 0, "%s", err.msg);
-  cr_assert_eq(rs.nrules, 10);
+  cr_assert_eq(rs.nrules, 13); /* 10 air and process rules, 3 on the wastewater outlet */
   strcpy(cfg.parks[0].id, "demo-park");
   struct ph_limits *ls[1] = {lim};
   refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {ls[0]}, .nlimits = 1};

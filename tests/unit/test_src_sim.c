@@ -881,3 +881,198 @@ Test(src_sim, stack_tests_and_weighings_at_their_intervals) {
   }
   sim_close(&s);
 }
+
+/* ---- the wastewater outlet (outfall_every) ---------------------------------- */
+
+/* Nominal bands of the treated effluent (src_sim.c's header). */
+static const struct band water_bands[] = {
+    {"w_ph", 6.5, 8.5}, {"w_cod", 20, 60},  {"w_nh3n", 0.5, 5},
+    {"w_ss", 10, 40},   {"w_cu", 0.05, 0.4}, {"w_flow", 25, 65},
+};
+#define NWATER (sizeof water_bands / sizeof water_bands[0])
+
+static bool is_outfall_rec(const struct cap_rec *r) { return strcmp(r->r.point, "outfall-1") == 0; }
+
+Test(src_sim, outfall_records_at_their_interval) {
+  struct sim s;
+  run_ticks(&s,
+            "{\"seed\":9,\"excursions\":false,\"outfall_every\":10,\"outfall_stopped_every\":4,"
+            "\"duration_ticks\":1000}",
+            1000, 100000);
+  int flow = metric("w_flow");
+  size_t outs = 0, stopped = 0;
+  for (size_t i = 0; i < s.cap.n; i++) {
+    const struct cap_rec *r = &s.cap.recs[i];
+    if (!is_outfall_rec(r)) continue;
+    int64_t tick = (r->r.ts_ms - T0) / 1000;
+    cr_assert_eq(tick % 10, 0, "outfall record at tick %lld", (long long)tick);
+    cr_assert_eq(r->kind, PH_KIND_EMISSION);
+    cr_assert_eq(r->n, NWATER);
+    /* comes last in its tick */
+    cr_assert(i + 1 == s.cap.n || s.cap.recs[i + 1].tick == tick + 1, "tick %lld", (long long)tick);
+    bool stop = (tick / 10) % 4 == 3;
+    cr_assert_eq(r->r.state, stop ? PH_STATE_STOPPED : PH_STATE_RUNNING, "tick %lld", (long long)tick);
+    for (size_t k = 0; k < NWATER; k++) {
+      const struct ph_value *v = find_value(r, metric(water_bands[k].code));
+      cr_assert_not_null(v, "%s at tick %lld", water_bands[k].code, (long long)tick);
+      cr_assert_eq(v->flag, 'N');
+      if (stop && v->metric == flow) {
+        cr_assert(v->v >= 2 && v->v <= 8, "flow while stopped %g", v->v);
+        continue;
+      }
+      cr_assert(v->v >= water_bands[k].lo && v->v <= water_bands[k].hi, "%s = %g at tick %lld", water_bands[k].code,
+                v->v, (long long)tick);
+    }
+    outs++;
+    stopped += stop;
+  }
+  cr_assert_eq(outs, 100); /* 0, 10, ..., 990 */
+  cr_assert_eq(stopped, 25);
+  sim_close(&s);
+}
+
+/* Turning the outlet on adds its records and changes nothing else (the
+ * outfall is opt-in; existing runs keep their exact records). */
+Test(src_sim, outfall_leaves_the_other_records_alone) {
+  struct sim off, on;
+  run_ticks(&off, "{\"seed\":4,\"stack_test_every\":50,\"weighbridge_every\":20}", 2000, 7000);
+  run_ticks(&on, "{\"seed\":4,\"stack_test_every\":50,\"weighbridge_every\":20,\"outfall_every\":3}", 2000, 7000);
+  size_t j = 0, outs = 0;
+  for (size_t i = 0; i < on.cap.n; i++) {
+    if (is_outfall_rec(&on.cap.recs[i])) {
+      outs++;
+      continue;
+    }
+    cr_assert_lt(j, off.cap.n);
+    assert_same_record(&off.cap.recs[j], &on.cap.recs[i], i);
+    cr_assert_eq(off.cap.recs[j].r.ts_ms, on.cap.recs[i].r.ts_ms);
+    j++;
+  }
+  cr_assert_eq(j, off.cap.n);
+  cr_assert_eq(outs, 667); /* ticks 0, 3, ..., 1998 */
+  sim_close(&off);
+  sim_close(&on);
+}
+
+/* inv. 1 and 2 with the outlet on: same data whatever the collect() pattern,
+ * and a resume at any record of a tick holding it goes on exactly. */
+Test(src_sim, outfall_is_deterministic_and_resumes) {
+  const char *cfg = "{\"seed\":11,\"stack_test_every\":4,\"weighbridge_every\":2,\"outfall_every\":3,"
+                    "\"outfall_stopped_every\":2,\"duration_ticks\":40}";
+  struct sim a, b;
+  run_ticks(&a, cfg, 40, 1000);
+  run_ticks(&b, cfg, 40, 45000);
+  cr_assert_eq(a.cap.n, b.cap.n);
+  size_t outs = 0;
+  for (size_t i = 0; i < a.cap.n; i++) {
+    assert_same_record(&a.cap.recs[i], &b.cap.recs[i], i);
+    outs += is_outfall_rec(&a.cap.recs[i]);
+  }
+  cr_assert_eq(outs, 14); /* 0, 3, ..., 39 */
+  /* tick 12: stack, furnace, pcdd_f, 3 weighbridge records, outfall: 7 */
+  size_t first12 = 0;
+  while (a.cap.recs[first12].tick < 12) first12++;
+  cr_assert_eq(a.cap.recs[first12 + 6].tick, 12);
+  cr_assert(is_outfall_rec(&a.cap.recs[first12 + 6]));
+  cr_assert_eq(a.cap.recs[first12 + 6].before.b, 6);
+  for (size_t cut = 1; cut < a.cap.n && a.cap.recs[cut].tick < 20; cut++) check_resume_at_record(&a, cfg, cut, 40);
+  sim_close(&a);
+  sim_close(&b);
+}
+
+/* With excursions on, some outfall records are upsets: pH below 6 or COD
+ * above 100 mg/L (what the demo's water rules catch); without, none. */
+Test(src_sim, outfall_upsets_with_excursions) {
+  struct sim on, off;
+  run_ticks(&on, "{\"seed\":2,\"outfall_every\":1,\"stack_test_every\":0,\"weighbridge_every\":0}", 5000, 600000);
+  run_ticks(&off,
+            "{\"seed\":2,\"excursions\":false,\"outfall_every\":1,\"stack_test_every\":0,\"weighbridge_every\":0}",
+            5000, 600000);
+  int ph = metric("w_ph"), cod = metric("w_cod");
+  size_t low_ph = 0, high_cod = 0, outs = 0;
+  for (size_t i = 0; i < on.cap.n; i++) {
+    const struct cap_rec *r = &on.cap.recs[i];
+    if (!is_outfall_rec(r)) continue;
+    outs++;
+    const struct ph_value *p = find_value(r, ph), *c = find_value(r, cod);
+    cr_assert(p->v >= 4.5 && p->v <= 8.5, "pH %g", p->v);
+    cr_assert(c->v >= 20 && c->v <= 200, "COD %g", c->v);
+    low_ph += p->v < 6;
+    high_cod += c->v > 100;
+    cr_assert(!(p->v < 6 && c->v > 100), "one upset at a time");
+  }
+  cr_assert_eq(outs, 5000);
+  /* about 1 in 50 records, half of each kind: ~50 each */
+  cr_assert(low_ph >= 20 && low_ph <= 100, "%zu low pH", low_ph);
+  cr_assert(high_cod >= 20 && high_cod <= 100, "%zu high COD", high_cod);
+  for (size_t i = 0; i < off.cap.n; i++) {
+    const struct cap_rec *r = &off.cap.recs[i];
+    if (!is_outfall_rec(r)) continue;
+    cr_assert_geq(find_value(r, ph)->v, 6.5);
+    cr_assert_leq(find_value(r, cod)->v, 60);
+  }
+  sim_close(&on);
+  sim_close(&off);
+}
+
+/* The water metrics are needed only when the outlet is on. */
+Test(src_sim, outfall_needs_the_water_metrics_only_when_on) {
+  struct ph_catalog *builtin = cat;
+  cat = catalog_variant("w_cod", NULL, 0);
+  struct sim s;
+  struct ph_err err = {0};
+  sim_must_open(&s, "{}");
+  free(s.ctx);
+  int rc = sim_open(&s, "{\"outfall_every\":60}", &err);
+  cr_assert_eq(rc, PH_ECONFIG);
+  cr_assert(strstr(err.msg, "w_cod"), "%s", err.msg);
+  free(s.ctx);
+  rc = sim_open(&s, "{\"outfall_every\":-1}", &err);
+  cr_assert_neq(rc, 0, "a negative interval is refused");
+  free(s.ctx);
+  ph_catalog_free(cat);
+  cat = builtin;
+}
+
+/* start_ms fixes the schedule (inv. 3: only due ticks): a past start is
+ * backfilled at once, budget by budget, and a restart keeps the schedule. */
+Test(src_sim, start_ms_fixes_and_backfills_the_schedule) {
+  const int64_t start = T0 - 3 * 3600000LL; /* three hours before "now" */
+  const char *cfg = "{\"seed\":8,\"rate_hz\":0.01,\"outfall_every\":36,\"stack_test_every\":0,"
+                    "\"weighbridge_every\":0,\"start_ms\":1763881200000}";
+  cr_assert_eq(start, 1763881200000LL);
+  struct sim s;
+  sim_must_open(&s, cfg);
+  sim_start(&s, NULL);
+  sim_drain(&s, T0);
+  /* ticks 0..108 (100 s each) are due by T0: 109 ticks, outfall at 0, 36, 72, 108 */
+  cr_assert_eq(s.cap.last_pos, 109);
+  size_t outs = 0;
+  for (size_t i = 0; i < s.cap.n; i++) {
+    const struct cap_rec *r = &s.cap.recs[i];
+    cr_assert_eq(r->r.ts_ms, start + r->tick * 100000, "record %zu", i);
+    if (is_outfall_rec(r)) cr_assert_eq(r->r.ts_ms, start + (int64_t)outs++ * 3600000);
+  }
+  cr_assert_eq(outs, 4);
+  cr_assert_eq(s.cap.n, 109 * 2 + 4);
+  /* a restart at another "now" resumes on the same schedule */
+  struct ph_source_pos pos = {.a = 50, .b = 0, .valid = 1};
+  struct sim t;
+  sim_must_open(&t, cfg);
+  sim_start(&t, &pos);
+  sim_drain(&t, T0 + 86400000LL);
+  cr_assert_eq(t.cap.recs[0].tick, 50);
+  cr_assert_eq(t.cap.recs[0].r.ts_ms, start + 50 * 100000);
+  for (size_t i = 0; i < s.cap.n && s.cap.recs[i].tick < 109; i++) {
+    if (s.cap.recs[i].tick < 50) continue;
+    size_t j = i;
+    while (j < s.cap.n && s.cap.recs[j].tick >= 50) j++;
+    for (size_t k = i; k < j; k++) {
+      assert_same_record(&s.cap.recs[k], &t.cap.recs[k - i], k);
+      cr_assert_eq(s.cap.recs[k].r.ts_ms, t.cap.recs[k - i].r.ts_ms);
+    }
+    break;
+  }
+  sim_close(&s);
+  sim_close(&t);
+}

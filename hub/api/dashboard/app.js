@@ -74,6 +74,7 @@ const STRINGS = {
     role_feed: "feed", role_product: "product", role_residue: "residue", role_consumable: "consumable",
     role_energy: "energy", role_water: "water", role_unclassified: "unclassified",
     dir_in: "in", dir_out: "out",
+    discharge_direct: "direct discharge", discharge_indirect: "indirect discharge",
     tr_raised: "raised", tr_acked: "acknowledged", tr_cleared: "cleared", tr_closed: "closed",
     unclassifiedTip: "a code the park's configuration does not declare: stored, in no balance figure",
     noEnts: "no enterprises configured", noStack: "no stack values with a limit yet", noOpen: "no open alarms",
@@ -118,6 +119,7 @@ const STRINGS = {
     role_feed: "原料", role_product: "产品", role_residue: "废渣", role_consumable: "辅料",
     role_energy: "能源", role_water: "水", role_unclassified: "未分类",
     dir_in: "进", dir_out: "出",
+    discharge_direct: "直接排放", discharge_indirect: "间接排放",
     tr_raised: "触发", tr_acked: "确认", tr_cleared: "恢复", tr_closed: "关闭",
     unclassifiedTip: "园区配置中未声明的物料代码：已保存，但不计入任何平衡数据",
     noEnts: "未配置企业", noStack: "暂无有限值的排气筒数据", noOpen: "没有未关闭的报警",
@@ -636,12 +638,16 @@ function renderWater(r) {
     for (const o of w.items) {
       const vol = o.volume_m3 === null ? t("na", o.volume_m3_na || "") : fmtNum(o.volume_m3, 4);
       const pols = o.pollutants.length ? o.pollutants : [null];
+      /* the discharge type in the page's language; an unknown one as sent */
+      const dis = o.discharge === "direct" || o.discharge === "indirect" ? t("discharge_" + o.discharge) : o.discharge;
       for (const p of pols) {
-        const lim = !p ? "" : p.limit !== undefined && p.limit !== null ? fmtNum(p.limit, 4)
-          : p.limit_min !== undefined ? fmtNum(p.limit_min, 3) + "–" + fmtNum(p.limit_max, 3)
+        /* a limit with its unit (mg/L; pH has none, UNITS) */
+        const unit = p && state.cat && state.cat.byCode[p.metric] ? state.cat.byCode[p.metric].unit : null;
+        const lim = !p ? "" : p.limit !== undefined && p.limit !== null ? withUnit(p.limit, unit, 4)
+          : p.limit_min !== undefined ? fmtNum(p.limit_min, 3) + "–" + withUnit(p.limit_max, unit, 3)
           : t("na", p.limit_na || "");
         const load = !p ? "" : p.load_kg === null ? t("na", p.load_kg_na || "") : fmtNum(p.load_kg, 4);
-        rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, o.point + " (" + o.discharge + ")"),
+        rows.push(el("tr", {}, el("td", {}, e.name || e.ent), el("td", {}, o.point + " (" + dis + ")"),
                      el("td", {}, p ? metricName(p.metric) : ""), el("td", { class: "num" }, vol),
                      el("td", { class: "num" }, load), el("td", {}, lim),
                      el("td", { class: "num" }, p ? String(p.days_over) : "")));
