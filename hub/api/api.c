@@ -198,7 +198,7 @@ static int dispatch(struct ph_api *a, struct api_req *r, const struct target *t,
   }
   if (t->park && park_check(a, r, t)) return r->status;
   bool writes = t->rt->flags & API_RT_WRITES;
-  if (!writes &&
+  if (!writes && !(t->rt->flags & API_RT_OWN_FORMAT) &&
       api_arg_output(r, MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)))
     return r->status;
   char why[300];

@@ -21,6 +21,7 @@ int api_post_ack(struct api_req *r);
  * "catalog" and "alarms/<star>/log") */
 int api_get_catalog(struct api_req *r);
 int api_get_alarm_log(struct api_req *r);
+int api_get_report(struct api_req *r); /* api_report.c */
 /* api_cems.c: CEMS means and exceedances */
 int api_get_cems_hours(struct api_req *r);
 int api_get_cems_days(struct api_req *r);

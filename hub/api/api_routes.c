@@ -29,6 +29,7 @@ const struct api_route api_routes[] = {
     {"cems/exceedances", 0, api_get_cems_exceedances},
     {"catalog", 0, api_get_catalog},           /* api_catalog.c */
     {"alarms/*/log", 0, api_get_alarm_log},    /* api_catalog.c */
+    {"report", API_RT_OWN_FORMAT, api_get_report}, /* api_report.c */
     {NULL, 0, NULL},
 };
 

@@ -11,6 +11,7 @@ struct api_req;
 #define API_RT_POST 1u      /* POST (else GET and HEAD) */
 #define API_RT_NO_PARK 2u   /* /api/v1/parks itself: no park segment */
 #define API_RT_WRITES 4u    /* acts through the hub (ack): manager or admin, no read transaction, JSON only */
+#define API_RT_OWN_FORMAT 8u /* the handler reads format= itself (the report: html|csv|json) */
 
 struct api_route {
   const char *path; /* after /api/v1/parks/{park}/ ("" with API_RT_NO_PARK); "*" matches one segment */

@@ -60,6 +60,7 @@ static sqlite3 *db;
 static struct ph_hub_config cfg;
 static struct ph_tz *tzs[2];
 static struct ph_limits *limits[1];
+static struct ph_factors *factors; /* the report needs the PCDD/F factors */
 static struct ph_catalog *cat;
 static struct ph_api_conf conf;
 static struct ph_api_env env;
@@ -363,7 +364,9 @@ static void setup(void) {
   add_token("reg2", "reg2-token", PH_API_ROLE_REGULATOR, "p2");
   add_token("mgr", "mgr-token", PH_API_ROLE_MANAGER, "p1");
   add_token("adm", "adm-token", PH_API_ROLE_ADMIN, NULL);
-  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0], tzs[1]}, .limits = {limits[0]}, .nlimits = 1};
+  cr_assert_eq(ph_factors_load_builtin(&factors, &err), 0, "%s", err.msg);
+  refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0], tzs[1]}, .limits = {limits[0]}, .nlimits = 1,
+                          .factors = factors};
   env = (struct ph_api_env){.db_path = dbpath, .refs = &refs,
                             .metrics = cb_metrics,
                             .health = cb_health, .ack = cb_ack};
@@ -381,6 +384,7 @@ static void teardown(void) {
   ph_tz_free(tzs[1]);
   ph_catalog_free(cat);
   ph_limits_free(limits[0]);
+  ph_factors_free(factors);
   char cmd[400];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   cr_assert_eq(system(cmd), 0);
@@ -1778,4 +1782,41 @@ Test(hub_api_conf, loads_and_checks) {
     cr_assert_eq(load(bad[i].json, &c, &err), PH_ECONFIG, "%s", bad[i].json);
     cr_assert(strstr(err.msg, bad[i].path), "%s: %s", bad[i].json, err.msg);
   }
+}
+
+/* The annual report over HTTP (api_report.c): the same model as the command,
+ * as a download in each rendering, for any role that sees the park. */
+Test(hub_api, the_annual_report_downloads_in_three_renderings) {
+  start_api();
+  struct resp r;
+  get("/api/v1/parks/p1/report?year=2026&format=csv", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strstr(r.ctype, "text/csv") != NULL, "%s", r.ctype);
+  cr_assert(strncmp(r.body, BOM, 3) == 0, "CSV starts with the BOM");
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_report_2026.csv\"");
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=2026&format=csv&bom=0", "mgr-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strncmp(r.body, BOM, 3) != 0, "bom=0: no mark");
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=2026", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strstr(r.ctype, "text/html") != NULL, "html by default: %s", r.ctype);
+  cr_assert(strstr(r.body, "<html") != NULL);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_report_2026.html\"");
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=2026&format=json", "adm-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_not_null(r.json, "JSON parses");
+  cr_assert_str_eq(jstr(r.json, "park"), "p1", "%s", r.body);
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=1900", "reg-token", &r);
+  expect_error(&r, 400, "year");
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?format=xml", "reg-token", &r);
+  expect_error(&r, 400, "format");
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=2026", "reg2-token", &r);
+  cr_assert_eq(r.status, 403, "a token for p2 does not read p1's report: %s", r.body);
+  resp_free(&r);
 }

@@ -1,0 +1,84 @@
+/* api_report.c — the annual report over HTTP (issue #18: downloadable from
+ * the dashboard):
+ *
+ *   GET /api/v1/parks/{park}/report?year=YYYY&format=html|csv|json[&bom=0]
+ *
+ * The same report `parkhub report` writes (report.h: one model, three
+ * renderings), of the park's local year, as a download named
+ * "<park>_report_<year>.<ext>". Every role that may see the park may read
+ * it: it holds nothing a summary does not.
+ *
+ * Callers: api.c's dispatch (route flag API_RT_OWN_FORMAT: the handler
+ * reads format itself, since html is not a format of the data endpoints).
+ * Threads: a worker's, inside the request's read transaction (api.c inv. 2),
+ * so the report sees one snapshot, as the command's does.
+ *
+ * Invariants:
+ *  1. read-only, through ph_report_build on the worker's connection.
+ *  2. the year is the park's local calendar year, 1971..9998; default: the
+ *     current one.
+ *  3. CSV starts with a UTF-8 BOM unless bom=0, like every CSV of the API.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api_args.h"
+#include "api_int.h"
+#include "parkhub/log.h"
+#include "parkhub/timefmt.h"
+#include "report/report.h"
+
+static const char *const formats[] = {"html", "csv", "json", NULL};
+static const char *const ctypes[] = {"text/html; charset=utf-8", "text/csv; charset=utf-8",
+                                     "application/json"};
+static const enum ph_report_format report_formats[] = {PH_REPORT_HTML, PH_REPORT_CSV, PH_REPORT_JSON};
+
+/* The park's local year now. */
+static int64_t this_year(const struct ph_tz *tz) {
+  int y = 1970;
+  ph_tz_local_date(tz, ph_now_ms(), &y, NULL, NULL, NULL);
+  return y;
+}
+
+/* Renders tree as fmt into r->out (a memory stream, then one copy). */
+static int render(struct api_req *r, const cJSON *tree, int fmt, bool bom) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return api_fail(r, 500, NULL, "out of memory");
+  int rc = ph_report_render(tree, report_formats[fmt], f);
+  if (fclose(f) != 0 && !rc) rc = PH_EIO;
+  if (!rc) {
+    if (bom && report_formats[fmt] == PH_REPORT_CSV) api_buf_put(&r->out, "\xEF\xBB\xBF", 3);
+    api_buf_put(&r->out, text, len);
+  }
+  free(text); /* open_memstream's buffer is the C library's */
+  return rc ? api_fail(r, 500, NULL, "rendering the report failed") : 200;
+}
+
+int api_get_report(struct api_req *r) {
+  static const char *const allowed[] = {"year", NULL};
+  int fmt = 0;
+  int64_t year;
+  bool bom = true;
+  struct ph_err err = {0};
+  if (api_args_check(r, allowed) || api_arg_word(r, "format", formats, 0, &fmt) ||
+      api_arg_int(r, "year", 1971, 9998, this_year(r->tz), &year))
+    return r->status;
+  const char *b = api_arg(r, "bom");
+  if (b && api_parse_bit(b, &bom, &err)) return api_fail(r, 400, "bom", "%s", err.msg);
+  struct ph_report_env env = {.refs = r->env->refs};
+  cJSON *tree = NULL;
+  int rc = ph_report_build(api_db(r), &env, r->park->id, (int)year, ph_now_ms(), &tree, &err);
+  if (rc) {
+    PH_WARN("api", "report of %s for %lld: %s", r->park->id, (long long)year, err.msg);
+    return api_fail(r, rc == PH_EINVAL ? 400 : 500, rc == PH_EINVAL ? "year" : NULL, "%s", err.msg);
+  }
+  int status = render(r, tree, fmt, bom);
+  cJSON_Delete(tree);
+  if (status != 200) return status;
+  r->status = 200;
+  r->ctype = ctypes[fmt];
+  snprintf(r->filename, sizeof r->filename, "%s_report_%lld.%s", r->park->id, (long long)year, formats[fmt]);
+  return 200;
+}
