@@ -11,7 +11,7 @@
 #define N(field) offsetof(struct ph_mqtt_conf, field), 0
 
 static const struct ph_cfgmap mqtt_map[] = {
-    {"uris", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "broker URIs tried in turn: tcp://, ssl://, mqtt://, mqtts://"},
+    {"uris", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "broker URIs tried in turn: tcp://, ssl://, mqtt://, mqtts://"},
     {"client_id", PH_CFG_STR, false, F(client_id), 0, 0, NULL, NULL, "MQTT client id (default: derived from the ids)"},
     {"username", PH_CFG_STR, false, F(username), 0, 0, NULL, NULL, "user name at the broker"},
     {"password", PH_CFG_STR, false, F(password), 0, 0, NULL, NULL, "password at the broker"},
@@ -19,7 +19,7 @@ static const struct ph_cfgmap mqtt_map[] = {
     {"inflight", PH_CFG_INT, false, N(inflight), 1, 1000, "32", NULL, "QoS 1 publishes in flight at once"},
     {"reconnect_min_ms", PH_CFG_INT, false, N(reconnect_min_ms), 10, 600000, "500", NULL, "first reconnect delay"},
     {"reconnect_max_ms", PH_CFG_INT, false, N(reconnect_max_ms), 100, 3600000, "30000", NULL, "longest reconnect delay"},
-    {"tls", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "TLS settings (object, below)"},
+    {"tls", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "TLS settings (object, below)"},
     {"shared_group", PH_CFG_ID, false, F(shared_group), 0, 0, NULL, NULL, "hub: MQTT 5 shared-subscription group"},
     {"clean_start", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "hub: ignored, the hub always keeps its session"},
     PH_CFG_END,
@@ -81,6 +81,12 @@ int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqt
   if (c->reconnect_min_ms > c->reconnect_max_ms)
     return ph_fail(err, PH_ECONFIG, "%s.reconnect_min_ms: larger than reconnect_max_ms", path);
   return 0;
+}
+
+void ph_mqtt_conf_uris_text(const struct ph_mqtt_conf *c, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < c->nuris && n < cap; i++) n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", c->uris[i]);
 }
 
 void ph_mqtt_conf_help(FILE *out, bool hub) {

@@ -225,9 +225,58 @@ static void teardown(struct hub *h) {
   ph_catalog_free(h->cat);
 }
 
-/* SIGHUP: the config file again; only db.max_size_mb applies at once. */
+/* ---- SIGHUP: every key marked reloadable (cfgmap.h PH_CFG_RELOAD) ---- */
+
+static void apply_max_size(struct hub *h, const struct ph_hub_config *next) {
+  h->max_size_mb = next->max_size_mb;
+  ph_writer_set_max_size(h->w, next->max_size_mb); /* the writer takes it atomically */
+}
+
+static void apply_log_level(struct hub *h, const struct ph_hub_config *next) {
+  (void)h;
+  ph_log_set_level((enum ph_log_level)next->log_level); /* an atomic the loggers read */
+}
+
+/* How each reloadable key is applied. A key marked reloadable with no entry
+ * here is treated as needing a restart, so a mark cannot silently do
+ * nothing. */
+static const struct reloader {
+  const char *key;
+  void (*apply)(struct hub *h, const struct ph_hub_config *next);
+} reloaders[] = {
+    {"db.max_size_mb", apply_max_size},
+    {"log_level", apply_log_level},
+};
+
+static const struct reloader *find_reloader(const char *key) {
+  for (size_t i = 0; i < sizeof reloaders / sizeof reloaders[0]; i++)
+    if (strcmp(reloaders[i].key, key) == 0) return &reloaders[i];
+  return NULL;
+}
+
+/* "a, b, c" of the changes with (or without) an applied reload, cut to cap. */
+static void key_list(const struct ph_cfg_changes *ch, bool applied, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  int kept = ch->n < PH_CFG_CHANGES_MAX ? ch->n : PH_CFG_CHANGES_MAX;
+  for (int i = 0; i < kept && n < cap; i++) {
+    bool ok = ch->c[i].reloadable && find_reloader(ch->c[i].key);
+    if (ok == applied) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", ch->c[i].key);
+  }
+  if (!applied && ch->n > kept && n < cap) snprintf(buf + n, cap - n, " and %d more", ch->n - kept);
+}
+
+/* SIGHUP: the config file again. What changed is compared with what runs:
+ * `running` starts as the start-up config and takes each applied value, so
+ * a key needing a restart is named at every SIGHUP until the restart. */
 static void reload(struct hub *h) {
-  static struct ph_hub_config next; /* large; the main thread's only */
+  static struct ph_hub_config next;    /* large; the main thread's only */
+  static struct ph_hub_config running; /* a shallow copy: never finied */
+  static bool have_running;
+  if (!have_running) {
+    running = *h->cfg;
+    have_running = true;
+  }
   struct ph_err err = {0};
   if (!h->cfg->path[0] || ph_hub_config_load(h->cfg->path, &next, &err)) {
     PH_ERROR(MOD, "SIGHUP: configuration not reloaded, keeping the running one: %s",
@@ -235,14 +284,24 @@ static void reload(struct hub *h) {
     ph_hub_config_fini(&next);
     return;
   }
-  if (next.max_size_mb != h->max_size_mb) {
-    PH_INFO(MOD, "SIGHUP: db.max_size_mb %lld → %lld", (long long)h->max_size_mb, (long long)next.max_size_mb);
-    h->max_size_mb = next.max_size_mb;
-    ph_writer_set_max_size(h->w, next.max_size_mb);
-  } else {
-    PH_INFO(MOD, "SIGHUP: configuration read again; db.max_size_mb unchanged (%lld); other keys apply at the next "
-            "start", (long long)h->max_size_mb);
+  static struct ph_cfg_changes ch;
+  memset(&ch, 0, sizeof ch);
+  ph_hub_config_diff(&running, &next, &ch);
+  int kept = ch.n < PH_CFG_CHANGES_MAX ? ch.n : PH_CFG_CHANGES_MAX;
+  for (int i = 0; i < kept; i++) {
+    const struct ph_cfg_change *c = &ch.c[i];
+    const struct reloader *r = c->reloadable ? find_reloader(c->key) : NULL;
+    if (!r) continue;
+    PH_INFO(MOD, "SIGHUP: %s %s → %s (applied)", c->key, c->from, c->to); /* before a quieter log level */
+    r->apply(h, &next);
+    ph_hub_config_adopt(&running, &next, c->key);
   }
+  char restart[512];
+  key_list(&ch, false, restart, sizeof restart);
+  if (restart[0])
+    PH_WARN(MOD, "SIGHUP: changed keys that need a restart, not applied: %s", restart);
+  else if (ch.n == 0)
+    PH_INFO(MOD, "SIGHUP: configuration read again; no key changed");
   ph_hub_config_fini(&next);
 }
 

@@ -54,7 +54,7 @@ static const struct ph_cfgmap http_map[] = {
     {"listen", PH_CFG_STR, false, offsetof(struct ph_api_conf, listen), sizeof ((struct ph_api_conf *)0)->listen,
      0, 0, "127.0.0.1", NULL, "address to bind (IPv4 or IPv6 literal)"},
     {"port", PH_CFG_INT, false, offsetof(struct ph_api_conf, port), 0, 1, 65535, "18080", NULL, "TCP port"},
-    {"tokens", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "bearer tokens: [{name, sha256, role, parks}]"},
+    {"tokens", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL, "bearer tokens: [{name, sha256, role, parks}]"},
     {"cert", PH_CFG_STR, false, offsetof(struct ph_api_conf, cert), sizeof ((struct ph_api_conf *)0)->cert, 0, 0,
      NULL, NULL, "PEM certificate: HTTPS (with key)"},
     {"key", PH_CFG_STR, false, offsetof(struct ph_api_conf, key), sizeof ((struct ph_api_conf *)0)->key, 0, 0, NULL,
@@ -90,7 +90,7 @@ static const struct ph_cfgmap token_map[] = {
     {"sha256", PH_CFG_STR, true, offsetof(struct tok_in, sha256), sizeof ((struct tok_in *)0)->sha256, 0, 0, NULL,
      NULL, "hex SHA-256 of the token"},
     {"role", PH_CFG_ENUM, true, offsetof(struct tok_in, role), 0, 0, 0, NULL, role_words, "what it may do"},
-    {"parks", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "parks it may see (omitted: all; manager: required)"},
+    {"parks", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL, "parks it may see (omitted: all; manager: required)"},
     PH_CFG_END,
 };
 

@@ -39,5 +39,7 @@ struct ph_mqtt_conf {
  * hub=true also accepts shared_group. */
 int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c, struct ph_err *err);
 void ph_mqtt_conf_help(FILE *out, bool hub);
+/* "tcp://a:1883, ssl://b:8883": the broker URIs for a log line (cut to cap). */
+void ph_mqtt_conf_uris_text(const struct ph_mqtt_conf *c, char *buf, size_t cap);
 
 #endif
