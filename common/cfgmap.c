@@ -68,18 +68,33 @@ void ph_cfg_check_readable(struct ph_cfg_problems *p, const char *key, const cha
   }
 }
 
-void ph_cfg_check_writable(struct ph_cfg_problems *p, const char *key, const char *path) {
-  if (!path[0]) return;
-  char dir[512], why[160];
-  snprintf(dir, sizeof dir, "%s", path);
+/* The folder of path into dir; false (and a problem) when it is not one. */
+static bool folder_of(struct ph_cfg_problems *p, const char *key, const char *path, char *dir, size_t cap) {
+  char why[160];
+  snprintf(dir, cap, "%s", path);
   char *slash = strrchr(dir, '/');
-  if (!slash) snprintf(dir, sizeof dir, ".");
+  if (!slash) snprintf(dir, cap, ".");
   else if (slash == dir) dir[1] = '\0';
   else *slash = '\0';
   struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    snprintf(why, sizeof why, "is in a folder that does not exist (%.100s): create it first", dir);
-    file_problem(p, key, path, why);
+  if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  snprintf(why, sizeof why, "is in a folder that does not exist (%.100s): create it first", dir);
+  file_problem(p, key, path, why);
+  return false;
+}
+
+void ph_cfg_check_awaited(struct ph_cfg_problems *p, const char *key, const char *path) {
+  char dir[512];
+  struct stat st;
+  if (path[0] && folder_of(p, key, path, dir, sizeof dir) && stat(path, &st) == 0) ph_cfg_check_readable(p, key, path);
+}
+
+void ph_cfg_check_writable(struct ph_cfg_problems *p, const char *key, const char *path) {
+  if (!path[0]) return;
+  char dir[512], why[160];
+  struct stat st;
+  if (!folder_of(p, key, path, dir, sizeof dir)) {
+    return;
   } else if (access(dir, W_OK | X_OK) != 0) {
     snprintf(why, sizeof why, "is in a folder this user cannot write (%.100s): %s", dir, strerror(errno));
     file_problem(p, key, path, why);
@@ -147,7 +162,9 @@ static void unknown_hint(const struct ph_cfgmap *map, const char *path, const ch
   const char *near = NULL;
   int best = 3;
   for (const struct ph_cfgmap *e = map; e->key; e++) {
-    int d = distance(key, e->key);
+    size_t kl = strlen(key), el = strlen(e->key);
+    /* "rate" for "rate_hz", "keepalive" for "keepalive_s": a cut-short key first */
+    int d = kl >= 3 && el >= 3 && strncmp(key, e->key, kl < el ? kl : el) == 0 ? 0 : distance(key, e->key);
     if (d < best) best = d, near = e->key;
   }
   if (near) {

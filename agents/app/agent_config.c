@@ -109,9 +109,9 @@ static int load_root(const cJSON *root, const struct ph_catalog *cat, struct ph_
   if ((rc = ph_cfg_note(pr, check_ent(c, err), err)) ||
       (rc = ph_cfg_note(pr, ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", false, &c->mqtt, err), err)))
     return rc;
-  if (((rc = ph_cfgmap_apply_all(batch_map, cJSON_GetObjectItemCaseSensitive(root, "batch"), "batch", c, pr, err)) ||
-       (rc = ph_cfgmap_apply_all(outbox_map, cJSON_GetObjectItemCaseSensitive(root, "outbox"), "outbox", c, pr, err))) &&
-      !pr)
+  if ((rc = ph_cfgmap_apply_all(batch_map, cJSON_GetObjectItemCaseSensitive(root, "batch"), "batch", c, pr, err)) && !pr)
+    return rc;
+  if ((rc = ph_cfgmap_apply_all(outbox_map, cJSON_GetObjectItemCaseSensitive(root, "outbox"), "outbox", c, pr, err)) && !pr)
     return rc;
   if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkagent-%s-%s-%s", c->park, c->ent, c->agent);
   const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(root, "sources");

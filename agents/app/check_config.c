@@ -14,8 +14,8 @@
 
 #include "app/agent_config.h"
 
-/* A source that reads a file names it by "path" (csv, jsonl): it must be
- * there at start. */
+/* A source that tails a file names it by "path" (csv, jsonl); the file may
+ * appear later (linetail.c waits for it), its folder must exist. */
 static void check_source_files(const struct ph_agent_config *c, struct ph_cfg_problems *pr) {
   for (int i = 0; i < c->nsources; i++) {
     const struct ph_agent_source *s = &c->sources[i];
@@ -23,7 +23,7 @@ static void check_source_files(const struct ph_agent_config *c, struct ph_cfg_pr
     if (!e || e->type != PH_CFG_STR || !s->ctx) continue;
     char key[48];
     snprintf(key, sizeof key, "sources[%d].path", i);
-    ph_cfg_check_readable(pr, key, (const char *)s->ctx + e->offset);
+    ph_cfg_check_awaited(pr, key, (const char *)s->ctx + e->offset);
   }
 }
 

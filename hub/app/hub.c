@@ -296,6 +296,11 @@ static void reload(struct hub *h) {
     r->apply(h, &next);
     ph_hub_config_adopt(&running, &next, c->key);
   }
+  for (size_t i = 0; i < sizeof reloaders / sizeof reloaders[0]; i++) {
+    bool changed = false;
+    for (int k = 0; k < kept; k++) changed |= strcmp(ch.c[k].key, reloaders[i].key) == 0;
+    if (!changed) PH_DEBUG(MOD, "SIGHUP: %s unchanged", reloaders[i].key);
+  }
   char restart[512];
   key_list(&ch, false, restart, sizeof restart);
   if (restart[0])

@@ -134,7 +134,8 @@ int ph_hub_config_check(const char *path, struct ph_hub_config *c, struct ph_cfg
  * an object or array key (mqtt, parks, http, limit_files) as a whole. */
 void ph_hub_config_diff(const struct ph_hub_config *a, const struct ph_hub_config *b, struct ph_cfg_changes *out);
 /* Copies one scalar key's value ("db.max_size_mb") from src to dst, once
- * SIGHUP applied it; PH_ENOTFOUND for no such scalar key. */
+ * SIGHUP applied it; PH_EINVAL for an object or array key ("mqtt"),
+ * PH_ENOTFOUND for no such key. */
 int ph_hub_config_adopt(struct ph_hub_config *dst, const struct ph_hub_config *src, const char *key);
 void ph_hub_config_fini(struct ph_hub_config *c);
 void ph_hub_config_help(FILE *out);

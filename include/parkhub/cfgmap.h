@@ -81,6 +81,9 @@ int ph_cfg_stop(struct ph_cfg_problems *p, int rc, const struct ph_err *err);
  * when it exists. key is the JSON path named in the message. */
 void ph_cfg_check_readable(struct ph_cfg_problems *p, const char *key, const char *path);
 void ph_cfg_check_writable(struct ph_cfg_problems *p, const char *key, const char *path);
+/* A file the binary waits for (a tailed source file may appear later): its
+ * folder must exist; when the file is there it must be readable. */
+void ph_cfg_check_awaited(struct ph_cfg_problems *p, const char *key, const char *path);
 
 /* obj is a const cJSON *; path names it in messages ("" for the root).
  * Returns 0 or PH_ECONFIG with err->msg "path.key: reason" style text
