@@ -65,21 +65,29 @@ static int load_uris(const cJSON *arr, const char *path, struct ph_mqtt_conf *c,
 }
 
 int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c, struct ph_err *err) {
+  return ph_mqtt_conf_load_all(obj, path, hub, c, NULL, err);
+}
+
+/* With pr every key problem of mqtt and mqtt.tls is noted (cfgmap.h inv.
+ * 1); the checks across keys need them whole and stop there. */
+int ph_mqtt_conf_load_all(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c,
+                          struct ph_cfg_problems *pr, struct ph_err *err) {
   memset(c, 0, sizeof *c);
-  int rc = ph_cfgmap_apply(mqtt_map, obj, path, c, err);
+  int rc = ph_cfgmap_apply_all(mqtt_map, obj, path, c, pr, err);
   if (rc) return rc;
   if (!hub && c->shared_group[0])
-    return ph_fail(err, PH_ECONFIG, "%s.shared_group: only the hub subscribes with a group", path);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.shared_group: only the hub subscribes with a group", path), err);
   c->mqtt5 = c->shared_group[0] != '\0';
-  if ((rc = load_uris(cJSON_GetObjectItemCaseSensitive(obj, "uris"), path, c, err))) return rc;
+  if ((rc = ph_cfg_stop(pr, load_uris(cJSON_GetObjectItemCaseSensitive(obj, "uris"), path, c, err), err))) return rc;
   char tpath[128];
   snprintf(tpath, sizeof tpath, "%s.tls", path);
-  if ((rc = ph_cfgmap_apply(tls_map, cJSON_GetObjectItemCaseSensitive(obj, "tls"), tpath, &c->tls, err))) return rc;
+  if ((rc = ph_cfgmap_apply_all(tls_map, cJSON_GetObjectItemCaseSensitive(obj, "tls"), tpath, &c->tls, pr, err)))
+    return rc;
   if (c->tls.ca[0]) c->tls_on = true;
   if (!c->tls.cert[0] != !c->tls.key[0])
-    return ph_fail(err, PH_ECONFIG, "%s: cert and key go together (mutual TLS needs both)", tpath);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s: cert and key go together (mutual TLS needs both)", tpath), err);
   if (c->reconnect_min_ms > c->reconnect_max_ms)
-    return ph_fail(err, PH_ECONFIG, "%s.reconnect_min_ms: larger than reconnect_max_ms", path);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.reconnect_min_ms: larger than reconnect_max_ms", path), err);
   return 0;
 }
 

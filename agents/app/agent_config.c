@@ -78,6 +78,7 @@ static int load_source(const cJSON *o, int i, const struct ph_catalog *cat, stru
     if (strcmp(c->sources[k].name, s->name) == 0)
       return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.name: '%s' is used twice", path, s->name), err);
   if (!(s->ctx = ph_calloc(1, s->ops->ctx_size))) return ph_fail(err, PH_ENOMEM, "%s: out of memory", path);
+  s->index = i;
   c->nsources++;
   s->env = (struct ph_source_env){.cat = cat, .name = s->name, .max_future_ms = c->max_future_s * 1000};
   int rc = ph_cfgmap_apply_all(s->ops->cfgmap, o, path, s->ctx, pr, err);
@@ -106,9 +107,9 @@ static int load_root(const cJSON *root, const struct ph_catalog *cat, struct ph_
   int rc;
   if ((rc = ph_cfgmap_apply_all(top_map, root, "", c, pr, err)) && !pr) return rc;
   if (!cJSON_IsObject(root)) return rc; /* nothing below to check */
-  if ((rc = ph_cfg_note(pr, check_ent(c, err), err)) ||
-      (rc = ph_cfg_note(pr, ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", false, &c->mqtt, err), err)))
-    return rc;
+  if ((rc = ph_cfg_note(pr, check_ent(c, err), err))) return rc;
+  if ((rc = ph_mqtt_conf_load_all(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", false, &c->mqtt, pr, err)) && !pr)
+    return rc; /* with pr, noted there */
   if ((rc = ph_cfgmap_apply_all(batch_map, cJSON_GetObjectItemCaseSensitive(root, "batch"), "batch", c, pr, err)) && !pr)
     return rc;
   if ((rc = ph_cfgmap_apply_all(outbox_map, cJSON_GetObjectItemCaseSensitive(root, "outbox"), "outbox", c, pr, err)) && !pr)

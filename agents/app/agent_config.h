@@ -23,6 +23,7 @@ enum ph_full_policy { PH_FULL_STOP, PH_FULL_DROP_OLDEST };
 struct ph_agent_source {
   const struct ph_source_ops *ops;
   char name[PH_ID_MAX + 1];
+  int index; /* its place in the config's "sources" (messages name it) */
   void *ctx; /* ops->ctx_size bytes, init done; owned */
   struct ph_source_env env;
   bool started;

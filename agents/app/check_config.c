@@ -22,7 +22,7 @@ static void check_source_files(const struct ph_agent_config *c, struct ph_cfg_pr
     const struct ph_cfgmap *e = ph_cfgmap_find(s->ops->cfgmap, "path");
     if (!e || e->type != PH_CFG_STR || !s->ctx) continue;
     char key[48];
-    snprintf(key, sizeof key, "sources[%d].path", i);
+    snprintf(key, sizeof key, "sources[%d].path", s->index);
     ph_cfg_check_awaited(pr, key, (const char *)s->ctx + e->offset);
   }
 }

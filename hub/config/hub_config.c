@@ -1,5 +1,17 @@
 /* hub_config.c — loads hub.json into struct ph_hub_config; every problem is
- * reported as "file: json.path: reason". */
+ * reported as "file: json.path: reason". Callers: main (start, and
+ * --check-config through ph_hub_config_check), the hub's SIGHUP (load, then
+ * ph_hub_config_diff / ph_hub_config_adopt), the report. One thread: the
+ * caller's; no state of its own.
+ *
+ * Invariants:
+ *  1. At start the first problem stops the load; in check mode (a problem
+ *     list) every object is checked and a refused park or enterprise does
+ *     not stop its siblings (cfgmap.h inv. 1).
+ *  2. Each key's table entry carries its reload flag; only db.max_size_mb
+ *     and log_level are PH_CFG_RELOAD: the writer and the loggers read them
+ *     atomically. Every other value is read by running threads without a
+ *     lock and waits for a restart. */
 #include "config/hub_config.h"
 
 #include <cjson/cJSON.h>
@@ -420,8 +432,8 @@ static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_cfg_p
   int rc;
   if ((rc = ph_cfgmap_apply_all(top_map, root, "", c, pr, err)) && !pr) return rc;
   if (!cJSON_IsObject(root)) return rc; /* nothing below to check */
-  if ((rc = ph_cfg_note(pr, ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", true, &c->mqtt, err), err)))
-    return rc;
+  if ((rc = ph_mqtt_conf_load_all(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", true, &c->mqtt, pr, err)) && !pr)
+    return rc; /* with pr, noted there */
   if ((rc = ph_cfgmap_apply_all(db_map, cJSON_GetObjectItemCaseSensitive(root, "db"), "db", c, pr, err)) && !pr)
     return rc;
   if ((rc = ph_cfgmap_apply_all(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, pr, err)) && !pr)

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -224,7 +225,7 @@ Test(agent_cli, check_config_lists_every_problem_at_once)
 Test(agent_cli, check_config_checks_the_files_it_names)
 {
 	char src[800], tls[800];
-	snprintf(src, sizeof src, "[{\"type\":\"jsonl\",\"path\":\"%s/no-dir/data.jsonl\"}]", dir);
+	snprintf(src, sizeof src, "[{\"type\":\"nosuch\"},{\"type\":\"jsonl\",\"path\":\"%s/no-dir/data.jsonl\"}]", dir);
 	snprintf(tls, sizeof tls, "{\"ca\":\"%s/no-such-ca.pem\"}", dir);
 	char box[700];
 	snprintf(box, sizeof box, "%s/no-outbox-dir/outbox.db", dir);
@@ -234,12 +235,13 @@ Test(agent_cli, check_config_checks_the_files_it_names)
 	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
 	cr_expect_not_null(strstr(out, "outbox.path"), "%s", out);
 	cr_expect_not_null(strstr(out, "no-outbox-dir"), "%s", out);
-	cr_expect_not_null(strstr(out, "sources[0].path"), "%s", out);
+	cr_expect_not_null(strstr(out, "sources[1].path"), "the source after a refused one: %s", out);
 	cr_expect_not_null(strstr(out, "mqtt.tls.ca"), "%s", out);
-	cr_expect_not_null(strstr(out, "configuration error: 3 problems"), "%s", out);
-	/* the keys only: nothing to say */
+	cr_expect_not_null(strstr(out, "configuration error: 4 problems"), "%s", out);
+	/* the keys only: the unknown source type alone */
 	code = run("--check-config-keys", "--config", cfg);
-	cr_expect_eq(code, 0, "--check-config-keys looked at files: %s", out);
+	cr_expect_eq(code, 1);
+	cr_expect_not_null(strstr(out, "configuration error: 1 problem:"), "--check-config-keys looked at files: %s", out);
 }
 
 Test(agent_cli, help_shows_plain_numbers_and_arrays)
@@ -252,4 +254,20 @@ Test(agent_cli, help_shows_plain_numbers_and_arrays)
 	cr_assert_not_null(uris);
 	const char *nl = strchr(uris, '\n'), *arr = strstr(uris, " array ");
 	cr_expect(arr && nl && arr < nl, "mqtt.uris not labelled an array");
+}
+
+/* issue #18 item 5: a connect failure names the broker (a closed port on
+ * loopback: refused at once). */
+Test(agent_cli, connect_failure_names_the_broker_uri)
+{
+	char log[700];
+	snprintf(log, sizeof log, "%s/agent.log", dir);
+	good_cfg();
+	const char *argv[] = {ah_parkagent(), "--config", cfg, NULL};
+	struct pht_proc p = {0};
+	cr_assert_eq(pht_proc_spawn(&p, argv, log), 0);
+	int rc = ah_wait_file_count(log, "connect failed to tcp://127.0.0.1:1:", 1, 15000);
+	pht_proc_kill(&p, SIGTERM);
+	cr_expect_eq(pht_proc_wait(&p, 10000, NULL), 0, "the agent did not stop");
+	cr_expect_eq(rc, 0, "no connect failure naming the URI in %s", log);
 }

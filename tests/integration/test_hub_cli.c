@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,7 @@ Test(hub, hub_check_config_lists_every_problem_at_once)
 	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
 	static const char *const want[] = {
 		"mqtt.host: unknown key; use mqtt.uris, e.g. [\"tcp://127.0.0.1:1883\"]",
+		"mqtt.port: unknown key; use mqtt.uris",
 		"db.retention_days: 0 is outside 1..3650",
 		"ingest.max_future_s: -5 is outside 0..86400",
 		"parks[0].enterprises[0].sector",
@@ -195,13 +197,13 @@ Test(hub, hub_check_config_lists_every_problem_at_once)
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		cr_expect(strstr(out, want[i]) != NULL, "'%s' not listed: %s", want[i], out);
-	cr_expect(strstr(out, "configuration error: 6 problems") != NULL, "%s", out);
+	cr_expect(strstr(out, "configuration error: 7 problems") != NULL, "%s", out);
 	cr_expect(strstr(out, path) != NULL, "the file is not named: %s", out);
 	/* the keys only: the folder is not looked at */
 	const char *keys_only[] = {hh_parkhub(), "--check-config-keys", "--config", path, NULL};
 	cr_assert_eq(pht_run(keys_only, 20000, out, sizeof out, &code), 0);
 	cr_expect_eq(code, 1);
-	cr_expect(strstr(out, "configuration error: 5 problems") != NULL, "%s", out);
+	cr_expect(strstr(out, "configuration error: 6 problems") != NULL, "%s", out);
 	cr_expect(strstr(out, "no-such-folder") == NULL, "--check-config-keys looked at files: %s", out);
 }
 
@@ -294,4 +296,28 @@ Test(hub, hub_help_plain_numbers_and_reload_marks)
 	const char *keys = strstr(out, "Configuration keys:");
 	cr_assert_not_null(keys);
 	cr_expect_eq(count_lines_with(keys, "[reloadable: SIGHUP]"), 2, "only 2 reloadable keys");
+}
+
+/* issue #18 item 5: a connect failure names the broker (the template's
+ * tcp://127.0.0.1:1, a closed port: refused at once). */
+Test(hub, hub_connect_failure_names_the_broker_uri)
+{
+	char path[700], log[700];
+	snprintf(path, sizeof path, "%s/hub.json", dir);
+	snprintf(log, sizeof log, "%s/hub.log", dir);
+	write_config(path, NULL, NULL);
+	const char *argv[] = {hh_parkhub(), "--config", path, NULL};
+	struct pht_proc p = {0};
+	cr_assert_eq(pht_proc_spawn(&p, argv, log), 0);
+	int found = 0;
+	for (int waited = 0; waited < 15000 && !found; waited += 100) {
+		char *text = hh_slurp(log);
+		found = text && strstr(text, "connect failed to tcp://127.0.0.1:1:") != NULL;
+		free(text);
+		if (!found)
+			pht_sleep_ms(100);
+	}
+	pht_proc_kill(&p, SIGTERM);
+	cr_expect_eq(pht_proc_wait(&p, 10000, NULL), 0, "the hub did not stop");
+	cr_expect(found, "no connect failure naming the URI in %s", log);
 }
