@@ -262,7 +262,7 @@ static int apply_key(const struct ph_cfgmap *e, const cJSON *o, const char *pref
   const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, e->key) : NULL;
   if (v) return set_json(e, v, prefix, dst, err);
   if (e->flags & PH_CFG_REQUIRED) return ph_fail(err, PH_ECONFIG, "%s%s: required", prefix, e->key);
-  if (e->def && e->def[0]) return set_text(e, e->def, prefix, dst, err);
+  if (e->def) return set_text(e, e->def, prefix, dst, err); /* "" too: it clears a string */
   return 0;
 }
 

@@ -254,16 +254,35 @@ static const struct reloader *find_reloader(const char *key) {
   return NULL;
 }
 
-/* "a, b, c" of the changes with (or without) an applied reload, cut to cap. */
-static void key_list(const struct ph_cfg_changes *ch, bool applied, char *buf, size_t cap) {
+static bool applies(const struct ph_cfg_change *c) { return c->reloadable && find_reloader(c->key); }
+
+/* "a, b, c": the changed keys that wait for a restart, cut to cap. */
+static void restart_list(const struct ph_cfg_changes *ch, char *buf, size_t cap) {
   size_t n = 0;
   buf[0] = '\0';
   int kept = ch->n < PH_CFG_CHANGES_MAX ? ch->n : PH_CFG_CHANGES_MAX;
-  for (int i = 0; i < kept && n < cap; i++) {
-    bool ok = ch->c[i].reloadable && find_reloader(ch->c[i].key);
-    if (ok == applied) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", ch->c[i].key);
+  for (int i = 0; i < kept && n < cap; i++)
+    if (!applies(&ch->c[i])) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", ch->c[i].key);
+  if (ch->n > kept && n < cap) snprintf(buf + n, cap - n, " and %d more", ch->n - kept);
+}
+
+/* Applies each reloadable change, logged before it takes effect (a quieter
+ * log level would hide the line), and records it in running. */
+static void apply_changes(struct hub *h, const struct ph_cfg_changes *ch, const struct ph_hub_config *next,
+                          struct ph_hub_config *running) {
+  int kept = ch->n < PH_CFG_CHANGES_MAX ? ch->n : PH_CFG_CHANGES_MAX;
+  for (int i = 0; i < kept; i++) {
+    const struct ph_cfg_change *c = &ch->c[i];
+    if (!applies(c)) continue;
+    PH_INFO(MOD, "SIGHUP: %s %s → %s (applied)", c->key, c->from, c->to);
+    find_reloader(c->key)->apply(h, next);
+    ph_hub_config_adopt(running, next, c->key);
   }
-  if (!applied && ch->n > kept && n < cap) snprintf(buf + n, cap - n, " and %d more", ch->n - kept);
+  for (size_t r = 0; r < sizeof reloaders / sizeof reloaders[0]; r++) {
+    bool changed = false;
+    for (int i = 0; i < kept; i++) changed |= strcmp(ch->c[i].key, reloaders[r].key) == 0;
+    if (!changed) PH_DEBUG(MOD, "SIGHUP: %s unchanged", reloaders[r].key);
+  }
 }
 
 /* SIGHUP: the config file again. What changed is compared with what runs:
@@ -272,6 +291,7 @@ static void key_list(const struct ph_cfg_changes *ch, bool applied, char *buf, s
 static void reload(struct hub *h) {
   static struct ph_hub_config next;    /* large; the main thread's only */
   static struct ph_hub_config running; /* a shallow copy: never finied */
+  static struct ph_cfg_changes ch;
   static bool have_running;
   if (!have_running) {
     running = *h->cfg;
@@ -284,25 +304,11 @@ static void reload(struct hub *h) {
     ph_hub_config_fini(&next);
     return;
   }
-  static struct ph_cfg_changes ch;
   memset(&ch, 0, sizeof ch);
   ph_hub_config_diff(&running, &next, &ch);
-  int kept = ch.n < PH_CFG_CHANGES_MAX ? ch.n : PH_CFG_CHANGES_MAX;
-  for (int i = 0; i < kept; i++) {
-    const struct ph_cfg_change *c = &ch.c[i];
-    const struct reloader *r = c->reloadable ? find_reloader(c->key) : NULL;
-    if (!r) continue;
-    PH_INFO(MOD, "SIGHUP: %s %s → %s (applied)", c->key, c->from, c->to); /* before a quieter log level */
-    r->apply(h, &next);
-    ph_hub_config_adopt(&running, &next, c->key);
-  }
-  for (size_t i = 0; i < sizeof reloaders / sizeof reloaders[0]; i++) {
-    bool changed = false;
-    for (int k = 0; k < kept; k++) changed |= strcmp(ch.c[k].key, reloaders[i].key) == 0;
-    if (!changed) PH_DEBUG(MOD, "SIGHUP: %s unchanged", reloaders[i].key);
-  }
+  apply_changes(h, &ch, &next, &running);
   char restart[512];
-  key_list(&ch, false, restart, sizeof restart);
+  restart_list(&ch, restart, sizeof restart);
   if (restart[0])
     PH_WARN(MOD, "SIGHUP: changed keys that need a restart, not applied: %s", restart);
   else if (ch.n == 0)
