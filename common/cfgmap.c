@@ -124,6 +124,11 @@ static const struct {
     {"mqtt", "url", "use mqtt.uris, e.g. [\"tcp://127.0.0.1:1883\"]"},
     {"mqtt", "broker", "use mqtt.uris, e.g. [\"tcp://127.0.0.1:1883\"]"},
     {"mqtt", "user", "use mqtt.username"},
+    {"mqtt", "ca", "use mqtt.tls.ca (TLS settings go in the \"tls\" object)"},
+    {"mqtt", "cafile", "use mqtt.tls.ca (TLS settings go in the \"tls\" object)"},
+    {"", "park", "the hub serves \"parks\": an array of {\"id\", \"enterprises\", …}"},
+    {"enterprises", "agent", "use agents, an array of ids, e.g. [\"gw-a\"]"},
+    {"parks", "enterprise", "use enterprises, an array of objects"},
     {"db", "file", "use db.path"},
     {"outbox", "file", "use outbox.path"},
     {"", "log-level", "use log_level (with an underscore)"},
@@ -151,11 +156,14 @@ static int distance(const char *a, const char *b) {
 }
 
 /* "; use …" from the table, "; did you mean 'x'?" for a near key, or the
- * keys the object takes. */
+ * keys the object takes. The parent is the path's last name without its
+ * index ("parks[0].enterprises[2]" → "enterprises"). */
 static void unknown_hint(const struct ph_cfgmap *map, const char *path, const char *key, char *buf, size_t cap) {
   const char *parent = strrchr(path, '.') ? strrchr(path, '.') + 1 : path;
+  size_t plen = strcspn(parent, "[");
   for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
-    if (strcmp(hints[i].parent, parent) == 0 && strcmp(hints[i].key, key) == 0) {
+    if (strlen(hints[i].parent) == plen && strncmp(hints[i].parent, parent, plen) == 0 &&
+        strcmp(hints[i].key, key) == 0) {
       snprintf(buf, cap, "; %s", hints[i].hint);
       return;
     }

@@ -166,6 +166,8 @@ Test(cfgmap, unknown_keys_get_a_hint) {
   hinted("{\"uris\":[],\"host\":\"h\"}", "mqtt", "mqtt.host: unknown key; use mqtt.uris, e.g. [\"tcp://127.0.0.1:1883\"]");
   hinted("{\"uris\":[],\"keepalive\":5}", "mqtt", "did you mean 'keepalive_s'?");
   hinted("{\"uris\":[],\"zzzzzzzz\":5}", "broker", "expected one of: uris, keepalive_s");
+  hinted("{\"uris\":[],\"agent\":\"gw\"}", "parks[0].enterprises[2]", "use agents, an array of ids");
+  hinted("{\"uris\":[],\"park\":{}}", "", "the hub serves \"parks\"");
 }
 
 /* ---- --help in plain numbers ---- */
