@@ -438,8 +438,9 @@ static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_cfg_p
     return rc;
   if ((rc = ph_cfgmap_apply_all(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, pr, err)) && !pr)
     return rc;
-  if ((rc = ph_cfg_note(pr, ph_api_conf_load(cJSON_GetObjectItemCaseSensitive(root, "http"), &c->http, err), err)) ||
-      (rc = ph_cfg_note(pr, load_limit_files(cJSON_GetObjectItemCaseSensitive(root, "limit_files"), c, err), err)))
+  if ((rc = ph_api_conf_load_all(cJSON_GetObjectItemCaseSensitive(root, "http"), &c->http, pr, err)) && !pr)
+    return rc;
+  if ((rc = ph_cfg_note(pr, load_limit_files(cJSON_GetObjectItemCaseSensitive(root, "limit_files"), c, err), err)))
     return rc;
   if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
   if ((rc = load_parks(cJSON_GetObjectItemCaseSensitive(root, "parks"), c, pr, err)) ||

@@ -121,3 +121,21 @@ Test(hub_config_check, help_marks_only_the_reloadable_keys) {
   cr_expect_null(strstr(buf, "e+0"), "an exponent in --help");
   free(buf);
 }
+
+Test(hub_config_check, lists_every_key_problem_of_http) {
+  static char path[96];
+  snprintf(path, sizeof path, "/tmp/ph_cfg_check_http_%d.json", (int)getpid());
+  FILE *f = fopen(path, "w");
+  cr_assert(f);
+  fprintf(f, "{\"hub_id\":\"h\",\"mqtt\":%s,\"db\":{\"path\":\"x.db\"},\"http\":{\"port\":0,\"threads\":\"x\"},"
+             "\"parks\":[{\"id\":\"p1\",\"enterprises\":[%s]}]}", GOOD_MQTT, GOOD_ENT);
+  fclose(f);
+  static struct ph_hub_config cfg;
+  static struct ph_cfg_problems pr;
+  cr_assert_eq(ph_hub_config_check(path, &cfg, &pr), PH_ECONFIG);
+  cr_expect(has(&pr, "http.port: 0 is outside 1..65535"));
+  cr_expect(has(&pr, "http.threads: must be a number"));
+  cr_expect_eq(pr.n, 2, "got %d", pr.n);
+  ph_hub_config_fini(&cfg);
+  unlink(path);
+}
