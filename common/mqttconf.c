@@ -11,7 +11,7 @@
 #define N(field) offsetof(struct ph_mqtt_conf, field), 0
 
 static const struct ph_cfgmap mqtt_map[] = {
-    {"uris", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "broker URIs tried in turn: tcp://, ssl://, mqtt://, mqtts://"},
+    {"uris", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "broker URIs tried in turn: tcp://, ssl://, mqtt://, mqtts://"},
     {"client_id", PH_CFG_STR, false, F(client_id), 0, 0, NULL, NULL, "MQTT client id (default: derived from the ids)"},
     {"username", PH_CFG_STR, false, F(username), 0, 0, NULL, NULL, "user name at the broker"},
     {"password", PH_CFG_STR, false, F(password), 0, 0, NULL, NULL, "password at the broker"},
@@ -19,7 +19,7 @@ static const struct ph_cfgmap mqtt_map[] = {
     {"inflight", PH_CFG_INT, false, N(inflight), 1, 1000, "32", NULL, "QoS 1 publishes in flight at once"},
     {"reconnect_min_ms", PH_CFG_INT, false, N(reconnect_min_ms), 10, 600000, "500", NULL, "first reconnect delay"},
     {"reconnect_max_ms", PH_CFG_INT, false, N(reconnect_max_ms), 100, 3600000, "30000", NULL, "longest reconnect delay"},
-    {"tls", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "TLS settings (object, below)"},
+    {"tls", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "TLS settings (object, below)"},
     {"shared_group", PH_CFG_ID, false, F(shared_group), 0, 0, NULL, NULL, "hub: MQTT 5 shared-subscription group"},
     {"clean_start", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "hub: ignored, the hub always keeps its session"},
     PH_CFG_END,
@@ -65,22 +65,36 @@ static int load_uris(const cJSON *arr, const char *path, struct ph_mqtt_conf *c,
 }
 
 int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c, struct ph_err *err) {
+  return ph_mqtt_conf_load_all(obj, path, hub, c, NULL, err);
+}
+
+/* With pr every key problem of mqtt and mqtt.tls is noted (cfgmap.h inv.
+ * 1); the checks across keys need them whole and stop there. */
+int ph_mqtt_conf_load_all(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c,
+                          struct ph_cfg_problems *pr, struct ph_err *err) {
   memset(c, 0, sizeof *c);
-  int rc = ph_cfgmap_apply(mqtt_map, obj, path, c, err);
+  int rc = ph_cfgmap_apply_all(mqtt_map, obj, path, c, pr, err);
   if (rc) return rc;
   if (!hub && c->shared_group[0])
-    return ph_fail(err, PH_ECONFIG, "%s.shared_group: only the hub subscribes with a group", path);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.shared_group: only the hub subscribes with a group", path), err);
   c->mqtt5 = c->shared_group[0] != '\0';
-  if ((rc = load_uris(cJSON_GetObjectItemCaseSensitive(obj, "uris"), path, c, err))) return rc;
+  if ((rc = ph_cfg_stop(pr, load_uris(cJSON_GetObjectItemCaseSensitive(obj, "uris"), path, c, err), err))) return rc;
   char tpath[128];
   snprintf(tpath, sizeof tpath, "%s.tls", path);
-  if ((rc = ph_cfgmap_apply(tls_map, cJSON_GetObjectItemCaseSensitive(obj, "tls"), tpath, &c->tls, err))) return rc;
+  if ((rc = ph_cfgmap_apply_all(tls_map, cJSON_GetObjectItemCaseSensitive(obj, "tls"), tpath, &c->tls, pr, err)))
+    return rc;
   if (c->tls.ca[0]) c->tls_on = true;
   if (!c->tls.cert[0] != !c->tls.key[0])
-    return ph_fail(err, PH_ECONFIG, "%s: cert and key go together (mutual TLS needs both)", tpath);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s: cert and key go together (mutual TLS needs both)", tpath), err);
   if (c->reconnect_min_ms > c->reconnect_max_ms)
-    return ph_fail(err, PH_ECONFIG, "%s.reconnect_min_ms: larger than reconnect_max_ms", path);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.reconnect_min_ms: larger than reconnect_max_ms", path), err);
   return 0;
+}
+
+void ph_mqtt_conf_uris_text(const struct ph_mqtt_conf *c, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < c->nuris && n < cap; i++) n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", c->uris[i]);
 }
 
 void ph_mqtt_conf_help(FILE *out, bool hub) {

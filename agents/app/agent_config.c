@@ -1,6 +1,7 @@
 /* agent_config.c — loads agent.json into struct ph_agent_config.
- * Every problem is reported as "file: json.path: reason"; the first one
- * stops the load (fix it and run --check-config again). */
+ * Every problem is reported as "file: json.path: reason"; at start the
+ * first one stops the load, --check-config (ph_agent_config_check) notes
+ * every one and goes on (cfgmap.h inv. 1). */
 #include "app/agent_config.h"
 
 #include <cjson/cJSON.h>
@@ -23,10 +24,10 @@ static const struct ph_cfgmap top_map[] = {
     {"park", PH_CFG_ID, true, F(park), 0, 0, NULL, NULL, "park id"},
     {"ent", PH_CFG_ID, true, F(ent), 0, 0, NULL, NULL, "enterprise id"},
     {"agent", PH_CFG_ID, true, F(agent), 0, 0, NULL, NULL, "this agent's id (one per gateway)"},
-    {"mqtt", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "broker connection (object, below)"},
-    {"batch", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "batching (object, below)"},
-    {"outbox", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "durable outbox (object, below)"},
-    {"sources", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "inputs (array of objects with \"type\", below)"},
+    {"mqtt", PH_CFG_OBJECT, true, 0, 0, 0, 0, NULL, NULL, "broker connection (object, below)"},
+    {"batch", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "batching (object, below)"},
+    {"outbox", PH_CFG_OBJECT, true, 0, 0, 0, 0, NULL, NULL, "durable outbox (object, below)"},
+    {"sources", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "inputs: objects with \"type\" (below)"},
     {"status_interval_s", PH_CFG_INT, false, N(status_interval_s), 5, 86400, "60", NULL, "status refresh period"},
     {"max_future_s", PH_CFG_INT, false, N(max_future_s), 0, 86400, "300", NULL,
      "records stamped further ahead of this clock are refused"},
@@ -56,63 +57,86 @@ static const struct ph_cfgmap outbox_map[] = {
 static bool find_common(const char *key) { return strcmp(key, "type") == 0 || strcmp(key, "name") == 0; }
 
 static int load_source(const cJSON *o, int i, const struct ph_catalog *cat, struct ph_agent_config *c,
-                       struct ph_err *err) {
+                       struct ph_cfg_problems *pr, struct ph_err *err) {
   char path[32];
   snprintf(path, sizeof path, "sources[%d]", i);
   const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-  if (!cJSON_IsObject(o)) return ph_fail(err, PH_ECONFIG, "%s: must be an object", path);
-  if (!cJSON_IsString(type)) return ph_fail(err, PH_ECONFIG, "%s.type: required (a string)", path);
+  if (!cJSON_IsObject(o)) return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s: must be an object", path), err);
+  if (!cJSON_IsString(type)) return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.type: required (a string)", path), err);
   struct ph_agent_source *s = &c->sources[c->nsources];
   if (!(s->ops = ph_source_find(type->valuestring)))
-    return ph_fail(err, PH_ECONFIG, "%s.type: unknown source type '%.40s' (see parkagent --help)", path,
-                   type->valuestring);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.type: unknown source type '%.40s' (see parkagent --help)",
+                                   path, type->valuestring), err);
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
   if (name && (!cJSON_IsString(name) || !ph_id_valid_z(name->valuestring)))
-    return ph_fail(err, PH_ECONFIG, "%s.name: must be an id", path);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.name: must be an id", path), err);
   if (name)
     strcpy(s->name, name->valuestring);
   else
     snprintf(s->name, sizeof s->name, "%s-%d", s->ops->name, i);
   for (int k = 0; k < c->nsources; k++)
     if (strcmp(c->sources[k].name, s->name) == 0)
-      return ph_fail(err, PH_ECONFIG, "%s.name: '%s' is used twice", path, s->name);
+      return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.name: '%s' is used twice", path, s->name), err);
   if (!(s->ctx = ph_calloc(1, s->ops->ctx_size))) return ph_fail(err, PH_ENOMEM, "%s: out of memory", path);
+  s->index = i;
   c->nsources++;
   s->env = (struct ph_source_env){.cat = cat, .name = s->name, .max_future_ms = c->max_future_s * 1000};
-  int rc = ph_cfgmap_apply(s->ops->cfgmap, o, path, s->ctx, err);
-  if (rc) return rc;
+  int rc = ph_cfgmap_apply_all(s->ops->cfgmap, o, path, s->ctx, pr, err);
+  if (rc) return rc; /* noted already when checking; init needs a whole config */
   if (s->ops->init && (rc = s->ops->init(s->ctx, o, &s->env, err))) {
     if (err && !strstr(err->msg, path)) {
       char inner[PH_ERR_MSG_MAX];
       strcpy(inner, err->msg);
       ph_fail(err, rc, "%s: %s", path, inner);
     }
-    return rc;
+    return ph_cfg_stop(pr, rc, err);
   }
   return 0;
 }
 
-static int load_root(const cJSON *root, const struct ph_catalog *cat, struct ph_agent_config *c,
-                     struct ph_err *err) {
-  int rc;
-  if ((rc = ph_cfgmap_apply(top_map, root, "", c, err))) return rc;
-  if (!ph_id_valid_ent(c->ent, strlen(c->ent)))
+static int check_ent(const struct ph_agent_config *c, struct ph_err *err) {
+  if (c->ent[0] && !ph_id_valid_ent(c->ent, strlen(c->ent)))
     return ph_fail(err, PH_ECONFIG, "ent: '%s' is reserved for park-level topics", c->ent);
-  if ((rc = ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", false, &c->mqtt, err)) ||
-      (rc = ph_cfgmap_apply(batch_map, cJSON_GetObjectItemCaseSensitive(root, "batch"), "batch", c, err)) ||
-      (rc = ph_cfgmap_apply(outbox_map, cJSON_GetObjectItemCaseSensitive(root, "outbox"), "outbox", c, err)))
+  return 0;
+}
+
+/* With pr (--check-config) each part's problems are noted and the next
+ * part is checked; without, the first problem stops. */
+static int load_root(const cJSON *root, const struct ph_catalog *cat, struct ph_agent_config *c,
+                     struct ph_cfg_problems *pr, struct ph_err *err) {
+  int rc;
+  if ((rc = ph_cfgmap_apply_all(top_map, root, "", c, pr, err)) && !pr) return rc;
+  if (!cJSON_IsObject(root)) return rc; /* nothing below to check */
+  if ((rc = ph_cfg_note(pr, check_ent(c, err), err))) return rc;
+  if ((rc = ph_mqtt_conf_load_all(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", false, &c->mqtt, pr, err)) && !pr)
+    return rc; /* with pr, noted there */
+  if ((rc = ph_cfgmap_apply_all(batch_map, cJSON_GetObjectItemCaseSensitive(root, "batch"), "batch", c, pr, err)) && !pr)
+    return rc;
+  if ((rc = ph_cfgmap_apply_all(outbox_map, cJSON_GetObjectItemCaseSensitive(root, "outbox"), "outbox", c, pr, err)) && !pr)
     return rc;
   if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkagent-%s-%s-%s", c->park, c->ent, c->agent);
   const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(root, "sources");
   int n = cJSON_GetArraySize(srcs);
   if (!cJSON_IsArray(srcs) || n < 1 || n > PH_AGENT_MAX_SOURCES)
-    return ph_fail(err, PH_ECONFIG, "sources: must be an array of 1 to %d sources", PH_AGENT_MAX_SOURCES);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "sources: must be an array of 1 to %d sources", PH_AGENT_MAX_SOURCES), err);
   int i = 0;
   const cJSON *o;
   cJSON_ArrayForEach(o, srcs) {
-    if ((rc = load_source(o, i++, cat, c, err))) return rc;
+    if ((rc = load_source(o, i++, cat, c, pr, err)) && !pr) return rc;
   }
-  return 0;
+  return pr && pr->n ? PH_ECONFIG : 0;
+}
+
+int ph_agent_config_check(const char *path, const struct ph_catalog *cat, struct ph_agent_config *c,
+                          struct ph_cfg_problems *pr) {
+  memset(c, 0, sizeof *c);
+  cJSON *root = NULL;
+  struct ph_err err = {0};
+  int rc = ph_json_load_file(path, (void **)&root, &err);
+  if (rc) return ph_cfg_stop(pr, rc, &err);
+  rc = load_root(root, cat, c, pr, &err);
+  cJSON_Delete(root);
+  return rc;
 }
 
 int ph_agent_config_load(const char *path, const struct ph_catalog *cat, struct ph_agent_config *c,
@@ -121,7 +145,7 @@ int ph_agent_config_load(const char *path, const struct ph_catalog *cat, struct 
   cJSON *root = NULL;
   int rc = ph_json_load_file(path, (void **)&root, err);
   if (rc) return rc;
-  rc = load_root(root, cat, c, err);
+  rc = load_root(root, cat, c, NULL, err);
   cJSON_Delete(root);
   if (rc && err && !strstr(err->msg, path)) {
     char inner[PH_ERR_MSG_MAX];

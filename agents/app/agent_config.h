@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "parkhub/catalog.h"
+#include "parkhub/cfgmap.h" /* struct ph_cfg_problems */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 #include "parkhub/mqttconf.h"
@@ -22,6 +23,7 @@ enum ph_full_policy { PH_FULL_STOP, PH_FULL_DROP_OLDEST };
 struct ph_agent_source {
   const struct ph_source_ops *ops;
   char name[PH_ID_MAX + 1];
+  int index; /* its place in the config's "sources" (messages name it) */
   void *ctx; /* ops->ctx_size bytes, init done; owned */
   struct ph_source_env env;
   bool started;
@@ -43,6 +45,11 @@ struct ph_agent_config {
 /* cat is borrowed and must outlive c (sources keep it). */
 int ph_agent_config_load(const char *path, const struct ph_catalog *cat, struct ph_agent_config *c,
                          struct ph_err *err);
+/* --check-config: like ph_agent_config_load, but notes every problem in pr
+ * (messages "json.path: reason") and goes on; PH_ECONFIG when any. Call
+ * ph_agent_config_fini afterwards either way. */
+int ph_agent_config_check(const char *path, const struct ph_catalog *cat, struct ph_agent_config *c,
+                          struct ph_cfg_problems *pr);
 /* Calls each source's exit; accepts a half-loaded config. */
 void ph_agent_config_fini(struct ph_agent_config *c);
 void ph_agent_config_help(FILE *out);

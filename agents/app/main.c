@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/agent.h"
+#include "app/check_config.h"
 #include "app/agent_config.h"
 #include "parkhub/log.h"
 
@@ -23,7 +24,11 @@ static void usage(FILE *out) {
         "\n"
         "Options:\n"
         "  -c, --config FILE     agent configuration (JSON; schemas/agent-config.schema.json)\n"
-        "      --check-config    validate the configuration, explain every problem, and exit\n"
+        "      --check-config    validate the configuration and the files and folders it names\n"
+        "                        (outbox folder writable, source files and TLS files readable);\n"
+        "                        list every problem; exit 1 if any\n"
+        "      --check-config-keys  the same for the keys only, not the files (a config checked\n"
+        "                        away from the host it is for)\n"
         "      --hj212-dump F    decode a capture of HJ 212 packets (raw TCP bytes, or one packet\n"
         "                        a line) and print the records it would publish, one JSON line\n"
         "                        each, and why any packet would be refused; with --config, the\n"
@@ -32,7 +37,8 @@ static void usage(FILE *out) {
         "  -h, --help            this help, with every configuration key\n"
         "  -V, --version         print the version\n"
         "\n"
-        "Signals: SIGTERM/SIGINT flush to the outbox and exit; SIGHUP reopens files.\n"
+        "Signals: SIGTERM/SIGINT flush to the outbox and exit; SIGHUP reopens the sources'\n"
+        "files (no configuration key is reloaded: a changed config needs a restart).\n"
         "\n"
         "Configuration keys:\n",
         out);
@@ -62,17 +68,19 @@ static void install_signals(void) {
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
+      {"check-config-keys", no_argument, NULL, 'K'},
       {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'}, {"hj212-dump", required_argument, NULL, 'D'},
       {NULL, 0, NULL, 0},
   };
   const char *config = NULL, *level = NULL, *dump = NULL;
-  bool check = false;
+  bool check = false, keys_only = false;
   int c;
   while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
     switch (c) {
     case 'c': config = optarg; break;
     case 'k': check = true; break;
+    case 'K': check = keys_only = true; break;
     case 'l': level = optarg; break;
     case 'h': usage(stdout); return 0;
     case 'V': printf("parkagent %s\n", PH_VERSION); return 0;
@@ -96,15 +104,18 @@ int main(int argc, char **argv) {
     fprintf(stderr, "parkagent: %s\n", err.msg);
     return 1;
   }
+  if (check && config && !dump) {
+    int code = ph_agent_check_config(config, cat, !keys_only, stdout);
+    ph_catalog_free(cat);
+    return code;
+  }
   static struct ph_agent_config cfg;
   int rc = config ? ph_agent_config_load(config, cat, &cfg, &err) : 0;
   if (rc) {
-    fprintf(stderr, "parkagent: configuration error: %s\n", err.msg);
+    fprintf(stderr, "parkagent: configuration error: %s\n(parkagent --config %s --check-config lists every problem)\n",
+            err.msg, config);
   } else if (dump) {
     if ((rc = ph_hj212_dump(dump, cat, config ? &cfg : NULL, stdout, &err))) fprintf(stderr, "parkagent: %s\n", err.msg);
-  } else if (check) {
-    printf("%s: configuration OK (park %s, enterprise %s, agent %s, %d source%s)\n", config, cfg.park, cfg.ent,
-           cfg.agent, cfg.nsources, cfg.nsources == 1 ? "" : "s");
   } else {
     ph_log_set_level(level ? lvl : (enum ph_log_level)cfg.log_level);
     install_signals();

@@ -102,7 +102,10 @@ static void cb_connected(void *context, MQTTAsync_successData *d) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct ph_publisher *p = context;
-  PH_WARN(MOD, "connect failed: %s (code %d)", d && d->message ? d->message : "no reason given", d ? d->code : 0);
+  char uris[512]; /* Paho reports after trying every URI: name them all */
+  ph_mqtt_conf_uris_text(p->conf.mqtt, uris, sizeof uris);
+  PH_WARN(MOD, "connect failed to %s: %s (code %d)", uris, d && d->message ? d->message : "no reason given",
+          d ? d->code : 0);
   pthread_mutex_lock(&p->mu);
   p->sh.down_ev = true;
   pthread_mutex_unlock(&p->mu);

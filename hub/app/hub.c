@@ -215,9 +215,78 @@ static void teardown(struct hub *h) {
   ph_refs_fini(&h->refs);
 }
 
-/* SIGHUP: the config file again; only db.max_size_mb applies at once. */
+/* ---- SIGHUP: every key marked reloadable (cfgmap.h PH_CFG_RELOAD) ---- */
+
+static void apply_max_size(struct hub *h, const struct ph_hub_config *next) {
+  h->max_size_mb = next->max_size_mb;
+  ph_writer_set_max_size(h->w, next->max_size_mb); /* the writer takes it atomically */
+}
+
+static void apply_log_level(struct hub *h, const struct ph_hub_config *next) {
+  (void)h;
+  ph_log_set_level((enum ph_log_level)next->log_level); /* an atomic the loggers read */
+}
+
+/* How each reloadable key is applied. A key marked reloadable with no entry
+ * here is treated as needing a restart, so a mark cannot silently do
+ * nothing. */
+static const struct reloader {
+  const char *key;
+  void (*apply)(struct hub *h, const struct ph_hub_config *next);
+} reloaders[] = {
+    {"db.max_size_mb", apply_max_size},
+    {"log_level", apply_log_level},
+};
+
+static const struct reloader *find_reloader(const char *key) {
+  for (size_t i = 0; i < sizeof reloaders / sizeof reloaders[0]; i++)
+    if (strcmp(reloaders[i].key, key) == 0) return &reloaders[i];
+  return NULL;
+}
+
+static bool applies(const struct ph_cfg_change *c) { return c->reloadable && find_reloader(c->key); }
+
+/* "a, b, c": the changed keys that wait for a restart, cut to cap. */
+static void restart_list(const struct ph_cfg_changes *ch, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  int kept = ch->n < PH_CFG_CHANGES_MAX ? ch->n : PH_CFG_CHANGES_MAX;
+  for (int i = 0; i < kept && n < cap; i++)
+    if (!applies(&ch->c[i])) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", ch->c[i].key);
+  if (ch->n > kept && n < cap) snprintf(buf + n, cap - n, " and %d more", ch->n - kept);
+}
+
+/* Applies each reloadable change, logged before it takes effect (a quieter
+ * log level would hide the line), and records it in running. */
+static void apply_changes(struct hub *h, const struct ph_cfg_changes *ch, const struct ph_hub_config *next,
+                          struct ph_hub_config *running) {
+  int kept = ch->n < PH_CFG_CHANGES_MAX ? ch->n : PH_CFG_CHANGES_MAX;
+  for (int i = 0; i < kept; i++) {
+    const struct ph_cfg_change *c = &ch->c[i];
+    if (!applies(c)) continue;
+    PH_INFO(MOD, "SIGHUP: %s %s → %s (applied)", c->key, c->from, c->to);
+    find_reloader(c->key)->apply(h, next);
+    ph_hub_config_adopt(running, next, c->key);
+  }
+  for (size_t r = 0; r < sizeof reloaders / sizeof reloaders[0]; r++) {
+    bool changed = false;
+    for (int i = 0; i < kept; i++) changed |= strcmp(ch->c[i].key, reloaders[r].key) == 0;
+    if (!changed) PH_DEBUG(MOD, "SIGHUP: %s unchanged", reloaders[r].key);
+  }
+}
+
+/* SIGHUP: the config file again. What changed is compared with what runs:
+ * `running` starts as the start-up config and takes each applied value, so
+ * a key needing a restart is named at every SIGHUP until the restart. */
 static void reload(struct hub *h) {
-  static struct ph_hub_config next; /* large; the main thread's only */
+  static struct ph_hub_config next;    /* large; the main thread's only */
+  static struct ph_hub_config running; /* a shallow copy: never finied */
+  static struct ph_cfg_changes ch;
+  static bool have_running;
+  if (!have_running) {
+    running = *h->cfg;
+    have_running = true;
+  }
   struct ph_err err = {0};
   if (!h->cfg->path[0] || ph_hub_config_load(h->cfg->path, &next, &err)) {
     PH_ERROR(MOD, "SIGHUP: configuration not reloaded, keeping the running one: %s",
@@ -225,14 +294,15 @@ static void reload(struct hub *h) {
     ph_hub_config_fini(&next);
     return;
   }
-  if (next.max_size_mb != h->max_size_mb) {
-    PH_INFO(MOD, "SIGHUP: db.max_size_mb %lld → %lld", (long long)h->max_size_mb, (long long)next.max_size_mb);
-    h->max_size_mb = next.max_size_mb;
-    ph_writer_set_max_size(h->w, next.max_size_mb);
-  } else {
-    PH_INFO(MOD, "SIGHUP: configuration read again; db.max_size_mb unchanged (%lld); other keys apply at the next "
-            "start", (long long)h->max_size_mb);
-  }
+  memset(&ch, 0, sizeof ch);
+  ph_hub_config_diff(&running, &next, &ch);
+  apply_changes(h, &ch, &next, &running);
+  char restart[512];
+  restart_list(&ch, restart, sizeof restart);
+  if (restart[0])
+    PH_WARN(MOD, "SIGHUP: changed keys that need a restart, not applied: %s", restart);
+  else if (ch.n == 0)
+    PH_INFO(MOD, "SIGHUP: configuration read again; no key changed");
   ph_hub_config_fini(&next);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/check_config.h"
 #include "app/hub.h"
 #include "parkhub/jsonarena.h"
 #include "config/hub_config.h"
@@ -52,7 +53,11 @@ static void usage(FILE *out) {
         "\n"
         "Options:\n"
         "  -c, --config FILE     hub configuration (JSON; schemas/hub-config.schema.json)\n"
-        "      --check-config    validate the configuration, explain every problem, and exit\n"
+        "      --check-config    validate the configuration and the files and folders it names\n"
+        "                        (database folder writable, rules, limits and factors files load,\n"
+        "                        TLS files readable); list every problem; exit 1 if any\n"
+        "      --check-config-keys  the same for the keys only, not the files (a config checked\n"
+        "                        away from the host it is for)\n"
         "  -l, --log-level L     debug, info, warn or error (overrides the config)\n"
         "  -h, --help            this help, with every configuration key\n"
         "  -V, --version         print the version\n"
@@ -72,7 +77,8 @@ static void usage(FILE *out) {
         "prints it with its hash.\n"
         "\n"
         "SIGTERM or SIGINT: stop (commit and ack what arrived). SIGHUP: read the config\n"
-        "file again and apply db.max_size_mb (other keys need a restart).\n"
+        "file again and apply every changed key marked [reloadable: SIGHUP] below; a\n"
+        "changed key without the mark is logged as needing a restart and not applied.\n"
         "\n"
         "With an \"http\" object in the config the hub serves the query API (/api/v1,\n"
         "docs/openapi.yaml), /metrics, /healthz and the dashboard at /.\n"
@@ -132,16 +138,18 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "hash-token") == 0) return ph_token_cmd_main(argc - 1, argv + 1);
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'k'},
+      {"check-config-keys", no_argument, NULL, 'K'},
       {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
   };
   const char *config = NULL, *level = NULL;
-  bool check = false;
+  bool check = false, keys_only = false;
   int c;
   while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
     switch (c) {
     case 'c': config = optarg; break;
     case 'k': check = true; break;
+    case 'K': check = keys_only = true; break;
     case 'l': level = optarg; break;
     case 'h': usage(stdout); return 0;
     case 'V': printf("parkhub %s\n", PH_VERSION); return 0;
@@ -159,16 +167,13 @@ int main(int argc, char **argv) {
     return 2;
   }
   ph_json_arena_install(); /* before any thread starts */
+  if (check) return ph_hub_check_config(config, !keys_only, stdout);
   static struct ph_hub_config cfg;
   struct ph_err err = {0};
   int rc = ph_hub_config_load(config, &cfg, &err);
   if (rc) {
-    fprintf(stderr, "parkhub: configuration error: %s\n", err.msg);
-  } else if (check) {
-    int ents = 0;
-    for (int i = 0; i < cfg.nparks; i++) ents += cfg.parks[i].nents;
-    printf("%s: configuration OK (hub %s, %d park%s, %d enterprise%s)\n", config, cfg.hub_id, cfg.nparks,
-           cfg.nparks == 1 ? "" : "s", ents, ents == 1 ? "" : "s");
+    fprintf(stderr, "parkhub: configuration error: %s\n(parkhub --config %s --check-config lists every problem)\n",
+            err.msg, config);
   } else {
     ph_log_set_level(level ? lvl : (enum ph_log_level)cfg.log_level);
     install_signals();

@@ -54,7 +54,7 @@ static const struct ph_cfgmap http_map[] = {
     {"listen", PH_CFG_STR, false, offsetof(struct ph_api_conf, listen), sizeof ((struct ph_api_conf *)0)->listen,
      0, 0, "127.0.0.1", NULL, "address to bind (IPv4 or IPv6 literal)"},
     {"port", PH_CFG_INT, false, offsetof(struct ph_api_conf, port), 0, 1, 65535, "18080", NULL, "TCP port"},
-    {"tokens", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "bearer tokens: [{name, sha256, role, parks}]"},
+    {"tokens", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL, "bearer tokens: [{name, sha256, role, parks}]"},
     {"cert", PH_CFG_STR, false, offsetof(struct ph_api_conf, cert), sizeof ((struct ph_api_conf *)0)->cert, 0, 0,
      NULL, NULL, "PEM certificate: HTTPS (with key)"},
     {"key", PH_CFG_STR, false, offsetof(struct ph_api_conf, key), sizeof ((struct ph_api_conf *)0)->key, 0, 0, NULL,
@@ -90,7 +90,7 @@ static const struct ph_cfgmap token_map[] = {
     {"sha256", PH_CFG_STR, true, offsetof(struct tok_in, sha256), sizeof ((struct tok_in *)0)->sha256, 0, 0, NULL,
      NULL, "hex SHA-256 of the token"},
     {"role", PH_CFG_ENUM, true, offsetof(struct tok_in, role), 0, 0, 0, NULL, role_words, "what it may do"},
-    {"parks", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "parks it may see (omitted: all; manager: required)"},
+    {"parks", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL, "parks it may see (omitted: all; manager: required)"},
     PH_CFG_END,
 };
 
@@ -150,12 +150,9 @@ static int load_token(const cJSON *o, int idx, struct ph_api_conf *c, struct ph_
   return 0;
 }
 
-int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_err *err) {
-  const cJSON *o = cjson_http_obj;
-  ph_api_conf_defaults(c);
-  if (!o) return 0;
-  int rc = ph_cfgmap_apply(http_map, o, "http", c, err);
-  if (rc) return rc;
+/* What needs the keys whole: the address, pairs of keys, the tokens. */
+static int check_http(const cJSON *o, struct ph_api_conf *c, struct ph_err *err) {
+  int rc;
   unsigned char addr[sizeof(struct in6_addr)];
   if (inet_pton(AF_INET, c->listen, addr) != 1 && inet_pton(AF_INET6, c->listen, addr) != 1)
     return ph_fail(err, PH_ECONFIG, "http.listen: '%.64s' is not an IPv4 or IPv6 address", c->listen);
@@ -180,6 +177,22 @@ int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct p
   }
   c->enabled = true;
   return 0;
+}
+
+/* With pr every key problem of "http" is noted (cfgmap.h inv. 1); of the
+ * checks across keys the first is noted and stops. */
+int ph_api_conf_load_all(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_cfg_problems *pr,
+                         struct ph_err *err) {
+  const cJSON *o = cjson_http_obj;
+  ph_api_conf_defaults(c);
+  if (!o) return 0;
+  int rc = ph_cfgmap_apply_all(http_map, o, "http", c, pr, err);
+  if (rc) return rc; /* with pr, noted there */
+  return ph_cfg_stop(pr, check_http(o, c, err), err);
+}
+
+int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_err *err) {
+  return ph_api_conf_load_all(cjson_http_obj, c, NULL, err);
 }
 
 void ph_api_conf_help(FILE *out) {

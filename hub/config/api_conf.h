@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parkhub/cfgmap.h" /* struct ph_cfg_problems */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 
@@ -82,6 +83,10 @@ void ph_api_conf_defaults(struct ph_api_conf *c);
  * enabled). Checks every key; err names the problem by its path
  * ("http.tokens[1].sha256: ..."). PH_ECONFIG. */
 int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_err *err);
+/* --check-config: with pr, every problem is noted there (then PH_ECONFIG,
+ * already noted); without, as ph_api_conf_load. */
+int ph_api_conf_load_all(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_cfg_problems *pr,
+                         struct ph_err *err);
 /* 0 when prio is a GnuTLS priority string that enables TLS 1.2 or 1.3 and
  * nothing older; else PH_ECONFIG naming http.tls_priorities. */
 int ph_api_tls_priorities_check(const char *prio, struct ph_err *err);

@@ -1,5 +1,17 @@
 /* hub_config.c — loads hub.json into struct ph_hub_config; every problem is
- * reported as "file: json.path: reason". */
+ * reported as "file: json.path: reason". Callers: main (start, and
+ * --check-config through ph_hub_config_check), the hub's SIGHUP (load, then
+ * ph_hub_config_diff / ph_hub_config_adopt), the report. One thread: the
+ * caller's; no state of its own.
+ *
+ * Invariants:
+ *  1. At start the first problem stops the load; in check mode (a problem
+ *     list) every object is checked and a refused park or enterprise does
+ *     not stop its siblings (cfgmap.h inv. 1).
+ *  2. Each key's table entry carries its reload flag; only db.max_size_mb
+ *     and log_level are PH_CFG_RELOAD: the writer and the loggers read them
+ *     atomically. Every other value is read by running threads without a
+ *     lock and waits for a restart. */
 #include "config/hub_config.h"
 
 #include <cjson/cJSON.h>
@@ -24,18 +36,18 @@ static const char *const dioxin_conc[] = {"latest", "mean", NULL};
 
 static const struct ph_cfgmap top_map[] = {
     {"hub_id", PH_CFG_ID, true, F(ph_hub_config, hub_id), 0, 0, NULL, NULL, "this hub's id"},
-    {"mqtt", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "broker connection (object, below)"},
-    {"db", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "database (object, below)"},
-    {"ingest", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "ingest limits (object, below)"},
-    {"parks", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "the parks served (array, below)"},
-    {"limit_files", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "array of paths: more emission standards"},
+    {"mqtt", PH_CFG_OBJECT, true, 0, 0, 0, 0, NULL, NULL, "broker connection (object, below)"},
+    {"db", PH_CFG_OBJECT, true, 0, 0, 0, 0, NULL, NULL, "database (object, below)"},
+    {"ingest", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "ingest limits (object, below)"},
+    {"parks", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "the parks served (array, below)"},
+    {"limit_files", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL, "paths of more emission standards (limits files)"},
     {"factors_file", PH_CFG_STR, false, F(ph_hub_config, factors_file), 0, 0, NULL, NULL,
      "UNEP Toolkit emission-factor table (default: built in)"},
     {"inventory_min_share", PH_CFG_DBL, false, N(ph_hub_config, inventory_min_share), 0.01, 1, "0.75", NULL,
      "an annual PCDD/F figure extrapolated from part of a year is given only when the monitored share of the year "
      "reaches this (below: not available)"},
-    {"http", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "HTTP API and dashboard (object, below; omitted: off)"},
-    {"log_level", PH_CFG_ENUM, false, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
+    {"http", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "HTTP API and dashboard (object, below; omitted: off)"},
+    {"log_level", PH_CFG_ENUM, PH_CFG_RELOAD, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
     PH_CFG_END,
 };
 static const struct ph_cfgmap db_map[] = {
@@ -44,9 +56,9 @@ static const struct ph_cfgmap db_map[] = {
      "raw samples older than this are removed (rollups are kept)"},
     {"min_free_mb", PH_CFG_INT, false, N(ph_hub_config, min_free_mb), 0, 10000000, "512", NULL,
      "warn when the database's disk has less free space"},
-    {"max_size_mb", PH_CFG_INT, false, N(ph_hub_config, max_size_mb), 0, 10000000, "0", NULL,
+    {"max_size_mb", PH_CFG_INT, PH_CFG_RELOAD, N(ph_hub_config, max_size_mb), 0, 10000000, "0", NULL,
      "hard cap of the database file in MB (0: none); when reached the hub stops acking and retries, like a full "
-     "disk; SIGHUP re-reads it"},
+     "disk"},
     {"rejects_keep_days", PH_CFG_INT, false, N(ph_hub_config, rejects_keep_days), 1, 3650, "7", NULL,
      "refused batches (the rejects table) older than this are deleted"},
     {"rejects_max_mb", PH_CFG_INT, false, N(ph_hub_config, rejects_max_mb), 1, 10000000, "64", NULL,
@@ -75,11 +87,11 @@ static const struct ph_cfgmap park_map[] = {
     {"name", PH_CFG_STR, false, F(ph_hub_park, name), 0, 0, NULL, NULL, "display name"},
     {"tz", PH_CFG_STR, false, F(ph_hub_park, tz), 0, 0, "Asia/Shanghai", NULL,
      "time zone of the park's regulatory hours and days"},
-    {"enterprises", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "array, below"},
+    {"enterprises", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "the park's enterprises (below)"},
     {"rules_file", PH_CFG_STR, false, F(ph_hub_park, rules_file), 0, 0, NULL, NULL,
      "alarm rules and webhooks of the park (schemas/rules.schema.json)"},
-    {"materials", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
-     "array of the park's material codes (below); the built-in catalogue's materials are the defaults, any other "
+    {"materials", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL,
+     "the park's material codes (below); the built-in catalogue's materials are the defaults, any other "
      "code is stored as unclassified"},
     PH_CFG_END,
 };
@@ -91,14 +103,14 @@ static const struct ph_cfgmap ent_map[] = {
     {"class_since", PH_CFG_STR, false, F(ph_hub_ent, class_since), 0, 0, NULL, NULL, "YYYY-MM-DD"},
     {"special_limits", PH_CFG_BOOL, false, N(ph_hub_ent, special_limits), 0, 0, "false", NULL,
      "Table 4 special limits apply"},
-    {"agents", PH_CFG_SKIP, true, 0, 0, 0, 0, NULL, NULL, "ids of the enterprise's agents"},
+    {"agents", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "ids of the enterprise's agents"},
     {"expected_interval_s", PH_CFG_DBL, false, N(ph_hub_ent, expected_interval_s), 0.001, 86400, "10", NULL,
      "seconds between records of a point, for data availability (60: minute data, 3600: hourly data)"},
-    {"point_intervals", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "object: point → seconds, overriding expected_interval_s"},
+    {"point_intervals", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "point → seconds, overriding expected_interval_s"},
     {"standard", PH_CFG_ID, false, F(ph_hub_ent, standard), 0, 0, "gb31574-2015", NULL, "emission standard (limits file)"},
-    {"toolkit_class", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
-     "array of {\"class\": 1..6, \"since\": \"YYYY-MM-DD\"}: UNEP Toolkit copper class over time"},
-    {"baseline", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
+    {"toolkit_class", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL,
+     "{\"class\": 1..6, \"since\": \"YYYY-MM-DD\"}: UNEP Toolkit copper class over time"},
+    {"baseline", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL,
      "{\"year\": Y} or {\"year\": Y, \"pcdd_f_g_teq\": G}: the PCDD/F baseline"},
     {"stack_test_interval_days", PH_CFG_INT, false, N(ph_hub_ent, stack_test_interval_days), 1, 3660, "365", NULL,
      "a PCDD/F stack test is due this long after the last"},
@@ -106,10 +118,10 @@ static const struct ph_cfgmap ent_map[] = {
      "YYYY-MM-DD: first local day of monitoring (default: the hour of each point's first data)"},
     {"monitoring_until", PH_CFG_STR, false, F(ph_hub_ent, monitoring_until), 0, 0, NULL, NULL,
      "YYYY-MM-DD: last local day of monitoring (default: none, still monitored)"},
-    {"point_monitoring", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
-     "object: point → {\"since\": date, \"until\": date}, overriding the enterprise's monitoring period"},
-    {"point_media", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL,
-     "object: point → {\"medium\": \"air\"|\"water\", \"discharge\": \"direct\"|\"indirect\"}: an air "
+    {"point_monitoring", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL,
+     "point → {\"since\": date, \"until\": date}, overriding the enterprise's monitoring period"},
+    {"point_media", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL,
+     "point → {\"medium\": \"air\"|\"water\", \"discharge\": \"direct\"|\"indirect\"}: an air "
      "stack or a water outlet; a water outlet needs its discharge type (direct: to a water body; indirect: to a "
      "public or park sewage plant), an air stack has none; undeclared points are treated as before"},
     {"max_seq_ahead", PH_CFG_INT, false, N(ph_hub_ent, max_seq_ahead), 1, 9007199254740991.0,
@@ -271,29 +283,17 @@ static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent 
   return 0;
 }
 
-static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, struct ph_err *err) {
-  struct ph_hub_ent *e = &p->ents[p->nents];
-  int rc = ph_cfgmap_apply(ent_map, o, path, e, err);
-  if (rc) return rc;
-  if (!ph_id_valid_ent(e->id, strlen(e->id))) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id);
-  if (ph_hub_config_ent(p, e->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id);
-  if ((rc = load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err)) ||
-      (rc = load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err)) ||
-      (rc = load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err)) ||
-      (rc = load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, err)) ||
-      (rc = load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, err)) ||
-      (rc = check_date(e->monitoring_since, path, "monitoring_since", err)) ||
-      (rc = check_date(e->monitoring_until, path, "monitoring_until", err)) ||
-      (rc = check_period(e->monitoring_since, e->monitoring_until, path, err)))
-    return rc;
-  if (e->class_since[0]) {
-    char ts[40];
-    int64_t ms;
-    snprintf(ts, sizeof ts, "%.16sT00:00:00Z", e->class_since);
-    if (strlen(e->class_since) != 10 || ph_time_parse(ts, strlen(ts), &ms))
-      return ph_fail(err, PH_ECONFIG, "%s.class_since: '%s' is not a date YYYY-MM-DD", path, e->class_since);
-  }
-  const cJSON *ags = cJSON_GetObjectItemCaseSensitive(o, "agents");
+static int check_class_since(const struct ph_hub_ent *e, const char *path, struct ph_err *err) {
+  if (!e->class_since[0]) return 0;
+  char ts[40];
+  int64_t ms;
+  snprintf(ts, sizeof ts, "%.16sT00:00:00Z", e->class_since);
+  if (strlen(e->class_since) != 10 || ph_time_parse(ts, strlen(ts), &ms))
+    return ph_fail(err, PH_ECONFIG, "%s.class_since: '%s' is not a date YYYY-MM-DD", path, e->class_since);
+  return 0;
+}
+
+static int load_agents(const cJSON *ags, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
   int n = cJSON_GetArraySize(ags);
   if (!cJSON_IsArray(ags) || n < 1 || n > PH_HUB_MAX_AGENTS)
     return ph_fail(err, PH_ECONFIG, "%s.agents: must list 1 to %d agent ids", path, PH_HUB_MAX_AGENTS);
@@ -305,84 +305,161 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
       return ph_fail(err, PH_ECONFIG, "%s.agents: '%s' is listed twice", path, a->valuestring);
     strcpy(e->agents[e->nagents++], a->valuestring);
   }
+  return 0;
+}
+
+/* With pr (--check-config) each part's problem is noted and the next part
+ * is checked (cfgmap.h inv. 1); without, the first problem stops. */
+static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, struct ph_cfg_problems *pr,
+                    struct ph_err *err) {
+  struct ph_hub_ent *e = &p->ents[p->nents];
+  memset(e, 0, sizeof *e); /* a refused enterprise's slot is used again when checking */
+  int rc = ph_cfgmap_apply_all(ent_map, o, path, e, pr, err);
+  if (rc) return rc;
+  if (!ph_id_valid_ent(e->id, strlen(e->id)))
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id), err);
+  if (ph_hub_config_ent(p, e->id))
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id), err);
+  if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, check_date(e->monitoring_since, path, "monitoring_since", err), err)) ||
+      (rc = ph_cfg_note(pr, check_date(e->monitoring_until, path, "monitoring_until", err), err)) ||
+      (rc = ph_cfg_note(pr, check_period(e->monitoring_since, e->monitoring_until, path, err), err)) ||
+      (rc = ph_cfg_note(pr, check_class_since(e, path, err), err)) ||
+      (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, err), err)))
+    return rc;
   p->nents++;
   return 0;
 }
 
+static int check_tz(const char *tzname, const char *path, struct ph_err *err) {
+  struct ph_tz *tz = NULL;
+  struct ph_err tzerr = {0};
+  if (ph_tz_load(tzname, &tz, &tzerr)) return ph_fail(err, PH_ECONFIG, "%s.tz: %s", path, tzerr.msg);
+  ph_tz_free(tz);
+  return 0;
+}
+
 static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct ph_hub_config *c,
-                     struct ph_err *err) {
+                     struct ph_cfg_problems *pr, struct ph_err *err) {
   char path[32], epath[64];
   snprintf(path, sizeof path, "parks[%d]", i);
   struct ph_hub_park *p = &c->parks[c->nparks];
-  int rc = ph_cfgmap_apply(park_map, o, path, p, err);
+  memset(p, 0, sizeof *p); /* a refused park's slot is used again when checking */
+  int rc = ph_cfgmap_apply_all(park_map, o, path, p, pr, err);
   if (rc) return rc;
-  if (ph_hub_config_park(c, p->id)) return ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id);
-  struct ph_tz *tz = NULL;
-  struct ph_err tzerr = {0};
-  if (ph_tz_load(p->tz, &tz, &tzerr)) return ph_fail(err, PH_ECONFIG, "%s.tz: %s", path, tzerr.msg);
-  ph_tz_free(tz);
+  if (ph_hub_config_park(c, p->id))
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id), err);
+  if ((rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;
   const cJSON *ents = cJSON_GetObjectItemCaseSensitive(o, "enterprises");
   int n = cJSON_GetArraySize(ents);
   if (!cJSON_IsArray(ents) || n < 1 || n > PH_HUB_MAX_ENTS)
-    return ph_fail(err, PH_ECONFIG, "%s.enterprises: must list 1 to %d enterprises", path, PH_HUB_MAX_ENTS);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.enterprises: must list 1 to %d enterprises", path, PH_HUB_MAX_ENTS), err);
   if (!(p->ents = ph_calloc((size_t)n, sizeof *p->ents))) return ph_fail(err, PH_ENOMEM, "out of memory");
   c->nparks++;
   snprintf(epath, sizeof epath, "%s.materials", path);
-  if ((rc = ph_materials_load(cJSON_GetObjectItemCaseSensitive(o, "materials"), epath, cat, &p->materials, err)))
-    return rc;
+  rc = ph_materials_load(cJSON_GetObjectItemCaseSensitive(o, "materials"), epath, cat, &p->materials, err);
+  if ((rc = ph_cfg_note(pr, rc, err))) return rc;
   int k = 0;
   const cJSON *e;
   cJSON_ArrayForEach(e, ents) {
     snprintf(epath, sizeof epath, "%s.enterprises[%d]", path, k++);
-    if ((rc = load_ent(e, epath, p, err))) return rc;
+    if ((rc = load_ent(e, epath, p, pr, err)) && !pr) return rc;
   }
   return 0;
 }
 
 /* A token scoped to a park this hub does not serve is a typo, not a policy. */
-static int check_token_parks(const struct ph_hub_config *c, struct ph_err *err) {
+static int check_token_parks(const struct ph_hub_config *c, struct ph_cfg_problems *pr, struct ph_err *err) {
   for (int t = 0; t < c->http.ntokens; t++)
     for (int k = 0; k < c->http.tokens[t].nparks; k++)
-      if (!ph_hub_config_park(c, c->http.tokens[t].parks[k]))
-        return ph_fail(err, PH_ECONFIG, "http.tokens[%d].parks[%d]: '%s' is not a park of this hub", t, k,
-                       c->http.tokens[t].parks[k]);
+      if (!ph_hub_config_park(c, c->http.tokens[t].parks[k])) {
+        int rc = ph_fail(err, PH_ECONFIG, "http.tokens[%d].parks[%d]: '%s' is not a park of this hub", t, k,
+                         c->http.tokens[t].parks[k]);
+        if ((rc = ph_cfg_note(pr, rc, err))) return rc;
+      }
   return 0;
 }
 
-static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_err *err) {
-  int rc;
-  if ((rc = ph_cfgmap_apply(top_map, root, "", c, err)) ||
-      (rc = ph_mqtt_conf_load(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", true, &c->mqtt, err)) ||
-      (rc = ph_cfgmap_apply(db_map, cJSON_GetObjectItemCaseSensitive(root, "db"), "db", c, err)) ||
-      (rc = ph_cfgmap_apply(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, err)) ||
-      (rc = ph_api_conf_load(cJSON_GetObjectItemCaseSensitive(root, "http"), &c->http, err)))
-    return rc;
-  if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
-  const cJSON *lf = cJSON_GetObjectItemCaseSensitive(root, "limit_files");
-  if (lf) {
-    if (!cJSON_IsArray(lf) || cJSON_GetArraySize(lf) > PH_HUB_MAX_LIMIT_FILES)
-      return ph_fail(err, PH_ECONFIG, "limit_files: must be an array of at most %d paths", PH_HUB_MAX_LIMIT_FILES);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, lf) {
-      if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof c->limit_files[0])
-        return ph_fail(err, PH_ECONFIG, "limit_files[%d]: must be a path", c->nlimit_files);
-      strcpy(c->limit_files[c->nlimit_files++], it->valuestring);
-    }
+static int load_limit_files(const cJSON *lf, struct ph_hub_config *c, struct ph_err *err) {
+  if (!lf) return 0;
+  if (!cJSON_IsArray(lf) || cJSON_GetArraySize(lf) > PH_HUB_MAX_LIMIT_FILES)
+    return ph_fail(err, PH_ECONFIG, "limit_files: must be an array of at most %d paths", PH_HUB_MAX_LIMIT_FILES);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, lf) {
+    if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof c->limit_files[0])
+      return ph_fail(err, PH_ECONFIG, "limit_files[%d]: must be a path", c->nlimit_files);
+    strcpy(c->limit_files[c->nlimit_files++], it->valuestring);
   }
-  const cJSON *parks = cJSON_GetObjectItemCaseSensitive(root, "parks");
+  return 0;
+}
+
+/* FNV-1a of each object or array key's JSON text: SIGHUP tells which
+ * changed without keeping the tree (ph_hub_config_diff). */
+static void hash_sections(const cJSON *root, struct ph_hub_config *c) {
+  int i = 0;
+  for (const struct ph_cfgmap *e = top_map; e->key && i < PH_HUB_MAX_SECTIONS; e++, i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, e->key);
+    char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = text ? text : ""; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    c->section_hash[i] = h;
+    cJSON_free(text);
+  }
+}
+
+static int load_parks(const cJSON *parks, struct ph_hub_config *c, struct ph_cfg_problems *pr, struct ph_err *err) {
   int n = cJSON_GetArraySize(parks);
   if (!cJSON_IsArray(parks) || n < 1 || n > PH_HUB_MAX_PARKS)
-    return ph_fail(err, PH_ECONFIG, "parks: must list 1 to %d parks", PH_HUB_MAX_PARKS);
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "parks: must list 1 to %d parks", PH_HUB_MAX_PARKS), err);
   /* the parks' materials are checked against the catalogue the hub runs with: the built-in one */
   struct ph_catalog *cat = NULL;
-  if ((rc = ph_catalog_load_builtin(&cat, err))) return rc;
+  int rc = ph_catalog_load_builtin(&cat, err);
+  if (rc) return ph_cfg_stop(pr, rc, err);
   int i = 0;
   const cJSON *p;
   cJSON_ArrayForEach(p, parks) {
-    if ((rc = load_park(p, i++, cat, c, err))) break;
+    if ((rc = load_park(p, i++, cat, c, pr, err)) && !pr) break;
   }
   ph_catalog_free(cat);
-  return rc ? rc : check_token_parks(c, err);
+  return pr ? 0 : rc;
+}
+
+static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_cfg_problems *pr, struct ph_err *err) {
+  int rc;
+  if ((rc = ph_cfgmap_apply_all(top_map, root, "", c, pr, err)) && !pr) return rc;
+  if (!cJSON_IsObject(root)) return rc; /* nothing below to check */
+  if ((rc = ph_mqtt_conf_load_all(cJSON_GetObjectItemCaseSensitive(root, "mqtt"), "mqtt", true, &c->mqtt, pr, err)) && !pr)
+    return rc; /* with pr, noted there */
+  if ((rc = ph_cfgmap_apply_all(db_map, cJSON_GetObjectItemCaseSensitive(root, "db"), "db", c, pr, err)) && !pr)
+    return rc;
+  if ((rc = ph_cfgmap_apply_all(ingest_map, cJSON_GetObjectItemCaseSensitive(root, "ingest"), "ingest", c, pr, err)) && !pr)
+    return rc;
+  if ((rc = ph_api_conf_load_all(cJSON_GetObjectItemCaseSensitive(root, "http"), &c->http, pr, err)) && !pr)
+    return rc;
+  if ((rc = ph_cfg_note(pr, load_limit_files(cJSON_GetObjectItemCaseSensitive(root, "limit_files"), c, err), err)))
+    return rc;
+  if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
+  if ((rc = load_parks(cJSON_GetObjectItemCaseSensitive(root, "parks"), c, pr, err)) ||
+      (rc = check_token_parks(c, pr, err)))
+    return rc;
+  hash_sections(root, c);
+  return pr && pr->n ? PH_ECONFIG : 0;
+}
+
+int ph_hub_config_check(const char *path, struct ph_hub_config *c, struct ph_cfg_problems *pr) {
+  memset(c, 0, sizeof *c);
+  snprintf(c->path, sizeof c->path, "%s", path);
+  cJSON *root = NULL;
+  struct ph_err err = {0};
+  int rc = ph_json_load_file(path, (void **)&root, &err);
+  if (rc) return ph_cfg_stop(pr, rc, &err);
+  rc = load_root(root, c, pr, &err);
+  cJSON_Delete(root);
+  return rc;
 }
 
 int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err) {
@@ -390,7 +467,7 @@ int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err 
   cJSON *root = NULL;
   int rc = ph_json_load_file(path, (void **)&root, err);
   if (rc) return rc;
-  rc = load_root(root, c, err);
+  rc = load_root(root, c, NULL, err);
   cJSON_Delete(root);
   snprintf(c->path, sizeof c->path, "%s", path);
   if (rc && err && !strstr(err->msg, path)) {
@@ -455,6 +532,35 @@ bool ph_hub_ent_has_agent(const struct ph_hub_ent *e, const char *agent) {
   for (int i = 0; i < e->nagents; i++)
     if (strcmp(e->agents[i], agent) == 0) return true;
   return false;
+}
+
+void ph_hub_config_diff(const struct ph_hub_config *a, const struct ph_hub_config *b, struct ph_cfg_changes *out) {
+  ph_cfgmap_diff(top_map, "", a, b, out);
+  ph_cfgmap_diff(db_map, "db.", a, b, out);
+  ph_cfgmap_diff(ingest_map, "ingest.", a, b, out);
+  int i = 0;
+  for (const struct ph_cfgmap *e = top_map; e->key && i < PH_HUB_MAX_SECTIONS; e++, i++) {
+    /* db and ingest hold only scalars, compared key by key above */
+    if ((e->type != PH_CFG_OBJECT && e->type != PH_CFG_ARRAY) || strcmp(e->key, "db") == 0 ||
+        strcmp(e->key, "ingest") == 0 || a->section_hash[i] == b->section_hash[i])
+      continue;
+    ph_cfg_change_add(out, e->key, "", "", (e->flags & PH_CFG_RELOAD) != 0);
+  }
+}
+
+int ph_hub_config_adopt(struct ph_hub_config *dst, const struct ph_hub_config *src, const char *key) {
+  static const struct {
+    const char *prefix;
+    const struct ph_cfgmap *map;
+  } maps[] = {{"db.", db_map}, {"ingest.", ingest_map}, {"", top_map}};
+  for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+    size_t n = strlen(maps[i].prefix);
+    if (strncmp(key, maps[i].prefix, n) != 0) continue;
+    const struct ph_cfgmap *e = ph_cfgmap_find(maps[i].map, key + n);
+    if (!e) continue;
+    return ph_cfgmap_copy(e, dst, src);
+  }
+  return PH_ENOTFOUND;
 }
 
 void ph_hub_config_help(FILE *out) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "config/api_conf.h" /* struct ph_api_conf: the "http" object */
+#include "parkhub/cfgmap.h" /* struct ph_cfg_problems, ph_cfg_changes */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 #include "parkhub/limits.h" /* enum ph_sector, enum ph_plant_class */
@@ -27,6 +28,7 @@
 #define PH_HUB_MAX_POINT_INTERVALS 64
 #define PH_HUB_MAX_CLASSES 16
 #define PH_HUB_MAX_LIMIT_FILES 8
+#define PH_HUB_MAX_SECTIONS 16 /* top-level keys whose JSON is hashed for SIGHUP */
 
 enum ph_dioxin_conc { PH_DIOXIN_LATEST, PH_DIOXIN_MEAN };
 
@@ -120,9 +122,21 @@ struct ph_hub_config {
   char factors_file[512];                        /* "" = built-in UNEP Toolkit table */
   double inventory_min_share; /* annualise a PCDD/F figure only from this monitored share of the year */
   struct ph_api_conf http;                       /* HTTP API and dashboard; http.enabled false: none */
+  uint64_t section_hash[PH_HUB_MAX_SECTIONS];    /* per top-level key, its JSON text's hash (SIGHUP) */
 };
 
 int ph_hub_config_load(const char *path, struct ph_hub_config *c, struct ph_err *err);
+/* --check-config: loads like ph_hub_config_load but notes every problem in
+ * pr (messages "json.path: reason") and goes on; PH_ECONFIG when any.
+ * Call ph_hub_config_fini afterwards either way. */
+int ph_hub_config_check(const char *path, struct ph_hub_config *c, struct ph_cfg_problems *pr);
+/* SIGHUP: every key whose value differs from a to b, with its reload flag;
+ * an object or array key (mqtt, parks, http, limit_files) as a whole. */
+void ph_hub_config_diff(const struct ph_hub_config *a, const struct ph_hub_config *b, struct ph_cfg_changes *out);
+/* Copies one scalar key's value ("db.max_size_mb") from src to dst, once
+ * SIGHUP applied it; PH_EINVAL for an object or array key ("mqtt"),
+ * PH_ENOTFOUND for no such key. */
+int ph_hub_config_adopt(struct ph_hub_config *dst, const struct ph_hub_config *src, const char *key);
 void ph_hub_config_fini(struct ph_hub_config *c);
 void ph_hub_config_help(FILE *out);
 

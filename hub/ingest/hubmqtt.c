@@ -152,7 +152,9 @@ static void cb_lost(void *context, char *cause) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct conn *c = context;
-  PH_WARN(MOD, "%s connect failed: %s (code %d); retrying", c->name,
+  char uris[512]; /* Paho reports after trying every URI: name them all */
+  ph_mqtt_conf_uris_text(&c->m->cfg->mqtt, uris, sizeof uris);
+  PH_WARN(MOD, "%s connect failed to %s: %s (code %d); retrying", c->name, uris,
           d && d->message ? d->message : "no reason given", d ? d->code : 0);
 }
 

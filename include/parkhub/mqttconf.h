@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parkhub/cfgmap.h" /* struct ph_cfg_problems */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 
@@ -38,6 +39,12 @@ struct ph_mqtt_conf {
 /* obj: const cJSON * of the "mqtt" object; path names it in messages.
  * hub=true also accepts shared_group. */
 int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c, struct ph_err *err);
+/* --check-config: with pr, every problem is noted there (then PH_ECONFIG,
+ * already noted); without, as ph_mqtt_conf_load. */
+int ph_mqtt_conf_load_all(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c,
+                          struct ph_cfg_problems *pr, struct ph_err *err);
 void ph_mqtt_conf_help(FILE *out, bool hub);
+/* "tcp://a:1883, ssl://b:8883": the broker URIs for a log line (cut to cap). */
+void ph_mqtt_conf_uris_text(const struct ph_mqtt_conf *c, char *buf, size_t cap);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,4 +191,83 @@ Test(agent_cli, check_config_explains_missing_file)
 {
 	snprintf(cfg, sizeof cfg, "%s/no-such.json", dir);
 	expect_refused("no-such.json", NULL);
+}
+
+/* issue #18 item 5: every problem in one run, with hints and a non-zero
+ * exit; the keys of several objects and several sources. */
+Test(agent_cli, check_config_lists_every_problem_at_once)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"log_levl\":\"info\","
+		 "\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"],\"host\":\"127.0.0.1\"},"
+		 "\"batch\":{\"max_records\":5000},"
+		 "\"outbox\":{\"path\":\"%s\",\"full_policy\":\"drop_newest\"},"
+		 "\"sources\":[{\"type\":\"sim\",\"rate\":\"fast\"},{\"type\":\"nosuch\"}]}", outbox);
+	write_cfg(text);
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	static const char *const want[] = {
+		"log_levl: unknown key; did you mean 'log_level'?",
+		"mqtt.host: unknown key; use mqtt.uris",
+		"batch.max_records: 5000 is outside 1..1000",
+		"outbox.full_policy",
+		"sources[0].rate",
+		"sources[1].type: unknown source type 'nosuch'",
+		"configuration error: 6 problems",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
+}
+
+/* The files and folders the config names: an outbox in a missing folder,
+ * a tailed file in a missing folder, an unreadable CA file. */
+Test(agent_cli, check_config_checks_the_files_it_names)
+{
+	char src[800], tls[800];
+	snprintf(src, sizeof src, "[{\"type\":\"nosuch\"},{\"type\":\"jsonl\",\"path\":\"%s/no-dir/data.jsonl\"}]", dir);
+	snprintf(tls, sizeof tls, "{\"ca\":\"%s/no-such-ca.pem\"}", dir);
+	char box[700];
+	snprintf(box, sizeof box, "%s/no-outbox-dir/outbox.db", dir);
+	struct ah_cfg c = {.uri = "ssl://127.0.0.1:1", .outbox = box, .sources = src, .tls = tls};
+	cr_assert_eq(ah_write_config(cfg, &c), 0);
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	cr_expect_not_null(strstr(out, "outbox.path"), "%s", out);
+	cr_expect_not_null(strstr(out, "no-outbox-dir"), "%s", out);
+	cr_expect_not_null(strstr(out, "sources[1].path"), "the source after a refused one: %s", out);
+	cr_expect_not_null(strstr(out, "mqtt.tls.ca"), "%s", out);
+	cr_expect_not_null(strstr(out, "configuration error: 4 problems"), "%s", out);
+	/* the keys only: the unknown source type alone */
+	code = run("--check-config-keys", "--config", cfg);
+	cr_expect_eq(code, 1);
+	cr_expect_not_null(strstr(out, "configuration error: 1 problem:"), "--check-config-keys looked at files: %s", out);
+}
+
+Test(agent_cli, help_shows_plain_numbers_and_arrays)
+{
+	cr_expect_eq(run("--help", NULL, NULL), 0);
+	cr_expect_null(strstr(out, "e+0"), "an exponent in --help");
+	cr_expect_null(strstr(out, "(default )"), "an empty default in --help");
+	cr_expect_null(strstr(out, "reloadable"), "the agent reloads no key");
+	const char *uris = strstr(out, "mqtt.uris");
+	cr_assert_not_null(uris);
+	const char *nl = strchr(uris, '\n'), *arr = strstr(uris, " array ");
+	cr_expect(arr && nl && arr < nl, "mqtt.uris not labelled an array");
+}
+
+/* issue #18 item 5: a connect failure names the broker (a closed port on
+ * loopback: refused at once). */
+Test(agent_cli, connect_failure_names_the_broker_uri)
+{
+	char log[700];
+	snprintf(log, sizeof log, "%s/agent.log", dir);
+	good_cfg();
+	const char *argv[] = {ah_parkagent(), "--config", cfg, NULL};
+	struct pht_proc p = {0};
+	cr_assert_eq(pht_proc_spawn(&p, argv, log), 0);
+	int rc = ah_wait_file_count(log, "connect failed to tcp://127.0.0.1:1:", 1, 15000);
+	pht_proc_kill(&p, SIGTERM);
+	cr_expect_eq(pht_proc_wait(&p, 10000, NULL), 0, "the agent did not stop");
+	cr_expect_eq(rc, 0, "no connect failure naming the URI in %s", log);
 }

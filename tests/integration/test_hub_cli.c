@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,4 +152,172 @@ Test(hub, hub_help)
 	const char *bad[] = {hh_parkhub(), "--no-such-option", NULL};
 	cr_assert_eq(pht_run(bad, 20000, out, sizeof out, &code), 0);
 	cr_expect_neq(code, 0, "an unknown option exits 0");
+}
+
+/* ---- issue #18 item 5: every problem in one run, files and folders ---- */
+
+static int count_lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Keys, an unknown key with a hint and a database in a missing folder, all
+ * in one run, with a non-zero exit. */
+Test(hub, hub_check_config_lists_every_problem_at_once)
+{
+	char path[700], text[4096], bad_db[700];
+	int code = -1;
+
+	snprintf(path, sizeof path, "%s/hub.json", dir);
+	snprintf(bad_db, sizeof bad_db, "%s/no-such-folder/hub.db", dir);
+	snprintf(text, sizeof text,
+		 "{\"hub_id\": \"hub-test\",\n"
+		 " \"mqtt\": {\"host\": \"127.0.0.1\", \"port\": 1883, \"uris\": [\"tcp://127.0.0.1:1\"]},\n"
+		 " \"db\": {\"path\": \"%s\", \"retention_days\": 0},\n"
+		 " \"ingest\": {\"max_future_s\": -5},\n"
+		 " \"parks\": [{\"id\": \"p1\", \"tz\": \"Asia/Shanghai\", \"enterprises\": [\n"
+		 "   {\"id\": \"ent-a\", \"sector\": \"steel\", \"class\": \"existing\", \"agents\": [\"gw-a\"]},\n"
+		 "   {\"id\": \"ent-b\", \"sector\": \"cu\", \"class\": \"new\", \"agents\": [\"gw-b\", \"gw-b\"]}]}]}\n",
+		 bad_db);
+	cr_assert_eq(hh_write_file(path, text), 0);
+	cr_assert_eq(check_config(path, &code), 0, "run");
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	static const char *const want[] = {
+		"mqtt.host: unknown key; use mqtt.uris, e.g. [\"tcp://127.0.0.1:1883\"]",
+		"mqtt.port: unknown key; use mqtt.uris",
+		"db.retention_days: 0 is outside 1..3650",
+		"ingest.max_future_s: -5 is outside 0..86400",
+		"parks[0].enterprises[0].sector",
+		"parks[0].enterprises[1].agents",
+		"db.path",
+		"no-such-folder",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_expect(strstr(out, want[i]) != NULL, "'%s' not listed: %s", want[i], out);
+	cr_expect(strstr(out, "configuration error: 7 problems") != NULL, "%s", out);
+	cr_expect(strstr(out, path) != NULL, "the file is not named: %s", out);
+	/* the keys only: the folder is not looked at */
+	const char *keys_only[] = {hh_parkhub(), "--check-config-keys", "--config", path, NULL};
+	cr_assert_eq(pht_run(keys_only, 20000, out, sizeof out, &code), 0);
+	cr_expect_eq(code, 1);
+	cr_expect(strstr(out, "configuration error: 6 problems") != NULL, "%s", out);
+	cr_expect(strstr(out, "no-such-folder") == NULL, "--check-config-keys looked at files: %s", out);
+}
+
+/* One file problem per case: each fails --check-config (ExecStartPre) and
+ * names its key. */
+Test(hub, hub_check_config_checks_the_files_it_names)
+{
+	char path[700], rules[700], bad_json[700], bad_rule[700], repl[1400];
+	int code = -1;
+
+	snprintf(path, sizeof path, "%s/hub.json", dir);
+	snprintf(rules, sizeof rules, "%s/rules.json", dir);
+	snprintf(bad_json, sizeof bad_json, "%s/broken-rules.json", dir);
+	snprintf(bad_rule, sizeof bad_rule, "%s/bad-rules.json", dir);
+	cr_assert_eq(hh_write_file(bad_json, "{\"v\": 1, \"rules\": [\n"), 0);
+	cr_assert_eq(hh_write_file(bad_rule,
+				   "{\"v\": 1, \"park\": \"p1\", \"rules\": [{\"id\": \"r1\", \"severity\": \"major\","
+				   " \"scope\": {\"point\": \"stack-1\", \"metric\": \"no_such_metric\"},"
+				   " \"threshold\": {\"value\": \"instant\", \"op\": \">\", \"limit\": 1}}]}\n"),
+		     0);
+	const struct {
+		const char *from, *fmt, *arg, *key, *what;
+	} cases[] = {
+		{"\"tz\": \"Asia/Shanghai\"", "\"tz\": \"Asia/Shanghai\", \"rules_file\": \"%s\"", rules,
+		 "parks[0].rules_file", "No such file"},
+		{"\"tz\": \"Asia/Shanghai\"", "\"tz\": \"Asia/Shanghai\", \"rules_file\": \"%s\"", bad_json,
+		 "parks[0].rules_file", "broken-rules.json"},
+		{"\"tz\": \"Asia/Shanghai\"", "\"tz\": \"Asia/Shanghai\", \"rules_file\": \"%s\"", bad_rule,
+		 "parks[0].rules_file", "no_such_metric"},
+		{"\"uris\": [\"tcp://127.0.0.1:1\"]", "\"uris\": [\"ssl://127.0.0.1:1\"], \"tls\": {\"ca\": \"%s\"}",
+		 "/nonexistent/ca.pem", "mqtt.tls.ca", "cannot be read"},
+		{"\"retention_days\": 90", "\"retention_days\": 90, \"path\": \"%s\"", "/nonexistent/dir/hub.db", "db.path",
+		 "folder that does not exist"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(repl, sizeof repl, cases[i].fmt, cases[i].arg);
+		if (strcmp(cases[i].key, "db.path") == 0) {
+			/* the template has its own path: replace the whole db object */
+			char db[800];
+			snprintf(db, sizeof db, "\"db\": {\"path\": \"%s\"}", cases[i].arg);
+			write_config(path, NULL, NULL);
+			char *t = hh_slurp(path);
+			cr_assert_not_null(t);
+			char *s = strstr(t, "\"db\": {"), *e = s ? strchr(s, '}') : NULL;
+			cr_assert(s && e);
+			char text[4096];
+			snprintf(text, sizeof text, "%.*s%s%s", (int)(s - t), t, db, e + 1);
+			free(t);
+			cr_assert_eq(hh_write_file(path, text), 0);
+		} else {
+			write_config(path, cases[i].from, repl);
+		}
+		cr_assert_eq(check_config(path, &code), 0, "run");
+		cr_expect_eq(code, 1, "case %zu (%s): exit code %d: %s", i, cases[i].key, code, out);
+		cr_expect(strstr(out, cases[i].key) != NULL, "case %zu: %s not named: %s", i, cases[i].key, out);
+		cr_expect(strstr(out, cases[i].what) != NULL, "case %zu: '%s' not said: %s", i, cases[i].what, out);
+		cr_expect_eq(count_lines_with(out, "\n  "), 1, "case %zu: one problem expected: %s", i, out);
+	}
+	/* a rules file that loads and passes the rules checker is fine */
+	cr_assert_eq(hh_write_file(rules, "{\"v\": 1, \"park\": \"p1\", \"rules\": []}\n"), 0);
+	snprintf(repl, sizeof repl, "\"tz\": \"Asia/Shanghai\", \"rules_file\": \"%s\"", rules);
+	write_config(path, "\"tz\": \"Asia/Shanghai\"", repl);
+	cr_assert_eq(check_config(path, &code), 0, "run");
+	cr_expect_eq(code, 0, "a good rules file refused: %s", out);
+}
+
+/* issue #18 item 5: types, ranges and defaults in plain numbers; #17 item
+ * 6: the reloadable keys marked. */
+Test(hub, hub_help_plain_numbers_and_reload_marks)
+{
+	const char *argv[] = {hh_parkhub(), "--help", NULL};
+	int code = -1;
+
+	cr_assert_eq(pht_run(argv, 20000, out, sizeof out, &code), 0);
+	cr_expect_eq(code, 0);
+	cr_expect(strstr(out, "e+0") == NULL, "an exponent in --help");
+	cr_expect(strstr(out, "(default )") == NULL, "an empty default in --help");
+	cr_expect(strstr(out, "100..3600000") != NULL, "mqtt.reconnect_max_ms range");
+	const char *uris = strstr(out, "mqtt.uris");
+	cr_assert_not_null(uris);
+	cr_expect(strncmp(uris + strlen("mqtt.uris"), "                    array", 25) == 0, "mqtt.uris not an array: %.80s",
+		  uris);
+	static const char *const reloadable[] = {"db.max_size_mb", "log_level"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *l = strstr(out, reloadable[i]);
+		cr_assert_not_null(l, "%s", reloadable[i]);
+		const char *nl = strchr(l, '\n'), *mark = strstr(l, "[reloadable: SIGHUP]");
+		cr_expect(mark && nl && mark < nl, "%s not marked reloadable", reloadable[i]);
+	}
+	const char *keys = strstr(out, "Configuration keys:");
+	cr_assert_not_null(keys);
+	cr_expect_eq(count_lines_with(keys, "[reloadable: SIGHUP]"), 2, "only 2 reloadable keys");
+}
+
+/* issue #18 item 5: a connect failure names the broker (the template's
+ * tcp://127.0.0.1:1, a closed port: refused at once). */
+Test(hub, hub_connect_failure_names_the_broker_uri)
+{
+	char path[700], log[700];
+	snprintf(path, sizeof path, "%s/hub.json", dir);
+	snprintf(log, sizeof log, "%s/hub.log", dir);
+	write_config(path, NULL, NULL);
+	const char *argv[] = {hh_parkhub(), "--config", path, NULL};
+	struct pht_proc p = {0};
+	cr_assert_eq(pht_proc_spawn(&p, argv, log), 0);
+	int found = 0;
+	for (int waited = 0; waited < 15000 && !found; waited += 100) {
+		char *text = hh_slurp(log);
+		found = text && strstr(text, "connect failed to tcp://127.0.0.1:1:") != NULL;
+		free(text);
+		if (!found)
+			pht_sleep_ms(100);
+	}
+	pht_proc_kill(&p, SIGTERM);
+	cr_expect_eq(pht_proc_wait(&p, 10000, NULL), 0, "the hub did not stop");
+	cr_expect(found, "no connect failure naming the URI in %s", log);
 }

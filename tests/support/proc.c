@@ -276,6 +276,18 @@ int pht_run(const char *const argv[], int timeout_ms, char *out, size_t cap, int
 			done = 1;
 		}
 	}
+	/* The child may have written just before it exited, after the last
+	 * poll: take what the pipe still holds (never blocking). */
+	while (out && cap > len + 1) {
+		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+		if (poll(&pf, 1, 0) <= 0)
+			break;
+		ssize_t r = read(pfd[0], out + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		out[len] = '\0';
+	}
 	close(pfd[0]);
 	rc = wait_exited(p.pid, (int)(deadline - pht_now_ms()));
 	if (rc == -ETIMEDOUT) {
