@@ -20,17 +20,12 @@
 
 #include "alarms/rules.h"
 #include "config/hub_config.h"
+#include "config/refs.h"
 #include "parkhub/catalog.h"
 #include "parkhub/factors.h"
 #include "parkhub/limits.h"
 #include "parkhub/tz.h"
 
-struct refs {
-  struct ph_catalog *cat;
-  struct ph_limits *limits[1 + PH_HUB_MAX_LIMIT_FILES];
-  size_t nlimits;
-  struct ph_tz *tz[PH_HUB_MAX_PARKS];
-};
 
 static void note_err(struct ph_cfg_problems *pr, const char *key, const struct ph_err *err) {
   char msg[PH_ERR_MSG_MAX + 64]; /* cut to PH_ERR_MSG_MAX when kept */
@@ -50,9 +45,10 @@ static void check_paths(const struct ph_hub_config *c, struct ph_cfg_problems *p
 }
 
 /* The reference data a start loads; a file that does not load is a problem. */
-static void load_refs(const struct ph_hub_config *c, struct refs *r, struct ph_cfg_problems *pr) {
+static void load_refs(const struct ph_hub_config *c, struct ph_refs *r, struct ph_cfg_problems *pr) {
   struct ph_err err = {0};
   char key[48];
+  r->cfg = c;
   if (ph_catalog_load_builtin(&r->cat, &err)) note_err(pr, "catalogue", &err);
   if (ph_limits_load_builtin(&r->limits[0], &err)) note_err(pr, "limits", &err);
   else r->nlimits = 1;
@@ -61,29 +57,25 @@ static void load_refs(const struct ph_hub_config *c, struct refs *r, struct ph_c
     if (ph_limits_load_file(c->limit_files[i], &r->limits[r->nlimits], &err)) note_err(pr, key, &err);
     else r->nlimits++;
   }
-  if (c->factors_file[0]) {
-    struct ph_factors *f = NULL;
-    if (ph_factors_load_file(c->factors_file, &f, &err)) note_err(pr, "factors_file", &err);
-    ph_factors_free(f);
-  }
+  if (ph_factors_load(c->factors_file, &r->factors, &err)) note_err(pr, "factors_file", &err);
   for (int p = 0; p < c->nparks; p++)
     if (ph_tz_load(c->parks[p].tz, &r->tz[p], &err)) r->tz[p] = NULL; /* reported by the config check */
 }
 
 /* The engine checks rules against the config: only for a whole config
  * (every park's zone loaded); otherwise the files are only loaded. */
-static struct ph_rules *rules_engine(const struct ph_hub_config *c, struct refs *r, bool whole,
+static struct ph_rules *rules_engine(const struct ph_hub_config *c, struct ph_refs *r, bool whole,
                                      struct ph_cfg_problems *pr) {
   struct ph_err err = {0};
   struct ph_rules *engine = NULL;
-  struct ph_rules_conf rc = {.cfg = c, .cat = r->cat, .tz = r->tz, .limits = r->limits, .nlimits = r->nlimits};
+  struct ph_rules_conf rc = {.refs = r};
   for (int p = 0; p < c->nparks; p++)
     if (!r->tz[p]) whole = false; /* the zone's problem is listed already */
   if (whole && ph_rules_new(&rc, &engine, &err)) note_err(pr, "rules", &err);
   return engine;
 }
 
-static void check_rules(const struct ph_hub_config *c, struct refs *r, bool whole, struct ph_cfg_problems *pr) {
+static void check_rules(const struct ph_hub_config *c, struct ph_refs *r, bool whole, struct ph_cfg_problems *pr) {
   if (!r->cat) return;
   struct ph_rules *engine = rules_engine(c, r, whole, pr);
   for (int p = 0; p < c->nparks; p++) {
@@ -101,12 +93,6 @@ static void check_rules(const struct ph_hub_config *c, struct refs *r, bool whol
   ph_rules_free(engine);
 }
 
-static void free_refs(struct refs *r) {
-  for (size_t i = 0; i < r->nlimits; i++) ph_limits_free(r->limits[i]);
-  for (int p = 0; p < PH_HUB_MAX_PARKS; p++) ph_tz_free(r->tz[p]);
-  ph_catalog_free(r->cat);
-}
-
 int ph_hub_check_config(const char *path, bool files, FILE *out) {
   static struct ph_hub_config cfg; /* large; main's only */
   static struct ph_cfg_problems pr;
@@ -114,12 +100,12 @@ int ph_hub_check_config(const char *path, bool files, FILE *out) {
   int rc = ph_hub_config_check(path, &cfg, &pr);
   /* a file that did not parse has no keys to follow */
   if (files && (rc == 0 || pr.n > 0)) {
-    struct refs r;
+    struct ph_refs r; /* filled piece by piece: every piece that fails is listed */
     memset(&r, 0, sizeof r);
     check_paths(&cfg, &pr);
     load_refs(&cfg, &r, &pr);
     check_rules(&cfg, &r, rc == 0, &pr);
-    free_refs(&r);
+    ph_refs_fini(&r);
   }
   if (pr.n == 0) {
     int ents = 0;
