@@ -137,6 +137,7 @@ static void alarm_head(struct api_json *j, sqlite3_stmt *s) {
   col_str(j, "note", s, 16);
   col_ms(j, "cleared", s, 17);
   col_ms(j, "closed", s, 18);
+  col_str(j, "message_zh", s, 19);
   aj_end_obj(j);
 }
 

@@ -6,7 +6,7 @@
 
 #define API_CATALOG_SQL_ALARM                                                                                  \
   "SELECT id, alarm_id, rule, ent, point, metric, severity, state, message, first_ms, last_ms, count, value," \
-  " peak, acked_by, acked_ms, note, cleared_ms, closed_ms FROM alarms WHERE park = ?1 AND alarm_id = ?2"
+   " peak, acked_by, acked_ms, note, cleared_ms, closed_ms, message_zh FROM alarms WHERE park = ?1 AND alarm_id = ?2"
 
 #define API_CATALOG_SQL_OCCURRENCES                                                                            \
   "SELECT start_ms, last_ms, end_ms, count, value, peak, severity FROM alarm_occurrences WHERE alarm = ?1"     \

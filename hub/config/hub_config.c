@@ -335,10 +335,14 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   return 0;
 }
 
-static int check_tz(const char *tzname, const char *path, struct ph_err *err) {
+/* The zone must exist and parse: loaded to check it, then let go. The
+ * zones the stages use are loaded once more, into the reference bundle
+ * (refs.h), from the checked config: a config is data, not a holder of
+ * loaded state. */
+static int check_tz(const char *zone, const char *path, struct ph_err *err) {
   struct ph_tz *tz = NULL;
   struct ph_err tzerr = {0};
-  if (ph_tz_load(tzname, &tz, &tzerr)) return ph_fail(err, PH_ECONFIG, "%s.tz: %s", path, tzerr.msg);
+  if (ph_tz_load(zone, &tz, &tzerr)) return ph_fail(err, PH_ECONFIG, "%s.tz: %s", path, tzerr.msg);
   ph_tz_free(tz);
   return 0;
 }

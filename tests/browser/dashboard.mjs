@@ -10,7 +10,8 @@
 // series requests' range follows it) and the drill-down to every metric of
 // a point with its limit line; the 390 px and 360 px widths (the Limit and
 // Share columns and the acknowledge control reachable); and, last, the
-// offline marker on every value of an enterprise whose gateway stopped.
+// offline marker on every value of an enterprise whose gateway stopped; the
+// annual report's download (HTML and CSV) from the page.
 // Saves a screenshot (zh-CN, before the gateway stops).
 //
 // Usage: node dashboard.mjs URL MANAGER_TOKEN SCREENSHOT.png
@@ -117,6 +118,15 @@ try {
   check("their gateways show online, in Chinese", /在线/.test(await page.textContent("#ents tbody")));
   check("signed in, the park list and Sign-out are shown",
         (await page.isVisible("#park")) && (await page.isVisible("#logout")));
+
+  // The annual report downloads from the page (the token rides in a header: fetch, then a blob).
+  const year = new Intl.DateTimeFormat("en-GB", { timeZone: TZ, year: "numeric" }).format(new Date());
+  for (const [button, ext] of [["#rhtml", "html"], ["#rcsv", "csv"]]) {
+    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 30000 }), page.click(button)]);
+    const name = dl.suggestedFilename();
+    check(`the annual report downloads as ${ext}`, name === `${PARK}_report_${year}.${ext}`, name);
+  }
+  check("the report section is in Chinese", /年度报告/.test(await page.textContent("#report h2")));
 
   // Park-local time, 24-hour, ISO-like, in the header clock.
   const before = Date.now();

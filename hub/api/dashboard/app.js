@@ -58,6 +58,8 @@ const STRINGS = {
               "(at most 200) alarms shown.",
     hDetail: "Alarm detail", close: "Close", hOccurrences: "Occurrences", colStart: "Start", colEnd: "End",
     colValue: "Value", colPeak: "Peak", hLog: "Log", colTime: "Time", colTransition: "Transition", colBy: "By",
+    hReport: "Annual report", year: "Year", dlHtml: "Download HTML", dlCsv: "Download CSV",
+    reportNote: "The park's local calendar year: emissions, compliance, water and the PCDD/F inventory, as the ecology bureau receives it.",
     colNote: "Note", hTrends: "Trends", p24h: "24 hours", p7d: "7 days", p30d: "30 days", pyear: "1 year",
     pcustom: "Custom", from: "From", to: "To", zoomReset: "Reset zoom",
     zoomHelp: "Drag across a chart to zoom in; Reset zoom shows the whole period again.",
@@ -103,6 +105,8 @@ const STRINGS = {
     ruleNote: "企业、级别、状态和时段由平台筛选；规则筛选只作用于当前显示的报警（最多 200 条）。",
     hDetail: "报警详情", close: "关闭", hOccurrences: "发生记录", colStart: "开始", colEnd: "结束",
     colValue: "数值", colPeak: "峰值", hLog: "处理日志", colTime: "时间", colTransition: "变化", colBy: "操作人",
+    hReport: "年度报告", year: "年份", dlHtml: "下载 HTML", dlCsv: "下载 CSV",
+    reportNote: "园区所在时区的自然年：排放、达标、废水和二噁英排放清单，与报送生态环境局的报告相同。",
     colNote: "备注", hTrends: "趋势", p24h: "24 小时", p7d: "7 天", p30d: "30 天", pyear: "1 年",
     pcustom: "自定义", from: "从", to: "到", zoomReset: "还原缩放",
     zoomHelp: "在图上拖动可放大；点“还原缩放”显示整个时段。",
@@ -350,6 +354,7 @@ async function selectPark() {
   }
   renderParkInfo();
   tick();
+  fillReportYears();
   state.range = rangeOf($("period").value);
   await refreshTables();
   fillDrillSelects();
@@ -373,6 +378,37 @@ function tick() {
 }
 
 function parkPath(rest) { return "/api/v1/parks/" + encodeURIComponent(state.park.park) + rest; }
+
+/* ---- the annual report, as a download (the token goes in a header, so
+ * a plain link cannot fetch it: fetch, then save the blob) ---- */
+
+function fillReportYears() {
+  const y = +parts(Date.now()).year, sel = $("ryear");
+  sel.textContent = "";
+  for (let k = 0; k < 5; k++) sel.append(el("option", { value: String(y - k) }, String(y - k)));
+}
+
+async function downloadReport(format) {
+  $("reporterr").textContent = "";
+  try {
+    const res = await fetch(parkPath(`/report?year=${$("ryear").value}&format=${format}`),
+                            { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
+    if (!res.ok) {
+      let msg = res.statusText;
+      try { msg = (await res.json()).error.message; } catch (e) { /* not JSON */ }
+      throw new ApiError(res.status, msg);
+    }
+    const cd = res.headers.get("Content-Disposition") || "";
+    const m = /filename="([^"]+)"/.exec(cd);
+    const a = el("a", { href: URL.createObjectURL(await res.blob()),
+                        download: m ? m[1] : `report_${$("ryear").value}.${format}` });
+    document.body.append(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  } catch (e) {
+    $("reporterr").textContent = e.message;
+  }
+}
 
 /* ---- tables ---- */
 
@@ -860,6 +896,8 @@ $("periodform").addEventListener("submit", (ev) => {
   refreshCharts();
 });
 $("zoomreset").addEventListener("click", resetZoom);
+$("rhtml").addEventListener("click", () => downloadReport("html"));
+$("rcsv").addEventListener("click", () => downloadReport("csv"));
 $("dent").addEventListener("change", () => { fillDrillPoints(); refreshDrill(); });
 $("dpoint").addEventListener("change", refreshDrill);
 setLang(state.lang, false);
