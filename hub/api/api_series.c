@@ -110,8 +110,8 @@ static void begin(struct api_req *r, const struct series_q *q, struct api_rows *
 
 /* A row's first cells: the series (CSV) and the time, local and UTC. */
 static void lead(struct api_rows *w, const struct api_req *r, const struct series_q *q, int64_t t) {
-  char loc[32];
-  api_local_minute(r->tz, t, q->step == STEP_RAW, loc, sizeof loc);
+  char loc[32] = "";
+  if (r->csv) api_local_minute(r->tz, t, q->step == STEP_RAW, loc, sizeof loc); /* a CSV-only column */
   ar_row(w);
   ar_str(w, r->park->id);
   ar_str(w, q->ent);
