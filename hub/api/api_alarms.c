@@ -27,6 +27,7 @@
 #include "api_handlers.h"
 #include "api_req.h"
 #include "api_rows.h"
+#include "ingest/ack_cmd.h"
 #include "parkhub/jsonfile.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
@@ -204,13 +205,6 @@ int api_get_alarms(struct api_req *r) {
   return 200;
 }
 
-/* UTF-8 characters in s (continuation bytes not counted). */
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
-  return n;
-}
-
 int api_post_ack(struct api_req *r) {
   if (api_args_check(r, no_args)) return r->status;
   const char *id = r->nseg > 1 ? r->seg[1] : "";
@@ -230,18 +224,21 @@ int api_post_ack(struct api_req *r) {
                     trailing ? " and nothing after it" : "");
   }
   const char *by = NULL, *note = "";
+  bool seen_note = false;
   int status = 0;
   for (const cJSON *it = doc->child; it && !status; it = it->next) {
-    if (!strcmp(it->string, "by")) {
-      if (!cJSON_IsString(it) || !*it->valuestring || utf8_chars(it->valuestring) > 64)
-        status = api_fail(r, 400, "by", "by: must be a string of 1 to 64 characters");
-      else
+    bool is_by = !strcmp(it->string, "by"), is_note = !strcmp(it->string, "note");
+    if ((is_by && by) || (is_note && seen_note)) {
+      status = api_fail(r, 400, it->string, "%s: given twice", it->string);
+    } else if (is_by || is_note) {
+      if (!cJSON_IsString(it))
+        status = api_fail(r, 400, it->string, "%s: must be a string", it->string);
+      else if (is_by)
         by = it->valuestring;
-    } else if (!strcmp(it->string, "note")) {
-      if (!cJSON_IsString(it) || utf8_chars(it->valuestring) > 512)
-        status = api_fail(r, 400, "note", "note: must be a string of at most 512 characters");
-      else
+      else {
         note = it->valuestring;
+        seen_note = true;
+      }
     } else {
       char key[72];
       snprintf(key, sizeof key, "%.64s", it->string);
@@ -249,6 +246,9 @@ int api_post_ack(struct api_req *r) {
     }
   }
   if (!status && !by) status = api_fail(r, 400, "by", "by: required (who acknowledges)");
+  struct ph_err fe = {0};
+  if (!status && ph_ack_fields_check(by, note, &fe)) /* the MQTT cmd/ack's rule (ack_cmd.h) */
+    status = api_fail(r, 400, fe.msg[0] == 'b' ? "by" : "note", "%s", fe.msg);
   if (status) {
     cJSON_Delete(doc);
     return status;

@@ -15,17 +15,34 @@
 #include "parkhub/ids.h"
 #include "parkhub/jsonfile.h"
 
-/* Code points of valid UTF-8 s, or -1. */
+/* Code points of s when it is valid UTF-8 (shortest forms, no surrogates,
+ * at most U+10FFFF), else -1. */
 static long utf8_chars(const char *s) {
   long n = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; n++) {
-    int k = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-    if (k < 0 || (k == 1 && *p < 0xc2)) return -1;
+    unsigned c = *p;
+    int k = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : (c & 0xF0) == 0xE0 ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : -1;
+    if (k < 0) return -1;
+    unsigned lo = 0x80, hi = 0xBF; /* the second byte's range (RFC 3629, section 4) */
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
     p++;
     for (int i = 0; i < k; i++, p++)
-      if ((*p & 0xc0) != 0x80) return -1;
+      if (*p < (i ? 0x80 : lo) || *p > (i ? 0xBF : hi)) return -1;
   }
   return n;
+}
+
+int ph_ack_fields_check(const char *by, const char *note, struct ph_err *err) {
+  long nb = by ? utf8_chars(by) : 0, nn = note ? utf8_chars(note) : 0;
+  if (nb < 0 || nn < 0) return ph_fail(err, PH_EJSON, "%s: must be UTF-8", nb < 0 ? "by" : "note");
+  if (nb < 1 || nb > PH_ACK_BY_CHARS || strlen(by) > PH_ACK_BY_MAX)
+    return ph_fail(err, PH_ESTRLEN, "by: must be a string of 1 to %d characters", PH_ACK_BY_CHARS);
+  if (nn > PH_ACK_NOTE_CHARS || (note && strlen(note) > PH_ACK_NOTE_MAX))
+    return ph_fail(err, PH_ESTRLEN, "note: must be a string of at most %d characters", PH_ACK_NOTE_CHARS);
+  return 0;
 }
 
 int ph_ack_decode(const char *payload, size_t len, struct ph_ack_cmd *out, struct ph_err *err) {
@@ -56,12 +73,9 @@ int ph_ack_decode(const char *payload, size_t len, struct ph_ack_cmd *out, struc
     rc = ph_fail(err, PH_ETYPE, "cmd/ack: alarm_id, by and note must be strings");
   if (!rc && !ph_id_valid_z(id->valuestring)) rc = ph_fail(err, PH_EBADID, "cmd/ack.alarm_id: not an alarm id");
   if (!rc) {
-    long nb = utf8_chars(by->valuestring), nn = note ? utf8_chars(note->valuestring) : 0;
-    if (nb < 0 || nn < 0) rc = ph_fail(err, PH_EJSON, "cmd/ack: by and note must be UTF-8");
-    else if (nb < 1 || nb > 64 || strlen(by->valuestring) > PH_ACK_BY_MAX)
-      rc = ph_fail(err, PH_ESTRLEN, "cmd/ack.by: 1..64 characters");
-    else if (nn > 512 || (note && strlen(note->valuestring) > PH_ACK_NOTE_MAX))
-      rc = ph_fail(err, PH_ESTRLEN, "cmd/ack.note: at most 512 characters");
+    struct ph_err fe = {0};
+    if ((rc = ph_ack_fields_check(by->valuestring, note ? note->valuestring : NULL, &fe)))
+      ph_fail(err, rc, "cmd/ack.%s", fe.msg);
   }
   if (!rc) {
     strcpy(out->alarm_id, id->valuestring);

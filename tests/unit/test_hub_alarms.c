@@ -342,6 +342,11 @@ Test(alarms, cmd_ack_decoding) {
   NO("{\"alarm_id\":\"a-1\",\"by\":\"x\",\"who\":\"y\"}", PH_EUNKNOWNKEY);
   NO("{\"alarm_id\":\"a-1\",\"by\":\"x\",\"by\":\"y\"}", PH_EJSON);
   NO("{\"alarm_id\":\"a-1\",\"by\":7}", PH_ETYPE);
+  /* not UTF-8 (RFC 3629): bare continuation bytes, an overlong form, a surrogate, beyond U+10FFFF */
+  NO("{\"alarm_id\":\"a-1\",\"by\":\"\x80\x80\"}", PH_EJSON);
+  NO("{\"alarm_id\":\"a-1\",\"by\":\"\xE0\x80\xAF\"}", PH_EJSON);
+  NO("{\"alarm_id\":\"a-1\",\"by\":\"\xED\xA0\x80\"}", PH_EJSON);
+  NO("{\"alarm_id\":\"a-1\",\"by\":\"\xF4\x90\x80\x80\"}", PH_EJSON);
   NO("{\"alarm_id\":\"a-1\",\"by\":\"x\"} trailing", PH_EJSON);
   NO("[1]", PH_ETYPE);
   /* U+0000 would silently cut `by` short: refused, escaped or raw */

@@ -1468,6 +1468,9 @@ Test(hub_api, ack_through_the_hub_callback) {
              {"{\"by\":\"\"}", "by"},
              {"{\"by\":7}", "by"},
              {"{\"by\":\"x\",\"note\":3}", "note"},
+             {"{\"by\":\"\x80\x80\x80\"}", "by"},           /* the cmd/ack's UTF-8 rule (ack_cmd.h) */
+             {"{\"by\":\"x\",\"by\":\"y\"}", "by"},          /* given twice */
+             {"{\"by\":\"x\",\"note\":\"\xED\xA0\x80\"}", "note"},
              {"{\"by\":\"x\",\"alarm_id\":\"al-1\"}", "alarm_id"},
              {"{\"by\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}", "by"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
