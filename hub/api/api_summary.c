@@ -72,8 +72,9 @@ struct ent_sum {
 /* Totals per pollutant across enterprises. */
 struct total {
   char metric[PH_ID_MAX + 1], unit[16];
-  double mass;
+  double mass;             /* over the enterprises that have the figure */
   int64_t used, expected;
+  int with, without;       /* enterprises with and without the figure (its reason is theirs) */
 };
 
 /* A mass-bearing pollutant: an emission concentration (…/Nm3). */
@@ -458,7 +459,17 @@ static void json_end(struct sum *s, struct sum_out *o) {
     const struct total *t = &((struct total *)s->totals.v)[k];
     aj_obj(j, NULL);
     aj_str(j, "metric", t->metric);
-    aj_num(j, "value", t->mass);
+    if (t->without) { /* the park's sum only when every enterprise has its figure, as the report's */
+      char why[96];
+      snprintf(why, sizeof why, "not available for %d of %d enterprises (see each one's value_na)", t->without,
+               t->with + t->without);
+      aj_null(j, "value");
+      aj_str(j, "value_na", why);
+      if (t->with) aj_num(j, "partial_value", t->mass); /* labelled: over those that have it */
+    } else {
+      aj_num(j, "value", t->mass);
+    }
+    aj_int(j, "enterprises_missing", t->without);
     aj_str(j, "unit", t->unit);
     aj_int(j, "hours_used", t->used);
     aj_int(j, "hours_expected", t->expected);
@@ -509,9 +520,14 @@ static void add_total(struct sum *s, const struct pol_fig *p) {
     snprintf(t->unit, sizeof t->unit, "%s", p->unit);
   }
   if (!t) return;
-  t->mass += p->total.mass;
   t->used += p->total.hours_used;
   t->expected += p->total.hours_expected;
+  if (p->why) { /* never a 0 for an enterprise without the figure (inv. 3) */
+    t->without++;
+    return;
+  }
+  t->mass += p->total.mass;
+  t->with++;
 }
 
 /* One pollutant of one enterprise: mass and compliance (inv. 2). */
