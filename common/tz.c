@@ -564,7 +564,7 @@ void ph_tz_format_local(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_
            (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), off < 0 ? '-' : '+', a / 3600 % 100, a / 60 % 60);
 }
 
-void ph_tz_format_human(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap) {
+void ph_tz_format_minute(const struct ph_tz *tz, int64_t utc_ms, bool with_s, char *buf, size_t cap) {
   const int64_t day_ms = 86400000;
   int32_t off = tz ? ph_tz_offset_s(tz, utc_ms) : 0;
   int64_t l = utc_ms + (int64_t)off * 1000;
@@ -572,6 +572,17 @@ void ph_tz_format_human(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_
   int y;
   unsigned m, d;
   ph_civil_from_days(day, &y, &m, &d);
-  snprintf(buf, cap, "%04d-%02u-%02u %02d:%02d%s", y, m % 100u, d % 100u, (int)(rem / 3600000), (int)(rem / 60000 % 60),
-           tz ? "" : " UTC");
+  if (with_s)
+    snprintf(buf, cap, "%04d-%02u-%02u %02d:%02d:%02d", y, m % 100u, d % 100u, (int)(rem / 3600000),
+             (int)(rem / 60000 % 60), (int)(rem / 1000 % 60));
+  else
+    snprintf(buf, cap, "%04d-%02u-%02u %02d:%02d", y, m % 100u, d % 100u, (int)(rem / 3600000), (int)(rem / 60000 % 60));
+}
+
+void ph_tz_format_human(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap) {
+  ph_tz_format_minute(tz, utc_ms, false, buf, cap);
+  if (!tz) {
+    size_t n = strlen(buf);
+    if (n < cap) snprintf(buf + n, cap - n, " UTC");
+  }
 }

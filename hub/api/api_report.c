@@ -18,7 +18,11 @@
  *  2. the year is the park's local calendar year, 1971..9998; default: the
  *     current one.
  *  3. CSV starts with a UTF-8 BOM unless bom=0, like every CSV of the API.
+ *  4. one report at a time per hub: a year of a large park takes seconds of
+ *     a worker and holds a read snapshot (which keeps the WAL from being
+ *     started over); a second request meanwhile gets 503, not a queue.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,6 +60,22 @@ static int render(struct api_req *r, const cJSON *tree, int fmt, bool bom) {
   return rc ? api_fail(r, 500, NULL, "rendering the report failed") : 200;
 }
 
+static atomic_flag building = ATOMIC_FLAG_INIT; /* inv. 4 */
+
+static int build(struct api_req *r, int fmt, int64_t year, bool bom) {
+  struct ph_err err = {0};
+  struct ph_report_env env = {.refs = r->env->refs};
+  cJSON *tree = NULL;
+  int rc = ph_report_build(api_db(r), &env, r->park->id, (int)year, ph_now_ms(), &tree, &err);
+  if (rc) {
+    PH_WARN("api", "report of %s for %lld: %s", r->park->id, (long long)year, err.msg);
+    return api_fail(r, 500, NULL, "%s", err.msg); /* the year was checked: what is left is the hub's */
+  }
+  int status = render(r, tree, fmt, bom);
+  cJSON_Delete(tree);
+  return status;
+}
+
 int api_get_report(struct api_req *r) {
   static const char *const allowed[] = {"year", NULL};
   int fmt = 0;
@@ -66,16 +86,11 @@ int api_get_report(struct api_req *r) {
       api_arg_int(r, "year", 1971, 9998, this_year(r->tz), &year))
     return r->status;
   const char *b = api_arg(r, "bom");
-  if (b && api_parse_bit(b, &bom, &err)) return api_fail(r, 400, "bom", "%s", err.msg);
-  struct ph_report_env env = {.refs = r->env->refs};
-  cJSON *tree = NULL;
-  int rc = ph_report_build(api_db(r), &env, r->park->id, (int)year, ph_now_ms(), &tree, &err);
-  if (rc) {
-    PH_WARN("api", "report of %s for %lld: %s", r->park->id, (long long)year, err.msg);
-    return api_fail(r, rc == PH_EINVAL ? 400 : 500, rc == PH_EINVAL ? "year" : NULL, "%s", err.msg);
-  }
-  int status = render(r, tree, fmt, bom);
-  cJSON_Delete(tree);
+  if (b && api_parse_bit(b, &bom, &err)) return api_fail(r, 400, "bom", "bom: %s", err.msg);
+  if (atomic_flag_test_and_set(&building))
+    return api_fail(r, 503, NULL, "another report is being built; try again in a few seconds");
+  int status = build(r, fmt, year, bom);
+  atomic_flag_clear(&building);
   if (status != 200) return status;
   r->status = 200;
   r->ctype = ctypes[fmt];

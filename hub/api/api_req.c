@@ -168,17 +168,7 @@ bool api_token_sees(const struct ph_api_token *t, const char *park) {
 /* ---- local times and download names ---- */
 
 void api_local_minute(const struct ph_tz *tz, int64_t ms, bool with_s, char *buf, size_t cap) {
-  int64_t local = ms + (tz ? (int64_t)ph_tz_offset_s(tz, ms) * 1000 : 0);
-  int64_t s = local / 1000 - (local % 1000 < 0);
-  int64_t days = s / 86400 - (s % 86400 < 0), sod = s - days * 86400;
-  int y;
-  unsigned m, d;
-  ph_civil_from_days(days, &y, &m, &d);
-  if (with_s)
-    snprintf(buf, cap, "%04d-%02u-%02u %02d:%02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-             (int)(sod % 60));
-  else
-    snprintf(buf, cap, "%04d-%02u-%02u %02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60));
+  ph_tz_format_minute(tz, ms, with_s, buf, cap);
 }
 
 /* Appends "_" and s, any byte outside [a-z0-9_.-] as '_' (inv. 3). */

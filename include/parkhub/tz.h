@@ -16,6 +16,7 @@
 #ifndef PARKHUB_TZ_H
 #define PARKHUB_TZ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "parkhub/err.h"
@@ -75,6 +76,9 @@ void ph_tz_format_local(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_
  * read in messages (alarm texts, webhooks). tz NULL: UTC, with " UTC"
  * appended so a reader never mistakes it for local time. */
 void ph_tz_format_human(const struct ph_tz *tz, int64_t utc_ms, char *buf, size_t cap);
+/* The same without the " UTC" mark, seconds too when with_s: what tables
+ * and CSV columns of park-local time hold ("2026-12-07 03:43[:05]"). */
+void ph_tz_format_minute(const struct ph_tz *tz, int64_t utc_ms, bool with_s, char *buf, size_t cap);
 
 void ph_tz_local_date(const struct ph_tz *tz, int64_t utc_ms, int *y, unsigned *m, unsigned *d, int *hour);
 
