@@ -59,6 +59,7 @@
 #include "parkhub/err.h"
 #include "config/refs.h"
 #include "parkhub/ids.h"
+#include "parkhub/lang.h"   /* enum ph_lang */
 #include "parkhub/limits.h"
 #include "parkhub/topic.h"   /* enum ph_severity */
 #include "parkhub/tz.h"
@@ -142,9 +143,8 @@ struct ph_alarm_key {
 /* How a value compares with the peak kept so far. */
 enum ph_alarm_worse { PH_WORSE_NONE, PH_WORSE_HIGHER, PH_WORSE_LOWER, PH_WORSE_FARTHER /* from [low, high] */ };
 
-/* The languages people read alarms in: every alarm carries its message in
- * both (alarm.schema.json: message, message_zh). */
-enum ph_lang { PH_LANG_ZH_CN, PH_LANG_EN };
+/* Every alarm carries its message in both languages of parkhub/lang.h
+ * (alarm.schema.json: message, message_zh). */
 
 struct ph_alarm_event {
   struct ph_alarm_key key;

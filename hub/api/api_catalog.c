@@ -25,24 +25,14 @@
 #include "api_int.h"
 #include "parkhub/catalog.h"
 #include "parkhub/kind.h"
+#include "parkhub/lang.h"
 
 #define LOG_MAX 1000
 #define LOG_DEFAULT 200
 
 static const char *const role_names[] = {"regulator", "manager", "admin"};
 
-/* The zones of mainland China, Hong Kong, Macao and Taiwan: their parks'
- * people read Chinese first. */
-static const char *const zh_zones[] = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin",
-                                       "Asia/Urumqi",   "Asia/Kashgar",   "Asia/Hong_Kong", "Asia/Macau",
-                                       "Asia/Macao",    "Asia/Taipei",    "PRC",            "ROC",
-                                       "Hongkong",      NULL};
-
-static const char *default_lang(const char *tz) {
-  for (int i = 0; zh_zones[i]; i++)
-    if (!strcmp(tz, zh_zones[i])) return "zh-CN";
-  return "en";
-}
+static const char *default_lang(const char *tz) { return ph_lang_code(ph_lang_for_tz(tz)); }
 
 static int json_only(struct api_req *r) {
   if (r->csv) return api_fail(r, 400, "format", "format: this document is JSON only (format=json)");
