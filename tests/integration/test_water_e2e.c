@@ -23,19 +23,32 @@
  * days over are the days the oracle finds over, at least one over and one
  * within.
  *
+ * The second test sends the same kind of outlet through the agent's "hj212"
+ * source: a data logger (a TCP client here) sending hourly data (CN 2061)
+ * in HJ 212-2017 codes, one hour split in two parts (PNUM/PNO), then a day
+ * in the HJ/T 212-2005 codes installed loggers still send, with the flow in
+ * L/s and its -Cou; the hub's figures equal the values sent, summed here.
+ *
  * Thread: the test's own. Every wait is bounded.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "hub_helpers.h"
 #include "api/api.h"
+#include "hj212/hj212.h"
 #include "parkhub/batch.h"
 #include "parkhub/catalog.h"
 #include "parkhub/cfgmap.h"
@@ -281,13 +294,16 @@ static long api_get(const char *path)
 	return status;
 }
 
-/* The agent with the simulated outlet; waits until the hub holds every outfall hour. */
-static void run_agent(void)
+/* Starts the agent on sources (a JSON array). */
+static void start_agent(const char *sources)
 {
-	char sources[600];
-	snprintf(sources, sizeof sources, "[%s]", sim_src);
 	struct hh_agent_opts ao = {.sources = sources, .max_records = 500, .max_delay_ms = 100};
 	cr_assert_eq(hh_agent_start(&env, 0, &ao), 0);
+}
+
+/* Waits until the hub holds every outfall hour, then stops the agent. */
+static void agent_done(void)
+{
 	int64_t last = -1;
 	cr_assert_eq(hh_wait_db(&env, NH, &last, 120000,
 				"SELECT TOTAL(r.n) FROM rollups r JOIN series s ON s.id = r.series_id"
@@ -296,6 +312,15 @@ static void run_agent(void)
 		     0, "outfall flow values stored: %lld of %d (log %s)", (long long)last, NH, env.hub_log);
 	int status = 0;
 	cr_assert_eq(hh_agent_stop(&env, 0, 10000, &status), 0);
+}
+
+/* The agent with the simulated outlet, until the hub holds every outfall hour. */
+static void run_agent(void)
+{
+	char sources[600];
+	snprintf(sources, sizeof sources, "[%s]", sim_src);
+	start_agent(sources);
+	agent_done();
 }
 
 /* The report's and the summary's water rows of ent-a's outlet. */
@@ -492,6 +517,164 @@ Test(water, a_simulated_outlet_reaches_the_report_and_the_summary)
 	cr_assert(REL(num(sp, "limit"), lim));
 	cr_assert_eq(num(sp, "days_with_limit"), NDAYS);
 	cr_assert_eq(num(sp, "days_over"), over);
+	cJSON_Delete(rep);
+	cJSON_Delete(sum);
+}
+
+/* ---- an HJ 212 water logger ------------------------------------------------------ */
+
+#define MN_W "W3201000000001"
+#define HJ_PARTS 49 /* responses: 47 whole 2017 packets and the two parts of one */
+
+/* The hour's values the logger sends, as text (what the agent parses) and
+ * as the oracle's numbers: concentrations as sent, w00000 in L/s → m³/h. */
+struct hj_hour {
+	char v[W_N][16];
+};
+static void hj_values(int h, struct hj_hour *o)
+{
+	snprintf(o->v[W_PH], 16, "%.2f", 6.2 + (h * 37 % 29) / 10.0);
+	snprintf(o->v[W_COD], 16, "%.3f", 30 + (h * 53 % 97) * 0.5);
+	snprintf(o->v[W_NH3N], 16, "%.3f", 1 + (h * 11 % 13) * 0.25);
+	snprintf(o->v[W_SS], 16, "%.1f", 10.0 + h * 7 % 23);
+	snprintf(o->v[W_CU], 16, "%.3f", 0.05 + (h * 3 % 17) * 0.01);
+	snprintf(o->v[W_FLOW], 16, "%.3f", 2 + (h * 5 % 11) * 0.35);
+	for (int w = 0; w < W_N; w++)
+		hv[h][w] = strtod(o->v[w], NULL) * (w == W_FLOW ? 3.6 : 1.0);
+}
+
+/* HJ 212-2017 codes (Table B.1) and the HJ/T 212-2005 codes still sent by
+ * installed loggers for the same factors (agents/hj212/hj212_codes.c). */
+static const char *const code17[W_N] = {"w01001", "w01018", "w21003", "w01012", "w20122", "w00000"};
+static const char *const code05[W_N] = {"001", "011", "060", "003", "029", "B01"};
+
+/* "code-Avg=v,code-Flag=N;" for factors [w0, w1) of the hour; the flow's -Cou (m³) with it. */
+static void hj_body(const struct hj_hour *o, const char *const *codes, int w0, int w1, char *b, size_t cap)
+{
+	b[0] = '\0';
+	for (int w = w0; w < w1; w++) {
+		size_t n = strlen(b);
+		snprintf(b + n, cap - n, "%s-Avg=%s,%s-Flag=N;", codes[w], o->v[w], codes[w]);
+		if (w == W_FLOW) {
+			n = strlen(b);
+			snprintf(b + n, cap - n, "%s-Cou=%.4f;", codes[w], strtod(o->v[w], NULL) * 3.6);
+		}
+	}
+	b[strlen(b) - 1] = '\0'; /* the last ';' */
+}
+
+/* The hour's DataTime: China Standard Time, yyyyMMddHHmmss. */
+static void hj_time(int h, char lt_out[16])
+{
+	int64_t lt = d0 + 8 * HOUR + h * HOUR;
+	int y;
+	unsigned m, d;
+	ph_civil_from_days(lt / DAY, &y, &m, &d);
+	int64_t s = lt % DAY / 1000;
+	snprintf(lt_out, 16, "%04d%02u%02u%02d0000", y, m, d, (int)(s / 3600));
+}
+
+static void hj_send(int fd, const char *seg)
+{
+	char pk[2048];
+	int n = ph_hj212_frame(seg, strlen(seg), PH_HJ212_CRC_STD, false, pk, sizeof pk);
+	cr_assert_gt(n, 0);
+	for (const char *p = pk; n > 0;) {
+		ssize_t w = send(fd, p, (size_t)n, MSG_NOSIGNAL);
+		cr_assert_gt(w, 0, "send: %s", strerror(errno));
+		p += w;
+		n -= (int)w;
+	}
+}
+
+/* Hours 0..47 in HJ 212-2017 (Flag=5: answer after commit), hour 10 split
+ * in two parts (PNUM/PNO); hours 48..71 in HJ/T 212-2005 (no Flag). */
+static void hj_send_all(int fd)
+{
+	char seg[1800], body[1200], body2[800], lt[16];
+	for (int h = 0; h < NH; h++) {
+		struct hj_hour o;
+		hj_values(h, &o);
+		hj_time(h, lt);
+		if (h >= 48) {
+			hj_body(&o, code05, 0, W_N, body, sizeof body);
+			snprintf(seg, sizeof seg, "ST=32;CN=2061;PW=123456;MN=" MN_W ";CP=&&DataTime=%s;%s&&", lt, body);
+		} else if (h == 10) {
+			hj_body(&o, code17, 0, 3, body, sizeof body);
+			hj_body(&o, code17, 3, W_N, body2, sizeof body2);
+			snprintf(seg, sizeof seg, "QN=%s001;ST=32;CN=2061;PW=123456;MN=" MN_W ";Flag=7;PNUM=2;PNO=1;"
+				 "CP=&&DataTime=%s;%s&&", lt, lt, body);
+			hj_send(fd, seg);
+			snprintf(seg, sizeof seg, "QN=%s001;ST=32;CN=2061;PW=123456;MN=" MN_W ";Flag=7;PNO=2;PNUM=2;"
+				 "CP=&&DataTime=%s;%s&&", lt, lt, body2);
+		} else {
+			hj_body(&o, code17, 0, W_N, body, sizeof body);
+			snprintf(seg, sizeof seg, "QN=%s001;ST=32;CN=2061;PW=123456;MN=" MN_W ";Flag=5;"
+				 "CP=&&DataTime=%s;%s&&", lt, lt, body);
+		}
+		hj_send(fd, seg);
+	}
+}
+
+/* Counts the agent's framed answers ("##…\r\n") until want arrived or 30 s. */
+static int hj_answers(int fd, int want)
+{
+	int got = 0;
+	int64_t end = ph_now_ms() + 30000;
+	char buf[4096];
+	while (got < want && ph_now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(end - ph_now_ms())) <= 0)
+			break;
+		ssize_t r = recv(fd, buf, sizeof buf, 0);
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i + 1 < r; i++)
+			got += buf[i] == '\r' && buf[i + 1] == '\n';
+	}
+	return got;
+}
+
+/* The same outlet as above, but from an HJ 212 data logger over TCP: 2017
+ * and 2005 codes, a split message, flow in L/s with its -Cou: the hub's
+ * volume, loads and daily means in the report and the summary equal the
+ * values the logger sent, summed here. */
+Test(water, an_hj212_water_logger_reaches_the_report_and_the_summary)
+{
+	int port = pht_free_port();
+	cr_assert_gt(port, 0);
+	char sources[700];
+	snprintf(sources, sizeof sources,
+		 "[{\"type\": \"hj212\", \"name\": \"outlet\", \"listen\": \"127.0.0.1\", \"port\": %d,"
+		 " \"password\": \"123456\", \"loggers\": [{\"mn\": \"" MN_W "\", \"point\": \"outfall-1-rt\","
+		 " \"hour_point\": \"outfall-1\"}]}]", port);
+	start_agent(sources);
+	int fd = -1;
+	for (int i = 0; i < 100 && fd < 0; i++) { /* until the agent listens (bounded: 10 s) */
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_geq(fd, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+			close(fd);
+			fd = -1;
+			pht_sleep_ms(100);
+		}
+	}
+	cr_assert_geq(fd, 0, "the agent's HJ 212 listener on port %d", port);
+	hj_send_all(fd);
+	cr_expect_eq(hj_answers(fd, HJ_PARTS), HJ_PARTS, "answers to the 2017 packets and both parts");
+	agent_done();
+	close(fd);
+	int64_t last = -1;
+	cr_assert_eq(hh_wait_db(&env, NH, &last, 10000,
+				"SELECT TOTAL(r.n) FROM rollups r JOIN series s ON s.id = r.series_id"
+				" JOIN points p ON p.id = s.point_id JOIN metrics m ON m.id = s.metric_id"
+				" WHERE p.point = 'outfall-1' AND m.code = 'w_volume' AND r.period = 0"),
+		     0, "w00000-Cou stored as w_volume: %lld of %d hours", (long long)last, NH);
+	cems_done();
+	cJSON *rep = report_json(), *sum = summary_json();
+	check_volume_and_loads(rep, sum);
 	cJSON_Delete(rep);
 	cJSON_Delete(sum);
 }
