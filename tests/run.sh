@@ -28,8 +28,11 @@ cd "$build"
 # Criterion reports a test as passed even when LeakSanitizer or UBSan spoke in
 # its worker, so the full output is kept and searched for their reports.
 log=ctest-output.log
+# Tests run two at a time (one per core): the long ones mostly wait (outages,
+# timers, bounded fuzzing), every test has its own ports and folders, and the
+# whole of .ci/run must stay under 35 minutes on a 2-core machine.
 set +e
-ctest --output-on-failure -V -j1 --timeout 600 >"$log" 2>&1
+ctest --output-on-failure -V -j"$(nproc)" --timeout 600 >"$log" 2>&1
 rc=$?
 set -e
 grep -E '^ *[0-9]+/[0-9]+ Test +#' "$log" || true
