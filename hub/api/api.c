@@ -159,7 +159,11 @@ static struct target resolve(char **seg, int n) {
   struct target t = {T_NONE, NULL, NULL};
   if (n == 1 && !strcmp(seg[0], "healthz")) t.kind = T_HEALTHZ;
   if (n == 1 && !strcmp(seg[0], "metrics")) t.kind = T_METRICS;
-  if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1") || strcmp(seg[2], "parks")) return t;
+  if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1")) return t;
+  if (strcmp(seg[2], "parks")) { /* across parks (api_parks.c): the handler checks the token's parks */
+    if ((t.rt = api_route_find_across(seg + 2, n - 2))) t.kind = T_ROUTE;
+    return t;
+  }
   if ((t.rt = api_route_find(seg + 3, n - 3))) t.kind = T_ROUTE;
   if (t.rt && n > 3) t.park = seg[3];
   return t;
