@@ -216,17 +216,6 @@ static void publish_all(void)
 		     0, "hour rollups: %lld of %lld (log %s)", (long long)last, (long long)NSERIES * NH, env.hub_log);
 }
 
-/* The hub runs its CEMS update 5 s after it starts: a restart processes every hour stored. */
-static void cems_done(void)
-{
-	int status = 0;
-	int64_t t0 = ph_now_ms(), last = 0;
-	cr_assert_eq(hh_hub_stop(&env, 10000, &status), 0);
-	cr_assert_eq(hh_hub_start(&env, WAIT_MS), 0);
-	cr_assert_eq(hh_wait_db(&env, 1, &last, WAIT_MS, "SELECT run_ms > %lld AND NOT EXISTS (SELECT 1 FROM cems_dirty)"
-			       " FROM cems_state", (long long)t0), 0, "the CEMS update did not run (log %s)", env.hub_log);
-}
-
 /* A recent SO2 of 600 in each park: its so2_high alarm. */
 static void raise_alarms(void)
 {
@@ -246,52 +235,12 @@ static void raise_alarms(void)
 
 /* ---- HTTP ---- */
 
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
-{
-	size_t *len = u, k = sz * n;
-	if (*len + k >= sizeof out)
-		return 0;
-	memcpy(out + *len, p, k);
-	*len += k;
-	out[*len] = 0;
-	return k;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *u)
-{
-	(void)u;
-	size_t k = sz * n, len = strlen(hdrs);
-	if (len + k < sizeof hdrs) {
-		memcpy(hdrs + len, p, k);
-		hdrs[len + k] = 0;
-	}
-	return k;
-}
-
-/* GET path with token; the body in out, the headers in hdrs; the status. */
+/* GET path with tok: the body in out, the headers in hdrs; the status. */
 static long api_get(const char *tok, const char *path)
 {
-	char url[700], auth[200];
-	size_t len = 0;
-	long status = 0;
-	out[0] = hdrs[0] = 0;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-	CURL *c = curl_easy_init();
-	cr_assert_not_null(c);
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &len);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return status;
+	long st = hh_http_get(http_port, tok, path, out, sizeof out, hdrs, sizeof hdrs);
+	cr_assert_gt(st, 0, "GET %s: no response", path);
+	return st;
 }
 
 static cJSON *get_json(const char *tok, const char *path, long want)
@@ -337,7 +286,7 @@ static void period(char *q, size_t cap)
 static void load(void)
 {
 	publish_all();
-	cems_done();
+	cr_assert_eq(hh_cems_update(&env, WAIT_MS), 0);
 	raise_alarms();
 }
 
