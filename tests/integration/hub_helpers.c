@@ -1124,6 +1124,18 @@ long hh_outbox_depth(struct hh_env *e, int i)
 	return n;
 }
 
+int hh_hub_stop_checked(struct hh_env *e, char *why, size_t cap)
+{
+	int status = 0;
+
+	why[0] = 0;
+	if (e->hub.pid > 0 && (hh_hub_stop(e, 10000, &status) || status)) {
+		snprintf(why, cap, "the hub did not stop cleanly (status %d, log %s)", status, e->hub_log);
+		return -EIO;
+	}
+	return hh_log_clean(e->hub_log, why, cap) ? -EIO : 0;
+}
+
 int hh_cems_update(struct hh_env *e, int timeout_ms)
 {
 	int status = 0, rc;

@@ -124,6 +124,11 @@ int hh_last_ack(struct hh_env *e, const char *ent, const char *agent, int64_t *e
  * a ts >= since_wall_ms). */
 int hh_wait_hub_state(struct hh_env *e, const char *state, int64_t since_wall_ms, int timeout_ms);
 
+/* Stops the hub when it runs (a clean exit expected) and checks its log
+ * for sanitizer reports: 0, or -EIO with why filled — what a suite's
+ * teardown expects before hh_teardown. */
+int hh_hub_stop_checked(struct hh_env *e, char *why, size_t cap);
+
 /* Restarts the hub and waits (timeout_ms) until the CEMS update it runs
  * 5 s after a start has processed every hour stored: the way to close
  * hours of past data. 0 or -errno (reason on stderr). */

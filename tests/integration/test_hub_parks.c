@@ -172,11 +172,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char why[300] = "";
-	int status = 0;
-	if (env.hub.pid > 0)
-		cr_expect_eq(hh_hub_stop(&env, 10000, &status), 0, "clean stop");
-	cr_expect_eq(hh_log_clean(env.hub_log, why, sizeof why), 0, "%s", why);
+	char why[600];
+	cr_expect_eq(hh_hub_stop_checked(&env, why, sizeof why), 0, "%s", why);
 	hh_teardown(&env);
 	curl_global_cleanup();
 }
