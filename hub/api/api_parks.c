@@ -30,8 +30,9 @@
  *     ("not_available", with both reasons); a series judged and within its
  *     limits has no row. Never a 0 for a figure that is not available.
  *  4. bounded: periods ≤ 400 days; at most limit (≤ conf.max_points) rows,
- *     else a 400 naming "limit" before anything is written; the alarm
- *     listing pages as the per-park one does.
+ *     else a 400 naming "limit" and nothing of the partial answer (api_fail
+ *     drops it); the alarm listing pages as the per-park one does; parks=
+ *     holds at most PH_HUB_MAX_PARKS distinct ids (api_parse_id_list).
  */
 #include <math.h>
 #include <stdio.h>
