@@ -4,7 +4,7 @@
  * /healthz in api_metrics.c, the request's services (arguments, errors) in
  * api_req.c with the pure parsers in api_args.c, the row writer in
  * api_rows.c over api_out.c, the handlers in api_query.c, api_series.c,
- * api_summary.c, api_alarms.c and api_cems.c (they include api_req.h and
+ * api_summary.c, api_alarms.c, api_cems.c and api_parks.c (they include api_req.h and
  * api_rows.h, never this file), the connections' header and body
  * deadlines in api_conn.c.
  *
@@ -20,7 +20,8 @@
  *   /healthz                      no token needed
  *   token          → 401          Authorization: Bearer <token>, by SHA-256
  *   route          → 404 / 405    unknown path / method not allowed there
- *   park           → 404 / 403    not a served park / not the token's
+ *   park           → 404 / 403    not a served park / not the token's (across
+ *                                 parks, API_RT_ACROSS: the handler checks parks=)
  *   role           → 403          ack: manager or admin; /metrics: admin
  *   arguments      → 400          named in the error: unknown, repeated, bad
  *   handler        → 200 (or 404 for an unknown series, 503 no database)
@@ -159,7 +160,11 @@ static struct target resolve(char **seg, int n) {
   struct target t = {T_NONE, NULL, NULL};
   if (n == 1 && !strcmp(seg[0], "healthz")) t.kind = T_HEALTHZ;
   if (n == 1 && !strcmp(seg[0], "metrics")) t.kind = T_METRICS;
-  if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1") || strcmp(seg[2], "parks")) return t;
+  if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1")) return t;
+  if (strcmp(seg[2], "parks")) { /* across parks (api_parks.c): the handler checks the token's parks */
+    if ((t.rt = api_route_find_across(seg + 2, n - 2))) t.kind = T_ROUTE;
+    return t;
+  }
   if ((t.rt = api_route_find(seg + 3, n - 3))) t.kind = T_ROUTE;
   if (t.rt && n > 3) t.park = seg[3];
   return t;

@@ -15,6 +15,9 @@
  *  3. columns are read by name, so the table may gain columns: *_ms
  *     integers become RFC 3339 times under the name without _ms; api_row
  *     and id stay internal.
+ *  5. the listing's arguments and pages are api_alarm_args and
+ *     api_alarm_page (api_parks.h), which the listing across parks
+ *     (api_parks.c) calls too: one set of filters and columns.
  *  4. an ack body is one JSON object, whitespace after it at most, and
  *     holds no U+0000 (raw or \u0000): what the hub records as `by` is
  *     exactly what was sent, never a cut-short string. Same rule as the
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #include "api_handlers.h"
+#include "api_parks.h"
 #include "api_req.h"
 #include "api_rows.h"
 #include "ingest/ack_cmd.h"
@@ -120,7 +124,8 @@ static void alarm_row(struct api_rows *w, const struct alarm_cols *ac, sqlite3_s
   ar_end_row(w);
 }
 
-static const char *const alarm_args[] = {"state", "severity", "ent", "from", "to", "limit", "cursor", NULL};
+/* a spare slot before the end: api_alarm_args' extra argument */
+static const char *const alarm_args[] = {"state", "severity", "ent", "from", "to", "limit", "cursor", NULL, NULL};
 static const char *const state_words[] = {"open", "active_unacked", "active_acked", "cleared_unacked", "closed",
                                           NULL};
 static const char *const sev_words[] = {"critical", "major", "minor", "warning", NULL};
@@ -132,22 +137,21 @@ static void bind_opt(sqlite3_stmt *s, int i, const char *v) {
     sqlite3_bind_null(s, i);
 }
 
-static void bind_alarms(sqlite3_stmt *s, struct api_req *r, int state, int sev, const char *ent,
-                        const int64_t *from, const int64_t *to, int64_t cursor, int64_t limit) {
-  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
-  bind_opt(s, 2, state >= 0 ? state_words[state] : NULL);
-  bind_opt(s, 3, sev >= 0 ? sev_words[sev] : NULL);
-  bind_opt(s, 4, ent);
-  if (from) sqlite3_bind_int64(s, 5, *from);
-  if (to) sqlite3_bind_int64(s, 6, *to);
-  if (cursor) sqlite3_bind_int64(s, 7, cursor);
-  sqlite3_bind_int64(s, 8, limit + 1);
+/* ?2..?8; ?1 (the park, or the parks) is the caller's. */
+static void bind_alarms(sqlite3_stmt *s, const struct api_alarm_q *q) {
+  bind_opt(s, 2, q->state >= 0 ? state_words[q->state] : NULL);
+  bind_opt(s, 3, q->sev >= 0 ? sev_words[q->sev] : NULL);
+  bind_opt(s, 4, q->ent);
+  if (q->has_from) sqlite3_bind_int64(s, 5, q->from);
+  if (q->has_to) sqlite3_bind_int64(s, 6, q->to);
+  if (q->cursor) sqlite3_bind_int64(s, 7, q->cursor);
+  sqlite3_bind_int64(s, 8, q->limit + 1);
 }
 
-static void alarms_link(struct api_req *r, int64_t limit, int64_t cursor) {
-  size_t n = (size_t)snprintf(r->link, sizeof r->link, "/api/v1/parks/%s/alarms?limit=%lld&cursor=%lld",
-                              r->park->id, (long long)limit, (long long)cursor);
-  static const char *const keep[] = {"state", "severity", "ent", "from", "to", NULL};
+static void alarms_link(struct api_req *r, const char *path, int64_t limit, int64_t cursor) {
+  size_t n = (size_t)snprintf(r->link, sizeof r->link, "%s?limit=%lld&cursor=%lld", path, (long long)limit,
+                              (long long)cursor);
+  static const char *const keep[] = {"state", "severity", "ent", "from", "to", "parks", NULL};
   for (int i = 0; keep[i] && n < sizeof r->link; i++) {
     const char *v = api_arg(r, keep[i]);
     if (!v) continue;
@@ -162,36 +166,53 @@ static void alarms_link(struct api_req *r, int64_t limit, int64_t cursor) {
   api_link_output(r);
 }
 
-int api_get_alarms(struct api_req *r) {
-  int state, sev;
-  int64_t from = 0, to = 0, limit, cursor;
-  bool has_from, has_to;
-  const char *ent;
-  if (api_args_check(r, alarm_args) || api_arg_word(r, "state", state_words, -1, &state) ||
-      api_arg_word(r, "severity", sev_words, -1, &sev) || api_arg_id(r, "ent", false, &ent) ||
-      api_arg_time(r, "from", false, &from, &has_from) || api_arg_time(r, "to", false, &to, &has_to) ||
+int api_alarm_args(struct api_req *r, const char *extra, struct api_alarm_q *q) {
+  const char *allowed[sizeof alarm_args / sizeof alarm_args[0]];
+  memcpy(allowed, alarm_args, sizeof allowed);
+  allowed[sizeof allowed / sizeof allowed[0] - 2] = extra; /* the spare slot; NULL leaves the list as it was */
+  memset(q, 0, sizeof *q);
+  if (api_args_check(r, allowed) || api_arg_word(r, "state", state_words, -1, &q->state) ||
+      api_arg_word(r, "severity", sev_words, -1, &q->sev) || api_arg_id(r, "ent", false, &q->ent) ||
+      api_arg_time(r, "from", false, &q->from, &q->has_from) || api_arg_time(r, "to", false, &q->to, &q->has_to) ||
       api_arg_int(r, "limit", 1, r->conf->max_points, 1000 < r->conf->max_points ? 1000 : r->conf->max_points,
-                  &limit) ||
-      api_arg_int(r, "cursor", 1, INT64_MAX, 0, &cursor))
+                  &q->limit) ||
+      api_arg_int(r, "cursor", 1, INT64_MAX, 0, &q->cursor))
     return r->status;
-  if (has_from && has_to && api_arg_period(r, from, to, INT64_MAX, "")) return r->status;
-  if (ent && !ph_hub_config_ent(r->park, ent))
-    return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", ent, r->park->id);
+  if (q->has_from && q->has_to && api_arg_period(r, q->from, q->to, INT64_MAX, "")) return r->status;
+  return 0;
+}
+
+static void park_head(void *u, struct api_json *j) { aj_str(j, "park", ((struct api_req *)u)->park->id); }
+
+int api_get_alarms(struct api_req *r) {
+  struct api_alarm_q q;
+  if (api_alarm_args(r, NULL, &q)) return r->status;
+  if (q.ent && !ph_hub_config_ent(r->park, q.ent))
+    return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", q.ent, r->park->id);
   sqlite3_stmt *s = NULL;
   if (api_has_alarms(r) && !(s = api_stmt(r, API_ST_ALARMS))) return api_db_fail(r, "reading alarms");
+  if (s) sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  char path[96];
+  snprintf(path, sizeof path, "/api/v1/parks/%s/alarms", r->park->id);
+  return api_alarm_page(r, &q, s, park_head, r, path);
+}
+
+int api_alarm_page(struct api_req *r, const struct api_alarm_q *q, sqlite3_stmt *s,
+                   void (*head)(void *u, struct api_json *j), void *u, const char *path) {
   struct alarm_cols ac;
   alarm_cols_of(&ac, s);
   struct api_rows w;
-  api_attachment(r, "alarms", NULL, has_from && has_to ? from : 0, has_from && has_to ? to : 0);
+  bool both = q->has_from && q->has_to;
+  api_attachment(r, "alarms", NULL, both ? q->from : 0, both ? q->to : 0);
   ar_begin(&w, r, ac.c);
-  if (ar_head(&w)) aj_str(ar_head(&w), "park", r->park->id);
+  if (ar_head(&w) && head) head(u, ar_head(&w));
   ar_open(&w, "alarms");
   int64_t next = 0;
   if (s) {
-    bind_alarms(s, r, state, sev, ent, has_from ? &from : NULL, has_to ? &to : NULL, cursor, limit);
+    bind_alarms(s, q);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      if (w.count == limit) {
+      if (w.count == q->limit) {
         next = sqlite3_column_int64(s, 0) + 1; /* rows below it come next */
         break;
       }
@@ -200,7 +221,7 @@ int api_get_alarms(struct api_req *r) {
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return api_db_fail(r, "reading alarms");
   }
-  if (next) alarms_link(r, limit, next);
+  if (next) alarms_link(r, path, q->limit, next);
   ar_finish(&w, next ? r->link : NULL);
   return 200;
 }

@@ -93,6 +93,28 @@ int api_parse_period(int64_t from, int64_t to, int64_t max_ms, const char *max_t
   return 0;
 }
 
+int api_parse_id_list(const char *value, char (*out)[PH_ID_MAX + 1], int cap, int *n, struct ph_err *err) {
+  if (too_long(value)) return ph_fail(err, PH_EBADID, "longer than %d bytes", API_ARG_MAX);
+  int k = 0;
+  for (const char *p = value;; k++) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (k == cap) return ph_fail(err, PH_ERANGE, "more than %d ids", cap);
+    if (len == 0 || len > PH_ID_MAX || !ph_id_valid(p, len))
+      return ph_fail(err, PH_EBADID, "'%.*s' is not an id ([a-z0-9][a-z0-9_-]{0,63}, comma-separated)",
+                     (int)(len < 40 ? len : 40), p);
+    for (int i = 0; i < k; i++)
+      if (strlen(out[i]) == len && !memcmp(out[i], p, len))
+        return ph_fail(err, PH_EINVAL, "'%.*s' is given twice", (int)len, p);
+    memcpy(out[k], p, len);
+    out[k][len] = 0;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  *n = k + 1;
+  return 0;
+}
+
 int api_parse_time_cursor(const char *value, int64_t from, int64_t to, int64_t *t, struct ph_err *err) {
   int64_t x;
   struct ph_err ignored;

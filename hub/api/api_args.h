@@ -50,6 +50,12 @@ int api_parse_time_cursor(const char *value, int64_t from, int64_t to, int64_t *
  * inside [from, to). PH_EINVAL. */
 int api_parse_raw_cursor(const char *value, int64_t from, int64_t to, int64_t *t, int64_t *skip, struct ph_err *err);
 
+/* A comma-separated list of distinct ids ("a,b"), at most cap of them, each
+ * written to out[i] (PH_ID_MAX + 1 bytes each). PH_EBADID for a bad or
+ * empty item, PH_ERANGE past cap, PH_EINVAL for an id given twice; *n is
+ * written only on success (out's rows are scratch on a refusal). */
+int api_parse_id_list(const char *value, char (*out)[PH_ID_MAX + 1], int cap, int *n, struct ph_err *err);
+
 /* A CEMS listing's keyset cursor: "ent.point.metric.T" (hours, days) or
  * "T.P.ent.point.metric" (exceedances; P the period, 1 hour or 2 day, as
  * PH_CEMS_PERIOD_*), the ids valid, T inside [from, to). Ids hold no '.',

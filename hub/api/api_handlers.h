@@ -26,5 +26,9 @@ int api_get_report(struct api_req *r); /* api_report.c */
 int api_get_cems_hours(struct api_req *r);
 int api_get_cems_days(struct api_req *r);
 int api_get_cems_exceedances(struct api_req *r);
+/* api_parks.c: across the parks a token covers (API_RT_ACROSS) */
+int api_get_parks_summary(struct api_req *r);
+int api_get_parks_exceedances(struct api_req *r);
+int api_get_parks_alarms(struct api_req *r);
 
 #endif

@@ -30,6 +30,9 @@ const struct api_route api_routes[] = {
     {"catalog", 0, api_get_catalog},           /* api_catalog.c */
     {"alarms/*/log", 0, api_get_alarm_log},    /* api_catalog.c */
     {"report", API_RT_OWN_FORMAT, api_get_report}, /* api_report.c */
+    {"summary", API_RT_ACROSS, api_get_parks_summary},         /* api_parks.c */
+    {"exceedances", API_RT_ACROSS, api_get_parks_exceedances}, /* api_parks.c */
+    {"alarms", API_RT_ACROSS, api_get_parks_alarms},           /* api_parks.c */
     {NULL, 0, NULL},
 };
 
@@ -50,11 +53,18 @@ static bool matches(const char *pattern, char **seg, int n) {
 
 const struct api_route *api_route_find(char **seg, int n) {
   for (const struct api_route *rt = api_routes; rt->path; rt++) {
+    if (rt->flags & API_RT_ACROSS) continue;
     if (rt->flags & API_RT_NO_PARK) {
       if (n == 0 && !*rt->path) return rt;
       continue;
     }
     if (n >= 1 && matches(rt->path, seg + 1, n - 1)) return rt;
   }
+  return NULL;
+}
+
+const struct api_route *api_route_find_across(char **seg, int n) {
+  for (const struct api_route *rt = api_routes; rt->path; rt++)
+    if ((rt->flags & API_RT_ACROSS) && matches(rt->path, seg, n)) return rt;
   return NULL;
 }

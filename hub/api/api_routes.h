@@ -12,9 +12,10 @@ struct api_req;
 #define API_RT_NO_PARK 2u   /* /api/v1/parks itself: no park segment */
 #define API_RT_WRITES 4u    /* acts through the hub (ack): manager or admin, no read transaction, JSON only */
 #define API_RT_OWN_FORMAT 8u /* the handler reads format= itself (the report: html|csv|json) */
+#define API_RT_ACROSS 16u   /* across parks: the path is after /api/v1/, no park segment; the handler settles parks= against the token (api_parks.c) */
 
 struct api_route {
-  const char *path; /* after /api/v1/parks/{park}/ ("" with API_RT_NO_PARK); "*" matches one segment */
+  const char *path; /* after /api/v1/parks/{park}/ ("" with API_RT_NO_PARK; after /api/v1/ with API_RT_ACROSS); "*" one segment */
   unsigned flags;
   int (*handler)(struct api_req *r);
 };
@@ -25,5 +26,7 @@ extern const struct api_route api_routes[];
 /* The route of the segments after /api/v1/parks (seg[0] is the park, when
  * there is one), or NULL. */
 const struct api_route *api_route_find(char **seg, int n);
+/* The API_RT_ACROSS route of the segments after /api/v1 (not "parks"), or NULL. */
+const struct api_route *api_route_find_across(char **seg, int n);
 
 #endif

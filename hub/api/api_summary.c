@@ -8,6 +8,11 @@
  * document; CSV, rows of (ent, section, item, value, unit) through the row
  * writer. No section branches on the format.
  *
+ * One park's figures are api_summary_park (api_parks.h), inside a document
+ * its caller opens and closes: this park's handler (one park object), or
+ * the summary across parks (api_parks.c: an array of the same objects,
+ * CSV rows led by a park column), so both answer with the same code.
+ *
  * Callers: the route table (api_routes.c). Threads: a worker's, on its read
  * connection, inside the request's read transaction.
  *
@@ -25,6 +30,7 @@
 #include <string.h>
 
 #include "api_handlers.h"
+#include "api_parks.h"
 #include "api_req.h"
 #include "api_rows.h"
 #include "domain/cems.h"
@@ -254,6 +260,7 @@ static const struct api_col sum_cols[] = {
 static void csv_row(struct api_rows *w, const char *ent, const char *section, const char *item, double v,
                     const char *unit) {
   ar_row(w);
+  if (w->cols == api_summary_park_cols) ar_str(w, w->r->park->id); /* across parks (api_parks.c) */
   ar_str(w, ent);
   ar_str(w, section);
   ar_str(w, item);
@@ -290,12 +297,13 @@ static void pol_csv(struct api_rows *w, const char *ent, const struct pol_fig *p
   csv_row(w, ent, "exceeded_days", p->metric, (double)p->cs.days.exceeded, "");
 }
 
-struct sum_out {
-  struct api_json j;
-  struct api_rows w;
-};
+const struct api_col api_summary_park_cols[] = {
+    API_COL("park", API_STR), API_COL("ent", API_STR),   API_COL("section", API_STR), API_COL("item", API_STR),
+    API_COL("value", API_NUM), API_COL("unit", API_STR), API_COL_END};
 
-static void csv_begin(struct sum *s, struct sum_out *o) { ar_begin(&o->w, s->r, sum_cols); }
+#define sum_out api_sum_out /* api_parks.h's, under the name this file's renderers always used */
+
+static void csv_begin(struct sum *s, struct sum_out *o) { (void)s, (void)o; } /* the document's: api_summary_begin */
 
 static int csv_ent(struct sum *s, struct sum_out *o, const struct ent_fig *f) {
   const char *id = f->ent->id;
@@ -312,10 +320,7 @@ static int csv_ent(struct sum *s, struct sum_out *o, const struct ent_fig *f) {
   return 0;
 }
 
-static void csv_end(struct sum *s, struct sum_out *o) {
-  (void)s;
-  ar_end(&o->w);
-}
+static void csv_end(struct sum *s, struct sum_out *o) { (void)s, (void)o; }
 
 /* ---- JSON: the nested document ---- */
 
@@ -419,8 +424,6 @@ static void materials_json(struct api_json *j, const struct sum *s, int e) {
 
 static void json_begin(struct sum *s, struct sum_out *o) {
   struct api_json *j = &o->j;
-  s->r->ctype = "application/json";
-  aj_init(j, &s->r->out);
   aj_obj(j, NULL);
   aj_str(j, "park", s->r->park->id);
   aj_time(j, "from", s->from);
@@ -496,7 +499,6 @@ static void json_end(struct sum *s, struct sum_out *o) {
   aj_end_obj(j);
   aj_end_obj(j);
   aj_end_obj(j);
-  api_buf_put(&s->r->out, "\n", 1);
 }
 
 struct sum_render {
@@ -584,31 +586,61 @@ static int one_ent(struct sum *s, int e, const struct sum_render *rd, struct sum
 
 static const char *const summary_args[] = {"from", "to", "ent", NULL};
 
-/* The arguments into s: 0, or the status of a refusal. */
-static int summary_query(struct api_req *r, struct sum *s) {
-  const char *ent_arg;
-  if (api_args_check(r, summary_args) || api_arg_time(r, "from", true, &s->from, NULL) ||
-      api_arg_time(r, "to", true, &s->to, NULL) || api_arg_id(r, "ent", false, &ent_arg) ||
-      api_arg_period(r, s->from, s->to, SUMMARY_MAX_MS, "400 days"))
+/* The arguments: 0, or the status of a refusal. */
+static int summary_query(struct api_req *r, int64_t *from, int64_t *to, const char **ent_arg) {
+  if (api_args_check(r, summary_args) || api_arg_time(r, "from", true, from, NULL) ||
+      api_arg_time(r, "to", true, to, NULL) || api_arg_id(r, "ent", false, ent_arg) ||
+      api_arg_period(r, *from, *to, SUMMARY_MAX_MS, "400 days"))
     return r->status;
-  s->only = -1;
-  if (ent_arg && (s->only = ent_index(r->park, ent_arg)) < 0)
-    return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", ent_arg, r->park->id);
-  if (!r->tz) return api_fail(r, 500, NULL, "no time zone loaded for park %s", r->park->id);
-  struct ph_err err = {0};
-  if (ph_cems_closed_until(s->db, &s->closed, &err)) return api_fail(r, 500, NULL, "%s", err.msg);
-  api_attachment(r, "summary", ent_arg, s->from, s->to);
+  if (*ent_arg && ent_index(r->park, *ent_arg) < 0)
+    return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", *ent_arg, r->park->id);
+  api_attachment(r, "summary", *ent_arg, *from, *to);
   return 0;
 }
 
 int api_get_summary(struct api_req *r) {
+  int64_t from, to;
+  const char *ent_arg;
+  if (summary_query(r, &from, &to, &ent_arg)) return r->status;
+  struct sum_out o;
+  api_summary_begin(r, &o, false);
+  int status = api_summary_park(r, &o, from, to, ent_arg);
+  if (!status) api_summary_end(r, &o);
+  return status ? status : 200;
+}
+
+bool api_summary_pollutant(const struct ph_catalog *cat, const char *code) { return pollutant(cat, code); }
+
+void api_summary_begin(struct api_req *r, struct api_sum_out *o, bool park_col) {
+  if (r->csv) {
+    ar_begin(&o->w, r, park_col ? api_summary_park_cols : sum_cols);
+  } else {
+    r->ctype = "application/json";
+    aj_init(&o->j, &r->out);
+  }
+}
+
+void api_summary_end(struct api_req *r, struct api_sum_out *o) {
+  if (r->csv)
+    ar_end(&o->w);
+  else
+    api_buf_put(&r->out, "\n", 1);
+}
+
+int api_summary_park(struct api_req *r, struct api_sum_out *o, int64_t from, int64_t to, const char *ent) {
   struct sum s = {.r = r,
                   .db = api_db(r),
+                  .from = from,
+                  .to = to,
+                  .only = ent ? ent_index(r->park, ent) : -1,
                   .pairs = {.size = sizeof(struct pair)},
                   .mats = {.size = sizeof(struct material_row)},
                   .totals = {.size = sizeof(struct total)},
                   .pols = {.size = sizeof(struct pol_fig)}};
-  if (summary_query(r, &s)) return r->status;
+  if (ent && s.only < 0) return api_fail(r, 404, "ent", "ent: %s is not an enterprise of park %s", ent, r->park->id);
+  if (!r->tz) return api_fail(r, 500, NULL, "no time zone loaded for park %s", r->park->id);
+  struct ph_err err = {0};
+  if (ph_cems_closed_until(s.db, &s.closed, &err)) return api_fail(r, 500, NULL, "%s", err.msg);
   int status = 0;
   if (!(s.sums = ph_calloc((size_t)(r->park->nents ? r->park->nents : 1), sizeof *s.sums)))
     status = api_fail(r, 500, NULL, "out of memory");
@@ -616,15 +648,14 @@ int api_get_summary(struct api_req *r) {
                   load_alarm_counts(r, s.from, s.to, s.sums)))
     status = r->status;
   const struct sum_render *rd = r->csv ? &render_csv : &render_json;
-  struct sum_out o;
-  if (!status) rd->begin(&s, &o);
+  if (!status) rd->begin(&s, o);
   for (int e = 0; !status && e < r->park->nents; e++)
-    if (s.only < 0 || e == s.only) status = one_ent(&s, e, rd, &o);
-  if (!status) rd->end(&s, &o);
+    if (s.only < 0 || e == s.only) status = one_ent(&s, e, rd, o);
+  if (!status) rd->end(&s, o);
   ph_free(s.pairs.v);
   ph_free(s.mats.v);
   ph_free(s.totals.v);
   ph_free(s.pols.v);
   ph_free(s.sums);
-  return status ? status : 200;
+  return status;
 }

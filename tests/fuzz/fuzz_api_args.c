@@ -1,14 +1,15 @@
 /* fuzz_api_args.c — libFuzzer target: the HTTP API's query-argument
  * parsers (hub/api/api_args.h: from/to times, limit/cursor numbers, the
  * step/agg/period/format/state words, the raw series' and the CEMS
- * listings' cursors) and the id check of park/ent/point/metric (ids.h),
+ * listings' cursors, the parks= id list) and the id check of park/ent/point/metric (ids.h),
  * on any bytes as the one value of an argument (libmicrohttpd hands
  * NUL-terminated, URL-decoded text: the input is cut at its first NUL).
  *
  * Oracle besides the sanitizers: api_args.h inv. 2 (what is accepted is
  * within the bounds asked for, a CEMS cursor's ids are ids); a time
  * accepted that ph_time_format can write parses back from that text to
- * the same instant; an accepted id is at most PH_ID_MAX bytes. */
+ * the same instant; an accepted id is at most PH_ID_MAX bytes; an accepted
+ * id list holds 1..cap distinct ids that joined by commas give the value. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,21 @@ static void cursors(const char *v) {
     }
 }
 
+static void id_lists(const char *v) {
+  char ids[4][PH_ID_MAX + 1], joined[4 * (PH_ID_MAX + 1) + 1] = "";
+  int n = -1;
+  if (api_parse_id_list(v, ids, 4, &n, NULL)) return;
+  if (n < 1 || n > 4) abort();
+  for (int i = 0; i < n; i++) {
+    if (!ph_id_valid_z(ids[i])) abort();
+    for (int k = 0; k < i; k++)
+      if (!strcmp(ids[i], ids[k])) abort();
+    strcat(joined, i ? "," : "");
+    strcat(joined, ids[i]);
+  }
+  if (strcmp(joined, v)) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *v = malloc(size + 1);
   if (!v) return 0;
@@ -74,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   words(v);
   times(v);
   cursors(v);
+  id_lists(v);
   if (ph_id_valid_z(v) && strlen(v) > PH_ID_MAX) abort();
   free(v);
   return 0;

@@ -18,6 +18,7 @@
 #include "hub_helpers.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -1121,4 +1122,79 @@ long hh_outbox_depth(struct hh_env *e, int i)
 	}
 	sqlite3_close(db);
 	return n;
+}
+
+int hh_hub_stop_checked(struct hh_env *e, char *why, size_t cap)
+{
+	int status = 0;
+
+	why[0] = 0;
+	if (e->hub.pid > 0 && (hh_hub_stop(e, 10000, &status) || status)) {
+		snprintf(why, cap, "the hub did not stop cleanly (status %d, log %s)", status, e->hub_log);
+		return -EIO;
+	}
+	return hh_log_clean(e->hub_log, why, cap) ? -EIO : 0;
+}
+
+int hh_cems_update(struct hh_env *e, int timeout_ms)
+{
+	int status = 0, rc;
+	int64_t t0 = ph_now_ms(), last = 0;
+
+	if ((rc = hh_hub_stop(e, 10000, &status)) || (rc = hh_hub_start(e, timeout_ms)))
+		return rc;
+	rc = hh_wait_db(e, 1, &last, timeout_ms,
+			"SELECT run_ms > %lld AND NOT EXISTS (SELECT 1 FROM cems_dirty) FROM cems_state", (long long)t0);
+	if (rc)
+		fprintf(stderr, "hh_cems_update: the CEMS update did not run (log %s)\n", e->hub_log);
+	return rc;
+}
+
+struct http_sink {
+	char *p;
+	size_t len, cap;
+};
+
+static size_t http_put(char *p, size_t sz, size_t n, void *u)
+{
+	struct http_sink *s = u;
+	size_t k = sz * n, room = s->cap - 1 - s->len;
+	size_t take = k < room ? k : room;
+
+	memcpy(s->p + s->len, p, take);
+	s->len += take;
+	s->p[s->len] = 0;
+	return k;
+}
+
+long hh_http_get(int port, const char *token, const char *path, char *body, size_t cap, char *hdrs, size_t hcap)
+{
+	char url[1200], auth[300];
+	struct http_sink b = {body, 0, cap}, h = {hdrs, 0, hcap};
+	long status = -EIO;
+	CURL *c = curl_easy_init();
+
+	body[0] = 0;
+	if (hdrs)
+		hdrs[0] = 0;
+	if (!c)
+		return -ENOMEM;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	struct curl_slist *hl = curl_slist_append(NULL, auth);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_put);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (hdrs) {
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_put);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return status;
 }

@@ -124,6 +124,24 @@ int hh_last_ack(struct hh_env *e, const char *ent, const char *agent, int64_t *e
  * a ts >= since_wall_ms). */
 int hh_wait_hub_state(struct hh_env *e, const char *state, int64_t since_wall_ms, int timeout_ms);
 
+/* Stops the hub when it runs (a clean exit expected) and checks its log
+ * for sanitizer reports: 0, or -EIO with why filled — what a suite's
+ * teardown expects before hh_teardown. */
+int hh_hub_stop_checked(struct hh_env *e, char *why, size_t cap);
+
+/* Restarts the hub and waits (timeout_ms) until the CEMS update it runs
+ * 5 s after a start has processed every hour stored: the way to close
+ * hours of past data. 0 or -errno (reason on stderr). */
+int hh_cems_update(struct hh_env *e, int timeout_ms);
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+/* GET http://127.0.0.1:port path with "Authorization: Bearer token": the
+ * body (NUL-terminated, cut at cap - 1) in body, the response headers in
+ * hdrs (may be NULL). The status, or -EIO when no response came. Needs
+ * curl_global_init. */
+long hh_http_get(int port, const char *token, const char *path, char *body, size_t cap, char *hdrs, size_t hcap);
+
 /* ---- the database, read-only -------------------------------------------- */
 
 /* First column of the first row of the query (printf-style) as an int64;

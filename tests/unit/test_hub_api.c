@@ -1376,6 +1376,118 @@ Test(hub_api, alarms_empty_without_table) {
   resp_free(&r);
 }
 
+/* Across parks (api_parks.c): the parks a token covers, parks= checked as
+ * a path's park would be, the listing's pages across the parks. */
+Test(hub_api, across_parks_alarms_and_arguments) {
+  make_alarms();
+  start_api();
+  struct resp r;
+  get("/api/v1/alarms", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "alarms")), 4, "%s", r.body);
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "parks")), 2);
+  resp_free(&r);
+  get("/api/v1/alarms", "reg2-token", &r); /* p2 only */
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "alarms")), 1, "%s", r.body);
+  cr_assert_str_eq(jstr(cJSON_GetArrayItem(jget(r.json, "alarms"), 0), "alarm_id"), "al-4");
+  cr_assert_str_eq(jstr(cJSON_GetArrayItem(jget(r.json, "alarms"), 0), "park"), "p2");
+  resp_free(&r);
+  get("/api/v1/alarms?parks=p1&state=open", "reg-token", &r);
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "alarms")), 2, "%s", r.body);
+  resp_free(&r);
+
+  /* pages of one across the parks, each alarm once */
+  char path[1400] = "/api/v1/alarms?limit=1";
+  char ids[64] = "";
+  int pages = 0;
+  while (path[0]) {
+    get(path, "reg-token", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    strncat(ids, jstr(cJSON_GetArrayItem(jget(r.json, "alarms"), 0), "alarm_id"), 4);
+    if (r.link[0]) {
+      char *end = strchr(r.link, '>');
+      snprintf(path, sizeof path, "%.*s", (int)(end - r.link - 1), r.link + 1);
+      cr_assert(!strncmp(path, "/api/v1/alarms?limit=1&cursor=", 30), "%s", path);
+    } else {
+      path[0] = 0;
+    }
+    resp_free(&r);
+    cr_assert_leq(++pages, 6);
+  }
+  cr_assert_eq(pages, 4, "%s", ids);
+  for (int k = 1; k <= 4; k++) {
+    char id[8];
+    snprintf(id, sizeof id, "al-%d", k);
+    cr_assert(strstr(ids, id), "%s missing from %s", id, ids);
+  }
+  get("/api/v1/alarms?format=csv", "reg2-token", &r);
+  cr_assert_eq(r.status, 200);
+  cr_assert(!strncmp(r.body, BOM "alarm_id,park,", 17), "%s", r.body);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"parkhub_alarms.csv\"");
+  resp_free(&r);
+
+  /* parks=: outside the token 403, unknown 404, malformed 400, each naming parks */
+  static const struct {
+    const char *q, *tok;
+    long status;
+  } bad[] = {{"/api/v1/alarms?parks=p1", "reg2-token", 403},
+             {"/api/v1/summary?parks=p2,p1&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z", "reg2-token", 403},
+             {"/api/v1/exceedances?parks=p1&from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z", "reg2-token", 403},
+             {"/api/v1/alarms?parks=zz", "reg-token", 404},
+             {"/api/v1/alarms?parks=P1", "reg-token", 400},
+             {"/api/v1/alarms?parks=p1,,p2", "reg-token", 400},
+             {"/api/v1/alarms?parks=p1,p1", "reg-token", 400},
+             {"/api/v1/alarms?parks=", "reg-token", 400}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    get(bad[i].q, bad[i].tok, &r);
+    expect_error(&r, bad[i].status, "parks");
+    resp_free(&r);
+  }
+  get("/api/v1/alarms?ent=x1", "reg-token", &r); /* p2's enterprise: found across the parks */
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "alarms")), 1, "%s", r.body);
+  resp_free(&r);
+  get("/api/v1/alarms?ent=x1", "mgr-token", &r); /* the manager's park p1 has no x1 */
+  expect_error(&r, 404, "ent");
+  resp_free(&r);
+  get("/api/v1/exceedances?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&metric=flow", "reg-token", &r);
+  expect_error(&r, 400, "metric");
+  resp_free(&r);
+  get("/api/v1/summary?from=2026-03-01T00:00:00Z&to=2027-06-01T00:00:00Z", "reg-token", &r);
+  expect_error(&r, 400, "to");
+  resp_free(&r);
+  get("/api/v1/nothing", "reg-token", &r);
+  cr_assert_eq(r.status, 404);
+  resp_free(&r);
+  http("POST", "/api/v1/summary", "reg-token", "{}", NULL, &r);
+  cr_assert_eq(r.status, 405);
+  resp_free(&r);
+}
+
+/* The exceedance rows of the fixture: e1's hours 6..8 (160, 170, 180 > 150). */
+Test(hub_api, across_parks_exceedances) {
+  start_api();
+  struct resp r;
+  get("/api/v1/exceedances?from=2026-02-28T16:00:00Z&to=2026-03-01T16:00:00Z", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  const cJSON *it, *e1 = NULL;
+  cJSON_ArrayForEach(it, jget(r.json, "exceedances")) {
+    const char *status = jstr(it, "status");
+    cr_assert(!strcmp(status, "exceeded") || !strcmp(status, "not_available"), "%s", status);
+    if (!strcmp(jstr(it, "ent"), "e1") && !strcmp(jstr(it, "metric"), "so2")) e1 = it;
+  }
+  cr_assert_not_null(e1, "%s", r.body);
+  cr_assert_str_eq(jstr(e1, "status"), "exceeded");
+  cr_assert_eq(jnum(e1, "hours_exceeded"), 3);
+  cr_assert_eq(jnum(e1, "hours_valid"), 9);
+  cr_assert_eq(jnum(e1, "worst_hour_mean"), 180);
+  cr_assert_eq(jnum(e1, "worst_hour_limit"), 150);
+  char t[PH_TIME_STRLEN];
+  fmt_time(T0 + 8 * H, t);
+  cr_assert_str_eq(jstr(e1, "worst_hour_start"), t);
+  resp_free(&r);
+}
+
 /* RFC 4180 fields of one CSV row starting at *p (advanced past its CRLF):
  * at most cap fields, each malloc'd; returns how many. */
 static int csv_row(const char **p, char **f, int cap) {

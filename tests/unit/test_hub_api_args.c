@@ -51,6 +51,34 @@ Test(api_args, ids) {
   cr_assert(strstr(err.msg, "not an id"), "%s", err.msg);
 }
 
+Test(api_args, id_lists) {
+  struct ph_err err = {0};
+  char ids[3][PH_ID_MAX + 1];
+  int n = -1;
+  cr_assert_eq(api_parse_id_list("p1", ids, 3, &n, &err), 0, "%s", err.msg);
+  cr_assert_eq(n, 1);
+  cr_assert_str_eq(ids[0], "p1");
+  cr_assert_eq(api_parse_id_list("p1,park-2,p_3", ids, 3, &n, &err), 0, "%s", err.msg);
+  cr_assert_eq(n, 3);
+  cr_assert_str_eq(ids[1], "park-2");
+  cr_assert_str_eq(ids[2], "p_3");
+  static const char *const bad[] = {"", ",", "p1,", ",p1", "p1,,p2", "P1", "p1 ,p2", "p1;p2", "冶炼"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    n = -1;
+    cr_assert_eq(api_parse_id_list(bad[i], ids, 3, &n, &err), PH_EBADID, "'%s'", bad[i]);
+    cr_assert_eq(n, -1, "untouched on a refusal");
+  }
+  cr_assert_eq(api_parse_id_list("p1,p2,p1", ids, 3, &n, &err), PH_EINVAL);
+  cr_assert(strstr(err.msg, "'p1' is given twice"), "%s", err.msg);
+  cr_assert_eq(api_parse_id_list("a,b,c,d", ids, 3, &n, &err), PH_ERANGE);
+  cr_assert(strstr(err.msg, "more than 3"), "%s", err.msg);
+  char over[80];
+  memset(over, 'a', 65);
+  over[65] = 0;
+  cr_assert_eq(api_parse_id_list(over, ids, 3, &n, &err), PH_EBADID, "an id of 65 characters");
+  cr_assert_eq(n, -1);
+}
+
 Test(api_args, integers_within_bounds) {
   struct ph_err err = {0};
   int64_t x = 5;
@@ -187,4 +215,6 @@ Test(api_args, no_err_buffer) {
   cr_assert_eq(api_parse_time_cursor("x", 0, 5, &x, NULL), PH_EINVAL);
   cr_assert_eq(api_parse_raw_cursor("x", 0, 5, &x, &x, NULL), PH_EINVAL);
   cr_assert_eq(api_parse_cems_cursor("x", false, 0, 5, &c, NULL), PH_EINVAL);
+  char ids[1][PH_ID_MAX + 1];
+  cr_assert_eq(api_parse_id_list("a,b", ids, 1, &i, NULL), PH_ERANGE);
 }
