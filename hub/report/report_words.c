@@ -5,8 +5,9 @@
  *
  * Invariants:
  *  1. Every entry keeps the printf conversions of its key, in order (the
- *     renderers pass the same arguments to either); test_report_words
- *     checks it for every entry.
+ *     renderers pass the same arguments to either; a reason's parts fill
+ *     the "%s" in the order of the English); test_hub_report_words checks
+ *     the renderers' formats and the patterns.
  *  2. Notes that carry HTML (entities, <b>) are keyed and translated as
  *     HTML; everything else is plain text the renderer escapes.
  *  3. Chinese terms follow GB 31574-2015 and HJ 75-2017 (有效小时均值,
@@ -15,6 +16,7 @@
  */
 #include "report_words.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -271,6 +273,35 @@ static const struct word zh_cn[] = {
     {"no enterprise", "无企业"},
     {"no indicator", "无指标"},
     {"no material record in the year", "年内无物料记录"},
+    {"needs both figures", "需要两个数据"},
+    {"the baseline figure is 0", "基准年数据为 0"},
+    {"needs both the baseline and the current figure", "需要基准年和本年两个数据"},
+    {"no material (weighbridge) record in the year", "年内无物料（地磅）记录"},
+    {"no material record in the baseline year", "基准年无物料记录"},
+    {"no material record in the baseline years", "基准年无物料记录"},
+    {"no product in the baseline year", "基准年无产品"},
+    {"no product in the baseline years", "基准年无产品"},
+    {"%s enterprise has no baseline year", "%s 家企业无基准年"},
+    {"%s enterprises have no baseline year", "%s 家企业无基准年"},
+    {"the baseline is a configured figure", "基准年数据为配置值"},
+    {"no figure for the baseline year", "基准年无数据"},
+    {"no factor for part of the year", "年内部分时段无因子"},
+    {"needs estimated air releases in both years", "需要两年的大气排放估算值"},
+    {"needs complete measured figures in both years", "需要两年完整的实测值"},
+    {"baseline year %s has neither a complete measured figure nor an estimated one",
+     "基准年 %s 既无完整实测值也无估算值"},
+    {"ND (no factor)", "ND（无因子）"},
+    {"class %s has no air factor (ND) for %s to %s", "类别 %s 在 %s 至 %s 无大气排放因子（ND）"},
+    {"class %s has no residue factor (ND) for %s to %s", "类别 %s 在 %s 至 %s 无残渣排放因子（ND）"},
+    {"monitored %s of %s days (share %s < %s)", "年内监测 %s / %s 天（比例 %s < %s）"},
+    {"measured: %s; estimated: %s", "实测：%s；估算：%s"},
+    {"monitored part of the year", "年内部分时段监测"},
+    {"%s of %s enterprises have no such figure (see their rows)", "%s / %s 家企业无此数据（见各企业）"},
+    {"Feed per t of product", "每吨产品原料"},
+    {"Residues per t of product", "每吨产品残渣"},
+    {"Consumables per t of product", "每吨产品辅料"},
+    {"Copper yield (Cu out in product / Cu in feed)", "铜回收率（产品含铜 / 原料含铜）"},
+    {"Compliance rate", "达标率"},
     /* ---- notes (HTML, inv. 2) ---- */
     {"Mass over the point-hours with both a valid hourly concentration and a valid hourly flow; expected point-hours "
      "are those of each point's monitoring period, less the hours the plant was stopped (they released nothing); the "
@@ -351,39 +382,79 @@ const char *ph_report_word(enum ph_lang l, const char *en) {
   return en;
 }
 
-/* The entry of l whose key is "<pre>%s<post>" matching en, the filling in
- * *mid (len *nmid); NULL when none. */
-static const struct word *pattern(enum ph_lang l, const char *en, const char **mid, size_t *nmid) {
-  size_t n = strlen(en);
+#define MAXCAP 4
+
+struct caps {
+  const char *at[MAXCAP];
+  size_t len[MAXCAP];
+  int n;
+};
+
+/* Does en match the key k, each "%s" of k standing for a non-empty part
+ * of en (shortest first)? Fills c. Bounded: at most MAXCAP parts. */
+static bool match(const char *k, const char *en, struct caps *c) {
+  const char *p = strstr(k, "%s");
+  if (!p) return strcmp(k, en) == 0;
+  size_t pre = (size_t)(p - k);
+  if (strncmp(k, en, pre) != 0 || c->n == MAXCAP) return false;
+  const char *rest = en + pre;
+  int slot = c->n++;
+  for (size_t n = 1; rest[n - 1]; n++) {
+    c->at[slot] = rest;
+    c->len[slot] = n;
+    if (match(p + 2, rest + n, c)) return true;
+    c->n = slot + 1;
+  }
+  c->n = slot;
+  return false;
+}
+
+/* The entry of l with a "%s" whose key matches en; NULL when none. */
+static const struct word *pattern(enum ph_lang l, const char *en, struct caps *c) {
   for (size_t i = 0; i < tables[l].n; i++) {
-    const char *k = tables[l].w[i].en, *p = strstr(k, "%s");
-    if (!p || strstr(p + 2, "%")) continue;
-    size_t pre = (size_t)(p - k), post = strlen(p + 2);
-    if (n <= pre + post || strncmp(en, k, pre) != 0 || strcmp(en + n - post, p + 2) != 0) continue;
-    *mid = en + pre;
-    *nmid = n - pre - post;
-    return &tables[l].w[i];
+    const char *k = tables[l].w[i].en;
+    if (!strstr(k, "%s")) continue;
+    bool other = false; /* only %s patterns: a key with %d is a renderer's format */
+    for (const char *q = strchr(k, '%'); q; q = strchr(q + 2, '%')) other = other || q[1] != 's';
+    c->n = 0;
+    if (!other && match(k, en, c)) return &tables[l].w[i];
   }
   return NULL;
 }
 
+/* Appends n bytes of s at buf + o, truncated to cap; the new end. */
+static size_t add(char *buf, size_t cap, size_t o, const char *s, size_t n) {
+  if (o + 1 >= cap) return o;
+  if (n > cap - 1 - o) n = cap - 1 - o;
+  memcpy(buf + o, s, n);
+  buf[o + n] = '\0';
+  return o + n;
+}
+
 static const char *reason(enum ph_lang l, const char *en, char *buf, size_t cap, int depth) {
-  const char *w = ph_report_word(l, en), *mid;
-  size_t nmid;
+  const char *w = ph_report_word(l, en);
   const struct word *pt;
-  if (w != en || depth > 2 || (unsigned)l >= PH_LANG_COUNT || !(pt = pattern(l, en, &mid, &nmid))) {
+  struct caps c;
+  if (w != en || depth > 2 || (unsigned)l >= PH_LANG_COUNT || strlen(en) > 512 || !(pt = pattern(l, en, &c))) {
     snprintf(buf, cap, "%s", w);
     return buf;
   }
-  char inner[512], sub[512];
-  snprintf(inner, sizeof inner, "%.*s", (int)nmid, mid);
-  reason(l, inner, sub, sizeof sub, depth + 1);
-  const char *p = strstr(pt->zh, "%s"); /* inv. 1: the translation has it too */
-  if (!p) {
-    snprintf(buf, cap, "%s", pt->zh);
-    return buf;
+  /* the translation with each part, itself translated (an id stays as it is), in order (inv. 1) */
+  size_t o = 0;
+  int k = 0;
+  buf[0] = '\0';
+  for (const char *z = pt->zh; *z && o + 1 < cap;) {
+    const char *p = strstr(z, "%s");
+    size_t lit = p ? (size_t)(p - z) : strlen(z);
+    o = add(buf, cap, o, z, lit);
+    if (!p || o + 1 >= cap) break;
+    char part[512], sub[512];
+    snprintf(part, sizeof part, "%.*s", k < c.n ? (int)c.len[k] : 0, k < c.n ? c.at[k] : "");
+    k++;
+    const char *t = reason(l, part, sub, sizeof sub, depth + 1);
+    o = add(buf, cap, o, t, strlen(t));
+    z = p + 2;
   }
-  snprintf(buf, cap, "%.*s%s%s", (int)(p - pt->zh), pt->zh, sub, p + 2);
   return buf;
 }
 

@@ -67,3 +67,20 @@ Test(report_words, catalogue_names_follow_the_language) {
   cr_assert_str_eq(ph_report_name(PH_LANG_ZH_CN, "Sulphur dioxide", ""), "Sulphur dioxide");
   cr_assert_str_eq(ph_report_name(PH_LANG_ZH_CN, NULL, NULL), "");
 }
+
+Test(report_words, reasons_with_several_parts_keep_them_in_order) {
+  char buf[256];
+  cr_assert_str_eq(ph_report_reason(PH_LANG_ZH_CN, "monitored 31 of 365 days (share 0.085 < 0.75)", buf, sizeof buf),
+                   "年内监测 31 / 365 天（比例 0.085 < 0.75）");
+  cr_assert_str_eq(ph_report_reason(PH_LANG_ZH_CN,
+                                    "measured: no baseline configured; estimated: monitored 1 of 2 days (share 0.5 < 0.75)",
+                                    buf, sizeof buf),
+                   "实测：未配置基准年；估算：年内监测 1 / 2 天（比例 0.5 < 0.75）");
+  /* a longer key is not taken for a shorter one */
+  cr_assert_str_eq(ph_report_reason(PH_LANG_ZH_CN, "standard x is not loaded (hub config: limit_files)", buf, sizeof buf),
+                   "标准 x 未加载（hub 配置：limit_files）");
+  /* a short buffer: cut, terminated, never past its end */
+  char small[12];
+  ph_report_reason(PH_LANG_ZH_CN, "measured: no baseline configured; estimated: x", small, sizeof small);
+  cr_assert(strlen(small) < sizeof small);
+}
