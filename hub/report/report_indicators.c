@@ -60,7 +60,8 @@ static void material_rows(struct rb *r, const struct ph_ind_figures *f, cJSON *m
     cJSON *o = rb_row(r, mats);
     rb_str(r, o, "material", mt->code);
     rb_str(r, o, "name", ph_material_name(&def));
-    rb_str(r, o, "name_zh", def.name_zh);
+    int ci = def.name_zh[0] ? -1 : ph_catalog_find(r->cat, mt->code, strlen(mt->code));
+    rb_str(r, o, "name_zh", ci >= 0 ? rb_metric(r, ci)->name_zh : def.name_zh); /* the catalogue's when the park's registry has none */
     rb_str(r, o, "role", ph_role_name(mt->role));
     rb_num(r, o, "cu_fraction", mt->cu_fraction);
     rb_num(r, o, "in_t", mt->in_t);

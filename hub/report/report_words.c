@@ -302,6 +302,12 @@ static const struct word zh_cn[] = {
     {"Consumables per t of product", "每吨产品辅料"},
     {"Copper yield (Cu out in product / Cu in feed)", "铜回收率（产品含铜 / 原料含铜）"},
     {"Compliance rate", "达标率"},
+    {"never tested: overdue", "从未监测：已逾期"},
+    {"overdue by %s days", "已逾期 %s 天"},
+    {"due in %s days", "%s 天后到期"},
+    {"not monitored in the year", "年内未监测"},
+    {"monitored from the date above; no hour of it has closed yet", "自上述日期起监测；尚无已结算的小时"},
+    {"monitored the whole year", "全年监测"},
     /* ---- notes (HTML, inv. 2) ---- */
     {"Mass over the point-hours with both a valid hourly concentration and a valid hourly flow; expected point-hours "
      "are those of each point's monitoring period, less the hours the plant was stopped (they released nothing); the "
