@@ -8,7 +8,10 @@
  * Page: a title block (park, year, standard, generation time, how far the
  * CEMS data are processed), the park summary, then one section per
  * enterprise starting on a new printed page. Inline CSS only (A4, print
- * margins, page breaks); no script, no external resource, no web font.
+ * margins, page breaks, a print stylesheet that keeps every table inside
+ * the printable width); no script, no external resource, no web font.
+ * Language: every word through html_w / html_reason (report_words.c) in
+ * the language given to ph_report_render_html, and <html lang> says it.
  *
  * Invariants:
  *  1. Every text from the tree goes through html_esc() (names come from the
