@@ -214,8 +214,12 @@ static const struct word zh_cn[] = {
     {"estimated", "估算"},
     {"mean", "均值"},
     {"latest", "最近一次"},
-    {"data", "数据"},
-    {"config", "配置"},
+    {"configured", "配置值"},
+    {"first data", "首条数据"},
+    {"filled", "补足"},
+    {"existing", "现有企业"},
+    {"new", "新建企业"},
+    {"t of product", "t 产品"},
     {"still monitored", "仍在监测"},
     {"monitored", "监测中"},
     {"not monitored", "未监测"},
@@ -370,6 +374,9 @@ static const struct word zh_cn[] = {
      "原料投入、产品产出和残渣中的铜：有化验值（attrs.cu_pct，0..100 %）的批次按化验值，否则按物料默认含铜率；"
      "不在 0..100 内或非数字的化验值被忽略并计数（assay_ignored_lots）。类别与默认值：取配置中园区的物料，否则取内置目录；"
      "其他代码为未分类，单独列出和计数，不计入任何平衡数据。"},
+    /* ---- generic patterns last: the specific ones above match first ---- */
+    {"%s; %s", "%s；%s"},
+    {"class %s since %s", "类别 %s，自 %s 起"},
 };
 
 static const struct {
@@ -403,8 +410,16 @@ static bool match(const char *k, const char *en, struct caps *c) {
   if (!p) return strcmp(k, en) == 0;
   size_t pre = (size_t)(p - k);
   if (strncmp(k, en, pre) != 0 || c->n == MAXCAP) return false;
-  const char *rest = en + pre;
+  const char *rest = en + pre, *tail = p + 2;
   int slot = c->n++;
+  if (!strstr(tail, "%s")) { /* the last part: whatever is left before the key's tail */
+    size_t nr = strlen(rest), nt = strlen(tail);
+    c->at[slot] = rest;
+    c->len[slot] = nr - nt;
+    if (nr > nt && strcmp(rest + nr - nt, tail) == 0) return true;
+    c->n = slot;
+    return false;
+  }
   for (size_t n = 1; rest[n - 1]; n++) {
     c->at[slot] = rest;
     c->len[slot] = n;

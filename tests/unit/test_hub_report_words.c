@@ -84,3 +84,11 @@ Test(report_words, reasons_with_several_parts_keep_them_in_order) {
   ph_report_reason(PH_LANG_ZH_CN, "measured: no baseline configured; estimated: x", small, sizeof small);
   cr_assert(strlen(small) < sizeof small);
 }
+
+Test(report_words, a_list_of_reasons_is_translated_part_by_part) {
+  char buf[256];
+  cr_assert_str_eq(ph_report_reason(PH_LANG_ZH_CN, "class 1 since 2015-01-01; class 3 since 2025-03-15", buf, sizeof buf),
+                   "类别 1，自 2015-01-01 起；类别 3，自 2025-03-15 起");
+  cr_assert_str_eq(ph_report_reason(PH_LANG_ZH_CN, "measured: no factor; estimated: no class", buf, sizeof buf),
+                   "实测：无因子；估算：无类别");
+}
