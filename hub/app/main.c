@@ -40,11 +40,12 @@ static void install_signals(void) {
 }
 
 static const char report_usage[] =
-    "Usage: parkhub report --config FILE --park P --year Y --format json|csv|html [--out FILE]\n";
+    "Usage: parkhub report --config FILE --park P --year Y --format json|csv|html [--lang zh-CN|en] [--out FILE]\n";
 
 static void usage(FILE *out) {
   fputs("Usage: parkhub --config FILE [--check-config] [--log-level LEVEL]\n"
-        "       parkhub report --config FILE --park P --year Y --format json|csv|html [--out FILE]\n"
+        "       parkhub report --config FILE --park P --year Y --format json|csv|html [--lang zh-CN|en]\n"
+        "                      [--out FILE]\n"
         "       parkhub hash-token [--new] < token\n"
         "\n"
         "parkhub is an industrial park's telemetry hub: it ingests the batches that the\n"
@@ -70,6 +71,9 @@ static void usage(FILE *out) {
         "  -p, --park P          park id\n"
         "  -y, --year Y          local calendar year (1971..9998)\n"
         "  -f, --format F        json (the full tree), csv (one block per section), html (printable)\n"
+        "  -L, --lang L          zh-CN or en: the language of the html's words and of the csv's\n"
+        "                        reasons (json keeps English); default: the park's (zh-CN for a\n"
+        "                        park in a Chinese time zone)\n"
         "  -o, --out FILE        write FILE (complete or not at all); default: standard output\n"
         "\n"
         "parkhub hash-token reads an HTTP API bearer token from standard input and prints\n"
@@ -92,19 +96,21 @@ static int report_main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"park", required_argument, NULL, 'p'},
       {"year", required_argument, NULL, 'y'},   {"format", required_argument, NULL, 'f'},
-      {"out", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
+      {"out", required_argument, NULL, 'o'},    {"lang", required_argument, NULL, 'L'},
+      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
   struct ph_report_args a = {0};
-  const char *year = NULL, *format = NULL;
+  const char *year = NULL, *format = NULL, *lang = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "c:p:y:f:o:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:p:y:f:o:L:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c': a.config = optarg; break;
     case 'p': a.park = optarg; break;
     case 'y': year = optarg; break;
     case 'f': format = optarg; break;
     case 'o': a.out_path = optarg; break;
+    case 'L': lang = optarg; break;
     case 'h': fputs(report_usage, stdout); return 0;
     default: fprintf(stderr, "%sTry 'parkhub --help'.\n", report_usage); return 2;
     }
@@ -127,6 +133,11 @@ static int report_main(int argc, char **argv) {
     fprintf(stderr, "parkhub report: --format: '%s' is not json, csv or html\n", format);
     return 2;
   }
+  if (lang && ph_lang_parse(lang, strlen(lang), &a.lang)) {
+    fprintf(stderr, "parkhub report: --lang: '%s' is not zh-CN or en (e.g. --lang zh-CN)\n", lang);
+    return 2;
+  }
+  a.lang_set = lang != NULL;
   struct ph_err err = {0};
   int rc = ph_report_run(&a, &err);
   if (rc) fprintf(stderr, "parkhub report: %s\n", err.msg);

@@ -14,6 +14,9 @@
  *     hub keeps writing, and no write, ever (no CEMS update, no migration).
  *  2. A file given with --out is complete or absent: the report goes to
  *     FILE.tmp-PID, renamed over FILE only after a successful render.
+ *  3. One function picks a park's default language (ph_report_default_lang)
+ *     for the command and the API alike: the zone's language until the park
+ *     config has a "lang" key of its own.
  */
 #include "report/report.h"
 
@@ -38,14 +41,17 @@ int ph_report_format_parse(const char *s, enum ph_report_format *fmt) {
   return PH_EINVAL;
 }
 
-int ph_report_render(const cJSON *report, enum ph_report_format fmt, FILE *out) {
+int ph_report_render(const cJSON *report, enum ph_report_format fmt, enum ph_lang lang, FILE *out) {
   switch (fmt) {
   case PH_REPORT_JSON: return ph_report_render_json(report, out);
-  case PH_REPORT_CSV: return ph_report_render_csv(report, out);
-  case PH_REPORT_HTML: return ph_report_render_html(report, out);
+  case PH_REPORT_CSV: return ph_report_render_csv(report, lang, out);
+  case PH_REPORT_HTML: return ph_report_render_html(report, lang, out);
   }
   return PH_EINVAL;
 }
+
+/* inv. 3 */
+enum ph_lang ph_report_default_lang(const struct ph_hub_park *park) { return ph_lang_for_tz(park ? park->tz : NULL); }
 
 /* ---- the command ---- */
 
@@ -103,9 +109,10 @@ static void list_parks(const struct ph_hub_config *c, char *buf, size_t cap) {
 }
 
 /* inv. 2 */
-static int write_out(const cJSON *tree, enum ph_report_format fmt, const char *path, struct ph_err *err) {
+static int write_out(const cJSON *tree, enum ph_report_format fmt, enum ph_lang lang, const char *path,
+                     struct ph_err *err) {
   if (!path || strcmp(path, "-") == 0) {
-    int rc = ph_report_render(tree, fmt, stdout);
+    int rc = ph_report_render(tree, fmt, lang, stdout);
     if (!rc && fflush(stdout) != 0) rc = PH_EIO;
     return rc ? ph_fail(err, rc, "writing the report to stdout: %s", strerror(errno)) : 0;
   }
@@ -114,7 +121,7 @@ static int write_out(const cJSON *tree, enum ph_report_format fmt, const char *p
     return ph_fail(err, PH_EINVAL, "--out: path too long");
   FILE *f = fopen(tmp, "w");
   if (!f) return ph_fail(err, PH_EIO, "--out %s: %s", path, strerror(errno));
-  int rc = ph_report_render(tree, fmt, f);
+  int rc = ph_report_render(tree, fmt, lang, f);
   int saved = errno;
   if (fclose(f) != 0 && !rc) {
     rc = PH_EIO;
@@ -151,7 +158,7 @@ int ph_report_run(const struct ph_report_args *a, struct ph_err *err) {
   struct ph_report_env env = {.refs = &r.refs};
   if ((rc = ph_report_build(r.db, &env, a->park, a->year, a->now_ms ? a->now_ms : ph_now_ms(), &r.tree, err)))
     goto out;
-  rc = write_out(r.tree, a->format, a->out_path, err);
+  rc = write_out(r.tree, a->format, a->lang_set ? a->lang : ph_report_default_lang(p), a->out_path, err);
 out:
   run_free(&r);
   return rc;

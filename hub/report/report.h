@@ -1,5 +1,5 @@
 /* report.h — the annual report of a park: `parkhub report --config hub.json
- * --park P --year Y --format json|csv|html [--out FILE]` (docs/report.md).
+ * --park P --year Y --format json|csv|html [--lang zh-CN|en] [--out FILE]` (docs/report.md).
  *
  * Per enterprise and for the park, for the park's local calendar year Y:
  * emissions (t per pollutant, with the share of gap hours), compliance per
@@ -29,6 +29,7 @@
 #define PARKHUB_REPORT_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@
 #include "parkhub/catalog.h"
 #include "parkhub/err.h"
 #include "parkhub/factors.h"
+#include "parkhub/lang.h"
 #include "config/refs.h"
 #include "parkhub/limits.h"
 #include "parkhub/tz.h"
@@ -59,11 +61,19 @@ struct ph_report_env {
 int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const char *park, int year, int64_t now_ms,
                     cJSON **out, struct ph_err *err);
 
-/* Renderers: read the tree (borrowed), write to out. 0 or PH_EIO. */
+/* Renderers: read the tree (borrowed), write to out in the language lang
+ * (HTML: every word people read; CSV: the n/a reasons and the legend block
+ * of column labels, the header keeps the JSON keys; JSON: English keys and
+ * reasons, whatever lang). 0 or PH_EIO. */
 int ph_report_render_json(const cJSON *report, FILE *out);
-int ph_report_render_csv(const cJSON *report, FILE *out);
-int ph_report_render_html(const cJSON *report, FILE *out);
-int ph_report_render(const cJSON *report, enum ph_report_format fmt, FILE *out);
+int ph_report_render_csv(const cJSON *report, enum ph_lang lang, FILE *out);
+int ph_report_render_html(const cJSON *report, enum ph_lang lang, FILE *out);
+int ph_report_render(const cJSON *report, enum ph_report_format fmt, enum ph_lang lang, FILE *out);
+
+/* The language of a park's report when none is asked for. The one place
+ * that decides it: for now the park's zone (ph_lang_for_tz); the park's own
+ * "lang" key once the config has one. */
+enum ph_lang ph_report_default_lang(const struct ph_hub_park *park);
 
 /* "json", "csv", "html" → *fmt; PH_EINVAL otherwise. */
 int ph_report_format_parse(const char *s, enum ph_report_format *fmt);
@@ -82,6 +92,8 @@ struct ph_report_args {
   const char *config, *park, *out_path;
   int year;
   enum ph_report_format format;
+  bool lang_set; /* false: ph_report_default_lang of the park */
+  enum ph_lang lang;
   int64_t now_ms; /* 0: the wall clock */
 };
 int ph_report_run(const struct ph_report_args *a, struct ph_err *err);

@@ -148,6 +148,8 @@ int rb_ent_compliance(struct rb *r, const struct ph_hub_ent *e, const bool *meas
     limit_range(r, e, mt->code, &any, &lo, &hi);
     cJSON *o = rb_row(r, rows);
     rb_str(r, o, "pollutant", mt->code);
+    rb_str(r, o, "name", mt->name);
+    if (mt->name_zh[0]) rb_str(r, o, "name_zh", mt->name_zh);
     rb_str(r, o, "unit", mt->unit);
     limit_cell(r, o, any, lo, hi, mt->unit, false);
     rb_int(r, o, "points", c.npoints);
@@ -183,6 +185,8 @@ void rb_park_compliance(struct rb *r, cJSON *scope) {
     cJSON *o = rb_row(r, rows);
     n++;
     rb_str(r, o, "pollutant", mt->code);
+    rb_str(r, o, "name", mt->name);
+    if (mt->name_zh[0]) rb_str(r, o, "name_zh", mt->name_zh);
     rb_str(r, o, "unit", mt->unit);
     limit_cell(r, o, s->any_limit, s->lim_min, s->lim_max, mt->unit, true);
     rb_int(r, o, "enterprises", s->ents);

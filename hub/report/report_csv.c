@@ -24,6 +24,13 @@
  *     that a spreadsheet would take for a formula (= + - @, tab or CR at the start)
  *     get a leading apostrophe. Numbers are written with up to 10
  *     significant digits.
+ *  4. Language (docs/report.md, "CSV and language"): the header row, the
+ *     section names and every value that is a code stay the JSON's English
+ *     keys and codes in every language, so a machine reads one layout; the
+ *     human text is in the chosen language: the reason of a null figure
+ *     ("n/a (" + reason + ")", the "n/a" marker itself stable), and the
+ *     catalogue's names, which the rows carry as "name" and "name_zh"
+ *     columns side by side.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +38,7 @@
 
 #include "parkhub/alloc.h"
 #include "report/report.h"
+#include "report_words.h"
 
 struct srow {
   const char *scope, *id;
@@ -135,16 +143,16 @@ static void put_text(FILE *f, const char *s, bool guard) {
   if (quote) fputc('"', f);
 }
 
-static void put_cell(FILE *f, const cJSON *o, const char *key) {
+static void put_cell(FILE *f, const cJSON *o, const char *key, enum ph_lang lang) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  char buf[640];
+  char buf[640], why[560];
   if (!v) return;
   if (cJSON_IsNumber(v)) {
     fprintf(f, "%.10g", v->valuedouble);
   } else if (cJSON_IsBool(v)) {
     fputs(cJSON_IsTrue(v) ? "true" : "false", f);
   } else if (cJSON_IsNull(v)) {
-    snprintf(buf, sizeof buf, "n/a (%s)", ph_report_na(o, key));
+    snprintf(buf, sizeof buf, "n/a (%s)", ph_report_reason(lang, ph_report_na(o, key), why, sizeof why)); /* inv. 4 */
     put_text(f, buf, false);
   } else if (cJSON_IsString(v)) {
     put_text(f, v->valuestring, true);
@@ -189,7 +197,7 @@ static int columns(const struct section *s, const char ***out, size_t *nout) {
   return 0;
 }
 
-static int block(FILE *f, const struct section *s) {
+static int block(FILE *f, const struct section *s, enum ph_lang lang) {
   const char **cols;
   size_t n;
   if (columns(s, &cols, &n)) return PH_ENOMEM;
@@ -207,7 +215,7 @@ static int block(FILE *f, const struct section *s) {
     put_text(f, s->rows[r].id, false);
     for (size_t i = 0; i < n; i++) {
       fputc(',', f);
-      put_cell(f, s->rows[r].o, cols[i]);
+      put_cell(f, s->rows[r].o, cols[i], lang);
     }
     fputc('\n', f);
   }
@@ -215,7 +223,7 @@ static int block(FILE *f, const struct section *s) {
   return 0;
 }
 
-int ph_report_render_csv(const cJSON *report, FILE *out) {
+int ph_report_render_csv(const cJSON *report, enum ph_lang lang, FILE *out) {
   struct sections ss = {0};
   const cJSON *park = cJSON_GetObjectItemCaseSensitive(report, "park_summary");
   const char *park_id = "";
@@ -231,7 +239,7 @@ int ph_report_render_csv(const cJSON *report, FILE *out) {
   int rc = ss.oom ? PH_ENOMEM : 0;
   for (size_t i = 0; i < ss.n && !rc; i++) {
     if (i) fputc('\n', out);
-    rc = block(out, &ss.s[i]);
+    rc = block(out, &ss.s[i], lang);
   }
   for (size_t i = 0; i < ss.n; i++) ph_free(ss.s[i].rows);
   ph_free(ss.s);

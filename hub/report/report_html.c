@@ -8,7 +8,10 @@
  * Page: a title block (park, year, standard, generation time, how far the
  * CEMS data are processed), the park summary, then one section per
  * enterprise starting on a new printed page. Inline CSS only (A4, print
- * margins, page breaks); no script, no external resource, no web font.
+ * margins, page breaks, a print stylesheet that keeps every table inside
+ * the printable width); no script, no external resource, no web font.
+ * Language: every word through html_w / html_reason (report_words.c) in
+ * the language given to ph_report_render_html, and <html lang> says it.
  *
  * Invariants:
  *  1. Every text from the tree goes through html_esc() (names come from the
@@ -38,13 +41,15 @@ static const struct kv ent_kv[] = {
 
 static const char css[] =
     "@page{size:A4;margin:14mm 12mm}"
-    "*{box-sizing:border-box}"
-    "body{font:9.5pt/1.35 'DejaVu Sans','Liberation Sans',Arial,sans-serif;color:#111;margin:0 auto;max-width:186mm}"
+    "*{box-sizing:border-box;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "body{font:9.5pt/1.35 'DejaVu Sans','Liberation Sans','WenQuanYi Micro Hei','Noto Sans CJK SC','Microsoft YaHei',"
+    "Arial,sans-serif;color:#111;margin:0 auto;max-width:186mm}"
     "h1{font-size:17pt;margin:0 0 2pt}h2{font-size:13.5pt;margin:14pt 0 4pt;border-bottom:1.5pt solid #222;"
     "padding-bottom:2pt}h3{font-size:11pt;margin:12pt 0 3pt;color:#123}h4{font-size:9.5pt;margin:8pt 0 2pt}"
+    "h2,h3,h4{break-after:avoid;page-break-after:avoid}"
     ".sub{color:#555;font-size:8pt}.u{font-weight:normal;color:#444}"
     "table{border-collapse:collapse;width:100%;margin:2pt 0 6pt;font-size:8.5pt}"
-    "th,td{border:0.6pt solid #999;padding:2pt 4pt;vertical-align:top;text-align:left}"
+    "th,td{border:0.6pt solid #999;padding:2pt 4pt;vertical-align:top;text-align:left;overflow-wrap:anywhere}"
     "thead th{background:#e8ecef}th.num{text-align:right}td.num{text-align:right;white-space:nowrap}"
     "table.kv{width:auto;min-width:60%}table.kv th{background:#f3f5f6;font-weight:normal;width:16em}"
     "tr{page-break-inside:avoid;break-inside:avoid}thead{display:table-header-group}"
@@ -53,6 +58,11 @@ static const char css[] =
     ".nw{white-space:nowrap}.meta th{width:14em}.running{font-size:8pt;color:#666;border-bottom:0.5pt solid #bbb;margin-bottom:4pt}"
     ".ent{page-break-before:always;break-before:page}"
     "ol.notes{font-size:8pt;color:#333;padding-left:16pt}"
+    /* print: the page's content width is the limit (A4 less the margins); a
+     * wide table shrinks its text and lets ids and numbers wrap rather than
+     * run past the edge (the compliance tables' last column was cut off) */
+    "@media print{body{max-width:none}table{font-size:7.5pt}th,td{padding:1pt 2.5pt}"
+    ".nw,td.num{white-space:normal}.sub{font-size:7pt}table.kv{font-size:8pt}}"
     "@media screen{body{margin:16px auto;padding:0 12px}.ent{border-top:3px double #999;margin-top:28px}}";
 
 /* "gb31574-2015" → "GB 31574-2015" */
@@ -72,42 +82,45 @@ static void standards(FILE *f, const cJSON *report) {
     if (i++) fputs(", ", f);
     standard_name(f, it->valuestring);
   }
-  if (!i) fputs("none", f);
+  if (!i) fputs(html_w("none"), f);
 }
 
 static void title_block(FILE *f, const cJSON *rep) {
   const cJSON *y = cJSON_GetObjectItemCaseSensitive(rep, "year");
   int year = cJSON_IsNumber(y) ? (int)y->valuedouble : 0;
-  fprintf(f, "<h1>Annual environmental report %d</h1>\n<p style=\"font-size:12pt;margin:0 0 8pt\"><b>", year);
+  fputs("<h1>", f);
+  fprintf(f, html_w("Annual environmental report %d"), year);
+  fputs("</h1>\n<p style=\"font-size:12pt;margin:0 0 8pt\"><b>", f);
   html_esc(f, html_sget(rep, "park_name"));
-  fputs("</b> (park ", f);
+  fprintf(f, "</b> (%s ", html_w("park"));
   html_esc(f, html_sget(rep, "park"));
-  fputs(") &#183; standard ", f);
+  fprintf(f, ") &#183; %s ", html_w("standard"));
   standards(f, rep);
-  fputs("</p>\n<table class=\"kv meta\">\n<tr><th>Reporting period</th><td>", f);
+  fprintf(f, "</p>\n<table class=\"kv meta\">\n<tr><th>%s</th><td>", html_w("Reporting period"));
   html_value(f, rep, "period_from", F_TIME, NULL);
-  fputs(" to ", f);
+  fprintf(f, " %s ", html_w("to"));
   html_value(f, rep, "period_to", F_TIME, NULL);
-  fputs(" (local time, ", f);
+  fprintf(f, " (%s, ", html_w("local time"));
   html_esc(f, html_sget(rep, "tz"));
-  fputs(")</td></tr>\n<tr><th>Generated</th><td>", f);
+  fprintf(f, ")</td></tr>\n<tr><th>%s</th><td>", html_w("Generated"));
   html_value(f, rep, "generated_at", F_TIME, NULL);
-  fputs(" local (", f);
+  fprintf(f, " %s (", html_w("local"));
   html_esc(f, html_sget(rep, "generated_at_utc"));
-  fputs(") by hub ", f);
+  fprintf(f, ") %s ", html_w("by hub"));
   html_esc(f, html_sget(rep, "hub_id"));
-  fputs("</td></tr>\n<tr><th>CEMS data processed up to</th><td>", f);
+  fprintf(f, "</td></tr>\n<tr><th>%s</th><td>", html_w("CEMS data processed up to"));
   html_value(f, rep, "cems_closed_until", F_TIME, NULL);
   if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rep, "cems_data_through"))) {
-    fputs("; emissions and compliance cover the hours before ", f);
+    fprintf(f, "; %s ", html_w("emissions and compliance cover the hours before"));
     html_value(f, rep, "cems_data_through", F_TIME, NULL);
-    if (!html_is_true(rep, "cems_year_complete")) fputs(" <b class=\"bad\">(year not complete)</b>", f);
+    if (!html_is_true(rep, "cems_year_complete"))
+      fprintf(f, " <b class=\"bad\">%s</b>", html_w("(year not complete)"));
   }
-  fputs("</td></tr>\n<tr><th>Emission factors</th><td>", f);
+  fprintf(f, "</td></tr>\n<tr><th>%s</th><td>", html_w("Emission factors"));
   html_esc(f, html_sget(rep, "factor_table_title"));
   fputs(" <span class=\"sub\">(", f);
   html_esc(f, html_sget(rep, "factor_table"));
-  fputs(")</span></td></tr>\n<tr><th>Enterprises</th><td>", f);
+  fprintf(f, ")</span></td></tr>\n<tr><th>%s</th><td>", html_w("Enterprises"));
   html_value(f, rep, "enterprises_count", F_INT, NULL);
   fputs("</td></tr>\n</table>\n", f);
 }
@@ -118,7 +131,7 @@ static void notes(FILE *f, const cJSON *rep) {
   const cJSON *it;
   cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "notes")) {
     fputs("<li>", f);
-    html_esc(f, cJSON_IsString(it) ? it->valuestring : "");
+    html_reason(f, cJSON_IsString(it) ? it->valuestring : "");
     fputs("</li>\n", f);
   }
   fputs("</ol>\n", f);
@@ -139,19 +152,21 @@ static void sections(FILE *f, const cJSON *scope, bool park) {
   html_indicators(f, scope);
 }
 
-int ph_report_render_html(const cJSON *rep, FILE *f) {
+int ph_report_render_html(const cJSON *rep, enum ph_lang lang, FILE *f) {
   const cJSON *park = cJSON_GetObjectItemCaseSensitive(rep, "park_summary");
   const cJSON *y = cJSON_GetObjectItemCaseSensitive(rep, "year");
   int year = cJSON_IsNumber(y) ? (int)y->valuedouble : 0;
-  fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
-  fprintf(f, "Annual environmental report %d &#8212; ", year);
+  html_lang_set(lang); /* report_html_table.c inv. 3 */
+  fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>", ph_lang_code(lang));
+  fprintf(f, html_w("Annual environmental report %d"), year);
+  fputs(" &#8212; ", f);
   html_esc(f, html_sget(rep, "park_name"));
   fputs(" (", f);
   html_esc(f, html_sget(rep, "park"));
   fprintf(f, ")</title>\n<style>%s</style>\n</head>\n<body>\n", css);
   title_block(f, rep);
 
-  fputs("<section>\n<h2>Park summary: ", f);
+  fprintf(f, "<section>\n<h2>%s", html_w("Park summary: "));
   html_esc(f, html_sget(rep, "park_name"));
   fputs("</h2>\n", f);
   sections(f, park, true);
@@ -162,7 +177,9 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
   cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(rep, "enterprises")) {
     fputs("<section class=\"ent\">\n<div class=\"running\">", f);
     html_esc(f, html_sget(rep, "park_name"));
-    fprintf(f, " &#183; annual report %d &#183; ", year);
+    fputs(" &#183; ", f);
+    fprintf(f, html_w("annual report %d"), year);
+    fputs(" &#183; ", f);
     html_esc(f, html_sget(e, "id"));
     fputs("</div>\n<h2>", f);
     html_esc(f, html_sget(e, "name"));
@@ -172,5 +189,6 @@ int ph_report_render_html(const cJSON *rep, FILE *f) {
     fputs("</section>\n", f);
   }
   fputs("</body>\n</html>\n", f);
+  html_lang_set(PH_LANG_EN);
   return ferror(f) ? PH_EIO : 0;
 }

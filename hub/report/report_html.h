@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "parkhub/lang.h"
+
 enum fmt {
   F_TEXT,   /* string */
   F_INT,    /* integer count */
@@ -48,6 +50,14 @@ struct kv {
 };
 
 /* ---- report_html_table.c ---- */
+
+/* The page's language (report_html_table.c inv. 3) and its words. */
+void html_lang_set(enum ph_lang l);
+enum ph_lang html_lang(void);
+const char *html_w(const char *en); /* report_words.h, in the page's language */
+void html_reason(FILE *f, const char *en); /* escaped, translated (patterns too) */
+void html_na(FILE *f, const char *reason); /* "n/a (reason)" in the page's language */
+void html_note(FILE *f, const char *html_en); /* <p class="note"> with the translated HTML */
 
 void html_esc(FILE *f, const char *s); /* inv. 1 */
 void html_unit(FILE *f, const char *u); /* escaped, with m3 → m³ and ug → µg */

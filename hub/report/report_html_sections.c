@@ -46,11 +46,9 @@ void html_emissions(FILE *f, const cJSON *scope, bool park) {
   else
     TABLE(f, rows, emission_cols, html_why_empty(scope, "emissions_na", "no data"));
   if (cJSON_GetArraySize(rows))
-    fputs("<p class=\"note\">Mass over the point-hours with both a valid hourly concentration and a valid hourly flow; "
-          "expected point-hours are those of each point's monitoring period, less the hours the plant was stopped "
-          "(they released nothing); the gap share is the share of expected point-hours without them (not "
-          "filled).</p>\n",
-          f);
+    html_note(f, "Mass over the point-hours with both a valid hourly concentration and a valid hourly flow; expected "
+                "point-hours are those of each point's monitoring period, less the hours the plant was stopped (they "
+                "released nothing); the gap share is the share of expected point-hours without them (not filled).");
 }
 
 static const struct col water_outlet_cols[] = {
@@ -89,7 +87,7 @@ void html_water(FILE *f, const cJSON *scope, bool park) {
   const char *none = html_why_empty(scope, "water_na", "no water outlet");
   if (!w || html_get_str(scope, "water_na")) {
     fputs("<p class=\"na\">", f);
-    html_esc(f, none);
+    html_reason(f, none);
     fputs("</p>\n", f);
     return;
   }
@@ -102,28 +100,27 @@ void html_water(FILE *f, const cJSON *scope, bool park) {
     TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "outlets_list"), water_outlet_cols, none);
     TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), water_cols, "no water pollutant on record");
   }
-  fputs("<p class=\"note\">Daily means of valid days (20 valid hours) against the standard's water limit for the "
-        "outlet's discharge type; pH is judged on each valid hourly mean. Only limit values verified from the "
-        "standard's text are used. Load = &#931; hourly concentration &#215; hourly flow over the hours with both "
-        "valid (kg; per day: over the days with a load).</p>\n",
-        f);
+  html_note(f, "Daily means of valid days (20 valid hours) against the standard's water limit for the outlet's "
+                "discharge type; pH is judged on each valid hourly mean. Only limit values verified from the "
+                "standard's text are used. Load = &#931; hourly concentration &#215; hourly flow over the hours with "
+                "both valid (kg; per day: over the days with a load).");
 }
 
 static const struct col hour_cols[] = {
-    {"pollutant", "Pollutant", NULL, F_ID, NULL, 0, NULL},
+    {"pollutant", "Pollutant", NULL, F_ID, "name", F_TEXT, NULL},
     {"limit", "Limit", "@unit", F_RANGE, NULL, 0, NULL},
     {"hours_valid", "Valid hours", NULL, F_INT, NULL, 0, NULL},
-    {"hour_compliance", "Compliance", NULL, F_PCT, NULL, 0, NULL},
+    {"hour_compliance", "Compliance rate", NULL, F_PCT, NULL, 0, NULL},
     {"exceedance_hours", "Exceedance hours", NULL, F_BAD, NULL, 0, NULL},
     {"worst_hour_mean", "Worst hourly mean", "@unit", F_NUM, "worst_hour_time", F_TIME, NULL},
     {"worst_hour_point", "at", NULL, F_ID, "worst_hour_enterprise", F_ID, NULL},
     {"hour_availability", "Data availability", NULL, F_PCT, NULL, 0, NULL},
 };
 static const struct col day_cols[] = {
-    {"pollutant", "Pollutant", NULL, F_ID, NULL, 0, NULL},
+    {"pollutant", "Pollutant", NULL, F_ID, "name", F_TEXT, NULL},
     {"limit", "Limit", "@unit", F_RANGE, NULL, 0, NULL},
     {"days_valid", "Valid days", NULL, F_INT, NULL, 0, NULL},
-    {"day_compliance", "Compliance", NULL, F_PCT, NULL, 0, NULL},
+    {"day_compliance", "Compliance rate", NULL, F_PCT, NULL, 0, NULL},
     {"exceedance_days", "Exceedance days", NULL, F_BAD, NULL, 0, NULL},
     {"worst_day_converted", "Worst daily mean (converted)", "@unit", F_NUM, "worst_day_date", F_ID, NULL},
     {"worst_day_point", "at", NULL, F_ID, "worst_day_enterprise", F_ID, NULL},
@@ -142,10 +139,10 @@ void html_compliance(FILE *f, const cJSON *scope) {
   TABLE(f, rows, hour_cols, empty);
   html_heading(f, "h4", "Daily means");
   TABLE(f, rows, day_cols, empty);
-  fputs("<p class=\"note\">Compliance = valid means within the limit / valid means with a limit in force. Daily means "
-        "are judged after the benchmark exhaust-volume conversion (GB 31574-2015 &#167;4.2.7). The worst mean is the "
-        "one with the highest ratio to its limit. Data availability = valid means / (closed periods &#215; points).</p>\n",
-        f);
+  html_note(f, "Compliance = valid means within the limit / valid means with a limit in force. Daily means are "
+                "judged after the benchmark exhaust-volume conversion (GB 31574-2015 &#167;4.2.7). The worst mean is "
+                "the one with the highest ratio to its limit. Data availability = valid means / (closed periods "
+                "&#215; points).");
 }
 
 /* One line of the PCDD/F summary: label, the figure, a note (HTML), and
@@ -157,19 +154,19 @@ static void pcdd_line(FILE *f, const cJSON *pc, const char *label, const char *k
   const char *warn = html_get_str(pc, nk);
   if (!cJSON_GetObjectItemCaseSensitive(pc, key)) return;
   fputs("<tr><th>", f);
-  html_esc(f, label);
+  html_esc(f, html_w(label));
   fputs("</th><td class=\"num\">", f);
   html_value(f, pc, key, F_NUM, "g TEQ");
   fputs("</td><td>", f);
   if (method_key) {
-    fputs("method: ", f);
-    html_esc(f, html_sget(pc, method_key));
+    html_esc(f, html_w("method: "));
+    html_reason(f, html_sget(pc, method_key));
     if (note) fputs("; ", f);
   }
   if (note) fputs(note, f);
   if (warn) {
     fputs(method_key || note ? "; <b class=\"bad\">" : "<b class=\"bad\">", f);
-    html_esc(f, warn);
+    html_reason(f, warn);
     fputs("</b>", f);
   }
   fputs("</td></tr>\n", f);
@@ -219,9 +216,10 @@ static void factor_sources(FILE *f, const cJSON *rows) {
       seen = seen || (o && strcmp(o, src) == 0);
     }
     if (seen) continue;
-    fputs(any ? "<br>" : "<p class=\"note\">Sources: ", f);
+    if (!any) fprintf(f, "<p class=\"note\">%s", html_w("Sources: "));
+    else fputs("<br>", f);
     any = true;
-    fputs("class ", f);
+    fputs(html_w("class "), f);
     html_value(f, r, "toolkit_class", F_ID, NULL);
     fputs(" &#8212; ", f);
     html_esc(f, src);
@@ -269,26 +267,27 @@ void html_pcdd_ent(FILE *f, const cJSON *scope) {
   if (html_has_num(pc, "activity_t", &v)) html_fmt_sig(v, 4, act, sizeof act);
   fputs("<table class=\"kv\">\n", f);
   snprintf(note, sizeof note,
-           "method: %s; stack tests &#215; flue-gas volume of the monitored operating hours%s%s%s; concentration "
-           "applied: %s test",
-           html_sget(pc, "measured_method"), share[0] ? ", of which filled with the mean flow " : "", share,
-           share[0] ? "" : "", strcmp(html_sget(pc, "concentration"), "mean") == 0 ? "mean of the year's" : "latest");
+           html_w("method: %s; stack tests &#215; flue-gas volume of the monitored operating hours%s%s%s; concentration "
+                  "applied: %s test"),
+           html_w(html_sget(pc, "measured_method")), share[0] ? html_w(", of which filled with the mean flow ") : "",
+           share, share[0] ? "" : "",
+           html_w(strcmp(html_sget(pc, "concentration"), "mean") == 0 ? "mean of the year's" : "latest"));
   pcdd_line(f, pc, "Measured, monitored period", "measured_period_g_teq", NULL, note);
   const cJSON *ann = cJSON_GetObjectItemCaseSensitive(pc, "measured_annualised");
-  snprintf(note, sizeof note, "%s; the monitoring covers %s of the year",
-           cJSON_IsTrue(ann) ? "<b>annualised</b> from part of the year" : "the year's figure", mon);
+  snprintf(note, sizeof note, html_w("%s; the monitoring covers %s of the year"),
+           html_w(cJSON_IsTrue(ann) ? "<b>annualised</b> from part of the year" : "the year's figure"), mon);
   pcdd_line(f, pc, "Measured, annual", "measured_g_teq", NULL, note);
-  snprintf(note, sizeof note, "UNEP Toolkit factor &#215; %s&#160;t activity (factors below)%s", act,
-           html_get_str(pc, "estimated_note") ? "; <b class=\"bad\">no material record in the year</b>" : "");
+  snprintf(note, sizeof note, html_w("UNEP Toolkit factor &#215; %s&#160;t activity (factors below)%s"), act,
+           html_get_str(pc, "estimated_note") ? html_w("; <b class=\"bad\">no material record in the year</b>") : "");
   pcdd_line(f, pc, "Estimated, air", "estimated_air_g_teq", NULL, note);
   pcdd_line(f, pc, "Estimated, residue", "estimated_residue_g_teq", NULL, note);
   pcdd_line(f, pc, "Current (air)", "current_g_teq", "current_g_teq_method",
-            "the annual measured figure when available, else the estimate when the year is monitored enough");
-  fputs("<tr><th>Baseline year</th><td class=\"num\">", f);
+            html_w("the annual measured figure when available, else the estimate when the year is monitored enough"));
+  fprintf(f, "<tr><th>%s</th><td class=\"num\">", html_w("Baseline year"));
   html_value(f, pc, "baseline_year", F_INT, NULL);
   fputs("</td><td></td></tr>\n", f);
   pcdd_line(f, pc, "Baseline release", "baseline_g_teq", "baseline_g_teq_method", NULL);
-  pcdd_line(f, pc, "Reduction (baseline − current)", "reduction_g_teq", NULL, "g TEQ/a, air");
+  pcdd_line(f, pc, "Reduction (baseline − current)", "reduction_g_teq", NULL, html_w("g TEQ/a, air"));
   pcdd_line(f, pc, "Reduction, measured vs measured", "reduction_measured_g_teq", NULL, NULL);
   pcdd_line(f, pc, "Reduction, estimated vs estimated", "reduction_estimated_g_teq", NULL, NULL);
   fputs("</table>\n", f);
@@ -298,15 +297,15 @@ void html_pcdd_ent(FILE *f, const cJSON *scope) {
   TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "stack_tests"), test_cols, "no stack test in the year");
   if (html_get_str(pc, "stack_tests_note")) {
     fputs("<p class=\"note\">", f);
-    html_esc(f, html_get_str(pc, "stack_tests_note"));
+    html_reason(f, html_get_str(pc, "stack_tests_note"));
     fputs("</p>\n", f);
   }
   html_heading(f, "h4", "Emission factors used");
   TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "factors"), factor_cols, "no part of the year");
   factor_sources(f, cJSON_GetObjectItemCaseSensitive(pc, "factors"));
-  fputs("<p class=\"note\">Factor table: ", f);
+  fprintf(f, "<p class=\"note\">%s", html_w("Factor table: "));
   html_esc(f, html_sget(pc, "factor_table"));
-  fputs(". A factor marked &#8220;not verified&#8221; has not been checked against its source.</p>\n", f);
+  fprintf(f, "%s</p>\n", html_w(". A factor marked &#8220;not verified&#8221; has not been checked against its source."));
 }
 
 static const struct col park_pcdd_cols[] = {
@@ -323,15 +322,20 @@ static void pcdd_total(FILE *f, const cJSON *pc, const char *label, const char *
   char k[96];
   double n = 0, miss = 0;
   fputs("<tr><th>", f);
-  html_esc(f, label);
+  html_esc(f, html_w(label));
   fputs("</th><td class=\"num\">", f);
   html_value(f, pc, key, F_NUM, "g TEQ");
   snprintf(k, sizeof k, "%s_enterprises", key);
   html_has_num(pc, k, &n);
   snprintf(k, sizeof k, "%s_missing", key);
   html_has_num(pc, k, &miss);
-  fprintf(f, "</td><td>sum over %.0f enterprise%s", n, n == 1 ? "" : "s");
-  if (miss > 0) fprintf(f, "; <b class=\"bad\">%.0f without the figure</b>", miss);
+  fputs("</td><td>", f);
+  fprintf(f, html_w("sum over %.0f enterprise%s"), n, n == 1 || html_lang() != PH_LANG_EN ? "" : "s");
+  if (miss > 0) {
+    fputs("; <b class=\"bad\">", f);
+    fprintf(f, html_w("%.0f without the figure"), miss);
+    fputs("</b>", f);
+  }
   fputs("</td></tr>\n", f);
 }
 
@@ -354,7 +358,7 @@ void html_pcdd_park(FILE *f, const cJSON *scope) {
     fputs("<p class=\"note\"><b class=\"bad\">", f);
     html_esc(f, html_sget(r, "enterprise"));
     fputs(": ", f);
-    html_esc(f, html_get_str(r, "baseline_note"));
+    html_reason(f, html_get_str(r, "baseline_note"));
     fputs("</b></p>\n", f);
   }
 }
@@ -385,9 +389,9 @@ void html_monitoring(FILE *f, const cJSON *scope, bool park) {
   html_heading(f, "h3", "Monitoring plan: PCDD/F stack tests");
   if (!mo) return;
   if (park) {
-    fputs("<p>As of ", f);
+    fprintf(f, "<p>%s", html_w("As of "));
     html_esc(f, html_sget(mo, "as_of"));
-    fputs("; enterprises overdue: ", f);
+    fputs(html_w("; enterprises overdue: "), f);
     html_value(f, mo, "overdue_enterprises", F_BAD, NULL);
     fputs(".</p>\n", f);
     TABLE(f, cJSON_GetObjectItemCaseSensitive(mo, "enterprises"), park_plan_cols, "no enterprise");
@@ -431,7 +435,6 @@ static const struct col per_t_cols_nobase[] = {
 };
 static const struct col material_cols[] = {
     {"material", "Material", NULL, F_ID, "name", F_TEXT, NULL},
-    {"name_zh", "Chinese name", NULL, F_TEXT, NULL, 0, NULL},
     {"role", "Role", NULL, F_STATUS, NULL, 0, NULL}, /* "unclassified" in red */
     {"cu_fraction", "Cu fraction (default)", NULL, F_NUM, NULL, 0, NULL},
     {"in_t", "In", "t", F_NUM, NULL, 0, NULL},
@@ -459,9 +462,9 @@ void html_indicators(FILE *f, const cJSON *scope) {
     TABLE(f, rows, per_t_cols, "no indicator");
   } else { /* no baseline figure at all: one line says why instead of a column of n/a */
     TABLE(f, rows, per_t_cols_nobase, "no indicator");
-    fputs("<p class=\"note\">Change against the baseline: <span class=\"na\">n/a (", f);
-    html_esc(f, why);
-    fputs(")</span></p>\n", f);
+    fprintf(f, "<p class=\"note\">%s", html_w("Change against the baseline: "));
+    html_na(f, why);
+    fputs("</p>\n", f);
   }
   html_heading(f, "h4", "Material ledger");
   TABLE(f, cJSON_GetObjectItemCaseSensitive(io, "materials"), material_cols, "no material record in the year");

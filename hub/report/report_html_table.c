@@ -9,14 +9,43 @@
  *  1. Every text from the tree goes through html_esc, labels and units too.
  *  2. A null figure prints "n/a (reason)" from its "<key>_na" sibling; a
  *     missing key prints a dash; nothing is computed, only formatted.
+ *  3. The page's language is set once per render (html_lang_set, by
+ *     ph_report_render_html on its own thread) and read by every label,
+ *     reason and word here: thread-local, so two renders on two threads
+ *     (the API's worker and a command) never mix, and the section
+ *     functions need no extra argument to pass it down.
  */
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "parkhub/catalog.h"
 #include "report/report.h"
 #include "report_html.h"
+#include "report_words.h"
+
+/* ------------------------------------------------------------ language */
+
+/* The language of the page being rendered (inv. 3). */
+static _Thread_local enum ph_lang page_lang = PH_LANG_EN;
+
+void html_lang_set(enum ph_lang l) { page_lang = l; }
+enum ph_lang html_lang(void) { return page_lang; }
+const char *html_w(const char *en) { return ph_report_word(page_lang, en); }
+
+void html_reason(FILE *f, const char *en) {
+  char buf[640];
+  html_esc(f, ph_report_reason(page_lang, en, buf, sizeof buf));
+}
+
+void html_na(FILE *f, const char *reason) {
+  fputs("<span class=\"na\">", f);
+  html_esc(f, html_w("n/a"));
+  fputs(page_lang == PH_LANG_ZH_CN ? "（" : " (", f);
+  html_reason(f, reason);
+  fputs(page_lang == PH_LANG_ZH_CN ? "）</span>" : ")</span>", f);
+}
 
 /* ------------------------------------------------------------ text */
 
@@ -34,8 +63,11 @@ void html_esc(FILE *f, const char *s) {
   }
 }
 
-/* A unit, escaped, with m3 → m³ and ug → µg. */
+/* A unit, escaped, as people write it: the catalogue's symbol form
+ * (ph_unit_symbol: mg/Nm3 → mg/m³, degC → °C), then m3 → m³ and
+ * ug → µg inside composed units ("ug TEQ/t", "m3/t"). */
 void html_unit(FILE *f, const char *u) {
+  u = ph_unit_symbol(u);
   for (const char *p = u; p && *p; p++) {
     if (p[0] == 'm' && p[1] == '3' && !(p[2] >= '0' && p[2] <= '9')) {
       fputs("m&#179;", f);
@@ -127,19 +159,20 @@ void html_value(FILE *f, const cJSON *o, const char *k, enum fmt fm, const char 
     return;
   }
   if (cJSON_IsNull(v)) {
-    fputs("<span class=\"na\">n/a (", f);
-    html_esc(f, ph_report_na(o, k));
-    fputs(")</span>", f);
+    html_na(f, ph_report_na(o, k));
     return;
   }
   if (cJSON_IsBool(v)) {
     bool t = cJSON_IsTrue(v);
-    fprintf(f, "%s%s%s", t && fm == F_BOOLBAD ? "<b class=\"bad\">" : "", t ? "yes" : "no",
+    fprintf(f, "%s%s%s", t && fm == F_BOOLBAD ? "<b class=\"bad\">" : "", html_w(t ? "yes" : "no"),
             t && fm == F_BOOLBAD ? "</b>" : "");
     return;
   }
   if (cJSON_IsString(v)) {
     const char *s = v->valuestring;
+    char kz[96]; /* "<k>_zh" beside a text: the catalogue's Chinese name or label */
+    snprintf(kz, sizeof kz, "%s_zh", k);
+    s = ph_report_name(page_lang, s, html_get_str(o, kz));
     if (fm == F_TIME && strlen(s) >= 16) {
       fprintf(f, "%.10s&#160;%.5s", s, s + 11);
     } else if (fm == F_UNIT) {
@@ -147,8 +180,10 @@ void html_value(FILE *f, const cJSON *o, const char *k, enum fmt fm, const char 
     } else if (fm == F_STATUS && (strstr(s, "overdue") || strstr(s, "never") || strstr(s, "not verified") ||
                                   strcmp(s, "unclassified") == 0)) {
       fputs("<b class=\"bad\">", f);
-      html_esc(f, s);
+      html_reason(f, s);
       fputs("</b>", f);
+    } else if (fm == F_TEXT || fm == F_STATUS) {
+      html_reason(f, s); /* words of the tree ("verified", "feed") and reasons; other text as it is */
     } else {
       html_esc(f, s);
     }
@@ -188,14 +223,14 @@ static bool numeric(enum fmt f) {
 void html_table(FILE *f, const cJSON *rows, const struct col *cols, size_t n, const char *empty) {
   if (cJSON_GetArraySize(rows) == 0) {
     fputs("<p class=\"na\">", f);
-    html_esc(f, empty);
+    html_reason(f, empty);
     fputs("</p>\n", f);
     return;
   }
   fputs("<table>\n<thead><tr>", f);
   for (size_t i = 0; i < n; i++) {
     fprintf(f, "<th%s>", numeric(cols[i].f) ? " class=\"num\"" : "");
-    html_esc(f, cols[i].label);
+    html_esc(f, html_w(cols[i].label));
     if (cols[i].unit && cols[i].unit[0] != '@') {
       fputs(" <span class=\"u\">(", f);
       html_unit(f, cols[i].unit);
@@ -231,7 +266,7 @@ void html_kv_table(FILE *f, const cJSON *o, const struct kv *kv, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (!cJSON_GetObjectItemCaseSensitive(o, kv[i].key)) continue;
     fputs("<tr><th>", f);
-    html_esc(f, kv[i].label);
+    html_esc(f, html_w(kv[i].label));
     fputs("</th><td>", f);
     html_value(f, o, kv[i].key, kv[i].f, kv[i].unit);
     fputs("</td></tr>\n", f);
@@ -241,7 +276,7 @@ void html_kv_table(FILE *f, const cJSON *o, const struct kv *kv, size_t n) {
 
 void html_heading(FILE *f, const char *tag, const char *text) {
   fprintf(f, "<%s>", tag);
-  html_esc(f, text);
+  html_esc(f, html_w(text));
   fprintf(f, "</%s>\n", tag);
 }
 
@@ -249,4 +284,12 @@ void html_heading(FILE *f, const char *tag, const char *text) {
 const char *html_why_empty(const cJSON *scope, const char *k, const char *dflt) {
   const char *s = html_get_str(scope, k);
   return s ? s : dflt;
+}
+
+/* A note paragraph: its HTML (not escaped: the renderer's own text) in the
+ * page's language. */
+void html_note(FILE *f, const char *html_en) {
+  fputs("<p class=\"note\">", f);
+  fputs(html_w(html_en), f);
+  fputs("</p>\n", f);
 }

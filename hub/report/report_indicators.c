@@ -33,7 +33,7 @@ static const char *base_why(const struct ph_indicators *ind, const struct ind_ct
   return buf;
 }
 
-static void per_t_row(struct rb *r, cJSON *rows, const char *code, const char *label, bool total_avail, double tot,
+static cJSON *per_t_row(struct rb *r, cJSON *rows, const char *code, const char *label, bool total_avail, double tot,
                       const char *total_unit, const char *unit, const struct ph_ind_value *v,
                       const struct ph_ind_value *b, bool has_base, double scale, const char *value_why,
                       const char *base_why_s) {
@@ -48,6 +48,7 @@ static void per_t_row(struct rb *r, cJSON *rows, const char *code, const char *l
   rb_num_or(r, o, "change", v->change_avail, v->change * scale, "needs both figures");
   rb_num_or(r, o, "change_pct", v->change_pct_avail, v->change_pct, "%s",
          v->change_avail ? "the baseline figure is 0" : "needs both figures");
+  return o;
 }
 
 /* One row per material of the ledger: the park's registry names it. */
@@ -59,7 +60,8 @@ static void material_rows(struct rb *r, const struct ph_ind_figures *f, cJSON *m
     cJSON *o = rb_row(r, mats);
     rb_str(r, o, "material", mt->code);
     rb_str(r, o, "name", ph_material_name(&def));
-    rb_str(r, o, "name_zh", def.name_zh);
+    int ci = def.name_zh[0] ? -1 : ph_catalog_find(r->cat, mt->code, strlen(mt->code));
+    rb_str(r, o, "name_zh", ci >= 0 ? rb_metric(r, ci)->name_zh : def.name_zh); /* the catalogue's when the park's registry has none */
     rb_str(r, o, "role", ph_role_name(mt->role));
     rb_num(r, o, "cu_fraction", mt->cu_fraction);
     rb_num(r, o, "in_t", mt->in_t);
@@ -139,8 +141,12 @@ int rb_indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
     snprintf(vw, sizeof vw, "%s", !data ? "no data in the year" : noprod);
     snprintf(bqw, sizeof bqw, "%s", ind->has_baseline && !bdata ? "no data in the baseline year" : bw);
     struct ph_ind_value none = {0};
-    per_t_row(r, rows, q->code, label, data, q->total, q->unit, unit, &q->per_t, qb ? &qb->per_t : &none,
-              ind->has_baseline && bdata, 1, vw, bqw);
+    cJSON *o = per_t_row(r, rows, q->code, label, data, q->total, q->unit, unit, &q->per_t,
+                         qb ? &qb->per_t : &none, ind->has_baseline && bdata, 1, vw, bqw);
+    if (idx >= 0 && rb_metric(r, idx)->name_zh[0]) { /* the Chinese label beside (report_html: "<k>_zh") */
+      snprintf(label, sizeof label, "每吨产品%s", rb_metric(r, idx)->name_zh);
+      rb_str(r, o, "label_zh", label);
+    }
   }
   per_t_row(r, rows, "yield", "Copper yield (Cu out in product / Cu in feed)", cc.ledger, f->cu_out_t, "t Cu", "%",
             &f->yield, &b->yield, ind->has_baseline, 100, cc.ledger ? f->yield.na : noledger, bw);

@@ -23,6 +23,7 @@ static void mass_row(struct rb *r, cJSON *rows, const struct ph_metric *mt, int 
   const char *pw = ph_compliance_period_why(m->nmonitored, m->expected, m->stopped, why, sizeof why);
   rb_str(r, o, "pollutant", mt->code);
   rb_str(r, o, "name", mt->name);
+  if (mt->name_zh[0]) rb_str(r, o, "name_zh", mt->name_zh);
   if (ents >= 0) rb_int(r, o, "enterprises", ents);
   rb_int(r, o, "points", m->npoints);
   if (m->used > 0)

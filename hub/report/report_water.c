@@ -96,6 +96,7 @@ static void pollutant_row(struct wb *b, cJSON *rows, const struct ph_water_outle
   str(b, x, "discharge", ph_discharge_name((enum ph_discharge)o->discharge));
   str(b, x, "pollutant", p->metric);
   str(b, x, "name", m ? m->name : p->metric);
+  if (m && m->name_zh[0]) str(b, x, "name_zh", m->name_zh);
   str(b, x, "unit", m ? m->unit : "");
   str(b, x, "judged_on", p->range ? "hourly means (range)" : "daily means");
   limit_cells(b, x, p);

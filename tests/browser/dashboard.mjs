@@ -20,7 +20,7 @@
 // input is missing fails, never passes silently.
 // Prints "N passed, M failed" and exits non-zero on any failure.
 import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -125,6 +125,10 @@ try {
     const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 30000 }), page.click(button)]);
     const name = dl.suggestedFilename();
     check(`the annual report downloads as ${ext}`, name === `${PARK}_report_${year}.${ext}`, name);
+    if (ext === "html") { // in the page's language (app.js passes lang=)
+      const body = readFileSync(await dl.path(), "utf8");
+      check("the downloaded report is in the page's language (zh-CN)", body.includes('<html lang="zh-CN">'));
+    }
   }
   check("the report section is in Chinese", /年度报告/.test(await page.textContent("#report h2")));
 

@@ -474,13 +474,14 @@ Test(deployment, a_hub_from_the_middle_of_a_year_reports_what_a_regulator_can_si
 	snprintf(row, sizeof row, "\nemissions,enterprise,ent-a,so2,");
 	char *line = strstr(csv, row);
 	cr_assert_not_null(line, "no emissions row of ent-a");
-	/* …,points,mass_t,hours_expected,hours_used,hours_stopped,gap_hours,gap_share */
-	char name[64];
+	/* name,name_zh,enterprises (empty),points,mass_t,hours_expected,hours_used,hours_stopped,gap_hours,gap_share */
+	char name[64], name_zh[64];
 	int points;
 	double mass_t;
 	long long he, hu, hs;
-	cr_assert_eq(sscanf(line + strlen(row), "%63[^,],,%d,%lf,%lld,%lld,%lld", name, &points, &mass_t, &he, &hu, &hs), 6,
-		     "%.200s", line);
+	cr_assert_eq(sscanf(line + strlen(row), "%63[^,],%63[^,],,%d,%lf,%lld,%lld,%lld", name, name_zh, &points, &mass_t,
+			    &he, &hu, &hs),
+		     7, "%.200s", line);
 	cr_assert(fabs(mass_t - wa.kg / 1000) <= 1e-9 * wa.kg / 1000 + 1e-9);
 	cr_assert_eq(he, wa.expected);
 	cr_assert_eq(hu, wa.used);

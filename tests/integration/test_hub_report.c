@@ -709,3 +709,59 @@ Test(report, report_refuses_bad_arguments_with_a_clear_message)
 	/* a failed report leaves no partial --out file */
 	cr_assert_neq(stat(out_path, &sb), 0);
 }
+
+static int report_lang(const char *lang, const char *outp)
+{
+	const char *argv[16] = {getenv("PH_PARKHUB"), "report", "--config", cfg_path, "--park", "p1", "--year", "2025",
+				"--format", "html"};
+	int i = 10, code = -1;
+	if (lang) {
+		argv[i++] = "--lang";
+		argv[i++] = lang;
+	}
+	argv[i++] = "--out";
+	argv[i++] = outp;
+	argv[i] = NULL;
+	cr_assert_eq(pht_run(argv, 60000, out, sizeof out, &code), 0, "parkhub report did not finish");
+	return code;
+}
+
+/* The whole file, NUL-terminated; new (free), NULL when unreadable. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(1 << 22);
+	size_t n = buf ? fread(buf, 1, (1 << 22) - 1, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+/* The HTML in the park's language by default (Asia/Shanghai: zh-CN) and in
+ * the one --lang asks for; a language it does not have is refused. The
+ * files stay with PHT_KEEP=1 (tests/browser/report.sh prints them). */
+Test(report, report_speaks_the_park_language_or_the_one_asked)
+{
+	char zh[800], en[800], bad[800];
+	snprintf(zh, sizeof zh, "%s/report.zh-CN.html", dir);
+	snprintf(en, sizeof en, "%s/report.en.html", dir);
+	snprintf(bad, sizeof bad, "%s/report.fr.html", dir);
+	cr_assert_eq(report_lang(NULL, zh), 0, "%s", out);
+	char *h = slurp(zh);
+	cr_assert_not_null(h);
+	cr_assert(strstr(h, "<html lang=\"zh-CN\">") && strstr(h, ">数据有效率</th>") && strstr(h, "二氧化硫"),
+		  "the default is the park's language");
+	free(h);
+	cr_assert_eq(report_lang("en", en), 0, "%s", out);
+	h = slurp(en);
+	cr_assert_not_null(h);
+	cr_assert(strstr(h, "<html lang=\"en\">") && strstr(h, ">Data availability</th>") && !strstr(h, "数据有效率"));
+	free(h);
+	cr_assert_eq(report_lang("fr", bad), 2, "%s", out);
+	cr_assert(strstr(out, "--lang: 'fr' is not zh-CN or en"), "%s", out);
+	struct stat sb;
+	cr_assert_neq(stat(bad, &sb), 0, "a refused language wrote a file");
+}

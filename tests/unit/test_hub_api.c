@@ -1935,6 +1935,18 @@ Test(hub_api, the_annual_report_downloads_in_three_renderings) {
   cr_assert(strstr(r.body, "<html") != NULL);
   cr_assert_str_eq(r.disposition, "attachment; filename=\"p1_report_2026.html\"");
   resp_free(&r);
+  /* the language: the park's by default (Asia/Shanghai: zh-CN), lang= to choose, a bad one refused */
+  get("/api/v1/parks/p1/report?year=2026", "reg-token", &r);
+  cr_assert(strstr(r.body, "<html lang=\"zh-CN\">") != NULL && strstr(r.body, "年度环境报告") != NULL);
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=2026&lang=en", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strstr(r.body, "<html lang=\"en\">") != NULL && strstr(r.body, "Annual environmental report") != NULL);
+  resp_free(&r);
+  get("/api/v1/parks/p1/report?year=2026&lang=fr", "reg-token", &r);
+  expect_error(&r, 400, "lang");
+  cr_assert(strstr(r.body, "lang=zh-CN") != NULL, "the error gives an example: %s", r.body);
+  resp_free(&r);
   get("/api/v1/parks/p1/report?year=2026&format=json", "adm-token", &r);
   cr_assert_eq(r.status, 200, "%s", r.body);
   cr_assert_not_null(r.json, "JSON parses");

@@ -412,22 +412,23 @@ Test(report, assays_unclassified_codes_and_a_yield_without_product) {
 
 /* ---- renderings ---- */
 
-static char *render(enum ph_report_format f) {
+static char *render_in(enum ph_report_format f, enum ph_lang lang) {
   char *buf = NULL;
   size_t len = 0;
   FILE *m = open_memstream(&buf, &len);
   cr_assert_not_null(m);
-  cr_assert_eq(ph_report_render(rep, f, m), 0);
+  cr_assert_eq(ph_report_render(rep, f, lang, m), 0);
   fclose(m);
   return buf;
 }
+static char *render(enum ph_report_format f) { return render_in(f, PH_LANG_EN); }
 
 Test(report, csv_has_a_block_per_section_with_the_numbers) {
   char *csv = render(PH_REPORT_CSV);
   /* the park's row comes first: its "enterprises" column is empty on enterprise rows */
-  cr_assert(strstr(csv, "section,scope,scope_id,pollutant,name,enterprises,points,mass_t,hours_expected") != NULL,
+  cr_assert(strstr(csv, "section,scope,scope_id,pollutant,name,name_zh,enterprises,points,mass_t,hours_expected") != NULL,
             "%s", csv);
-  cr_assert(strstr(csv, "\nemissions,enterprise,cu-old,so2,Sulphur dioxide,,1,0.0736,48,36,0,12,0.25\n") != NULL);
+  cr_assert(strstr(csv, "\nemissions,enterprise,cu-old,so2,Sulphur dioxide,二氧化硫,,1,0.0736,48,36,0,12,0.25\n") != NULL);
   cr_assert(strstr(csv, "\nemissions,park,p1,so2,") != NULL);
   cr_assert(strstr(csv, "pcdd_f.factors,enterprise,cu-old,2025-01-01,2025-12-31,2,") != NULL);
   cr_assert(strstr(csv, "not verified") != NULL);
@@ -473,4 +474,49 @@ Test(report, bad_park_or_year_is_refused) {
   cr_assert_eq(ph_report_format_parse("xml", &f), PH_EINVAL);
   cr_assert_eq(ph_report_format_parse("html", &f), 0);
   cr_assert_eq(f, PH_REPORT_HTML);
+}
+
+/* ---- languages (issue #18): the same tree read in zh-CN and in en ---- */
+
+Test(report, html_in_chinese_has_its_words_reasons_units_and_local_times) {
+  char *html = render_in(PH_REPORT_HTML, PH_LANG_ZH_CN);
+  cr_assert(strstr(html, "<html lang=\"zh-CN\">") != NULL);
+  cr_assert(strstr(html, "<title>2025 年度环境报告") != NULL, "the title");
+  cr_assert(strstr(html, "<h3>达标情况</h3>") != NULL, "a heading");
+  cr_assert(strstr(html, ">数据有效率</th>") != NULL, "the last column of the compliance tables");
+  cr_assert(strstr(html, "不可用（未配置 UNEP 工具包类别）") != NULL, "a reason: %s", strstr(html, "不可用"));
+  cr_assert(strstr(html, "150&#160;mg/m&#179;") != NULL || strstr(html, "150&#160;mg/m³") != NULL, "a unit");
+  cr_assert(strstr(html, "二氧化硫") != NULL, "the catalogue's Chinese name");
+  cr_assert(strstr(html, "2025-01-01&#160;10:00") != NULL, "a park-local time, 24-hour");
+  cr_assert(strstr(html, "Data availability") == NULL && strstr(html, "Compliance") == NULL, "English left over");
+  cr_assert(strstr(html, "mg/Nm3") == NULL, "a unit without its symbol");
+  free(html);
+}
+
+Test(report, html_in_english_has_its_words_reasons_units_and_local_times) {
+  char *html = render_in(PH_REPORT_HTML, PH_LANG_EN);
+  cr_assert(strstr(html, "<html lang=\"en\">") != NULL);
+  cr_assert(strstr(html, "<h3>Compliance</h3>") != NULL);
+  cr_assert(strstr(html, ">Data availability</th>") != NULL);
+  cr_assert(strstr(html, "n/a (no UNEP Toolkit class configured)") != NULL);
+  cr_assert(strstr(html, "150&#160;mg/m³") != NULL || strstr(html, "150&#160;mg/m&#179;") != NULL);
+  cr_assert(strstr(html, "Sulphur dioxide") != NULL && strstr(html, "二氧化硫") == NULL);
+  cr_assert(strstr(html, "2025-01-01&#160;10:00") != NULL);
+  cr_assert(strstr(html, "mg/Nm3") == NULL);
+  free(html);
+}
+
+Test(report, csv_keeps_codes_and_quotes_chinese_names) {
+  /* a Chinese enterprise name with an ASCII comma and quotes: one quoted cell */
+  cJSON *e = (cJSON *)ent("cu-old");
+  cJSON_ReplaceItemInObjectCaseSensitive(e, "name", cJSON_CreateString("江西铜业, \"再生\"分厂"));
+  char *zh = render_in(PH_REPORT_CSV, PH_LANG_ZH_CN), *en = render_in(PH_REPORT_CSV, PH_LANG_EN);
+  cr_assert(strstr(zh, ",\"江西铜业, \"\"再生\"\"分厂\",") != NULL, "%s", zh);
+  /* the header keeps the codes in both languages; the reasons follow the language */
+  cr_assert(strstr(zh, "section,scope,scope_id,pollutant,name,name_zh,enterprises,points,mass_t") != NULL);
+  cr_assert(strstr(zh, "\nemissions,enterprise,cu-old,so2,Sulphur dioxide,二氧化硫,,1,0.0736,") != NULL);
+  cr_assert(strstr(zh, "n/a (未配置 UNEP 工具包类别)") != NULL);
+  cr_assert(strstr(en, "n/a (no UNEP Toolkit class configured)") != NULL);
+  free(zh);
+  free(en);
 }

@@ -163,7 +163,7 @@ Test(report_water, csv_and_html_carry_the_section) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
-  cr_assert_eq(ph_report_render_csv(rep, f), 0);
+  cr_assert_eq(ph_report_render_csv(rep, PH_LANG_EN, f), 0);
   fclose(f);
   /* columns in order of first appearance over the block: the park's row comes first */
   cr_assert(strstr(buf, "water.pollutants,enterprise,cu-new,w_cod,,,2,0,0,,,n/a (no verified limit),38.4,hr,direct,"),
@@ -173,7 +173,7 @@ Test(report_water, csv_and_html_carry_the_section) {
   free(buf);
   buf = NULL;
   f = open_memstream(&buf, &len);
-  cr_assert_eq(ph_report_render_html(rep, f), 0);
+  cr_assert_eq(ph_report_render_html(rep, PH_LANG_EN, f), 0);
   fclose(f);
   cr_assert(strstr(buf, "Water outlets"), "the HTML has a water table");
   cr_assert(strstr(buf, "no verified limit"));

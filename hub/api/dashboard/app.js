@@ -380,7 +380,8 @@ function tick() {
 function parkPath(rest) { return "/api/v1/parks/" + encodeURIComponent(state.park.park) + rest; }
 
 /* ---- the annual report, as a download (the token goes in a header, so
- * a plain link cannot fetch it: fetch, then save the blob) ---- */
+ * a plain link cannot fetch it: fetch, then save the blob), in the page's
+ * current language ---- */
 
 function fillReportYears() {
   const y = +parts(Date.now()).year, sel = $("ryear");
@@ -391,7 +392,7 @@ function fillReportYears() {
 async function downloadReport(format) {
   $("reporterr").textContent = "";
   try {
-    const res = await fetch(parkPath(`/report?year=${$("ryear").value}&format=${format}`),
+    const res = await fetch(parkPath(`/report?year=${$("ryear").value}&format=${format}&lang=${state.lang}`),
                             { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
     if (!res.ok) {
       let msg = res.statusText;
