@@ -32,6 +32,7 @@
 #include "domain/emission_mass.h"
 #include "domain/ent_limits.h"
 #include "domain/monitoring.h"
+#include "domain/stmt_cache.h"
 #include "domain/water.h"
 #include "parkhub/alloc.h"
 #include "parkhub/log.h"
@@ -609,6 +610,7 @@ int api_get_summary(struct api_req *r) {
                   .totals = {.size = sizeof(struct total)},
                   .pols = {.size = sizeof(struct pol_fig)}};
   if (summary_query(r, &s)) return r->status;
+  ph_stmt_cache_begin(s.db); /* 400 figures of a dozen statements each: prepared once (stmt_cache.h) */
   int status = 0;
   if (!(s.sums = ph_calloc((size_t)(r->park->nents ? r->park->nents : 1), sizeof *s.sums)))
     status = api_fail(r, 500, NULL, "out of memory");
@@ -626,5 +628,6 @@ int api_get_summary(struct api_req *r) {
   ph_free(s.totals.v);
   ph_free(s.pols.v);
   ph_free(s.sums);
+  ph_stmt_cache_end(s.db);
   return status ? status : 200;
 }

@@ -34,12 +34,17 @@
  *  4. the results depend only on rollups, materials, config and limits:
  *     recomputing a period gives the same rows (idempotent); exceedances
  *     keep their id and recorded_ms while they persist.
+ *  5. the hours written in a call are re-aggregated in the same call
+ *     (cems_agg_days, cems_agg_sql.h): the whole local day of each, for
+ *     every emission series of its point, so a late hour reopening a
+ *     closed day leaves that day's row equal to a recomputation.
  */
 #include "domain/cems.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "cems_agg_sql.h"
 #include "cems_sql.h"
 #include "domain/ent_limits.h"
 #include "parkhub/log.h"
@@ -85,7 +90,7 @@ enum {
   S_ENT_POINTS, S_PT_ADD, S_ENT_ADD, S_HMAP_NEED, S_HMAP_ADD, S_LIM_NEED, S_LIM_ADD, S_HOURS_MIN, S_HOURS_HOURLY,
   S_OP_POINTS, S_OP_ENTS, S_DAYS_OF_HOURS, S_HOUR_EXC_DROP, S_HOUR_EXC_PUT, S_HOURS_DONE, S_DIRTY_DAYS, S_DAY_ADD, S_DAY_INPUTS,
   S_DAY_RATIO, S_ENT_DAYS_PUT, S_DAYS_PUT, S_DAY_EXC_DROP, S_DAY_EXC_PUT, S_DAYS_DONE, S_PENDING_HOUR,
-  S_PENDING_DAY, S_STATE_PUT, S_COUNT
+  S_PENDING_DAY, S_STATE_PUT, S_AGG_KEYS, S_AGG_DROP, S_AGG_PUT, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -97,7 +102,7 @@ static const char *const sql[S_COUNT] = {
     CEMS_SQL_HOURS_DONE,        CEMS_SQL_DIRTY_DAYS,        CEMS_SQL_DAY_ADD,       CEMS_SQL_DAY_INPUTS,
     CEMS_SQL_DAY_RATIO,         CEMS_SQL_ENT_DAYS_PUT,      CEMS_SQL_DAYS_PUT,      CEMS_SQL_DAY_EXC_DROP,
     CEMS_SQL_DAY_EXC_PUT,       CEMS_SQL_DAYS_DONE,         CEMS_SQL_PENDING_HOUR,  CEMS_SQL_PENDING_DAY,
-    CEMS_SQL_STATE_PUT,
+    CEMS_SQL_STATE_PUT,         CEMS_AGG_SQL_KEYS,          CEMS_AGG_SQL_DROP,      CEMS_AGG_SQL_PUT,
 };
 
 struct run {
@@ -359,6 +364,9 @@ static int do_hours(struct run *r, long max_work, bool *all_done) {
   if ((rc = add_points(r, q)) || (rc = fill_hour_map(r))) return rc;
   if ((rc = exec_ints(r, S_HOURS_MIN, 2, PH_CEMS_HOUR_MINUTES, PH_CEMS_MINUTE_VALUES, "hourly means")) ||
       (rc = exec_ints(r, S_HOURS_HOURLY, 0, 0, 0, "hourly data")) ||
+      (rc = exec_ints(r, S_AGG_KEYS, 0, 0, 0, "days to aggregate")) ||
+      (rc = exec_ints(r, S_AGG_DROP, 0, 0, 0, "daily aggregates")) ||
+      (rc = exec_ints(r, S_AGG_PUT, 0, 0, 0, "daily aggregates")) ||
       (rc = exec_ints(r, S_OP_POINTS, 0, 0, 0, "operating states of points")) ||
       (rc = exec_ints(r, S_OP_ENTS, 0, 0, 0, "operating states of enterprises")) ||
       (rc = exec_ints(r, S_DAYS_OF_HOURS, 0, 0, 0, "marking days")) ||
@@ -453,7 +461,7 @@ static int save_state(struct run *r, bool all_done) {
 
 static int update(struct run *r, long max_work, bool *all_done) {
   int rc;
-  if ((rc = exec_sql(r->db, CEMS_SQL_TEMP, r->err)) || (rc = fill_catalogue(r)) || (rc = materials_to_days(r)) ||
+  if ((rc = exec_sql(r->db, CEMS_SQL_TEMP, r->err)) || (rc = exec_sql(r->db, CEMS_AGG_SQL_TEMP, r->err)) || (rc = fill_catalogue(r)) || (rc = materials_to_days(r)) ||
       (rc = do_hours(r, max_work, all_done)))
     return rc;
   if (*all_done && (rc = do_days(r))) return rc; /* inv. 3 */
