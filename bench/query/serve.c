@@ -16,6 +16,8 @@
 #include "parkhub/alloc.h"
 #include "api/api.h"
 #include "parkhub/catalog.h"
+#include "parkhub/factors.h"
+#include "parkhub/limits.h"
 #include "config/hub_config.h"
 #include "domain/cems_agg.h"
 #include "domain/stmt_cache.h"
@@ -83,6 +85,8 @@ int main(int argc, char **argv) {
   ph_api_conf_defaults(&conf);
   conf.enabled = true;
   conf.port = atoi(argv[2]);
+  conf.max_connections = 512; /* run.sh's 200 concurrent summary clients all come from 127.0.0.1 */
+  conf.max_connections_per_ip = 512;
   if (argc > 3) conf.threads = atoi(argv[3]);
   struct ph_api_token *t = &conf.tokens[conf.ntokens++];
   strcpy(t->name, "bench");
@@ -94,8 +98,14 @@ int main(int argc, char **argv) {
     sscanf(hex + 2 * i, "%2x", &x);
     t->sha256[i] = (unsigned char)x;
   }
+  struct ph_limits *lim;
+  struct ph_factors *fac;
+  if (ph_limits_load_builtin(&lim, &err) || ph_factors_load_builtin(&fac, &err)) { /* the report needs both */
+    fprintf(stderr, "serve: %s\n", err.msg);
+    return 1;
+  }
   struct ph_tz *tzs[1] = {tz};
-  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .tz = {tzs[0]}};
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {lim}, .nlimits = 1, .factors = fac};
   struct ph_api_env env = {.db_path = argv[1], .refs = &refs};
   sigset_t set;
   sigemptyset(&set);
@@ -117,6 +127,8 @@ int main(int argc, char **argv) {
           (unsigned long long)s.by_code[0]);
   ph_api_stop(api);
   ph_catalog_free(cat);
+  ph_limits_free(lim);
+  ph_factors_free(fac);
   ph_tz_free(tz);
   ph_hub_config_fini(&cfg);
   return 0;

@@ -69,10 +69,25 @@ int64_t ph_cems_next_hour(const struct ph_tz *tz, int64_t hour_ms) {
   return h1 > hour_ms ? h1 : hour_ms + HOUR_MS;
 }
 
+/* A park-year summary counts a year of hours per point and figure: whole
+ * local days of 24 hours under one offset are counted a day at a time
+ * (the same count, a twentieth of the zone lookups); DST days and the
+ * range's edges hour by hour. */
 int64_t ph_cems_count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
   int64_t n = 0, h = ph_tz_hour_start(tz, from_ms);
   if (h < from_ms) h = ph_cems_next_hour(tz, h);
-  for (; h < to_ms; h = ph_cems_next_hour(tz, h)) n++;
+  while (h < to_ms) {
+    if (ph_tz_day_start(tz, h) == h) {
+      int64_t d1 = ph_tz_next_day(tz, h);
+      if (d1 <= to_ms && d1 - h == 24 * HOUR_MS && ph_tz_offset_s(tz, h) == ph_tz_offset_s(tz, d1 - 1)) {
+        n += 24;
+        h = d1;
+        continue;
+      }
+    }
+    n++;
+    h = ph_cems_next_hour(tz, h);
+  }
   return n;
 }
 

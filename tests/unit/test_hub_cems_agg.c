@@ -186,3 +186,28 @@ Test(cems_agg, migration_6_builds_them_from_an_older_database) {
   snprintf(side, sizeof side, "%s-shm", path);
   unlink(side);
 }
+
+/* ph_cems_count_hours counts whole days at a time: the same count as
+ * walking every local hour, across DST changes and odd edges. */
+Test(cems_agg, hours_counted_by_days_equal_hours_walked) {
+  static const char *const zones[] = {"Europe/Berlin", "Asia/Shanghai", "Asia/Kolkata", "Australia/Lord_Howe"};
+  for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+    struct ph_tz *zt;
+    struct ph_err err = {0};
+    cr_assert_eq(ph_tz_load(zones[z], &zt, &err), 0, "%s", err.msg);
+    int64_t t0 = 1483228800000LL; /* 2017-01-01T00:00Z */
+    for (int i = 0; i < 40; i++) {
+      int64_t from = t0 + (int64_t)i * 9 * 86400000LL + i * 1234567LL, to = from + (int64_t)(i * 97 + 5) * H + i * 7777;
+      int64_t walked = 0, h = ph_tz_hour_start(zt, from);
+      if (h < from) h = ph_cems_next_hour(zt, h);
+      for (; h < to && walked < 100000; h = ph_cems_next_hour(zt, h)) walked++;
+      cr_assert_eq(ph_cems_count_hours(zt, from, to), walked, "%s, range %d", zones[z], i);
+    }
+    int64_t y0 = 1483228800000LL - 2 * H, y1 = y0 + 365 * 86400000LL; /* a year around two DST changes */
+    int64_t walked = 0, h = ph_tz_hour_start(zt, y0);
+    if (h < y0) h = ph_cems_next_hour(zt, h);
+    for (; h < y1 && walked < 100000; h = ph_cems_next_hour(zt, h)) walked++;
+    cr_assert_eq(ph_cems_count_hours(zt, y0, y1), walked, "%s, a year", zones[z]);
+    ph_tz_free(zt);
+  }
+}
