@@ -13,8 +13,8 @@
  * Columns (each exactly what compliance.c and emission_mass.c count over
  * that day's hours):
  *   valid, with_limit, within, exceeded   hour counts of COMPLIANCE_SQL_HOURS
- *   worst_ratio, worst_hour               the day's worst hour as in COMPLIANCE_SQL_HOUR_WORST
- *                                         (ratio desc, then the earlier hour); NULL: none with a limit
+ *   worst_ratio, worst_hour, worst_mean,  the day's worst hour as in COMPLIANCE_SQL_HOUR_WORST
+ *   worst_limit                           (ratio desc, then the earlier hour); NULL: none with a limit
  *   used, cq                              hours with a valid concentration and a valid flow
  *                                         of the same point, and Σ C × Q over them (MASS_SQL_HOURS)
  * Invariant: a row equals CEMS_AGG_SQL_SELECT over its day's cems_hours at
@@ -36,13 +36,19 @@
  * flow_id), from cems_hours. */
 #define CEMS_AGG_SQL_SELECT(KEYS)                                                                            \
   "INSERT INTO cems_agg_days(series_id, day_ms, valid, with_limit, within, exceeded, worst_ratio,"          \
-  " worst_hour, used, cq)"                                                                                   \
+  " worst_hour, worst_mean, worst_limit, used, cq)"                                                                                   \
   " SELECT k.series_id, k.day_ms, total(h.valid), total(h.valid AND h.limit_value IS NOT NULL),"             \
   " total(h.valid AND h.mean <= h.limit_value), total(h.valid AND h.mean > h.limit_value),"                  \
   " (SELECT w.mean / w.limit_value FROM cems_hours w WHERE w.series_id = k.series_id"                       \
   "  AND w.hour_ms >= k.day_ms AND w.hour_ms < k.day_ms + " CEMS_AGG_DAY_SPAN " AND w.day_ms = k.day_ms"      \
   "  AND w.valid AND w.limit_value IS NOT NULL ORDER BY w.mean / w.limit_value DESC, w.hour_ms LIMIT 1),"    \
   " (SELECT w.hour_ms FROM cems_hours w WHERE w.series_id = k.series_id"                                    \
+  "  AND w.hour_ms >= k.day_ms AND w.hour_ms < k.day_ms + " CEMS_AGG_DAY_SPAN " AND w.day_ms = k.day_ms"      \
+  "  AND w.valid AND w.limit_value IS NOT NULL ORDER BY w.mean / w.limit_value DESC, w.hour_ms LIMIT 1),"    \
+  " (SELECT w.mean FROM cems_hours w WHERE w.series_id = k.series_id"                                       \
+  "  AND w.hour_ms >= k.day_ms AND w.hour_ms < k.day_ms + " CEMS_AGG_DAY_SPAN " AND w.day_ms = k.day_ms"      \
+  "  AND w.valid AND w.limit_value IS NOT NULL ORDER BY w.mean / w.limit_value DESC, w.hour_ms LIMIT 1),"    \
+  " (SELECT w.limit_value FROM cems_hours w WHERE w.series_id = k.series_id"                                \
   "  AND w.hour_ms >= k.day_ms AND w.hour_ms < k.day_ms + " CEMS_AGG_DAY_SPAN " AND w.day_ms = k.day_ms"      \
   "  AND w.valid AND w.limit_value IS NOT NULL ORDER BY w.mean / w.limit_value DESC, w.hour_ms LIMIT 1),"    \
   " total(h.valid AND f.valid), total(CASE WHEN h.valid AND f.valid THEN h.mean * f.mean END)"               \
@@ -54,7 +60,8 @@
 #define CEMS_AGG_SQL_TABLE                                                                                   \
   "CREATE TABLE cems_agg_days(series_id INTEGER NOT NULL, day_ms INTEGER NOT NULL,"                         \
   " valid INTEGER NOT NULL, with_limit INTEGER NOT NULL, within INTEGER NOT NULL, exceeded INTEGER NOT NULL," \
-  " worst_ratio REAL, worst_hour INTEGER, used INTEGER NOT NULL, cq REAL NOT NULL,"                          \
+  " worst_ratio REAL, worst_hour INTEGER, worst_mean REAL, worst_limit REAL, used INTEGER NOT NULL,"        \
+  " cq REAL NOT NULL,"                          \
   " PRIMARY KEY(series_id, day_ms)) WITHOUT ROWID;"
 
 /* Every row again from every hour (migration 6, and the tests' recomputation). */
@@ -88,10 +95,9 @@
   " WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"
 /* ?4 the point's name (the worst period's column 5, as COMPLIANCE_SQL_HOUR_WORST) */
 #define CEMS_AGG_SQL_WORST                                                                                   \
-  "SELECT a.worst_ratio, h.mean, h.mean, h.limit_value, a.worst_hour, ?4 FROM cems_agg_days a"              \
-  " CROSS JOIN cems_hours h ON h.series_id = a.series_id AND h.hour_ms = a.worst_hour"                      \
-  " WHERE a.series_id = ?1 AND a.day_ms >= ?2 AND a.day_ms < ?3 AND a.worst_hour IS NOT NULL"               \
-  " ORDER BY a.worst_ratio DESC, a.worst_hour LIMIT 1"
+  "SELECT worst_ratio, worst_mean, worst_mean, worst_limit, worst_hour, ?4 FROM cems_agg_days"             \
+  " WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3 AND worst_hour IS NOT NULL"                       \
+  " ORDER BY worst_ratio DESC, worst_hour LIMIT 1"
 #define CEMS_AGG_SQL_MASS                                                                                    \
   "SELECT day_ms, used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"        \
   " AND used > 0 ORDER BY day_ms"

@@ -20,8 +20,10 @@ static char *agg_rows(void) {
   sqlite3_stmt *s;
   cr_assert_eq(sqlite3_prepare_v2(db,
                                   "SELECT count(*), group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
-                                  "%d,%.17g', series_id, day_ms, valid, with_limit, within, exceeded,"
-                                  " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'), used, cq)"
+                                  "%s,%s,%d,%.17g', series_id, day_ms, valid, with_limit, within, exceeded,"
+                                  " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
+                                  " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
+                                  " used, cq)"
                                   " AS r FROM cems_agg_days ORDER BY series_id, day_ms)",
                                   -1, &s, NULL),
                SQLITE_OK, "%s", sqlite3_errmsg(db));
