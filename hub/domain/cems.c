@@ -47,6 +47,7 @@
 #include "cems_agg_sql.h"
 #include "cems_sql.h"
 #include "domain/ent_limits.h"
+#include "domain/stmt_cache.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
@@ -73,7 +74,7 @@ int64_t ph_cems_next_hour(const struct ph_tz *tz, int64_t hour_ms) {
  * local days of 24 hours under one offset are counted a day at a time
  * (the same count, a twentieth of the zone lookups); DST days and the
  * range's edges hour by hour. */
-int64_t ph_cems_count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
+static int64_t count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
   int64_t n = 0, h = ph_tz_hour_start(tz, from_ms);
   if (h < from_ms) h = ph_cems_next_hour(tz, h);
   while (h < to_ms) {
@@ -91,10 +92,21 @@ int64_t ph_cems_count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_
   return n;
 }
 
+int64_t ph_cems_count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
+  int64_t n;
+  if (ph_stmt_count_get(0, tz, from_ms, to_ms, &n)) return n; /* asked already by this summary (stmt_cache.h) */
+  n = count_hours(tz, from_ms, to_ms);
+  ph_stmt_count_put(0, tz, from_ms, to_ms, n);
+  return n;
+}
+
 int64_t ph_cems_count_days(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
-  int64_t n = 0, d = ph_tz_day_start(tz, from_ms);
+  int64_t n = 0, d;
+  if (ph_stmt_count_get(1, tz, from_ms, to_ms, &n)) return n; /* as ph_cems_count_hours */
+  d = ph_tz_day_start(tz, from_ms);
   if (d < from_ms) d = ph_tz_next_day(tz, d);
   for (; d < to_ms; d = ph_tz_next_day(tz, d)) n++;
+  ph_stmt_count_put(1, tz, from_ms, to_ms, n);
   return n;
 }
 

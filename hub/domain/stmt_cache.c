@@ -30,6 +30,32 @@ static _Thread_local struct {
   int64_t memo_key[MEMOS], memo_val[MEMOS];
 } cache;
 
+#define COUNTS 16 /* distinct ranges of one summary: a handful per monitoring window */
+
+struct count_memo {
+  int what;
+  const void *tz; /* the zone outlives the bracket (the request's refs) */
+  int64_t a, b, v;
+};
+static _Thread_local struct count_memo counts[COUNTS];
+static _Thread_local int ncounts, next_count;
+
+int ph_stmt_count_get(int what, const void *tz, int64_t a, int64_t b, int64_t *v) {
+  for (int i = 0; cache.depth && i < ncounts; i++)
+    if (counts[i].what == what && counts[i].tz == tz && counts[i].a == a && counts[i].b == b) {
+      *v = counts[i].v;
+      return 1;
+    }
+  return 0;
+}
+
+void ph_stmt_count_put(int what, const void *tz, int64_t a, int64_t b, int64_t v) {
+  if (!cache.depth) return;
+  counts[next_count] = (struct count_memo){what, tz, a, b, v};
+  next_count = (next_count + 1) % COUNTS; /* full: the oldest goes */
+  if (ncounts < COUNTS) ncounts++;
+}
+
 int ph_stmt_memo_get(int64_t point_id, int64_t *v) {
   for (int i = 0; cache.depth && i < cache.nmemo; i++)
     if (cache.memo_key[i] == point_id) {
@@ -59,6 +85,7 @@ void ph_stmt_cache_end(sqlite3 *db) {
   }
   cache.db = NULL;
   cache.nmemo = 0;
+  ncounts = next_count = 0;
 }
 
 int ph_stmt_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {

@@ -37,6 +37,12 @@ void ph_stmt_release(sqlite3_stmt *s);
 int ph_stmt_memo_get(int64_t point_id, int64_t *v);
 void ph_stmt_memo_put(int64_t point_id, int64_t v);
 
+/* A count of local hours or days over [a, b) in zone tz (what: 0 hours,
+ * 1 days), remembered inside the bracket: every pair of a park's summary
+ * asks the same few ranges. get: 1 and *v when known. */
+int ph_stmt_count_get(int what, const void *tz, int64_t a, int64_t b, int64_t *v);
+void ph_stmt_count_put(int what, const void *tz, int64_t a, int64_t b, int64_t v);
+
 /* false: no caching at all, every statement prepared and finalized as
  * before (bench/query's baseline); set before any reader starts. */
 void ph_stmt_cache_use(bool on);
