@@ -3,11 +3,14 @@
 #
 # Builds ph_bench_query_serve and ph_bench_query_load in BUILD_DIR, makes the
 # database once with gen.sql (a year of hourly rollups for 100 enterprises ×
-# 20 metrics; kept in BENCH_DIR and reused while gen.sql is unchanged), starts
-# the API on a free loopback port, and prints p50/p99 of the park summary
-# (a month and a year) and of a one-month hourly series (one keep-alive
-# client, requests one after the other), then requests/s under wrk.
-# Every step is bounded in time; the server is stopped on exit.
+# 20 metrics; kept in BENCH_DIR and reused while gen.sql is unchanged) and
+# its daily CEMS aggregates, starts two APIs on free loopback ports — the hub
+# as built and --baseline (every figure from the hours, as before issue #19)
+# — and prints, for both with the speed-up: p50/p99 of the park summary (a
+# year and a month), of the annual report, and of 200 concurrent summary
+# clients (with their errors); then the all-parks summary when the build has
+# it, the series figures and requests/s under wrk. Every step is bounded in
+# time; the servers are stopped on exit.
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR [BUILD_DIR/bench-query]   BENCH_JOBS [1] build jobs
