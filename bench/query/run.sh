@@ -3,16 +3,22 @@
 #
 # Builds ph_bench_query_serve and ph_bench_query_load in BUILD_DIR, makes the
 # database once with gen.sql (a year of hourly rollups for 100 enterprises ×
-# 20 metrics; kept in BENCH_DIR and reused while gen.sql is unchanged), starts
-# the API on a free loopback port, and prints p50/p99 of the park summary
-# (a month and a year) and of a one-month hourly series (one keep-alive
-# client, requests one after the other), then requests/s under wrk.
-# Every step is bounded in time; the server is stopped on exit.
+# 20 metrics; kept in BENCH_DIR and reused while gen.sql is unchanged) and
+# its daily CEMS aggregates, starts two APIs on free loopback ports — the hub
+# as built and --baseline (every figure from the hours, as before issue #19)
+# — and prints, for both with the speed-up: p50/p99 of the park summary (a
+# year and a month), of the annual report, and of 200 concurrent summary
+# clients (with their errors); then the all-parks summary when the build has
+# it, the series figures and requests/s under wrk. Every step is bounded in
+# time; the servers are stopped on exit.
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR [BUILD_DIR/bench-query]   BENCH_JOBS [1] build jobs
 #   BENCH_THREADS [4] API worker threads
-#   BENCH_N_SUMMARY [20]  BENCH_N_YEAR [5]  BENCH_N_SERIES [500] requests per latency figure
+#   BENCH_N_SUMMARY [20]  BENCH_N_YEAR [5]  requests of the baseline's month and year summaries
+#   BENCH_N_MONTH_NEW [200]  BENCH_N_YEAR_NEW [100]  BENCH_N_REPORT [3]  BENCH_N_SERIES [500]
+#   BENCH_CLIENTS [200] concurrent summary clients (one request each)
+#   BENCH_DAYS [365] days of data generated (fewer: a quick database while developing)
 #   BENCH_MAX_S [120] seconds any one latency loop may take
 #   BENCH_WRK_S [10] seconds per wrk run   BENCH_WRK_C [8] wrk connections   BENCH_WRK_T [2] wrk threads
 set -euo pipefail
@@ -25,6 +31,11 @@ threads=${BENCH_THREADS:-4}
 n_summary=${BENCH_N_SUMMARY:-20}
 n_year=${BENCH_N_YEAR:-5}
 n_series=${BENCH_N_SERIES:-500}
+n_year_new=${BENCH_N_YEAR_NEW:-100}
+n_month_new=${BENCH_N_MONTH_NEW:-200}
+n_report=${BENCH_N_REPORT:-3}
+n_clients=${BENCH_CLIENTS:-200}
+days=${BENCH_DAYS:-365}
 max_s=${BENCH_MAX_S:-120}
 wrk_s=${BENCH_WRK_S:-10}
 wrk_c=${BENCH_WRK_C:-8}
@@ -59,47 +70,85 @@ load=$build/bench/query/ph_bench_query_load
 dir=${BENCH_DIR:-$build/bench-query}
 mkdir -p "$dir"
 db=$dir/bench.db
-stamp=$(sha256sum "$here/gen.sql" | cut -c1-16)
+stamp=$( (cat "$here/gen.sql"; echo "aggregates 2 days $days") | sha256sum | cut -c1-16)
 if [ ! -e "$db" ] || [ "$(cat "$dir/gen.stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -f "$db" "$db-wal" "$db-shm" "$dir/gen.stamp"
   say "generating $db (about 2 minutes, once)"
   t0=$(date +%s)
   "$serve" --init "$db"
-  timeout 1800 sqlite3 "$db" < "$here/gen.sql" >/dev/null
+  # BENCH_DAYS < 365: only the first days of the year (a quick database while developing)
+  sed "s/k < 8759/k < $(( days * 24 - 1 ))/" "$here/gen.sql" | timeout 1800 sqlite3 "$db" >/dev/null
+  "$serve" --aggregate "$db" # the daily CEMS aggregates, as migration 6 builds them for an older database
   echo "$stamp" > "$dir/gen.stamp"
   say "generated in $(( $(date +%s) - t0 )) s"
 fi
 rows=$(sqlite3 "$db" "SELECT count(*) FROM rollups WHERE period = 1")
 size_mb=$(( $(stat -c %s "$db") / 1048576 ))
 
-# ---- the server ----------------------------------------------------------------
-"$serve" "$db" 0 "$threads" > "$dir/serve.out" 2> "$dir/serve.log" &
-spid=$!
-trap 'kill -TERM $spid 2>/dev/null; wait $spid 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$dir/serve.out")
-  [ -n "$port" ] && break
-  kill -0 $spid 2>/dev/null || die "the server did not start: $(cat "$dir/serve.log")"
-  sleep 0.1
-done
-[ -n "$port" ] || die "the server did not say ready within 10 s"
+# ---- the servers: the current path and the baseline (every figure from the hours) ----
+start() { # name extra-args... ; sets port_<name>
+  local name=$1
+  shift
+  "$serve" "$db" 0 "$threads" "$@" > "$dir/serve-$name.out" 2> "$dir/serve-$name.log" &
+  echo $! >> "$dir/pids"
+  local p=""
+  for _ in $(seq 100); do
+    p=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$dir/serve-$name.out")
+    [ -n "$p" ] && break
+    sleep 0.1
+  done
+  [ -n "$p" ] || die "the $name server did not say ready within 10 s: $(cat "$dir/serve-$name.log")"
+  eval "port_$name=$p"
+}
+: > "$dir/pids"
+trap 'for p in $(cat "$dir/pids"); do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null || true' EXIT
+start now
+start old --baseline
+port=$port_now
 base="http://127.0.0.1:$port/api/v1/parks/bench"
+obase="http://127.0.0.1:$port_old/api/v1/parks/bench"
 tok=bench-token
 month="from=2025-06-01T00:00:00%2B08:00&to=2025-07-01T00:00:00%2B08:00"
 year="from=2025-01-01T00:00:00%2B08:00&to=2026-01-01T00:00:00%2B08:00"
 series="$base/series?ent=e042&point=stack-1&metric=so2&$month&step=1h"
 
-figure() { # name url n
+figure() { # name url n [clients]
   local out
-  out=$(timeout $(( max_s + 60 )) "$load" "$2" "$tok" "$3" "$max_s") || die "$1: the request failed"
+  out=$(timeout $(( max_s + 60 )) "$load" "$2" "$tok" "$3" "$max_s" "${4:-1}") || die "$1: the request failed"
   printf '%-44s %s\n' "$1" "$out"
 }
+p99_of() { sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p'; }
+# name url-path n [clients]: the figure now and its baseline, and the speed-up of p99
+versus() {
+  local a b pa pb
+  # errors are printed (errors=N), not fatal: a baseline that times out under load is a figure too
+  a=$(timeout $(( max_s + 60 )) "$load" "$base$2" "$tok" "$3" "$max_s" "${4:-1}" 2>> "$dir/load.log") || true
+  b=$(timeout $(( max_s + 60 )) "$load" "$obase$2" "$tok" "${5:-$3}" "$max_s" "${4:-1}" 2>> "$dir/load.log") || true
+  [ -n "$a" ] || a="no request answered 200 (see $dir/load.log)"
+  [ -n "$b" ] || b="no request answered 200 (see $dir/load.log)"
+  pa=$(printf '%s' "$a" | p99_of)
+  pb=$(printf '%s' "$b" | p99_of)
+  printf '%-44s %s\n%-44s %s\n' "$1" "$a" "  baseline (from the hours)" "$b"
+  [ -n "$pa" ] && [ -n "$pb" ] && awk -v a="$pa" -v b="$pb" 'BEGIN { if (a > 0) printf "  speed-up of p99: %.1fx\n", b / a }'
+  return 0
+}
 
-echo "database: $rows hourly rollup rows, $size_mb MiB; API: $threads threads on 127.0.0.1:$port; $(nproc) cores"
-echo "-- latency, one client, keep-alive (ms)"
-figure "summary, 100 enterprises, one month" "$base/summary?$month" "$n_summary"
-figure "summary, 100 enterprises, one year" "$base/summary?$year" "$n_year"
+echo "database: $rows hourly rollup rows, $size_mb MiB; API: $threads threads on 127.0.0.1; $(nproc) cores"
+echo "-- latency, one client, keep-alive (ms); targets: year p99 <= 50, month <= 10, report <= 2000"
+versus "summary, 100 enterprises, one year" "/summary?$year" "$n_year_new" 1 "$n_year"
+versus "summary, 100 enterprises, one month" "/summary?$month" "$n_month_new" 1 "$n_summary"
+versus "annual report 2025 (JSON), 100 enterprises" "/report?year=2025&format=json" "$n_report" 1
+echo "-- $n_clients concurrent clients, one month's summary each (ms)"
+versus "summary, one month, $n_clients clients" "/summary?$month" "$n_clients" "$n_clients"
+echo "-- all parks (GET /api/v1/summary, 10 parks x 100 enterprises, one year; target p99 <= 250)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+       "http://127.0.0.1:$port/api/v1/summary?$year" || true)
+if [ "$code" = 200 ]; then
+  figure "all-parks summary, one year" "http://127.0.0.1:$port/api/v1/summary?$year" "$n_year"
+  echo "  (the database holds one park: see README.md, 'All parks', for the 10-park shortcut)"
+else
+  echo "all-parks summary: not available (GET /api/v1/summary answered $code: the cross-park summary is not in this build)"
+fi
 figure "series 1h, one month (720 points), JSON" "$series" "$n_series"
 figure "series 1h, one month (720 points), CSV" "$series&format=csv" "$n_series"
 figure "series 1d, one year (365 points)" "$base/series?ent=e042&point=stack-1&metric=so2&$year&step=1d" "$n_series"

@@ -34,14 +34,20 @@
  *  4. the results depend only on rollups, materials, config and limits:
  *     recomputing a period gives the same rows (idempotent); exceedances
  *     keep their id and recorded_ms while they persist.
+ *  5. the hours written in a call are re-aggregated in the same call
+ *     (cems_agg_days, cems_agg_sql.h): the whole local day of each, for
+ *     every emission series of its point, so a late hour reopening a
+ *     closed day leaves that day's row equal to a recomputation.
  */
 #include "domain/cems.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "cems_agg_sql.h"
 #include "cems_sql.h"
 #include "domain/ent_limits.h"
+#include "domain/stmt_cache.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 
@@ -64,17 +70,43 @@ int64_t ph_cems_next_hour(const struct ph_tz *tz, int64_t hour_ms) {
   return h1 > hour_ms ? h1 : hour_ms + HOUR_MS;
 }
 
-int64_t ph_cems_count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
+/* A park-year summary counts a year of hours per point and figure: whole
+ * local days of 24 hours under one offset are counted a day at a time
+ * (the same count, a twentieth of the zone lookups); DST days and the
+ * range's edges hour by hour. */
+static int64_t count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
   int64_t n = 0, h = ph_tz_hour_start(tz, from_ms);
   if (h < from_ms) h = ph_cems_next_hour(tz, h);
-  for (; h < to_ms; h = ph_cems_next_hour(tz, h)) n++;
+  while (h < to_ms) {
+    if (ph_tz_day_start(tz, h) == h) {
+      int64_t d1 = ph_tz_next_day(tz, h);
+      if (d1 <= to_ms && d1 - h == 24 * HOUR_MS && ph_tz_offset_s(tz, h) == ph_tz_offset_s(tz, d1 - 1)) {
+        n += 24;
+        h = d1;
+        continue;
+      }
+    }
+    n++;
+    h = ph_cems_next_hour(tz, h);
+  }
+  return n;
+}
+
+int64_t ph_cems_count_hours(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
+  int64_t n;
+  if (ph_stmt_count_get(0, tz, from_ms, to_ms, &n)) return n; /* asked already by this summary (stmt_cache.h) */
+  n = count_hours(tz, from_ms, to_ms);
+  ph_stmt_count_put(0, tz, from_ms, to_ms, n);
   return n;
 }
 
 int64_t ph_cems_count_days(const struct ph_tz *tz, int64_t from_ms, int64_t to_ms) {
-  int64_t n = 0, d = ph_tz_day_start(tz, from_ms);
+  int64_t n = 0, d;
+  if (ph_stmt_count_get(1, tz, from_ms, to_ms, &n)) return n; /* as ph_cems_count_hours */
+  d = ph_tz_day_start(tz, from_ms);
   if (d < from_ms) d = ph_tz_next_day(tz, d);
   for (; d < to_ms; d = ph_tz_next_day(tz, d)) n++;
+  ph_stmt_count_put(1, tz, from_ms, to_ms, n);
   return n;
 }
 
@@ -85,7 +117,7 @@ enum {
   S_ENT_POINTS, S_PT_ADD, S_ENT_ADD, S_HMAP_NEED, S_HMAP_ADD, S_LIM_NEED, S_LIM_ADD, S_HOURS_MIN, S_HOURS_HOURLY,
   S_OP_POINTS, S_OP_ENTS, S_DAYS_OF_HOURS, S_HOUR_EXC_DROP, S_HOUR_EXC_PUT, S_HOURS_DONE, S_DIRTY_DAYS, S_DAY_ADD, S_DAY_INPUTS,
   S_DAY_RATIO, S_ENT_DAYS_PUT, S_DAYS_PUT, S_DAY_EXC_DROP, S_DAY_EXC_PUT, S_DAYS_DONE, S_PENDING_HOUR,
-  S_PENDING_DAY, S_STATE_PUT, S_COUNT
+  S_PENDING_DAY, S_STATE_PUT, S_AGG_KEYS, S_AGG_DROP, S_AGG_PUT, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -97,7 +129,7 @@ static const char *const sql[S_COUNT] = {
     CEMS_SQL_HOURS_DONE,        CEMS_SQL_DIRTY_DAYS,        CEMS_SQL_DAY_ADD,       CEMS_SQL_DAY_INPUTS,
     CEMS_SQL_DAY_RATIO,         CEMS_SQL_ENT_DAYS_PUT,      CEMS_SQL_DAYS_PUT,      CEMS_SQL_DAY_EXC_DROP,
     CEMS_SQL_DAY_EXC_PUT,       CEMS_SQL_DAYS_DONE,         CEMS_SQL_PENDING_HOUR,  CEMS_SQL_PENDING_DAY,
-    CEMS_SQL_STATE_PUT,
+    CEMS_SQL_STATE_PUT,         CEMS_AGG_SQL_KEYS,          CEMS_AGG_SQL_DROP,      CEMS_AGG_SQL_PUT,
 };
 
 struct run {
@@ -359,6 +391,9 @@ static int do_hours(struct run *r, long max_work, bool *all_done) {
   if ((rc = add_points(r, q)) || (rc = fill_hour_map(r))) return rc;
   if ((rc = exec_ints(r, S_HOURS_MIN, 2, PH_CEMS_HOUR_MINUTES, PH_CEMS_MINUTE_VALUES, "hourly means")) ||
       (rc = exec_ints(r, S_HOURS_HOURLY, 0, 0, 0, "hourly data")) ||
+      (rc = exec_ints(r, S_AGG_KEYS, 0, 0, 0, "days to aggregate")) ||
+      (rc = exec_ints(r, S_AGG_DROP, 0, 0, 0, "daily aggregates")) ||
+      (rc = exec_ints(r, S_AGG_PUT, 0, 0, 0, "daily aggregates")) ||
       (rc = exec_ints(r, S_OP_POINTS, 0, 0, 0, "operating states of points")) ||
       (rc = exec_ints(r, S_OP_ENTS, 0, 0, 0, "operating states of enterprises")) ||
       (rc = exec_ints(r, S_DAYS_OF_HOURS, 0, 0, 0, "marking days")) ||
@@ -453,7 +488,7 @@ static int save_state(struct run *r, bool all_done) {
 
 static int update(struct run *r, long max_work, bool *all_done) {
   int rc;
-  if ((rc = exec_sql(r->db, CEMS_SQL_TEMP, r->err)) || (rc = fill_catalogue(r)) || (rc = materials_to_days(r)) ||
+  if ((rc = exec_sql(r->db, CEMS_SQL_TEMP, r->err)) || (rc = exec_sql(r->db, CEMS_AGG_SQL_TEMP, r->err)) || (rc = fill_catalogue(r)) || (rc = materials_to_days(r)) ||
       (rc = do_hours(r, max_work, all_done)))
     return rc;
   if (*all_done && (rc = do_days(r))) return rc; /* inv. 3 */

@@ -13,6 +13,11 @@
  *  3. per point, valid, exceeded and expected periods are all counted over
  *     the same range, the part of [from, closed) inside its monitoring
  *     period (monitoring.h), so valid ≤ expected.
+ *  4. hour counts and the worst hour over whole local days come from the
+ *     daily aggregates (cems_agg_days), the hours at the range's edges from
+ *     cems_hours: the same figures as reading every hour (a day's row is
+ *     its hours' counts; the worst of the days' worst, earlier on ties, is
+ *     the worst hour), a year in 365 rows instead of 8 760.
  */
 #include "domain/compliance.h"
 
@@ -20,9 +25,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cems_agg_sql.h"
 #include "cems_sql.h"
+#include "domain/cems_agg.h"
 #include "domain/cems.h"
 #include "domain/monitoring.h"
+#include "domain/stmt_cache.h"
 
 static int db_fail(sqlite3 *db, struct ph_err *err, const char *what) {
   return ph_fail(err, PH_EDB, "compliance: %s: %s", what, sqlite3_errmsg(db));
@@ -39,8 +47,8 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v) {
 static sqlite3_stmt *query(sqlite3 *db, const char *text, const char *park, const char *ent, const char *point,
                            const char *metric, int64_t from, int64_t to) {
   sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, text, -1, &s, NULL) != SQLITE_OK) {
-    sqlite3_finalize(s);
+  if (ph_stmt_prepare(db, text, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
     return NULL;
   }
   sqlite3_bind_text(s, 1, park, -1, SQLITE_STATIC);
@@ -69,15 +77,13 @@ static int counts(const struct ctx *c, const char *text, int64_t from, int64_t t
     p->within += sqlite3_column_int64(s, 2);
     p->exceeded += sqlite3_column_int64(s, 3);
   }
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   return rc == SQLITE_ROW ? 0 : db_fail(c->db, c->err, "counting periods");
 }
 
-/* The worst period of one point over [from, to) replaces *w when worse
- * (ties: the earlier one). */
-static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to, struct ph_compliance_worst *w) {
-  sqlite3_stmt *s = query(c->db, text, c->park, c->ent, c->point, c->metric, from, to);
-  if (!s) return db_fail(c->db, c->err, "finding the worst period");
+/* Steps s (columns: ratio, mean, converted, limit, bucket, point); its row
+ * replaces *w when worse (ties: the earlier one). The step's code. */
+static int worst_row(sqlite3_stmt *s, struct ph_compliance_worst *w) {
   int rc = sqlite3_step(s);
   double ratio = rc == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
   int64_t bucket = rc == SQLITE_ROW ? sqlite3_column_int64(s, 4) : 0;
@@ -89,8 +95,67 @@ static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to
     w->bucket_ms = bucket;
     snprintf(w->point, sizeof w->point, "%s", (const char *)sqlite3_column_text(s, 5));
   }
-  sqlite3_finalize(s);
+  return rc;
+}
+
+/* The worst period of one point over [from, to) replaces *w when worse
+ * (ties: the earlier one). */
+static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to, struct ph_compliance_worst *w) {
+  sqlite3_stmt *s = query(c->db, text, c->park, c->ent, c->point, c->metric, from, to);
+  if (!s) return db_fail(c->db, c->err, "finding the worst period");
+  int rc = worst_row(s, w);
+  ph_stmt_release(s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "finding the worst period");
+}
+
+/* Counts and worst hour of one series over its whole local days in [d0, d1)
+ * from the daily aggregates (cems_agg_sql.h; inv. 4). */
+static int agg_hours(const struct ctx *c, int64_t series_id, int64_t d0, int64_t d1, struct ph_compliance_periods *p) {
+  sqlite3_stmt *s;
+  if (ph_stmt_prepare(c->db, CEMS_AGG_SQL_HOURS, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
+    return db_fail(c->db, c->err, "counting aggregated hours");
+  }
+  sqlite3_bind_int64(s, 1, series_id);
+  sqlite3_bind_int64(s, 2, d0);
+  sqlite3_bind_int64(s, 3, d1);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    p->valid += sqlite3_column_int64(s, 0);
+    p->with_limit += sqlite3_column_int64(s, 1);
+    p->within += sqlite3_column_int64(s, 2);
+    p->exceeded += sqlite3_column_int64(s, 3);
+  }
+  ph_stmt_release(s);
+  if (rc != SQLITE_ROW) return db_fail(c->db, c->err, "counting aggregated hours");
+  if (ph_stmt_prepare(c->db, CEMS_AGG_SQL_WORST, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
+    return db_fail(c->db, c->err, "finding the worst aggregated hour");
+  }
+  sqlite3_bind_int64(s, 1, series_id);
+  sqlite3_bind_int64(s, 2, d0);
+  sqlite3_bind_int64(s, 3, d1);
+  sqlite3_bind_text(s, 4, c->point, -1, SQLITE_STATIC);
+  rc = worst_row(s, &p->worst);
+  ph_stmt_release(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "finding the worst aggregated hour");
+}
+
+/* One point's hour figures over [lo, hi): the edge hours from cems_hours,
+ * the whole days between from their aggregates (inv. 4). */
+static int hour_figures(const struct ctx *c, const struct ph_tz *tz, int64_t series_id, int64_t lo, int64_t hi,
+                        struct ph_compliance_periods *p) {
+  int64_t d0, d1;
+  ph_cems_agg_days_in(tz, lo, hi, &d0, &d1);
+  int rc = 0;
+  if (d0 > lo && ((rc = counts(c, COMPLIANCE_SQL_HOURS, lo, d0, p)) ||
+                  (rc = worst(c, COMPLIANCE_SQL_HOUR_WORST, lo, d0, &p->worst))))
+    return rc;
+  if (d1 > d0 && (rc = agg_hours(c, series_id, d0, d1, p))) return rc;
+  if (hi > d1 && ((rc = counts(c, COMPLIANCE_SQL_HOURS, d1, hi, p)) ||
+                  (rc = worst(c, COMPLIANCE_SQL_HOUR_WORST, d1, hi, &p->worst))))
+    return rc;
+  return 0;
 }
 
 static void rates(struct ph_compliance_periods *p) {
@@ -124,9 +189,7 @@ static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const stru
   /* days that start in the clipped range: from its first local midnight */
   int64_t d0 = ph_tz_day_start(tz, dlo);
   if (d0 < dlo) d0 = ph_tz_next_day(tz, d0);
-  if (hi > lo && ((rc = counts(c, COMPLIANCE_SQL_HOURS, lo, hi, &out->hours)) ||
-                  (rc = worst(c, COMPLIANCE_SQL_HOUR_WORST, lo, hi, &out->hours.worst))))
-    return rc;
+  if (hi > lo && (rc = hour_figures(c, tz, series_id, lo, hi, &out->hours))) return rc;
   if (dhi > d0 && ((rc = counts(c, COMPLIANCE_SQL_DAYS, d0, dhi, &out->days)) ||
                    (rc = worst(c, COMPLIANCE_SQL_DAY_WORST, d0, dhi, &out->days.worst))))
     return rc;
@@ -161,11 +224,11 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
     out->npoints++;
     int e = point_figures(&c, pk, tz, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 3), from_ms, out);
     if (e) {
-      sqlite3_finalize(s);
+      ph_stmt_release(s);
       return e;
     }
   }
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   if (rc != SQLITE_DONE) return db_fail(db, err, "listing points");
   rates(&out->hours);
   rates(&out->days);
@@ -182,8 +245,8 @@ int ph_compliance_exceedances(sqlite3 *db, const char *park, const char *ent, co
                               struct ph_err *err) {
   if (!db || !park || !fn) return ph_fail(err, PH_EINVAL, "compliance: exceedances need a database, a park and fn");
   sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, COMPLIANCE_SQL_EXCEEDANCES, -1, &s, NULL) != SQLITE_OK) {
-    sqlite3_finalize(s);
+  if (ph_stmt_prepare(db, COMPLIANCE_SQL_EXCEEDANCES, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
     return db_fail(db, err, "listing exceedances");
   }
   sqlite3_bind_text(s, 1, park, -1, SQLITE_STATIC);
@@ -210,10 +273,10 @@ int ph_compliance_exceedances(sqlite3 *db, const char *park, const char *ent, co
   }
   if (!stop && rc != SQLITE_DONE) {
     rc = db_fail(db, err, "listing exceedances");
-    sqlite3_finalize(s);
+    ph_stmt_release(s);
     return rc;
   }
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   return stop;
 }
 

@@ -12,6 +12,11 @@
  *  3. per point, only hours inside its monitoring period count, and a
  *     stopped hour without a valid concentration is neither expected nor a
  *     gap (monitoring.h): it released nothing.
+ *  4. rows of a day or longer read their whole local days from the daily
+ *     aggregates (cems_agg_days: hours used and Σ C × Q of each day) and
+ *     only the hours at the range's edges from cems_hours. The hours used
+ *     are the same; the mass is the same sum grouped by day, so it may
+ *     differ from the hour-by-hour sum in the last bits of a double.
  */
 #include "domain/emission_mass.h"
 
@@ -20,10 +25,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cems_agg_sql.h"
 #include "cems_sql.h"
+#include "domain/cems_agg.h"
 #include "parkhub/alloc.h"
 #include "domain/cems.h"
 #include "domain/monitoring.h"
+#include "domain/stmt_cache.h"
 
 /* Mass unit and factor (concentration × Nm³ → that unit) of a concentration unit. */
 static int unit_of(const char *conc_unit, const char **unit, double *factor) {
@@ -111,8 +119,59 @@ struct pt {
   const struct ph_tz *tz;
   const char *park, *metric;
   double factor;
+  enum ph_mass_by by;
   struct ph_err *err;
 };
+
+/* The point's hours in [from, to) with a valid C and Q: mass and hours used (inv. 1). */
+static int mass_hours(const struct pt *c, int64_t point_id, int64_t from, int64_t to, struct ph_emission_mass *out,
+                      size_t *i) {
+  if (to <= from) return 0;
+  sqlite3_stmt *s;
+  if (ph_stmt_prepare(c->db, MASS_SQL_HOURS, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
+    return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
+  }
+  sqlite3_bind_int64(s, 1, point_id);
+  sqlite3_bind_text(s, 2, c->metric, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, PH_CEMS_FLOW, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, from);
+  sqlite3_bind_int64(s, 5, to);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct ph_emission_mass_row *r = row_at(out, i, sqlite3_column_int64(s, 0));
+    if (!r) break;
+    r->mass += sqlite3_column_double(s, 1) * c->factor;
+    r->hours_used++;
+  }
+  int done = rc == SQLITE_DONE || rc == SQLITE_ROW;
+  ph_stmt_release(s);
+  return done ? 0 : ph_fail(c->err, PH_EDB, "emission mass: reading hours: %s", sqlite3_errmsg(c->db));
+}
+
+/* The same over whole local days [d0, d1), from their aggregates (inv. 4). */
+static int mass_days(const struct pt *c, int64_t series_id, int64_t d0, int64_t d1, struct ph_emission_mass *out,
+                     size_t *i) {
+  if (d1 <= d0) return 0;
+  sqlite3_stmt *s;
+  if (ph_stmt_prepare(c->db, CEMS_AGG_SQL_MASS, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
+    return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
+  }
+  sqlite3_bind_int64(s, 1, series_id);
+  sqlite3_bind_int64(s, 2, d0);
+  sqlite3_bind_int64(s, 3, d1);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    struct ph_emission_mass_row *r = row_at(out, i, sqlite3_column_int64(s, 0));
+    if (!r) break;
+    r->mass += sqlite3_column_double(s, 2) * c->factor;
+    r->hours_used += sqlite3_column_int64(s, 1);
+  }
+  int done = rc == SQLITE_DONE || rc == SQLITE_ROW;
+  ph_stmt_release(s);
+  return done ? 0 : ph_fail(c->err, PH_EDB, "emission mass: reading days: %s", sqlite3_errmsg(c->db));
+}
 
 /* One point: its expected, stopped and used hours inside its monitoring
  * period, and its mass (inv. 1, 3). */
@@ -134,33 +193,19 @@ static int point_mass(const struct pt *c, const struct ph_hub_ent *e, int64_t po
   struct stop_walk sw = {out, 0};
   if ((rc = ph_monitoring_stopped_each(c->db, c->park, ent, point_id, series_id, lo, hi, one_stopped, &sw, c->err)))
     return rc;
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(c->db, MASS_SQL_HOURS, -1, &s, NULL) != SQLITE_OK) {
-    sqlite3_finalize(s);
-    return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
-  }
-  sqlite3_bind_int64(s, 1, point_id);
-  sqlite3_bind_text(s, 2, c->metric, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, PH_CEMS_FLOW, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 4, lo);
-  sqlite3_bind_int64(s, 5, hi);
-  size_t i = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    struct ph_emission_mass_row *r = row_at(out, &i, sqlite3_column_int64(s, 0));
-    if (!r) break;
-    r->mass += sqlite3_column_double(s, 1) * c->factor;
-    r->hours_used++;
-  }
-  int done = rc == SQLITE_DONE || rc == SQLITE_ROW;
-  sqlite3_finalize(s);
-  return done ? 0 : ph_fail(c->err, PH_EDB, "emission mass: reading hours: %s", sqlite3_errmsg(c->db));
+  int64_t d0 = hi, d1 = hi; /* rows by hour are not whole days: every hour read */
+  if (c->by != PH_MASS_BY_HOUR) ph_cems_agg_days_in(c->tz, lo, hi, &d0, &d1);
+  size_t i = 0; /* the edges and the days in time order: row_at only moves forward */
+  if ((rc = mass_hours(c, point_id, lo, d0, out, &i)) || (rc = mass_days(c, series_id, d0, d1, out, &i)))
+    return rc;
+  return mass_hours(c, point_id, d1, hi, out, &i);
 }
 
 static int all_points(const struct pt *c, const struct ph_hub_park *pk, const char *ent, int64_t from,
                       int64_t hours_to, struct ph_emission_mass *out) {
   sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(c->db, MASS_SQL_POINTS, -1, &s, NULL) != SQLITE_OK) {
-    sqlite3_finalize(s);
+  if (ph_stmt_prepare(c->db, MASS_SQL_POINTS, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
     return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
   }
   sqlite3_bind_text(s, 1, c->park, -1, SQLITE_STATIC);
@@ -175,11 +220,11 @@ static int all_points(const struct pt *c, const struct ph_hub_park *pk, const ch
     int e = point_mass(c, pk ? ph_hub_config_ent(pk, pent) : NULL, sqlite3_column_int64(s, 0), pent, point,
                        sqlite3_column_int64(s, 3), from, hours_to, out);
     if (e) {
-      sqlite3_finalize(s);
+      ph_stmt_release(s);
       return e;
     }
   }
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   return rc == SQLITE_DONE ? 0 : ph_fail(c->err, PH_EDB, "emission mass: listing points: %s", sqlite3_errmsg(c->db));
 }
 
@@ -208,7 +253,7 @@ int ph_emission_mass_compute(sqlite3 *db, const struct ph_hub_park *pk, const st
 
   if ((rc = make_rows(out, tz, by, from_ms, to_ms, err))) return rc;
   out->total.end_ms = to_ms; /* point_mass reads the range's end; total is set again below */
-  struct pt c = {db, tz, park, metric, factor, err};
+  struct pt c = {db, tz, park, metric, factor, by, err};
   if ((rc = all_points(&c, pk, ent, from_ms, hours_to, out))) return rc;
 
   out->total = (struct ph_emission_mass_row){.start_ms = from_ms, .end_ms = to_ms};

@@ -13,6 +13,7 @@
  *     counted in ph_monitoring_hours.stopped for the same arguments.
  */
 #include "domain/monitoring.h"
+#include "domain/stmt_cache.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -53,8 +54,8 @@ static int db_fail(sqlite3 *db, struct ph_err *err, const char *what) {
 
 static sqlite3_stmt *prepare(sqlite3 *db, const char *text) {
   sqlite3_stmt *s = NULL;
-  if (sqlite3_prepare_v2(db, text, -1, &s, NULL) != SQLITE_OK) {
-    sqlite3_finalize(s);
+  if (ph_stmt_prepare(db, text, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
     return NULL;
   }
   return s;
@@ -92,6 +93,11 @@ int ph_monitoring_window(sqlite3 *db, const struct ph_hub_ent *e, const struct p
     out->source = PH_MON_CONFIGURED;
     return 0;
   }
+  int64_t first;
+  if (ph_stmt_memo_get(point_id, &first)) { /* asked already by this summary or report */
+    if (first >= 0) out->since_ms = first, out->source = PH_MON_FIRST_DATA;
+    return 0;
+  }
   sqlite3_stmt *s = prepare(db, MON_SQL_FIRST_DATA);
   if (!s) return db_fail(db, err, "first data");
   sqlite3_bind_int64(s, 1, point_id);
@@ -100,8 +106,12 @@ int ph_monitoring_window(sqlite3 *db, const struct ph_hub_ent *e, const struct p
     out->since_ms = sqlite3_column_int64(s, 0); /* an hour rollup's bucket: a local hour start */
     out->source = PH_MON_FIRST_DATA;
   }
-  sqlite3_finalize(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, err, "first data");
+  ph_stmt_release(s);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+    ph_stmt_memo_put(point_id, out->source == PH_MON_FIRST_DATA ? out->since_ms : -1);
+    return 0;
+  }
+  return db_fail(db, err, "first data");
 }
 
 int ph_monitoring_ent_window(sqlite3 *db, const struct ph_hub_ent *e, const struct ph_tz *tz, const char *park,
@@ -123,7 +133,7 @@ int ph_monitoring_ent_window(sqlite3 *db, const struct ph_hub_ent *e, const stru
     snprintf(point, sizeof point, "%s", (const char *)sqlite3_column_text(s, 1));
     int e2 = ph_monitoring_window(db, e, tz, sqlite3_column_int64(s, 0), point, &w, err);
     if (e2) {
-      sqlite3_finalize(s);
+      ph_stmt_release(s);
       return e2;
     }
     if (w.source == PH_MON_NONE) continue;
@@ -134,7 +144,7 @@ int ph_monitoring_ent_window(sqlite3 *db, const struct ph_hub_ent *e, const stru
     if (w.until_ms == PH_MON_OPEN) any_open = true;
     else if (w.until_ms > latest) latest = w.until_ms;
   }
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   if (rc != SQLITE_DONE) return db_fail(db, err, "points");
   if (out->source != PH_MON_NONE) out->until_ms = any_open ? PH_MON_OPEN : latest;
   return 0;
@@ -172,7 +182,7 @@ int ph_monitoring_stopped_each(sqlite3 *db, const char *park, const char *ent, i
   sqlite3_bind_int64(s, 6, series_id);
   int rc, stop = 0;
   while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) stop = fn(u, sqlite3_column_int64(s, 0));
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   if (stop) return stop;
   return rc == SQLITE_DONE ? 0 : db_fail(db, err, "stopped hours");
 }
@@ -225,7 +235,7 @@ int ph_monitoring_hours(sqlite3 *db, const struct ph_tz *tz, const char *park, c
   bind_range(s, park, ent, point_id, lo, hi);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) out->transition = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   if (rc != SQLITE_ROW) return db_fail(db, err, "startup and shutdown hours");
   out->expected = out->hours - out->stopped; /* inv. 1 */
   out->days_expected = out->days - out->days_stopped;

@@ -40,6 +40,7 @@
 #include "parkhub/timefmt.h"
 #include "domain/cems.h"
 #include "domain/ent_limits.h"
+#include "domain/stmt_cache.h"
 #include "report_build.h"
 #include "report_sql.h"
 
@@ -178,6 +179,7 @@ int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const char *pa
   struct rb r = {.db = db, .env = env, .cat = env->refs->cat, .tz = tz, .park = p, .year = year, .now = now_ms, .err = err};
   r.from = ph_inventory_midnight(tz, year, 1, 1);
   r.to = ph_inventory_midnight(tz, year + 1, 1, 1);
+  ph_stmt_cache_begin(db); /* the domain's statements prepared once for the year (stmt_cache.h) */
   cJSON *root = cJSON_CreateObject();
   bool *measured = ph_calloc(ph_catalog_count(env->refs->cat) + 1, sizeof *measured);
   struct ph_monitoring_plan *plans = ph_calloc((size_t)p->nents + 1, sizeof *plans);
@@ -205,6 +207,7 @@ int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const char *pa
   if ((rc = rb_indicators(&r, &c, ps))) goto out;
   if (r.oom) rc = ph_fail(err, PH_ENOMEM, "report: out of memory building the tree");
 out:
+  ph_stmt_cache_end(db);
   release_rb(&r);
   ph_free(measured);
   ph_free(plans);

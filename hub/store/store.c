@@ -15,9 +15,11 @@
 
 #include "parkhub/alloc.h"
 #include "ingest/idmap.h"
+#include "parkhub/log.h"
 #include "store_sql.h"
 
-static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4, STORE_SQL_V5};
+static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4, STORE_SQL_V5,
+                                         STORE_SQL_V6};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == PH_STORE_VERSION, "PH_STORE_VERSION (store.h) counts the migrations");
 
@@ -85,8 +87,12 @@ static int migrate(struct ph_store *s, struct ph_err *err) {
   if (version == NMIGRATIONS) return 0;
   int rc;
   if ((rc = exec(s, "BEGIN IMMEDIATE", err))) return rc;
-  for (int i = version; i < NMIGRATIONS; i++)
+  for (int i = version; i < NMIGRATIONS; i++) {
+    if (version > 0 && i == 5) /* reads every CEMS hour once: say why an open takes a while */
+      PH_INFO("store", "building the daily CEMS aggregates from the hours held (migration 6, once)");
     if ((rc = exec(s, migrations[i], err))) goto fail;
+  }
+  if (version > 0) PH_INFO("store", "database schema migrated from version %d to %d", version, NMIGRATIONS);
   char sql[64];
   snprintf(sql, sizeof sql, "PRAGMA user_version = %d", NMIGRATIONS);
   if ((rc = exec(s, sql, err)) || (rc = exec(s, "COMMIT", err))) goto fail;

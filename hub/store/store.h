@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 5
+#define PH_STORE_VERSION 6
 
 struct ph_store;
 

@@ -4,6 +4,8 @@
 #ifndef PH_STORE_SQL_H
 #define PH_STORE_SQL_H
 
+#include "domain/cems_agg_sql.h"
+
 /* Migration 1: the ingest schema. Times are UTC milliseconds. */
 #define STORE_SQL_V1                                                                                       \
   "CREATE TABLE agents(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL, agent TEXT NOT NULL," \
@@ -128,6 +130,17 @@
   "ALTER TABLE streams ADD COLUMN data_ms INTEGER;"                                                        \
   "ALTER TABLE gaps ADD COLUMN from_ms INTEGER;"                                                           \
   "ALTER TABLE gaps ADD COLUMN to_ms INTEGER;"
+
+/* Migration 6 (issue #19): daily CEMS aggregates (domain/cems_agg_sql.h),
+ * built here once from the hours an older database holds, in the
+ * migration's transaction; then kept by ph_cems_update. The op-hour
+ * indexes let the stopped and startup/shutdown hours of a year (few) be
+ * found without reading every operating hour (monitoring.c). */
+#define STORE_SQL_V6                                                                                       \
+  CEMS_AGG_SQL_TABLE                                                                                       \
+  "CREATE INDEX cems_op_hours_op ON cems_op_hours(point_id, op, hour_ms);"                                 \
+  "CREATE INDEX cems_ent_op_hours_op ON cems_ent_op_hours(park, ent, op, hour_ms);"                        \
+  CEMS_AGG_SQL_FILL_ALL ";"
 
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"

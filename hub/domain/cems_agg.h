@@ -1,0 +1,33 @@
+/* cems_agg.h — the daily CEMS aggregates (cems_agg_sql.h): how readers
+ * split a range into whole local days (read from cems_agg_days) and the
+ * hours at its edges (read from cems_hours), a full rebuild for checks,
+ * and the benchmark's switch back to reading every hour.
+ *
+ * Threads: any. ph_cems_agg_use is set once before readers start (the
+ * benchmark's baseline); it is read without a lock.
+ */
+#ifndef PARKHUB_CEMS_AGG_H
+#define PARKHUB_CEMS_AGG_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "parkhub/err.h"
+#include "parkhub/tz.h"
+
+/* [lo, hi) split as [lo, *d0) hours, [*d0, *d1) whole local days, [*d1, hi)
+ * hours. Without a whole day (or with the aggregates off): *d0 = *d1 = hi. */
+void ph_cems_agg_days_in(const struct ph_tz *tz, int64_t lo, int64_t hi, int64_t *d0, int64_t *d1);
+
+/* Whether readers use the aggregates (default true). false: every figure
+ * from the hours, as before issue #19 — bench/query's baseline only. */
+void ph_cems_agg_use(bool on);
+bool ph_cems_agg_used(void);
+
+/* Deletes every aggregate row and computes them all again from
+ * cems_hours, in the caller's transaction if any (tests' recomputation,
+ * bench/query's generated database). */
+int ph_cems_agg_rebuild(sqlite3 *db, struct ph_err *err);
+
+#endif

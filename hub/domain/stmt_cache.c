@@ -1,0 +1,124 @@
+/* stmt_cache.c — per-thread prepared-statement cache (stmt_cache.h).
+ *
+ * Callers: compliance.c, emission_mass.c, monitoring.c (every statement);
+ * the summary handler and the report bracket a computation.
+ * Threads: any; the state is thread-local.
+ */
+#include "domain/stmt_cache.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SLOTS 48 /* more than the distinct statements of one summary */
+#define MEMOS 512 /* points of a park (100 enterprises × a few points) */
+
+static bool use_cache = true;
+
+void ph_stmt_cache_use(bool on) { use_cache = on; }
+
+struct slot {
+  const char *sql; /* compared by address: the SQL macros are string literals */
+  sqlite3_stmt *st;
+  bool busy;
+};
+
+static _Thread_local struct {
+  sqlite3 *db;
+  int depth;
+  struct slot s[SLOTS];
+  int nmemo;
+  int64_t memo_key[MEMOS], memo_val[MEMOS];
+} cache;
+
+#define COUNTS 16 /* distinct ranges of one summary: a handful per monitoring window */
+
+struct count_memo {
+  int what;
+  const void *tz; /* the zone outlives the bracket (the request's refs) */
+  int64_t a, b, v;
+};
+static _Thread_local struct count_memo counts[COUNTS];
+static _Thread_local int ncounts, next_count;
+
+int ph_stmt_count_get(int what, const void *tz, int64_t a, int64_t b, int64_t *v) {
+  for (int i = 0; cache.depth && i < ncounts; i++)
+    if (counts[i].what == what && counts[i].tz == tz && counts[i].a == a && counts[i].b == b) {
+      *v = counts[i].v;
+      return 1;
+    }
+  return 0;
+}
+
+void ph_stmt_count_put(int what, const void *tz, int64_t a, int64_t b, int64_t v) {
+  if (!cache.depth) return;
+  counts[next_count] = (struct count_memo){what, tz, a, b, v};
+  next_count = (next_count + 1) % COUNTS; /* full: the oldest goes */
+  if (ncounts < COUNTS) ncounts++;
+}
+
+int ph_stmt_memo_get(int64_t point_id, int64_t *v) {
+  for (int i = 0; cache.depth && i < cache.nmemo; i++)
+    if (cache.memo_key[i] == point_id) {
+      *v = cache.memo_val[i];
+      return 1;
+    }
+  return 0;
+}
+
+void ph_stmt_memo_put(int64_t point_id, int64_t v) {
+  if (!cache.depth || cache.nmemo == MEMOS) return; /* full: asked again, never wrong */
+  cache.memo_key[cache.nmemo] = point_id;
+  cache.memo_val[cache.nmemo++] = v;
+}
+
+void ph_stmt_cache_begin(sqlite3 *db) {
+  if (!use_cache) return;
+  if (cache.depth++ == 0) cache.db = db;
+}
+
+void ph_stmt_cache_end(sqlite3 *db) {
+  (void)db;
+  if (!use_cache || cache.depth == 0 || --cache.depth > 0) return;
+  for (int i = 0; i < SLOTS; i++) { /* inv. 2 */
+    sqlite3_finalize(cache.s[i].st);
+    cache.s[i] = (struct slot){0};
+  }
+  cache.db = NULL;
+  cache.nmemo = 0;
+  ncounts = next_count = 0;
+}
+
+int ph_stmt_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
+  *out = NULL;
+  struct slot *free_slot = NULL;
+  if (cache.depth && db == cache.db)
+    for (int i = 0; i < SLOTS; i++) {
+      struct slot *k = &cache.s[i];
+      if (k->sql == sql && !k->busy) {
+        k->busy = true;
+        *out = k->st;
+        return SQLITE_OK;
+      }
+      if (!k->sql && !free_slot) free_slot = k;
+    }
+  int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(*out);
+    *out = NULL;
+    return rc;
+  }
+  if (free_slot) *free_slot = (struct slot){.sql = sql, .st = *out, .busy = true};
+  return SQLITE_OK;
+}
+
+void ph_stmt_release(sqlite3_stmt *s) {
+  if (!s) return;
+  for (int i = 0; cache.depth && i < SLOTS; i++)
+    if (cache.s[i].st == s) {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+      cache.s[i].busy = false;
+      return;
+    }
+  sqlite3_finalize(s);
+}

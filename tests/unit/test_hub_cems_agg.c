@@ -1,0 +1,215 @@
+/* The daily CEMS aggregates (cems_agg_sql.h, issue #19): kept by
+ * ph_cems_update in the transaction that writes the hours, they must equal
+ * a recomputation from every hour after late, replayed and out-of-order
+ * batches and after a late hour that reopens a closed day; migration 6
+ * builds the same rows from an older database; and the compliance and mass
+ * figures read through them equal the figures read hour by hour. Times
+ * park-local (Asia/Shanghai, UTC+8). */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "hub_cems_fixture.h"
+#include "domain/cems_agg.h"
+#include "domain/compliance.h"
+#include "domain/emission_mass.h"
+
+TestSuite(cems_agg, .init = fx_setup, .fini = fx_teardown);
+
+/* Every aggregate row, in key order, as text (doubles to 17 digits). */
+static char *agg_rows(void) {
+  sqlite3_stmt *s;
+  cr_assert_eq(sqlite3_prepare_v2(db,
+                                  "SELECT count(*), group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
+                                  "%s,%s,%d,%.17g', series_id, day_ms, valid, with_limit, within, exceeded,"
+                                  " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
+                                  " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
+                                  " used, cq)"
+                                  " AS r FROM cems_agg_days ORDER BY series_id, day_ms)",
+                                  -1, &s, NULL),
+               SQLITE_OK, "%s", sqlite3_errmsg(db));
+  cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+  cr_assert_gt(sqlite3_column_int(s, 0), 0, "no aggregate row at all");
+  char *t = strdup((const char *)sqlite3_column_text(s, 1));
+  sqlite3_finalize(s);
+  return t;
+}
+
+/* The incremental rows equal a rebuild from every hour. */
+static void check_equal_to_rebuild(const char *when) {
+  char *inc = agg_rows();
+  struct ph_err err = {0};
+  cr_assert_eq(ph_cems_agg_rebuild(db, &err), 0, "%s", err.msg);
+  char *full = agg_rows();
+  cr_assert_str_eq(inc, full, "after %s: incremental aggregates differ from a recomputation", when);
+  free(inc);
+  free(full);
+}
+
+static int64_t sid_so2, sid_nox, sid_flow, sid2_so2, sid2_flow;
+
+/* Three days (2017-03-01..03) of hourly SO2, NOx and flow at cu-old's
+ * stack-1, and SO2 and flow at stack-2, written day 3 first and each day's
+ * hours backwards (out of order); SO2 under its limit (150) but for one
+ * hour of day 2; an hour missing and an invalid one per day. */
+static void three_days(void) {
+  sid_so2 = series("cu-old", "stack-1", "so2");
+  sid_nox = series("cu-old", "stack-1", "nox");
+  sid_flow = series("cu-old", "stack-1", "flow");
+  sid2_so2 = series("cu-old", "stack-2", "so2");
+  sid2_flow = series("cu-old", "stack-2", "flow");
+  for (int d = 3; d >= 1; d--)
+    for (int h = 23; h >= 0; h--) {
+      int64_t t = local(2017, 3, (unsigned)d, h, 0);
+      if (h == 5) continue; /* a gap */
+      hourly(sid_so2, t, d == 2 && h == 9 ? 180 : 60 + h + d, h != 7);
+      hourly(sid_nox, t, 90 + h, true);
+      hourly(sid_flow, t, 40000 + 100 * h + d, h != 3);
+      hourly(sid2_so2, t, 30 + d, true);
+      hourly(sid2_flow, t, 20000 + h, true);
+    }
+}
+
+Test(cems_agg, incremental_equals_recomputation_after_late_replayed_and_out_of_order_batches) {
+  three_days();
+  update(local(2017, 3, 4, 0, 5));
+  check_equal_to_rebuild("three out-of-order days");
+  /* the day-2 exceedance is in its row */
+  char q[200];
+  snprintf(q, sizeof q, "SELECT exceeded FROM cems_agg_days WHERE series_id = %lld AND day_ms = %lld",
+           (long long)sid_so2, (long long)local(2017, 3, 2, 0, 0));
+  cr_assert_eq(q_int(q), 1);
+
+  /* late: day 1 is long closed; its missing 05:00 arrives, over the limit,
+   * and a flow hour alone changes (only the flow: SO2's mass must follow) */
+  int64_t late = local(2017, 3, 1, 5, 0);
+  hourly(sid_so2, late, 200, true);
+  hourly(sid_flow, late, 45000, true);
+  hour_row(sid2_flow, local(2017, 3, 1, 6, 0), 1, 1, 0, 0, 1.0); /* merged into the hour: its mean changes */
+  update(local(2017, 3, 5, 0, 5));
+  check_equal_to_rebuild("a late hour reopening a closed day");
+  cr_assert_eq(q_int("SELECT total(exceeded) FROM cems_agg_days"), 2, "the late exceedance is counted");
+
+  /* replayed: the same hours of day 3 again (the upsert merges them) */
+  for (int h = 0; h < 24; h += 3) {
+    int64_t t = local(2017, 3, 3, h, 0);
+    hour_row(sid_so2, t, 1, 1, 60 + h + 3, 60 + h + 3, 1.0);
+    hour_row(sid_flow, t, 1, 1, 40000 + 100 * h + 3, 40000 + 100 * h + 3, 1.0);
+  }
+  update(local(2017, 3, 5, 1, 5));
+  check_equal_to_rebuild("a replayed batch");
+
+  /* a bounded update stops between hours: the rows are still right */
+  for (int h = 0; h < 24; h++) hour_row(sid_nox, local(2017, 3, 2, h, 0), 1, 1, 300, 300, 1.0);
+  while (update_some(local(2017, 3, 5, 2, 5), 5) == 1) {
+  }
+  check_equal_to_rebuild("updates bounded to 5 hours each");
+}
+
+/* Every figure of compliance and mass, with and without the aggregates. */
+static void same_figures(const char *ent, const char *metric, int64_t from, int64_t to) {
+  struct ph_err err = {0};
+  struct ph_compliance a, b;
+  struct ph_emission_mass ma, mb;
+  for (int by = PH_MASS_BY_DAY; by <= PH_MASS_BY_YEAR; by++) {
+    ph_cems_agg_use(true);
+    cr_assert_eq(ph_compliance_summary(db, &cfg.parks[0], tz, "p1", ent, NULL, metric, from, to, &a, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(ph_emission_mass_compute(db, &cfg.parks[0], tz, cat, "p1", ent, metric, from, to, by, &ma, &err), 0,
+                 "%s", err.msg);
+    ph_cems_agg_use(false);
+    cr_assert_eq(ph_compliance_summary(db, &cfg.parks[0], tz, "p1", ent, NULL, metric, from, to, &b, &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(ph_emission_mass_compute(db, &cfg.parks[0], tz, cat, "p1", ent, metric, from, to, by, &mb, &err), 0,
+                 "%s", err.msg);
+    ph_cems_agg_use(true);
+    const struct ph_compliance_periods *pa = &a.hours, *pb = &b.hours;
+    cr_assert(pa->valid == pb->valid && pa->with_limit == pb->with_limit && pa->within == pb->within &&
+                  pa->exceeded == pb->exceeded && pa->expected == pb->expected && pa->stopped == pb->stopped,
+              "%s %s: hour counts differ", ent, metric);
+    cr_assert(pa->worst.bucket_ms == pb->worst.bucket_ms && pa->worst.ratio == pb->worst.ratio &&
+                  pa->worst.mean == pb->worst.mean && pa->worst.limit == pb->worst.limit &&
+                  !strcmp(pa->worst.point, pb->worst.point),
+              "%s %s: worst hour differs", ent, metric);
+    cr_assert_eq(a.days.valid, b.days.valid);
+    cr_assert_eq(a.days.exceeded, b.days.exceeded);
+    cr_assert_eq(ma.nrows, mb.nrows);
+    for (size_t i = 0; i < ma.nrows; i++) {
+      cr_assert_eq(ma.rows[i].hours_used, mb.rows[i].hours_used);
+      cr_assert_eq(ma.rows[i].hours_expected, mb.rows[i].hours_expected);
+      cr_assert_float_eq(ma.rows[i].mass, mb.rows[i].mass, 1e-9 * (1 + fabs(mb.rows[i].mass)));
+    }
+    cr_assert_eq(ma.total.hours_used, mb.total.hours_used);
+    cr_assert_float_eq(ma.total.mass, mb.total.mass, 1e-9 * (1 + fabs(mb.total.mass)));
+    ph_emission_mass_fini(&ma);
+    ph_emission_mass_fini(&mb);
+  }
+}
+
+Test(cems_agg, figures_through_the_aggregates_equal_figures_from_every_hour) {
+  three_days();
+  update(local(2017, 3, 5, 0, 5));
+  cr_assert_gt(q_int("SELECT count(*) FROM cems_agg_days"), 0);
+  same_figures("cu-old", "so2", local(2017, 1, 1, 0, 0), local(2018, 1, 1, 0, 0));  /* the year */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));  /* a month */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 7, 0), local(2017, 3, 3, 13, 0)); /* edges inside days */
+  same_figures("cu-old", "nox", local(2017, 3, 2, 0, 0), local(2017, 3, 3, 0, 0));  /* one whole day */
+  same_figures(NULL, "so2", local(2017, 2, 27, 22, 0), local(2017, 3, 9, 0, 0));   /* the park */
+  strcpy(cfg.parks[0].ents[0].monitoring_since, "2017-03-02"); /* the window cuts the range */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
+}
+
+Test(cems_agg, migration_6_builds_them_from_an_older_database) {
+  char path[] = "/tmp/ph_cems_agg_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  struct ph_err err = {0};
+  ph_store_close(st);
+  cr_assert_eq(ph_store_open(path, &st, &err), 0, "%s", err.msg);
+  db = ph_store_db(st);
+  three_days();
+  update(local(2017, 3, 4, 0, 5));
+  char *kept = agg_rows();
+  /* what a version-5 database looks like: hours, no aggregates */
+  sql("DROP TABLE cems_agg_days; DROP INDEX cems_op_hours_op; DROP INDEX cems_ent_op_hours_op;"
+      " PRAGMA user_version = 5");
+  ph_store_close(st);
+  cr_assert_eq(ph_store_open(path, &st, &err), 0, "%s", err.msg);
+  db = ph_store_db(st);
+  cr_assert_eq(q_int("PRAGMA user_version"), PH_STORE_VERSION);
+  char *built = agg_rows();
+  cr_assert_str_eq(kept, built);
+  free(kept);
+  free(built);
+  char side[sizeof path + 8];
+  unlink(path);
+  snprintf(side, sizeof side, "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", path);
+  unlink(side);
+}
+
+/* ph_cems_count_hours counts whole days at a time: the same count as
+ * walking every local hour, across DST changes and odd edges. */
+Test(cems_agg, hours_counted_by_days_equal_hours_walked) {
+  static const char *const zones[] = {"Europe/Berlin", "Asia/Shanghai", "Asia/Kolkata", "Australia/Lord_Howe"};
+  for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+    struct ph_tz *zt;
+    struct ph_err err = {0};
+    cr_assert_eq(ph_tz_load(zones[z], &zt, &err), 0, "%s", err.msg);
+    int64_t t0 = 1483228800000LL; /* 2017-01-01T00:00Z */
+    for (int i = 0; i < 40; i++) {
+      int64_t from = t0 + (int64_t)i * 9 * 86400000LL + i * 1234567LL, to = from + (int64_t)(i * 97 + 5) * H + i * 7777;
+      int64_t walked = 0, h = ph_tz_hour_start(zt, from);
+      if (h < from) h = ph_cems_next_hour(zt, h);
+      for (; h < to && walked < 100000; h = ph_cems_next_hour(zt, h)) walked++;
+      cr_assert_eq(ph_cems_count_hours(zt, from, to), walked, "%s, range %d", zones[z], i);
+    }
+    int64_t y0 = 1483228800000LL - 2 * H, y1 = y0 + 365 * 86400000LL; /* a year around two DST changes */
+    int64_t walked = 0, h = ph_tz_hour_start(zt, y0);
+    if (h < y0) h = ph_cems_next_hour(zt, h);
+    for (; h < y1 && walked < 100000; h = ph_cems_next_hour(zt, h)) walked++;
+    cr_assert_eq(ph_cems_count_hours(zt, y0, y1), walked, "%s, a year", zones[z]);
+    ph_tz_free(zt);
+  }
+}
