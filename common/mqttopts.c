@@ -40,3 +40,9 @@ void ph_mqtt_opts_init(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, co
     o->co.ssl = &o->ssl;
   }
 }
+
+void ph_mqtt_opts_node(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, int node) {
+  o->uris[0] = (char *)mc->uris[node >= 0 && node < mc->nuris ? node : 0];
+  o->co.serverURIs = o->uris;
+  o->co.serverURIcount = 1;
+}

@@ -13,12 +13,21 @@
  *
  * Why our own reconnect instead of Paho's automaticReconnect: jitter (a
  * park's gateways must not all return in the same second after a broker
- * restart), a fresh in-flight window on each connection, and the node:
- * only a connect's onSuccess names the URI Paho reached. The URIs are the
- * nodes of a clustered broker (or one Mosquitto); Paho tries them in order,
- * each for mqtt.connect_timeout_ms. A connection to another node than the
- * previous one is a failover: counted (stats, the status's counters) and
- * logged with both URIs.
+ * restart), a fresh in-flight window on each connection, and the node. The
+ * URIs are the nodes of a clustered broker (or one Mosquitto); each connect
+ * goes to one node (Paho 1.3.12 given several may report the wrong one as
+ * reached), for mqtt.connect_timeout_ms; a failed node is followed at once
+ * by the next, a failed round by the back-off. A connection to another
+ * node than the previous one is a failover: counted (stats, the status's
+ * counters) and logged with both URIs.
+ *
+ * The ack and hub subscriptions are QoS 0: on RabbitMQ a clean session's
+ * QoS 1 subscription is a durable classic queue on the node it was made
+ * on, and while that node is dead, subscribing again on another node is
+ * refused and the connection closed (tests/cluster showed agents locked
+ * out until the node returned). A QoS 0 queue is transient and dies with
+ * its node. An ack lost at QoS 0 costs a resend after resend_after (the
+ * hub acks duplicates again), never a batch: acks are cumulative.
  *
  * Is the hub up? The hub's non-retained heartbeat (every heartbeat_s, with
  * state online) says so; the retained status and the hub's will are only
@@ -87,6 +96,8 @@ struct ph_publisher {
   int64_t beat_every_ms;   /* the hub's heartbeat period; 0 until one was heard */
   int64_t beat_mono;       /* last heartbeat, or the last connect */
   char last_uri[256];      /* node of the previous connection */
+  int node, tried;         /* node to connect to (index in mqtt.uris); nodes failed in this round */
+  const char *trying;      /* URI of the connect under way (for the callbacks' log lines) */
   char t_status[PH_TOPIC_MAX], t_ack[PH_TOPIC_MAX], t_hub[PH_TOPIC_MAX], t_ev[PH_KIND_COUNT][PH_TOPIC_MAX];
   char *payload; /* composed batch, reused */
   size_t payload_cap;
@@ -111,9 +122,10 @@ static struct ph_publisher *ctx_self(void *context) { return (void *)((uintptr_t
 static unsigned ctx_gen(void *context) { return (unsigned)((uintptr_t)context & GEN_MASK); }
 
 static void cb_connected(void *context, MQTTAsync_successData *d) {
+  (void)d;
   struct ph_publisher *p = context;
   pthread_mutex_lock(&p->mu);
-  snprintf(p->sh.uri, sizeof p->sh.uri, "%s", d && d->alt.connect.serverURI ? d->alt.connect.serverURI : "?");
+  snprintf(p->sh.uri, sizeof p->sh.uri, "%s", p->trying);
   p->sh.connected_ev = true;
   pthread_mutex_unlock(&p->mu);
   wake(p);
@@ -121,9 +133,7 @@ static void cb_connected(void *context, MQTTAsync_successData *d) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct ph_publisher *p = context;
-  char uris[512]; /* Paho reports after trying every URI: name them all */
-  ph_mqtt_conf_uris_text(p->conf.mqtt, uris, sizeof uris);
-  PH_WARN(MOD, "connect failed to %s: %s (code %d)", uris, d && d->message ? d->message : "no reason given",
+  PH_WARN(MOD, "connect failed to %s: %s (code %d)", p->trying, d && d->message ? d->message : "no reason given",
           d ? d->code : 0);
   pthread_mutex_lock(&p->mu);
   p->sh.down_ev = true;
@@ -201,10 +211,19 @@ static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *m
 
 /* ---- the loop side ---- */
 
+/* A connect failed or the connection was lost: the next node at once while
+ * this round has nodes left, else the first of a new round after the
+ * back-off. */
 static void go_down(struct ph_publisher *p, int64_t now) {
   if (p->state == UP) p->st.connection_losses++;
   p->state = DOWN;
   p->st.connected = false;
+  p->node = (p->node + 1) % p->conf.mqtt->nuris;
+  if (++p->tried < p->conf.mqtt->nuris) {
+    p->retry_at = now;
+    return;
+  }
+  p->tried = 0;
   /* Exponential back-off with ±50 % jitter. */
   int64_t d = p->backoff_ms / 2 + (int64_t)(random() % (p->backoff_ms + 1));
   p->retry_at = now + d;
@@ -215,6 +234,8 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   const struct ph_mqtt_conf *mc = p->conf.mqtt;
   struct ph_mqtt_opts o;
   ph_mqtt_opts_init(&o, mc, p->t_status, p->will);
+  ph_mqtt_opts_node(&o, mc, p->node);
+  p->trying = mc->uris[p->node];
   o.co.cleansession = 1; /* the outbox, not the broker session, is our durable state */
   o.co.automaticReconnect = 0;
   o.co.maxInflight = (int)mc->inflight;
@@ -231,7 +252,7 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
 
 static void subscribe(struct ph_publisher *p, const char *topic) {
   MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  int rc = p->mq->subscribe(p->client, topic, 1, &ro);
+  int rc = p->mq->subscribe(p->client, topic, 0, &ro); /* QoS 0: see the top */
   if (rc != MQTTASYNC_SUCCESS) PH_WARN(MOD, "subscribe %s: code %d", topic, rc);
 }
 
@@ -277,6 +298,7 @@ static void note_node(struct ph_publisher *p, const char *uri) {
 
 static void on_up(struct ph_publisher *p, int64_t now, const char *uri) {
   note_node(p, uri);
+  p->tried = 0;
   /* The hub's status is retained state on the broker; a restarted broker may
    * have lost it. Trust only what this connection delivers. */
   pthread_mutex_lock(&p->mu);

@@ -33,10 +33,12 @@
  *
  * Broker nodes (mqtt.uris: the nodes of a clustered broker, or one
  * Mosquitto). Each connection reconnects itself from the main loop, not
- * with Paho's automaticReconnect: only a connect's onSuccess names the
- * node it reached, and a failover (a connection to another node than the
- * previous one) is counted and logged with both URIs. Paho tries the URIs
- * in order, each for mqtt.connect_timeout_ms (TCP connect + CONNACK).
+ * with Paho's automaticReconnect, one node per connect (Paho 1.3.12 given
+ * several URIs may report the wrong one as reached): a failed node is
+ * followed at once by the next, a round over all of them by the back-off,
+ * each node gets mqtt.connect_timeout_ms (TCP connect + CONNACK). A
+ * failover (a connection to another node than the previous one) is counted
+ * and logged with both URIs.
  *
  *   DOWN --service: retry time came--> CONNECTING --onSuccess--> UP
  *     ^                                   | onFailure              | connectionLost
@@ -120,6 +122,8 @@ struct conn {
   bool waiting;              /* DOWN: retry at retry_at */
   int64_t retry_at, backoff_ms;
   char last_uri[256];        /* node of the previous connection ("" before the first) */
+  int node, tried;           /* node to connect to (index in mqtt.uris); nodes failed in this round */
+  const char *trying;        /* URI of the connect under way, for the callbacks */
 };
 
 /* A publish whose PUBACK someone waits for (ph_hubmqtt_publish_confirmed).
@@ -164,9 +168,10 @@ struct ph_hubmqtt {
 };
 
 static void cb_connected(void *context, MQTTAsync_successData *d) {
+  (void)d;
   struct conn *c = context;
   struct ph_hubmqtt *m = c->m;
-  snprintf(c->uri, sizeof c->uri, "%s", d && d->alt.connect.serverURI ? d->alt.connect.serverURI : "?");
+  snprintf(c->uri, sizeof c->uri, "%s", c->trying);
   if (c == &m->pub) {
     unsigned g = (atomic_load(&m->gen) + 1) & GEN_MASK;
     atomic_store(&m->inflight[g], 0);
@@ -192,9 +197,7 @@ static void cb_lost(void *context, char *cause) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct conn *c = context;
-  char uris[512]; /* Paho reports after trying every URI: name them all */
-  ph_mqtt_conf_uris_text(&c->m->cfg->mqtt, uris, sizeof uris);
-  PH_WARN(MOD, "%s connect failed to every node of %s: %s (code %d); retrying", c->name, uris,
+  PH_WARN(MOD, "%s connect failed to %s: %s (code %d); trying again", c->name, c->trying,
           d && d->message ? d->message : "no reason given", d ? d->code : 0);
   atomic_store(&c->ended, true);
 }
@@ -467,6 +470,8 @@ static int connect_conn(struct ph_hubmqtt *m, struct conn *c, struct ph_err *err
   struct ph_mqtt_opts o;
   /* the will goes with the connection that says online */
   ph_mqtt_opts_init(&o, mc, c->persistent ? NULL : m->will_topic, m->offline);
+  ph_mqtt_opts_node(&o, mc, c->node); /* one node per connect: see the top */
+  c->trying = mc->uris[c->node];
   o.co.cleansession = !c->persistent;
   o.co.automaticReconnect = 0; /* ours, from the main loop: see the top */
   o.co.maxInflight = HUB_INFLIGHT;
@@ -487,10 +492,18 @@ int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
   return rc ? rc : connect_conn(m, &m->sub, err);
 }
 
-/* DOWN after a failed connect or a lost connection: the next try after an
- * exponential back-off with ±50 % jitter (hubs of many parks must not all
- * return to a restarted node in the same second). */
+/* DOWN after a failed connect or a lost connection: the next node at once
+ * while this round has nodes left; else, after an exponential back-off with
+ * ±50 % jitter (hubs of many parks must not all return to a restarted node
+ * in the same second), the first of a new round. */
 static void schedule_retry(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
+  c->node = (c->node + 1) % m->cfg->mqtt.nuris;
+  c->waiting = true;
+  if (++c->tried < m->cfg->mqtt.nuris) {
+    c->retry_at = now;
+    return;
+  }
+  c->tried = 0;
   int64_t d = c->backoff_ms / 2 + (int64_t)(random() % (c->backoff_ms + 1));
   c->retry_at = now + d;
   c->waiting = true;
@@ -510,6 +523,7 @@ static void reconnect_due(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
 /* After a connect: log the node; another node than last time is a failover. */
 static void note_node(struct ph_hubmqtt *m, struct conn *c) {
   c->backoff_ms = m->cfg->mqtt.reconnect_min_ms;
+  c->tried = 0;
   if (c->last_uri[0] && strcmp(c->last_uri, c->uri) != 0) {
     atomic_fetch_add(&m->failovers, 1);
     PH_WARN(MOD, "%s failover: connected to %s (was %s)", c->name, c->uri, c->last_uri);
