@@ -98,6 +98,7 @@ struct ph_publisher {
   char last_uri[256];      /* node of the previous connection */
   int node, tried;         /* node to connect to (index in mqtt.uris); nodes failed in this round */
   const char *trying;      /* URI of the connect under way (for the callbacks' log lines) */
+  int64_t connect_until;   /* CONNECTING: no answer by then is a failed node */
   char t_status[PH_TOPIC_MAX], t_ack[PH_TOPIC_MAX], t_hub[PH_TOPIC_MAX], t_ev[PH_KIND_COUNT][PH_TOPIC_MAX];
   char *payload; /* composed batch, reused */
   size_t payload_cap;
@@ -243,7 +244,15 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   o.co.onSuccess = cb_connected;
   o.co.onFailure = cb_connect_failed;
   p->state = CONNECTING;
+  p->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + 1000;
   int rc = p->mq->connect(p->client, &o.co);
+  /* Right after a lost connection Paho may answer "ignored" while it winds
+   * the old one down, and yet go on to connect with these options: wait for
+   * its answer (bounded by connect_until) instead of skipping the node. */
+  if (rc == MQTTASYNC_COMMAND_IGNORED) {
+    PH_DEBUG(MOD, "connect to %s: the client is still busy; waiting for its answer", p->trying);
+    return;
+  }
   if (rc != MQTTASYNC_SUCCESS) {
     PH_WARN(MOD, "connect could not start: code %d", rc);
     go_down(p, now);
@@ -363,7 +372,8 @@ static void take_events(struct ph_publisher *p, int64_t now) {
     if (s.failed) p->cursor = ph_outbox_oldest(p->ob); /* a refused publish: go back */
   }
   if (s.down_ev && p->state != DOWN) go_down(p, now);
-  if (s.connected_ev && !s.down_ev && p->state == CONNECTING) on_up(p, now, s.uri);
+  /* also in DOWN: a connect given up on (no answer in time) may still succeed */
+  if (s.connected_ev && !s.down_ev && p->state != UP) on_up(p, now, s.uri);
   if (s.ack_ev) apply_ack(p, s.ack_epoch, s.ack_upto, now);
 }
 
@@ -418,6 +428,10 @@ static void maybe_resend(struct ph_publisher *p, int64_t now) {
 void ph_publisher_service(struct ph_publisher *p, int64_t now) {
   take_events(p, now);
   check_heartbeat(p, now);
+  if (p->state == CONNECTING && now >= p->connect_until) {
+    PH_WARN(MOD, "connect to %s: no answer in time", p->trying);
+    go_down(p, now);
+  }
   if (p->state == DOWN && now >= p->retry_at) start_connect(p, now);
   maybe_resend(p, now);
   publish_window(p);
@@ -425,6 +439,7 @@ void ph_publisher_service(struct ph_publisher *p, int64_t now) {
 
 int64_t ph_publisher_deadline(const struct ph_publisher *p) {
   if (p->state == DOWN) return p->retry_at;
+  if (p->state == CONNECTING) return p->connect_until;
   /* Resending waits for an online hub; its status arriving wakes us through the eventfd. */
   int64_t at = INT64_MAX;
   if (p->state == UP && p->st.hub_online && p->cursor > ph_outbox_oldest(p->ob))

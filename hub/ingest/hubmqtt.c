@@ -124,6 +124,7 @@ struct conn {
   char last_uri[256];        /* node of the previous connection ("" before the first) */
   int node, tried;           /* node to connect to (index in mqtt.uris); nodes failed in this round */
   const char *trying;        /* URI of the connect under way, for the callbacks */
+  int64_t connect_until;     /* a connect under way: no answer by then is a failed node */
 };
 
 /* A publish whose PUBACK someone waits for (ph_hubmqtt_publish_confirmed).
@@ -479,7 +480,12 @@ static int connect_conn(struct ph_hubmqtt *m, struct conn *c, struct ph_err *err
   o.co.onFailure = cb_connect_failed;
   o.co.context = c;
   c->waiting = false;
+  c->connect_until = ph_mono_ms() + (mc->connect_timeout_ms + 999) / 1000 * 1000 + 1000;
   int rc = MQTTAsync_connect(c->client, &o.co);
+  /* Right after a lost connection Paho may answer "ignored" while it winds
+   * the old one down, and yet go on to connect with these options: its
+   * answer is awaited (bounded by connect_until) as for any connect. */
+  if (rc == MQTTASYNC_COMMAND_IGNORED) return 0;
   if (rc != MQTTASYNC_SUCCESS)
     return ph_fail(err, PH_EMQTT, "mqtt: %s connect could not start: code %d", c->name, rc);
   return 0;
@@ -511,7 +517,12 @@ static void schedule_retry(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
 }
 
 static void reconnect_due(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
-  if (atomic_exchange(&c->ended, false)) schedule_retry(m, c, now);
+  if (atomic_exchange(&c->ended, false)) {
+    schedule_retry(m, c, now);
+  } else if (!c->waiting && c->connect_until && !atomic_load(&c->connected) && now >= c->connect_until) {
+    PH_WARN(MOD, "%s connect to %s: no answer in time", c->name, c->trying);
+    schedule_retry(m, c, now);
+  }
   if (!c->waiting || now < c->retry_at || m->stopping) return;
   struct ph_err err = {0};
   if (connect_conn(m, c, &err)) {
@@ -524,6 +535,7 @@ static void reconnect_due(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
 static void note_node(struct ph_hubmqtt *m, struct conn *c) {
   c->backoff_ms = m->cfg->mqtt.reconnect_min_ms;
   c->tried = 0;
+  c->connect_until = 0;
   if (c->last_uri[0] && strcmp(c->last_uri, c->uri) != 0) {
     atomic_fetch_add(&m->failovers, 1);
     PH_WARN(MOD, "%s failover: connected to %s (was %s)", c->name, c->uri, c->last_uri);
