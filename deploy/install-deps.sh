@@ -17,7 +17,7 @@ pkgs=(
   # check, the demo's and the README's API examples), pgrep (bench/ingest)
   curl procps
   # the clustered broker of deploy/cluster and tests/cluster (label cluster)
-  rabbitmq-server
+  rabbitmq-server erlang-base
 )
 missing=()
 for p in "${pkgs[@]}"; do

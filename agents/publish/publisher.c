@@ -57,6 +57,8 @@
 #include "parkhub/topic.h"
 
 #define STATUS_MAX 4096
+#define BUSY_RETRY_MS 200     /* Paho still busy with the last connection */
+#define CONNECT_GRACE_MS 10000 /* beyond Paho's own connect timeout: its answer is awaited that long */
 #define MOD "mqtt"
 
 enum conn { DOWN, CONNECTING, UP };
@@ -221,7 +223,7 @@ static void go_down(struct ph_publisher *p, int64_t now) {
   p->st.connected = false;
   p->node = (p->node + 1) % p->conf.mqtt->nuris;
   if (++p->tried < p->conf.mqtt->nuris) {
-    p->retry_at = now;
+    p->retry_at = now + BUSY_RETRY_MS; /* Paho winds the last connection down first */
     return;
   }
   p->tried = 0;
@@ -244,13 +246,15 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   o.co.onSuccess = cb_connected;
   o.co.onFailure = cb_connect_failed;
   p->state = CONNECTING;
-  p->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + 1000;
+  p->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + CONNECT_GRACE_MS;
   int rc = p->mq->connect(p->client, &o.co);
-  /* Right after a lost connection Paho may answer "ignored" while it winds
-   * the old one down, and yet go on to connect with these options: wait for
-   * its answer (bounded by connect_until) instead of skipping the node. */
+  /* Right after a lost connection Paho answers "ignored" while it winds the
+   * old one down: the same node again shortly, not the next one (a late
+   * answer to it still names the node tried). */
   if (rc == MQTTASYNC_COMMAND_IGNORED) {
-    PH_DEBUG(MOD, "connect to %s: the client is still busy; waiting for its answer", p->trying);
+    PH_DEBUG(MOD, "connect to %s: the client is still busy; again shortly", p->trying);
+    p->state = DOWN;
+    p->retry_at = now + BUSY_RETRY_MS;
     return;
   }
   if (rc != MQTTASYNC_SUCCESS) {

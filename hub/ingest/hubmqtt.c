@@ -86,6 +86,8 @@
 
 #define MOD "mqtt"
 #define HUB_INFLIGHT 512
+#define BUSY_RETRY_MS 200      /* Paho still busy with the last connection */
+#define CONNECT_GRACE_MS 10000 /* beyond Paho's own connect timeout: its answer is awaited that long */
 
 /* The ack mailbox: the writer posts, the ack thread publishes. One entry
  * per (agent topic, epoch) waiting to be sent: a newer ack of the same
@@ -480,12 +482,17 @@ static int connect_conn(struct ph_hubmqtt *m, struct conn *c, struct ph_err *err
   o.co.onFailure = cb_connect_failed;
   o.co.context = c;
   c->waiting = false;
-  c->connect_until = ph_mono_ms() + (mc->connect_timeout_ms + 999) / 1000 * 1000 + 1000;
+  int64_t now = ph_mono_ms();
+  c->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + CONNECT_GRACE_MS;
   int rc = MQTTAsync_connect(c->client, &o.co);
-  /* Right after a lost connection Paho may answer "ignored" while it winds
-   * the old one down, and yet go on to connect with these options: its
-   * answer is awaited (bounded by connect_until) as for any connect. */
-  if (rc == MQTTASYNC_COMMAND_IGNORED) return 0;
+  /* Right after a lost connection Paho answers "ignored" while it winds the
+   * old one down: the same node again shortly, not the next one (a late
+   * answer to it still names the node tried). */
+  if (rc == MQTTASYNC_COMMAND_IGNORED) {
+    c->waiting = true;
+    c->retry_at = now + BUSY_RETRY_MS;
+    return 0;
+  }
   if (rc != MQTTASYNC_SUCCESS)
     return ph_fail(err, PH_EMQTT, "mqtt: %s connect could not start: code %d", c->name, rc);
   return 0;
@@ -506,7 +513,7 @@ static void schedule_retry(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
   c->node = (c->node + 1) % m->cfg->mqtt.nuris;
   c->waiting = true;
   if (++c->tried < m->cfg->mqtt.nuris) {
-    c->retry_at = now;
+    c->retry_at = now + BUSY_RETRY_MS; /* Paho winds the last connection down first */
     return;
   }
   c->tried = 0;
@@ -523,6 +530,7 @@ static void reconnect_due(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
     PH_WARN(MOD, "%s connect to %s: no answer in time", c->name, c->trying);
     schedule_retry(m, c, now);
   }
+  if (c->waiting && atomic_load(&c->connected)) c->waiting = false; /* an "ignored" connect went through */
   if (!c->waiting || now < c->retry_at || m->stopping) return;
   struct ph_err err = {0};
   if (connect_conn(m, c, &err)) {
