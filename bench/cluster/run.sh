@@ -34,7 +34,8 @@ dir=${BENCH_DIR:-$build/bench-cluster}
 cluster=$repo/deploy/cluster/cluster.sh
 
 die() { echo "bench/cluster: $*" >&2; exit 1; }
-for f in /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_sub /usr/bin/sqlite3 "$build/parkhub" "$build/parkagent"; do
+hub_bin=$build/hub/parkhub agent_bin=$build/agents/parkagent
+for f in /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_sub /usr/bin/sqlite3 "$hub_bin" "$agent_bin"; do
   [ -x "$f" ] || die "$f missing (deploy/install-deps.sh; cmake --build $build)"
 done
 rm -rf "$dir"
@@ -144,10 +145,10 @@ cat >"$dir/agent.json" <<CONF
   "sources": [{"type": "sim", "name": "sim", "seed": 7, "rate_hz": 20}]
 }
 CONF
-(cd "$dir" && exec "$build/parkhub" --config "$dir/hub.json" >"$dir/hub.log" 2>&1) &
+(cd "$dir" && exec "$hub_bin" --config "$dir/hub.json" >"$dir/hub.log" 2>&1) &
 pids+=($!)
 wait_until "$timeout_s" has_line "$dir/hub.log" "hub online" || die "the hub did not say online ($dir/hub.log)"
-(cd "$dir" && exec "$build/parkagent" --config "$dir/agent.json" >"$dir/agent.log" 2>&1) &
+(cd "$dir" && exec "$agent_bin" --config "$dir/agent.json" >"$dir/agent.log" 2>&1) &
 pids+=($!)
 wait_until "$timeout_s" stored_gt 0 || die "nothing stored ($dir/hub.log, $dir/agent.log)"
 sleep 3
