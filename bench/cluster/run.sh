@@ -4,7 +4,8 @@
 #
 #   throughput  mosquitto_pub -l -q 1 publishes N messages (200 bytes) to a
 #               mosquitto_sub -q 1 -C N with a persistent session: messages/s
-#               end to end, on a private Mosquitto, then on the 3-node
+#               end to end (topic parkhub/v1/bench/x: the hub user may use
+#               it), on a private Mosquitto, then on the 3-node
 #               RabbitMQ cluster of deploy/cluster (publisher on node 1,
 #               subscriber on node 2: every message crosses nodes)
 #   failover    parkhub and a simulated parkagent (bench's sim, 20 ticks/s)
@@ -28,6 +29,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${1:-${BUILD_DIR:-$repo/build}}
+build=$(cd "$build" && pwd)
 nmsg=${BENCH_MESSAGES:-5000}
 timeout_s=${BENCH_TIMEOUT:-180}
 dir=${BENCH_DIR:-$build/bench-cluster}
@@ -40,6 +42,7 @@ for f in /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_sub /usr/
 done
 rm -rf "$dir"
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd) # the processes below run from inside it
 
 pids=()
 cleanup() {
@@ -84,12 +87,12 @@ throughput() {
   local name=$1 pp=$2 sp=$3 auth=()
   [ $# -ge 5 ] && auth=(-u "$4" -P "$5")
   # the session first (every broker drops QoS 1 nobody subscribed to)
-  timeout 20 mosquitto_sub -V mqttv311 -h 127.0.0.1 -p "$sp" "${auth[@]}" -i "bench-sub-$name" -c -q 1 -t bench/x -W 1 >/dev/null 2>&1 || true
-  timeout "$timeout_s" mosquitto_sub -V mqttv311 -h 127.0.0.1 -p "$sp" "${auth[@]}" -i "bench-sub-$name" -c -q 1 -C "$nmsg" -t bench/x >"$dir/sub-$name.out" 2>"$dir/sub-$name.log" &
+  timeout 20 mosquitto_sub -V mqttv311 -h 127.0.0.1 -p "$sp" "${auth[@]}" -i "bench-sub-$name" -c -q 1 -t parkhub/v1/bench/x -W 1 >/dev/null 2>&1 || true
+  timeout "$timeout_s" mosquitto_sub -V mqttv311 -h 127.0.0.1 -p "$sp" "${auth[@]}" -i "bench-sub-$name" -c -q 1 -C "$nmsg" -t parkhub/v1/bench/x >"$dir/sub-$name.out" 2>"$dir/sub-$name.log" &
   local sub=$!
   sleep 1
   local t0; t0=$(now_ms)
-  mosquitto_pub -V mqttv311 -h 127.0.0.1 -p "$pp" "${auth[@]}" -i "bench-pub-$name" -q 1 -l -t bench/x <"$dir/in" >"$dir/pub-$name.log" 2>&1 || die "$name: mosquitto_pub failed ($dir/pub-$name.log)"
+  mosquitto_pub -V mqttv311 -h 127.0.0.1 -p "$pp" "${auth[@]}" -i "bench-pub-$name" -q 1 -l -t parkhub/v1/bench/x <"$dir/in" >"$dir/pub-$name.log" 2>&1 || die "$name: mosquitto_pub failed ($dir/pub-$name.log)"
   wait "$sub" || die "$name: the subscriber got $(wc -l <"$dir/sub-$name.out") of $nmsg ($dir/sub-$name.log)"
   local t1; t1=$(now_ms)
   [ "$(wc -l <"$dir/sub-$name.out")" -eq "$nmsg" ] || die "$name: $(wc -l <"$dir/sub-$name.out") of $nmsg arrived"
