@@ -14,8 +14,8 @@
  * on different nodes. A quorum queue needs a majority of its 3 replicas:
  * the first node is back before the second dies.
  *
- * Time: the cluster takes about 40 s to start on 2 busy cores; the whole
- * test 2–4 min. Bounded waits only; no assertion on time.
+ * Time: the cluster takes 30–45 s to start on 2 busy cores; the whole
+ * test about 2–2.5 min. Bounded waits only; no assertion on time.
  */
 #include <criterion/criterion.h>
 
