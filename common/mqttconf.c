@@ -19,6 +19,10 @@ static const struct ph_cfgmap mqtt_map[] = {
     {"inflight", PH_CFG_INT, false, N(inflight), 1, 1000, "32", NULL, "QoS 1 publishes in flight at once"},
     {"reconnect_min_ms", PH_CFG_INT, false, N(reconnect_min_ms), 10, 600000, "500", NULL, "first reconnect delay"},
     {"reconnect_max_ms", PH_CFG_INT, false, N(reconnect_max_ms), 100, 3600000, "30000", NULL, "longest reconnect delay"},
+    {"connect_timeout_ms", PH_CFG_INT, false, N(connect_timeout_ms), 200, 60000, "3000", NULL,
+     "time a broker node gets for the TCP connect and CONNACK before the next URI is tried (rounded up to s)"},
+    {"heartbeat_s", PH_CFG_INT, false, N(heartbeat_s), 1, 3600, "5", NULL,
+     "hub: period of its non-retained heartbeat on parkhub/v1/{park}/hub (agents judge the hub by it)"},
     {"tls", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "TLS settings (object, below)"},
     {"shared_group", PH_CFG_ID, false, F(shared_group), 0, 0, NULL, NULL, "hub: MQTT 5 shared-subscription group"},
     {"clean_start", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "hub: ignored, the hub always keeps its session"},
@@ -77,6 +81,8 @@ int ph_mqtt_conf_load_all(const void *obj, const char *path, bool hub, struct ph
   if (rc) return rc;
   if (!hub && c->shared_group[0])
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.shared_group: only the hub subscribes with a group", path), err);
+  if (!hub && cJSON_GetObjectItemCaseSensitive(obj, "heartbeat_s"))
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.heartbeat_s: only the hub sends a heartbeat", path), err);
   c->mqtt5 = c->shared_group[0] != '\0';
   if ((rc = ph_cfg_stop(pr, load_uris(cJSON_GetObjectItemCaseSensitive(obj, "uris"), path, c, err), err))) return rc;
   char tpath[128];
@@ -99,7 +105,9 @@ void ph_mqtt_conf_uris_text(const struct ph_mqtt_conf *c, char *buf, size_t cap)
 
 void ph_mqtt_conf_help(FILE *out, bool hub) {
   for (const struct ph_cfgmap *e = mqtt_map; e->key; e++) {
-    if (!hub && (strcmp(e->key, "shared_group") == 0 || strcmp(e->key, "clean_start") == 0)) continue;
+    if (!hub && (strcmp(e->key, "shared_group") == 0 || strcmp(e->key, "clean_start") == 0 ||
+                 strcmp(e->key, "heartbeat_s") == 0))
+      continue;
     struct ph_cfgmap one[2] = {*e, PH_CFG_END};
     ph_cfgmap_help(one, "mqtt.", out);
   }

@@ -19,7 +19,9 @@ void ph_mqtt_opts_init(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, co
   o->co.serverURIs = o->uris;
   o->co.serverURIcount = mc->nuris;
   o->co.keepAliveInterval = (int)mc->keepalive_s;
-  o->co.connectTimeout = 10;
+  /* Paho gives each URI this long for TCP connect + CONNACK, then tries the
+   * next: a hung node of a cluster costs one timeout, not a stuck client. */
+  o->co.connectTimeout = (int)((mc->connect_timeout_ms + 999) / 1000);
   if (mc->username[0]) o->co.username = mc->username;
   if (mc->password[0]) o->co.password = mc->password;
   if (will_topic) {
@@ -37,4 +39,10 @@ void ph_mqtt_opts_init(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, co
     o->ssl.verify = mc->tls.verify;
     o->co.ssl = &o->ssl;
   }
+}
+
+void ph_mqtt_opts_node(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, int node) {
+  o->uris[0] = (char *)mc->uris[node >= 0 && node < mc->nuris ? node : 0];
+  o->co.serverURIs = o->uris;
+  o->co.serverURIcount = 1;
 }

@@ -16,6 +16,8 @@ pkgs=(
   # commands that minimal Debian 12 lacks: curl (the browser test's readiness
   # check, the demo's and the README's API examples), pgrep (bench/ingest)
   curl procps
+  # the clustered broker of deploy/cluster and tests/cluster (label cluster)
+  rabbitmq-server erlang-base
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -28,4 +30,6 @@ sudo=""
 $sudo apt-get update -qq
 # Installing mosquitto starts a system broker on 1883 on some machines; the
 # demo and the tests run their own broker on a port of their own.
+# rabbitmq-server's package starts a system node on 5672 where an init system
+# runs; deploy/cluster runs its own nodes on ports of their own.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

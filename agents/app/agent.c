@@ -74,6 +74,7 @@ static size_t status_json(void *user, char *buf, size_t cap) {
   cJSON_AddNumberToObject(ct, "published", (double)ps->published);
   cJSON_AddNumberToObject(ct, "acked", (double)ps->acked);
   cJSON_AddNumberToObject(ct, "resent_rounds", (double)ps->resent_rounds);
+  cJSON_AddNumberToObject(ct, "failovers", (double)ps->failovers);
   bool ok = cJSON_PrintPreallocated(o, buf, (int)cap, 0);
   cJSON_Delete(o);
   return ok ? strlen(buf) : 0;

@@ -13,7 +13,29 @@
  *
  * Why our own reconnect instead of Paho's automaticReconnect: jitter (a
  * park's gateways must not all return in the same second after a broker
- * restart) and a fresh in-flight window on each connection.
+ * restart), a fresh in-flight window on each connection, and the node. The
+ * URIs are the nodes of a clustered broker (or one Mosquitto); each connect
+ * goes to one node (Paho 1.3.12 given several may report the wrong one as
+ * reached), for mqtt.connect_timeout_ms; a failed node is followed at once
+ * by the next, a failed round by the back-off. A connection to another
+ * node than the previous one is a failover: counted (stats, the status's
+ * counters) and logged with both URIs.
+ *
+ * The ack and hub subscriptions are QoS 0: on RabbitMQ a clean session's
+ * QoS 1 subscription is a durable classic queue on the node it was made
+ * on, and while that node is dead, subscribing again on another node is
+ * refused and the connection closed (tests/cluster showed agents locked
+ * out until the node returned). A QoS 0 queue is transient and dies with
+ * its node. An ack lost at QoS 0 costs a resend after resend_after (the
+ * hub acks duplicates again), never a batch: acks are cumulative.
+ *
+ * Is the hub up? The hub's non-retained heartbeat (every heartbeat_s, with
+ * state online) says so; the retained status and the hub's will are only
+ * believed until a heartbeat was heard, because a cluster keeps retained
+ * messages per node and loses wills with their node. Once a heartbeat was
+ * heard, 3 of its periods without one (counted from the last heartbeat or
+ * the last connect) make the hub "away": no resend then (inv. 3 of
+ * publisher.h), since a missing ack means nothing while nobody listens.
  */
 #include "publish/publisher.h"
 
@@ -35,6 +57,8 @@
 #include "parkhub/topic.h"
 
 #define STATUS_MAX 4096
+#define BUSY_RETRY_MS 200     /* Paho still busy with the last connection */
+#define CONNECT_GRACE_MS 10000 /* beyond Paho's own connect timeout: its answer is awaited that long */
 #define MOD "mqtt"
 
 enum conn { DOWN, CONNECTING, UP };
@@ -50,6 +74,9 @@ struct shared {
   int64_t ack_epoch, ack_upto;
   int bad_acks;
   int hub_state;       /* -1 unknown, 0 offline, 1 online */
+  bool beat_ev;        /* a heartbeat arrived */
+  int64_t beat_s;      /* … announcing this period */
+  char uri[256];       /* node the last onConnect success reached */
 };
 
 struct ph_publisher {
@@ -68,6 +95,12 @@ struct ph_publisher {
   int64_t cursor;          /* next seq to publish */
   int64_t progress_mono;   /* last ack advance or (re)start of publishing */
   int64_t status_at;
+  int64_t beat_every_ms;   /* the hub's heartbeat period; 0 until one was heard */
+  int64_t beat_mono;       /* last heartbeat, or the last connect */
+  char last_uri[256];      /* node of the previous connection */
+  int node, tried;         /* node to connect to (index in mqtt.uris); nodes failed in this round */
+  const char *trying;      /* URI of the connect under way (for the callbacks' log lines) */
+  int64_t connect_until;   /* CONNECTING: no answer by then is a failed node */
   char t_status[PH_TOPIC_MAX], t_ack[PH_TOPIC_MAX], t_hub[PH_TOPIC_MAX], t_ev[PH_KIND_COUNT][PH_TOPIC_MAX];
   char *payload; /* composed batch, reused */
   size_t payload_cap;
@@ -95,6 +128,7 @@ static void cb_connected(void *context, MQTTAsync_successData *d) {
   (void)d;
   struct ph_publisher *p = context;
   pthread_mutex_lock(&p->mu);
+  snprintf(p->sh.uri, sizeof p->sh.uri, "%s", p->trying);
   p->sh.connected_ev = true;
   pthread_mutex_unlock(&p->mu);
   wake(p);
@@ -102,9 +136,7 @@ static void cb_connected(void *context, MQTTAsync_successData *d) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct ph_publisher *p = context;
-  char uris[512]; /* Paho reports after trying every URI: name them all */
-  ph_mqtt_conf_uris_text(p->conf.mqtt, uris, sizeof uris);
-  PH_WARN(MOD, "connect failed to %s: %s (code %d)", uris, d && d->message ? d->message : "no reason given",
+  PH_WARN(MOD, "connect failed to %s: %s (code %d)", p->trying, d && d->message ? d->message : "no reason given",
           d ? d->code : 0);
   pthread_mutex_lock(&p->mu);
   p->sh.down_ev = true;
@@ -155,8 +187,14 @@ static void parse_ack(struct ph_publisher *p, const char *s, int len) {
 static void parse_hub(struct ph_publisher *p, const char *s, int len) {
   cJSON *j = len ? cJSON_ParseWithLength(s, (size_t)len) : NULL;
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
+  const cJSON *hb = cJSON_GetObjectItemCaseSensitive(j, "heartbeat_s");
+  int64_t every = 0;
   pthread_mutex_lock(&p->mu);
   p->sh.hub_state = cJSON_IsString(st) && strcmp(st->valuestring, "online") == 0;
+  if (p->sh.hub_state == 1 && ph_json_int(hb, 1, 3600, &every)) { /* schemas/hub-status.schema.json */
+    p->sh.beat_ev = true;
+    p->sh.beat_s = every;
+  }
   pthread_mutex_unlock(&p->mu);
   cJSON_Delete(j);
 }
@@ -176,10 +214,19 @@ static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *m
 
 /* ---- the loop side ---- */
 
+/* A connect failed or the connection was lost: the next node at once while
+ * this round has nodes left, else the first of a new round after the
+ * back-off. */
 static void go_down(struct ph_publisher *p, int64_t now) {
   if (p->state == UP) p->st.connection_losses++;
   p->state = DOWN;
   p->st.connected = false;
+  p->node = (p->node + 1) % p->conf.mqtt->nuris;
+  if (++p->tried < p->conf.mqtt->nuris) {
+    p->retry_at = now + BUSY_RETRY_MS; /* Paho winds the last connection down first */
+    return;
+  }
+  p->tried = 0;
   /* Exponential back-off with ±50 % jitter. */
   int64_t d = p->backoff_ms / 2 + (int64_t)(random() % (p->backoff_ms + 1));
   p->retry_at = now + d;
@@ -190,6 +237,8 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   const struct ph_mqtt_conf *mc = p->conf.mqtt;
   struct ph_mqtt_opts o;
   ph_mqtt_opts_init(&o, mc, p->t_status, p->will);
+  ph_mqtt_opts_node(&o, mc, p->node);
+  p->trying = mc->uris[p->node];
   o.co.cleansession = 1; /* the outbox, not the broker session, is our durable state */
   o.co.automaticReconnect = 0;
   o.co.maxInflight = (int)mc->inflight;
@@ -197,7 +246,17 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   o.co.onSuccess = cb_connected;
   o.co.onFailure = cb_connect_failed;
   p->state = CONNECTING;
+  p->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + CONNECT_GRACE_MS;
   int rc = p->mq->connect(p->client, &o.co);
+  /* Right after a lost connection Paho answers "ignored" while it winds the
+   * old one down: the same node again shortly, not the next one (a late
+   * answer to it still names the node tried). */
+  if (rc == MQTTASYNC_COMMAND_IGNORED) {
+    PH_DEBUG(MOD, "connect to %s: the client is still busy; again shortly", p->trying);
+    p->state = DOWN;
+    p->retry_at = now + BUSY_RETRY_MS;
+    return;
+  }
   if (rc != MQTTASYNC_SUCCESS) {
     PH_WARN(MOD, "connect could not start: code %d", rc);
     go_down(p, now);
@@ -206,7 +265,7 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
 
 static void subscribe(struct ph_publisher *p, const char *topic) {
   MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  int rc = p->mq->subscribe(p->client, topic, 1, &ro);
+  int rc = p->mq->subscribe(p->client, topic, 0, &ro); /* QoS 0: see the top */
   if (rc != MQTTASYNC_SUCCESS) PH_WARN(MOD, "subscribe %s: code %d", topic, rc);
 }
 
@@ -239,7 +298,20 @@ void ph_publisher_status_now(struct ph_publisher *p) {
   if (n) publish_raw(p, p->t_status, buf, n, true, false);
 }
 
-static void on_up(struct ph_publisher *p, int64_t now) {
+/* After a connect: log the node; another node than last time is a failover. */
+static void note_node(struct ph_publisher *p, const char *uri) {
+  if (p->last_uri[0] && strcmp(p->last_uri, uri) != 0) {
+    p->st.failovers++;
+    PH_WARN(MOD, "failover: connected to %s (was %s)", uri, p->last_uri);
+  } else {
+    PH_INFO(MOD, "connected to %s", uri);
+  }
+  snprintf(p->last_uri, sizeof p->last_uri, "%s", uri);
+}
+
+static void on_up(struct ph_publisher *p, int64_t now, const char *uri) {
+  note_node(p, uri);
+  p->tried = 0;
   /* The hub's status is retained state on the broker; a restarted broker may
    * have lost it. Trust only what this connection delivers. */
   pthread_mutex_lock(&p->mu);
@@ -253,6 +325,7 @@ static void on_up(struct ph_publisher *p, int64_t now) {
   p->inflight = 0;
   p->cursor = ph_outbox_oldest(p->ob); /* inv. 3 */
   p->progress_mono = now;
+  p->beat_mono = now; /* the hub gets 3 periods to be heard on this connection */
   PH_INFO(MOD, "connected; %lld batches to publish from seq %lld", (long long)ph_outbox_depth(p->ob),
           (long long)p->cursor);
   subscribe(p, p->t_ack);
@@ -285,13 +358,17 @@ static void take_events(struct ph_publisher *p, int64_t now) {
   (void)r;
   pthread_mutex_lock(&p->mu);
   struct shared s = p->sh;
-  p->sh.connected_ev = p->sh.down_ev = p->sh.ack_ev = false;
+  p->sh.connected_ev = p->sh.down_ev = p->sh.ack_ev = p->sh.beat_ev = false;
   p->sh.done = p->sh.failed = p->sh.bad_acks = 0;
   if (s.down_ev) p->sh.gen = ++p->gen; /* late publish callbacks of the old connection no longer count */
   pthread_mutex_unlock(&p->mu);
 
   p->st.bad_acks += (uint64_t)s.bad_acks;
   if (s.hub_state >= 0) p->st.hub_online = s.hub_state == 1;
+  if (s.beat_ev) {
+    p->beat_every_ms = s.beat_s * 1000;
+    p->beat_mono = now;
+  }
   if (!s.down_ev) {
     p->inflight -= s.done;
     if (p->inflight < 0) p->inflight = 0;
@@ -299,7 +376,8 @@ static void take_events(struct ph_publisher *p, int64_t now) {
     if (s.failed) p->cursor = ph_outbox_oldest(p->ob); /* a refused publish: go back */
   }
   if (s.down_ev && p->state != DOWN) go_down(p, now);
-  if (s.connected_ev && !s.down_ev && p->state == CONNECTING) on_up(p, now);
+  /* also in DOWN: a connect given up on (no answer in time) may still succeed */
+  if (s.connected_ev && !s.down_ev && p->state != UP) on_up(p, now, s.uri);
   if (s.ack_ev) apply_ack(p, s.ack_epoch, s.ack_upto, now);
 }
 
@@ -327,6 +405,19 @@ static void publish_window(struct ph_publisher *p) {
   }
 }
 
+/* The hub's heartbeat stopped (3 periods): the hub is away until the next
+ * status or heartbeat says otherwise. */
+static void check_heartbeat(struct ph_publisher *p, int64_t now) {
+  if (!p->st.hub_online || !p->beat_every_ms || now - p->beat_mono <= 3 * p->beat_every_ms) return;
+  PH_WARN(MOD, "no heartbeat from the hub for %lld s: taking it as away (no resend until it is heard)",
+          (long long)(now - p->beat_mono) / 1000);
+  p->st.hub_online = false;
+  p->st.heartbeat_timeouts++;
+  pthread_mutex_lock(&p->mu);
+  p->sh.hub_state = -1;
+  pthread_mutex_unlock(&p->mu);
+}
+
 static void maybe_resend(struct ph_publisher *p, int64_t now) {
   int64_t oldest = ph_outbox_oldest(p->ob);
   if (p->state != UP || !p->st.hub_online || p->cursor <= oldest) return;
@@ -340,6 +431,11 @@ static void maybe_resend(struct ph_publisher *p, int64_t now) {
 
 void ph_publisher_service(struct ph_publisher *p, int64_t now) {
   take_events(p, now);
+  check_heartbeat(p, now);
+  if (p->state == CONNECTING && now >= p->connect_until) {
+    PH_WARN(MOD, "connect to %s: no answer in time", p->trying);
+    go_down(p, now);
+  }
   if (p->state == DOWN && now >= p->retry_at) start_connect(p, now);
   maybe_resend(p, now);
   publish_window(p);
@@ -347,10 +443,14 @@ void ph_publisher_service(struct ph_publisher *p, int64_t now) {
 
 int64_t ph_publisher_deadline(const struct ph_publisher *p) {
   if (p->state == DOWN) return p->retry_at;
+  if (p->state == CONNECTING) return p->connect_until;
   /* Resending waits for an online hub; its status arriving wakes us through the eventfd. */
+  int64_t at = INT64_MAX;
   if (p->state == UP && p->st.hub_online && p->cursor > ph_outbox_oldest(p->ob))
-    return p->progress_mono + p->conf.resend_after_ms;
-  return INT64_MAX;
+    at = p->progress_mono + p->conf.resend_after_ms;
+  if (p->st.hub_online && p->beat_every_ms && p->beat_mono + 3 * p->beat_every_ms + 1 < at)
+    at = p->beat_mono + 3 * p->beat_every_ms + 1;
+  return at;
 }
 
 int ph_publisher_fd(const struct ph_publisher *p) { return p->efd; }

@@ -1,5 +1,6 @@
-/* publisher.h — the agent's MQTT side: connects (URIs in turn, exponential
- * back-off with jitter), publishes outbox batches at QoS 1 in order with a
+/* publisher.h — the agent's MQTT side: connects (the broker's nodes in
+ * turn, each for connect_timeout_ms; exponential back-off with jitter;
+ * failovers counted), publishes outbox batches at QoS 1 in order with a
  * bounded window, applies the hub's cumulative acks to the outbox, and
  * publishes again what the online hub has not acked in time.
  *
@@ -15,7 +16,8 @@
  *  1. at most conf.inflight publishes are outstanding inside Paho.
  *  2. a batch leaves the outbox only through an ack of the current epoch.
  *  3. after a (re)connect, or resend_after without progress while the hub
- *     is online, publishing restarts at the oldest unacked batch.
+ *     is online, publishing restarts at the oldest unacked batch. "Online"
+ *     rests on the hub's heartbeat once one was heard (publisher.c).
  */
 #ifndef PARKHUB_PUBLISHER_H
 #define PARKHUB_PUBLISHER_H
@@ -39,6 +41,8 @@ struct ph_publisher_conf {
 
 struct ph_publisher_stats {
   uint64_t published, acked, resent_rounds, publish_failures, connects, connection_losses, bad_acks;
+  uint64_t failovers;          /* connections made to another broker node than the previous one */
+  uint64_t heartbeat_timeouts; /* times the hub's heartbeat stopped (3 periods) */
   bool connected, hub_online;
 };
 

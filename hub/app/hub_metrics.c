@@ -117,6 +117,8 @@ int ph_hub_metrics_text(const struct ph_hub_snapshot *s, char *buf, size_t cap) 
   writer(&o, &s->w);
   gauge(&o, "parkhub_mqtt_connected", "1 while the hub is connected to its broker.", s->mqtt.connected ? 1 : 0);
   counter(&o, "parkhub_mqtt_connection_losses_total", "Broker connections lost.", s->mqtt.losses);
+  counter(&o, "parkhub_mqtt_failovers_total", "Connections made to another broker node than the previous one.",
+          s->mqtt.failovers);
   if (s->have_deliver) {
     counter(&o, "parkhub_alarm_messages_published_total", "Alarm transitions published on MQTT.", s->dl.published);
     counter(&o, "parkhub_alarm_messages_lost_total", "Alarm messages that could not be delivered.", s->dl.lost);

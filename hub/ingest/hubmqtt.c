@@ -30,6 +30,37 @@
  * 4-bit tag in each publish's context), a counter per tag; a new
  * connection starts its counter at 0, and a late callback of an older one
  * only touches its own.
+ *
+ * Broker nodes (mqtt.uris: the nodes of a clustered broker, or one
+ * Mosquitto). Each connection reconnects itself from the main loop, not
+ * with Paho's automaticReconnect, one node per connect (Paho 1.3.12 given
+ * several URIs may report the wrong one as reached): a failed node is
+ * followed at once by the next, a round over all of them by the back-off,
+ * each node gets mqtt.connect_timeout_ms (TCP connect + CONNACK). A
+ * failover (a connection to another node than the previous one) is counted
+ * and logged with both URIs.
+ *
+ *   DOWN --service: retry time came--> CONNECTING --onSuccess--> UP
+ *     ^                                   | onFailure              | connectionLost
+ *     +------ back-off · jitter ----------+------------------------+
+ *
+ *   from → to              function
+ *   DOWN → CONNECTING      reconnect_due → connect_conn
+ *   CONNECTING → UP        cb_connected (records the node), service: note_node
+ *   CONNECTING → DOWN      cb_connect_failed → service: schedule_retry
+ *   UP → DOWN              cb_lost → service: schedule_retry
+ *
+ * Heartbeat: once online, every mqtt.heartbeat_s the pub side publishes a
+ * non-retained {"v":1,"hub","state":"online","ts","heartbeat_s"} on each
+ * park's hub topic. Agents trust it, not the retained status or the will:
+ * a cluster keeps retained messages per node and loses wills with their
+ * node (DESIGN.md, Topics).
+ *
+ * Invariants:
+ *  1. at most one connect per connection is under way; a new one starts
+ *     only from the main loop after Paho reported the last one's end.
+ *  2. the heartbeat is never retained (a stale retained heartbeat would
+ *     say a dead hub is up).
  */
 #include "ingest/hubmqtt.h"
 
@@ -55,6 +86,8 @@
 
 #define MOD "mqtt"
 #define HUB_INFLIGHT 512
+#define BUSY_RETRY_MS 200      /* Paho still busy with the last connection */
+#define CONNECT_GRACE_MS 10000 /* beyond Paho's own connect timeout: its answer is awaited that long */
 
 /* The ack mailbox: the writer posts, the ack thread publishes. One entry
  * per (agent topic, epoch) waiting to be sent: a newer ack of the same
@@ -83,7 +116,17 @@ struct conn {
   struct ph_hubmqtt *m;
   const char *name; /* "sub" or "pub", for the log */
   MQTTAsync client;
+  bool persistent;
   atomic_bool connected, need_setup;
+  atomic_bool ended;         /* the connect failed or the connection was lost: retry */
+  char uri[256];             /* node reached; written by cb_connected before need_setup */
+  /* the main loop's */
+  bool waiting;              /* DOWN: retry at retry_at */
+  int64_t retry_at, backoff_ms;
+  char last_uri[256];        /* node of the previous connection ("" before the first) */
+  int node, tried;           /* node to connect to (index in mqtt.uris); nodes failed in this round */
+  const char *trying;        /* URI of the connect under way, for the callbacks */
+  int64_t connect_until;     /* a connect under way: no answer by then is a failed node */
 };
 
 /* A publish whose PUBACK someone waits for (ph_hubmqtt_publish_confirmed).
@@ -104,13 +147,16 @@ struct ph_hubmqtt {
   char pub_id[300];
   atomic_uint gen;                /* pub's connection generation */
   atomic_int inflight[GENS];      /* pub's QoS 1 publishes in flight, per generation tag */
-  atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap;
+  atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap, failovers, heartbeats;
+  bool online_said;                /* the main loop's: "online" said on this pub connection */
+  int64_t beat_at;                 /* the main loop's: next heartbeat (monotonic ms) */
   char will_topic[PH_TOPIC_MAX];
   char offline[128];
   atomic_int subs_pending;         /* SUBSCRIBEs of the current sub setup not answered yet */
   atomic_bool subscribed;          /* every one answered */
   atomic_uint_fast64_t sub_failures;
   bool online_pending;             /* the main loop's: pub is up, "online" not said yet */
+  bool stopping;                   /* the main loop's: no reconnect after ph_hubmqtt_stop */
   pthread_t acker;
   bool acker_started;
   pthread_mutex_t ack_mu;
@@ -124,10 +170,11 @@ struct ph_hubmqtt {
   struct ticket *tickets;
 };
 
-static void cb_connected(void *context, char *cause) {
-  (void)cause;
+static void cb_connected(void *context, MQTTAsync_successData *d) {
+  (void)d;
   struct conn *c = context;
   struct ph_hubmqtt *m = c->m;
+  snprintf(c->uri, sizeof c->uri, "%s", c->trying);
   if (c == &m->pub) {
     unsigned g = (atomic_load(&m->gen) + 1) & GEN_MASK;
     atomic_store(&m->inflight[g], 0);
@@ -142,7 +189,8 @@ static void cb_lost(void *context, char *cause) {
   struct conn *c = context;
   atomic_store(&c->connected, false);
   atomic_fetch_add(&c->m->losses, 1);
-  PH_WARN(MOD, "%s connection lost: %s; reconnecting", c->name, cause ? cause : "no reason given");
+  PH_WARN(MOD, "%s connection to %s lost: %s; reconnecting", c->name, c->uri, cause ? cause : "no reason given");
+  atomic_store(&c->ended, true);
   if (c == &c->m->pub) { /* waiters for a PUBACK stop waiting for this connection's */
     pthread_mutex_lock(&c->m->tk_mu);
     pthread_cond_broadcast(&c->m->tk_cv);
@@ -152,10 +200,9 @@ static void cb_lost(void *context, char *cause) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct conn *c = context;
-  char uris[512]; /* Paho reports after trying every URI: name them all */
-  ph_mqtt_conf_uris_text(&c->m->cfg->mqtt, uris, sizeof uris);
-  PH_WARN(MOD, "%s connect failed to %s: %s (code %d); retrying", c->name, uris,
+  PH_WARN(MOD, "%s connect failed to %s: %s (code %d); trying again", c->name, c->trying,
           d && d->message ? d->message : "no reason given", d ? d->code : 0);
+  atomic_store(&c->ended, true);
 }
 
 static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *msg) {
@@ -385,7 +432,7 @@ static int create_conn(struct ph_hubmqtt *m, struct conn *c, const char *name, c
                    rc);
   }
   MQTTAsync_setCallbacks(c->client, c, cb_lost, cb_message, NULL);
-  MQTTAsync_setConnected(c->client, c, cb_connected);
+  c->backoff_ms = m->cfg->mqtt.reconnect_min_ms;
   return 0;
 }
 
@@ -421,27 +468,89 @@ int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct
   return 0;
 }
 
-static int connect_conn(struct ph_hubmqtt *m, struct conn *c, bool persistent, struct ph_err *err) {
+static int connect_conn(struct ph_hubmqtt *m, struct conn *c, struct ph_err *err) {
   const struct ph_mqtt_conf *mc = &m->cfg->mqtt;
   struct ph_mqtt_opts o;
   /* the will goes with the connection that says online */
-  ph_mqtt_opts_init(&o, mc, persistent ? NULL : m->will_topic, m->offline);
-  o.co.cleansession = !persistent;
-  o.co.automaticReconnect = 1;
-  o.co.minRetryInterval = (int)(mc->reconnect_min_ms + 999) / 1000;
-  o.co.maxRetryInterval = (int)(mc->reconnect_max_ms + 999) / 1000;
+  ph_mqtt_opts_init(&o, mc, c->persistent ? NULL : m->will_topic, m->offline);
+  ph_mqtt_opts_node(&o, mc, c->node); /* one node per connect: see the top */
+  c->trying = mc->uris[c->node];
+  o.co.cleansession = !c->persistent;
+  o.co.automaticReconnect = 0; /* ours, from the main loop: see the top */
   o.co.maxInflight = HUB_INFLIGHT;
+  o.co.onSuccess = cb_connected;
   o.co.onFailure = cb_connect_failed;
   o.co.context = c;
+  c->waiting = false;
+  int64_t now = ph_mono_ms();
+  c->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + CONNECT_GRACE_MS;
   int rc = MQTTAsync_connect(c->client, &o.co);
+  /* Right after a lost connection Paho answers "ignored" while it winds the
+   * old one down: the same node again shortly, not the next one (a late
+   * answer to it still names the node tried). */
+  if (rc == MQTTASYNC_COMMAND_IGNORED) {
+    c->waiting = true;
+    c->retry_at = now + BUSY_RETRY_MS;
+    return 0;
+  }
   if (rc != MQTTASYNC_SUCCESS)
     return ph_fail(err, PH_EMQTT, "mqtt: %s connect could not start: code %d", c->name, rc);
   return 0;
 }
 
 int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err) {
-  int rc = connect_conn(m, &m->pub, false, err);
-  return rc ? rc : connect_conn(m, &m->sub, true, err);
+  m->pub.persistent = false;
+  m->sub.persistent = true;
+  int rc = connect_conn(m, &m->pub, err);
+  return rc ? rc : connect_conn(m, &m->sub, err);
+}
+
+/* DOWN after a failed connect or a lost connection: the next node at once
+ * while this round has nodes left; else, after an exponential back-off with
+ * ±50 % jitter (hubs of many parks must not all return to a restarted node
+ * in the same second), the first of a new round. */
+static void schedule_retry(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
+  c->node = (c->node + 1) % m->cfg->mqtt.nuris;
+  c->waiting = true;
+  if (++c->tried < m->cfg->mqtt.nuris) {
+    c->retry_at = now + BUSY_RETRY_MS; /* Paho winds the last connection down first */
+    return;
+  }
+  c->tried = 0;
+  int64_t d = c->backoff_ms / 2 + (int64_t)(random() % (c->backoff_ms + 1));
+  c->retry_at = now + d;
+  c->waiting = true;
+  c->backoff_ms = c->backoff_ms * 2 > m->cfg->mqtt.reconnect_max_ms ? m->cfg->mqtt.reconnect_max_ms : c->backoff_ms * 2;
+}
+
+static void reconnect_due(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
+  if (atomic_exchange(&c->ended, false)) {
+    schedule_retry(m, c, now);
+  } else if (!c->waiting && c->connect_until && !atomic_load(&c->connected) && now >= c->connect_until) {
+    PH_WARN(MOD, "%s connect to %s: no answer in time", c->name, c->trying);
+    schedule_retry(m, c, now);
+  }
+  if (c->waiting && atomic_load(&c->connected)) c->waiting = false; /* an "ignored" connect went through */
+  if (!c->waiting || now < c->retry_at || m->stopping) return;
+  struct ph_err err = {0};
+  if (connect_conn(m, c, &err)) {
+    PH_WARN(MOD, "%s", err.msg);
+    schedule_retry(m, c, now);
+  }
+}
+
+/* After a connect: log the node; another node than last time is a failover. */
+static void note_node(struct ph_hubmqtt *m, struct conn *c) {
+  c->backoff_ms = m->cfg->mqtt.reconnect_min_ms;
+  c->tried = 0;
+  c->connect_until = 0;
+  if (c->last_uri[0] && strcmp(c->last_uri, c->uri) != 0) {
+    atomic_fetch_add(&m->failovers, 1);
+    PH_WARN(MOD, "%s failover: connected to %s (was %s)", c->name, c->uri, c->last_uri);
+  } else {
+    PH_INFO(MOD, "%s connected to %s", c->name, c->uri);
+  }
+  snprintf(c->last_uri, sizeof c->last_uri, "%s", c->uri);
 }
 
 /* A SUBACK (or a refusal) of the sub connection: when the last one of a
@@ -486,16 +595,20 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
   subscribe_one(m, filter);
 }
 
-static void say(struct ph_hubmqtt *m, const char *state) {
-  char ts[PH_TIME_STRLEN], payload[256];
+/* The retained status (beat false) or the non-retained heartbeat (inv. 2). */
+static void say(struct ph_hubmqtt *m, const char *state, bool beat) {
+  char ts[PH_TIME_STRLEN], payload[256], every[32] = "";
   ph_time_format(ph_now_ms(), ts, sizeof ts);
-  int n = snprintf(payload, sizeof payload, "{\"v\":1,\"hub\":\"%s\",\"state\":\"%s\",\"ts\":\"%s\"}",
-                   m->cfg->hub_id, state, ts);
+  if (beat) snprintf(every, sizeof every, ",\"heartbeat_s\":%lld", (long long)m->cfg->mqtt.heartbeat_s);
+  int n = snprintf(payload, sizeof payload, "{\"v\":1,\"hub\":\"%s\",\"state\":\"%s\",\"ts\":\"%s\"%s}",
+                   m->cfg->hub_id, state, ts, every);
   for (int p = 0; p < m->cfg->nparks; p++) {
     struct ph_topic t = {.type = PH_TOPIC_HUB};
     char topic[PH_TOPIC_MAX];
     snprintf(t.park, sizeof t.park, "%s", m->cfg->parks[p].id);
-    if (ph_topic_build(&t, topic, sizeof topic) == 0) ph_hubmqtt_publish(m, topic, payload, (size_t)n, true);
+    if (ph_topic_build(&t, topic, sizeof topic) == 0 && ph_hubmqtt_publish(m, topic, payload, (size_t)n, !beat) == 0 &&
+        beat)
+      atomic_fetch_add(&m->heartbeats, 1);
   }
 }
 
@@ -525,8 +638,24 @@ static int nodelay_sockets(void) {
   return n;
 }
 
+/* Every heartbeat_s while online and the pub side is up. */
+static void heartbeat(struct ph_hubmqtt *m, int64_t now) {
+  if (!m->online_said || !atomic_load(&m->pub.connected) || now < m->beat_at) return;
+  say(m, "online", true);
+  m->beat_at = now + m->cfg->mqtt.heartbeat_s * 1000;
+}
+
 void ph_hubmqtt_service(struct ph_hubmqtt *m) {
+  int64_t now = ph_mono_ms();
+  reconnect_due(m, &m->pub, now);
+  reconnect_due(m, &m->sub, now);
+  heartbeat(m, now);
   bool sub_up = atomic_exchange(&m->sub.need_setup, false), pub_up = atomic_exchange(&m->pub.need_setup, false);
+  if (sub_up) note_node(m, &m->sub);
+  if (pub_up) {
+    note_node(m, &m->pub);
+    m->online_said = false;
+  }
   if (!sub_up && !pub_up && !m->online_pending) return;
   if (sub_up || pub_up) {
     int nd = nodelay_sockets();
@@ -544,7 +673,9 @@ void ph_hubmqtt_service(struct ph_hubmqtt *m) {
    * hub's persistent session existed. */
   if (m->online_pending && atomic_load(&m->subscribed)) {
     m->online_pending = false;
-    say(m, "online");
+    say(m, "online", false);
+    m->online_said = true;
+    m->beat_at = now; /* at once: an agent that just failed over waits for it */
     uint64_t failed = atomic_exchange(&m->sub_failures, 0);
     if (failed) PH_ERROR(MOD, "%llu subscriptions refused by the broker (its ACL?)", (unsigned long long)failed);
     PH_INFO(MOD, "subscribed to %d park%s (acknowledged by the broker) and publishing connection up; hub online",
@@ -564,6 +695,7 @@ static void disconnect_conn(struct conn *c) {
 
 void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
   if (!m || !m->pub.client) return;
+  m->stopping = true;
   /* Acks posted before the stop go out first (bounded wait). */
   for (int i = 0; i < 200; i++) {
     pthread_mutex_lock(&m->ack_mu);
@@ -573,7 +705,7 @@ void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
     usleep(10000);
   }
   if (MQTTAsync_isConnected(m->pub.client)) {
-    say(m, "offline");
+    say(m, "offline", false);
     for (int i = 0; i < 200 && inflight_now(m) > 0; i++) usleep(10000);
   }
   disconnect_conn(&m->sub);
@@ -613,6 +745,8 @@ void ph_hubmqtt_stats(struct ph_hubmqtt *m, struct ph_hubmqtt_stats *st) {
   st->published = atomic_load(&m->published);
   st->publish_failures = atomic_load(&m->publish_failures);
   st->at_cap = atomic_load(&m->at_cap);
+  st->failovers = atomic_load(&m->failovers);
+  st->heartbeats = atomic_load(&m->heartbeats);
   st->connected = atomic_load(&m->sub.connected) && atomic_load(&m->pub.connected);
   pthread_mutex_lock(&m->ack_mu);
   st->acks_published = m->acks_published;

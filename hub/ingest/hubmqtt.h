@@ -5,7 +5,8 @@
  * messages handed to ingest on Paho's thread; and a clean one (client id
  * + "-pub") for everything the hub publishes: acks, alarm messages, the
  * retained hub online/offline status per park (its will covers the first
- * park), with a cap on QoS 1 messages in flight. Why two: hubmqtt.c.
+ * park) and its non-retained heartbeat, with a cap on QoS 1 messages in
+ * flight. Why two, and how it moves between broker nodes: hubmqtt.c.
  */
 #ifndef PARKHUB_HUBMQTT_H
 #define PARKHUB_HUBMQTT_H
@@ -19,6 +20,8 @@
 
 struct ph_hubmqtt_stats {
   uint64_t connects, losses, published, publish_failures, at_cap, acks_published;
+  uint64_t failovers;  /* connections made to another broker node than the previous one */
+  uint64_t heartbeats; /* non-retained heartbeats published */
   size_t acks_waiting;
   bool connected;
 };
@@ -27,9 +30,11 @@ struct ph_hubmqtt;
 
 int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct ph_hubmqtt **out,
                    struct ph_err *err);
-/* Starts connecting (Paho reconnects by itself afterwards). */
+/* Starts connecting; ph_hubmqtt_service reconnects afterwards, across the
+ * configured broker nodes with back-off. */
 int ph_hubmqtt_start(struct ph_hubmqtt *m, struct ph_err *err);
-/* Main-loop work after (re)connects: subscribe, say online. Call often. */
+/* Main-loop work: reconnects, subscribing and saying online after a
+ * connect, the heartbeat. Call often (every ≤ 100 ms). */
 void ph_hubmqtt_service(struct ph_hubmqtt *m);
 /* Hands an ack {"epoch":E,"upto":N} for topic to the ack thread; never
  * blocks on Paho. A newer ack for the same topic and epoch replaces one not

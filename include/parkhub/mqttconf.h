@@ -1,8 +1,11 @@
 /* mqttconf.h — the "mqtt" object both configs share: broker URIs (tried in
  * turn), client id, credentials, keepalive, in-flight window, reconnect
- * back-off and TLS (server verification on by default; client certificate
- * for mutual TLS), and for the hub an optional MQTT 5 shared-subscription
- * group. Loading only; the binaries turn it into Paho options. */
+ * back-off, the time a node gets to answer a connect (then the next URI is
+ * tried: the URIs are the nodes of a clustered broker, or one Mosquitto),
+ * TLS (server verification on by default; client certificate for mutual
+ * TLS), and for the hub the heartbeat period and an optional MQTT 5
+ * shared-subscription group. Loading only; the binaries turn it into Paho
+ * options. */
 #ifndef PARKHUB_MQTTCONF_H
 #define PARKHUB_MQTTCONF_H
 
@@ -30,6 +33,8 @@ struct ph_mqtt_conf {
   int64_t keepalive_s;
   int64_t inflight;
   int64_t reconnect_min_ms, reconnect_max_ms;
+  int64_t connect_timeout_ms; /* TCP connect + CONNACK of one node, then the next URI */
+  int64_t heartbeat_s;        /* hub only: period of the non-retained heartbeat */
   struct ph_tls_conf tls;
   bool tls_on;  /* an ssl:// or mqtts:// URI, or a CA given */
   char shared_group[PH_ID_MAX + 1]; /* hub only; "" = none */

@@ -26,6 +26,11 @@ struct ph_mqtt_opts {
 
 /* Fills o from mc. will_topic NULL: no will; otherwise a retained QoS 1
  * will with the text will_msg. connectTimeout is 10 s. */
+/* Only node (an index into mc->uris) for this connect: the caller knows
+ * which node a connect reached or failed at (Paho's own report of the URI
+ * it reached, with several, can name the wrong one: seen on 1.3.12) and
+ * moves to the next node itself. Call after ph_mqtt_opts_init. */
+void ph_mqtt_opts_node(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, int node);
 void ph_mqtt_opts_init(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, const char *will_topic,
                        const char *will_msg);
 

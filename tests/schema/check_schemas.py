@@ -188,8 +188,8 @@ def check_schemas(root):
     if "agent-config" in schemas and "hub-config" in schemas:
         am = schemas["agent-config"]["properties"]["mqtt"]
         hm = schemas["hub-config"]["properties"]["mqtt"]
-        hp = {k: v for k, v in hm["properties"].items() if k not in ("shared_group", "clean_start")}
-        check(hp == am["properties"], "hub-config mqtt differs from agent-config mqtt (beyond shared_group, clean_start)")
+        hp = {k: v for k, v in hm["properties"].items() if k not in ("shared_group", "clean_start", "heartbeat_s")}
+        check(hp == am["properties"], "hub-config mqtt differs from agent-config mqtt (beyond shared_group, clean_start, heartbeat_s)")
     return schemas, cat
 
 

@@ -20,6 +20,8 @@ Test(mqttconf, defaults_and_uris_in_order) {
   cr_assert_str_eq(c.uris[1], "mqtt://b:1883");
   cr_assert_eq(c.keepalive_s, 30);
   cr_assert_eq(c.inflight, 32);
+  cr_assert_eq(c.connect_timeout_ms, 3000);
+  cr_assert_eq(c.heartbeat_s, 5);
   cr_assert(c.tls.verify, "server verification is on by default");
   cr_assert_not(c.tls_on);
 }
@@ -48,10 +50,26 @@ Test(mqttconf, bad_settings_are_explained) {
   refused("{\"uris\":[\"tcp://h:1\"],\"shared_group\":\"g1\"}", false, "only the hub");
   refused("{\"uris\":[\"tcp://h:1\"],\"reconnect_min_ms\":5000,\"reconnect_max_ms\":1000}", false, "reconnect_min_ms");
   refused("{\"uris\":[\"tcp://h:1\"],\"tls\":{\"verfy\":false}}", false, "mqtt.tls.verfy: unknown key");
+  refused("{\"uris\":[\"tcp://h:1\"],\"heartbeat_s\":5}", false, "only the hub sends a heartbeat");
+  refused("{\"uris\":[\"tcp://h:1\"],\"connect_timeout_ms\":50}", false, "mqtt.connect_timeout_ms");
+  refused("{\"uris\":[\"tcp://h:1\"],\"heartbeat_s\":0}", true, "mqtt.heartbeat_s");
 }
 
 Test(mqttconf, hub_takes_a_shared_group) {
   struct ph_mqtt_conf c;
   cr_assert_eq(load("{\"uris\":[\"tcp://h:1\"],\"shared_group\":\"hubs\"}", true, &c, NULL), 0);
   cr_assert_str_eq(c.shared_group, "hubs");
+}
+
+Test(mqttconf, cluster_nodes_and_timeouts) {
+  struct ph_mqtt_conf c;
+  struct ph_err err = {0};
+  cr_assert_eq(load("{\"uris\":[\"tcp://127.0.0.1:1\",\"tcp://127.0.0.1:2\",\"tcp://127.0.0.1:3\"],"
+                    "\"connect_timeout_ms\":1500,\"heartbeat_s\":2}",
+                    true, &c, &err),
+               0, "%s", err.msg);
+  cr_assert_eq(c.nuris, 3);
+  cr_assert_str_eq(c.uris[2], "tcp://127.0.0.1:3");
+  cr_assert_eq(c.connect_timeout_ms, 1500);
+  cr_assert_eq(c.heartbeat_s, 2);
 }
