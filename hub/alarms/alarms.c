@@ -513,6 +513,25 @@ int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, c
   return rc_;
 }
 
+void ph_alarms_reply(struct ph_alarms *a, const char *park, const char *alarm_id, const struct ph_ack_reply *r,
+                     int64_t now_ms) {
+  struct ph_alarm_msg m = {.kind = PH_AM_REPLY, .ts_ms = now_ms, .reply = *r};
+  m.alarm.row = -1; /* never taken for an alarm's message in delivery's mailbox */
+  for (size_t i = 0; i < a->nopen && alarm_id[0]; i++) /* an ack that closed its alarm left the cache */
+    if (!strcmp(a->open[i]->a.alarm_id, alarm_id) && !strcmp(a->open[i]->a.park, park)) {
+      m.alarm = a->open[i]->a;
+      m.alarm.row = -1;
+    }
+  snprintf(m.alarm.park, sizeof m.alarm.park, "%s", park);
+  snprintf(m.alarm.alarm_id, sizeof m.alarm.alarm_id, "%s", alarm_id);
+  if (!r->code && !m.alarm.acked_by[0]) { /* it closed: acknowledged by this very command */
+    m.alarm.state = PH_AS_CLOSED;
+    snprintf(m.alarm.acked_by, sizeof m.alarm.acked_by, "%s", r->by);
+    m.alarm.acked_ms = now_ms;
+  }
+  emit(a, &m);
+}
+
 static int do_close(struct ph_alarms *a, const struct ph_alarm_key *k, const char *why, int64_t now) {
   struct open *o = find(a, k);
   if (!o) return 0;

@@ -149,6 +149,7 @@ static int build_alarms(struct hub *h, struct ph_err *err) {
         break;
       }
       rs.webhooks[i].tz = h->refs.tz[p]; /* the times people read are the park's */
+      if (rs.webhooks[i].lang == PH_WH_LANG_PARK) rs.webhooks[i].lang = ph_park_lang(&h->cfg->parks[p]);
       if (!(rc = ph_webhook_start(&rs.webhooks[i], &h->hooks[h->nhooks], err)))
         dc.sinks[dc.nsinks++] = ph_webhook_sink(h->hooks[h->nhooks++]);
     }

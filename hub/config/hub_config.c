@@ -87,6 +87,8 @@ static const struct ph_cfgmap park_map[] = {
     {"name", PH_CFG_STR, false, F(ph_hub_park, name), 0, 0, NULL, NULL, "display name"},
     {"tz", PH_CFG_STR, false, F(ph_hub_park, tz), 0, 0, "Asia/Shanghai", NULL,
      "time zone of the park's regulatory hours and days"},
+    {"lang", PH_CFG_ENUM, false, F(ph_hub_park, lang), 0, 0, NULL, ph_hub_lang_words,
+     "what its people read (dashboard, chat webhooks, report); omitted: zh-CN in Chinese zones, else en"},
     {"enterprises", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "the park's enterprises (below)"},
     {"rules_file", PH_CFG_STR, false, F(ph_hub_park, rules_file), 0, 0, NULL, NULL,
      "alarm rules and webhooks of the park (schemas/rules.schema.json)"},
@@ -315,10 +317,14 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   struct ph_hub_ent *e = &p->ents[p->nents];
   memset(e, 0, sizeof *e); /* a refused enterprise's slot is used again when checking */
   int rc = ph_cfgmap_apply_all(ent_map, o, path, e, pr, err);
-  if (rc) return rc;
-  if (!ph_id_valid_ent(e->id, strlen(e->id)))
+  if (rc && (!pr || !cJSON_IsObject(o))) return rc;
+  /* Checking: a problem with its own keys (noted) does not hide the
+   * problems below them (README "Checking a config"); only the checks of
+   * the id, which may be the key that failed, are skipped. */
+  int own = rc;
+  if (!own && !ph_id_valid_ent(e->id, strlen(e->id)))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id), err);
-  if (ph_hub_config_ent(p, e->id))
+  if (!own && ph_hub_config_ent(p, e->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id), err);
   if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err), err)) ||
       (rc = ph_cfg_note(pr, load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err), err)) ||
@@ -331,6 +337,7 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
       (rc = ph_cfg_note(pr, check_class_since(e, path, err), err)) ||
       (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, err), err)))
     return rc;
+  if (own) return own; /* listed, not counted: its slot is used again */
   p->nents++;
   return 0;
 }
@@ -354,10 +361,12 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
   struct ph_hub_park *p = &c->parks[c->nparks];
   memset(p, 0, sizeof *p); /* a refused park's slot is used again when checking */
   int rc = ph_cfgmap_apply_all(park_map, o, path, p, pr, err);
-  if (rc) return rc;
-  if (ph_hub_config_park(c, p->id))
+  if (rc && (!pr || !cJSON_IsObject(o))) return rc;
+  int own = rc; /* checking: noted; its enterprises and materials are checked all the same (load_ent) */
+  p->lang_set = cJSON_GetObjectItemCaseSensitive(o, "lang") != NULL; /* else ph_park_lang follows tz */
+  if (!own && ph_hub_config_park(c, p->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id), err);
-  if ((rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;
+  if ((!own || p->tz[0]) && (rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;
   const cJSON *ents = cJSON_GetObjectItemCaseSensitive(o, "enterprises");
   int n = cJSON_GetArraySize(ents);
   if (!cJSON_IsArray(ents) || n < 1 || n > PH_HUB_MAX_ENTS)
@@ -373,7 +382,7 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
     snprintf(epath, sizeof epath, "%s.enterprises[%d]", path, k++);
     if ((rc = load_ent(e, epath, p, pr, err)) && !pr) return rc;
   }
-  return 0;
+  return own;
 }
 
 /* A token scoped to a park this hub does not serve is a typo, not a policy. */
@@ -488,6 +497,16 @@ void ph_hub_config_fini(struct ph_hub_config *c) {
     ph_materials_fini(&c->parks[i].materials);
   }
   c->nparks = 0;
+}
+
+const char *const ph_hub_lang_words[] = {"zh-CN", "en", NULL}; /* the order of enum ph_lang */
+
+enum ph_lang ph_park_lang(const struct ph_hub_park *p) {
+  return p->lang_set ? (enum ph_lang)p->lang : ph_lang_for_tz(p->tz);
+}
+
+enum ph_lang ph_reader_lang(const struct ph_api_token *t, const struct ph_hub_park *p) {
+  return t && t->lang_set ? (enum ph_lang)t->lang : ph_park_lang(p);
 }
 
 const struct ph_hub_park *ph_hub_config_park(const struct ph_hub_config *c, const char *park) {

@@ -325,8 +325,27 @@ static void periodic(struct ph_writer *w) {
  * failure loses only these evaluations (the data is stored; the rules see
  * the next values). */
 /* Whether item i of the group has anything for the rules or the alarms. */
+/* A cmd/ack of a served park, applied or refused: it gets a reply (alarms.h). */
+static bool is_cmd_ack(const struct ph_item *it) {
+  return it->type == PH_ITEM_ACK ||
+         (it->type == PH_ITEM_REJECT && it->park_idx >= 0 && it->topic.type == PH_TOPIC_CMD_ACK);
+}
+
 static bool wants_rules(const struct ph_writer *w, const struct ph_item *it, bool stored) {
-  return stored && (it->type == PH_ITEM_ACK || ph_rules_park_active(w->c.rules, it->park_idx));
+  return (stored && (it->type == PH_ITEM_ACK || ph_rules_park_active(w->c.rules, it->park_idx))) || is_cmd_ack(it);
+}
+
+/* After the alarms' transaction (tx_rc: its result), each cmd/ack's answer. */
+static void reply_acks(struct ph_writer *w, struct ph_item **items, size_t first, size_t n, int tx_rc, int64_t now) {
+  for (size_t i = first; i < n; i++) {
+    const struct ph_item *it = items[i];
+    if (!is_cmd_ack(it)) continue;
+    struct ph_ack_reply r = {.code = tx_rc && it->type == PH_ITEM_ACK ? tx_rc : it->code};
+    snprintf(r.by, sizeof r.by, "%s", it->ack.by);
+    const char *failed = "the hub could not store it: send it again";
+    snprintf(r.reason, sizeof r.reason, "%s", tx_rc && it->type == PH_ITEM_ACK ? failed : it->reason);
+    ph_alarms_reply(w->c.alarms, w->c.refs->cfg->parks[it->park_idx].id, it->ack.alarm_id, &r, now);
+  }
 }
 
 static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
@@ -362,12 +381,15 @@ static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
     } else if (it->type == PH_ITEM_ACK) {
       struct ph_err aerr = {0};
       int arc = ph_alarms_ack(w->c.alarms, park->id, it->ack.alarm_id, it->ack.by, it->ack.note, now, &aerr);
+      items[i]->code = arc; /* for its reply */
+      memcpy(items[i]->reason, aerr.msg, sizeof aerr.msg);
       if (arc == PH_ENOTFOUND || arc == PH_EALREADY) PH_INFO(MOD, "cmd/ack from %s: %s", it->ack.by, aerr.msg);
       else rc = arc;
     }
   }
   if (!rc) rc = ph_alarms_commit(w->c.alarms, now, &err);
   else ph_alarms_rollback(w->c.alarms);
+  reply_acks(w, items, first, n, rc, now);
   if (rc) {
     ph_rules_resync(w->c.rules, &sink);
     if (ph_ratelimit_ok(&w->rules_rl, ph_mono_ms(), &sup))
