@@ -71,6 +71,7 @@ int ph_rules_new(const struct ph_rules_conf *conf, struct ph_rules **out, struct
       en->park = p;
       en->ent = k;
       en->born = e->started;
+      en->last_test_day = conf->refs->cfg->parks[p].ents[k].last_stack_test_day; /* ph_rules_set_stack_test: later */
       for (size_t l = 0; l < conf->refs->nlimits; l++)
         if (conf->refs->limits[l] && strcmp(ph_limits_standard(conf->refs->limits[l]), conf->refs->cfg->parks[p].ents[k].standard) == 0)
           en->limits = conf->refs->limits[l];

@@ -116,6 +116,8 @@ static const struct ph_cfgmap ent_map[] = {
      "{\"year\": Y} or {\"year\": Y, \"pcdd_f_g_teq\": G}: the PCDD/F baseline"},
     {"stack_test_interval_days", PH_CFG_INT, false, N(ph_hub_ent, stack_test_interval_days), 1, 3660, "365", NULL,
      "a PCDD/F stack test is due this long after the last"},
+    {"last_stack_test", PH_CFG_STR, false, F(ph_hub_ent, last_stack_test), 0, 0, NULL, NULL,
+     "YYYY-MM-DD: local date of the last PCDD/F stack test before the hub's records (a later recorded one wins)"},
     {"monitoring_since", PH_CFG_STR, false, F(ph_hub_ent, monitoring_since), 0, 0, NULL, NULL,
      "YYYY-MM-DD: first local day of monitoring (default: the hour of each point's first data)"},
     {"monitoring_until", PH_CFG_STR, false, F(ph_hub_ent, monitoring_until), 0, 0, NULL, NULL,
@@ -209,6 +211,20 @@ static int load_baseline(const cJSON *o, const char *path, struct ph_hub_ent *e,
 
 static int check_date(const char *d, const char *path, const char *key, struct ph_err *err) {
   if (d[0] && !date_ok(d)) return ph_fail(err, PH_ECONFIG, "%s.%s: '%s' is not a date YYYY-MM-DD", path, key, d);
+  return 0;
+}
+
+/* The last stack test: a date, and not after today anywhere on Earth (UTC+14
+ * is the first zone into a day): the check runs before the park's zone
+ * is at hand, and a day ahead in one zone is today in another. */
+static int check_last_test(struct ph_hub_ent *e, const char *path, struct ph_err *err) {
+  if (!e->last_stack_test[0]) return 0;
+  if (!date_ok(e->last_stack_test))
+    return ph_fail(err, PH_ECONFIG, "%s.last_stack_test: '%s' is not a date YYYY-MM-DD", path, e->last_stack_test);
+  long day = date_day(e->last_stack_test), latest = (long)((ph_now_ms() + 14 * 3600000LL) / 86400000);
+  if (day > latest)
+    return ph_fail(err, PH_ECONFIG, "%s.last_stack_test: %s is in the future", path, e->last_stack_test);
+  e->last_stack_test_day = day;
   return 0;
 }
 
@@ -335,6 +351,7 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
       (rc = ph_cfg_note(pr, check_date(e->monitoring_until, path, "monitoring_until", err), err)) ||
       (rc = ph_cfg_note(pr, check_period(e->monitoring_since, e->monitoring_until, path, err), err)) ||
       (rc = ph_cfg_note(pr, check_class_since(e, path, err), err)) ||
+      (rc = ph_cfg_note(pr, check_last_test(e, path, err), err)) ||
       (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, err), err)))
     return rc;
   if (own) return own; /* listed, not counted: its slot is used again */

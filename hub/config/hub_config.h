@@ -84,6 +84,11 @@ struct ph_hub_ent {
   int64_t baseline_year;          /* 0: none */
   double baseline_pcdd_f_g_teq;   /* < 0: compute from the baseline year's data */
   int64_t stack_test_interval_days;
+  /* the last PCDD/F stack test before the hub's records (local date, "" none):
+   * the overdue rule and the monitoring plan count from it until a later
+   * test is recorded (pcdd_f data, or one entered over the API) */
+  char last_stack_test[16];
+  long last_stack_test_day; /* its days since 1970-01-01; 0: none */
   int pcdd_f_concentration;       /* enum ph_dioxin_conc */
   /* monitoring period (monitoring.h): local dates, "" = from the first data / open-ended */
   char monitoring_since[16], monitoring_until[16];

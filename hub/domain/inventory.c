@@ -754,6 +754,10 @@ int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struc
     snprintf(s->point, sizeof s->point, "%s", refs[i].point);
     s->last_test_ms = last;
     int64_t last_day = local_day(tz, last);
+    if (e->last_stack_test_day > last_day) { /* a later test entered than the data holds (inv. below) */
+      last_day = e->last_stack_test_day;
+      s->last_test_ms = ph_tz_day_start(tz, (int64_t)last_day * 86400000 + 43200000);
+    }
     date_str(last_day, s->last_test);
     s->due_day = last_day + out->interval_days;
     date_str(s->due_day, s->due);
@@ -761,6 +765,13 @@ int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struc
     s->overdue = s->days_left < 0;
   }
   rc = 0;
+  if (out->nstacks == 0 && e->last_stack_test_day) { /* no PCDD/F data yet, a test date entered */
+    out->due_day = e->last_stack_test_day + out->interval_days;
+    date_str(out->due_day, out->due);
+    out->days_left = out->due_day - today;
+    out->overdue = out->days_left < 0;
+    goto done;
+  }
   if (out->nstacks == 0) {
     out->never_tested = out->overdue = true;
     goto done;

@@ -52,6 +52,7 @@ struct ah_opts {
 	const char *rules;          /* the rules file's text (required) */
 	double expected_interval_s; /* 10 */
 	int max_age_days;           /* 400 */
+	const char *ent_extra[HH_NENTS]; /* more members of enterprise i, e.g. "\"last_stack_test\": \"…\"" */
 };
 
 struct ah {

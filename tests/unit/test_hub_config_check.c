@@ -141,3 +141,25 @@ Test(hub_config_check, lists_every_key_problem_of_http) {
   ph_hub_config_fini(&cfg);
   unlink(path);
 }
+
+/* last_stack_test (issue #18): a date, not in the future; kept as its day. */
+Test(hub_config_check, last_stack_test_is_a_past_date) {
+  const char *path = write_cfg("stacktest", "{\"path\":\"x.db\"}", GOOD_MQTT,
+                               "{\"id\":\"e1\",\"sector\":\"cu\",\"class\":\"new\",\"agents\":[\"a\"],"
+                               "\"last_stack_test\":\"2026-02-30\"},"
+                               "{\"id\":\"e2\",\"sector\":\"cu\",\"class\":\"new\",\"agents\":[\"a\"],"
+                               "\"last_stack_test\":\"2999-01-01\"},"
+                               "{\"id\":\"e3\",\"sector\":\"cu\",\"class\":\"new\",\"agents\":[\"a\"],"
+                               "\"last_stack_test\":\"2026-03-15\"}");
+  static struct ph_hub_config cfg;
+  static struct ph_cfg_problems pr;
+  cr_assert_eq(ph_hub_config_check(path, &cfg, &pr), PH_ECONFIG);
+  cr_expect(has(&pr, "parks[0].enterprises[0].last_stack_test: '2026-02-30' is not a date"), "%s", pr.msg[0]);
+  cr_expect(has(&pr, "parks[0].enterprises[1].last_stack_test: 2999-01-01 is in the future"));
+  cr_expect_eq(pr.n, 2, "%d problems", pr.n);
+  const struct ph_hub_ent *e3 = ph_hub_config_ent(&cfg.parks[0], "e3");
+  cr_assert_not_null(e3);
+  cr_expect_eq(e3->last_stack_test_day, 20527, "2026-03-15 is day 20527, got %ld", e3->last_stack_test_day);
+  ph_hub_config_fini(&cfg);
+  unlink(path);
+}
