@@ -152,6 +152,11 @@ int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, c
  * alarm's new state. alarm_id "" when the command was unreadable. */
 void ph_alarms_reply(struct ph_alarms *a, const char *park, const char *alarm_id, const struct ph_ack_reply *r,
                      int64_t now_ms);
+/* Stores a stack test an admin entered (park's ent, its local date and
+ * day number, who), in the caller's transaction or one of its own; the
+ * rules learn it from ph_rules_stack_test. */
+int ph_alarms_stack_test(struct ph_alarms *a, const char *park, const char *ent, long day, const char *date,
+                         const char *by, int64_t now_ms, struct ph_err *err);
 /* Closes an open alarm whatever its state (its rule is gone). */
 int ph_alarms_close(struct ph_alarms *a, const struct ph_alarm_key *k, const char *why, int64_t now_ms);
 

@@ -42,10 +42,15 @@ _Static_assert(PH_ACK_BY_MAX <= PH_ALARM_BY_MAX && PH_ACK_NOTE_MAX <= PH_ALARM_N
 /* 4 096 frames of 4 kB pages: a WAL of about 16 MB at most under load. */
 #define WAL_RESTART_FRAMES 4096
 
-enum { MAIL_ACK = 1 };
+enum { MAIL_ACK = 1, MAIL_STACK_TEST };
 
 struct ack_req {
   const char *park, *alarm_id, *by, *note;
+};
+
+struct stack_test_req {
+  const char *park, *ent, *date, *by;
+  long day;
 };
 
 static void forget_ids(struct ph_writer *w) {
@@ -500,12 +505,20 @@ static int serve_ack(struct ph_writer *w, const struct ack_req *r, struct ph_err
   return rc;
 }
 
+/* A stack test an admin entered: stored, then the rules count from it. */
+static int serve_stack_test(struct ph_writer *w, const struct stack_test_req *r, struct ph_err *err) {
+  int rc = ph_alarms_stack_test(w->c.alarms, r->park, r->ent, r->day, r->date, r->by, ph_now_ms(), err);
+  if (!rc && w->c.rules) ph_rules_stack_test(w->c.rules, r->park, r->ent, r->day);
+  return rc;
+}
+
 static void serve_mail(struct ph_writer *w) {
   struct ph_mail *m;
   while ((m = ph_mailbox_take(&w->mb))) {
     struct ph_err err = {0};
     int rc = PH_EINVAL;
     if (m->kind == MAIL_ACK && w->c.alarms) rc = serve_ack(w, m->arg, &err);
+    else if (m->kind == MAIL_STACK_TEST && w->c.alarms) rc = serve_stack_test(w, m->arg, &err);
     else ph_fail(&err, rc, "this hub has no alarms");
     ph_mailbox_done(&w->mb, m, rc, err.msg);
   }
@@ -635,5 +648,12 @@ int ph_writer_ack_alarm(struct ph_writer *w, const char *park, const char *alarm
                         int timeout_ms, struct ph_err *err) {
   struct ack_req r = {.park = park, .alarm_id = alarm_id, .by = by, .note = note ? note : ""};
   struct ph_mail m = {.kind = MAIL_ACK, .arg = &r};
+  return ph_mailbox_call(&w->mb, &m, timeout_ms, err);
+}
+
+int ph_writer_stack_test(struct ph_writer *w, const char *park, const char *ent, const char *date, long day,
+                         const char *by, int timeout_ms, struct ph_err *err) {
+  struct stack_test_req r = {.park = park, .ent = ent, .date = date, .by = by, .day = day};
+  struct ph_mail m = {.kind = MAIL_STACK_TEST, .arg = &r};
   return ph_mailbox_call(&w->mb, &m, timeout_ms, err);
 }
