@@ -76,7 +76,7 @@ int ah_configure(struct ah *a, const struct ah_opts *o)
 			 "           \"reconnect_max_ms\": 1000},\n"
 			 "  \"db\": {\"path\": \"%s\", \"min_free_mb\": 0},\n"
 			 "  \"ingest\": {\"max_future_s\": 300, \"max_age_days\": %d},\n"
-			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", \"rules_file\": \"%s\",\n"
+			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", \"rules_file\": \"%s\"%s%s,\n"
 			 "    \"enterprises\": [\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"existing\", \"agents\": [\"%s\"],"
 			 " \"expected_interval_s\": %.17g%s%s},\n"
@@ -87,7 +87,7 @@ int ah_configure(struct ah *a, const struct ah_opts *o)
 			 "  ]}]\n"
 			 "}\n",
 			 pht_broker_uri(&e->broker), e->db, o->max_age_days ? o->max_age_days : 400, HH_PARK,
-			 e->opts.tz, a->rules_path, hh_ent(0), hh_agent(0), ei, X(0), hh_ent(1), hh_agent(1), ei, X(1),
+			 e->opts.tz, a->rules_path, o->park_extra ? ", " : "", o->park_extra ? o->park_extra : "", hh_ent(0), hh_agent(0), ei, X(0), hh_ent(1), hh_agent(1), ei, X(1),
 			 hh_ent(2), hh_agent(2), ei, X(2));
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return -ENAMETOOLONG;
