@@ -24,7 +24,6 @@
 
 #include "api_int.h"
 #include "ingest/ack_cmd.h" /* ph_ack_fields_check: one rule for who */
-#include "parkhub/jsonfile.h"
 #include "parkhub/log.h"
 #include "parkhub/timefmt.h"
 #include "parkhub/tz.h"
@@ -75,19 +74,8 @@ int api_post_stack_test(struct api_req *r) {
     return api_fail(r, 403, NULL, "entering a stack test needs an admin token");
   const char *ent = r->nseg > 1 ? r->seg[1] : "";
   if (!ph_hub_config_ent(r->park, ent)) return api_fail(r, 404, NULL, "no enterprise %.64s in park %s", ent, r->park->id);
-  if (r->body_too_large) return api_fail(r, 413, NULL, "the request body is larger than %d bytes", PH_API_BODY_MAX);
-  char nul_in[72];
-  if (ph_json_find_nul(r->body, r->body_len, nul_in, sizeof nul_in))
-    return api_fail(r, 400, nul_in[0] ? nul_in : "body", "%s: U+0000 is not allowed", nul_in[0] ? nul_in : "body");
-  const char *end = NULL;
-  cJSON *doc = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
-  bool trailing = false;
-  for (const char *p = end; doc && p < r->body + r->body_len; p++)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') trailing = true;
-  if (!doc || !cJSON_IsObject(doc) || trailing) {
-    cJSON_Delete(doc);
-    return api_fail(r, 400, "body", "body: must be one JSON object {\"date\": \"YYYY-MM-DD\", \"by\": ...}");
-  }
+  cJSON *doc = api_body_object(r, "{\"date\": \"YYYY-MM-DD\", \"by\": ...}");
+  if (!doc) return r->status;
   const char *date = NULL, *by = NULL;
   char now[16];
   today(r, now, sizeof now);
