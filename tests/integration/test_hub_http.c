@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http_client.h"
 #include "hub_helpers.h"
 #include "api/api.h"
 #include "parkhub/timefmt.h"
@@ -49,49 +50,14 @@ struct resp {
 	cJSON *json;
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + r->len, p, sz * n);
-	r->body = nb;
-	r->len += sz * n;
-	r->body[r->len] = 0;
-	return sz * n;
-}
-
 static void http(const char *method, const char *path, const char *token, const char *body, struct resp *r)
 {
 	memset(r, 0, sizeof *r);
-	char url[1024], auth[600];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	CURL *c = curl_easy_init();
-	cr_assert_not_null(c);
-	struct curl_slist *h = NULL;
-	if (token) {
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	if (body)
-		h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	CURLcode rc = curl_easy_perform(c);
-	cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!r->body)
-		r->body = calloc(1, 1);
+	struct hc_resp h;
+	cr_assert_eq(hc_request(http_port, method, path, token, body, &h), 0, "%s %s: %s", method, path, h.body);
+	r->status = h.status;
+	r->body = h.body;
+	r->len = h.len;
 	r->json = cJSON_Parse(r->body);
 }
 

@@ -12,13 +12,13 @@
  * One behaviour per Test; every wait is bounded.
  */
 #include <criterion/criterion.h>
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "http_client.h"
 #include "hub_helpers.h"
 #include "api/api.h"
 #include "parkhub/timefmt.h"
@@ -32,56 +32,16 @@ static int http_port;
 static const char *const tok_reg = "regulator-token-1", *const tok_mgr = "manager-token-1",
 		  *const tok_adm = "admin-token-1";
 
-struct resp {
-	long status;
-	char *body;
-	size_t len;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
+/* POSTs body to path with token; the status and body in r (hc_resp_free it). */
+static void post(const char *path, const char *token, const char *body, struct hc_resp *r)
 {
-	struct resp *r = u;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + r->len, p, sz * n);
-	r->body = nb;
-	r->len += sz * n;
-	r->body[r->len] = 0;
-	return sz * n;
-}
-
-/* POSTs body to path with token; the status and body in r (free r->body). */
-static void post(const char *path, const char *token, const char *body, struct resp *r)
-{
-	memset(r, 0, sizeof *r);
-	char url[1024], auth[600];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-	CURL *c = curl_easy_init();
-	cr_assert_not_null(c);
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	CURLcode rc = curl_easy_perform(c);
-	cr_assert_eq(rc, CURLE_OK, "POST %s: %s", path, curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!r->body)
-		r->body = calloc(1, 1);
+	cr_assert_eq(hc_request(http_port, "POST", path, token, body, r), 0, "POST %s: %s", path, r->body);
 }
 
 /* Expects status (and, when param is given, the error naming it). */
 static void expect(const char *token, const char *body, long status, const char *param)
 {
-	struct resp r;
+	struct hc_resp r;
 	post(PATH, token, body, &r);
 	cr_expect_eq(r.status, status, "%s -> %ld, want %ld: %s", body, r.status, status, r.body);
 	if (param) {
@@ -89,7 +49,7 @@ static void expect(const char *token, const char *body, long status, const char 
 		snprintf(want, sizeof want, "\"param\":\"%s\"", param);
 		cr_expect(strstr(r.body, want) != NULL, "%s: no %s in %s", body, want, r.body);
 	}
-	free(r.body);
+	hc_resp_free(&r);
 }
 
 static void hash(const char *token, char out[65]) { cr_assert_eq(ph_api_token_hash_hex(token, out), 0); }
@@ -157,10 +117,10 @@ Test(stack_tests, only_an_admin_enters_one_and_bad_ones_are_refused_by_name)
 	expect(tok_adm, "{\"by\": \"x\"}", 400, "date");
 	expect(tok_adm, "{\"date\": \"2026-01-05\", \"by\": \"\"}", 400, "by");
 	expect(tok_adm, "{\"date\": \"2026-01-05\", \"by\": \"x\", \"lab\": \"y\"}", 400, "lab");
-	struct resp r;
+	struct hc_resp r;
 	post("/api/v1/parks/p1/enterprises/ent-zz/stack-tests", tok_adm, "{\"date\": \"2026-01-05\", \"by\": \"x\"}", &r);
 	cr_expect_eq(r.status, 404, "%s", r.body);
-	free(r.body);
+	hc_resp_free(&r);
 	int64_t n = -1;
 	cr_assert_eq(hh_db_i64(&env, &n, "SELECT count(*) FROM stack_tests"), 0);
 	cr_expect_eq(n, 0, "nothing refused is stored: %lld rows", (long long)n);
@@ -173,11 +133,11 @@ Test(stack_tests, an_entered_test_ends_the_never_tested_alarm_and_outlives_a_res
 	char body[256], past[PH_TIME_STRLEN], text[256];
 	date_in(-30, past);
 	snprintf(body, sizeof body, "{\"date\": \"%s\", \"by\": \"环保专员\"}", past);
-	struct resp r;
+	struct hc_resp r;
 	post(PATH, tok_adm, body, &r);
 	cr_expect_eq(r.status, 200, "%s", r.body);
 	cr_expect(strstr(r.body, past) != NULL, "%s", r.body);
-	free(r.body);
+	hc_resp_free(&r);
 	cr_assert_eq(hh_db_text(&env, text, sizeof text, "SELECT park || '|' || ent || '|' || date || '|' || by FROM stack_tests"), 0);
 	char want[128];
 	snprintf(want, sizeof want, "p1|ent-a|%s|环保专员", past);
