@@ -20,5 +20,9 @@ struct hc_resp {
 int hc_request(int port, const char *method, const char *path, const char *token, const char *body,
 	       struct hc_resp *r);
 void hc_resp_free(struct hc_resp *r);
+/* The hub config's "http" member (no comma; for hh_hub_opts.top_extra):
+ * 127.0.0.1:port and three tokens, "reg" (regulator), "mgr" (manager of
+ * p1) and "adm" (admin), given in the clear and stored hashed. 0 or -1. */
+int hc_http_member(int port, const char *reg, const char *mgr, const char *adm, char *out, size_t cap);
 
 #endif /* HTTP_CLIENT_H */

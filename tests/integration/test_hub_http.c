@@ -92,8 +92,6 @@ static void expect_error(const struct resp *r, long status, const char *param)
 
 static void fmt_time(int64_t ms, char buf[PH_TIME_STRLEN]) { cr_assert_eq(ph_time_format(ms, buf, PH_TIME_STRLEN), 0); }
 
-static void hash(const char *token, char out[65]) { cr_assert_eq(ph_api_token_hash_hex(token, out), 0); }
-
 static void setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -101,16 +99,7 @@ static void setup(void)
 	cr_assert_gt(http_port, 0);
 	cr_assert_eq(hh_setup(&env, NULL), 0);
 	static char top[2048], park[800], rules[700];
-	char hr[65], hm[65], ha[65];
-	hash(tok_reg, hr);
-	hash(tok_mgr, hm);
-	hash(tok_adm, ha);
-	snprintf(top, sizeof top,
-		 "\"http\": {\"listen\": \"127.0.0.1\", \"port\": %d, \"tokens\": ["
-		 "{\"name\": \"reg\", \"sha256\": \"%s\", \"role\": \"regulator\"},"
-		 "{\"name\": \"mgr\", \"sha256\": \"%s\", \"role\": \"manager\", \"parks\": [\"p1\"]},"
-		 "{\"name\": \"adm\", \"sha256\": \"%s\", \"role\": \"admin\"}]}",
-		 http_port, hr, hm, ha);
+	cr_assert_eq(hc_http_member(http_port, tok_reg, tok_mgr, tok_adm, top, sizeof top), 0);
 	snprintf(rules, sizeof rules, "%s/rules.json", env.dir);
 	cr_assert_eq(hh_write_file(rules,
 				   "{\"v\": 1, \"park\": \"p1\", \"rules\": [{\"id\": \"so2_high\", \"severity\": \"major\","
