@@ -154,15 +154,24 @@ static long date_day(const char *s) {
   return (long)(ms / 86400000);
 }
 
-static int load_point_intervals(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+/* The loaders of an enterprise's maps and arrays below take pr: with it
+ * (checking) each entry's problem is noted and the next entry is read
+ * (README "Checking a config"); a problem of the whole (not a map, too
+ * many entries) is returned for the caller to note. Without pr the first
+ * problem is returned. */
+static int load_point_intervals(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                                struct ph_err *err) {
   if (!o) return 0;
   if (!cJSON_IsObject(o)) return ph_fail(err, PH_ECONFIG, "%s.point_intervals: must be an object of point → seconds", path);
   for (const cJSON *it = o->child; it; it = it->next) {
     if (e->npoint_intervals == PH_HUB_MAX_POINT_INTERVALS)
       return ph_fail(err, PH_ECONFIG, "%s.point_intervals: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
-    if (!ph_id_valid_z(it->string) || !cJSON_IsNumber(it) || !(it->valuedouble >= 0.001 && it->valuedouble <= 86400))
-      return ph_fail(err, PH_ECONFIG, "%s.point_intervals.%.64s: must map a point id to 0.001..86400 seconds", path,
-                     it->string);
+    if (!ph_id_valid_z(it->string) || !cJSON_IsNumber(it) || !(it->valuedouble >= 0.001 && it->valuedouble <= 86400)) {
+      int rc = ph_fail(err, PH_ECONFIG, "%s.point_intervals.%.64s: must map a point id to 0.001..86400 seconds", path,
+                       it->string);
+      if ((rc = ph_cfg_note(pr, rc, err))) return rc;
+      continue; /* noted: the next entry */
+    }
     struct ph_point_interval *pi = &e->point_intervals[e->npoint_intervals++];
     strcpy(pi->point, it->string);
     pi->interval_s = it->valuedouble;
@@ -234,7 +243,24 @@ static int check_period(const char *since, const char *until, const char *path, 
   return 0;
 }
 
-static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+/* One point's {since, until}: into *pm, or the entry's problem. */
+static int load_one_period(const cJSON *it, const char *ppath, struct ph_point_monitoring *pm, struct ph_err *err) {
+  if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
+    return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"since\": date, \"until\": date}", ppath);
+  snprintf(pm->point, sizeof pm->point, "%s", it->string);
+  const cJSON *k;
+  cJSON_ArrayForEach(k, it) {
+    char *dst = strcmp(k->string, "since") == 0 ? pm->since : strcmp(k->string, "until") == 0 ? pm->until : NULL;
+    if (!dst) return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (since, until)", ppath, k->string);
+    if (!cJSON_IsString(k) || strlen(k->valuestring) != 10 || !date_ok(k->valuestring))
+      return ph_fail(err, PH_ECONFIG, "%s.%s: must be a date YYYY-MM-DD", ppath, k->string);
+    snprintf(dst, sizeof pm->since, "%s", k->valuestring);
+  }
+  return check_period(pm->since, pm->until, ppath, err);
+}
+
+static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                                 struct ph_err *err) {
   if (!o) return 0;
   if (!cJSON_IsObject(o))
     return ph_fail(err, PH_ECONFIG, "%s.point_monitoring: must be an object of point → {since, until}", path);
@@ -244,25 +270,45 @@ static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub
     snprintf(ppath, sizeof ppath, "%s.point_monitoring.%.64s", path, it->string);
     if (e->npoint_monitoring == PH_HUB_MAX_POINT_INTERVALS)
       return ph_fail(err, PH_ECONFIG, "%s.point_monitoring: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
-    if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
-      return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"since\": date, \"until\": date}", ppath);
-    struct ph_point_monitoring *pm = &e->point_monitoring[e->npoint_monitoring++];
-    snprintf(pm->point, sizeof pm->point, "%s", it->string);
-    const cJSON *k;
-    cJSON_ArrayForEach(k, it) {
-      char *dst = strcmp(k->string, "since") == 0 ? pm->since : strcmp(k->string, "until") == 0 ? pm->until : NULL;
-      if (!dst) return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (since, until)", ppath, k->string);
-      if (!cJSON_IsString(k) || strlen(k->valuestring) != 10 || !date_ok(k->valuestring))
-        return ph_fail(err, PH_ECONFIG, "%s.%s: must be a date YYYY-MM-DD", ppath, k->string);
-      snprintf(dst, sizeof pm->since, "%s", k->valuestring);
-    }
-    int rc = check_period(pm->since, pm->until, ppath, err);
-    if (rc) return rc;
+    struct ph_point_monitoring pm = {0};
+    int rc = load_one_period(it, ppath, &pm, err);
+    if (!rc) e->point_monitoring[e->npoint_monitoring++] = pm;
+    else if ((rc = ph_cfg_note(pr, rc, err))) return rc; /* with pr: noted, the next entry */
   }
   return 0;
 }
 
-static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+/* One point's {medium, discharge}: into *pm, or the entry's problem. */
+static int load_one_medium(const cJSON *it, const char *ppath, struct ph_point_medium *pm, struct ph_err *err) {
+  if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
+    return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"medium\": …, \"discharge\": …}", ppath);
+  const cJSON *k;
+  cJSON_ArrayForEach(k, it) {
+    if (strcmp(k->string, "medium") && strcmp(k->string, "discharge"))
+      return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (medium, discharge)", ppath, k->string);
+  }
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "medium"), *d = cJSON_GetObjectItemCaseSensitive(it, "discharge");
+  *pm = (struct ph_point_medium){.medium = PH_MEDIUM_UNSET, .discharge = PH_DISCHARGE_NONE};
+  snprintf(pm->point, sizeof pm->point, "%s", it->string);
+  if (cJSON_IsString(m) && strcmp(m->valuestring, "air") == 0) pm->medium = PH_MEDIUM_AIR;
+  else if (cJSON_IsString(m) && strcmp(m->valuestring, "water") == 0) pm->medium = PH_MEDIUM_WATER;
+  else return ph_fail(err, PH_ECONFIG, "%s.medium: must be \"air\" (a stack) or \"water\" (an outlet)", ppath);
+  if (d && pm->medium == PH_MEDIUM_AIR)
+    return ph_fail(err, PH_ECONFIG, "%s.discharge: an air stack has no discharge type (only water outlets)", ppath);
+  if (pm->medium == PH_MEDIUM_WATER) {
+    if (cJSON_IsString(d) && strcmp(d->valuestring, "direct") == 0) pm->discharge = PH_DISCHARGE_DIRECT;
+    else if (cJSON_IsString(d) && strcmp(d->valuestring, "indirect") == 0) pm->discharge = PH_DISCHARGE_INDIRECT;
+    else
+      return ph_fail(err, PH_ECONFIG,
+                     "%s.discharge: a water outlet needs \"direct\" (to a water body) or \"indirect\" (to a "
+                     "sewage plant)",
+                     ppath);
+  }
+  return 0;
+}
+
+static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                            struct ph_err *err) {
   if (!o) return 0;
   if (!cJSON_IsObject(o))
     return ph_fail(err, PH_ECONFIG, "%s.point_media: must be an object of point → {medium, discharge}", path);
@@ -272,31 +318,10 @@ static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent 
     snprintf(ppath, sizeof ppath, "%s.point_media.%.64s", path, it->string);
     if (e->npoint_media == PH_HUB_MAX_POINT_INTERVALS)
       return ph_fail(err, PH_ECONFIG, "%s.point_media: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
-    if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
-      return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"medium\": …, \"discharge\": …}", ppath);
-    const cJSON *k;
-    cJSON_ArrayForEach(k, it) {
-      if (strcmp(k->string, "medium") && strcmp(k->string, "discharge"))
-        return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (medium, discharge)", ppath, k->string);
-    }
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "medium"), *d = cJSON_GetObjectItemCaseSensitive(it, "discharge");
-    struct ph_point_medium pm = {.medium = PH_MEDIUM_UNSET, .discharge = PH_DISCHARGE_NONE};
-    snprintf(pm.point, sizeof pm.point, "%s", it->string);
-    if (cJSON_IsString(m) && strcmp(m->valuestring, "air") == 0) pm.medium = PH_MEDIUM_AIR;
-    else if (cJSON_IsString(m) && strcmp(m->valuestring, "water") == 0) pm.medium = PH_MEDIUM_WATER;
-    else return ph_fail(err, PH_ECONFIG, "%s.medium: must be \"air\" (a stack) or \"water\" (an outlet)", ppath);
-    if (d && pm.medium == PH_MEDIUM_AIR)
-      return ph_fail(err, PH_ECONFIG, "%s.discharge: an air stack has no discharge type (only water outlets)", ppath);
-    if (pm.medium == PH_MEDIUM_WATER) {
-      if (cJSON_IsString(d) && strcmp(d->valuestring, "direct") == 0) pm.discharge = PH_DISCHARGE_DIRECT;
-      else if (cJSON_IsString(d) && strcmp(d->valuestring, "indirect") == 0) pm.discharge = PH_DISCHARGE_INDIRECT;
-      else
-        return ph_fail(err, PH_ECONFIG,
-                       "%s.discharge: a water outlet needs \"direct\" (to a water body) or \"indirect\" (to a "
-                       "sewage plant)",
-                       ppath);
-    }
-    e->point_media[e->npoint_media++] = pm;
+    struct ph_point_medium pm;
+    int rc = load_one_medium(it, ppath, &pm, err);
+    if (!rc) e->point_media[e->npoint_media++] = pm;
+    else if ((rc = ph_cfg_note(pr, rc, err))) return rc; /* with pr: noted, the next entry */
   }
   return 0;
 }
@@ -311,17 +336,22 @@ static int check_class_since(const struct ph_hub_ent *e, const char *path, struc
   return 0;
 }
 
-static int load_agents(const cJSON *ags, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+static int load_agents(const cJSON *ags, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                       struct ph_err *err) {
   int n = cJSON_GetArraySize(ags);
   if (!cJSON_IsArray(ags) || n < 1 || n > PH_HUB_MAX_AGENTS)
     return ph_fail(err, PH_ECONFIG, "%s.agents: must list 1 to %d agent ids", path, PH_HUB_MAX_AGENTS);
   const cJSON *a;
+  int i = 0, rc = 0;
   cJSON_ArrayForEach(a, ags) {
     if (!cJSON_IsString(a) || !ph_id_valid_z(a->valuestring))
-      return ph_fail(err, PH_ECONFIG, "%s.agents[%d]: must be an id", path, e->nagents);
-    if (ph_hub_ent_has_agent(e, a->valuestring))
-      return ph_fail(err, PH_ECONFIG, "%s.agents: '%s' is listed twice", path, a->valuestring);
-    strcpy(e->agents[e->nagents++], a->valuestring);
+      rc = ph_fail(err, PH_ECONFIG, "%s.agents[%d]: must be an id", path, i);
+    else if (ph_hub_ent_has_agent(e, a->valuestring))
+      rc = ph_fail(err, PH_ECONFIG, "%s.agents: '%s' is listed twice", path, a->valuestring);
+    else
+      strcpy(e->agents[e->nagents++], a->valuestring);
+    i++;
+    if (rc && (rc = ph_cfg_note(pr, rc, err))) return rc; /* with pr: noted, the next entry */
   }
   return 0;
 }
@@ -342,17 +372,17 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id), err);
   if (!own && ph_hub_config_ent(p, e->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id), err);
-  if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err), err)) ||
+  if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, pr, err), err)) ||
       (rc = ph_cfg_note(pr, load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err), err)) ||
       (rc = ph_cfg_note(pr, load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err), err)) ||
-      (rc = ph_cfg_note(pr, load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, err), err)) ||
-      (rc = ph_cfg_note(pr, load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, pr, err), err)) ||
+      (rc = ph_cfg_note(pr, load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, pr, err), err)) ||
       (rc = ph_cfg_note(pr, check_date(e->monitoring_since, path, "monitoring_since", err), err)) ||
       (rc = ph_cfg_note(pr, check_date(e->monitoring_until, path, "monitoring_until", err), err)) ||
       (rc = ph_cfg_note(pr, check_period(e->monitoring_since, e->monitoring_until, path, err), err)) ||
       (rc = ph_cfg_note(pr, check_class_since(e, path, err), err)) ||
       (rc = ph_cfg_note(pr, check_last_test(e, path, err), err)) ||
-      (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, err), err)))
+      (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, pr, err), err)))
     return rc;
   if (own) return own; /* listed, not counted: its slot is used again */
   p->nents++;

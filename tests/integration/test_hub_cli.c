@@ -209,9 +209,10 @@ Test(hub, hub_check_config_lists_every_problem_at_once)
 
 /* Problems at three levels, each level's object with a problem of its own
  * keys too: the root, a park, an enterprise (and a date inside it), the
- * http object and one of its tokens, mqtt and mqtt.tls. Every one is
- * listed by its path in one run: a failed key of an object does not hide
- * what hangs below it (README "Checking a config"). */
+ * http object and one of its tokens, mqtt and mqtt.tls, and two bad
+ * entries in one array and in one map. Every one is listed by its path in
+ * one run: a failed key of an object does not hide what hangs below it,
+ * nor a bad entry the next one (README "Checking a config"). */
 Test(hub, hub_check_config_lists_problems_below_a_failed_object)
 {
 	char path[700], text[4096], db[700];
@@ -226,9 +227,9 @@ Test(hub, hub_check_config_lists_problems_below_a_failed_object)
 		 " \"db\": {\"path\": \"%s\"},\n"
 		 " \"http\": {\"port\": 0, \"tokens\": [{\"name\": \"t\", \"sha256\": \"xyz\", \"role\": \"boss\"}]},\n"
 		 " \"parks\": [{\"id\": \"p1\", \"lang\": \"fr\", \"enterprises\": [\n"
-		 "   {\"id\": \"ent-a\", \"sector\": \"steel\", \"class\": \"existing\", \"agents\": [\"gw-a\", \"gw-a\"],\n"
+		 "   {\"id\": \"ent-a\", \"sector\": \"steel\", \"class\": \"existing\", \"agents\": [\"gw-a\", \"gw-a\", \"Bad!\"],\n"
 		 "    \"monitoring_since\": \"2026-13-01\",\n"
-		 "    \"point_media\": {\"stack-1\": {\"medium\": \"lava\"}}}]}]}\n",
+		 "    \"point_media\": {\"stack-1\": {\"medium\": \"lava\"}, \"outlet-1\": {\"medium\": \"water\"}}}]}]}\n",
 		 db);
 	cr_assert_eq(hh_write_file(path, text), 0);
 	cr_assert_eq(check_config(path, &code), 0, "run");
@@ -244,10 +245,12 @@ Test(hub, hub_check_config_lists_problems_below_a_failed_object)
 		"parks[0].enterprises[0].monitoring_since: '2026-13-01' is not a date",
 		"parks[0].enterprises[0].point_media.stack-1.medium",   /* level 4 */
 		"parks[0].enterprises[0].agents: 'gw-a' is listed twice",
+		"parks[0].enterprises[0].agents[2]: must be an id",          /* the next entry of the same array */
+		"parks[0].enterprises[0].point_media.outlet-1.discharge",    /* the next entry of the same map */
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
 		cr_expect(strstr(out, want[i]) != NULL, "'%s' not listed: %s", want[i], out);
-	cr_expect(strstr(out, "configuration error: 10 problems") != NULL, "%s", out);
+	cr_expect(strstr(out, "configuration error: 12 problems") != NULL, "%s", out);
 }
 
 /* One file problem per case: each fails --check-config (ExecStartPre) and
