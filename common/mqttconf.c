@@ -72,29 +72,34 @@ int ph_mqtt_conf_load(const void *obj, const char *path, bool hub, struct ph_mqt
   return ph_mqtt_conf_load_all(obj, path, hub, c, NULL, err);
 }
 
-/* With pr every key problem of mqtt and mqtt.tls is noted (cfgmap.h inv.
- * 1); the checks across keys need them whole and stop there. */
+/* With pr every key problem of mqtt, its uris and mqtt.tls is noted
+ * (cfgmap.h inv. 1); a check across keys notes its problem and stops. */
 int ph_mqtt_conf_load_all(const void *obj, const char *path, bool hub, struct ph_mqtt_conf *c,
                           struct ph_cfg_problems *pr, struct ph_err *err) {
   memset(c, 0, sizeof *c);
   int rc = ph_cfgmap_apply_all(mqtt_map, obj, path, c, pr, err);
-  if (rc) return rc;
-  if (!hub && c->shared_group[0])
+  if (rc && (!pr || !cJSON_IsObject((const cJSON *)obj))) return rc;
+  /* Checking (pr): a problem of mqtt's own keys is noted and mqtt.tls and
+   * uris are checked all the same; the checks across keys, which read the
+   * keys that failed, are left out then. */
+  int own = rc, trc;
+  if (!own && !hub && c->shared_group[0])
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.shared_group: only the hub subscribes with a group", path), err);
   if (!hub && cJSON_GetObjectItemCaseSensitive(obj, "heartbeat_s"))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.heartbeat_s: only the hub sends a heartbeat", path), err);
   c->mqtt5 = c->shared_group[0] != '\0';
-  if ((rc = ph_cfg_stop(pr, load_uris(cJSON_GetObjectItemCaseSensitive(obj, "uris"), path, c, err), err))) return rc;
+  const cJSON *uris = cJSON_GetObjectItemCaseSensitive(obj, "uris"); /* absent with own: noted as required */
+  if ((!own || uris) && (rc = ph_cfg_note(pr, load_uris(uris, path, c, err), err))) return rc;
   char tpath[128];
   snprintf(tpath, sizeof tpath, "%s.tls", path);
-  if ((rc = ph_cfgmap_apply_all(tls_map, cJSON_GetObjectItemCaseSensitive(obj, "tls"), tpath, &c->tls, pr, err)))
-    return rc;
+  if ((trc = ph_cfgmap_apply_all(tls_map, cJSON_GetObjectItemCaseSensitive(obj, "tls"), tpath, &c->tls, pr, err)) && !pr)
+    return trc;
   if (c->tls.ca[0]) c->tls_on = true;
-  if (!c->tls.cert[0] != !c->tls.key[0])
+  if (!trc && !c->tls.cert[0] != !c->tls.key[0])
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s: cert and key go together (mutual TLS needs both)", tpath), err);
-  if (c->reconnect_min_ms > c->reconnect_max_ms)
+  if (!own && c->reconnect_min_ms > c->reconnect_max_ms)
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.reconnect_min_ms: larger than reconnect_max_ms", path), err);
-  return 0;
+  return own ? own : trc;
 }
 
 void ph_mqtt_conf_uris_text(const struct ph_mqtt_conf *c, char *buf, size_t cap) {

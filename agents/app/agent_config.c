@@ -82,7 +82,11 @@ static int load_source(const cJSON *o, int i, const struct ph_catalog *cat, stru
   c->nsources++;
   s->env = (struct ph_source_env){.cat = cat, .name = s->name, .max_future_ms = c->max_future_s * 1000};
   int rc = ph_cfgmap_apply_all(s->ops->cfgmap, o, path, s->ctx, pr, err);
-  if (rc) return rc; /* noted already when checking; init needs a whole config */
+  /* Checking: the source's own key problems are noted; its init still runs
+   * (it does no I/O: source.h) so that what hangs below them (registers,
+   * columns, maps) is checked too (README "Checking a config"). */
+  if (rc && !pr) return rc;
+  int own = rc;
   if (s->ops->init && (rc = s->ops->init(s->ctx, o, &s->env, err))) {
     if (err && !strstr(err->msg, path)) {
       char inner[PH_ERR_MSG_MAX];
@@ -91,7 +95,7 @@ static int load_source(const cJSON *o, int i, const struct ph_catalog *cat, stru
     }
     return ph_cfg_stop(pr, rc, err);
   }
-  return 0;
+  return own;
 }
 
 static int check_ent(const struct ph_agent_config *c, struct ph_err *err) {

@@ -26,7 +26,7 @@
 #   hub/hub.{crt,key}, hub/mqtt.json          the hub's "mqtt" object
 #   agents/PARK/ENT/AGENT/{agent.crt,agent.key,mqtt.json}  each agent's
 #   managers/PARK/mqtt.json         a park manager's client credentials
-#                                   (reads alerts/alarms, writes cmd/ack)
+#                                   (reads alerts/alarms, writes cmd/ack, reads its replies)
 #
 # Every mqtt.json holds the URI, user name, password and TLS files for that
 # client; paste it as the "mqtt" object of the hub's or agent's config.
@@ -156,7 +156,8 @@ while read -r kind a b c; do
         echo "topic read parkhub/v1/$a/alerts/#"
         echo "topic read parkhub/v1/$a/alarms/#"
         echo "topic read parkhub/v1/$a/hub"
-        echo "topic write parkhub/v1/$a/cmd/ack"; } >>"$out/acl"
+        echo "topic write parkhub/v1/$a/cmd/ack"
+        echo "topic read parkhub/v1/$a/cmd/ack/reply"; } >>"$out/acl"
       ;;
     agent)
       user="$a.$b.$c"

@@ -513,6 +513,25 @@ int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, c
   return rc_;
 }
 
+void ph_alarms_reply(struct ph_alarms *a, const char *park, const char *alarm_id, const struct ph_ack_reply *r,
+                     int64_t now_ms) {
+  struct ph_alarm_msg m = {.kind = PH_AM_REPLY, .ts_ms = now_ms, .reply = *r};
+  m.alarm.row = -1; /* never taken for an alarm's message in delivery's mailbox */
+  for (size_t i = 0; i < a->nopen && alarm_id[0]; i++) /* an ack that closed its alarm left the cache */
+    if (!strcmp(a->open[i]->a.alarm_id, alarm_id) && !strcmp(a->open[i]->a.park, park)) {
+      m.alarm = a->open[i]->a;
+      m.alarm.row = -1;
+    }
+  snprintf(m.alarm.park, sizeof m.alarm.park, "%s", park);
+  snprintf(m.alarm.alarm_id, sizeof m.alarm.alarm_id, "%s", alarm_id);
+  if (!r->code && !m.alarm.acked_by[0]) { /* it closed: acknowledged by this very command */
+    m.alarm.state = PH_AS_CLOSED;
+    snprintf(m.alarm.acked_by, sizeof m.alarm.acked_by, "%s", r->by);
+    m.alarm.acked_ms = now_ms;
+  }
+  emit(a, &m);
+}
+
 static int do_close(struct ph_alarms *a, const struct ph_alarm_key *k, const char *why, int64_t now) {
   struct open *o = find(a, k);
   if (!o) return 0;
@@ -574,6 +593,20 @@ struct ph_alarm_sink ph_alarms_sink(struct ph_alarms *a) {
 
 /* ---------------------------------------------------------- lifecycle */
 
+int ph_alarms_stack_test(struct ph_alarms *a, const char *park, const char *ent, long day, const char *date,
+                         const char *by, int64_t now_ms, struct ph_err *err) {
+  int rc_;
+  sqlite3_stmt *s = ph_alarms_stmt(a, S_STACK_TEST);
+  sqlite3_bind_text(s, 1, park, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, ent, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, day);
+  sqlite3_bind_text(s, 4, date, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, by, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 6, now_ms);
+  AUTO_TX(a, err, ph_alarms_run(a, s) ? ph_alarms_db_err(a, err, "storing a stack test") : 0);
+  return rc_;
+}
+
 int ph_alarms_migrate(sqlite3 *db, struct ph_err *err) {
   char *msg = NULL;
   if (sqlite3_exec(db, ALARMS_SQL_SCHEMA, NULL, NULL, &msg) == SQLITE_OK) {
@@ -591,7 +624,7 @@ int ph_alarms_new(const struct ph_alarms_conf *conf, struct ph_alarms **out, str
   static const char *const sql[S_COUNT] = {ALARMS_SQL_LOAD_OPEN, ALARMS_SQL_GET_OPEN,    ALARMS_SQL_OPEN_OCC,
                                            ALARMS_SQL_MAX_ID,    ALARMS_SQL_INSERT,      ALARMS_SQL_UPDATE,
                                            ALARMS_SQL_OCC_INSERT, ALARMS_SQL_OCC_UPDATE, ALARMS_SQL_LOG,
-                                           ALARMS_SQL_MESSAGE};
+                                           ALARMS_SQL_MESSAGE, ALARMS_SQL_STACK_TEST_INSERT};
   *out = NULL;
   struct ph_alarms *a = ph_calloc(1, sizeof *a);
   if (!a) return ph_fail(err, PH_ENOMEM, "alarms: out of memory");

@@ -71,7 +71,21 @@ struct ph_alarm {
 
 enum ph_alarm_msg_kind {
   PH_AM_TRANSITION, /* an alert (alerts/{severity}) and the retained state */
-  PH_AM_REFRESH     /* the retained state only (count/last/value moved) */
+  PH_AM_REFRESH,    /* the retained state only (count/last/value moved) */
+  PH_AM_REPLY       /* the answer to a cmd/ack (cmd-ack-reply.schema.json) */
+};
+
+/* The answer to one cmd/ack, published on PH_ACK_REPLY_TOPIC (QoS 1, not
+ * retained). One fixed topic per park, not one the sender names: it works
+ * over MQTT 3.1.1 (no response-topic property), a broker ACL can grant it
+ * with one line, and no payload can make the hub publish where it likes. */
+#define PH_ACK_REPLY_TOPIC PH_TOPIC_PREFIX "%s/cmd/ack/reply" /* %s: the park */
+#define PH_ACK_REPLY_REASON_MAX 255
+
+struct ph_ack_reply {
+  int code; /* 0 acknowledged; PH_ENOTFOUND, PH_EALREADY, a decoding code, or the hub's failure */
+  char by[PH_ALARM_BY_MAX + 1];                 /* who asked ("" when unreadable) */
+  char reason[PH_ACK_REPLY_REASON_MAX + 1];     /* "" on success */
 };
 
 /* What the alarms hand to delivery: the alarm after the change. */
@@ -79,7 +93,8 @@ struct ph_alarm_msg {
   enum ph_alarm_msg_kind kind;
   enum ph_alarm_transition transition; /* PH_AM_TRANSITION */
   int64_t ts_ms;                       /* when it happened */
-  struct ph_alarm alarm;
+  struct ph_alarm alarm;               /* PH_AM_REPLY: park, alarm_id ("" unreadable), state, acked_by, acked_ms */
+  struct ph_ack_reply reply;           /* PH_AM_REPLY */
 };
 
 struct ph_alarms_conf {
@@ -130,6 +145,18 @@ int ph_alarms_state(struct ph_alarms *a, const struct ph_alarm_key *k); /* enum 
  * by, note borrowed. */
 int ph_alarms_ack(struct ph_alarms *a, const char *park, const char *alarm_id, const char *by, const char *note,
                   int64_t now_ms, struct ph_err *err);
+/* Emits the answer to a cmd/ack (PH_AM_REPLY) at once, outside any
+ * transaction: call it after the transaction that applied the ack
+ * committed or rolled back (code then says so). For PH_EALREADY the reply
+ * names who acknowledged and when (from the open alarm); on success the
+ * alarm's new state. alarm_id "" when the command was unreadable. */
+void ph_alarms_reply(struct ph_alarms *a, const char *park, const char *alarm_id, const struct ph_ack_reply *r,
+                     int64_t now_ms);
+/* Stores a stack test an admin entered (park's ent, its local date and
+ * day number, who), in the caller's transaction or one of its own; the
+ * rules learn it from ph_rules_stack_test. */
+int ph_alarms_stack_test(struct ph_alarms *a, const char *park, const char *ent, long day, const char *date,
+                         const char *by, int64_t now_ms, struct ph_err *err);
 /* Closes an open alarm whatever its state (its rule is gone). */
 int ph_alarms_close(struct ph_alarms *a, const struct ph_alarm_key *k, const char *why, int64_t now_ms);
 
@@ -149,6 +176,8 @@ const char *ph_alarm_transition_name(enum ph_alarm_transition t);
 int ph_alarm_json(const struct ph_alarm *al, char *buf, size_t cap);
 /* alert.schema.json: the alarm plus transition and ts. */
 int ph_alert_json(const struct ph_alarm *al, enum ph_alarm_transition t, int64_t ts_ms, char *buf, size_t cap);
+/* cmd-ack-reply.schema.json for a PH_AM_REPLY message; length or PH_EFULL. */
+int ph_ack_reply_json(const struct ph_alarm_msg *m, char *buf, size_t cap);
 /* Appends s as a JSON string (quotes included) at buf[*len]; PH_EFULL. */
 int ph_json_put_string(char *buf, size_t cap, size_t *len, const char *s);
 

@@ -1,5 +1,6 @@
 /* alarms_json.c — the alarm wire formats (alarms.h): alarm.schema.json
- * and alert.schema.json (cmd-ack.schema.json is read in ingest/ack_cmd.c).
+ * and alert.schema.json, and cmd-ack-reply.schema.json (cmd-ack.schema.json
+ * is read in ingest/ack_cmd.c).
  *
  * Callers: alarms.c, deliver.c and webhook.c (any thread: pure functions,
  * no allocation).
@@ -136,3 +137,39 @@ int ph_alert_json(const struct ph_alarm *a, enum ph_alarm_transition t, int64_t 
   return rc ? rc : (int)len;
 }
 
+
+/* The reply's `result`: what a client branches on (reason is for people). */
+static const char *reply_result(int code) {
+  switch (code) {
+  case 0: return "acked";
+  case PH_ENOTFOUND: return "unknown_alarm";
+  case PH_EALREADY: return "already_acked";
+  case PH_ETOOLARGE: case PH_EJSON: case PH_ETYPE: case PH_EMISSING: case PH_EUNKNOWNKEY: case PH_EBADID:
+  case PH_ESTRLEN: case PH_EINVAL:
+    return "invalid";
+  default: return "failed"; /* the hub could not store it: send it again */
+  }
+}
+
+int ph_ack_reply_json(const struct ph_alarm_msg *m, char *buf, size_t cap) {
+  const struct ph_alarm *a = &m->alarm;
+  const struct ph_ack_reply *r = &m->reply;
+  size_t len = 0;
+  if (!cap) return PH_EFULL;
+  buf[0] = '\0';
+  int rc = put_raw(buf, cap, &len, "{\"v\":1", 6);
+  if (!rc) rc = put_str(buf, cap, &len, "park", a->park);
+  if (!rc && a->alarm_id[0]) rc = put_str(buf, cap, &len, "alarm_id", a->alarm_id);
+  if (!rc && r->by[0]) rc = put_str(buf, cap, &len, "by", r->by);
+  if (!rc) rc = put_key(buf, cap, &len, "ok");
+  if (!rc) rc = put_raw(buf, cap, &len, r->code ? "false" : "true", r->code ? 5 : 4);
+  if (!rc) rc = put_str(buf, cap, &len, "result", reply_result(r->code));
+  if (!rc && r->code && r->reason[0]) rc = put_str(buf, cap, &len, "reason", r->reason);
+  if (!rc && !r->code) rc = put_str(buf, cap, &len, "state", ph_alarm_state_name(a->state));
+  bool who = (r->code == 0 || r->code == PH_EALREADY) && a->acked_by[0];
+  if (!rc && who) rc = put_str(buf, cap, &len, "acked_by", a->acked_by);
+  if (!rc && who) rc = put_time(buf, cap, &len, "acked_at", a->acked_ms);
+  if (!rc) rc = put_time(buf, cap, &len, "ts", m->ts_ms);
+  if (!rc) rc = put_raw(buf, cap, &len, "}", 1);
+  return rc ? rc : (int)len;
+}

@@ -34,7 +34,18 @@
   "CREATE INDEX IF NOT EXISTS alarm_occurrences_alarm ON alarm_occurrences(alarm);"                        \
   "CREATE TABLE IF NOT EXISTS alarm_log(id INTEGER PRIMARY KEY, alarm INTEGER NOT NULL REFERENCES alarms(id)," \
   " ts_ms INTEGER NOT NULL, transition TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"           \
-  "CREATE INDEX IF NOT EXISTS alarm_log_alarm ON alarm_log(alarm);"
+  "CREATE INDEX IF NOT EXISTS alarm_log_alarm ON alarm_log(alarm);"                                      \
+  ALARMS_SQL_STACK_TESTS
+
+/* Stack tests entered by an admin over the API (issue #18): the local date
+ * of a PCDD/F test done before (or besides) the data; the overdue rule and
+ * the monitoring plan take the latest of these, the config's
+ * last_stack_test and the data. Kept, never updated: who entered what. */
+#define ALARMS_SQL_STACK_TESTS                                                                              \
+  "CREATE TABLE IF NOT EXISTS stack_tests(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL,"    \
+  " day INTEGER NOT NULL, date TEXT NOT NULL, by TEXT NOT NULL, entered_ms INTEGER NOT NULL);"             \
+  "CREATE INDEX IF NOT EXISTS stack_tests_ent ON stack_tests(park, ent, day);"
+#define ALARMS_SQL_STACK_TEST_INSERT "INSERT INTO stack_tests(park, ent, day, date, by, entered_ms) VALUES(?,?,?,?,?,?)"
 
 /* The Chinese message (issue #18), a column added to databases made before
  * it: ph_alarms_migrate adds it when ALARMS_SQL_HAS_ZH does not prepare. */

@@ -92,6 +92,7 @@ static void append(struct ph_deliver *d, const struct ph_alarm_msg *m) {
 }
 
 static bool same_alarm(const struct ph_alarm_msg *a, const struct ph_alarm_msg *b) {
+  if (a->kind == PH_AM_REPLY || b->kind == PH_AM_REPLY) return false; /* a reply answers one command: never merged */
   return a->alarm.row == b->alarm.row && strcmp(a->alarm.alarm_id, b->alarm.alarm_id) == 0 &&
          strcmp(a->alarm.park, b->alarm.park) == 0;
 }
@@ -209,8 +210,14 @@ static void deliver_one(struct ph_deliver *d) {
       pthread_mutex_unlock(&d->mu);
     }
   if (!d->c.publish) return;
-  struct ph_topic t = {.type = PH_TOPIC_ALERTS, .severity = m->alarm.severity};
   char topic[PH_TOPIC_MAX];
+  if (m->kind == PH_AM_REPLY) { /* alarms.h: PH_ACK_REPLY_TOPIC, not retained */
+    int n = ph_ack_reply_json(m, d->alert, sizeof d->alert);
+    if (n > 0 && snprintf(topic, sizeof topic, PH_ACK_REPLY_TOPIC, m->alarm.park) < (int)sizeof topic)
+      publish(d, topic, d->alert, (size_t)n, false);
+    return;
+  }
+  struct ph_topic t = {.type = PH_TOPIC_ALERTS, .severity = m->alarm.severity};
   snprintf(t.park, sizeof t.park, "%s", m->alarm.park);
   if (m->kind == PH_AM_TRANSITION) {
     int n = ph_alert_json(&m->alarm, m->transition, m->ts_ms, d->alert, sizeof d->alert);

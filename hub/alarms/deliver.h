@@ -7,6 +7,10 @@
  *               parkhub/v1/{park}/alarms/{alarm_id} — an empty retained
  *               payload once the alarm is closed, which removes it;
  *   REFRESH     the retained state only;
+ *   REPLY       the answer to a cmd/ack (cmd-ack-reply.schema.json) on
+ *               parkhub/v1/{park}/cmd/ack/reply, not retained, QoS 1;
+ *               never merged with another message (a full mailbox may
+ *               still drop it as the oldest: step 4 below);
  * and hands every message to each sink (webhooks), which filter it
  * themselves.
  *

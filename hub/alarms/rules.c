@@ -466,17 +466,36 @@ static int gap_inst(struct ph_rules *e, struct inst *in, const struct pt *p, con
   return step(e, in, &j, now, ref + thr, &rc, s, sink);
 }
 
+/* Local midnight starting local day `day` (noon UTC of that day lies in it
+ * for every zone within ±12 h). */
+static int64_t test_day_ms(const struct ph_tz *tz, long day) {
+  return ph_tz_day_start(tz, (int64_t)day * 86400000 + 43200000);
+}
+
+/* Days from today to the next test due after last_day; *due its day. */
+static int64_t due_in(struct ph_rules *e, const struct ph_rule *r, const struct ph_tz *tz, int park, int ent,
+                      long last_day, int64_t now, long *due) {
+  int period = r->period_days ? r->period_days : (int)ent_cfg(e, park, ent)->stack_test_interval_days;
+  if (period <= 0) period = 365;
+  *due = last_day + period;
+  return *due - ph_rules_local_day(tz, now);
+}
+
 static int overdue_inst(struct ph_rules *e, struct inst *in, const struct ser *s, int64_t now,
                         struct ph_alarm_sink *sink) {
   const struct ph_rule *r = in->r;
   const struct pt *p = e->pts[s->pt];
   if (s->last_ts == NONE) return 0; /* known only from an open alarm: wait for data */
   const struct ph_tz *tz = e->c.refs->tz[p->park];
-  int period = r->period_days ? r->period_days : (int)ent_cfg(e, p->park, p->ent)->stack_test_interval_days;
-  if (period <= 0) period = 365;
-  long due = ph_rules_local_day(tz, s->last_ts) + period;
-  int64_t left = due - ph_rules_local_day(tz, now);
+  long last_day = ph_rules_local_day(tz, s->last_ts), known = e->ents[p->park][p->ent].last_test_day;
+  int64_t since = s->last_ts;
+  if (known > last_day) { /* a later test entered (config, API) than the data holds */
+    last_day = known;
+    since = test_day_ms(tz, known);
+  }
   struct judge j = {.ok = true};
+  long due = 0;
+  int64_t left = due_in(e, r, tz, p->park, p->ent, last_day, now, &due);
   j.raise = r->warn_days < 0 ? left < 0 : left <= r->warn_days;
   j.clear = !j.raise;
   if (!j.raise && !in->active) {
@@ -485,7 +504,7 @@ static int overdue_inst(struct ph_rules *e, struct inst *in, const struct ser *s
   }
   struct render_ctx rc;
   rctx_for(e, s, in, &rc);
-  rc.since = s->last_ts;
+  rc.since = since;
   rc.has_days = true;
   rc.days = left < 0 ? -left : left;
   rc.due_day = due;
@@ -531,6 +550,15 @@ static int ent_inst(struct ph_rules *e, struct ent_st *en, struct inst *in, int6
     rc.agent = agents;
     rc.agent_zh = agents_zh;
     rc.since = hint;
+  } else if (!in->seen && en->last_test_day) { /* no record, but a test date entered (config, API) */
+    const struct ph_tz *tz = e->c.refs->tz[en->park];
+    long due = 0;
+    int64_t left = due_in(e, r, tz, en->park, en->ent, en->last_test_day, now, &due);
+    j.raise = r->warn_days < 0 ? left < 0 : left <= r->warn_days;
+    rc.since = hint = test_day_ms(tz, en->last_test_day);
+    rc.has_days = true;
+    rc.days = left < 0 ? -left : left;
+    rc.due_day = due;
   } else { /* overdue, no record at all */
     j.raise = !in->seen;
     hint = en->born;

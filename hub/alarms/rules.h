@@ -235,6 +235,12 @@ int ph_rules_add(struct ph_rules *e, const char *park, struct ph_ruleset *rs, st
  * are never raised twice and their timers can clear them. */
 int ph_rules_load(struct ph_rules *e, sqlite3 *db, int64_t now_ms, struct ph_alarm_sink *sink, struct ph_err *err);
 
+/* A stack test of park's ent on local day `day` (days since 1970-01-01),
+ * entered over the API (or read back at load): the overdue rules count
+ * from it when it is later than the data's and the config's; the next
+ * tick clears what it ends. PH_ENOTFOUND: no such enterprise. */
+int ph_rules_stack_test(struct ph_rules *e, const char *park, const char *ent, long day);
+
 /* False when park (its index in the hub config) has no rules: the writer
  * then skips evaluating its values and statuses altogether. */
 bool ph_rules_park_active(const struct ph_rules *e, int park_idx);

@@ -71,6 +71,7 @@ struct ent_st {
   const struct ph_limits *limits; /* its standard; NULL when not loaded */
   int64_t last_rx;                /* the clock when its latest value was evaluated (load: data time) */
   int64_t born;
+  long last_test_day; /* the last stack test known besides the data (config, API): local day; 0 none */
   uint8_t agent[PH_HUB_MAX_AGENTS];
   int64_t agent_since[PH_HUB_MAX_AGENTS];
   struct inst *inst;

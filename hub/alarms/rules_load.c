@@ -71,6 +71,7 @@ int ph_rules_new(const struct ph_rules_conf *conf, struct ph_rules **out, struct
       en->park = p;
       en->ent = k;
       en->born = e->started;
+      en->last_test_day = conf->refs->cfg->parks[p].ents[k].last_stack_test_day; /* ph_rules_set_stack_test: later */
       for (size_t l = 0; l < conf->refs->nlimits; l++)
         if (conf->refs->limits[l] && strcmp(ph_limits_standard(conf->refs->limits[l]), conf->refs->cfg->parks[p].ents[k].standard) == 0)
           en->limits = conf->refs->limits[l];
@@ -436,6 +437,30 @@ static int meet_open_alarms(struct load *l) {
   return rc;
 }
 
+/* Stack tests entered over the API: a later one than the config's counts.
+ * A database made before the table has none. */
+static int load_stack_tests(struct load *l) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(l->db, RULES_SQL_STACK_TESTS, -1, &q, NULL) != SQLITE_OK) return 0;
+  int rc;
+  while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+    ph_rules_stack_test(l->e, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+                        (long)sqlite3_column_int64(q, 2));
+  sqlite3_finalize(q);
+  return rc == SQLITE_DONE ? 0 : db_fail(l, "stack tests");
+}
+
+int ph_rules_stack_test(struct ph_rules *e, const char *park, const char *ent, long day) {
+  const struct ph_hub_config *cfg = e->c.refs->cfg;
+  for (int p = 0; p < cfg->nparks; p++)
+    for (int k = 0; e->ents[p] && k < cfg->parks[p].nents; k++)
+      if (park && ent && !strcmp(cfg->parks[p].id, park) && !strcmp(cfg->parks[p].ents[k].id, ent)) {
+        if (day > e->ents[p][k].last_test_day) e->ents[p][k].last_test_day = day; /* the latest wins */
+        return 0;
+      }
+  return PH_ENOTFOUND; /* an enterprise no longer configured: its rows stay, unused */
+}
+
 int ph_rules_load(struct ph_rules *e, sqlite3 *db, int64_t now_ms, struct ph_alarm_sink *sink, struct ph_err *err) {
   static const char *const sql[Q_COUNT] = {RULES_SQL_SERIES, RULES_SQL_STATUS, RULES_SQL_LAST_MINUTE, RULES_SQL_MINUTES,
                                            RULES_SQL_HOUR};
@@ -447,6 +472,7 @@ int ph_rules_load(struct ph_rules *e, sqlite3 *db, int64_t now_ms, struct ph_ala
     for (int k = 0; e->ents[p] && k < e->c.refs->cfg->parks[p].nents; k++) e->ents[p][k].born = now_ms;
   if (!rc) rc = load_series(&l);
   if (!rc) rc = load_status(&l);
+  if (!rc) rc = load_stack_tests(&l);
   if (!rc) rc = meet_open_alarms(&l);
   if (!rc && (rc = ph_rules_resync(e, sink))) ph_fail(err, rc, "rules: asking the alarms what is open: %s", ph_strerror(rc));
   for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(l.q[i]);

@@ -23,4 +23,7 @@
 /* One local hour of a series. */
 #define RULES_SQL_HOUR "SELECT n, n_valid, sum, sum_valid FROM rollups WHERE series_id = ?1 AND period = 1 AND bucket_ms = ?2"
 
+/* The latest stack test an admin entered per enterprise (alarms_sql.h). */
+#define RULES_SQL_STACK_TESTS "SELECT park, ent, max(day) FROM stack_tests GROUP BY park, ent"
+
 #endif

@@ -16,8 +16,9 @@
  *  2. the URL (it may carry a key, e.g. WeCom's ?key=) and header values
  *     are never logged; logs name the sink by id and scheme://host.
  *  3. only http and https, no redirects, a timeout on every request.
- *  4. the chat formats (WeCom, DingTalk) speak the sink's language (zh-CN
- *     unless the rules file says en) and give every time in the park's zone
+ *  4. the chat formats (WeCom, DingTalk) speak the sink's language (its
+ *     "lang", else the park's: ph_park_lang, set by the hub; zh-CN when
+ *     nobody set it) and give every time in the park's zone
  *     as "YYYY-MM-DD HH:MM"; the json format stays the machine contract
  *     (alert.schema.json, RFC 3339 UTC).
  */
@@ -63,7 +64,8 @@ static const struct ph_cfgmap webhook_map[] = {
     {"backoff_max_ms", PH_CFG_INT, false, WN(backoff_max_ms), 10, 3600000, "60000", NULL, "longest retry delay"},
     {"queue", PH_CFG_INT, false, WN(queue), 1, 100000, "256", NULL, "messages waiting at most"},
     {"headers", PH_CFG_SKIP, false, 0, 0, 0, 0, NULL, NULL, "extra request headers"},
-    {"lang", PH_CFG_ENUM, false, WN(lang), 0, 0, "zh-CN", lang_words, "language of wecom/dingtalk texts"},
+    {"lang", PH_CFG_ENUM, false, WN(lang), 0, 0, NULL, lang_words,
+     "language of wecom/dingtalk texts; omitted: the park's (its lang, else by its zone)"},
     PH_CFG_END,
 };
 #undef W
@@ -78,6 +80,7 @@ void ph_webhook_conf_defaults(struct ph_webhook_conf *c) {
   c->backoff_ms = 1000;
   c->backoff_max_ms = 60000;
   c->queue = 256;
+  c->lang = PH_WH_LANG_PARK;
 }
 
 static bool header_name_ok(const char *s) {

@@ -27,9 +27,13 @@
 #include "alarms/alarms.h"
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
+#include "parkhub/lang.h"
 #include "parkhub/tz.h"
 
 #define PH_WEBHOOK_URL_MAX 1024
+/* A webhook whose rules file gave no "lang": the hub sets its park's
+ * (ph_park_lang) before ph_webhook_start; left so, it reads zh-CN. */
+#define PH_WH_LANG_PARK PH_LANG_COUNT
 #define PH_WEBHOOK_HEADERS_MAX 8
 
 enum ph_webhook_format { PH_WH_JSON, PH_WH_WECOM, PH_WH_DINGTALK };
@@ -44,7 +48,7 @@ struct ph_webhook_conf {
   int64_t timeout_ms, retries, backoff_ms, backoff_max_ms, queue;
   char headers[PH_WEBHOOK_HEADERS_MAX][2][520]; /* name, value */
   int nheaders;
-  enum ph_lang lang;         /* language of the chat formats' text (default zh-CN) */
+  enum ph_lang lang;         /* language of the chat formats' text; PH_WH_LANG_PARK: not given */
   const struct ph_tz *tz;    /* not from the file: the park's zone, for the times people read
                               * (set by whoever starts the sink; NULL: UTC, marked so) */
 };

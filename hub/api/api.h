@@ -59,6 +59,11 @@ struct ph_api_env {
    * that the reply shows the new state. NULL: acks get 501. */
   int (*ack)(void *u, const char *park, const char *alarm_id, const char *by, const char *note, char *errbuf,
              size_t cap);
+  /* Records a stack test of park's ent on local date (YYYY-MM-DD, checked;
+   * day: its days since 1970-01-01) entered by `by`; returns once stored.
+   * Codes as ack. NULL: 501. */
+  int (*stack_test)(void *u, const char *park, const char *ent, const char *date, long day, const char *by,
+                    char *errbuf, size_t cap);
 };
 
 #define PH_API_NCODES 12 /* 200 400 401 403 404 405 409 413 500 501 503, other */

@@ -230,20 +230,8 @@ int api_post_ack(struct api_req *r) {
   if (api_args_check(r, no_args)) return r->status;
   const char *id = r->nseg > 1 ? r->seg[1] : "";
   if (!ph_id_valid_z(id)) return api_fail(r, 404, NULL, "no alarm %.64s in park %s", id, r->park->id);
-  if (r->body_too_large) return api_fail(r, 413, NULL, "the request body is larger than %d bytes", PH_API_BODY_MAX);
-  char nul_in[72];
-  if (ph_json_find_nul(r->body, r->body_len, nul_in, sizeof nul_in)) /* inv. 4 */
-    return api_fail(r, 400, nul_in[0] ? nul_in : "body", "%s: U+0000 is not allowed", nul_in[0] ? nul_in : "body");
-  const char *end = NULL;
-  cJSON *doc = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
-  bool trailing = false;
-  for (const char *p = end; doc && p < r->body + r->body_len; p++)
-    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') trailing = true;
-  if (!doc || !cJSON_IsObject(doc) || trailing) {
-    cJSON_Delete(doc);
-    return api_fail(r, 400, "body", "body: must be one JSON object {\"by\": ..., \"note\": ...}%s",
-                    trailing ? " and nothing after it" : "");
-  }
+  cJSON *doc = api_body_object(r, "{\"by\": ..., \"note\": ...}"); /* inv. 4 */
+  if (!doc) return r->status;
   const char *by = NULL, *note = "";
   bool seen_note = false;
   int status = 0;

@@ -1,7 +1,8 @@
 /* api_catalog.c — what the dashboard needs besides the data (issue #18):
  *
  *   GET /api/v1/parks/{park}/catalog          the token's role, the park's
- *       zone and default language, the metric catalogue (code, names, unit,
+ *       zone and the reader's language (the token's "lang", else the
+ *       park's, else by its zone: ph_reader_lang), the metric catalogue (code, names, unit,
  *       kind, role) and each enterprise's expected record interval (with
  *       its per-point overrides), so that a page can mark a stale value and
  *       show the controls the token may use;
@@ -32,7 +33,6 @@
 
 static const char *const role_names[] = {"regulator", "manager", "admin"};
 
-static const char *default_lang(const char *tz) { return ph_lang_code(ph_lang_for_tz(tz)); }
 
 static int json_only(struct api_req *r) {
   if (r->csv) return api_fail(r, 400, "format", "format: this document is JSON only (format=json)");
@@ -81,7 +81,7 @@ int api_get_catalog(struct api_req *r) {
   aj_obj(&j, NULL);
   aj_str(&j, "park", r->park->id);
   aj_str(&j, "tz", r->park->tz);
-  aj_str(&j, "lang", default_lang(r->park->tz));
+  aj_str(&j, "lang", ph_lang_code(ph_reader_lang(r->tok, r->park))); /* token > park > zone */
   int role = r->tok->role;
   aj_str(&j, "role", role >= 0 && role < 3 ? role_names[role] : "regulator");
   aj_bool(&j, "may_ack", role == PH_API_ROLE_MANAGER || role == PH_API_ROLE_ADMIN);

@@ -17,6 +17,7 @@ int api_get_summary(struct api_req *r);
 /* api_alarms.c */
 int api_get_alarms(struct api_req *r);
 int api_post_ack(struct api_req *r);
+int api_post_stack_test(struct api_req *r); /* api_stack_tests.c */
 /* api_catalog.c (the dashboard's; their route lines go in api_routes.c:
  * "catalog" and "alarms/<star>/log") */
 int api_get_catalog(struct api_req *r);

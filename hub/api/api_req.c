@@ -15,6 +15,7 @@
  */
 #include "api_req.h"
 
+#include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "api_args.h"
 #include "api_out.h"
 #include "parkhub/ids.h"
+#include "parkhub/jsonfile.h"
 #include "parkhub/timefmt.h"
 
 int api_fail(struct api_req *r, int status, const char *param, const char *fmt, ...) {
@@ -156,6 +158,29 @@ void api_link_output(struct api_req *r) {
 int api_arg_period(struct api_req *r, int64_t from, int64_t to, int64_t max_ms, const char *max_text) {
   struct ph_err err;
   return api_parse_period(from, to, max_ms, max_text, &err) ? refuse(r, "to", &err) : 0;
+}
+
+struct cJSON *api_body_object(struct api_req *r, const char *shape) {
+  if (r->body_too_large) {
+    api_fail(r, 413, NULL, "the request body is larger than %d bytes", PH_API_BODY_MAX);
+    return NULL;
+  }
+  char nul_in[72];
+  if (ph_json_find_nul(r->body, r->body_len, nul_in, sizeof nul_in)) { /* cJSON would cut the string short */
+    api_fail(r, 400, nul_in[0] ? nul_in : "body", "%s: U+0000 is not allowed", nul_in[0] ? nul_in : "body");
+    return NULL;
+  }
+  const char *end = NULL;
+  cJSON *doc = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+  bool trailing = false;
+  for (const char *p = end; doc && p < r->body + r->body_len; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') trailing = true;
+  if (!doc || !cJSON_IsObject(doc) || trailing) {
+    cJSON_Delete(doc);
+    api_fail(r, 400, "body", "body: must be one JSON object %s%s", shape, trailing ? " and nothing after it" : "");
+    return NULL;
+  }
+  return doc;
 }
 
 bool api_token_sees(const struct ph_api_token *t, const char *park) {

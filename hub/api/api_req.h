@@ -60,6 +60,11 @@ int api_args_check(struct api_req *r, const char *const *allowed);
  * returns status. param may be NULL. Clears a download file name. */
 int api_fail(struct api_req *r, int status, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A POST body that must be one JSON object (whitespace after it at most,
+ * no U+0000 in any string, at most PH_API_BODY_MAX bytes): the parsed
+ * object (returns new: cJSON_Delete it), or NULL with a 413 or a 400
+ * written (shape: the object's keys, for the message). */
+struct cJSON *api_body_object(struct api_req *r, const char *shape);
 /* The token may act on park (its parks list, or every park). */
 bool api_token_sees(const struct ph_api_token *t, const char *park);
 

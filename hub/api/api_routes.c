@@ -24,6 +24,7 @@ const struct api_route api_routes[] = {
     {"summary", 0, api_get_summary},
     {"alarms", 0, api_get_alarms},
     {"alarms/*/ack", API_RT_POST | API_RT_WRITES, api_post_ack},
+    {"enterprises/*/stack-tests", API_RT_POST | API_RT_WRITES, api_post_stack_test}, /* api_stack_tests.c */
     {"cems/hours", 0, api_get_cems_hours},
     {"cems/days", 0, api_get_cems_days},
     {"cems/exceedances", 0, api_get_cems_exceedances},

@@ -90,10 +90,20 @@ static int api_ack(void *u, const char *park, const char *alarm_id, const char *
   return rc;
 }
 
+static int api_stack_test(void *u, const char *park, const char *ent, const char *date, long day, const char *by,
+                          char *errbuf, size_t cap) {
+  struct hub *h = u;
+  struct ph_err err = {0};
+  int rc = ph_writer_stack_test(h->w, park, ent, date, day, by, API_ACK_TIMEOUT_MS, &err);
+  if (rc) snprintf(errbuf, cap, "%s", err.msg[0] ? err.msg : ph_strerror(rc));
+  return rc == PH_ECLOSED ? PH_EAGAIN : rc;
+}
+
 static int start_api(struct hub *h, struct ph_err *err) {
   if (!h->cfg->http.enabled) return 0;
   struct ph_api_env env = {.db_path = h->cfg->db_path, .refs = &h->refs, .u = h,
-                           .metrics = api_metrics, .health = api_health, .ack = api_ack};
+                           .metrics = api_metrics, .health = api_health, .ack = api_ack,
+                           .stack_test = api_stack_test};
   int rc = ph_api_start(&h->cfg->http, &env, &h->api, err);
   if (!rc)
     PH_INFO(MOD, "HTTP API and dashboard on %s://%s:%d/ (%d tokens)", ph_api_tls(h->api) ? "https" : "http",
@@ -149,6 +159,7 @@ static int build_alarms(struct hub *h, struct ph_err *err) {
         break;
       }
       rs.webhooks[i].tz = h->refs.tz[p]; /* the times people read are the park's */
+      if (rs.webhooks[i].lang == PH_WH_LANG_PARK) rs.webhooks[i].lang = ph_park_lang(&h->cfg->parks[p]);
       if (!(rc = ph_webhook_start(&rs.webhooks[i], &h->hooks[h->nhooks], err)))
         dc.sinks[dc.nsinks++] = ph_webhook_sink(h->hooks[h->nhooks++]);
     }

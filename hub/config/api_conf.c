@@ -82,7 +82,9 @@ struct tok_in {
   char name[PH_API_TOKEN_NAME_MAX + 1];
   char sha256[2 * PH_API_SHA256_LEN + 1];
   int role;
+  int lang;
 };
+static const char *const lang_words[] = {"zh-CN", "en", NULL}; /* enum ph_lang's order */
 
 static const struct ph_cfgmap token_map[] = {
     {"name", PH_CFG_STR, true, offsetof(struct tok_in, name), sizeof ((struct tok_in *)0)->name, 0, 0, NULL, NULL,
@@ -91,6 +93,8 @@ static const struct ph_cfgmap token_map[] = {
      NULL, "hex SHA-256 of the token"},
     {"role", PH_CFG_ENUM, true, offsetof(struct tok_in, role), 0, 0, 0, NULL, role_words, "what it may do"},
     {"parks", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL, "parks it may see (omitted: all; manager: required)"},
+    {"lang", PH_CFG_ENUM, false, offsetof(struct tok_in, lang), 0, 0, 0, NULL, lang_words,
+     "its reader's language (dashboard); omitted: the park's"},
     PH_CFG_END,
 };
 
@@ -117,12 +121,12 @@ static int load_parks(const cJSON *arr, const char *path, struct ph_api_token *t
   return 0;
 }
 
-static int load_token(const cJSON *o, int idx, struct ph_api_conf *c, struct ph_err *err) {
+static int load_token(const cJSON *o, int idx, struct ph_api_conf *c, struct ph_cfg_problems *pr, struct ph_err *err) {
   char path[48];
   snprintf(path, sizeof path, "http.tokens[%d]", idx);
   struct tok_in in = {0};
-  int rc = ph_cfgmap_apply(token_map, o, path, &in, err);
-  if (rc) return rc;
+  int rc = ph_cfgmap_apply_all(token_map, o, path, &in, pr, err);
+  if (rc) return pr ? 0 : rc; /* with pr, each of its keys' problems is noted */
   struct ph_api_token *t = &c->tokens[c->ntokens];
   memset(t, 0, sizeof *t);
   if (!in.name[0]) return ph_fail(err, PH_ECONFIG, "%s.name: must not be empty", path);
@@ -136,6 +140,8 @@ static int load_token(const cJSON *o, int idx, struct ph_api_conf *c, struct ph_
   }
   strcpy(t->name, in.name);
   t->role = in.role;
+  t->lang = in.lang;
+  t->lang_set = cJSON_GetObjectItemCaseSensitive(o, "lang") != NULL;
   const cJSON *parks = cJSON_GetObjectItemCaseSensitive(o, "parks");
   if (parks && (rc = load_parks(parks, path, t, err))) return rc;
   if (t->role == PH_API_ROLE_MANAGER && t->nparks == 0)
@@ -150,45 +156,53 @@ static int load_token(const cJSON *o, int idx, struct ph_api_conf *c, struct ph_
   return 0;
 }
 
-/* What needs the keys whole: the address, pairs of keys, the tokens. */
-static int check_http(const cJSON *o, struct ph_api_conf *c, struct ph_err *err) {
+/* What needs the keys whole: the address, pairs of keys, the tokens. With
+ * pr (checking) each problem is noted and the next check runs; own: the
+ * object's keys had problems already (noted), so the cross-key checks,
+ * which read them, are left out and only the tokens are checked. */
+static int check_http(const cJSON *o, struct ph_api_conf *c, bool own, struct ph_cfg_problems *pr, struct ph_err *err) {
   int rc;
   unsigned char addr[sizeof(struct in6_addr)];
-  if (inet_pton(AF_INET, c->listen, addr) != 1 && inet_pton(AF_INET6, c->listen, addr) != 1)
-    return ph_fail(err, PH_ECONFIG, "http.listen: '%.64s' is not an IPv4 or IPv6 address", c->listen);
-  if (!c->cert[0] != !c->key[0])
-    return ph_fail(err, PH_ECONFIG, "http.%s: HTTPS needs both cert and key", c->cert[0] ? "key" : "cert");
-  if (c->max_connections_per_ip > c->max_connections)
-    return ph_fail(err, PH_ECONFIG, "http.max_connections_per_ip: %lld is more than max_connections (%lld)",
-                   (long long)c->max_connections_per_ip, (long long)c->max_connections);
-  if (c->threads > c->max_connections)
-    return ph_fail(err, PH_ECONFIG, "http.threads: %lld is more than max_connections (%lld)", (long long)c->threads,
-                   (long long)c->max_connections);
-  if ((rc = ph_api_tls_priorities_check(c->tls_priorities, err))) return rc;
+  if (!own && inet_pton(AF_INET, c->listen, addr) != 1 && inet_pton(AF_INET6, c->listen, addr) != 1 &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "http.listen: '%.64s' is not an IPv4 or IPv6 address", c->listen), err)))
+    return rc;
+  if (!own && !c->cert[0] != !c->key[0] &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "http.%s: HTTPS needs both cert and key", c->cert[0] ? "key" : "cert"), err)))
+    return rc;
+  if (!own && c->max_connections_per_ip > c->max_connections &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "http.max_connections_per_ip: %lld is more than max_connections (%lld)",
+                                    (long long)c->max_connections_per_ip, (long long)c->max_connections), err)))
+    return rc;
+  if (!own && c->threads > c->max_connections &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "http.threads: %lld is more than max_connections (%lld)",
+                                    (long long)c->threads, (long long)c->max_connections), err)))
+    return rc;
+  if (!own && (rc = ph_cfg_note(pr, ph_api_tls_priorities_check(c->tls_priorities, err), err))) return rc;
   const cJSON *toks = cJSON_GetObjectItemCaseSensitive(o, "tokens");
   if (toks) {
-    if (!cJSON_IsArray(toks)) return ph_fail(err, PH_ECONFIG, "http.tokens: must be an array");
+    if (!cJSON_IsArray(toks)) return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "http.tokens: must be an array"), err);
     int i = 0;
     for (const cJSON *t = toks->child; t; t = t->next, i++) {
       if (c->ntokens == PH_API_MAX_TOKENS)
-        return ph_fail(err, PH_ECONFIG, "http.tokens: more than %d tokens", PH_API_MAX_TOKENS);
-      if ((rc = load_token(t, i, c, err))) return rc;
+        return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "http.tokens: more than %d tokens", PH_API_MAX_TOKENS), err);
+      if ((rc = ph_cfg_note(pr, load_token(t, i, c, pr, err), err))) return rc;
     }
   }
   c->enabled = true;
   return 0;
 }
 
-/* With pr every key problem of "http" is noted (cfgmap.h inv. 1); of the
- * checks across keys the first is noted and stops. */
+/* With pr every problem of "http" is noted (cfgmap.h inv. 1), those of its
+ * tokens too, each token's keys and parks on their own. */
 int ph_api_conf_load_all(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_cfg_problems *pr,
                          struct ph_err *err) {
   const cJSON *o = cjson_http_obj;
   ph_api_conf_defaults(c);
   if (!o) return 0;
   int rc = ph_cfgmap_apply_all(http_map, o, "http", c, pr, err);
-  if (rc) return rc; /* with pr, noted there */
-  return ph_cfg_stop(pr, check_http(o, c, err), err);
+  if (rc && (!pr || !cJSON_IsObject(o))) return rc; /* with pr, noted there */
+  int crc = check_http(o, c, rc != 0, pr, err);
+  return rc ? rc : crc;
 }
 
 int ph_api_conf_load(const void *cjson_http_obj, struct ph_api_conf *c, struct ph_err *err) {

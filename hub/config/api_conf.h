@@ -48,11 +48,14 @@ struct ph_api_token {
   int role;                                /* enum ph_api_role */
   char parks[PH_API_TOKEN_PARKS][PH_ID_MAX + 1];
   int nparks; /* 0: every park */
+  int lang;      /* enum ph_lang when lang_set (hub_config.h: ph_reader_lang) */
+  bool lang_set; /* the token gave "lang": it wins over its park's */
 };
 
 /* The hub config's "http" object:
  *   {"listen": "127.0.0.1", "port": 18080,
- *    "tokens": [{"name": "...", "sha256": "<64 hex>", "role": "regulator|manager|admin", "parks": ["..."]}],
+ *    "tokens": [{"name": "...", "sha256": "<64 hex>", "role": "regulator|manager|admin", "parks": ["..."],
+ *                "lang": "zh-CN|en"}],
  *    "cert": "path.pem", "key": "path.pem", "tls_priorities": "...",
  *    "threads": 4, "max_connections": 128, "max_connections_per_ip": 16,
  *    "idle_timeout_s": 15, "header_timeout_s": 10, "body_timeout_s": 30}

@@ -87,6 +87,8 @@ static const struct ph_cfgmap park_map[] = {
     {"name", PH_CFG_STR, false, F(ph_hub_park, name), 0, 0, NULL, NULL, "display name"},
     {"tz", PH_CFG_STR, false, F(ph_hub_park, tz), 0, 0, "Asia/Shanghai", NULL,
      "time zone of the park's regulatory hours and days"},
+    {"lang", PH_CFG_ENUM, false, F(ph_hub_park, lang), 0, 0, NULL, ph_hub_lang_words,
+     "what its people read (dashboard, chat webhooks, report); omitted: zh-CN in Chinese zones, else en"},
     {"enterprises", PH_CFG_ARRAY, true, 0, 0, 0, 0, NULL, NULL, "the park's enterprises (below)"},
     {"rules_file", PH_CFG_STR, false, F(ph_hub_park, rules_file), 0, 0, NULL, NULL,
      "alarm rules and webhooks of the park (schemas/rules.schema.json)"},
@@ -114,6 +116,8 @@ static const struct ph_cfgmap ent_map[] = {
      "{\"year\": Y} or {\"year\": Y, \"pcdd_f_g_teq\": G}: the PCDD/F baseline"},
     {"stack_test_interval_days", PH_CFG_INT, false, N(ph_hub_ent, stack_test_interval_days), 1, 3660, "365", NULL,
      "a PCDD/F stack test is due this long after the last"},
+    {"last_stack_test", PH_CFG_STR, false, F(ph_hub_ent, last_stack_test), 0, 0, NULL, NULL,
+     "YYYY-MM-DD: local date of the last PCDD/F stack test before the hub's records (a later recorded one wins)"},
     {"monitoring_since", PH_CFG_STR, false, F(ph_hub_ent, monitoring_since), 0, 0, NULL, NULL,
      "YYYY-MM-DD: first local day of monitoring (default: the hour of each point's first data)"},
     {"monitoring_until", PH_CFG_STR, false, F(ph_hub_ent, monitoring_until), 0, 0, NULL, NULL,
@@ -150,15 +154,24 @@ static long date_day(const char *s) {
   return (long)(ms / 86400000);
 }
 
-static int load_point_intervals(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+/* The loaders of an enterprise's maps and arrays below take pr: with it
+ * (checking) each entry's problem is noted and the next entry is read
+ * (README "Checking a config"); a problem of the whole (not a map, too
+ * many entries) is returned for the caller to note. Without pr the first
+ * problem is returned. */
+static int load_point_intervals(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                                struct ph_err *err) {
   if (!o) return 0;
   if (!cJSON_IsObject(o)) return ph_fail(err, PH_ECONFIG, "%s.point_intervals: must be an object of point → seconds", path);
   for (const cJSON *it = o->child; it; it = it->next) {
     if (e->npoint_intervals == PH_HUB_MAX_POINT_INTERVALS)
       return ph_fail(err, PH_ECONFIG, "%s.point_intervals: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
-    if (!ph_id_valid_z(it->string) || !cJSON_IsNumber(it) || !(it->valuedouble >= 0.001 && it->valuedouble <= 86400))
-      return ph_fail(err, PH_ECONFIG, "%s.point_intervals.%.64s: must map a point id to 0.001..86400 seconds", path,
-                     it->string);
+    if (!ph_id_valid_z(it->string) || !cJSON_IsNumber(it) || !(it->valuedouble >= 0.001 && it->valuedouble <= 86400)) {
+      int rc = ph_fail(err, PH_ECONFIG, "%s.point_intervals.%.64s: must map a point id to 0.001..86400 seconds", path,
+                       it->string);
+      if ((rc = ph_cfg_note(pr, rc, err))) return rc;
+      continue; /* noted: the next entry */
+    }
     struct ph_point_interval *pi = &e->point_intervals[e->npoint_intervals++];
     strcpy(pi->point, it->string);
     pi->interval_s = it->valuedouble;
@@ -210,13 +223,44 @@ static int check_date(const char *d, const char *path, const char *key, struct p
   return 0;
 }
 
+/* The last stack test: a date, and not after today anywhere on Earth (UTC+14
+ * is the first zone into a day): the check runs before the park's zone
+ * is at hand, and a day ahead in one zone is today in another. */
+static int check_last_test(struct ph_hub_ent *e, const char *path, struct ph_err *err) {
+  if (!e->last_stack_test[0]) return 0;
+  if (!date_ok(e->last_stack_test))
+    return ph_fail(err, PH_ECONFIG, "%s.last_stack_test: '%s' is not a date YYYY-MM-DD", path, e->last_stack_test);
+  long day = date_day(e->last_stack_test), latest = (long)((ph_now_ms() + 14 * 3600000LL) / 86400000);
+  if (day > latest)
+    return ph_fail(err, PH_ECONFIG, "%s.last_stack_test: %s is in the future", path, e->last_stack_test);
+  e->last_stack_test_day = day;
+  return 0;
+}
+
 static int check_period(const char *since, const char *until, const char *path, struct ph_err *err) {
   if (since[0] && until[0] && date_day(until) < date_day(since))
     return ph_fail(err, PH_ECONFIG, "%s: monitoring until %s is before since %s", path, until, since);
   return 0;
 }
 
-static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+/* One point's {since, until}: into *pm, or the entry's problem. */
+static int load_one_period(const cJSON *it, const char *ppath, struct ph_point_monitoring *pm, struct ph_err *err) {
+  if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
+    return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"since\": date, \"until\": date}", ppath);
+  snprintf(pm->point, sizeof pm->point, "%s", it->string);
+  const cJSON *k;
+  cJSON_ArrayForEach(k, it) {
+    char *dst = strcmp(k->string, "since") == 0 ? pm->since : strcmp(k->string, "until") == 0 ? pm->until : NULL;
+    if (!dst) return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (since, until)", ppath, k->string);
+    if (!cJSON_IsString(k) || strlen(k->valuestring) != 10 || !date_ok(k->valuestring))
+      return ph_fail(err, PH_ECONFIG, "%s.%s: must be a date YYYY-MM-DD", ppath, k->string);
+    snprintf(dst, sizeof pm->since, "%s", k->valuestring);
+  }
+  return check_period(pm->since, pm->until, ppath, err);
+}
+
+static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                                 struct ph_err *err) {
   if (!o) return 0;
   if (!cJSON_IsObject(o))
     return ph_fail(err, PH_ECONFIG, "%s.point_monitoring: must be an object of point → {since, until}", path);
@@ -226,25 +270,45 @@ static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub
     snprintf(ppath, sizeof ppath, "%s.point_monitoring.%.64s", path, it->string);
     if (e->npoint_monitoring == PH_HUB_MAX_POINT_INTERVALS)
       return ph_fail(err, PH_ECONFIG, "%s.point_monitoring: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
-    if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
-      return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"since\": date, \"until\": date}", ppath);
-    struct ph_point_monitoring *pm = &e->point_monitoring[e->npoint_monitoring++];
-    snprintf(pm->point, sizeof pm->point, "%s", it->string);
-    const cJSON *k;
-    cJSON_ArrayForEach(k, it) {
-      char *dst = strcmp(k->string, "since") == 0 ? pm->since : strcmp(k->string, "until") == 0 ? pm->until : NULL;
-      if (!dst) return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (since, until)", ppath, k->string);
-      if (!cJSON_IsString(k) || strlen(k->valuestring) != 10 || !date_ok(k->valuestring))
-        return ph_fail(err, PH_ECONFIG, "%s.%s: must be a date YYYY-MM-DD", ppath, k->string);
-      snprintf(dst, sizeof pm->since, "%s", k->valuestring);
-    }
-    int rc = check_period(pm->since, pm->until, ppath, err);
-    if (rc) return rc;
+    struct ph_point_monitoring pm = {0};
+    int rc = load_one_period(it, ppath, &pm, err);
+    if (!rc) e->point_monitoring[e->npoint_monitoring++] = pm;
+    else if ((rc = ph_cfg_note(pr, rc, err))) return rc; /* with pr: noted, the next entry */
   }
   return 0;
 }
 
-static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+/* One point's {medium, discharge}: into *pm, or the entry's problem. */
+static int load_one_medium(const cJSON *it, const char *ppath, struct ph_point_medium *pm, struct ph_err *err) {
+  if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
+    return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"medium\": …, \"discharge\": …}", ppath);
+  const cJSON *k;
+  cJSON_ArrayForEach(k, it) {
+    if (strcmp(k->string, "medium") && strcmp(k->string, "discharge"))
+      return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (medium, discharge)", ppath, k->string);
+  }
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "medium"), *d = cJSON_GetObjectItemCaseSensitive(it, "discharge");
+  *pm = (struct ph_point_medium){.medium = PH_MEDIUM_UNSET, .discharge = PH_DISCHARGE_NONE};
+  snprintf(pm->point, sizeof pm->point, "%s", it->string);
+  if (cJSON_IsString(m) && strcmp(m->valuestring, "air") == 0) pm->medium = PH_MEDIUM_AIR;
+  else if (cJSON_IsString(m) && strcmp(m->valuestring, "water") == 0) pm->medium = PH_MEDIUM_WATER;
+  else return ph_fail(err, PH_ECONFIG, "%s.medium: must be \"air\" (a stack) or \"water\" (an outlet)", ppath);
+  if (d && pm->medium == PH_MEDIUM_AIR)
+    return ph_fail(err, PH_ECONFIG, "%s.discharge: an air stack has no discharge type (only water outlets)", ppath);
+  if (pm->medium == PH_MEDIUM_WATER) {
+    if (cJSON_IsString(d) && strcmp(d->valuestring, "direct") == 0) pm->discharge = PH_DISCHARGE_DIRECT;
+    else if (cJSON_IsString(d) && strcmp(d->valuestring, "indirect") == 0) pm->discharge = PH_DISCHARGE_INDIRECT;
+    else
+      return ph_fail(err, PH_ECONFIG,
+                     "%s.discharge: a water outlet needs \"direct\" (to a water body) or \"indirect\" (to a "
+                     "sewage plant)",
+                     ppath);
+  }
+  return 0;
+}
+
+static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                            struct ph_err *err) {
   if (!o) return 0;
   if (!cJSON_IsObject(o))
     return ph_fail(err, PH_ECONFIG, "%s.point_media: must be an object of point → {medium, discharge}", path);
@@ -254,31 +318,10 @@ static int load_point_media(const cJSON *o, const char *path, struct ph_hub_ent 
     snprintf(ppath, sizeof ppath, "%s.point_media.%.64s", path, it->string);
     if (e->npoint_media == PH_HUB_MAX_POINT_INTERVALS)
       return ph_fail(err, PH_ECONFIG, "%s.point_media: more than %d points", path, PH_HUB_MAX_POINT_INTERVALS);
-    if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
-      return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"medium\": …, \"discharge\": …}", ppath);
-    const cJSON *k;
-    cJSON_ArrayForEach(k, it) {
-      if (strcmp(k->string, "medium") && strcmp(k->string, "discharge"))
-        return ph_fail(err, PH_ECONFIG, "%s.%.32s: unknown key (medium, discharge)", ppath, k->string);
-    }
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "medium"), *d = cJSON_GetObjectItemCaseSensitive(it, "discharge");
-    struct ph_point_medium pm = {.medium = PH_MEDIUM_UNSET, .discharge = PH_DISCHARGE_NONE};
-    snprintf(pm.point, sizeof pm.point, "%s", it->string);
-    if (cJSON_IsString(m) && strcmp(m->valuestring, "air") == 0) pm.medium = PH_MEDIUM_AIR;
-    else if (cJSON_IsString(m) && strcmp(m->valuestring, "water") == 0) pm.medium = PH_MEDIUM_WATER;
-    else return ph_fail(err, PH_ECONFIG, "%s.medium: must be \"air\" (a stack) or \"water\" (an outlet)", ppath);
-    if (d && pm.medium == PH_MEDIUM_AIR)
-      return ph_fail(err, PH_ECONFIG, "%s.discharge: an air stack has no discharge type (only water outlets)", ppath);
-    if (pm.medium == PH_MEDIUM_WATER) {
-      if (cJSON_IsString(d) && strcmp(d->valuestring, "direct") == 0) pm.discharge = PH_DISCHARGE_DIRECT;
-      else if (cJSON_IsString(d) && strcmp(d->valuestring, "indirect") == 0) pm.discharge = PH_DISCHARGE_INDIRECT;
-      else
-        return ph_fail(err, PH_ECONFIG,
-                       "%s.discharge: a water outlet needs \"direct\" (to a water body) or \"indirect\" (to a "
-                       "sewage plant)",
-                       ppath);
-    }
-    e->point_media[e->npoint_media++] = pm;
+    struct ph_point_medium pm;
+    int rc = load_one_medium(it, ppath, &pm, err);
+    if (!rc) e->point_media[e->npoint_media++] = pm;
+    else if ((rc = ph_cfg_note(pr, rc, err))) return rc; /* with pr: noted, the next entry */
   }
   return 0;
 }
@@ -293,17 +336,22 @@ static int check_class_since(const struct ph_hub_ent *e, const char *path, struc
   return 0;
 }
 
-static int load_agents(const cJSON *ags, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+static int load_agents(const cJSON *ags, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                       struct ph_err *err) {
   int n = cJSON_GetArraySize(ags);
   if (!cJSON_IsArray(ags) || n < 1 || n > PH_HUB_MAX_AGENTS)
     return ph_fail(err, PH_ECONFIG, "%s.agents: must list 1 to %d agent ids", path, PH_HUB_MAX_AGENTS);
   const cJSON *a;
+  int i = 0, rc = 0;
   cJSON_ArrayForEach(a, ags) {
     if (!cJSON_IsString(a) || !ph_id_valid_z(a->valuestring))
-      return ph_fail(err, PH_ECONFIG, "%s.agents[%d]: must be an id", path, e->nagents);
-    if (ph_hub_ent_has_agent(e, a->valuestring))
-      return ph_fail(err, PH_ECONFIG, "%s.agents: '%s' is listed twice", path, a->valuestring);
-    strcpy(e->agents[e->nagents++], a->valuestring);
+      rc = ph_fail(err, PH_ECONFIG, "%s.agents[%d]: must be an id", path, i);
+    else if (ph_hub_ent_has_agent(e, a->valuestring))
+      rc = ph_fail(err, PH_ECONFIG, "%s.agents: '%s' is listed twice", path, a->valuestring);
+    else
+      strcpy(e->agents[e->nagents++], a->valuestring);
+    i++;
+    if (rc && (rc = ph_cfg_note(pr, rc, err))) return rc; /* with pr: noted, the next entry */
   }
   return 0;
 }
@@ -315,22 +363,28 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   struct ph_hub_ent *e = &p->ents[p->nents];
   memset(e, 0, sizeof *e); /* a refused enterprise's slot is used again when checking */
   int rc = ph_cfgmap_apply_all(ent_map, o, path, e, pr, err);
-  if (rc) return rc;
-  if (!ph_id_valid_ent(e->id, strlen(e->id)))
+  if (rc && (!pr || !cJSON_IsObject(o))) return rc;
+  /* Checking: a problem with its own keys (noted) does not hide the
+   * problems below them (README "Checking a config"); only the checks of
+   * the id, which may be the key that failed, are skipped. */
+  int own = rc;
+  if (!own && !ph_id_valid_ent(e->id, strlen(e->id)))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' is reserved", path, e->id), err);
-  if (ph_hub_config_ent(p, e->id))
+  if (!own && ph_hub_config_ent(p, e->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id), err);
-  if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, err), err)) ||
+  if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, pr, err), err)) ||
       (rc = ph_cfg_note(pr, load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err), err)) ||
       (rc = ph_cfg_note(pr, load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err), err)) ||
-      (rc = ph_cfg_note(pr, load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, err), err)) ||
-      (rc = ph_cfg_note(pr, load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, pr, err), err)) ||
+      (rc = ph_cfg_note(pr, load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, pr, err), err)) ||
       (rc = ph_cfg_note(pr, check_date(e->monitoring_since, path, "monitoring_since", err), err)) ||
       (rc = ph_cfg_note(pr, check_date(e->monitoring_until, path, "monitoring_until", err), err)) ||
       (rc = ph_cfg_note(pr, check_period(e->monitoring_since, e->monitoring_until, path, err), err)) ||
       (rc = ph_cfg_note(pr, check_class_since(e, path, err), err)) ||
-      (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, err), err)))
+      (rc = ph_cfg_note(pr, check_last_test(e, path, err), err)) ||
+      (rc = ph_cfg_note(pr, load_agents(cJSON_GetObjectItemCaseSensitive(o, "agents"), path, e, pr, err), err)))
     return rc;
+  if (own) return own; /* listed, not counted: its slot is used again */
   p->nents++;
   return 0;
 }
@@ -354,10 +408,12 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
   struct ph_hub_park *p = &c->parks[c->nparks];
   memset(p, 0, sizeof *p); /* a refused park's slot is used again when checking */
   int rc = ph_cfgmap_apply_all(park_map, o, path, p, pr, err);
-  if (rc) return rc;
-  if (ph_hub_config_park(c, p->id))
+  if (rc && (!pr || !cJSON_IsObject(o))) return rc;
+  int own = rc; /* checking: noted; its enterprises and materials are checked all the same (load_ent) */
+  p->lang_set = cJSON_GetObjectItemCaseSensitive(o, "lang") != NULL; /* else ph_park_lang follows tz */
+  if (!own && ph_hub_config_park(c, p->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id), err);
-  if ((rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;
+  if ((!own || p->tz[0]) && (rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;
   const cJSON *ents = cJSON_GetObjectItemCaseSensitive(o, "enterprises");
   int n = cJSON_GetArraySize(ents);
   if (!cJSON_IsArray(ents) || n < 1 || n > PH_HUB_MAX_ENTS)
@@ -373,7 +429,7 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
     snprintf(epath, sizeof epath, "%s.enterprises[%d]", path, k++);
     if ((rc = load_ent(e, epath, p, pr, err)) && !pr) return rc;
   }
-  return 0;
+  return own;
 }
 
 /* A token scoped to a park this hub does not serve is a typo, not a policy. */
@@ -488,6 +544,16 @@ void ph_hub_config_fini(struct ph_hub_config *c) {
     ph_materials_fini(&c->parks[i].materials);
   }
   c->nparks = 0;
+}
+
+const char *const ph_hub_lang_words[] = {"zh-CN", "en", NULL}; /* the order of enum ph_lang */
+
+enum ph_lang ph_park_lang(const struct ph_hub_park *p) {
+  return p->lang_set ? (enum ph_lang)p->lang : ph_lang_for_tz(p->tz);
+}
+
+enum ph_lang ph_reader_lang(const struct ph_api_token *t, const struct ph_hub_park *p) {
+  return t && t->lang_set ? (enum ph_lang)t->lang : ph_park_lang(p);
 }
 
 const struct ph_hub_park *ph_hub_config_park(const struct ph_hub_config *c, const char *park) {

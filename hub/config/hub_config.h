@@ -18,6 +18,7 @@
 #include "parkhub/cfgmap.h" /* struct ph_cfg_problems, ph_cfg_changes */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
+#include "parkhub/lang.h"
 #include "parkhub/limits.h" /* enum ph_sector, enum ph_plant_class */
 #include "config/materials.h"
 #include "parkhub/mqttconf.h"
@@ -83,6 +84,11 @@ struct ph_hub_ent {
   int64_t baseline_year;          /* 0: none */
   double baseline_pcdd_f_g_teq;   /* < 0: compute from the baseline year's data */
   int64_t stack_test_interval_days;
+  /* the last PCDD/F stack test before the hub's records (local date, "" none):
+   * the overdue rule and the monitoring plan count from it until a later
+   * test is recorded (pcdd_f data, or one entered over the API) */
+  char last_stack_test[16];
+  long last_stack_test_day; /* its days since 1970-01-01; 0: none */
   int pcdd_f_concentration;       /* enum ph_dioxin_conc */
   /* monitoring period (monitoring.h): local dates, "" = from the first data / open-ended */
   char monitoring_since[16], monitoring_until[16];
@@ -98,6 +104,8 @@ struct ph_hub_park {
   char id[PH_ID_MAX + 1];
   char name[128];
   char tz[64];
+  int lang;      /* enum ph_lang when lang_set; read it through ph_park_lang */
+  bool lang_set; /* the config gave "lang" */
   char rules_file[512]; /* alarm rules (schemas/rules.schema.json); "" = none */
   struct ph_materials materials; /* the park's declared materials (materials.h); zeroed: catalogue only */
   struct ph_hub_ent *ents; /* owned */
@@ -151,6 +159,14 @@ double ph_hub_point_interval(const struct ph_hub_ent *e, const char *point);
 enum ph_medium ph_hub_point_medium(const struct ph_hub_ent *e, const char *point, enum ph_discharge *discharge);
 const char *ph_medium_name(enum ph_medium m);       /* "air", "water", "unset" */
 const char *ph_discharge_name(enum ph_discharge d); /* "direct", "indirect", "none" */
+/* The park's language (issue #18): its "lang", else by its zone
+ * (ph_lang_for_tz). What the dashboard opens in, what chat webhooks without
+ * their own "lang" speak, and the annual report's default. */
+enum ph_lang ph_park_lang(const struct ph_hub_park *p);
+/* A reader's language: the token's "lang" (t may be NULL), else the park's. */
+enum ph_lang ph_reader_lang(const struct ph_api_token *t, const struct ph_hub_park *p);
+/* "zh-CN", "en": the config words of a "lang" key, in enum ph_lang order. */
+extern const char *const ph_hub_lang_words[];
 /* Toolkit class in force on local date day (days since 1970); 0 when none. */
 int ph_hub_ent_class_on(const struct ph_hub_ent *e, long day);
 

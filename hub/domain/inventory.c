@@ -720,6 +720,21 @@ void ph_inventory_park_fini(struct ph_inventory_park *p) {
 
 /* --------------------------------------------------- monitoring plan */
 
+/* The last test known besides the data: the later of the config's
+ * last_stack_test and one entered over the API (0: none). A database
+ * without the table (made before it, or the report on a copy) has none. */
+static long known_test_day(sqlite3 *db, const struct ph_hub_park *p, const struct ph_hub_ent *e) {
+  long day = e->last_stack_test_day;
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(db, INV_SQL_ENTERED_TEST, -1, &s, NULL) != SQLITE_OK) return day;
+  sqlite3_bind_text(s, 1, p->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, e->id, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL && sqlite3_column_int64(s, 0) > day)
+    day = (long)sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return day;
+}
+
 int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struct ph_tz *tz, const char *park,
                        const char *ent, int64_t now_ms, struct ph_monitoring_plan *out, struct ph_err *err) {
   const struct ph_hub_park *p;
@@ -735,6 +750,7 @@ int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struc
   out->now_ms = now_ms;
   int64_t today = local_day(tz, now_ms);
   date_str(today, out->today);
+  long known = known_test_day(db, p, e);
 
   struct stack_ref refs[PH_INV_MAX_STACKS];
   int nrefs;
@@ -754,6 +770,10 @@ int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struc
     snprintf(s->point, sizeof s->point, "%s", refs[i].point);
     s->last_test_ms = last;
     int64_t last_day = local_day(tz, last);
+    if (known > last_day) { /* a later test entered than the data holds */
+      last_day = known;
+      s->last_test_ms = ph_tz_day_start(tz, (int64_t)last_day * 86400000 + 43200000);
+    }
     date_str(last_day, s->last_test);
     s->due_day = last_day + out->interval_days;
     date_str(s->due_day, s->due);
@@ -761,6 +781,13 @@ int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struc
     s->overdue = s->days_left < 0;
   }
   rc = 0;
+  if (out->nstacks == 0 && known) { /* no PCDD/F data yet, a test date entered */
+    out->due_day = known + out->interval_days;
+    date_str(out->due_day, out->due);
+    out->days_left = out->due_day - today;
+    out->overdue = out->days_left < 0;
+    goto done;
+  }
   if (out->nstacks == 0) {
     out->never_tested = out->overdue = true;
     goto done;

@@ -61,8 +61,11 @@
  *
  * Monitoring plan: per stack, next test due = local date of its last test
  * + stack_test_interval_days (default 365); days_left = due − today (local),
- * overdue when < 0. An enterprise with no stack test on record is
- * never_tested and overdue. Called by the report and the alarms' overdue rule.
+ * overdue when < 0; a stack's last test is the later of its data and the
+ * enterprise's last_stack_test (config, or entered over the API). An
+ * enterprise with no stack on record but a last_stack_test is due from
+ * that date (no stacks listed); with neither it is never_tested and
+ * overdue. Called by the report and the alarms' overdue rule.
  *
  * All functions read through the caller's connection (a read connection on
  * the hub's database; prepared statements only) and borrow every argument.

@@ -25,4 +25,7 @@
   "SELECT m.material, m.dir, SUM(m.qty_t) FROM materials m JOIN points p ON p.id = m.point_id"           \
   " WHERE p.park = ?1 AND p.ent = ?2 AND m.ts_ms >= ?3 AND m.ts_ms < ?4 GROUP BY m.material, m.dir"
 
+/* The latest stack test an admin entered (hub/alarms/alarms_sql.h makes the table). */
+#define INV_SQL_ENTERED_TEST "SELECT max(day) FROM stack_tests WHERE park = ?1 AND ent = ?2"
+
 #endif

@@ -42,10 +42,15 @@ _Static_assert(PH_ACK_BY_MAX <= PH_ALARM_BY_MAX && PH_ACK_NOTE_MAX <= PH_ALARM_N
 /* 4 096 frames of 4 kB pages: a WAL of about 16 MB at most under load. */
 #define WAL_RESTART_FRAMES 4096
 
-enum { MAIL_ACK = 1 };
+enum { MAIL_ACK = 1, MAIL_STACK_TEST };
 
 struct ack_req {
   const char *park, *alarm_id, *by, *note;
+};
+
+struct stack_test_req {
+  const char *park, *ent, *date, *by;
+  long day;
 };
 
 static void forget_ids(struct ph_writer *w) {
@@ -325,8 +330,27 @@ static void periodic(struct ph_writer *w) {
  * failure loses only these evaluations (the data is stored; the rules see
  * the next values). */
 /* Whether item i of the group has anything for the rules or the alarms. */
+/* A cmd/ack of a served park, applied or refused: it gets a reply (alarms.h). */
+static bool is_cmd_ack(const struct ph_item *it) {
+  return it->type == PH_ITEM_ACK ||
+         (it->type == PH_ITEM_REJECT && it->park_idx >= 0 && it->topic.type == PH_TOPIC_CMD_ACK);
+}
+
 static bool wants_rules(const struct ph_writer *w, const struct ph_item *it, bool stored) {
-  return stored && (it->type == PH_ITEM_ACK || ph_rules_park_active(w->c.rules, it->park_idx));
+  return (stored && (it->type == PH_ITEM_ACK || ph_rules_park_active(w->c.rules, it->park_idx))) || is_cmd_ack(it);
+}
+
+/* After the alarms' transaction (tx_rc: its result), each cmd/ack's answer. */
+static void reply_acks(struct ph_writer *w, struct ph_item **items, size_t first, size_t n, int tx_rc, int64_t now) {
+  for (size_t i = first; i < n; i++) {
+    const struct ph_item *it = items[i];
+    if (!is_cmd_ack(it)) continue;
+    struct ph_ack_reply r = {.code = tx_rc && it->type == PH_ITEM_ACK ? tx_rc : it->code};
+    snprintf(r.by, sizeof r.by, "%s", it->ack.by);
+    const char *failed = "the hub could not store it: send it again";
+    snprintf(r.reason, sizeof r.reason, "%s", tx_rc && it->type == PH_ITEM_ACK ? failed : it->reason);
+    ph_alarms_reply(w->c.alarms, w->c.refs->cfg->parks[it->park_idx].id, it->ack.alarm_id, &r, now);
+  }
 }
 
 static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
@@ -362,12 +386,15 @@ static void evaluate(struct ph_writer *w, struct ph_item **items, size_t n) {
     } else if (it->type == PH_ITEM_ACK) {
       struct ph_err aerr = {0};
       int arc = ph_alarms_ack(w->c.alarms, park->id, it->ack.alarm_id, it->ack.by, it->ack.note, now, &aerr);
+      items[i]->code = arc; /* for its reply */
+      memcpy(items[i]->reason, aerr.msg, sizeof aerr.msg);
       if (arc == PH_ENOTFOUND || arc == PH_EALREADY) PH_INFO(MOD, "cmd/ack from %s: %s", it->ack.by, aerr.msg);
       else rc = arc;
     }
   }
   if (!rc) rc = ph_alarms_commit(w->c.alarms, now, &err);
   else ph_alarms_rollback(w->c.alarms);
+  reply_acks(w, items, first, n, rc, now);
   if (rc) {
     ph_rules_resync(w->c.rules, &sink);
     if (ph_ratelimit_ok(&w->rules_rl, ph_mono_ms(), &sup))
@@ -478,12 +505,20 @@ static int serve_ack(struct ph_writer *w, const struct ack_req *r, struct ph_err
   return rc;
 }
 
+/* A stack test an admin entered: stored, then the rules count from it. */
+static int serve_stack_test(struct ph_writer *w, const struct stack_test_req *r, struct ph_err *err) {
+  int rc = ph_alarms_stack_test(w->c.alarms, r->park, r->ent, r->day, r->date, r->by, ph_now_ms(), err);
+  if (!rc && w->c.rules) ph_rules_stack_test(w->c.rules, r->park, r->ent, r->day);
+  return rc;
+}
+
 static void serve_mail(struct ph_writer *w) {
   struct ph_mail *m;
   while ((m = ph_mailbox_take(&w->mb))) {
     struct ph_err err = {0};
     int rc = PH_EINVAL;
     if (m->kind == MAIL_ACK && w->c.alarms) rc = serve_ack(w, m->arg, &err);
+    else if (m->kind == MAIL_STACK_TEST && w->c.alarms) rc = serve_stack_test(w, m->arg, &err);
     else ph_fail(&err, rc, "this hub has no alarms");
     ph_mailbox_done(&w->mb, m, rc, err.msg);
   }
@@ -613,5 +648,12 @@ int ph_writer_ack_alarm(struct ph_writer *w, const char *park, const char *alarm
                         int timeout_ms, struct ph_err *err) {
   struct ack_req r = {.park = park, .alarm_id = alarm_id, .by = by, .note = note ? note : ""};
   struct ph_mail m = {.kind = MAIL_ACK, .arg = &r};
+  return ph_mailbox_call(&w->mb, &m, timeout_ms, err);
+}
+
+int ph_writer_stack_test(struct ph_writer *w, const char *park, const char *ent, const char *date, long day,
+                         const char *by, int timeout_ms, struct ph_err *err) {
+  struct stack_test_req r = {.park = park, .ent = ent, .date = date, .by = by, .day = day};
+  struct ph_mail m = {.kind = MAIL_STACK_TEST, .arg = &r};
   return ph_mailbox_call(&w->mb, &m, timeout_ms, err);
 }

@@ -86,5 +86,10 @@ void ph_writer_set_max_size(struct ph_writer *w, int64_t mb);
  * the writer is stopping; else the commit's error. */
 int ph_writer_ack_alarm(struct ph_writer *w, const char *park, const char *alarm_id, const char *by, const char *note,
                         int timeout_ms, struct ph_err *err);
+/* Stores a stack test of park's ent (local date, its day number, who
+ * entered it) on the writer's thread and tells the rules; returns once
+ * committed. Errors as ph_writer_ack_alarm. */
+int ph_writer_stack_test(struct ph_writer *w, const char *park, const char *ent, const char *date, long day,
+                         const char *by, int timeout_ms, struct ph_err *err);
 
 #endif

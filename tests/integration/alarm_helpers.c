@@ -55,6 +55,9 @@ void ah_teardown(struct ah *a)
 	hh_teardown(&a->env);
 }
 
+/* ", <extra>" of enterprise i, or nothing: two %s arguments. */
+#define X(i) o->ent_extra[i] ? ", " : "", o->ent_extra[i] ? o->ent_extra[i] : ""
+
 int ah_configure(struct ah *a, const struct ah_opts *o)
 {
 	char buf[4096];
@@ -73,19 +76,19 @@ int ah_configure(struct ah *a, const struct ah_opts *o)
 			 "           \"reconnect_max_ms\": 1000},\n"
 			 "  \"db\": {\"path\": \"%s\", \"min_free_mb\": 0},\n"
 			 "  \"ingest\": {\"max_future_s\": 300, \"max_age_days\": %d},\n"
-			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", \"rules_file\": \"%s\",\n"
+			 "  \"parks\": [{\"id\": \"%s\", \"name\": \"Test park\", \"tz\": \"%s\", \"rules_file\": \"%s\"%s%s,\n"
 			 "    \"enterprises\": [\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"existing\", \"agents\": [\"%s\"],"
-			 " \"expected_interval_s\": %.17g},\n"
+			 " \"expected_interval_s\": %.17g%s%s},\n"
 			 "    {\"id\": \"%s\", \"sector\": \"cu\", \"class\": \"new\", \"special_limits\": true,"
-			 " \"agents\": [\"%s\"], \"expected_interval_s\": %.17g},\n"
+			 " \"agents\": [\"%s\"], \"expected_interval_s\": %.17g%s%s},\n"
 			 "    {\"id\": \"%s\", \"sector\": \"al\", \"class\": \"existing\", \"agents\": [\"%s\"],"
-			 " \"expected_interval_s\": %.17g}\n"
+			 " \"expected_interval_s\": %.17g%s%s}\n"
 			 "  ]}]\n"
 			 "}\n",
 			 pht_broker_uri(&e->broker), e->db, o->max_age_days ? o->max_age_days : 400, HH_PARK,
-			 e->opts.tz, a->rules_path, hh_ent(0), hh_agent(0), ei, hh_ent(1), hh_agent(1), ei, hh_ent(2),
-			 hh_agent(2), ei);
+			 e->opts.tz, a->rules_path, o->park_extra ? ", " : "", o->park_extra ? o->park_extra : "", hh_ent(0), hh_agent(0), ei, X(0), hh_ent(1), hh_agent(1), ei, X(1),
+			 hh_ent(2), hh_agent(2), ei, X(2));
 	if (n < 0 || (size_t)n >= sizeof buf)
 		return -ENAMETOOLONG;
 	e->opts.expected_interval_s = ei;

@@ -52,6 +52,8 @@ struct ah_opts {
 	const char *rules;          /* the rules file's text (required) */
 	double expected_interval_s; /* 10 */
 	int max_age_days;           /* 400 */
+	const char *ent_extra[HH_NENTS]; /* more members of enterprise i, e.g. "\"last_stack_test\": \"…\"" */
+	const char *park_extra;     /* more members of park p1, e.g. "\"lang\": \"en\"" */
 };
 
 struct ah {

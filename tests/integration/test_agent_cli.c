@@ -271,3 +271,31 @@ Test(agent_cli, connect_failure_names_the_broker_uri)
 	cr_expect_eq(pht_proc_wait(&p, 10000, NULL), 0, "the agent did not stop");
 	cr_expect_eq(rc, 0, "no connect failure naming the URI in %s", log);
 }
+
+/* Problems at three levels, each object with one of its own keys wrong as
+ * well: the root, mqtt and mqtt.tls below it, a source and its registers
+ * below it. Every one is listed in one run (README "Checking a config"). */
+Test(agent_cli, check_config_lists_problems_below_a_failed_object)
+{
+	char text[2048];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"colour\":1,"
+		 "\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"],\"keepalive_s\":\"often\",\"tls\":{\"ca\":3}},"
+		 "\"outbox\":{\"path\":\"%s\"},"
+		 "\"sources\":[{\"type\":\"modbus\",\"name\":\"plc\",\"host\":\"10.0.0.20\",\"port\":70000,"
+		 "\"registers\":[{\"address\":100,\"type\":\"float64\",\"metric\":\"quench_out_temp\",\"point\":\"f-1\"}]}]}",
+		 outbox);
+	write_cfg(text);
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	static const char *const want[] = {
+		"colour: unknown key",                 /* the root */
+		"mqtt.keepalive_s: must be a number",  /* mqtt's own key */
+		"mqtt.tls.ca: must be a string",       /* below it */
+		"sources[0].port: 70000 is outside",   /* the source's own key */
+		"registers[0].type: 'float64'",        /* below it */
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
+	cr_expect_not_null(strstr(out, "configuration error: 5 problems"), "%s", out);
+}

@@ -170,3 +170,39 @@ Test(alarm_timers, overdue_and_due_soon)
 	hh_db_i64(&A.env, &open, "SELECT count(*) FROM alarms WHERE state = 'active_unacked'");
 	cr_expect_eq(open, 1, "active alarms left: %lld (stack-1's warning)", (long long)open);
 }
+
+/* The date of the last stack test in the config (issue #18): the first
+ * start raises no "overdue" for an enterprise tested 10 days ago; one
+ * with no date and no test is still overdue (never tested); one whose
+ * configured test is 400 days old is overdue, its message naming it. */
+Test(alarm_timers, configured_last_stack_test_no_false_overdue_at_first_start)
+{
+	char recent[PH_TIME_STRLEN], old[PH_TIME_STRLEN], ra[64], rc_[64];
+	int64_t now = ph_now_ms();
+	ph_time_format(now - 10 * DAY_MS, recent, sizeof recent); /* the date's first 10 characters */
+	ph_time_format(now - 400 * DAY_MS, old, sizeof old);
+	recent[10] = old[10] = '\0';
+	snprintf(ra, sizeof ra, "\"last_stack_test\": \"%s\"", recent);
+	snprintf(rc_, sizeof rc_, "\"last_stack_test\": \"%s\"", old);
+	struct ah_opts o = {.rules = "{\"v\": 1, \"rules\": [{\"id\": \"pcdd_overdue\", \"severity\": \"major\","
+				     " \"scope\": {\"metric\": \"pcdd_f\"}, \"overdue\": {}}]}",
+			    .expected_interval_s = 10, .ent_extra = {ra, NULL, rc_}};
+	cr_assert_eq(ah_start_hub(&A, &o), 0, "hub start (log %s)", A.env.hub_log);
+	ah_expect_alerts(&A, "pcdd_overdue", 0, "raised:active_unacked raised:active_unacked", WAIT_MS, 2 * SETTLE_MS,
+			 got, sizeof got);
+	cr_expect_str_eq(got, "raised:active_unacked raised:active_unacked", "alerts: %s (log %s)", got, A.env.hub_log);
+	bool b = false, c = false;
+	for (size_t i = 0; i < A.n; i++) {
+		if (!A.m[i].alert)
+			continue;
+		cr_expect_str_neq(A.m[i].ent, "ent-a", "ent-a was tested %s: not overdue (%s)", recent, A.m[i].message);
+		b |= strcmp(A.m[i].ent, "ent-b") == 0;
+		if (strcmp(A.m[i].ent, "ent-c") == 0) {
+			c = true;
+			cr_expect(strstr(A.m[i].message, old) != NULL, "names the configured test %s: %s", old,
+				  A.m[i].message);
+		}
+	}
+	cr_expect(b, "ent-b, never tested, is overdue");
+	cr_expect(c, "ent-c, tested %s, is overdue", old);
+}

@@ -107,7 +107,8 @@ Test(alarm_webhook, json_wecom_dingtalk_retries_and_a_hung_endpoint)
 		 "   \"backoff_ms\": 50}\n"
 		 " ]}\n",
 		 hr_port(H[H_JSON]), hr_port(H[H_WECOM]), hr_port(H[H_DING]), hr_port(H[H_FLAKY]), hr_port(H[H_DEAD]));
-	struct ah_opts o = {.rules = rules};
+	/* the sandbox's park is in Asia/Kolkata (en by its zone); its lang says zh-CN */
+	struct ah_opts o = {.rules = rules, .park_extra = "\"lang\": \"zh-CN\""};
 	cr_assert_eq(ah_start_hub(&A, &o), 0, "hub start (log %s)", A.env.hub_log);
 
 	cr_assert_eq(ah_send1(&A, 0, t0, "stack-1", "so2", 150, 'N'), 0);
@@ -129,7 +130,7 @@ Test(alarm_webhook, json_wecom_dingtalk_retries_and_a_hung_endpoint)
 		cr_expect_str_eq(r->body, alert_payload(k), "hook-json post %d differs from the MQTT alert", k);
 	}
 	/* WeCom: markdown content with the rule, the transition, the alarm, in
-	 * Chinese (the default language of the chat formats) */
+	 * Chinese (the park's lang: the webhook gives none) */
 	cr_assert_eq(hr_wait(H[H_WECOM], 3, WAIT_MS), 0, "hook-wecom got %zu posts", hr_count(H[H_WECOM]));
 	static const char *const tr[] = {"触发", "已恢复", "触发"};
 	const struct ah_msg *first = &A.m[ah_wait_alert(&A, "so2_high", "raised", 0, 0)];
@@ -181,4 +182,32 @@ Test(alarm_webhook, json_wecom_dingtalk_retries_and_a_hung_endpoint)
 		cr_expect(!strstr(line, "secret-k1") && !strstr(line, "secret-t1"), "the hub logged a webhook key: %s", line);
 	fclose(f);
 	cr_expect_eq(hh_log_clean(A.env.hub_log, log_, sizeof log_), 0, "%s", log_);
+}
+
+/* A chat webhook without a lang of its own speaks its park's (issue #18),
+ * which without a "lang" in the park's config follows its zone: the
+ * sandbox's Asia/Kolkata park gets English WeCom texts (the test above
+ * gets Chinese from the park's "lang": "zh-CN"). */
+Test(alarm_webhook, a_chat_webhook_without_lang_speaks_the_park_lang)
+{
+	int64_t t0 = (ph_now_ms() - 3600000) / 1000 * 1000;
+	snprintf(rules, sizeof rules,
+		 "{\"v\": 1, \"rules\": [{\"id\": \"so2_high\", \"severity\": \"major\","
+		 " \"scope\": {\"ent\": \"ent-a\", \"point\": \"stack-1\", \"metric\": \"so2\"},"
+		 " \"threshold\": {\"op\": \">\", \"limit\": 100}}],\n"
+		 " \"webhooks\": [{\"id\": \"hook-wecom\", \"url\": \"http://127.0.0.1:%d/cgi-bin/webhook/send?key=k\","
+		 " \"format\": \"wecom\"}]}\n",
+		 hr_port(H[H_WECOM]));
+	cr_assert_str_eq(A.env.opts.tz, "Asia/Kolkata", "a zone outside China: en by the zone");
+	struct ah_opts o = {.rules = rules};
+	cr_assert_eq(ah_start_hub(&A, &o), 0, "hub start (log %s)", A.env.hub_log);
+	cr_assert_eq(ah_send1(&A, 0, t0, "stack-1", "so2", 150, 'N'), 0);
+	cr_assert_eq(hr_wait(H[H_WECOM], 1, WAIT_MS), 0, "hook-wecom got %zu posts", hr_count(H[H_WECOM]));
+	long i = ah_wait_alert(&A, "so2_high", "raised", 0, WAIT_MS);
+	cr_assert_geq(i, 0, "no raised alert on MQTT (log %s)", A.env.hub_log);
+	const struct hr_request *req = hr_get(H[H_WECOM], 0);
+	cr_assert_not_null(req);
+	const char *md = markdown_field(req, "content");
+	cr_expect(strstr(md, "触发") == NULL, "no Chinese words: %s", md);
+	cr_expect(strstr(md, A.m[i].message) != NULL, "the English message (%s): %s", A.m[i].message, md);
 }

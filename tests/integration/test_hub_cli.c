@@ -207,6 +207,52 @@ Test(hub, hub_check_config_lists_every_problem_at_once)
 	cr_expect(strstr(out, "no-such-folder") == NULL, "--check-config-keys looked at files: %s", out);
 }
 
+/* Problems at three levels, each level's object with a problem of its own
+ * keys too: the root, a park, an enterprise (and a date inside it), the
+ * http object and one of its tokens, mqtt and mqtt.tls, and two bad
+ * entries in one array and in one map. Every one is listed by its path in
+ * one run: a failed key of an object does not hide what hangs below it,
+ * nor a bad entry the next one (README "Checking a config"). */
+Test(hub, hub_check_config_lists_problems_below_a_failed_object)
+{
+	char path[700], text[4096], db[700];
+	int code = -1;
+
+	snprintf(path, sizeof path, "%s/hub.json", dir);
+	snprintf(db, sizeof db, "%s/hub.db", dir);
+	snprintf(text, sizeof text,
+		 "{\"hub_id\": \"hub-test\", \"colour\": 1,\n"
+		 " \"mqtt\": {\"keepalive_s\": \"often\", \"uris\": [\"tcp://127.0.0.1:1\"],\n"
+		 "          \"tls\": {\"ca\": 5}},\n"
+		 " \"db\": {\"path\": \"%s\"},\n"
+		 " \"http\": {\"port\": 0, \"tokens\": [{\"name\": \"t\", \"sha256\": \"xyz\", \"role\": \"boss\"}]},\n"
+		 " \"parks\": [{\"id\": \"p1\", \"lang\": \"fr\", \"enterprises\": [\n"
+		 "   {\"id\": \"ent-a\", \"sector\": \"steel\", \"class\": \"existing\", \"agents\": [\"gw-a\", \"gw-a\", \"Bad!\"],\n"
+		 "    \"monitoring_since\": \"2026-13-01\",\n"
+		 "    \"point_media\": {\"stack-1\": {\"medium\": \"lava\"}, \"outlet-1\": {\"medium\": \"water\"}}}]}]}\n",
+		 db);
+	cr_assert_eq(hh_write_file(path, text), 0);
+	cr_assert_eq(check_config(path, &code), 0, "run");
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	static const char *const want[] = {
+		"colour: unknown key",                                  /* level 1: the root */
+		"mqtt.keepalive_s: must be a number",                   /* level 2: mqtt's own key */
+		"mqtt.tls.ca: must be a string",                        /* level 3: below it */
+		"http.port: 0 is outside",                              /* level 2: http's own key */
+		"http.tokens[0].role: 'boss' is not one of",            /* level 3: a token's own key */
+		"parks[0].lang: 'fr' is not one of",                    /* level 2: the park's own key */
+		"parks[0].enterprises[0].sector: 'steel' is not one of", /* level 3: the enterprise's own key */
+		"parks[0].enterprises[0].monitoring_since: '2026-13-01' is not a date",
+		"parks[0].enterprises[0].point_media.stack-1.medium",   /* level 4 */
+		"parks[0].enterprises[0].agents: 'gw-a' is listed twice",
+		"parks[0].enterprises[0].agents[2]: must be an id",          /* the next entry of the same array */
+		"parks[0].enterprises[0].point_media.outlet-1.discharge",    /* the next entry of the same map */
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_expect(strstr(out, want[i]) != NULL, "'%s' not listed: %s", want[i], out);
+	cr_expect(strstr(out, "configuration error: 12 problems") != NULL, "%s", out);
+}
+
 /* One file problem per case: each fails --check-config (ExecStartPre) and
  * names its key. */
 Test(hub, hub_check_config_checks_the_files_it_names)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http_client.h"
 #include "hub_helpers.h"
 #include "api/api.h"
 #include "parkhub/timefmt.h"
@@ -49,49 +50,14 @@ struct resp {
 	cJSON *json;
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
-{
-	struct resp *r = u;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + r->len, p, sz * n);
-	r->body = nb;
-	r->len += sz * n;
-	r->body[r->len] = 0;
-	return sz * n;
-}
-
 static void http(const char *method, const char *path, const char *token, const char *body, struct resp *r)
 {
 	memset(r, 0, sizeof *r);
-	char url[1024], auth[600];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	CURL *c = curl_easy_init();
-	cr_assert_not_null(c);
-	struct curl_slist *h = NULL;
-	if (token) {
-		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	if (body)
-		h = curl_slist_append(h, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	if (body)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	CURLcode rc = curl_easy_perform(c);
-	cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (!r->body)
-		r->body = calloc(1, 1);
+	struct hc_resp h;
+	cr_assert_eq(hc_request(http_port, method, path, token, body, &h), 0, "%s %s: %s", method, path, h.body);
+	r->status = h.status;
+	r->body = h.body;
+	r->len = h.len;
 	r->json = cJSON_Parse(r->body);
 }
 
@@ -126,8 +92,6 @@ static void expect_error(const struct resp *r, long status, const char *param)
 
 static void fmt_time(int64_t ms, char buf[PH_TIME_STRLEN]) { cr_assert_eq(ph_time_format(ms, buf, PH_TIME_STRLEN), 0); }
 
-static void hash(const char *token, char out[65]) { cr_assert_eq(ph_api_token_hash_hex(token, out), 0); }
-
 static void setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -135,16 +99,7 @@ static void setup(void)
 	cr_assert_gt(http_port, 0);
 	cr_assert_eq(hh_setup(&env, NULL), 0);
 	static char top[2048], park[800], rules[700];
-	char hr[65], hm[65], ha[65];
-	hash(tok_reg, hr);
-	hash(tok_mgr, hm);
-	hash(tok_adm, ha);
-	snprintf(top, sizeof top,
-		 "\"http\": {\"listen\": \"127.0.0.1\", \"port\": %d, \"tokens\": ["
-		 "{\"name\": \"reg\", \"sha256\": \"%s\", \"role\": \"regulator\"},"
-		 "{\"name\": \"mgr\", \"sha256\": \"%s\", \"role\": \"manager\", \"parks\": [\"p1\"]},"
-		 "{\"name\": \"adm\", \"sha256\": \"%s\", \"role\": \"admin\"}]}",
-		 http_port, hr, hm, ha);
+	cr_assert_eq(hc_http_member(http_port, tok_reg, tok_mgr, tok_adm, top, sizeof top), 0);
 	snprintf(rules, sizeof rules, "%s/rules.json", env.dir);
 	cr_assert_eq(hh_write_file(rules,
 				   "{\"v\": 1, \"park\": \"p1\", \"rules\": [{\"id\": \"so2_high\", \"severity\": \"major\","

@@ -119,6 +119,9 @@ static void setup(void) {
   add_token("reg", "reg-token", PH_API_ROLE_REGULATOR, NULL);
   add_token("mgr", "mgr-token", PH_API_ROLE_MANAGER, "p1");
   add_token("adm", "adm-token", PH_API_ROLE_ADMIN, NULL);
+  add_token("reg-en", "reg-en-token", PH_API_ROLE_REGULATOR, NULL); /* its own lang: en */
+  conf.tokens[conf.ntokens - 1].lang = PH_LANG_EN;
+  conf.tokens[conf.ntokens - 1].lang_set = true;
   refs = (struct ph_refs){.cfg = &cfg, .cat = cat, .tz = {tzs[0], tzs[1]}};
   env = (struct ph_api_env){.db_path = dbpath, .refs = &refs};
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -338,4 +341,17 @@ Test(api_catalog, alarm_log_refusals) {
   expect_error(&r, 400, "format");
   get("/api/v1/parks/p2/alarms/a-2/log", "mgr-token", &r);
   expect_error(&r, 403, NULL);
+}
+
+/* The language to open in: the token's lang over the park's zone (and
+ * over a park's lang: hub_config.h ph_reader_lang, test_hub_config_lang). */
+Test(api_catalog, a_token_lang_wins_over_the_park_zone) {
+  struct resp r;
+  get("/api/v1/parks/p1/catalog", "reg-en-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jstr(r.json, "lang"), "en", "a Chinese park, a token that reads English");
+  resp_free(&r);
+  get("/api/v1/parks/p1/catalog", "reg-token", &r);
+  cr_assert_str_eq(jstr(r.json, "lang"), "zh-CN", "the same park, a token without lang");
+  resp_free(&r);
 }

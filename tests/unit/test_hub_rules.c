@@ -614,6 +614,38 @@ Test(rules, overdue_stack_test_warns_then_alarms_and_a_test_clears_both) {
   cr_assert_eq(count('C', "due"), 1);
 }
 
+/* A last stack test given in the config (issue #18): no false "overdue" at
+ * the first start; due from that date; an enterprise without one still
+ * raises the never-tested alarm. A test in the data later than the date
+ * counts from the data; an earlier one from the date. */
+Test(rules, configured_last_stack_test_counts_until_a_later_one_is_recorded) {
+  long t0_day = (long)(T0 / D);                          /* 2026-11-23 */
+  cfg.parks[0].ents[1].last_stack_test_day = t0_day - 253; /* 2026-03-15 */
+  eng = engine_with("{\"v\":1,\"rules\":["
+                    "{\"id\":\"overdue\",\"severity\":\"major\",\"scope\":{\"metric\":\"pcdd_f\"},\"overdue\":{}}]}", 0);
+  cr_assert_eq(ph_rules_tick(eng, T0, &sink), 0);
+  cr_assert_eq(count('R', "overdue"), 1, "only the enterprise with no date and no test");
+  cr_assert_str_eq(last('R', "overdue")->ent, "cu-old");
+  /* 2026-03-15 + 365 days = due 2027-03-15: not overdue on that day, overdue the next */
+  cr_assert_eq(ph_rules_tick(eng, T0 + 112 * D, &sink), 0);
+  cr_assert_eq(count('R', "overdue"), 1, "due today is not overdue");
+  cr_assert_eq(ph_rules_tick(eng, T0 + 113 * D, &sink), 0);
+  cr_assert_eq(count('R', "overdue"), 2);
+  const struct cev *r = last('R', "overdue");
+  cr_assert_str_eq(r->ent, "cu-special");
+  cr_assert(strstr(r->msg, "overdue since 2027-03-15 (last record 2026-03-15") != NULL, "%s", r->msg);
+  /* an older test in the data: the date still counts (still overdue, not raised again) */
+  feed_full("cu-special", "stack-2", "pcdd_f", T0 - 300 * D, 0.08, 'S', PH_STATE_NONE);
+  cr_assert_eq(ph_rules_tick(eng, T0 + 114 * D, &sink), 0);
+  cr_assert_eq(count('R', "overdue"), 3, "the stack's own alarm, from the configured date");
+  cr_assert(strstr(last('R', "overdue")->msg, "last record 2026-03-15") != NULL, "%s", last('R', "overdue")->msg);
+  /* a later test in the data clears it */
+  feed_full("cu-special", "stack-2", "pcdd_f", T0 + 114 * D, 0.07, 'S', PH_STATE_NONE);
+  cr_assert_eq(ph_rules_tick(eng, T0 + 115 * D, &sink), 0);
+  cr_assert_eq(count('R', "overdue"), 3);
+  cr_assert_geq(count('C', "overdue"), 2, "the enterprise-level and the stack's alarms clear");
+}
+
 /* ------------------------------------------------------- start-up */
 
 static void put_minute(struct ph_store *st, int64_t series, int64_t bucket, double mn, double mx, int n) {
