@@ -33,3 +33,9 @@ $sudo apt-get update -qq
 # rabbitmq-server's package starts a system node on 5672 where an init system
 # runs; deploy/cluster runs its own nodes on ports of their own.
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The system RabbitMQ node listens on every interface (5672, and epmd on
+# 4369): parkhub needs none of it (deploy/cluster starts nodes of its own on
+# 127.0.0.1), so where an init system started it, it is stopped and disabled.
+if [[ " ${missing[*]} " == *" rabbitmq-server "* ]] && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now rabbitmq-server.service epmd.socket epmd.service >/dev/null 2>&1 || true
+fi
