@@ -14,6 +14,7 @@
  *  3. an escape is written whole or not at all (a cut line never ends in
  *     half an escape or half a UTF-8 character). */
 #include "parkhub/log.h"
+#include "parkhub/utf8.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -41,24 +42,6 @@ int ph_log_level_parse(const char *s, enum ph_log_level *out) {
   return PH_EINVAL;
 }
 
-/* Length of the well-formed UTF-8 character at p (n bytes left) that is
- * not a C1 control, or 0. */
-static size_t utf8_char(const unsigned char *p, size_t n) {
-  unsigned char c = p[0];
-  size_t k = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-  if (k == 0 || k > n) return 0;
-  unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range (no overlongs, surrogates, > U+10FFFF) */
-  if (c == 0xc2) lo = 0xa0;           /* U+0080..U+009F: C1 controls */
-  if (c == 0xe0) lo = 0xa0;
-  if (c == 0xed) hi = 0x9f;
-  if (c == 0xf0) lo = 0x90;
-  if (c == 0xf4) hi = 0x8f;
-  if (p[1] < lo || p[1] > hi) return 0;
-  for (size_t i = 2; i < k; i++)
-    if ((p[i] & 0xc0) != 0x80) return 0;
-  return k;
-}
-
 /* Appends msg to out[*len..cap) with inv. 1-3 applied; stops at the first
  * piece that does not fit whole. */
 static void put_escaped(char *out, size_t cap, size_t *len, const char *msg, size_t mlen) {
@@ -67,7 +50,7 @@ static void put_escaped(char *out, size_t cap, size_t *len, const char *msg, siz
   size_t i = 0, n = *len;
   while (i < mlen) {
     unsigned char c = p[i];
-    size_t k = c >= 0x80 ? utf8_char(p + i, mlen - i) : (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\r';
+    size_t k = c >= 0x80 ? ph_utf8_char(p + i, mlen - i) : (c >= 0x20 && c != 0x7f) || c == '\n' || c == '\r';
     if (k) {
       if (n + k > cap) break;
       if (c == '\n' || c == '\r')

@@ -6,7 +6,9 @@
  * no allocation).
  * Invariants:
  *  1. the output is strict JSON in UTF-8; strings are escaped here, never
- *     formatted with printf; a field the schema makes optional is left out
+ *     formatted with printf; a byte that is not part of a well-formed
+ *     character (utf8.h: text a sender made, e.g. a cmd/ack's unknown key
+ *     in its reply's reason) is written as U+FFFD; a field the schema makes optional is left out
  *     rather than written empty (point, metric, value, peak, acked_*, note).
  */
 #include <cjson/cJSON.h>
@@ -17,6 +19,7 @@
 #include "alarms/alarms.h"
 #include "parkhub/jsonfile.h"
 #include "parkhub/timefmt.h"
+#include "parkhub/utf8.h"
 
 static const char *const state_names[] = {"active_unacked", "active_acked", "cleared_unacked", "closed"};
 static const char *const transition_names[] = {"raised", "acked", "cleared", "closed"};
@@ -52,8 +55,18 @@ int ph_json_put_string(char *buf, size_t cap, size_t *len, const char *s) {
         n = 4;
         esc[n++] = hex[*p >> 4];
         esc[n++] = hex[*p & 15];
-      } else {
+      } else if (*p < 0x80) {
         esc[n++] = (char)*p;
+      } else {
+        size_t k = ph_utf8_char(p, 4);
+        if (k) {
+          memcpy(esc, p, k);
+          n = k;
+          p += k - 1;
+        } else {
+          memcpy(esc, "\\ufffd", 6);
+          n = 6;
+        }
       }
     }
     if (put_raw(buf, cap, len, esc, n)) return PH_EFULL;

@@ -220,7 +220,8 @@ static void periods_cells(struct api_rows *w, const struct ph_compliance_periods
   const char *na = ph_compliance_rate_why(p, nmonitored, hours, why, sizeof why);
   const struct ph_compliance_worst *x = &p->worst;
   bool worst = x->bucket_ms != 0; /* only valid means with a limit are ever the worst */
-  ar_int(w, p->exceeded);
+  if (p->with_limit) ar_int(w, p->exceeded);
+  else ar_null(w); /* nothing judged: not available (na says why), never 0 */
   ar_int(w, p->with_limit);
   ar_int(w, p->valid);
   ar_int(w, p->expected);

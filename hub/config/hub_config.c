@@ -280,6 +280,7 @@ static int load_point_monitoring(const cJSON *o, const char *path, struct ph_hub
 
 /* One point's {medium, discharge}: into *pm, or the entry's problem. */
 static int load_one_medium(const cJSON *it, const char *ppath, struct ph_point_medium *pm, struct ph_err *err) {
+  *pm = (struct ph_point_medium){.medium = PH_MEDIUM_UNSET, .discharge = PH_DISCHARGE_NONE};
   if (!ph_id_valid_z(it->string) || !cJSON_IsObject(it))
     return ph_fail(err, PH_ECONFIG, "%s: must map a point id to {\"medium\": …, \"discharge\": …}", ppath);
   const cJSON *k;

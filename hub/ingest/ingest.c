@@ -218,6 +218,9 @@ int ph_ingest_message(struct ph_ingest *in, const char *topic, size_t tlen, cons
   it->ackable = false;
   it->code = 0;
   it->reason[0] = '\0';
+  /* Items are pooled: a cmd/ack refused before its decode (too large, no
+   * memory) must not answer with the alarm id and name of an earlier one. */
+  memset(&it->ack, 0, sizeof it->ack);
   it->batch.header_ok = false;
   set_topic(it, topic, tlen);
   struct ph_err err = {0};

@@ -15,8 +15,8 @@
  *  2. A file given with --out is complete or absent: the report goes to
  *     FILE.tmp-PID, renamed over FILE only after a successful render.
  *  3. One function picks a park's default language (ph_report_default_lang)
- *     for the command and the API alike: the zone's language until the park
- *     config has a "lang" key of its own.
+ *     for the command and the API alike: the park's "lang", else its
+ *     zone's language (ph_park_lang).
  */
 #include "report/report.h"
 
@@ -51,7 +51,7 @@ int ph_report_render(const cJSON *report, enum ph_report_format fmt, enum ph_lan
 }
 
 /* inv. 3 */
-enum ph_lang ph_report_default_lang(const struct ph_hub_park *park) { return ph_lang_for_tz(park ? park->tz : NULL); }
+enum ph_lang ph_report_default_lang(const struct ph_hub_park *park) { return park ? ph_park_lang(park) : PH_LANG_EN; }
 
 /* ---- the command ---- */
 

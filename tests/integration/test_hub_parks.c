@@ -399,6 +399,8 @@ static void check_exceedances(const char *tok, bool sees_p3)
 		if (w.na) { /* the reasons, never a 0 for a figure not there */
 			cr_assert(cJSON_IsString(get(r, "hours_na")) && cJSON_IsString(get(r, "days_na")));
 			cr_assert(cJSON_IsNull(get(r, "worst_hour_mean")) && cJSON_IsNull(get(r, "worst_hour_limit")));
+			cr_assert(cJSON_IsNull(get(r, "hours_exceeded")) && cJSON_IsNull(get(r, "days_exceeded")),
+				  "nothing judged: the counts over the limit are not available, not 0");
 			cr_assert(strstr(str(r, "hours_na"), s->flag ? "no valid hourly mean" : "no limit") != NULL, "%s",
 				  str(r, "hours_na"));
 			continue;

@@ -507,3 +507,19 @@ Test(alarms, many_alarms_open_and_close_in_any_order) {
   cr_assert_eq((int)st.open, open);
   cr_assert_eq(q1("SELECT count(*) FROM alarms WHERE state <> 'closed'"), open);
 }
+
+/* The JSON the hub writes from text it was sent (a cmd/ack reply's reason
+ * naming an unknown key, a name cut at its byte bound) stays UTF-8: a byte
+ * outside a well-formed character becomes U+FFFD, Chinese passes whole. */
+Test(alarms, json_strings_stay_utf8) {
+  char buf[256];
+  size_t len = 0;
+  cr_assert_eq(ph_json_put_string(buf, sizeof buf, &len, "值班\xff" "a\xe5\x80" "b\xc0\xaf" "c\xed\xa0\x80"), 0);
+  cr_assert_str_eq(buf, "\"值班\\ufffda\\ufffd\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\\ufffd\"");
+  cJSON *j = cJSON_Parse(buf);
+  cr_assert_not_null(j, "%s", buf);
+  cJSON_Delete(j);
+  len = 0;
+  cr_assert_eq(ph_json_put_string(buf, sizeof buf, &len, "ok \xe5\x80\xbc"), 0); /* 值 */
+  cr_assert_str_eq(buf, "\"ok 值\"");
+}
