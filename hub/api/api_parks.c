@@ -45,6 +45,7 @@
 #include "api_req.h"
 #include "api_rows.h"
 #include "domain/compliance.h"
+#include "domain/stmt_cache.h"
 #include "parkhub/alloc.h"
 #include "parkhub/log.h"
 
@@ -322,10 +323,12 @@ int api_get_parks_exceedances(struct api_req *r) {
   }
   ar_open(&w, "exceedances");
   int status = 0;
+  ph_stmt_cache_begin(api_db(r)); /* a compliance figure per series: its statements prepared once */
   for (int k = 0; !status && k < ps.n; k++) {
     set_park(r, ps.idx[k]);
     status = exc_park(r, &q, &w, s);
   }
+  ph_stmt_cache_end(api_db(r));
   sqlite3_finalize(s);
   if (status) return status;
   ar_finish(&w, NULL);
