@@ -179,23 +179,30 @@ static int load_point_intervals(const cJSON *o, const char *path, struct ph_hub_
   return 0;
 }
 
-static int load_classes(const cJSON *a, const char *path, struct ph_hub_ent *e, struct ph_err *err) {
+static int load_classes(const cJSON *a, const char *path, struct ph_hub_ent *e, struct ph_cfg_problems *pr,
+                        struct ph_err *err) {
   if (!a) return 0;
   int n = cJSON_GetArraySize(a);
   if (!cJSON_IsArray(a) || n > PH_HUB_MAX_CLASSES)
     return ph_fail(err, PH_ECONFIG, "%s.toolkit_class: must be an array of at most %d {class, since}", path,
                    PH_HUB_MAX_CLASSES);
   const cJSON *it;
+  int idx = 0, rc;
   cJSON_ArrayForEach(it, a) {
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(it, "class"), *since = cJSON_GetObjectItemCaseSensitive(it, "since");
-    int k = e->nclasses;
+    int k = e->nclasses, bad = 0;
     int64_t cls = 0;
     if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) != 2 || !ph_json_int(cl, 1, 6, &cls) || !cJSON_IsString(since) ||
         !date_ok(since->valuestring))
-      return ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: needs exactly \"class\" (1..6) and \"since\" (YYYY-MM-DD)",
-                     path, k);
-    if (k && date_day(since->valuestring) <= date_day(e->classes[k - 1].since))
-      return ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: dates must increase", path, k);
+      bad = ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: needs exactly \"class\" (1..6) and \"since\" (YYYY-MM-DD)",
+                    path, idx);
+    else if (k && date_day(since->valuestring) <= date_day(e->classes[k - 1].since))
+      bad = ph_fail(err, PH_ECONFIG, "%s.toolkit_class[%d]: dates must increase", path, idx);
+    idx++;
+    if (bad) {
+      if ((rc = ph_cfg_note(pr, bad, err))) return rc; /* without pr: the first problem stops */
+      continue;                                       /* noted: the next entry */
+    }
     e->classes[k].toolkit_class = (int)cls;
     snprintf(e->classes[k].since, sizeof e->classes[k].since, "%s", since->valuestring);
     e->nclasses++;
@@ -374,7 +381,7 @@ static int load_ent(const cJSON *o, const char *path, struct ph_hub_park *p, str
   if (!own && ph_hub_config_ent(p, e->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, e->id), err);
   if ((rc = ph_cfg_note(pr, load_point_intervals(cJSON_GetObjectItemCaseSensitive(o, "point_intervals"), path, e, pr, err), err)) ||
-      (rc = ph_cfg_note(pr, load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, err), err)) ||
+      (rc = ph_cfg_note(pr, load_classes(cJSON_GetObjectItemCaseSensitive(o, "toolkit_class"), path, e, pr, err), err)) ||
       (rc = ph_cfg_note(pr, load_baseline(cJSON_GetObjectItemCaseSensitive(o, "baseline"), path, e, err), err)) ||
       (rc = ph_cfg_note(pr, load_point_monitoring(cJSON_GetObjectItemCaseSensitive(o, "point_monitoring"), path, e, pr, err), err)) ||
       (rc = ph_cfg_note(pr, load_point_media(cJSON_GetObjectItemCaseSensitive(o, "point_media"), path, e, pr, err), err)) ||
@@ -422,7 +429,7 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
   if (!(p->ents = ph_calloc((size_t)n, sizeof *p->ents))) return ph_fail(err, PH_ENOMEM, "out of memory");
   c->nparks++;
   snprintf(epath, sizeof epath, "%s.materials", path);
-  rc = ph_materials_load(cJSON_GetObjectItemCaseSensitive(o, "materials"), epath, cat, &p->materials, err);
+  rc = ph_materials_load_noting(cJSON_GetObjectItemCaseSensitive(o, "materials"), epath, cat, &p->materials, pr, err);
   if ((rc = ph_cfg_note(pr, rc, err))) return rc;
   int k = 0;
   const cJSON *e;

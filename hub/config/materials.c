@@ -157,8 +157,8 @@ static int by_code(const void *a, const void *b) {
   return strcmp(((const struct ph_material *)a)->code, ((const struct ph_material *)b)->code);
 }
 
-int ph_materials_load(const void *arr, const char *path, const struct ph_catalog *cat, struct ph_materials *out,
-                      struct ph_err *err) {
+int ph_materials_load_noting(const void *arr, const char *path, const struct ph_catalog *cat,
+                             struct ph_materials *out, struct ph_cfg_problems *pr, struct ph_err *err) {
   memset(out, 0, sizeof *out);
   const cJSON *a = arr;
   if (!a) return 0;
@@ -168,24 +168,32 @@ int ph_materials_load(const void *arr, const char *path, const struct ph_catalog
   if (n == 0) return 0;
   if (!(out->v = ph_calloc((size_t)n, sizeof *out->v))) return ph_fail(err, PH_ENOMEM, "%s: out of memory", path);
   char epath[160];
-  int rc = 0, i = 0;
+  int rc = 0, i = 0, k = 0, at[PH_MAT_MAX]; /* at[i]: the array index of kept entry i */
   const cJSON *o;
   cJSON_ArrayForEach(o, a) {
-    snprintf(epath, sizeof epath, "%s[%d]", path, i);
-    if ((rc = load_one(o, epath, cat, &out->v[i], err))) break;
-    for (int k = 0; k < i && !rc; k++) /* inv. 1 */
-      if (strcmp(out->v[k].code, out->v[i].code) == 0)
-        rc = ph_fail(err, PH_ECONFIG, "%s.code: '%s' is already declared at %s[%d]", epath, out->v[i].code, path, k);
-    if (rc) break;
-    i++;
+    snprintf(epath, sizeof epath, "%s[%d]", path, k);
+    memset(&out->v[i], 0, sizeof out->v[i]); /* a refused entry's slot is used again when checking */
+    int bad = load_one(o, epath, cat, &out->v[i], err);
+    for (int d = 0; d < i && !bad; d++) /* inv. 1 */
+      if (strcmp(out->v[d].code, out->v[i].code) == 0)
+        bad = ph_fail(err, PH_ECONFIG, "%s.code: '%s' is already declared at %s[%d]", epath, out->v[i].code, path,
+                      at[d]);
+    if (!bad) at[i++] = k;
+    k++;
+    if (bad && (rc = ph_cfg_note(pr, bad, err))) break; /* without pr: the first problem stops */
   }
   if (rc) {
     ph_materials_fini(out);
     return rc;
   }
-  out->n = n;
-  qsort(out->v, (size_t)n, sizeof *out->v, by_code);
+  out->n = i;
+  qsort(out->v, (size_t)i, sizeof *out->v, by_code);
   return 0;
+}
+
+int ph_materials_load(const void *arr, const char *path, const struct ph_catalog *cat, struct ph_materials *out,
+                      struct ph_err *err) {
+  return ph_materials_load_noting(arr, path, cat, out, NULL, err);
 }
 
 void ph_materials_fini(struct ph_materials *m) {

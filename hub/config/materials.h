@@ -77,6 +77,13 @@ struct ph_materials {
  * it holds nothing). PH_ECONFIG with err->msg naming the JSON path. */
 int ph_materials_load(const void *arr, const char *path, const struct ph_catalog *cat, struct ph_materials *out,
                       struct ph_err *err);
+/* The same for --check-config: with pr, each entry's problem is noted
+ * (cfgmap.h) and the next entry read; out then holds the good entries and
+ * 0 is returned unless pr is full. A problem of the whole (not an array,
+ * too many) is returned. Without pr, ph_materials_load. */
+struct ph_cfg_problems;
+int ph_materials_load_noting(const void *arr, const char *path, const struct ph_catalog *cat,
+                             struct ph_materials *out, struct ph_cfg_problems *pr, struct ph_err *err);
 void ph_materials_fini(struct ph_materials *m);
 /* One line per key of an entry, for --help. */
 void ph_materials_help(const char *prefix, FILE *out);

@@ -253,6 +253,41 @@ Test(hub, hub_check_config_lists_problems_below_a_failed_object)
 	cr_expect(strstr(out, "configuration error: 12 problems") != NULL, "%s", out);
 }
 
+/* Every bad entry of a park's materials and of an enterprise's
+ * toolkit_class is listed, not only the first (a duplicate named against
+ * the entry it repeats, by its place in the file). */
+Test(hub, hub_check_config_lists_every_bad_material_and_class)
+{
+	char path[700], text[4096], db[700];
+	int code = -1;
+
+	snprintf(path, sizeof path, "%s/hub.json", dir);
+	snprintf(db, sizeof db, "%s/hub.db", dir);
+	snprintf(text, sizeof text,
+		 "{\"hub_id\": \"hub-test\", \"mqtt\": {\"uris\": [\"tcp://127.0.0.1:1\"]}, \"db\": {\"path\": \"%s\"},\n"
+		 " \"parks\": [{\"id\": \"p1\", \"tz\": \"Asia/Shanghai\",\n"
+		 "   \"materials\": [{\"code\": \"scrap_a\", \"role\": \"feed\"}, {\"code\": \"X\", \"role\": \"feed\"},\n"
+		 "                 {\"code\": \"scrap_a\", \"role\": \"residue\"}, {\"code\": \"slag_b\", \"role\": \"lava\"}],\n"
+		 "   \"enterprises\": [{\"id\": \"ent-a\", \"sector\": \"cu\", \"class\": \"existing\", \"agents\": [\"gw-a\"],\n"
+		 "    \"toolkit_class\": [{\"class\": 9, \"since\": \"2025-01-01\"}, {\"class\": 2, \"since\": \"2025-03-01\"},\n"
+		 "                      {\"class\": 3, \"since\": \"2025-02-01\"}, {\"class\": 3}]}]}]}\n",
+		 db);
+	cr_assert_eq(hh_write_file(path, text), 0);
+	cr_assert_eq(check_config(path, &code), 0, "run");
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	static const char *const want[] = {
+		"parks[0].materials[1].code: 'X' is not an id",
+		"parks[0].materials[2].code: 'scrap_a' is already declared at parks[0].materials[0]",
+		"parks[0].materials[3].role: 'lava' is not one of",
+		"parks[0].enterprises[0].toolkit_class[0]: needs exactly",
+		"parks[0].enterprises[0].toolkit_class[2]: dates must increase",
+		"parks[0].enterprises[0].toolkit_class[3]: needs exactly",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_expect(strstr(out, want[i]) != NULL, "'%s' not listed: %s", want[i], out);
+	cr_expect(strstr(out, "configuration error: 6 problems") != NULL, "%s", out);
+}
+
 /* One file problem per case: each fails --check-config (ExecStartPre) and
  * names its key. */
 Test(hub, hub_check_config_checks_the_files_it_names)
