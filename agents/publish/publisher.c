@@ -40,7 +40,8 @@
  * Once a heartbeat was heard, 3 of its periods without a sign of life make
  * the hub "away": no resend then (inv. 3 of publisher.h), since a missing
  * ack means nothing while nobody listens. A sign of life is a heartbeat, an
- * ack (any epoch: someone acks) or any message on the hub topic; an ack
+ * ack (any epoch: someone acks) or any non-retained message on the hub
+ * topic; an ack
  * also brings an away hub back. What was heard is forgotten at each new
  * connection (beat_every_ms back to 0): a hub that stopped heartbeating
  * (restarted at an older version, or behind another node) is judged by
@@ -197,14 +198,14 @@ static void parse_ack(struct ph_publisher *p, const char *s, int len) {
   cJSON_Delete(j);
 }
 
-static void parse_hub(struct ph_publisher *p, const char *s, int len) {
+static void parse_hub(struct ph_publisher *p, const char *s, int len, bool retained) {
   cJSON *j = len ? cJSON_ParseWithLength(s, (size_t)len) : NULL;
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
   const cJSON *hb = cJSON_GetObjectItemCaseSensitive(j, "heartbeat_s");
   int64_t every = 0;
   pthread_mutex_lock(&p->mu);
   p->sh.hub_state = cJSON_IsString(st) && strcmp(st->valuestring, "online") == 0;
-  p->sh.life_ev = true;
+  if (!retained) p->sh.life_ev = true; /* a retained one is the broker's memory, not the hub now */
   if (p->sh.hub_state == 1 && ph_json_int(hb, 1, 3600, &every)) { /* schemas/hub-status.schema.json */
     p->sh.beat_ev = true;
     p->sh.beat_s = every;
@@ -219,7 +220,7 @@ static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *m
   if (n == strlen(p->t_ack) && memcmp(topic, p->t_ack, n) == 0)
     parse_ack(p, m->payload, m->payloadlen);
   else if (n == strlen(p->t_hub) && memcmp(topic, p->t_hub, n) == 0)
-    parse_hub(p, m->payload, m->payloadlen);
+    parse_hub(p, m->payload, m->payloadlen, m->retained);
   p->mq->free_message(&m);
   p->mq->free(topic);
   wake(p);
