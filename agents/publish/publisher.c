@@ -27,15 +27,25 @@
  * refused and the connection closed (tests/cluster showed agents locked
  * out until the node returned). A QoS 0 queue is transient and dies with
  * its node. An ack lost at QoS 0 costs a resend after resend_after (the
- * hub acks duplicates again), never a batch: acks are cumulative.
+ * hub acks duplicates again), never a batch: acks are cumulative. Each
+ * SUBSCRIBE's answer is checked: a refusal (Paho's failure callback, or a
+ * SUBACK granting 0x80) leaves the agent deaf to acks or to the hub, so the
+ * connection is dropped and the next node tried, logged and counted
+ * (sub_refusals).
  *
  * Is the hub up? The hub's non-retained heartbeat (every heartbeat_s, with
  * state online) says so; the retained status and the hub's will are only
- * believed until a heartbeat was heard, because a cluster keeps retained
- * messages per node and loses wills with their node. Once a heartbeat was
- * heard, 3 of its periods without one (counted from the last heartbeat or
- * the last connect) make the hub "away": no resend then (inv. 3 of
- * publisher.h), since a missing ack means nothing while nobody listens.
+ * believed until a heartbeat was heard on this connection, because a
+ * cluster keeps retained messages per node and loses wills with their node.
+ * Once a heartbeat was heard, 3 of its periods without a sign of life make
+ * the hub "away": no resend then (inv. 3 of publisher.h), since a missing
+ * ack means nothing while nobody listens. A sign of life is a heartbeat, an
+ * ack (any epoch: someone acks) or any non-retained message on the hub
+ * topic; an ack
+ * also brings an away hub back. What was heard is forgotten at each new
+ * connection (beat_every_ms back to 0): a hub that stopped heartbeating
+ * (restarted at an older version, or behind another node) is judged by
+ * what this connection delivers, never away for good from an old period.
  */
 #include "publish/publisher.h"
 
@@ -75,6 +85,8 @@ struct shared {
   int bad_acks;
   int hub_state;       /* -1 unknown, 0 offline, 1 online */
   bool beat_ev;        /* a heartbeat arrived */
+  bool life_ev;        /* an ack or any hub message arrived: the hub is heard */
+  bool sub_refused;    /* a SUBSCRIBE of generation gen was refused */
   int64_t beat_s;      /* … announcing this period */
   char uri[256];       /* node the last onConnect success reached */
 };
@@ -95,8 +107,8 @@ struct ph_publisher {
   int64_t cursor;          /* next seq to publish */
   int64_t progress_mono;   /* last ack advance or (re)start of publishing */
   int64_t status_at;
-  int64_t beat_every_ms;   /* the hub's heartbeat period; 0 until one was heard */
-  int64_t beat_mono;       /* last heartbeat, or the last connect */
+  int64_t beat_every_ms;   /* the hub's heartbeat period; 0 until one was heard on this connection */
+  int64_t beat_mono;       /* last sign of life of the hub, or the last connect */
   char last_uri[256];      /* node of the previous connection */
   int node, tried;         /* node to connect to (index in mqtt.uris); nodes failed in this round */
   const char *trying;      /* URI of the connect under way (for the callbacks' log lines) */
@@ -177,6 +189,8 @@ static void parse_ack(struct ph_publisher *p, const char *s, int len) {
       p->sh.ack_upto = upto;
     }
     p->sh.ack_ev = true;
+    p->sh.life_ev = true;
+    p->sh.hub_state = 1; /* someone acks: the hub is there, even when judged away (see the top) */
   } else {
     p->sh.bad_acks++;
   }
@@ -184,13 +198,14 @@ static void parse_ack(struct ph_publisher *p, const char *s, int len) {
   cJSON_Delete(j);
 }
 
-static void parse_hub(struct ph_publisher *p, const char *s, int len) {
+static void parse_hub(struct ph_publisher *p, const char *s, int len, bool retained) {
   cJSON *j = len ? cJSON_ParseWithLength(s, (size_t)len) : NULL;
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
   const cJSON *hb = cJSON_GetObjectItemCaseSensitive(j, "heartbeat_s");
   int64_t every = 0;
   pthread_mutex_lock(&p->mu);
   p->sh.hub_state = cJSON_IsString(st) && strcmp(st->valuestring, "online") == 0;
+  if (!retained) p->sh.life_ev = true; /* a retained one is the broker's memory, not the hub now */
   if (p->sh.hub_state == 1 && ph_json_int(hb, 1, 3600, &every)) { /* schemas/hub-status.schema.json */
     p->sh.beat_ev = true;
     p->sh.beat_s = every;
@@ -205,7 +220,7 @@ static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *m
   if (n == strlen(p->t_ack) && memcmp(topic, p->t_ack, n) == 0)
     parse_ack(p, m->payload, m->payloadlen);
   else if (n == strlen(p->t_hub) && memcmp(topic, p->t_hub, n) == 0)
-    parse_hub(p, m->payload, m->payloadlen);
+    parse_hub(p, m->payload, m->payloadlen, m->retained);
   p->mq->free_message(&m);
   p->mq->free(topic);
   wake(p);
@@ -263,10 +278,28 @@ static void start_connect(struct ph_publisher *p, int64_t now) {
   }
 }
 
-static void subscribe(struct ph_publisher *p, const char *topic) {
+/* A SUBSCRIBE's answer; the context carries the generation, as a publish's. */
+static void sub_refused(void *context, int code) {
+  struct ph_publisher *p = ctx_self(context);
+  pthread_mutex_lock(&p->mu);
+  if (ctx_gen(context) == (p->sh.gen & GEN_MASK)) p->sh.sub_refused = true;
+  pthread_mutex_unlock(&p->mu);
+  PH_DEBUG(MOD, "subscription refused: code %d", code);
+  wake(p);
+}
+static void cb_sub_ok(void *context, MQTTAsync_successData *d) {
+  if (d && d->alt.qos == 0x80) sub_refused(context, 0x80); /* a SUBACK's "failure" */
+}
+static void cb_sub_fail(void *context, MQTTAsync_failureData *d) { sub_refused(context, d ? d->code : 0); }
+
+static bool subscribe(struct ph_publisher *p, const char *topic) {
   MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onSuccess = cb_sub_ok;
+  ro.onFailure = cb_sub_fail;
+  ro.context = pub_context(p);
   int rc = p->mq->subscribe(p->client, topic, 0, &ro); /* QoS 0: see the top */
   if (rc != MQTTASYNC_SUCCESS) PH_WARN(MOD, "subscribe %s: code %d", topic, rc);
+  return rc == MQTTASYNC_SUCCESS;
 }
 
 static void publish_raw(struct ph_publisher *p, const char *topic, const void *data, size_t len, bool retained,
@@ -309,6 +342,20 @@ static void note_node(struct ph_publisher *p, const char *uri) {
   snprintf(p->last_uri, sizeof p->last_uri, "%s", uri);
 }
 
+/* A subscription refused (or not sent): without acks or the hub's messages
+ * the connection is no use; drop it and try the next node. */
+static void drop_refused(struct ph_publisher *p, int64_t now, const char *why) {
+  p->st.sub_refusals++;
+  PH_WARN(MOD, "subscription on %s %s: dropping the connection, next node", p->last_uri, why);
+  MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+  d.timeout = 0; /* nothing of ours waits on this connection: the outbox resends */
+  p->mq->disconnect(p->client, &d);
+  pthread_mutex_lock(&p->mu);
+  p->sh.gen = ++p->gen; /* late callbacks of this connection no longer count */
+  pthread_mutex_unlock(&p->mu);
+  go_down(p, now);
+}
+
 static void on_up(struct ph_publisher *p, int64_t now, const char *uri) {
   note_node(p, uri);
   p->tried = 0;
@@ -325,11 +372,14 @@ static void on_up(struct ph_publisher *p, int64_t now, const char *uri) {
   p->inflight = 0;
   p->cursor = ph_outbox_oldest(p->ob); /* inv. 3 */
   p->progress_mono = now;
-  p->beat_mono = now; /* the hub gets 3 periods to be heard on this connection */
+  p->beat_mono = now;
+  p->beat_every_ms = 0; /* judged by what this connection delivers (see the top) */
   PH_INFO(MOD, "connected; %lld batches to publish from seq %lld", (long long)ph_outbox_depth(p->ob),
           (long long)p->cursor);
-  subscribe(p, p->t_ack);
-  subscribe(p, p->t_hub);
+  if (!subscribe(p, p->t_ack) || !subscribe(p, p->t_hub)) {
+    drop_refused(p, now, "could not be sent");
+    return;
+  }
   ph_publisher_status_now(p);
 }
 
@@ -358,17 +408,15 @@ static void take_events(struct ph_publisher *p, int64_t now) {
   (void)r;
   pthread_mutex_lock(&p->mu);
   struct shared s = p->sh;
-  p->sh.connected_ev = p->sh.down_ev = p->sh.ack_ev = p->sh.beat_ev = false;
+  p->sh.connected_ev = p->sh.down_ev = p->sh.ack_ev = p->sh.beat_ev = p->sh.life_ev = p->sh.sub_refused = false;
   p->sh.done = p->sh.failed = p->sh.bad_acks = 0;
   if (s.down_ev) p->sh.gen = ++p->gen; /* late publish callbacks of the old connection no longer count */
   pthread_mutex_unlock(&p->mu);
 
   p->st.bad_acks += (uint64_t)s.bad_acks;
   if (s.hub_state >= 0) p->st.hub_online = s.hub_state == 1;
-  if (s.beat_ev) {
-    p->beat_every_ms = s.beat_s * 1000;
-    p->beat_mono = now;
-  }
+  if (s.beat_ev) p->beat_every_ms = s.beat_s * 1000;
+  if (s.life_ev) p->beat_mono = now;
   if (!s.down_ev) {
     p->inflight -= s.done;
     if (p->inflight < 0) p->inflight = 0;
@@ -379,6 +427,7 @@ static void take_events(struct ph_publisher *p, int64_t now) {
   /* also in DOWN: a connect given up on (no answer in time) may still succeed */
   if (s.connected_ev && !s.down_ev && p->state != UP) on_up(p, now, s.uri);
   if (s.ack_ev) apply_ack(p, s.ack_epoch, s.ack_upto, now);
+  if (s.sub_refused && !s.down_ev && p->state == UP) drop_refused(p, now, "refused by the broker");
 }
 
 static void publish_window(struct ph_publisher *p) {

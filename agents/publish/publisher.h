@@ -43,6 +43,7 @@ struct ph_publisher_stats {
   uint64_t published, acked, resent_rounds, publish_failures, connects, connection_losses, bad_acks;
   uint64_t failovers;          /* connections made to another broker node than the previous one */
   uint64_t heartbeat_timeouts; /* times the hub's heartbeat stopped (3 periods) */
+  uint64_t sub_refusals;       /* connections dropped because a SUBSCRIBE was refused or not sent */
   bool connected, hub_online;
 };
 

@@ -47,12 +47,16 @@
  *   from → to              function
  *   DOWN → CONNECTING      reconnect_due → connect_conn
  *   CONNECTING → UP        cb_connected (records the node), service: note_node
- *   CONNECTING → DOWN      cb_connect_failed → service: schedule_retry
+ *   CONNECTING → DOWN      cb_connect_failed → service: schedule_retry,
+ *                          or no answer in time: reconnect_due → schedule_retry
  *   UP → DOWN              cb_lost → service: schedule_retry
  *
  * Heartbeat: once online, every mqtt.heartbeat_s the pub side publishes a
  * non-retained {"v":1,"hub","state":"online","ts","heartbeat_s"} on each
- * park's hub topic. Agents trust it, not the retained status or the will:
+ * park's hub topic, but only while the sub side is connected and its
+ * subscriptions acknowledged: a heartbeat says someone receives (inv. 4).
+ * A heartbeat refused at the in-flight cap is tried again at the next
+ * service call, from the park it stopped at, not a period later. Agents trust it, not the retained status or the will:
  * a cluster keeps retained messages per node and loses wills with their
  * node (DESIGN.md, Topics).
  *
@@ -61,6 +65,11 @@
  *     only from the main loop after Paho reported the last one's end.
  *  2. the heartbeat is never retained (a stale retained heartbeat would
  *     say a dead hub is up).
+ *  3. a connect's outcome is acted on once: a failure reported after the
+ *     main loop gave up on that connect (no answer in time) is ignored, so
+ *     the node is not advanced twice.
+ *  4. a heartbeat goes out only while sub is connected and subscribed;
+ *     losing sub clears `subscribed` until the next setup's SUBACKs.
  */
 #include "ingest/hubmqtt.h"
 
@@ -119,6 +128,8 @@ struct conn {
   bool persistent;
   atomic_bool connected, need_setup;
   atomic_bool ended;         /* the connect failed or the connection was lost: retry */
+  atomic_bool pending;       /* a connect's answer is still wanted: taken (exchanged to false) by
+                                its callback or by the main loop giving up on it, never both (inv. 3) */
   char uri[256];             /* node reached; written by cb_connected before need_setup */
   /* the main loop's */
   bool waiting;              /* DOWN: retry at retry_at */
@@ -150,6 +161,7 @@ struct ph_hubmqtt {
   atomic_uint_fast64_t connects, losses, published, publish_failures, at_cap, failovers, heartbeats;
   bool online_said;                /* the main loop's: "online" said on this pub connection */
   int64_t beat_at;                 /* the main loop's: next heartbeat (monotonic ms) */
+  int beat_park;                   /* the main loop's: park the current heartbeat round goes on from */
   char will_topic[PH_TOPIC_MAX];
   char offline[128];
   atomic_int subs_pending;         /* SUBSCRIBEs of the current sub setup not answered yet */
@@ -175,6 +187,8 @@ static void cb_connected(void *context, MQTTAsync_successData *d) {
   struct conn *c = context;
   struct ph_hubmqtt *m = c->m;
   snprintf(c->uri, sizeof c->uri, "%s", c->trying);
+  atomic_store(&c->pending, false); /* a late success is still a connection: taken as one */
+  if (c == &m->sub) atomic_store(&m->subscribed, false); /* until this connection's SUBACKs (inv. 4) */
   if (c == &m->pub) {
     unsigned g = (atomic_load(&m->gen) + 1) & GEN_MASK;
     atomic_store(&m->inflight[g], 0);
@@ -188,6 +202,7 @@ static void cb_connected(void *context, MQTTAsync_successData *d) {
 static void cb_lost(void *context, char *cause) {
   struct conn *c = context;
   atomic_store(&c->connected, false);
+  if (c == &c->m->sub) atomic_store(&c->m->subscribed, false); /* nothing receives: no heartbeat (inv. 4) */
   atomic_fetch_add(&c->m->losses, 1);
   PH_WARN(MOD, "%s connection to %s lost: %s; reconnecting", c->name, c->uri, cause ? cause : "no reason given");
   atomic_store(&c->ended, true);
@@ -200,6 +215,10 @@ static void cb_lost(void *context, char *cause) {
 
 static void cb_connect_failed(void *context, MQTTAsync_failureData *d) {
   struct conn *c = context;
+  if (!atomic_exchange(&c->pending, false)) { /* inv. 3: the main loop gave up on it and moved on */
+    PH_INFO(MOD, "%s connect to %s failed after it was given up on: ignored", c->name, c->trying);
+    return;
+  }
   PH_WARN(MOD, "%s connect failed to %s: %s (code %d); trying again", c->name, c->trying,
           d && d->message ? d->message : "no reason given", d ? d->code : 0);
   atomic_store(&c->ended, true);
@@ -484,7 +503,9 @@ static int connect_conn(struct ph_hubmqtt *m, struct conn *c, struct ph_err *err
   c->waiting = false;
   int64_t now = ph_mono_ms();
   c->connect_until = now + (mc->connect_timeout_ms + 999) / 1000 * 1000 + CONNECT_GRACE_MS;
+  atomic_store(&c->pending, true);
   int rc = MQTTAsync_connect(c->client, &o.co);
+  if (rc != MQTTASYNC_SUCCESS) atomic_store(&c->pending, false); /* no answer will come for this one */
   /* Right after a lost connection Paho answers "ignored" while it winds the
    * old one down: the same node again shortly, not the next one (a late
    * answer to it still names the node tried). */
@@ -526,7 +547,8 @@ static void schedule_retry(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
 static void reconnect_due(struct ph_hubmqtt *m, struct conn *c, int64_t now) {
   if (atomic_exchange(&c->ended, false)) {
     schedule_retry(m, c, now);
-  } else if (!c->waiting && c->connect_until && !atomic_load(&c->connected) && now >= c->connect_until) {
+  } else if (!c->waiting && c->connect_until && !atomic_load(&c->connected) && now >= c->connect_until &&
+             atomic_exchange(&c->pending, false)) { /* else its answer came meanwhile: next call (inv. 3) */
     PH_WARN(MOD, "%s connect to %s: no answer in time", c->name, c->trying);
     schedule_retry(m, c, now);
   }
@@ -556,7 +578,10 @@ static void note_node(struct ph_hubmqtt *m, struct conn *c) {
 /* A SUBACK (or a refusal) of the sub connection: when the last one of a
  * setup came, the hub may say online (ph_hubmqtt_service). */
 static void sub_answered(struct ph_hubmqtt *m) {
-  if (atomic_fetch_sub(&m->subs_pending, 1) == 1) atomic_store(&m->subscribed, true);
+  /* an answer of a setup whose connection is gone (Paho fails what was
+   * pending at a loss) says nothing about the next one (inv. 4) */
+  if (atomic_fetch_sub(&m->subs_pending, 1) == 1 && atomic_load(&m->sub.connected))
+    atomic_store(&m->subscribed, true);
 }
 static void sub_done(void *context, MQTTAsync_successData *d) { (void)d, sub_answered(context); }
 static void sub_failed(void *context, MQTTAsync_failureData *d) {
@@ -595,20 +620,17 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
   subscribe_one(m, filter);
 }
 
-/* The retained status (beat false) or the non-retained heartbeat (inv. 2). */
-static void say(struct ph_hubmqtt *m, const char *state, bool beat) {
-  char ts[PH_TIME_STRLEN], payload[256], every[32] = "";
+/* The retained status of every park (the heartbeat: heartbeat()). */
+static void say(struct ph_hubmqtt *m, const char *state) {
+  char ts[PH_TIME_STRLEN], payload[256];
   ph_time_format(ph_now_ms(), ts, sizeof ts);
-  if (beat) snprintf(every, sizeof every, ",\"heartbeat_s\":%lld", (long long)m->cfg->mqtt.heartbeat_s);
-  int n = snprintf(payload, sizeof payload, "{\"v\":1,\"hub\":\"%s\",\"state\":\"%s\",\"ts\":\"%s\"%s}",
-                   m->cfg->hub_id, state, ts, every);
+  int n = snprintf(payload, sizeof payload, "{\"v\":1,\"hub\":\"%s\",\"state\":\"%s\",\"ts\":\"%s\"}",
+                   m->cfg->hub_id, state, ts);
   for (int p = 0; p < m->cfg->nparks; p++) {
     struct ph_topic t = {.type = PH_TOPIC_HUB};
     char topic[PH_TOPIC_MAX];
     snprintf(t.park, sizeof t.park, "%s", m->cfg->parks[p].id);
-    if (ph_topic_build(&t, topic, sizeof topic) == 0 && ph_hubmqtt_publish(m, topic, payload, (size_t)n, !beat) == 0 &&
-        beat)
-      atomic_fetch_add(&m->heartbeats, 1);
+    if (ph_topic_build(&t, topic, sizeof topic) == 0) ph_hubmqtt_publish(m, topic, payload, (size_t)n, true);
   }
 }
 
@@ -638,10 +660,29 @@ static int nodelay_sockets(void) {
   return n;
 }
 
-/* Every heartbeat_s while online and the pub side is up. */
+/* Every heartbeat_s while online, the pub side up and the sub side up and
+ * subscribed (inv. 4). A park whose heartbeat was refused (the in-flight
+ * cap, a send refused) stops the round: the next service call goes on from
+ * it, so a full pub window delays a heartbeat by a tick, not a period (an
+ * agent takes 3 missed periods as the hub away). */
 static void heartbeat(struct ph_hubmqtt *m, int64_t now) {
-  if (!m->online_said || !atomic_load(&m->pub.connected) || now < m->beat_at) return;
-  say(m, "online", true);
+  if (!m->online_said || !atomic_load(&m->pub.connected) || !atomic_load(&m->sub.connected) ||
+      !atomic_load(&m->subscribed) || now < m->beat_at)
+    return;
+  char ts[PH_TIME_STRLEN], payload[256];
+  ph_time_format(ph_now_ms(), ts, sizeof ts);
+  int n = snprintf(payload, sizeof payload,
+                   "{\"v\":1,\"hub\":\"%s\",\"state\":\"online\",\"ts\":\"%s\",\"heartbeat_s\":%lld}",
+                   m->cfg->hub_id, ts, (long long)m->cfg->mqtt.heartbeat_s);
+  for (; m->beat_park < m->cfg->nparks; m->beat_park++) {
+    struct ph_topic t = {.type = PH_TOPIC_HUB};
+    char topic[PH_TOPIC_MAX];
+    snprintf(t.park, sizeof t.park, "%s", m->cfg->parks[m->beat_park].id);
+    if (ph_topic_build(&t, topic, sizeof topic) != 0) continue; /* ids were validated with the config */
+    if (ph_hubmqtt_publish(m, topic, payload, (size_t)n, false) != 0) return; /* inv. 2; again next call */
+    atomic_fetch_add(&m->heartbeats, 1);
+  }
+  m->beat_park = 0;
   m->beat_at = now + m->cfg->mqtt.heartbeat_s * 1000;
 }
 
@@ -673,9 +714,10 @@ void ph_hubmqtt_service(struct ph_hubmqtt *m) {
    * hub's persistent session existed. */
   if (m->online_pending && atomic_load(&m->subscribed)) {
     m->online_pending = false;
-    say(m, "online", false);
+    say(m, "online");
     m->online_said = true;
     m->beat_at = now; /* at once: an agent that just failed over waits for it */
+    m->beat_park = 0;
     uint64_t failed = atomic_exchange(&m->sub_failures, 0);
     if (failed) PH_ERROR(MOD, "%llu subscriptions refused by the broker (its ACL?)", (unsigned long long)failed);
     PH_INFO(MOD, "subscribed to %d park%s (acknowledged by the broker) and publishing connection up; hub online",
@@ -705,7 +747,7 @@ void ph_hubmqtt_stop(struct ph_hubmqtt *m) {
     usleep(10000);
   }
   if (MQTTAsync_isConnected(m->pub.client)) {
-    say(m, "offline", false);
+    say(m, "offline");
     for (int i = 0; i < 200 && inflight_now(m) > 0; i++) usleep(10000);
   }
   disconnect_conn(&m->sub);
