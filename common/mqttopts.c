@@ -19,6 +19,10 @@ void ph_mqtt_opts_init(struct ph_mqtt_opts *o, const struct ph_mqtt_conf *mc, co
   o->co.serverURIs = o->uris;
   o->co.serverURIcount = mc->nuris;
   o->co.keepAliveInterval = (int)mc->keepalive_s;
+  /* MQTT 3.1.1 only (docs/wire.md). Paho's default tries 3.1.1 and, when
+   * that connect fails for any reason, falls back to 3.1 — which a broker
+   * accepts with other semantics (seen after a client-id takeover). */
+  o->co.MQTTVersion = MQTTVERSION_3_1_1;
   /* Paho gives each URI this long for TCP connect + CONNACK, then tries the
    * next: a hung node of a cluster costs one timeout, not a stuck client. */
   o->co.connectTimeout = (int)((mc->connect_timeout_ms + 999) / 1000);

@@ -30,6 +30,10 @@ set -euo pipefail
 RMQ=/usr/lib/rabbitmq/bin
 NODES=3
 WAIT_S=${PH_CLUSTER_WAIT_S:-90}
+# A node that comes back after a SIGKILL first waits for its peers' tables
+# (Mnesia, quorum queues); on a loaded 2-core machine that took over 90 s
+# once (CI, sanitizer pass): it gets longer.
+RESTART_WAIT_S=${PH_CLUSTER_RESTART_WAIT_S:-240}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 [ -x "$RMQ/rabbitmq-server" ] || die "$RMQ/rabbitmq-server missing: install the Debian package rabbitmq-server (deploy/install-deps.sh)"
@@ -89,17 +93,24 @@ start_node() {
 }
 
 # await_startup gives up at once while the node is not registered with
-# epmd yet: asked again every second until WAIT_S passed.
+# epmd yet: asked again every second until the wait (default WAIT_S) passed.
+# A failure prints what the log says about waiting and errors, then its end.
 await_node() {
-  local i=$1 until=$(( $(date +%s) + WAIT_S ))
+  local i=$1 wait=${2:-$WAIT_S} until
+  until=$(( $(date +%s) + wait ))
   while [ "$(date +%s)" -lt "$until" ]; do
-    if (node_env "$i"; timeout "$WAIT_S" "$RMQ/rabbitmqctl" -q await_startup --timeout "$WAIT_S" >/dev/null 2>&1); then
+    if (node_env "$i"; timeout "$wait" "$RMQ/rabbitmqctl" -q await_startup --timeout "$wait" >/dev/null 2>&1); then
       return 0
     fi
     sleep 1
   done
-  tail -n 40 "$dir/node$i/log/node.log" "$dir/node$i/log/stdout.log" >&2 2>/dev/null || true
-  die "node $i did not start within ${WAIT_S}s"
+  grep -h -E '\[(error|warning)\]|Waiting for|wait_for' "$dir/node$i/log/node.log" 2>/dev/null | tail -n 20 | cut -c1-300 >&2 || true
+  tail -n 12 "$dir/node$i/log/node.log" "$dir/node$i/log/stdout.log" 2>/dev/null | cut -c1-300 >&2 || true
+  # Tells a node stuck in its boot from a CLI that cannot reach a node up.
+  if grep -q 'Server startup complete' "$dir/node$i/log/node.log" 2>/dev/null; then
+    echo "cluster.sh: node $i's log says it started; rabbitmqctl await_startup did not see it" >&2
+  fi
+  die "node $i did not start within ${wait}s"
 }
 
 cmd_start() {
@@ -166,9 +177,10 @@ cmd_kill() {
 }
 
 cmd_start_node() {
-  local i=${3:?node 1..3}
+  local i=${3:?node 1..3} t0; t0=$(date +%s)
   start_node "$i"
-  await_node "$i"
+  await_node "$i" "$RESTART_WAIT_S"
+  echo "node $i back in $(( $(date +%s) - t0 )) s"
 }
 
 cmd_stop() {

@@ -31,7 +31,7 @@
 #define RATE 20          /* ticks/s: about 40 records/s per agent */
 #define STREAM_S 60      /* the simulators' run */
 #define WAIT_MS 240000   /* the backlog drains after the last failover */
-#define SCRIPT_MS 180000 /* one cluster.sh command */
+#define SCRIPT_MS 300000 /* one cluster.sh command (a restart waits up to 240 s) */
 
 static struct hh_env env;
 static struct fh_ref ref;
@@ -42,7 +42,7 @@ static bool cluster_up;
 static int cluster(const char *what, const char *a1, const char *a2, const char *a3, const char *a4,
 		   const char *a5)
 {
-	char script[600], out[4096];
+	char script[600], out[16384];
 	int code = -1;
 	snprintf(script, sizeof script, "%s/deploy/cluster/cluster.sh", getenv("PH_SOURCE_DIR"));
 	const char *argv[] = {script, what, rmq, a1, a2, a3, a4, a5, NULL};
