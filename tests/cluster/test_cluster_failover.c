@@ -31,7 +31,7 @@
 #define RATE 20          /* ticks/s: about 40 records/s per agent */
 #define STREAM_S 60      /* the simulators' run */
 #define WAIT_MS 240000   /* the backlog drains after the last failover */
-#define SCRIPT_MS 300000 /* one cluster.sh command (a restart waits up to 240 s) */
+#define SCRIPT_MS 300000 /* one cluster.sh command (a restart: two tries of 120 s) */
 
 static struct hh_env env;
 static struct fh_ref ref;
