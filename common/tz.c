@@ -176,6 +176,20 @@ int64_t ph_tz_hour_start(const struct ph_tz *tz, int64_t utc_ms) {
 
 /* Walks back through offset periods while the instant just before a
  * period's start still lies on the same local date. */
+int64_t ph_tz_date_start(const struct ph_tz *tz, int64_t civil_day) {
+  /* UTC noon of that date, moved by the zone's offset then: the local noon
+   * of that date (an offset of +14 h alone puts UTC noon on the next local
+   * date, so UTC noon itself is not enough), then back to its midnight. */
+  int64_t noon = civil_day * DAY_MS + DAY_MS / 2;
+  int64_t t = ph_tz_day_start(tz, noon - (int64_t)ph_tz_offset_s(tz, noon) * 1000);
+  /* a skipped date lands on the date before (the offset at UTC noon is
+   * already the one after the jump): the next date that exists */
+  int y;
+  unsigned m, d;
+  ph_tz_local_date(tz, t, &y, &m, &d, NULL);
+  return ph_days_from_civil(y, m, d) < civil_day ? ph_tz_next_day(tz, t) : t;
+}
+
 int64_t ph_tz_day_start(const struct ph_tz *tz, int64_t utc_ms) {
   int64_t t = clamp(utc_ms);
   struct period p = lookup(tz, t);

@@ -466,11 +466,8 @@ static int gap_inst(struct ph_rules *e, struct inst *in, const struct pt *p, con
   return step(e, in, &j, now, ref + thr, &rc, s, sink);
 }
 
-/* Local midnight starting local day `day` (noon UTC of that day lies in it
- * for every zone within ±12 h). */
-static int64_t test_day_ms(const struct ph_tz *tz, long day) {
-  return ph_tz_day_start(tz, (int64_t)day * 86400000 + 43200000);
-}
+/* Local midnight starting local day `day`. */
+static int64_t test_day_ms(const struct ph_tz *tz, long day) { return ph_tz_date_start(tz, day); }
 
 /* Days from today to the next test due after last_day; *due its day. */
 static int64_t due_in(struct ph_rules *e, const struct ph_rule *r, const struct ph_tz *tz, int park, int ent,

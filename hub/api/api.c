@@ -170,13 +170,18 @@ static struct target resolve(char **seg, int n) {
   return t;
 }
 
-/* The park named in the path: 404 unknown, 403 not the token's or (ack) not its role. */
+/* The park named in the path: 403 not the token's, 404 unknown, 403 (ack)
+ * not its role. The token is asked first: a token limited to some parks
+ * gets the same 403 for a park that exists and one that does not, so it
+ * cannot learn which other parks this hub serves. */
 static int park_check(struct ph_api *a, struct api_req *r, const struct target *t) {
-  r->park_idx = ph_id_valid_z(t->park) ? park_index(a->env.refs->cfg, t->park) : -1;
+  bool valid = ph_id_valid_z(t->park);
+  if (!api_token_sees(r->tok, t->park))
+    return api_fail(r, 403, NULL, "this token may not see park %s", valid ? t->park : "(invalid id)");
+  r->park_idx = valid ? park_index(a->env.refs->cfg, t->park) : -1;
   if (r->park_idx < 0) return api_fail(r, 404, NULL, "no such park");
   r->park = &a->env.refs->cfg->parks[r->park_idx];
   r->tz = a->env.refs->tz[r->park_idx];
-  if (!api_token_sees(r->tok, t->park)) return api_fail(r, 403, NULL, "this token may not see park %s", t->park);
   if ((t->rt->flags & API_RT_WRITES) && r->tok->role == PH_API_ROLE_REGULATOR)
     return api_fail(r, 403, NULL, "acknowledging needs a manager or admin token");
   return 0;

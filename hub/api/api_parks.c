@@ -6,8 +6,9 @@
  *                            hours and days, the limit and the worst value
  *   GET /api/v1/alarms       the alarm listing of …/parks/{park}/alarms over the parks
  *
- * parks=a,b narrows to those parks (each must be served: 404, and the
- * token's: 403, naming it); without it, every park the token covers, in
+ * parks=a,b narrows to those parks (each must be the token's: 403, naming
+ * it — asked first, so a limited token learns nothing of other parks — and
+ * served: 404); without it, every park the token covers, in
  * config order. JSON or CSV through the row writer, as everywhere.
  *
  * Callers: the route table (api_routes.c, API_RT_ACROSS: no park in the
@@ -81,9 +82,11 @@ static int select_parks(struct api_req *r, struct park_set *ps) {
   struct ph_err err;
   if (api_parse_id_list(v, ids, PH_HUB_MAX_PARKS, &n, &err)) return api_fail(r, 400, "parks", "parks: %s", err.msg);
   for (int k = 0; k < n; k++) {
+    /* the token first: the same 403 for a park that exists and one that
+     * does not (inv. 2; api.c park_check) */
+    if (!api_token_sees(r->tok, ids[k])) return api_fail(r, 403, "parks", "parks: this token may not see park %s", ids[k]);
     int i = park_index(cfg, ids[k]);
     if (i < 0) return api_fail(r, 404, "parks", "parks: no such park %s", ids[k]);
-    if (!api_token_sees(r->tok, ids[k])) return api_fail(r, 403, "parks", "parks: this token may not see park %s", ids[k]);
     ps->idx[ps->n++] = i;
   }
   return 0;

@@ -92,12 +92,7 @@ int64_t ph_inventory_midnight(const struct ph_tz *tz, int y, unsigned m, unsigne
     y += (int)((m - 1) / 12);
     m = (m - 1) % 12 + 1;
   }
-  int64_t day = ph_days_from_civil(y, m, d);
-  /* local noon of that date (offsets are within ±26 h of UTC noon's date
-   * only in theory; real ones are ±14 h), then back to its midnight */
-  int64_t t = day * DAY_MS + DAY_MS / 2;
-  t -= (int64_t)ph_tz_offset_s(tz, t) * 1000;
-  return ph_tz_day_start(tz, t);
+  return ph_tz_date_start(tz, ph_days_from_civil(y, m, d));
 }
 
 static int64_t local_day(const struct ph_tz *tz, int64_t ms) {
@@ -772,7 +767,7 @@ int ph_monitoring_plan(sqlite3 *db, const struct ph_hub_config *cfg, const struc
     int64_t last_day = local_day(tz, last);
     if (known > last_day) { /* a later test entered than the data holds */
       last_day = known;
-      s->last_test_ms = ph_tz_day_start(tz, (int64_t)last_day * 86400000 + 43200000);
+      s->last_test_ms = ph_tz_date_start(tz, last_day);
     }
     date_str(last_day, s->last_test);
     s->due_day = last_day + out->interval_days;

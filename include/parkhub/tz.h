@@ -61,6 +61,12 @@ int64_t ph_tz_hour_start(const struct ph_tz *tz, int64_t utc_ms);
  * at utc_ms, that all lie on the same local date. */
 int64_t ph_tz_day_start(const struct ph_tz *tz, int64_t utc_ms);
 
+/* UTC ms of the local midnight that starts local date `civil_day` (days
+ * since 1970-01-01, as ph_days_from_civil counts them), in any zone of
+ * -12..+14 h. A date the zone skipped entirely (Pacific/Apia 2011-12-30)
+ * gives the start of the next date that exists. */
+int64_t ph_tz_date_start(const struct ph_tz *tz, int64_t civil_day);
+
 /* Start of the local day after the one containing day_start_ms (normally
  * a ph_tz_day_start result). Always > day_start_ms; when a local date is
  * skipped entirely (Pacific/Apia, 2011-12-30) it is the next date that

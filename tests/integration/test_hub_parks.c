@@ -323,7 +323,9 @@ Test(parks, summary_is_each_covered_parks_own_summary)
 	cr_assert_str_eq(str(cJSON_GetArrayItem(get(all, "parks"), 2), "park"), "p3");
 	cJSON_Delete(all);
 
-	/* parks= narrows; outside the token a 403 naming the park; unknown a 404 */
+	/* parks= narrows; outside the token a 403 naming the park, the same
+	 * for a park that does not exist (a limited token learns nothing of
+	 * other parks); unknown to a token for every park a 404 */
 	snprintf(path, sizeof path, "/api/v1/summary?%s&parks=p2", q);
 	all = get_json(tok_reg, path, 200);
 	cr_assert_eq(cJSON_GetArraySize(get(all, "parks")), 1);
@@ -334,9 +336,23 @@ Test(parks, summary_is_each_covered_parks_own_summary)
 	cr_assert_str_eq(str(get(e, "error"), "param"), "parks");
 	cJSON_Delete(e);
 	snprintf(path, sizeof path, "/api/v1/summary?%s&parks=p9", q);
-	e = get_json(tok_reg, path, 404);
+	e = get_json(tok_reg, path, 403);
 	cr_assert(strstr(str(get(e, "error"), "message"), "p9") != NULL, "%s", out);
 	cJSON_Delete(e);
+	e = get_json(tok_admin, path, 404);
+	cr_assert(strstr(str(get(e, "error"), "message"), "p9") != NULL, "%s", out);
+	cJSON_Delete(e);
+	/* the same for a park in the path */
+	snprintf(path, sizeof path, "/api/v1/parks/p3/summary?%s", q);
+	e = get_json(tok_reg, path, 403);
+	char m3[256];
+	snprintf(m3, sizeof m3, "%s", str(get(e, "error"), "message"));
+	cJSON_Delete(e);
+	snprintf(path, sizeof path, "/api/v1/parks/p9/summary?%s", q);
+	e = get_json(tok_reg, path, 403);
+	cr_assert(strstr(str(get(e, "error"), "message"), "p9") && strstr(m3, "p3"), "%s / %s", m3, out);
+	cJSON_Delete(e);
+	cJSON_Delete(get_json(tok_admin, path, 404));
 	snprintf(path, sizeof path, "/api/v1/summary?%s&parks=p1,p1", q);
 	cJSON_Delete(get_json(tok_reg, path, 400));
 

@@ -369,6 +369,40 @@ Test(tz, apia_skipped_2011_12_30) {
   ph_tz_free(tz);
 }
 
+/* ---- a civil date's local midnight --------------------------------------- */
+
+/* For zones from -11 to +14 h and dates around DST changes, the instant
+ * ph_tz_date_start gives lies on that local date and the one before it on
+ * the date before: checked through ph_tz_local_date, not the offset math. */
+Test(tz, date_start_in_every_offset) {
+  static const char *const zones[] = {"Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Shanghai",
+                                      "America/New_York", "Europe/Berlin", "Pacific/Tongatapu"};
+  static const int dates[][3] = {{2026, 1, 1}, {2026, 3, 8}, {2026, 3, 29}, {2026, 6, 15},
+                                 {2026, 10, 25}, {2026, 11, 1}, {2026, 12, 31}};
+  for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+    struct ph_tz *tz = load(zones[z]);
+    for (size_t i = 0; i < sizeof dates / sizeof *dates; i++) {
+      int64_t day = ph_days_from_civil(dates[i][0], (unsigned)dates[i][1], (unsigned)dates[i][2]);
+      int64_t t = ph_tz_date_start(tz, day);
+      cr_assert_eq(local_day(tz, t), day, "%s %04d-%02d-%02d: starts on another date", zones[z], dates[i][0],
+                   dates[i][1], dates[i][2]);
+      cr_assert_eq(local_day(tz, t - 1), day - 1, "%s %04d-%02d-%02d: not the first instant of the date",
+                   zones[z], dates[i][0], dates[i][1], dates[i][2]);
+    }
+    ph_tz_free(tz);
+  }
+  /* the old trick (UTC noon's local day) is a day late at +14 h */
+  struct ph_tz *k = load("Pacific/Kiritimati");
+  int64_t d = ph_days_from_civil(2026, 12, 7);
+  cr_assert_eq(local_day(k, ph_tz_day_start(k, d * 86400000 + 43200000)), d + 1);
+  cr_assert_eq(ph_tz_date_start(k, d), T("2026-12-06T10:00:00Z"));
+  ph_tz_free(k);
+  /* a skipped date gives the next one's start */
+  struct ph_tz *a = load("Pacific/Apia");
+  cr_assert_eq(ph_tz_date_start(a, ph_days_from_civil(2011, 12, 30)), T("2011-12-30T10:00:00Z"));
+  ph_tz_free(a);
+}
+
 /* ---- UTC and fixed offsets ----------------------------------------------- */
 
 Test(tz, utc_and_fixed_offsets) {
