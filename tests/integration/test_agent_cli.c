@@ -300,6 +300,19 @@ Test(agent_cli, check_config_lists_problems_below_a_failed_object)
 	cr_expect_not_null(strstr(out, "configuration error: 5 problems"), "%s", out);
 }
 
+/* --check-config of cfg: exit 1, every one of want listed, and total
+ * problems in all (each listed once). */
+static void expect_problems(const char *const *want, size_t nwant, int total)
+{
+	char count[64];
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	for (size_t i = 0; i < nwant; i++)
+		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
+	snprintf(count, sizeof count, "configuration error: %d problems:", total);
+	cr_expect_not_null(strstr(out, count), "not '%s': %s", count, out);
+}
+
 /* issue #18: a source's own check (its init) lists every bad entry of its
  * lists, not only the first: two HJ 212 loggers with a bad mn and a third
  * listed twice, two Modbus registers mapping one metric twice plus one with
@@ -320,8 +333,6 @@ Test(agent_cli, check_config_lists_every_bad_entry_of_each_source)
 		 "{\"address\":106,\"metric\":\"nosuch\",\"point\":\"f-1\"}]}]}",
 		 outbox);
 	write_cfg(text);
-	int code = run("--check-config", "--config", cfg);
-	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
 	static const char *const want[] = {
 		"sources[0].codes.a21026: unknown metric 'sulphur'",
 		"sources[0].loggers[0].mn: ",
@@ -331,9 +342,7 @@ Test(agent_cli, check_config_lists_every_bad_entry_of_each_source)
 		"sources[1].registers[2].type: 'float64'",
 		"sources[1].registers[3].metric: unknown metric 'nosuch'",
 	};
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
-	cr_expect_not_null(strstr(out, "configuration error: 7 problems:"), "each problem once: %s", out);
+	expect_problems(want, sizeof want / sizeof want[0], 7);
 }
 
 /* The same for a CSV source's column maps, and its keys that do not hang
@@ -348,8 +357,6 @@ Test(agent_cli, check_config_lists_every_bad_csv_column)
 		 "\"columns\":{\"2\":\"so2\",\"x\":\"nox\",\"4\":\"zzz\",\"5\":\"furnace_temp\"},\"flag_columns\":{\"6\":7}}]}",
 		 outbox, data);
 	write_cfg(text);
-	int code = run("--check-config", "--config", cfg);
-	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
 	static const char *const want[] = {
 		"sources[1].columns.x: without a header",
 		"sources[1].columns.4: unknown metric 'zzz'",
@@ -357,9 +364,7 @@ Test(agent_cli, check_config_lists_every_bad_csv_column)
 		"sources[1].flag_columns.6: must name a metric",
 		"sources[1]: give exactly one of point",
 	};
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
-	cr_expect_not_null(strstr(out, "configuration error: 5 problems:"), "%s", out);
+	expect_problems(want, sizeof want / sizeof want[0], 5);
 }
 
 /* At start a bad source list still stops the agent, and the error names
