@@ -10,6 +10,13 @@
  * hj212_dump.c, tests, the fuzz target. Threads: none; a map is immutable
  * after init. Owns: the time zone.
  *
+ * Loading for --check-config (ph_hj212_map_init_all with a problem list)
+ * notes every bad entry of "codes", "loggers" (and their "corrected" and
+ * "units"), "commands" and "tz", leaves it out and checks the next; a key
+ * that is not the list it should be, or a list over its cap, stops that
+ * key's check only. "codes" loads first: the loggers' "units" are checked
+ * against it.
+ *
  * Which value of a code becomes the record's value: -Rtd for real-time
  * data (2011), -Avg for minute, hourly and daily data (2051, 2061, 2031);
  * -ZsRtd/-ZsAvg instead for the logger's "corrected" codes; and, for period
