@@ -2,6 +2,7 @@
  * applies to this enterprise on this day". Callers: the hub's compliance
  * and rules code, reports. */
 #include "parkhub/limits.h"
+#include "parkhub/na_reasons.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -304,17 +305,17 @@ int ph_limits_water(const struct ph_limits *l, const char *metric, enum ph_secto
                     bool special, bool indirect, long day, double *lo, double *hi, const char **why) {
   const char *dummy;
   if (!why) why = &dummy;
-  *why = "no limit";
+  *why = PH_NA(NO_LIMIT);
   for (size_t i = 0; i < l->nw; i++) {
     const struct wpollutant *w = &l->w[i];
     if (strcmp(w->metric, metric) != 0) continue;
     if (!w->verified) { /* an unverified entry (its values, even its listing) is never used */
-      *why = "no verified limit";
+      *why = PH_NA(NO_VERIFIED_LIMIT);
       return PH_ENOTFOUND;
     }
     if ((unsigned)sector >= PH_SECTOR_COUNT || !(w->sectors & (1u << sector))) return PH_ENOTFOUND;
     if (day < l->wfrom[cls == PH_CLASS_NEW]) {
-      *why = "not in force";
+      *why = PH_NA(LIMIT_NOT_IN_FORCE);
       return PH_ENOTFOUND;
     }
     const struct wvalue *v = &w->v[cls == PH_CLASS_NEW ? WCOL_NEW : WCOL_EXISTING][indirect];

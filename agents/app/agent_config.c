@@ -56,6 +56,23 @@ static const struct ph_cfgmap outbox_map[] = {
 /* Keys every source takes; each source's cfgmap lists them as SKIP. */
 static bool find_common(const char *key) { return strcmp(key, "type") == 0 || strcmp(key, "name") == 0; }
 
+/* A source names a problem by its path below it ("loggers[2].mn: …",
+ * "columns.SO2: …") or not at all ("give exactly one of …"): msg becomes
+ * "sources[1].loggers[2].mn: …" or "sources[1]: give exactly one of …". */
+static void under_source(char *msg, size_t cap, const char *path) {
+  size_t pl = strlen(path);
+  if (strncmp(msg, path, pl) == 0 && (msg[pl] == '.' || msg[pl] == ':')) return; /* named already */
+  size_t key = strcspn(msg, ": ");
+  bool is_path = key > 0 && msg[key] == ':' && (msg[0] == '_' || (msg[0] >= 'a' && msg[0] <= 'z'));
+  size_t add = pl + (is_path ? 1 : 2), n = strnlen(msg, cap - 1);
+  if (add >= cap) return;
+  if (n > cap - 1 - add) n = cap - 1 - add; /* the end of a long message gives way */
+  memmove(msg + add, msg, n);
+  msg[add + n] = '\0';
+  memcpy(msg, path, pl);
+  memcpy(msg + pl, is_path ? "." : ": ", add - pl);
+}
+
 static int load_source(const cJSON *o, int i, const struct ph_catalog *cat, struct ph_agent_config *c,
                        struct ph_cfg_problems *pr, struct ph_err *err) {
   char path[32];
@@ -86,13 +103,16 @@ static int load_source(const cJSON *o, int i, const struct ph_catalog *cat, stru
    * (it does no I/O: source.h) so that what hangs below them (registers,
    * columns, maps) is checked too (README "Checking a config"). */
   if (rc && !pr) return rc;
-  int own = rc;
-  if (s->ops->init && (rc = s->ops->init(s->ctx, o, &s->env, err))) {
-    if (err && !strstr(err->msg, path)) {
-      char inner[PH_ERR_MSG_MAX];
-      strcpy(inner, err->msg);
-      ph_fail(err, rc, "%s: %s", path, inner);
-    }
+  int own = rc, before = pr ? pr->n : 0;
+  s->env.pr = pr; /* the source notes each bad entry of its lists (source.h) */
+  rc = s->ops->init ? s->ops->init(s->ctx, o, &s->env, err) : 0;
+  s->env.pr = NULL;
+  if (pr && pr->n > before) { /* noted by the source: named below it */
+    for (int k = before; k < pr->n && k < PH_CFG_PROBLEMS_MAX; k++) under_source(pr->msg[k], sizeof pr->msg[k], path);
+    return rc ? rc : PH_ECONFIG;
+  }
+  if (rc) {
+    if (err) under_source(err->msg, sizeof err->msg, path);
     return ph_cfg_stop(pr, rc, err);
   }
   return own;

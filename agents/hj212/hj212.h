@@ -46,6 +46,7 @@
 
 #include "parkhub/batch.h"
 #include "parkhub/catalog.h"
+#include "parkhub/cfgmap.h" /* struct ph_cfg_problems */
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
 
@@ -292,6 +293,7 @@ int ph_hj212_frame(const char *seg, size_t len, enum ph_hj212_crc_mode crc, bool
 enum { PH_HJ212_P_RTD, PH_HJ212_P_MIN, PH_HJ212_P_HOUR, PH_HJ212_P_DAY, PH_HJ212_P_COUNT };
 
 struct ph_hj212_logger {
+  int index; /* its place in "loggers" (messages name it; a refused one before it is left out) */
   char mn[PH_HJ212_MN_MAX + 1];
   char point[PH_HJ212_P_COUNT][PH_ID_MAX + 1]; /* by command: 2011, 2051, 2061, 2031 */
   char password[PH_HJ212_PW_MAX + 1];          /* "" : the source's */
@@ -335,6 +337,13 @@ struct ph_hj212_map {
  * failure m holds nothing to free. */
 int ph_hj212_map_init(struct ph_hj212_map *m, const struct ph_catalog *cat, const void *cfg, const char *tz,
                       const char *password, struct ph_err *err);
+/* The same for a config being checked (--check-config): with pr, every
+ * problem of "loggers", "codes", "commands", the loggers' "units" and "tz"
+ * is noted in pr, each named by its path ("loggers[2].mn: …"), a bad entry
+ * is left out and the next one checked; PH_ECONFIG when any was noted
+ * (nothing to free then). Without pr, as ph_hj212_map_init. */
+int ph_hj212_map_init_all(struct ph_hj212_map *m, const struct ph_catalog *cat, const void *cfg, const char *tz,
+                          const char *password, struct ph_cfg_problems *pr, struct ph_err *err);
 void ph_hj212_map_fini(struct ph_hj212_map *m);
 /* The catalogue unit conversion factor from an HJ 212 unit, or 0 when the
  * pair is unknown. Both NUL-terminated. */

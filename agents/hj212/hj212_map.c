@@ -10,6 +10,13 @@
  * hj212_dump.c, tests, the fuzz target. Threads: none; a map is immutable
  * after init. Owns: the time zone.
  *
+ * Loading for --check-config (ph_hj212_map_init_all with a problem list)
+ * notes every bad entry of "codes", "loggers" (and their "corrected" and
+ * "units"), "commands" and "tz", leaves it out and checks the next; a key
+ * that is not the list it should be, or a list over its cap, stops that
+ * key's check only. "codes" loads first: the loggers' "units" are checked
+ * against it.
+ *
  * Which value of a code becomes the record's value: -Rtd for real-time
  * data (2011), -Avg for minute, hourly and daily data (2051, 2061, 2031);
  * -ZsRtd/-ZsAvg instead for the logger's "corrected" codes; and, for period
@@ -114,25 +121,43 @@ static bool code_ok(const char *c) {
   return true;
 }
 
-/* "corrected" and "units" of one logger. */
-static int load_logger_codes(struct ph_hj212_logger *l, const cJSON *o, const char *path, struct ph_err *err) {
+/* "corrected" and "units" of one logger: each bad entry noted in pr (and
+ * left out), or, without pr, the first returned. A key of the wrong shape
+ * has no entries to go on with. */
+static int load_logger_codes(struct ph_hj212_logger *l, const cJSON *o, const char *path,
+                             struct ph_cfg_problems *pr, struct ph_err *err) {
   const cJSON *zs = cJSON_GetObjectItemCaseSensitive(o, "corrected"), *units = cJSON_GetObjectItemCaseSensitive(o, "units");
   const cJSON *it;
-  if (zs && !cJSON_IsArray(zs)) return ph_fail(err, PH_ECONFIG, "%s.corrected: must be an array of HJ 212 codes", path);
-  cJSON_ArrayForEach(it, zs) {
-    if (!cJSON_IsString(it) || !code_ok(it->valuestring))
-      return ph_fail(err, PH_ECONFIG, "%s.corrected: each an HJ 212 code (1..15 letters and digits)", path);
+  int rc, i = 0;
+  if (zs && !cJSON_IsArray(zs) && (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "%s.corrected: must be an array of HJ 212 codes", path), err)))
+    return rc;
+  const cJSON *zl = cJSON_IsArray(zs) ? zs : NULL, *ul = cJSON_IsObject(units) ? units : NULL;
+  cJSON_ArrayForEach(it, zl) {
     if (l->nzs == PH_HJ212_LOGGER_CODES)
-      return ph_fail(err, PH_ECONFIG, "%s.corrected: more than %d codes", path, PH_HJ212_LOGGER_CODES);
+      return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.corrected: more than %d codes", path, PH_HJ212_LOGGER_CODES), err);
+    if (!cJSON_IsString(it) || !code_ok(it->valuestring)) {
+      rc = ph_fail(err, PH_ECONFIG, "%s.corrected[%d]: an HJ 212 code (1..15 letters and digits)", path, i++);
+      if ((rc = ph_cfg_note(pr, rc, err))) return rc;
+      continue;
+    }
+    i++;
     strcpy(l->zs[l->nzs++], it->valuestring);
   }
-  if (units && !cJSON_IsObject(units)) return ph_fail(err, PH_ECONFIG, "%s.units: must be an object code -> unit", path);
-  cJSON_ArrayForEach(it, units) {
-    if (!code_ok(it->string)) return ph_fail(err, PH_ECONFIG, "%s.units.%.40s: not an HJ 212 code", path, it->string);
-    if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof l->units[0].unit)
-      return ph_fail(err, PH_ECONFIG, "%s.units.%s: a unit of 1..23 characters", path, it->string);
+  if (units && !cJSON_IsObject(units) &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "%s.units: must be an object code -> unit", path), err)))
+    return rc;
+  cJSON_ArrayForEach(it, ul) {
     if (l->nunits == PH_HJ212_LOGGER_CODES)
-      return ph_fail(err, PH_ECONFIG, "%s.units: more than %d codes", path, PH_HJ212_LOGGER_CODES);
+      return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.units: more than %d codes", path, PH_HJ212_LOGGER_CODES), err);
+    rc = 0;
+    if (!code_ok(it->string))
+      rc = ph_fail(err, PH_ECONFIG, "%s.units.%.40s: not an HJ 212 code", path, it->string);
+    else if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= sizeof l->units[0].unit)
+      rc = ph_fail(err, PH_ECONFIG, "%s.units.%s: a unit of 1..23 characters", path, it->string);
+    if (rc) {
+      if ((rc = ph_cfg_note(pr, rc, err))) return rc;
+      continue;
+    }
     strcpy(l->units[l->nunits].code, it->string);
     strcpy(l->units[l->nunits].unit, it->valuestring);
     l->nunits++;
@@ -140,138 +165,194 @@ static int load_logger_codes(struct ph_hj212_logger *l, const cJSON *o, const ch
   return 0;
 }
 
-static int load_loggers(struct ph_hj212_map *m, const cJSON *arr, struct ph_err *err) {
-  if (!arr) return 0;
-  if (!cJSON_IsArray(arr)) return ph_fail(err, PH_ECONFIG, "loggers: must be an array of objects");
-  const cJSON *o;
-  cJSON_ArrayForEach(o, arr) {
-    if (m->nloggers == PH_HJ212_MAX_LOGGERS)
-      return ph_fail(err, PH_ECONFIG, "loggers: more than %d", PH_HJ212_MAX_LOGGERS);
-    char path[32];
-    snprintf(path, sizeof path, "loggers[%d]", m->nloggers);
-    struct ph_hj212_logger *l = &m->loggers[m->nloggers];
-    memset(l, 0, sizeof *l);
-    int rc = ph_cfgmap_apply(logger_map, o, path, l, err);
-    if (rc) return rc;
-    if (!o) return ph_fail(err, PH_ECONFIG, "%s: must be an object", path);
-    size_t n = strlen(l->mn);
-    bool plain = n > 0;
-    for (size_t i = 0; i < n; i++)
-      if ((unsigned char)l->mn[i] <= ' ' || (unsigned char)l->mn[i] >= 0x7f || strchr(";=&,", l->mn[i])) plain = false;
-    if (!plain) return ph_fail(err, PH_ECONFIG, "%s.mn: 1..%d printable characters without ;=&,", path, PH_HJ212_MN_MAX);
-    for (int k = 0; k < m->nloggers; k++)
-      if (strcmp(m->loggers[k].mn, l->mn) == 0) return ph_fail(err, PH_ECONFIG, "%s.mn: '%s' is listed twice", path, l->mn);
-    for (int p = 1; p < PH_HJ212_P_COUNT; p++)
-      if (!l->point[p][0]) strcpy(l->point[p], l->point[PH_HJ212_P_RTD]);
-    if ((rc = load_logger_codes(l, o, path, err))) return rc;
-    m->nloggers++;
+/* The checks of one logger's own keys that need no other logger. */
+static int check_mn(const struct ph_hj212_logger *l, const char *path, struct ph_err *err) {
+  size_t n = strlen(l->mn);
+  bool plain = n > 0;
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)l->mn[i] <= ' ' || (unsigned char)l->mn[i] >= 0x7f || strchr(";=&,", l->mn[i])) plain = false;
+  if (!plain) return ph_fail(err, PH_ECONFIG, "%s.mn: 1..%d printable characters without ;=&,", path, PH_HJ212_MN_MAX);
+  return 0;
+}
+
+/* The catalogue metric a logger's "units" entry converts to, or -1. */
+static int unit_metric(const struct ph_hj212_map *m, const char *code) {
+  const struct ph_hj212_factor *f = ph_hj212_code_is_2017(code) ? NULL : ph_hj212_factor_2005(code);
+  for (int c = 0; c < m->ncodes; c++)
+    if (strcmp(m->codes[c].code, code) == 0) return m->codes[c].metric;
+  return ph_catalog_find_hj212(m->cat, f ? f->code : code);
+}
+
+/* A logger's "units" must convert to its code's metric (inv. 1); each one
+ * that does not is noted in pr (without pr: the first returned). A code
+ * whose own "codes" entry was refused is passed over: that entry's
+ * problem is noted already. "codes" is loaded before the loggers. */
+static int check_logger_units(const struct ph_hj212_map *m, const struct ph_hj212_logger *l, const char *path,
+                              const cJSON *codes, struct ph_cfg_problems *pr, struct ph_err *err) {
+  for (int k = 0; k < l->nunits; k++) {
+    const char *code = l->units[k].code;
+    int metric = unit_metric(m, code), rc = 0;
+    if (metric < 0 && cJSON_GetObjectItemCaseSensitive(codes, code)) continue;
+    const struct ph_metric *mt = metric < 0 ? NULL : ph_catalog_at(m->cat, (size_t)metric);
+    if (!mt)
+      rc = ph_fail(err, PH_ECONFIG, "%s.units.%s: the code maps to no catalogue metric", path, code);
+    else if (!ph_hj212_unit_factor(l->units[k].unit, mt->unit))
+      rc = ph_fail(err, PH_ECONFIG, "%s.units.%s: no conversion from %.23s to %s's unit %s", path, code,
+                   l->units[k].unit, mt->code, mt->unit);
+    if ((rc = ph_cfg_note(pr, rc, err))) return rc;
   }
   return 0;
 }
 
-static int load_codes(struct ph_hj212_map *m, const cJSON *obj, struct ph_err *err) {
+/* One logger into m->loggers[m->nloggers]; with pr, every problem of it is
+ * noted and PH_ECONFIG returned when there was one (the logger is left out,
+ * so no later check trips over it). */
+static int load_logger(struct ph_hj212_map *m, const cJSON *o, int idx, const cJSON *codes,
+                       struct ph_cfg_problems *pr, struct ph_err *err) {
+  char path[32];
+  snprintf(path, sizeof path, "loggers[%d]", idx);
+  struct ph_hj212_logger *l = &m->loggers[m->nloggers];
+  memset(l, 0, sizeof *l);
+  l->index = idx;
+  if (!cJSON_IsObject(o)) return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s: must be an object", path), err);
+  int before = pr ? pr->n : 0, rc;
+  if ((rc = ph_cfgmap_apply_all(logger_map, o, path, l, pr, err)) && !pr) return rc;
+  if ((l->mn[0] || !rc) && (rc = ph_cfg_note(pr, check_mn(l, path, err), err))) /* a missing mn is noted once */
+    return rc;
+  for (int k = 0; l->mn[0] && k < m->nloggers; k++)
+    if (strcmp(m->loggers[k].mn, l->mn) == 0 &&
+        (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "%s.mn: '%s' is listed twice (also loggers[%d])", path, l->mn,
+                                      m->loggers[k].index), err)))
+      return rc;
+  for (int p = 1; p < PH_HJ212_P_COUNT; p++)
+    if (!l->point[p][0]) strcpy(l->point[p], l->point[PH_HJ212_P_RTD]);
+  if ((rc = load_logger_codes(l, o, path, pr, err)) || (rc = check_logger_units(m, l, path, codes, pr, err)))
+    return rc;
+  return pr && pr->n > before ? PH_ECONFIG : 0;
+}
+
+static int load_loggers(struct ph_hj212_map *m, const cJSON *arr, const cJSON *codes, struct ph_cfg_problems *pr,
+                        struct ph_err *err) {
+  if (!arr) return 0;
+  if (!cJSON_IsArray(arr)) return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "loggers: must be an array of objects"), err);
+  if (cJSON_GetArraySize(arr) > PH_HJ212_MAX_LOGGERS) /* a hostile list: not read at all */
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "loggers: more than %d", PH_HJ212_MAX_LOGGERS), err);
+  const cJSON *o;
+  int idx = 0;
+  cJSON_ArrayForEach(o, arr) {
+    int rc = load_logger(m, o, idx++, codes, pr, err);
+    if (rc && !pr) return rc;
+    if (!rc) m->nloggers++; /* a bad one is noted and left out */
+  }
+  return 0;
+}
+
+/* One entry of "codes" into m->codes[m->ncodes]; 0 when it is good. */
+static int load_code(struct ph_hj212_map *m, const cJSON *it, struct ph_err *err) {
+  if (!code_ok(it->string))
+    return ph_fail(err, PH_ECONFIG, "codes.%.40s: not an HJ 212 code (1..15 letters and digits)", it->string);
+  struct ph_hj212_override *c = &m->codes[m->ncodes];
+  strcpy(c->code, it->string);
+  for (int k = 0; k < m->ncodes; k++)
+    if (strcmp(m->codes[k].code, c->code) == 0) return ph_fail(err, PH_ECONFIG, "codes.%s: twice", c->code);
+  const cJSON *metric = it, *unit = NULL;
+  if (cJSON_IsObject(it)) {
+    for (const cJSON *k = it->child; k; k = k->next)
+      if (strcmp(k->string, "metric") && strcmp(k->string, "unit"))
+        return ph_fail(err, PH_ECONFIG, "codes.%s.%.40s: unknown key", c->code, k->string);
+    metric = cJSON_GetObjectItemCaseSensitive(it, "metric");
+    unit = cJSON_GetObjectItemCaseSensitive(it, "unit");
+    if (unit && !cJSON_IsString(unit)) return ph_fail(err, PH_ECONFIG, "codes.%s.unit: must be a string", c->code);
+  }
+  if (cJSON_IsNull(metric)) {
+    c->metric = -1; /* deliberately ignored */
+    c->factor = 0;
+    return 0;
+  }
+  if (!cJSON_IsString(metric))
+    return ph_fail(err, PH_ECONFIG, "codes.%s: a metric code, {\"metric\",\"unit\"} or null", c->code);
+  c->metric = ph_catalog_find(m->cat, metric->valuestring, strlen(metric->valuestring));
+  if (c->metric < 0) return ph_fail(err, PH_ECONFIG, "codes.%s: unknown metric '%.64s'", c->code, metric->valuestring);
+  const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)c->metric);
+  if (mt->kind == PH_KIND_MATERIAL)
+    return ph_fail(err, PH_ECONFIG, "codes.%s: '%s' is a material, not a measurement", c->code, mt->code);
+  const char *from = unit ? unit->valuestring : std_unit(c->code, mt->unit);
+  if (!(c->factor = ph_hj212_unit_factor(from, mt->unit)))
+    return ph_fail(err, PH_ECONFIG, "codes.%s: no conversion from %.24s to %s's unit %s", c->code, from, mt->code,
+                   mt->unit);
+  return 0;
+}
+
+/* "codes": each bad entry noted in pr and left out (without pr: the first
+ * returned). */
+static int load_codes(struct ph_hj212_map *m, const cJSON *obj, struct ph_cfg_problems *pr, struct ph_err *err) {
   if (!obj) return 0;
-  if (!cJSON_IsObject(obj)) return ph_fail(err, PH_ECONFIG, "codes: must be an object of code → metric");
+  if (!cJSON_IsObject(obj)) return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "codes: must be an object of code → metric"), err);
+  if (cJSON_GetArraySize(obj) > PH_HJ212_MAX_OVERRIDES) /* a hostile map: not read at all */
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "codes: more than %d", PH_HJ212_MAX_OVERRIDES), err);
   const cJSON *it;
   cJSON_ArrayForEach(it, obj) {
-    if (m->ncodes == PH_HJ212_MAX_OVERRIDES) return ph_fail(err, PH_ECONFIG, "codes: more than %d", PH_HJ212_MAX_OVERRIDES);
-    size_t cl = strlen(it->string);
-    bool ok = cl >= 1 && cl <= PH_HJ212_CODE_MAX;
-    for (size_t i = 0; ok && i < cl; i++)
-      ok = (it->string[i] >= 'a' && it->string[i] <= 'z') || (it->string[i] >= 'A' && it->string[i] <= 'Z') ||
-           (it->string[i] >= '0' && it->string[i] <= '9');
-    if (!ok) return ph_fail(err, PH_ECONFIG, "codes.%.40s: not an HJ 212 code (1..15 letters and digits)", it->string);
-    struct ph_hj212_override *c = &m->codes[m->ncodes];
-    strcpy(c->code, it->string);
-    const cJSON *metric = it, *unit = NULL;
-    if (cJSON_IsObject(it)) {
-      for (const cJSON *k = it->child; k; k = k->next)
-        if (strcmp(k->string, "metric") && strcmp(k->string, "unit"))
-          return ph_fail(err, PH_ECONFIG, "codes.%s.%.40s: unknown key", c->code, k->string);
-      metric = cJSON_GetObjectItemCaseSensitive(it, "metric");
-      unit = cJSON_GetObjectItemCaseSensitive(it, "unit");
-      if (unit && !cJSON_IsString(unit)) return ph_fail(err, PH_ECONFIG, "codes.%s.unit: must be a string", c->code);
-    }
-    if (cJSON_IsNull(metric)) {
-      c->metric = -1; /* deliberately ignored */
-      c->factor = 0;
+    int rc = load_code(m, it, err);
+    if (!rc)
       m->ncodes++;
-      continue;
-    }
-    if (!cJSON_IsString(metric))
-      return ph_fail(err, PH_ECONFIG, "codes.%s: a metric code, {\"metric\",\"unit\"} or null", c->code);
-    c->metric = ph_catalog_find(m->cat, metric->valuestring, strlen(metric->valuestring));
-    if (c->metric < 0) return ph_fail(err, PH_ECONFIG, "codes.%s: unknown metric '%.64s'", c->code, metric->valuestring);
-    const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)c->metric);
-    if (mt->kind == PH_KIND_MATERIAL)
-      return ph_fail(err, PH_ECONFIG, "codes.%s: '%s' is a material, not a measurement", c->code, mt->code);
-    const char *from = unit ? unit->valuestring : std_unit(c->code, mt->unit);
-    if (!(c->factor = ph_hj212_unit_factor(from, mt->unit)))
-      return ph_fail(err, PH_ECONFIG, "codes.%s: no conversion from %.24s to %s's unit %s", c->code, from, mt->code,
-                     mt->unit);
-    for (int k = 0; k < m->ncodes; k++)
-      if (strcmp(m->codes[k].code, c->code) == 0) return ph_fail(err, PH_ECONFIG, "codes.%s: twice", c->code);
-    m->ncodes++;
+    else if ((rc = ph_cfg_note(pr, rc, err))) /* noted: the next entry */
+      return rc;
   }
   return 0;
 }
 
-static int load_commands(struct ph_hj212_map *m, const cJSON *arr, struct ph_err *err) {
+/* "commands": each bad entry noted in pr (without pr: the first returned). */
+static int load_commands(struct ph_hj212_map *m, const cJSON *arr, struct ph_cfg_problems *pr, struct ph_err *err) {
   if (!arr) {
     m->commands = (1u << PH_HJ212_P_COUNT) - 1;
     return 0;
   }
-  if (!cJSON_IsArray(arr)) return ph_fail(err, PH_ECONFIG, "commands: must be an array of \"2011\"|\"2051\"|\"2061\"|\"2031\"");
+  if (!cJSON_IsArray(arr))
+    return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "commands: must be an array of \"2011\"|\"2051\"|\"2061\"|\"2031\""), err);
   const cJSON *it;
+  int i = 0, rc;
   cJSON_ArrayForEach(it, arr) {
     int k = 0;
     while (k < PH_HJ212_P_COUNT && !(cJSON_IsString(it) && strcmp(it->valuestring, command_words[k]) == 0)) k++;
-    if (k == PH_HJ212_P_COUNT)
-      return ph_fail(err, PH_ECONFIG, "commands: each one of \"2011\", \"2051\", \"2061\", \"2031\"");
-    m->commands |= 1u << k;
-  }
-  return 0;
-}
-
-/* Each logger's "units" must convert to its code's metric (inv. 1). */
-static int check_logger_units(const struct ph_hj212_map *m, struct ph_err *err) {
-  for (int i = 0; i < m->nloggers; i++) {
-    const struct ph_hj212_logger *l = &m->loggers[i];
-    for (int k = 0; k < l->nunits; k++) {
-      const char *code = l->units[k].code;
-      const struct ph_hj212_factor *f = ph_hj212_code_is_2017(code) ? NULL : ph_hj212_factor_2005(code);
-      int metric = -1;
-      for (int c = 0; c < m->ncodes; c++)
-        if (strcmp(m->codes[c].code, code) == 0) metric = m->codes[c].metric;
-      if (metric < 0) metric = ph_catalog_find_hj212(m->cat, f ? f->code : code);
-      if (metric < 0)
-        return ph_fail(err, PH_ECONFIG, "loggers[%d].units.%s: the code maps to no catalogue metric", i, code);
-      const struct ph_metric *mt = ph_catalog_at(m->cat, (size_t)metric);
-      if (!ph_hj212_unit_factor(l->units[k].unit, mt->unit))
-        return ph_fail(err, PH_ECONFIG, "loggers[%d].units.%s: no conversion from %.23s to %s's unit %s", i, code,
-                       l->units[k].unit, mt->code, mt->unit);
-    }
+    if (k < PH_HJ212_P_COUNT)
+      m->commands |= 1u << k;
+    else if ((rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "commands[%d]: one of \"2011\", \"2051\", \"2061\", \"2031\"", i), err)))
+      return rc;
+    i++;
   }
   return 0;
 }
 
 int ph_hj212_map_init(struct ph_hj212_map *m, const struct ph_catalog *cat, const void *cfg, const char *tz,
                       const char *password, struct ph_err *err) {
+  return ph_hj212_map_init_all(m, cat, cfg, tz, password, NULL, err);
+}
+
+/* Each part is checked even when one before it had problems (with pr):
+ * they are independent, and a bad entry is left out of its list. */
+int ph_hj212_map_init_all(struct ph_hj212_map *m, const struct ph_catalog *cat, const void *cfg, const char *tz,
+                          const char *password, struct ph_cfg_problems *pr, struct ph_err *err) {
   memset(m, 0, sizeof *m);
   m->cat = cat;
-  if (password && strlen(password) > PH_HJ212_PW_MAX)
-    return ph_fail(err, PH_ECONFIG, "password: more than %d characters", PH_HJ212_PW_MAX);
-  snprintf(m->password, sizeof m->password, "%s", password ? password : "");
-  const cJSON *o = cfg;
-  int rc;
-  if ((rc = load_loggers(m, o ? cJSON_GetObjectItemCaseSensitive(o, "loggers") : NULL, err)) ||
-      (rc = load_codes(m, o ? cJSON_GetObjectItemCaseSensitive(o, "codes") : NULL, err)) ||
-      (rc = load_commands(m, o ? cJSON_GetObjectItemCaseSensitive(o, "commands") : NULL, err)))
+  int before = pr ? pr->n : 0, rc;
+  if (password && strlen(password) > PH_HJ212_PW_MAX &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "password: more than %d characters", PH_HJ212_PW_MAX), err)))
     return rc;
-  if ((rc = check_logger_units(m, err))) return rc;
+  snprintf(m->password, sizeof m->password, "%.*s", PH_HJ212_PW_MAX, password ? password : "");
+  const cJSON *o = cfg, *codes = o ? cJSON_GetObjectItemCaseSensitive(o, "codes") : NULL;
+  /* with pr a part that stopped (its list is not one) has noted why: the next part goes on */
+  /* "codes" first: a logger's "units" are checked against them */
+  if ((rc = load_codes(m, codes, pr, err)) && !pr) return rc;
+  if ((rc = load_loggers(m, o ? cJSON_GetObjectItemCaseSensitive(o, "loggers") : NULL, codes, pr, err)) && !pr) return rc;
+  if ((rc = load_commands(m, o ? cJSON_GetObjectItemCaseSensitive(o, "commands") : NULL, pr, err)) && !pr) return rc;
   struct ph_err tzerr = {0};
-  if (ph_tz_load(tz && *tz ? tz : "Asia/Shanghai", &m->tz, &tzerr))
-    return ph_fail(err, PH_ECONFIG, "tz: %s", tzerr.msg);
+  if (ph_tz_load(tz && *tz ? tz : "Asia/Shanghai", &m->tz, &tzerr) &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "tz: %s", tzerr.msg), err)))
+    return rc;
+  if (pr && pr->n > before) { /* m holds nothing to free on failure */
+    ph_hj212_map_fini(m);
+    return PH_ECONFIG;
+  }
   return 0;
 }
 

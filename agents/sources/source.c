@@ -18,6 +18,15 @@ const struct ph_source_ops *ph_source_find(const char *type) {
 
 const struct ph_source_ops *const *ph_source_all(void) { return all; }
 
+int ph_source_note(const struct ph_source_env *env, int rc, const struct ph_err *err, int *bad) {
+  if (!rc || !env || !env->pr) return rc;
+  ph_cfg_problem_add(env->pr, err->msg);
+  if (bad) (*bad)++;
+  return 0;
+}
+
+int ph_source_noted(int bad) { return bad ? PH_ECONFIG : 0; }
+
 int ph_emit(struct ph_emitter *em, enum ph_kind kind, const struct ph_record *r, const struct ph_value *vals,
             size_t n, const char *attrs_json) {
   return em->record(em->user, kind, r, vals, n, attrs_json);

@@ -7,7 +7,11 @@
  * sleeps or spins. Lifecycle:
  *
  *   init(ctx, cfg)          ctx is zeroed memory of ops->ctx_size with the
- *                           cfgmap already applied; parse extra config, no I/O
+ *                           cfgmap already applied; parse extra config, no I/O;
+ *                           with env->pr (--check-config) every bad entry of
+ *                           its lists is noted and the next one checked
+ *                           (ph_source_note); a problem that makes the rest
+ *                           meaningless may stop, saying so in a comment
  *   start(ctx, resume, io)  open files/sockets; set io->fd and/or
  *                           io->period_ms (io stays valid while the source
  *                           runs: it may change them later, e.g. fd = -1 at
@@ -54,6 +58,10 @@ struct ph_source_env {
   const struct ph_catalog *cat;
   const char *name;      /* the source's name in the config, for logs */
   int64_t max_future_ms; /* records further ahead of the clock are refused */
+  /* --check-config: init notes every problem of its own config here
+   * (ph_source_note) and goes on to the next entry of its lists; NULL at
+   * start, when the first problem stops init. Only during init. */
+  struct ph_cfg_problems *pr;
 };
 
 /* The core's side (the batcher), or a capture sink in tests. Sources call
@@ -103,6 +111,17 @@ struct ph_source_ops {
   int (*reopen)(void *ctx);
   void (*exit)(void *ctx);
 };
+
+/* A problem of a source's own config, found by its init (see env->pr):
+ * err->msg names it by its path below the source ("loggers[2].mn: …"; the
+ * core puts "sources[1]." in front). Checking (env->pr set): noted, and
+ * returns 0, so that init goes on with the next entry and counts it (*bad
+ * += 1; bad may be NULL); starting: returns rc, the first problem stops.
+ * rc 0: returns 0, nothing noted. */
+int ph_source_note(const struct ph_source_env *env, int rc, const struct ph_err *err, int *bad);
+/* What init returns at its end: 0 when bad is 0, else PH_ECONFIG (the
+ * problems are in env->pr already: the core does not note it again). */
+int ph_source_noted(int bad);
 
 /* The registry (agents/sources/source.c). NULL when the type is unknown. */
 const struct ph_source_ops *ph_source_find(const char *type);

@@ -50,42 +50,51 @@ struct csv_ctx {
   char *cells[MAX_COLS];
 };
 
-static int add_mapping(struct csv_ctx *c, const char *column, const char *metric, bool flag, struct ph_err *err) {
-  if (c->nmap == MAX_MAPPED) return ph_fail(err, PH_ECONFIG, "more than %d mapped columns", MAX_MAPPED);
+/* One entry of columns (or flag_columns): 0 when it is good. */
+static int add_mapping(struct csv_ctx *c, const char *key, const char *column, const char *metric, bool flag,
+                       struct ph_err *err) {
   int idx = ph_catalog_find(c->env->cat, metric, strlen(metric));
-  if (idx < 0) return ph_fail(err, PH_ECONFIG, "columns.%.40s: unknown metric '%.64s'", column, metric);
+  if (idx < 0) return ph_fail(err, PH_ECONFIG, "%s.%.40s: unknown metric '%.64s'", key, column, metric);
   enum ph_kind k = ph_catalog_at(c->env->cat, (size_t)idx)->kind;
   if (k == PH_KIND_MATERIAL)
-    return ph_fail(err, PH_ECONFIG, "columns.%.40s: '%s' is a material; material records come from jsonl", column, metric);
+    return ph_fail(err, PH_ECONFIG, "%s.%.40s: '%s' is a material; material records come from jsonl", key, column, metric);
   if (!flag && c->nmap && k != c->kind)
-    return ph_fail(err, PH_ECONFIG, "columns.%.40s: '%s' is a %s metric, the others are %s", column, metric,
+    return ph_fail(err, PH_ECONFIG, "%s.%.40s: '%s' is a %s metric, the others are %s", key, column, metric,
                    ph_kind_name(k), ph_kind_name(c->kind));
+  int col = -1;
+  if (!c->header) {
+    char *end;
+    long n = strtol(column, &end, 10);
+    if (*end || n < 1 || n > MAX_COLS)
+      return ph_fail(err, PH_ECONFIG, "%s.%.40s: without a header, column keys are numbers 1..%d", key, column,
+                     MAX_COLS);
+    col = (int)n - 1;
+  }
   if (!flag) c->kind = k;
   struct mapping *m = &c->map[c->nmap++];
   snprintf(m->column, sizeof m->column, "%s", column);
   m->metric = idx;
   m->flag = flag;
-  m->col = -1;
-  if (!c->header) {
-    char *end;
-    long n = strtol(column, &end, 10);
-    if (*end || n < 1 || n > MAX_COLS)
-      return ph_fail(err, PH_ECONFIG, "columns: without a header, column keys are numbers 1..%d, not '%.40s'",
-                     MAX_COLS, column);
-    m->col = (int)n - 1;
-  }
+  m->col = col;
   return 0;
 }
 
-static int load_map(struct csv_ctx *c, const cJSON *obj, bool flag, struct ph_err *err) {
+/* columns or flag_columns: with env->pr each bad entry is noted and left
+ * out; a map that is not an object, or longer than MAX_MAPPED, stops
+ * (nothing, or too much, to go on with). */
+static int load_map(struct csv_ctx *c, const cJSON *obj, bool flag, int *bad, struct ph_err *err) {
   const char *key = flag ? "flag_columns" : "columns";
   if (!obj && flag) return 0;
+  int rc;
   if (!cJSON_IsObject(obj) || (!flag && !obj->child))
-    return ph_fail(err, PH_ECONFIG, "%s: must be an object of column → metric", key);
+    return ph_source_note(c->env, ph_fail(err, PH_ECONFIG, "%s: must be an object of column → metric", key), err, bad);
+  if (c->nmap + cJSON_GetArraySize(obj) > MAX_MAPPED)
+    return ph_source_note(c->env, ph_fail(err, PH_ECONFIG, "%s: more than %d mapped columns in all", key, MAX_MAPPED),
+                          err, bad);
   for (const cJSON *it = obj->child; it; it = it->next) {
-    if (!cJSON_IsString(it)) return ph_fail(err, PH_ECONFIG, "%s.%.40s: must name a metric", key, it->string);
-    int rc = add_mapping(c, it->string, it->valuestring, flag, err);
-    if (rc) return rc;
+    rc = cJSON_IsString(it) ? add_mapping(c, key, it->string, it->valuestring, flag, err)
+                            : ph_fail(err, PH_ECONFIG, "%s.%.40s: must name a metric", key, it->string);
+    if ((rc = ph_source_note(c->env, rc, err, bad))) return rc;
   }
   return 0;
 }
@@ -96,27 +105,33 @@ static int col_number(const char *s) {
   return *s && !*end && n >= 1 && n <= MAX_COLS ? (int)n - 1 : -1;
 }
 
+/* Every problem of the mapping is named (with env->pr, all of them). */
 static int csv_init(void *ctx, const void *cfg, const struct ph_source_env *env, struct ph_err *err) {
   struct csv_ctx *c = ctx;
   c->env = env;
   c->tail.fd = -1;
   ph_batch_init(&c->scratch, PH_KIND_EMISSION);
   ph_batch_scratch_init(&c->tokens);
-  int rc;
-  if ((rc = load_map(c, cJSON_GetObjectItemCaseSensitive(cfg, "columns"), false, err)) ||
-      (rc = load_map(c, cJSON_GetObjectItemCaseSensitive(cfg, "flag_columns"), true, err)))
+  int rc, bad = 0;
+  if ((rc = load_map(c, cJSON_GetObjectItemCaseSensitive(cfg, "columns"), false, &bad, err)) ||
+      (rc = load_map(c, cJSON_GetObjectItemCaseSensitive(cfg, "flag_columns"), true, &bad, err)))
     return rc;
+  rc = 0;
   if (!c->point[0] == !c->point_column[0])
-    return ph_fail(err, PH_ECONFIG, "give exactly one of point (a fixed id) and point_column");
-  if (c->point[0] && !ph_id_valid_z(c->point)) return ph_fail(err, PH_ECONFIG, "point: '%s' is not an id", c->point);
+    rc = ph_fail(err, PH_ECONFIG, "give exactly one of point (a fixed id) and point_column");
+  else if (c->point[0] && !ph_id_valid_z(c->point))
+    rc = ph_fail(err, PH_ECONFIG, "point: '%s' is not an id", c->point);
+  if ((rc = ph_source_note(env, rc, err, &bad))) return rc;
   c->ts_col = c->point_col = -1;
-  if (!c->header) {
-    if ((c->ts_col = col_number(c->ts_column)) < 0)
-      return ph_fail(err, PH_ECONFIG, "ts_column: without a header, a column number 1..%d", MAX_COLS);
-    if (c->point_column[0] && (c->point_col = col_number(c->point_column)) < 0)
-      return ph_fail(err, PH_ECONFIG, "point_column: without a header, a column number 1..%d", MAX_COLS);
-  }
-  return 0;
+  if (!c->header && (c->ts_col = col_number(c->ts_column)) < 0 &&
+      (rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "ts_column: without a header, a column number 1..%d", MAX_COLS),
+                           err, &bad)))
+    return rc;
+  if (!c->header && c->point_column[0] && (c->point_col = col_number(c->point_column)) < 0 &&
+      (rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "point_column: without a header, a column number 1..%d",
+                                        MAX_COLS), err, &bad)))
+    return rc;
+  return ph_source_noted(bad);
 }
 
 /* Splits line in place; quotes ("a,b" and "" for a quote) as RFC 4180. */

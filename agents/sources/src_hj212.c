@@ -148,11 +148,17 @@ static int hj212_init(void *ctx, const void *cfg, const struct ph_source_env *en
   c->env = env;
   c->lfd = c->epfd = -1;
   c->inited = true;
-  int rc = ph_hj212_map_init(&c->map, env->cat, cfg, c->tz, c->password, err);
-  if (rc) return rc;
+  int bad = 0, rc;
+  const cJSON *loggers = cJSON_GetObjectItemCaseSensitive(cfg, "loggers");
+  if (cJSON_IsArray(loggers) && !loggers->child &&
+      (rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "loggers: at least one data logger (mn, point)"), err, &bad)))
+    return rc;
+  /* every problem of loggers, codes, commands and tz is noted (env->pr) */
+  if ((rc = ph_hj212_map_init_all(&c->map, env->cat, cfg, c->tz, c->password, env->pr, err)))
+    return rc; /* the map holds nothing then */
   c->map_ok = true;
   c->map.max_future_ms = env->max_future_ms;
-  if (c->map.nloggers == 0) return ph_fail(err, PH_ECONFIG, "loggers: at least one data logger (mn, point)");
+  if (bad) return ph_source_noted(bad);
   ph_ratelimit_init(&c->rl_refuse, 10000);
   ph_ratelimit_init(&c->rl_other, 60000);
   ph_ratelimit_init(&c->rl_unknown, 60000);

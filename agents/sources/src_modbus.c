@@ -72,6 +72,7 @@ struct reg {
   char metric_code[PH_ID_MAX + 1], point[PH_ID_MAX + 1];
   int metric;
   int group;
+  int index; /* its place in "registers" (messages name it) */
   bool has_last;
   double last;
 };
@@ -133,6 +134,65 @@ static const struct ph_cfgmap reg_map[] = {
 #undef R
 #undef RN
 
+/* The group (point, kind) of r, made when it is the first of it. */
+static int group_of(struct modbus_ctx *c, const struct reg *r, enum ph_kind k) {
+  for (int g = 0; g < c->ngroups; g++)
+    if (strcmp(c->groups[g].point, r->point) == 0 && c->groups[g].kind == k) return g;
+  struct group *g = &c->groups[c->ngroups];
+  memcpy(g->point, r->point, sizeof g->point);
+  g->kind = k;
+  return c->ngroups++;
+}
+
+/* One register into c->regs[c->nregs]: 0 when it is good. Otherwise,
+ * checking (env->pr), every problem of it is noted already; starting, err
+ * holds the first. A register with a problem is left out, so no later one
+ * is compared with it. */
+static int load_reg(struct modbus_ctx *c, const cJSON *o, int idx, struct ph_err *err) {
+  const struct ph_source_env *env = c->env;
+  char path[32];
+  snprintf(path, sizeof path, "registers[%d]", idx);
+  struct reg *r = &c->regs[c->nregs];
+  memset(r, 0, sizeof *r);
+  int bad = 0, rc;
+  if (!cJSON_IsObject(o)) {
+    ph_source_note(env, ph_fail(err, PH_ECONFIG, "%s: must be an object", path), err, &bad);
+    return PH_ECONFIG;
+  }
+  if ((rc = ph_cfgmap_apply_all(reg_map, o, path, r, env->pr, err)) && !env->pr) return rc;
+  if (rc) bad++; /* noted there; the checks below see what did load */
+  if (r->address + ph_modbus_width((enum ph_modbus_type)r->type) > 65536 &&
+      (rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "%s.address: a 32-bit value needs two registers below 65536",
+                                        path), err, &bad)))
+    return rc;
+  if (!r->metric_code[0] || !r->point[0]) return PH_ECONFIG; /* required: noted by the cfgmap */
+  rc = 0;
+  r->metric = ph_catalog_find(env->cat, r->metric_code, strlen(r->metric_code));
+  enum ph_kind k = r->metric < 0 ? PH_KIND_MATERIAL : ph_catalog_at(env->cat, (size_t)r->metric)->kind;
+  if (r->metric < 0)
+    rc = ph_fail(err, PH_ECONFIG, "%s.metric: unknown metric '%s'", path, r->metric_code);
+  else if (k == PH_KIND_MATERIAL)
+    rc = ph_fail(err, PH_ECONFIG, "%s.metric: '%s' is a material, not a measurement", path, r->metric_code);
+  if (rc) { /* the checks below need the metric */
+    ph_source_note(env, rc, err, &bad);
+    return PH_ECONFIG;
+  }
+  for (int i = 0; i < c->nregs; i++) {
+    const struct reg *q = &c->regs[i];
+    if (q->metric == r->metric && strcmp(q->point, r->point) == 0 &&
+        (rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "%s: metric %s of point %s is mapped twice (also registers[%d])",
+                                          path, r->metric_code, r->point, q->index), err, &bad)))
+      return rc;
+  }
+  if (bad) return PH_ECONFIG;
+  r->index = idx;
+  r->group = group_of(c, r, k);
+  return 0;
+}
+
+/* Every register is checked (with env->pr each bad one is noted and left
+ * out); "registers" that is not a list, or a hostile one, stops: there is
+ * nothing to go on with. */
 static int mb_init(void *ctx, const void *cfg, const struct ph_source_env *env, struct ph_err *err) {
   struct modbus_ctx *c = ctx;
   c->env = env;
@@ -142,37 +202,16 @@ static int mb_init(void *ctx, const void *cfg, const struct ph_source_env *env, 
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(cfg, "registers");
   if (!cJSON_IsArray(arr) || !arr->child)
     return ph_fail(err, PH_ECONFIG, "registers: must be a non-empty array of objects");
+  if (cJSON_GetArraySize(arr) > MAX_REGS) return ph_fail(err, PH_ECONFIG, "registers: more than %d", MAX_REGS);
   const cJSON *o;
+  int idx = 0, bad = 0;
   cJSON_ArrayForEach(o, arr) {
-    if (c->nregs == MAX_REGS) return ph_fail(err, PH_ECONFIG, "registers: more than %d", MAX_REGS);
-    char path[32];
-    snprintf(path, sizeof path, "registers[%d]", c->nregs);
-    struct reg *r = &c->regs[c->nregs];
-    if (!cJSON_IsObject(o)) return ph_fail(err, PH_ECONFIG, "%s: must be an object", path);
-    int rc = ph_cfgmap_apply(reg_map, o, path, r, err);
-    if (rc) return rc;
-    if (r->address + ph_modbus_width((enum ph_modbus_type)r->type) > 65536)
-      return ph_fail(err, PH_ECONFIG, "%s.address: a 32-bit value needs two registers below 65536", path);
-    r->metric = ph_catalog_find(env->cat, r->metric_code, strlen(r->metric_code));
-    if (r->metric < 0) return ph_fail(err, PH_ECONFIG, "%s.metric: unknown metric '%s'", path, r->metric_code);
-    enum ph_kind k = ph_catalog_at(env->cat, (size_t)r->metric)->kind;
-    if (k == PH_KIND_MATERIAL)
-      return ph_fail(err, PH_ECONFIG, "%s.metric: '%s' is a material, not a measurement", path, r->metric_code);
-    r->group = -1;
-    for (int g = 0; g < c->ngroups; g++)
-      if (strcmp(c->groups[g].point, r->point) == 0 && c->groups[g].kind == k) r->group = g;
-    if (r->group < 0) {
-      struct group *g = &c->groups[c->ngroups];
-      memcpy(g->point, r->point, sizeof g->point);
-      g->kind = k;
-      r->group = c->ngroups++;
-    }
-    for (int i = 0; i < c->nregs; i++)
-      if (c->regs[i].metric == r->metric && c->regs[i].group == r->group)
-        return ph_fail(err, PH_ECONFIG, "%s: metric %s of point %s is mapped twice", path, r->metric_code, r->point);
-    c->nregs++;
+    int rc = load_reg(c, o, idx++, err);
+    if (rc && !env->pr) return rc;
+    if (rc) bad++; /* noted: the next register */
+    else c->nregs++;
   }
-  return 0;
+  return ph_source_noted(bad);
 }
 
 static bool connection_error(int e) {

@@ -20,6 +20,7 @@
  *     the worst hour), a year in 365 rows instead of 8 760.
  */
 #include "domain/compliance.h"
+#include "parkhub/na_reasons.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -281,19 +282,18 @@ int ph_compliance_exceedances(sqlite3 *db, const char *park, const char *ent, co
 }
 
 const char *ph_compliance_period_why(int nmonitored, int64_t expected, int64_t stopped, char *buf, size_t cap) {
-  if (nmonitored == 0) snprintf(buf, cap, "not monitored in the period (no data and no configured monitoring_since)");
-  else if (expected == 0 && stopped > 0) snprintf(buf, cap, "the plant was stopped in every monitored hour");
-  else if (expected == 0) snprintf(buf, cap, "no closed hour in the monitoring period yet");
+  if (nmonitored == 0) snprintf(buf, cap, "%s", PH_NA(NOT_MONITORED_IN_PERIOD));
+  else if (expected == 0 && stopped > 0) snprintf(buf, cap, "%s", PH_NA(STOPPED_EVERY_HOUR));
+  else if (expected == 0) snprintf(buf, cap, "%s", PH_NA(NO_CLOSED_HOUR));
   else return NULL;
   return buf;
 }
 
 const char *ph_compliance_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
                                    size_t cap) {
-  const char *mean = hours ? "hourly" : "daily";
   if (p->with_limit > 0) return NULL;
   if (p->valid == 0 && ph_compliance_period_why(nmonitored, p->expected, p->stopped, buf, cap)) return buf;
-  if (p->valid == 0) snprintf(buf, cap, "no valid %s mean yet", mean);
-  else snprintf(buf, cap, "no limit in force for the valid %s means", mean);
+  if (p->valid == 0) snprintf(buf, cap, "%s", hours ? PH_NA(NO_VALID_HOURLY_MEAN) : PH_NA(NO_VALID_DAILY_MEAN));
+  else snprintf(buf, cap, "%s", hours ? PH_NA(NO_LIMIT_HOURLY_MEANS) : PH_NA(NO_LIMIT_DAILY_MEANS));
   return buf;
 }

@@ -19,6 +19,7 @@
  *     differ from the hour-by-hour sum in the last bits of a double.
  */
 #include "domain/emission_mass.h"
+#include "parkhub/na_reasons.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -277,9 +278,9 @@ void ph_emission_mass_fini(struct ph_emission_mass *m) {
 
 const char *ph_emission_mass_why(const struct ph_emission_mass *m) {
   if (m->total.hours_used > 0) return NULL;
-  if (m->npoints == 0) return "not measured";
-  if (m->nmonitored == 0) return "not monitored in the period (no data and no configured monitoring_since)";
+  if (m->npoints == 0) return PH_NA(NOT_MEASURED);
+  if (m->nmonitored == 0) return PH_NA(NOT_MONITORED_IN_PERIOD);
   if (m->total.hours_expected == 0 && m->total.hours_stopped > 0) return NULL;
-  if (m->total.hours_expected == 0) return "no closed hour in the monitoring period yet";
-  return "no hour with both a valid concentration and a valid flow";
+  if (m->total.hours_expected == 0) return PH_NA(NO_CLOSED_HOUR);
+  return PH_NA(NO_HOUR_CONC_AND_FLOW);
 }

@@ -25,6 +25,7 @@
  *     apart, in no balance total, carrying no copper; never dropped.
  */
 #include "domain/indicators.h"
+#include "parkhub/na_reasons.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,8 @@
 
 #include "indicators_sql.h"
 
-#define NO_PRODUCT "no product weighed in the period"
-#define NO_COPPER "no copper in feed"
+#define NO_PRODUCT PH_NA(NO_PRODUCT_WEIGHED)
+#define NO_COPPER PH_NA(NO_COPPER_IN_FEED)
 
 struct q {
   sqlite3 *db;

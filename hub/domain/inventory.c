@@ -26,6 +26,7 @@
  * SQL lives together in inventory_sql.h.
  */
 #include "domain/inventory.h"
+#include "parkhub/na_reasons.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -354,14 +355,14 @@ static int stack_release(struct q *q, const struct ph_tz *tz, int conc, int64_t 
   ph_free(sg);
   if (nt == 0) {
     st->g_teq = 0;
-    snprintf(st->why, sizeof st->why, "no stack test in the year");
+    snprintf(st->why, sizeof st->why, "%s", PH_NA(NO_STACK_TEST_IN_YEAR));
   } else if (st->hours == 0) {
     st->g_teq = 0;
     snprintf(st->why, sizeof st->why, "%s",
-             rg->overlaps ? "no hour of the monitoring period has closed yet" : "not monitored in the year");
+             rg->overlaps ? PH_NA(NO_MONITORED_HOUR_CLOSED) : PH_NA(NOT_MONITORED_IN_YEAR));
   } else if (st->hours_measured == 0 && st->hours > st->hours_stopped) {
     st->g_teq = 0;
-    snprintf(st->why, sizeof st->why, "no valid flow hour in the monitored period");
+    snprintf(st->why, sizeof st->why, "%s", PH_NA(NO_VALID_FLOW_HOUR));
   } else {
     st->avail = true; /* stopped every monitored hour: a true 0 */
   }
@@ -385,14 +386,25 @@ static int stack_range(struct q *q, const struct ph_tz *tz, const struct ph_hub_
   return 0;
 }
 
+/* "monitored 31 of 365 days (share 0.085 < 0.75)": too little of the year
+ * to annualise. */
+static void monitored_days_why(long long days, long long of, double share, double min_share, char *buf, size_t cap) {
+  char a[24], b[24], c[24], d[24];
+  snprintf(a, sizeof a, "%lld", days);
+  snprintf(b, sizeof b, "%lld", of);
+  snprintf(c, sizeof c, "%.3f", share);
+  snprintf(d, sizeof d, "%.2f", min_share);
+  snprintf(buf, cap, PH_NA(MONITORED_DAYS), a, b, c, d);
+}
+
 /* Share of the year and the annual figure (inv. 6). */
 static void annual(struct ph_inv_measured *m, double min_share, int64_t days_in_year) {
   m->monitored_share = m->year_hours > 0 ? m->monitored_hours / m->year_hours : 0;
   m->mostly_filled = m->filled_share > 0.5;
   if (!m->avail || !m->complete) {
     snprintf(m->annual_why, sizeof m->annual_why, "%s",
-             m->nstacks == 0 ? "no stack test and no flow on a PCDD/F stack in the year"
-                             : "a PCDD/F stack has no figure (see its row)");
+             m->nstacks == 0 ? PH_NA(NO_TEST_NO_FLOW)
+                             : PH_NA(A_STACK_HAS_NO_FIGURE));
     return;
   }
   if (m->monitored_share >= 1.0 - 1e-9) {
@@ -402,9 +414,8 @@ static void annual(struct ph_inv_measured *m, double min_share, int64_t days_in_
     m->annual_avail = m->annualised = true;
     m->annual_g_teq = m->g_teq / m->monitored_share;
   } else {
-    snprintf(m->annual_why, sizeof m->annual_why, "monitored %lld of %lld days (share %.3f < %.2f)",
-             (long long)(m->monitored_hours / (m->year_hours / (double)days_in_year)),
-             (long long)days_in_year, m->monitored_share, min_share);
+    monitored_days_why((long long)(m->monitored_hours / (m->year_hours / (double)days_in_year)),
+                       (long long)days_in_year, m->monitored_share, min_share, m->annual_why, sizeof m->annual_why);
   }
 }
 
@@ -570,12 +581,12 @@ static int year_core(struct q *q, const struct ph_tz *tz, const struct ph_catalo
     out->current.g_teq = out->estimated.air_g_teq / (out->current.annualised ? share : 1.0);
   } else if (out->estimated.air_avail) {
     int64_t days = ph_cems_count_days(tz, out->from_ms, out->to_ms);
-    snprintf(out->current_why, sizeof out->current_why,
-             "measured: %s; estimated: monitored %lld of %lld days (share %.3f < %.2f)", m->annual_why,
-             (long long)(share * (double)days), (long long)days, share, min_share);
+    char est[160];
+    monitored_days_why((long long)(share * (double)days), (long long)days, share, min_share, est, sizeof est);
+    snprintf(out->current_why, sizeof out->current_why, PH_NA(MEASURED_ESTIMATED), m->annual_why, est);
   } else {
-    snprintf(out->current_why, sizeof out->current_why, "measured: %s; estimated: %s", m->annual_why,
-             out->estimated.no_ledger ? "no material (weighbridge) record of the factor's basis in the year" : "no factor for part of the year");
+    snprintf(out->current_why, sizeof out->current_why, PH_NA(MEASURED_ESTIMATED), m->annual_why,
+             out->estimated.no_ledger ? PH_NA(NO_LEDGER_OF_BASIS) : PH_NA(NO_FACTOR_PART_OF_YEAR));
   }
   return 0;
 }

@@ -15,6 +15,7 @@
  *  3. Prepared statements only; every statement is finalised on every path.
  */
 #include "domain/water.h"
+#include "parkhub/na_reasons.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -51,7 +52,7 @@ struct ctx {
 /* The limit in force on the local day of utc_ms; 0 or PH_ENOTFOUND with *why. */
 static int limit_on(const struct ctx *c, const char *metric, int64_t utc_ms, double *lo, double *hi, const char **why) {
   if (!c->lim) {
-    *why = "standard not loaded";
+    *why = PH_NA(STANDARD_NOT_LOADED);
     return PH_ENOTFOUND;
   }
   long day = local_day(c->tz, utc_ms);

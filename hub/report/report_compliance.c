@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "domain/ent_limits.h"
+#include "parkhub/na_reasons.h"
 #include "report_build.h"
 
 static const char *no_rate_why(const struct ph_compliance_periods *p, int nmonitored, bool hours, char *buf,
@@ -46,7 +47,7 @@ static void periods(struct rb *r, cJSON *o, const struct ph_compliance_periods *
   const char *aw = ph_compliance_period_why(nmonitored, p->expected, p->stopped, why_avail, sizeof why_avail);
   rb_num_or(r, o, K("%s_availability"), p->expected > 0, avail, "%s", aw ? aw : "");
   bool has = p->with_limit > 0 && p->worst.point[0] != '\0';
-  const char *why = "no valid mean with a limit";
+  const char *why = PH_NA(NO_VALID_MEAN_WITH_LIMIT);
   if (hours) {
     rb_num_or(r, o, "worst_hour_mean", has, p->worst.mean, "%s", why);
     rb_num_or(r, o, "worst_hour_limit", has, p->worst.limit, "%s", why);
@@ -75,15 +76,24 @@ static void periods(struct rb *r, cJSON *o, const struct ph_compliance_periods *
 #undef K
 }
 
+/* limit_na when the limit is not one: "differs between enterprises: 5 to
+ * 10 mg/Nm3" (the park) or "changed during the year: …" (an enterprise). */
+static void limit_range_na(struct rb *r, cJSON *o, double lo, double hi, const char *unit, bool park) {
+  char a[32], b[32], range[128];
+  snprintf(a, sizeof a, "%g", lo);
+  snprintf(b, sizeof b, "%g", hi);
+  snprintf(range, sizeof range, PH_NA(LIMIT_RANGE), a, b, unit);
+  rb_na(r, o, "limit", park ? PH_NA(LIMIT_DIFFERS) : PH_NA(LIMIT_CHANGED), range);
+}
+
 /* limit: the one limit of the year (or of the park's enterprises); limit_min/max: its range */
 static void limit_cell(struct rb *r, cJSON *o, bool any, double lo, double hi, const char *unit, bool park) {
-  const char *none = park ? "no enterprise's standard sets a limit for it in the year"
-                          : "the enterprise's standard sets no limit for it in the year";
+  const char *none = park ? PH_NA(NO_LIMIT_ANY_ENT)
+                          : PH_NA(NO_LIMIT_THE_ENT);
   if (!any)
     rb_na(r, o, "limit", "%s", none);
   else if (lo != hi)
-    rb_na(r, o, "limit", "%s %g to %g %s", park ? "differs between enterprises:" : "changed during the year:", lo, hi,
-       unit);
+    limit_range_na(r, o, lo, hi, unit, park);
   else
     rb_num(r, o, "limit", lo);
   rb_num_or(r, o, "limit_min", any, lo, "%s", none);
@@ -131,7 +141,7 @@ int rb_ent_compliance(struct rb *r, const struct ph_hub_ent *e, const bool *meas
   const struct ph_limits *l = rb_limits_for(r->env, e->standard);
   if (!l) {
     char why[160];
-    snprintf(why, sizeof why, "standard %s is not loaded (hub config: limit_files)", e->standard);
+    snprintf(why, sizeof why, PH_NA(STANDARD_X_NOT_LOADED_CFG), e->standard);
     rb_str(r, scope, "compliance_na", why);
     return 0;
   }
@@ -169,7 +179,7 @@ int rb_ent_compliance(struct rb *r, const struct ph_hub_ent *e, const bool *meas
   }
   if (cJSON_GetArraySize(rows) == 0) {
     char why[256];
-    snprintf(why, sizeof why, "no pollutant with a limit in %s is measured continuously", e->standard);
+    snprintf(why, sizeof why, PH_NA(NO_CONTINUOUS_WITH_LIMIT_X), e->standard);
     rb_str(r, scope, "compliance_na", why);
   }
   return 0;
@@ -194,5 +204,5 @@ void rb_park_compliance(struct rb *r, cJSON *scope) {
     periods(r, o, &s->h, true, s->worst_h_ent, s->nmonitored);
     periods(r, o, &s->d, false, s->worst_d_ent, s->nmonitored);
   }
-  if (n == 0) rb_str(r, scope, "compliance_na", "no pollutant with a limit is measured continuously in the park");
+  if (n == 0) rb_str(r, scope, "compliance_na", PH_NA(NO_CONTINUOUS_WITH_LIMIT_PARK));
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "parkhub/na_reasons.h"
 #include "report_html.h"
 
 static const struct col emission_cols[] = {
@@ -42,9 +43,9 @@ void html_emissions(FILE *f, const cJSON *scope, bool park) {
   html_heading(f, "h3", "Emissions");
   const cJSON *rows = cJSON_GetObjectItemCaseSensitive(scope, "emissions");
   if (park)
-    TABLE(f, rows, park_emission_cols, html_why_empty(scope, "emissions_na", "no data"));
+    TABLE(f, rows, park_emission_cols, html_why_empty(scope, "emissions_na", PH_NA(NO_DATA)));
   else
-    TABLE(f, rows, emission_cols, html_why_empty(scope, "emissions_na", "no data"));
+    TABLE(f, rows, emission_cols, html_why_empty(scope, "emissions_na", PH_NA(NO_DATA)));
   if (cJSON_GetArraySize(rows))
     html_note(f, "Mass over the point-hours with both a valid hourly concentration and a valid hourly flow; expected "
                 "point-hours are those of each point's monitoring period, less the hours the plant was stopped (they "
@@ -84,7 +85,7 @@ static const struct col park_water_cols[] = {
 void html_water(FILE *f, const cJSON *scope, bool park) {
   html_heading(f, "h3", "Water outlets");
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(scope, "water");
-  const char *none = html_why_empty(scope, "water_na", "no water outlet");
+  const char *none = html_why_empty(scope, "water_na", PH_NA(NO_WATER_OUTLET));
   if (!w || html_get_str(scope, "water_na")) {
     fputs("<p class=\"na\">", f);
     html_reason(f, none);
@@ -95,10 +96,10 @@ void html_water(FILE *f, const cJSON *scope, bool park) {
     static const struct kv park_kv[] = {{"outlets", "Outlets", NULL, F_INT},
                                         {"volume_m3", "Volume discharged", "m3", F_NUM}};
     KV(f, w, park_kv);
-    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), park_water_cols, "no water pollutant on record");
+    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), park_water_cols, PH_NA(NO_WATER_POLLUTANT));
   } else {
     TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "outlets_list"), water_outlet_cols, none);
-    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), water_cols, "no water pollutant on record");
+    TABLE(f, cJSON_GetObjectItemCaseSensitive(w, "pollutants"), water_cols, PH_NA(NO_WATER_POLLUTANT));
   }
   html_note(f, "Daily means of valid days (20 valid hours) against the standard's water limit for the outlet's "
                 "discharge type; pH is judged on each valid hourly mean. Only limit values verified from the "
@@ -130,7 +131,7 @@ static const struct col day_cols[] = {
 void html_compliance(FILE *f, const cJSON *scope) {
   html_heading(f, "h3", "Compliance");
   const cJSON *rows = cJSON_GetObjectItemCaseSensitive(scope, "compliance");
-  const char *empty = html_why_empty(scope, "compliance_na", "no data");
+  const char *empty = html_why_empty(scope, "compliance_na", PH_NA(NO_DATA));
   if (cJSON_GetArraySize(rows) == 0) {
     TABLE(f, rows, hour_cols, empty);
     return;
@@ -253,7 +254,7 @@ void html_monitoring_period(FILE *f, const cJSON *scope) {
   if (!mp) return;
   html_heading(f, "h3", "Monitoring period and operating states");
   KV(f, mp, period_kv);
-  TABLE(f, cJSON_GetObjectItemCaseSensitive(mp, "points"), period_cols, "no point on record");
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(mp, "points"), period_cols, PH_NA(NO_POINT));
 }
 
 void html_pcdd_ent(FILE *f, const cJSON *scope) {
@@ -292,16 +293,16 @@ void html_pcdd_ent(FILE *f, const cJSON *scope) {
   pcdd_line(f, pc, "Reduction, estimated vs estimated", "reduction_estimated_g_teq", NULL, NULL);
   fputs("</table>\n", f);
   html_heading(f, "h4", "Stacks");
-  TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "stacks"), stack_cols, "no PCDD/F stack on record in the year");
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "stacks"), stack_cols, PH_NA(NO_PCDD_F_STACK));
   html_heading(f, "h4", "Stack tests");
-  TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "stack_tests"), test_cols, "no stack test in the year");
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "stack_tests"), test_cols, PH_NA(NO_STACK_TEST_IN_YEAR));
   if (html_get_str(pc, "stack_tests_note")) {
     fputs("<p class=\"note\">", f);
     html_reason(f, html_get_str(pc, "stack_tests_note"));
     fputs("</p>\n", f);
   }
   html_heading(f, "h4", "Emission factors used");
-  TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "factors"), factor_cols, "no part of the year");
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(pc, "factors"), factor_cols, PH_NA(NO_PART_OF_YEAR));
   factor_sources(f, cJSON_GetObjectItemCaseSensitive(pc, "factors"));
   fprintf(f, "<p class=\"note\">%s", html_w("Factor table: "));
   html_esc(f, html_sget(pc, "factor_table"));
@@ -352,7 +353,7 @@ void html_pcdd_park(FILE *f, const cJSON *scope) {
   pcdd_total(f, pc, "Reduction", "reduction_g_teq");
   fputs("</table>\n", f);
   const cJSON *rows = cJSON_GetObjectItemCaseSensitive(pc, "enterprises"), *r;
-  TABLE(f, rows, park_pcdd_cols, "no enterprise");
+  TABLE(f, rows, park_pcdd_cols, PH_NA(NO_ENTERPRISE));
   cJSON_ArrayForEach(r, rows) {
     if (!html_get_str(r, "baseline_note")) continue;
     fputs("<p class=\"note\"><b class=\"bad\">", f);
@@ -394,11 +395,11 @@ void html_monitoring(FILE *f, const cJSON *scope, bool park) {
     fputs(html_w("; enterprises overdue: "), f);
     html_value(f, mo, "overdue_enterprises", F_BAD, NULL);
     fputs(".</p>\n", f);
-    TABLE(f, cJSON_GetObjectItemCaseSensitive(mo, "enterprises"), park_plan_cols, "no enterprise");
+    TABLE(f, cJSON_GetObjectItemCaseSensitive(mo, "enterprises"), park_plan_cols, PH_NA(NO_ENTERPRISE));
     return;
   }
   KV(f, mo, plan_kv);
-  TABLE(f, cJSON_GetObjectItemCaseSensitive(mo, "stacks"), plan_cols, "no stack test on record");
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(mo, "stacks"), plan_cols, PH_NA(NO_STACK_TEST_ON_RECORD));
 }
 
 static const struct kv balance_kv[] = {
@@ -459,13 +460,13 @@ void html_indicators(FILE *f, const cJSON *scope) {
     if (!why && !html_has_num(r, "baseline", NULL)) why = ph_report_na(r, "baseline");
   }
   if (base || !why) {
-    TABLE(f, rows, per_t_cols, "no indicator");
+    TABLE(f, rows, per_t_cols, PH_NA(NO_INDICATOR));
   } else { /* no baseline figure at all: one line says why instead of a column of n/a */
-    TABLE(f, rows, per_t_cols_nobase, "no indicator");
+    TABLE(f, rows, per_t_cols_nobase, PH_NA(NO_INDICATOR));
     fprintf(f, "<p class=\"note\">%s", html_w("Change against the baseline: "));
     html_na(f, why);
     fputs("</p>\n", f);
   }
   html_heading(f, "h4", "Material ledger");
-  TABLE(f, cJSON_GetObjectItemCaseSensitive(io, "materials"), material_cols, "no material record in the year");
+  TABLE(f, cJSON_GetObjectItemCaseSensitive(io, "materials"), material_cols, PH_NA(NO_MATERIAL_IN_YEAR));
 }

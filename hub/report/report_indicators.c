@@ -19,17 +19,22 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/na_reasons.h"
 #include "domain/indicators.h"
 #include "report_build.h"
 
 static const char *base_why(const struct ph_indicators *ind, const struct ind_ctx *c, char *buf, size_t cap) {
-  if (c->ent && !c->baseline_year) snprintf(buf, cap, "no baseline year configured");
+  if (c->ent && !c->baseline_year) snprintf(buf, cap, "%s", PH_NA(NO_BASELINE_YEAR));
   else if (!c->ent && ind->baseline_missing)
-    snprintf(buf, cap, "%d %s no baseline year", ind->baseline_missing,
-             ind->baseline_missing == 1 ? "enterprise has" : "enterprises have");
-  else if (!c->ent && !ind->has_baseline) snprintf(buf, cap, "no baseline year configured");
-  else if (!c->base_ledger) snprintf(buf, cap, "no material record in the baseline year%s", c->ent ? "" : "s");
-  else snprintf(buf, cap, "no product in the baseline year%s", c->ent ? "" : "s");
+  {
+    char n[16];
+    snprintf(n, sizeof n, "%d", ind->baseline_missing);
+    snprintf(buf, cap, ind->baseline_missing == 1 ? PH_NA(ONE_ENT_NO_BASELINE_YEAR) : PH_NA(ENTS_NO_BASELINE_YEAR), n);
+  }
+  else if (!c->ent && !ind->has_baseline) snprintf(buf, cap, "%s", PH_NA(NO_BASELINE_YEAR));
+  else if (!c->base_ledger)
+    snprintf(buf, cap, "%s", c->ent ? PH_NA(NO_MATERIAL_BASELINE_YEAR) : PH_NA(NO_MATERIAL_BASELINE_YEARS));
+  else snprintf(buf, cap, "%s", c->ent ? PH_NA(NO_PRODUCT_BASELINE_YEAR) : PH_NA(NO_PRODUCT_BASELINE_YEARS));
   return buf;
 }
 
@@ -45,9 +50,9 @@ static cJSON *per_t_row(struct rb *r, cJSON *rows, const char *code, const char 
   rb_num_or(r, o, "value", total_avail && v->avail, v->v * scale, "%s", value_why);
   rb_str(r, o, "unit", unit);
   rb_num_or(r, o, "baseline", has_base && b->avail, b->v * scale, "%s", base_why_s);
-  rb_num_or(r, o, "change", v->change_avail, v->change * scale, "needs both figures");
+  rb_num_or(r, o, "change", v->change_avail, v->change * scale, "%s", PH_NA(NEEDS_BOTH_FIGURES));
   rb_num_or(r, o, "change_pct", v->change_pct_avail, v->change_pct, "%s",
-         v->change_avail ? "the baseline figure is 0" : "needs both figures");
+         v->change_avail ? PH_NA(BASELINE_FIGURE_ZERO) : PH_NA(NEEDS_BOTH_FIGURES));
   return o;
 }
 
@@ -89,7 +94,7 @@ int rb_indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
 
   cJSON *io = rb_obj(r, scope, "indicators");
   const struct ph_ind_figures *f = &ind->cur, *b = &ind->base;
-  const char *noledger = "no material (weighbridge) record in the year";
+  const char *noledger = PH_NA(NO_LEDGER_IN_YEAR);
   rb_num_or(r, io, "feed_t", cc.ledger, f->feed_t, "%s", noledger);
   rb_num_or(r, io, "product_t", cc.ledger, f->product_t, "%s", noledger);
   rb_num_or(r, io, "residue_t", cc.ledger, f->residue_t, "%s", noledger);
@@ -107,7 +112,7 @@ int rb_indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
   rb_int(r, io, "assay_ignored_lots", f->assay_ignored_lots);
   if (c->ent) {
     if (by) rb_int(r, io, "baseline_year", by);
-    else rb_na(r, io, "baseline_year", "no baseline year configured");
+    else rb_na(r, io, "baseline_year", "%s", PH_NA(NO_BASELINE_YEAR));
   } else {
     rb_int(r, io, "baseline_missing", ind->baseline_missing);
   }
@@ -138,8 +143,8 @@ int rb_indicators(struct rb *r, const struct ind_ctx *c, cJSON *scope) {
     int keep = nl > sl && strcmp(name + nl - sl, " in the interval") == 0 ? (int)(nl - sl) : (int)nl;
     snprintf(label, sizeof label, "%.*s per t of product", keep, name);
     snprintf(unit, sizeof unit, "%s/t", q->unit);
-    snprintf(vw, sizeof vw, "%s", !data ? "no data in the year" : noprod);
-    snprintf(bqw, sizeof bqw, "%s", ind->has_baseline && !bdata ? "no data in the baseline year" : bw);
+    snprintf(vw, sizeof vw, "%s", !data ? PH_NA(NO_DATA_IN_YEAR) : noprod);
+    snprintf(bqw, sizeof bqw, "%s", ind->has_baseline && !bdata ? PH_NA(NO_DATA_IN_BASELINE_YEAR) : bw);
     struct ph_ind_value none = {0};
     cJSON *o = per_t_row(r, rows, q->code, label, data, q->total, q->unit, unit, &q->per_t,
                          qb ? &qb->per_t : &none, ind->has_baseline && bdata, 1, vw, bqw);

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/na_reasons.h"
 #include "parkhub/timefmt.h"
 #include "domain/cems.h"
 #include "domain/ent_limits.h"
@@ -66,9 +67,9 @@ static int enterprise(struct rb *r, const struct ph_hub_ent *e, cJSON *list, boo
   char cls[PH_HUB_MAX_CLASSES * 32];
   classes_text(e, cls, sizeof cls);
   if (cls[0]) rb_str(r, s, "toolkit_class", cls);
-  else rb_na(r, s, "toolkit_class", "no UNEP Toolkit class configured");
+  else rb_na(r, s, "toolkit_class", "%s", PH_NA(NO_TOOLKIT_CLASS));
   if (e->baseline_year) rb_int(r, s, "baseline_year", e->baseline_year);
-  else rb_na(r, s, "baseline_year", "no baseline configured");
+  else rb_na(r, s, "baseline_year", "%s", PH_NA(NO_BASELINE));
   int rc;
   if ((rc = rb_ent_monitoring_period(r, e, s)) || (rc = rb_ent_metrics(r, e->id, measured)) ||
       (rc = rb_ent_emissions(r, e, measured, s)) ||
@@ -108,11 +109,11 @@ static void meta(struct rb *r, cJSON *root) {
     int64_t through = ph_tz_hour_start(r->tz, r->closed);
     if (through > r->to) through = r->to;
     if (through > r->from) rb_time_at(r, root, "cems_data_through", through);
-    else rb_na(r, root, "cems_data_through", "the CEMS tables are not processed past the start of the year");
+    else rb_na(r, root, "cems_data_through", "%s", PH_NA(CEMS_NOT_PAST_YEAR_START));
     rb_bool(r, root, "cems_year_complete", ph_tz_day_start(r->tz, r->closed) >= r->to);
   } else {
-    rb_na(r, root, "cems_closed_until", "the hub has not processed any CEMS hour yet");
-    rb_na(r, root, "cems_data_through", "the hub has not processed any CEMS hour yet");
+    rb_na(r, root, "cems_closed_until", "%s", PH_NA(CEMS_NO_HOUR_YET));
+    rb_na(r, root, "cems_data_through", "%s", PH_NA(CEMS_NO_HOUR_YET));
     rb_bool(r, root, "cems_year_complete", false);
   }
   rb_str(r, root, "factor_table", ph_factors_table(r->env->refs->factors));

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "domain/emission_mass.h"
+#include "parkhub/na_reasons.h"
 #include "report_build.h"
 
 static void mass_row(struct rb *r, cJSON *rows, const struct ph_metric *mt, int ents, const struct mass_sum *m) {
@@ -31,7 +32,7 @@ static void mass_row(struct rb *r, cJSON *rows, const struct ph_metric *mt, int 
   else if (m->nmonitored > 0 && m->expected == 0 && m->stopped > 0)
     rb_num(r, o, "mass_t", 0.0); /* stopped throughout: released nothing (monitoring.h) */
   else
-    rb_na(r, o, "mass_t", "%s", pw ? pw : "no hour with both a valid concentration and a valid flow");
+    rb_na(r, o, "mass_t", "%s", pw ? pw : PH_NA(NO_HOUR_CONC_AND_FLOW));
   rb_int(r, o, "hours_expected", m->expected);
   rb_int(r, o, "hours_used", m->used);
   rb_int(r, o, "hours_stopped", m->stopped);
@@ -67,7 +68,7 @@ int rb_ent_emissions(struct rb *r, const struct ph_hub_ent *e, const bool *measu
     ph_emission_mass_fini(&m);
   }
   if (cJSON_GetArraySize(rows) == 0)
-    rb_str(r, scope, "emissions_na", "no continuously measured pollutant concentration on record");
+    rb_str(r, scope, "emissions_na", PH_NA(NO_CONTINUOUS_CONCENTRATION));
   return 0;
 }
 
@@ -77,5 +78,5 @@ void rb_park_emissions(struct rb *r, cJSON *scope) {
     const struct mass_sum *s = &r->mass[k];
     mass_row(r, rows, rb_metric(r, r->mass_codes[k]), s->ents, s);
   }
-  if (r->nmass == 0) rb_str(r, scope, "emissions_na", "no continuously measured pollutant concentration on record");
+  if (r->nmass == 0) rb_str(r, scope, "emissions_na", PH_NA(NO_CONTINUOUS_CONCENTRATION));
 }

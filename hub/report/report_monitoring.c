@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "domain/cems.h"
+#include "parkhub/na_reasons.h"
 #include "report_build.h"
 #include "report_sql.h"
 
@@ -29,8 +30,8 @@ static void plan_status(struct rb *r, cJSON *o, const struct ph_monitoring_plan 
 
 static void plan_fields(struct rb *r, cJSON *o, const struct ph_monitoring_plan *p) {
   if (p->never_tested) {
-    rb_na(r, o, "next_due", "no stack test on record");
-    rb_na(r, o, "days_left", "no stack test on record");
+    rb_na(r, o, "next_due", "%s", PH_NA(NO_STACK_TEST_ON_RECORD));
+    rb_na(r, o, "days_left", "%s", PH_NA(NO_STACK_TEST_ON_RECORD));
   } else {
     rb_str(r, o, "next_due", p->due);
     rb_int(r, o, "days_left", p->days_left);
@@ -75,12 +76,12 @@ int rb_ent_monitoring_period(struct rb *r, const struct ph_hub_ent *e, cJSON *sc
   cJSON *mp = rb_obj(r, scope, "monitoring_period");
   rb_str(r, mp, "source", ph_mon_source_name(w.source));
   if (w.source == PH_MON_NONE) {
-    rb_na(r, mp, "since", "not monitored: no data and no configured monitoring_since");
-    rb_na(r, mp, "until", "not monitored");
+    rb_na(r, mp, "since", "%s", PH_NA(NOT_MONITORED_NO_SINCE));
+    rb_na(r, mp, "until", "%s", PH_NA(NOT_MONITORED));
   } else {
     rb_time_at(r, mp, "since", w.since_ms);
     if (w.until_ms != PH_MON_OPEN) rb_time_at(r, mp, "until", w.until_ms);
-    else rb_na(r, mp, "until", "still monitored");
+    else rb_na(r, mp, "until", "%s", PH_NA(STILL_MONITORED));
   }
   int64_t lo, hi, year = ph_cems_count_hours(r->tz, r->from, r->to);
   ph_monitoring_clip(&w, r->from, to, &lo, &hi);
@@ -88,7 +89,7 @@ int rb_ent_monitoring_period(struct rb *r, const struct ph_hub_ent *e, cJSON *sc
   rb_int(r, mp, "year_hours", year);
   rb_int(r, mp, "monitored_hours", mon);
   rb_num(r, mp, "monitored_share", year ? (double)mon / (double)year : 0);
-  if (!ph_monitoring_overlaps(&w, r->from, r->to)) rb_str(r, mp, "status", "not monitored in the year");
+  if (!ph_monitoring_overlaps(&w, r->from, r->to)) rb_str(r, mp, "status", PH_NA(NOT_MONITORED_IN_YEAR));
   else if (mon == 0) rb_str(r, mp, "status", "monitored from the date above; no hour of it has closed yet");
   else if (mon < year) rb_str(r, mp, "status", "monitored part of the year");
   else rb_str(r, mp, "status", "monitored the whole year");
@@ -116,7 +117,7 @@ int rb_ent_monitoring_period(struct rb *r, const struct ph_hub_ent *e, cJSON *sc
     rb_str(r, o, "point", point);
     rb_str(r, o, "source", ph_mon_source_name(pw.source));
     if (pw.source != PH_MON_NONE) rb_time_at(r, o, "since", pw.since_ms);
-    else rb_na(r, o, "since", "not monitored");
+    else rb_na(r, o, "since", "%s", PH_NA(NOT_MONITORED));
     rb_int(r, o, "hours", h.hours);
     rb_int(r, o, "hours_stopped", h.stopped);
     rb_int(r, o, "hours_startup_shutdown", h.transition);

@@ -11,18 +11,19 @@
  * report.c.
  *
  * Invariants:
- *  1. ph_report_na never returns NULL: "not available" stands in for a
+ *  1. ph_report_na never returns NULL: PH_NA(NOT_AVAILABLE) stands in for a
  *     missing or non-string "<key>_na".
  */
 #include <stdio.h>
 
 #include "report/report.h"
+#include "parkhub/na_reasons.h"
 
 const char *ph_report_na(const cJSON *o, const char *key) {
   char k[128];
   snprintf(k, sizeof k, "%s_na", key);
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(w) ? w->valuestring : "not available";
+  return cJSON_IsString(w) ? w->valuestring : PH_NA(NOT_AVAILABLE);
 }
 
 int ph_report_render_json(const cJSON *report, FILE *out) {

@@ -13,6 +13,7 @@
  *     many lack it.
  */
 #include "report_water.h"
+#include "parkhub/na_reasons.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -61,6 +62,12 @@ static void date_of(const struct ph_tz *tz, int64_t ms, char *buf, size_t cap) {
   snprintf(buf, cap, "%04d-%02u-%02u", y, m, d);
 }
 
+/* n as text: a reason's parts are text (parkhub/na_reasons.h). */
+static const char *count_text(int n, char buf[16]) {
+  snprintf(buf, 16, "%d", n);
+  return buf;
+}
+
 static struct ph_report_water_sum *sum_of(struct ph_report_water_park *park, const char *metric) {
   for (int i = 0; i < park->np; i++)
     if (strcmp(park->p[i].metric, metric) == 0) return &park->p[i];
@@ -77,7 +84,10 @@ static void limit_cells(struct wb *b, cJSON *o, const struct ph_water_pollutant 
     return;
   }
   if (p->range) {
-    na(b, o, "limit", "a range: %g to %g", p->limit_lo, p->limit_hi);
+    char lo[32], hi[32];
+    snprintf(lo, sizeof lo, "%g", p->limit_lo);
+    snprintf(hi, sizeof hi, "%g", p->limit_hi);
+    na(b, o, "limit", PH_NA(LIMIT_A_RANGE), lo, hi);
     num(b, o, "limit_min", p->limit_lo);
     num(b, o, "limit_max", p->limit_hi);
   } else {
@@ -102,19 +112,19 @@ static void pollutant_row(struct wb *b, cJSON *rows, const struct ph_water_outle
   limit_cells(b, x, p);
   integer(b, x, "days_valid", p->days_valid);
   if (p->days_valid) num(b, x, "mean", p->mean);
-  else na(b, x, "mean", "no valid day (20 valid hours)");
+  else na(b, x, "mean", "%s", PH_NA(NO_VALID_DAY_20H));
   if (p->range) {
     integer(b, x, "hours_valid", p->hours_valid);
     integer(b, x, "hours_with_limit", p->hours_with_limit);
     integer(b, x, "hours_out_of_range", p->hours_out);
     integer(b, x, "days_out_of_range", p->days_out);
     if (p->hours_with_limit) num(b, x, "hour_compliance", 1.0 - (double)p->hours_out / (double)p->hours_with_limit);
-    else na(b, x, "hour_compliance", "%s", p->limit_na ? p->limit_na : "no valid hour");
+    else na(b, x, "hour_compliance", "%s", p->limit_na ? p->limit_na : PH_NA(NO_VALID_HOUR));
   } else {
     integer(b, x, "days_with_limit", p->days_with_limit);
     integer(b, x, "days_over", p->days_over);
     if (p->days_with_limit) num(b, x, "day_compliance", 1.0 - (double)p->days_over / (double)p->days_with_limit);
-    else na(b, x, "day_compliance", "%s", p->limit_na ? p->limit_na : "no valid day");
+    else na(b, x, "day_compliance", "%s", p->limit_na ? p->limit_na : PH_NA(NO_VALID_DAY));
   }
   if (p->worst_day_ms) {
     num(b, x, p->range ? "worst_hour_value" : "worst_day_mean", p->worst_day_mean);
@@ -128,8 +138,8 @@ static void pollutant_row(struct wb *b, cJSON *rows, const struct ph_water_outle
   }
   if (isnan(p->load_kg)) {
     na(b, x, "load_kg", "%s",
-       !isnan(o->volume_m3) ? "not a concentration in mg/L" : "no flow (w_flow) at the outlet");
-    na(b, x, "load_t", "%s", !isnan(o->volume_m3) ? "not a concentration in mg/L" : "no flow (w_flow) at the outlet");
+       !isnan(o->volume_m3) ? PH_NA(NOT_MG_PER_L) : PH_NA(NO_FLOW_AT_OUTLET));
+    na(b, x, "load_t", "%s", !isnan(o->volume_m3) ? PH_NA(NOT_MG_PER_L) : PH_NA(NO_FLOW_AT_OUTLET));
   } else {
     num(b, x, "load_kg", p->load_kg);
     num(b, x, "load_t", p->load_kg / 1000.0);
@@ -137,7 +147,7 @@ static void pollutant_row(struct wb *b, cJSON *rows, const struct ph_water_outle
     integer(b, x, "load_gap_hours", p->load_gap_hours);
     integer(b, x, "load_days", p->load_days);
     if (p->load_days) num(b, x, "load_kg_per_day", p->load_kg / (double)p->load_days);
-    else na(b, x, "load_kg_per_day", "no hour with both a valid concentration and a valid flow");
+    else na(b, x, "load_kg_per_day", "%s", PH_NA(NO_HOUR_CONC_AND_FLOW));
   }
 }
 
@@ -157,7 +167,7 @@ int ph_report_water_ent(sqlite3 *db, const char *park_id, const struct ph_hub_en
     return ph_fail(err, PH_ENOMEM, "report: out of memory");
   }
   integer(&b, wo, "outlets", (int64_t)w.n);
-  if (w.n == 0) str(&b, scope, "water_na", "no water outlet configured (point_media with medium water)");
+  if (w.n == 0) str(&b, scope, "water_na", PH_NA(NO_WATER_OUTLET_CONFIGURED));
   if (w.n) park->ents++;
   cJSON *orows = chk(&b, cJSON_AddArrayToObject(wo, "outlets_list"));
   cJSON *prows = chk(&b, cJSON_AddArrayToObject(wo, "pollutants"));
@@ -170,7 +180,7 @@ int ph_report_water_ent(sqlite3 *db, const char *park_id, const struct ph_hub_en
     str(&b, x, "discharge", ph_discharge_name((enum ph_discharge)o->discharge));
     park->outlets++;
     if (isnan(o->volume_m3)) {
-      na(&b, x, "volume_m3", "no flow (w_flow) series at the outlet");
+      na(&b, x, "volume_m3", "%s", PH_NA(NO_FLOW_SERIES_AT_OUTLET));
       park->volume_missing++;
     } else {
       num(&b, x, "volume_m3", o->volume_m3);
@@ -211,13 +221,15 @@ int ph_report_water_ent(sqlite3 *db, const char *park_id, const struct ph_hub_en
 
 int ph_report_water_park(const struct ph_report_water_park *park, cJSON *scope, struct ph_err *err) {
   struct wb b = {0};
+  char c1[16], c2[16];
   cJSON *wo = chk(&b, cJSON_AddObjectToObject(scope, "water"));
   if (!wo) return ph_fail(err, PH_ENOMEM, "report: out of memory");
   integer(&b, wo, "outlets", park->outlets);
   integer(&b, wo, "enterprises", park->ents);
-  if (!park->outlets) str(&b, scope, "water_na", "no water outlet configured in the park");
+  if (!park->outlets) str(&b, scope, "water_na", PH_NA(NO_WATER_OUTLET_IN_PARK));
   else if (park->volume_missing)
-    na(&b, wo, "volume_m3", "%d of %d outlets have no flow series", park->volume_missing, park->outlets);
+    na(&b, wo, "volume_m3", PH_NA(OUTLETS_WITHOUT_FLOW), count_text(park->volume_missing, c1),
+       count_text(park->outlets, c2));
   else num(&b, wo, "volume_m3", park->volume_m3);
   cJSON *rows = chk(&b, cJSON_AddArrayToObject(wo, "pollutants"));
   for (int i = 0; rows && i < park->np; i++) {
@@ -235,10 +247,10 @@ int ph_report_water_park(const struct ph_report_water_park *park, cJSON *scope, 
     if (s->days_with_limit) num(&b, x, "day_compliance", 1.0 - (double)s->days_over / (double)s->days_with_limit);
     else if (s->hours_with_limit)
       num(&b, x, "hour_compliance", 1.0 - (double)s->hours_out / (double)s->hours_with_limit);
-    else na(&b, x, "day_compliance", "no verified limit applied at any outlet");
+    else na(&b, x, "day_compliance", "%s", PH_NA(NO_VERIFIED_LIMIT_ANY_OUTLET));
     if (s->load_missing && s->load_outlets)
-      na(&b, x, "load_kg", "%d of %d outlets have no load figure", s->load_missing, s->outlets);
-    else if (!s->load_outlets) na(&b, x, "load_kg", "no load figure (no flow, or not a concentration in mg/L)");
+      na(&b, x, "load_kg", PH_NA(OUTLETS_WITHOUT_LOAD), count_text(s->load_missing, c1), count_text(s->outlets, c2));
+    else if (!s->load_outlets) na(&b, x, "load_kg", "%s", PH_NA(NO_LOAD_FIGURE));
     else {
       num(&b, x, "load_kg", s->load_kg);
       num(&b, x, "load_t", s->load_kg / 1000.0);

@@ -304,6 +304,33 @@ static const struct word zh_cn[] = {
     {"Feed per t of product", "每吨产品原料"},
     {"Residues per t of product", "每吨产品残渣"},
     {"Consumables per t of product", "每吨产品辅料"},
+    /* the rest of parkhub/na_reasons.h (test_hub_report_words: every reason has its entry) */
+    {"standard not loaded", "标准未加载"},
+    {"no verified limit", "无已核实的限值"},
+    {"not in force", "限值尚未生效"},
+    {"a range: %s to %s", "范围：%s 至 %s"},
+    {"not measured", "未测量"},
+    {"no UNEP Toolkit class configured for %s to %s", "%s 至 %s 未配置 UNEP 工具包类别"},
+    {"class %s is not in the factor table %s", "类别 %s 不在因子表 %s 中"},
+    {"no material (weighbridge) record of the factor's basis in the year", "年内无排放因子计算基准的物料（地磅）记录"},
+    {"no hour of the monitoring period has closed yet", "监测期内尚无已结算的小时"},
+    {"no valid flow hour in the monitored period", "监测期内无有效流量小时"},
+    {"a PCDD/F stack has no figure (see its row)", "有二噁英排气筒无数据（见其所在行）"},
+    {"no measured figure", "无实测值"},
+    {"no product weighed in the period", "期内无产品过磅记录"},
+    {"no copper in feed", "原料无含铜量"},
+    {"no valid hour", "无有效小时"},
+    {"no valid day", "无有效日"},
+    {"not a concentration in mg/L", "不是以 mg/L 计的浓度"},
+    {"no flow (w_flow) at the outlet", "排放口无流量（w_flow）"},
+    {"no flow (w_flow) series at the outlet", "排放口无流量（w_flow）数据序列"},
+    {"%s of %s outlets have no flow series", "%s / %s 个排放口无流量数据序列"},
+    {"no verified limit applied at any outlet", "各排放口均未采用已核实的限值"},
+    {"%s of %s outlets have no load figure", "%s / %s 个排放口无负荷数据"},
+    {"no load figure (no flow, or not a concentration in mg/L)", "无负荷数据（无流量，或不是以 mg/L 计的浓度）"},
+    {"%s: the first %s of %s tests are listed (all are used)", "%s：列出前 %s 次监测（共 %s 次，全部参与计算）"},
+    {"baseline year %s has no material (weighbridge) record: its estimate is 0 from 0 t",
+     "基准年 %s 无物料（地磅）记录：其估算值为 0（活动水平 0 t）"},
     {"Copper yield (Cu out in product / Cu in feed)", "铜回收率（产品含铜 / 原料含铜）"},
     {"Compliance rate", "达标率"},
     {"never tested: overdue", "从未监测：已逾期"},
@@ -377,6 +404,8 @@ static const struct word zh_cn[] = {
     /* ---- generic patterns last: the specific ones above match first ---- */
     {"%s; %s", "%s；%s"},
     {"class %s since %s", "类别 %s，自 %s 起"},
+    {"%s: %s", "%s：%s"},             /* a point and its reason */
+    {"%s to %s %s", "%s 至 %s %s"},   /* a limit's range and its unit */
 };
 
 static const struct {

@@ -299,3 +299,101 @@ Test(agent_cli, check_config_lists_problems_below_a_failed_object)
 		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
 	cr_expect_not_null(strstr(out, "configuration error: 5 problems"), "%s", out);
 }
+
+/* --check-config of cfg: exit 1, every one of want listed, and total
+ * problems in all (each listed once). */
+static void expect_problems(const char *const *want, size_t nwant, int total)
+{
+	char count[64];
+	int code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 1, "exit code %d: %s", code, out);
+	for (size_t i = 0; i < nwant; i++)
+		cr_expect_not_null(strstr(out, want[i]), "'%s' not listed: %s", want[i], out);
+	snprintf(count, sizeof count, "configuration error: %d problems:", total);
+	cr_expect_not_null(strstr(out, count), "not '%s': %s", count, out);
+}
+
+/* issue #18: a source's own check (its init) lists every bad entry of its
+ * lists, not only the first: two HJ 212 loggers with a bad mn and a third
+ * listed twice, two Modbus registers mapping one metric twice plus one with
+ * a bad type, in two sources. Each is named by its path below the source. */
+Test(agent_cli, check_config_lists_every_bad_entry_of_each_source)
+{
+	char text[4096];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":["
+		 "{\"type\":\"hj212\",\"port\":9212,\"loggers\":[{\"mn\":\"A;1\",\"point\":\"s-1\"},"
+		 "{\"mn\":\"M2\",\"point\":\"s-2\"},{\"mn\":\"B=3\",\"point\":\"s-3\"},{\"mn\":\"M2\",\"point\":\"s-4\"}],"
+		 "\"codes\":{\"a21026\":\"sulphur\",\"a21002\":\"nox\"}},"
+		 "{\"type\":\"modbus\",\"host\":\"10.0.0.20\",\"registers\":["
+		 "{\"address\":100,\"type\":\"float32\",\"metric\":\"quench_out_temp\",\"point\":\"f-1\"},"
+		 "{\"address\":102,\"type\":\"float32\",\"metric\":\"quench_out_temp\",\"point\":\"f-1\"},"
+		 "{\"address\":104,\"type\":\"float64\",\"metric\":\"furnace_temp\",\"point\":\"f-1\"},"
+		 "{\"address\":106,\"metric\":\"nosuch\",\"point\":\"f-1\"}]}]}",
+		 outbox);
+	write_cfg(text);
+	static const char *const want[] = {
+		"sources[0].codes.a21026: unknown metric 'sulphur'",
+		"sources[0].loggers[0].mn: ",
+		"sources[0].loggers[2].mn: ",
+		"sources[0].loggers[3].mn: 'M2' is listed twice (also loggers[1])",
+		"sources[1].registers[1]: metric quench_out_temp of point f-1 is mapped twice (also registers[0])",
+		"sources[1].registers[2].type: 'float64'",
+		"sources[1].registers[3].metric: unknown metric 'nosuch'",
+	};
+	expect_problems(want, sizeof want / sizeof want[0], 7);
+}
+
+/* The same for a CSV source's column maps, and its keys that do not hang
+ * on a list: every one in one run. */
+Test(agent_cli, check_config_lists_every_bad_csv_column)
+{
+	char text[4096];
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\"},"
+		 "{\"type\":\"csv\",\"path\":\"%s\",\"header\":false,\"ts_column\":\"1\","
+		 "\"columns\":{\"2\":\"so2\",\"x\":\"nox\",\"4\":\"zzz\",\"5\":\"furnace_temp\"},\"flag_columns\":{\"6\":7}}]}",
+		 outbox, data);
+	write_cfg(text);
+	static const char *const want[] = {
+		"sources[1].columns.x: without a header",
+		"sources[1].columns.4: unknown metric 'zzz'",
+		"sources[1].columns.5: 'furnace_temp' is a process metric, the others are emission",
+		"sources[1].flag_columns.6: must name a metric",
+		"sources[1]: give exactly one of point",
+	};
+	expect_problems(want, sizeof want / sizeof want[0], 5);
+}
+
+/* At start a bad source list still stops the agent, and the error names
+ * the first problem by its path; a good config with the same sources
+ * passes the check. */
+Test(agent_cli, bad_source_list_stops_start_and_good_one_passes)
+{
+	char text[4096];
+	const char *fmt =
+		"{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		"\"outbox\":{\"path\":\"%s\"},\"sources\":["
+		"{\"type\":\"hj212\",\"port\":9212,\"loggers\":[{\"mn\":\"M1\",\"point\":\"s-1\"},{\"mn\":\"%s\",\"point\":\"s-2\"}]},"
+		"{\"type\":\"modbus\",\"host\":\"127.0.0.1\",\"port\":1,\"registers\":["
+		"{\"address\":100,\"type\":\"float32\",\"metric\":\"quench_out_temp\",\"point\":\"f-1\"},"
+		"{\"address\":102,\"type\":\"%s\",\"metric\":\"furnace_temp\",\"point\":\"f-1\"}]},"
+		"{\"type\":\"csv\",\"path\":\"%s\",\"point\":\"stack-1\",\"columns\":{\"SO2\":\"so2\",\"NOx\":\"nox\"}}]}";
+	snprintf(text, sizeof text, fmt, outbox, "M;2", "float64", data);
+	write_cfg(text);
+	const char *argv[] = {ah_parkagent(), "--config", cfg, NULL};
+	int code = -1;
+	cr_assert_eq(pht_run(argv, 10000, out, sizeof out, &code), 0, "parkagent did not finish");
+	cr_expect_eq(code, 1, "a bad config started: %s", out);
+	cr_expect_not_null(strstr(out, "configuration error:"), "%s", out);
+	cr_expect_not_null(strstr(out, "sources[0].loggers[1].mn: "), "the first problem by its path: %s", out);
+	cr_expect_neq(access(outbox, F_OK), 0, "a refused config created the outbox");
+	snprintf(text, sizeof text, fmt, outbox, "M2", "uint16", data);
+	write_cfg(text);
+	code = run("--check-config", "--config", cfg);
+	cr_expect_eq(code, 0, "good config refused: %s", out);
+	cr_expect_not_null(strstr(out, "configuration OK"), "%s", out);
+	cr_expect_not_null(strstr(out, "3 sources"), "%s", out);
+}

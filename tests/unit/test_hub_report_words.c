@@ -3,8 +3,10 @@
  * translated around it, unknown text stays English, and catalogue names
  * follow the language. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include "parkhub/na_reasons.h"
 #include "report/report_words.h"
 
 /* The printf conversions of s, in order ("%d%s%.0f" → "dsf"). */
@@ -91,4 +93,39 @@ Test(report_words, a_list_of_reasons_is_translated_part_by_part) {
                    "类别 1，自 2015-01-01 起；类别 3，自 2025-03-15 起");
   cr_assert_str_eq(ph_report_reason(PH_LANG_ZH_CN, "measured: no factor; estimated: no class", buf, sizeof buf),
                    "实测：无因子；估算：无类别");
+}
+
+/* issue #18: every "not available" reason the hub can give (its one table,
+ * parkhub/na_reasons.h) has a zh-CN entry with the same parts, and a filled
+ * one comes out in Chinese (a reason without an entry would fall back to
+ * English in a zh-CN report); English is the key itself. */
+Test(report_words, every_not_available_reason_has_chinese_and_english) {
+  for (int i = 0; i < PH_NA_COUNT; i++) {
+    const char *en = ph_na_reasons[i];
+    cr_assert(en && en[0], "reason %d has no text", i);
+    char a[16], b[16], sample[256], buf[512];
+    convs(en, a, sizeof a);
+    cr_expect(strspn(a, "s") == strlen(a), "'%s': parts are %%s only (a translation places them)", en);
+    cr_expect_str_eq(ph_report_word(PH_LANG_EN, en), en);
+    const char *zh = ph_report_word(PH_LANG_ZH_CN, en);
+    cr_expect(zh != en, "no zh-CN entry for '%s'", en);
+    convs(zh, b, sizeof b);
+    cr_expect_str_eq(a, b, "'%s' → '%s' changes its parts", en, zh);
+    bool cjk = false;
+    for (const char *p = zh; *p; p++) cjk = cjk || (unsigned char)*p >= 0x80;
+    cr_expect(cjk, "'%s' → '%s': no Chinese in it", en, zh);
+    /* each part filled with a number, as the producers fill them */
+    size_t n = 0;
+    for (const char *p = en; *p && n + 3 < sizeof sample; p++) {
+      if (p[0] == '%' && p[1] == 's') {
+        sample[n++] = '7';
+        p++;
+      } else {
+        sample[n++] = *p;
+      }
+    }
+    sample[n] = '\0';
+    ph_report_reason(PH_LANG_ZH_CN, sample, buf, sizeof buf);
+    cr_expect_str_neq(buf, sample, "'%s' stays English in a zh-CN report", sample);
+  }
 }

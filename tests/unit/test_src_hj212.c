@@ -456,3 +456,36 @@ Test(hj212_map, response_packet_is_a_valid_9014_echoing_qn) {
   cr_expect_eq(a.cp_len, 0);
   ph_hj212_framer_fini(&f);
 }
+
+/* issue #18: --check-config lists every bad entry of the map's lists. With
+ * a problem list each is noted by its path and the good entries load; the
+ * same config at start stops at the first problem. */
+Test(hj212_map, check_notes_every_bad_entry_and_goes_on) {
+  const char *json = "{\"loggers\":[{\"mn\":\"A;1\",\"point\":\"s1\"},{\"mn\":\"M2\",\"point\":\"s2\"},"
+                     "{\"mn\":\"B=3\",\"point\":\"s3\",\"units\":{\"a01012\":\"furlongs\"}},{\"mn\":\"M2\",\"point\":\"s4\"}],"
+                     "\"codes\":{\"a21026\":\"sulphur\",\"a21002\":\"nox\"},\"commands\":[\"2011\",\"9999\"]}";
+  cJSON *o = cJSON_Parse(json);
+  cr_assert_not_null(o);
+  static struct ph_hj212_map m;
+  static struct ph_cfg_problems pr;
+  struct ph_err err = {0};
+  memset(&pr, 0, sizeof pr);
+  cr_expect_eq(ph_hj212_map_init_all(&m, cat, o, "UTC", NULL, &pr, &err), PH_ECONFIG);
+  static const char *const want[] = {
+      "codes.a21026: unknown metric 'sulphur'",
+      "loggers[0].mn: ",
+      "loggers[2].mn: ",
+      "loggers[2].units.a01012: no conversion from furlongs",
+      "loggers[3].mn: 'M2' is listed twice (also loggers[1])",
+      "commands[1]: ",
+  };
+  cr_expect_eq(pr.n, (int)(sizeof want / sizeof want[0]), "%d problems", pr.n);
+  for (size_t i = 0; i < sizeof want / sizeof want[0] && (int)i < pr.n; i++)
+    cr_expect(strstr(pr.msg[i], want[i]) == pr.msg[i], "problem %zu: '%s', want '%s…'", i, pr.msg[i], want[i]);
+  cr_expect_eq(m.nloggers, 1, "the good logger loaded, the bad ones left out");
+  cr_expect_eq(m.ncodes, 1, "the good code loaded");
+  /* at start: the first problem alone, the map left with nothing to free */
+  cr_expect_eq(ph_hj212_map_init(&m, cat, o, "UTC", NULL, &err), PH_ECONFIG);
+  cr_expect(strstr(err.msg, "codes.a21026") == err.msg, "%s", err.msg);
+  cJSON_Delete(o);
+}
