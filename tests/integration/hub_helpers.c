@@ -1150,51 +1150,104 @@ int hh_cems_update(struct hh_env *e, int timeout_ms)
 	return rc;
 }
 
+/* ---- HTTP: the tests' one client (libcurl, 127.0.0.1, no proxy) ---- */
+
+/* A response part: grows (cap 0: realloc) or fills a caller's buffer (cut
+ * at cap - 1, noted in cut). Always NUL-terminated once written to. */
 struct http_sink {
 	char *p;
 	size_t len, cap;
+	bool grow, cut;
 };
 
 static size_t http_put(char *p, size_t sz, size_t n, void *u)
 {
 	struct http_sink *s = u;
-	size_t k = sz * n, room = s->cap - 1 - s->len;
-	size_t take = k < room ? k : room;
-
+	size_t k = sz * n, take = k;
+	if (s->grow) {
+		char *nb = realloc(s->p, s->len + k + 1);
+		if (!nb)
+			return 0;
+		s->p = nb;
+	} else if (take > s->cap - 1 - s->len) {
+		take = s->cap - 1 - s->len;
+		s->cut = true;
+	}
 	memcpy(s->p + s->len, p, take);
 	s->len += take;
 	s->p[s->len] = 0;
 	return k;
 }
 
-long hh_http_get(int port, const char *token, const char *path, char *body, size_t cap, char *hdrs, size_t hcap)
+/* One request; the status in *status (0 when none came). curl's code. */
+static CURLcode http_do(int port, const char *method, const char *path, const char *token, const char *json,
+			struct http_sink *b, struct http_sink *h, long *status)
 {
-	char url[1200], auth[300];
-	struct http_sink b = {body, 0, cap}, h = {hdrs, 0, hcap};
-	long status = -EIO;
+	char url[1200], auth[600];
 	CURL *c = curl_easy_init();
-
-	body[0] = 0;
-	if (hdrs)
-		hdrs[0] = 0;
+	*status = 0;
 	if (!c)
-		return -ENOMEM;
+		return CURLE_OUT_OF_MEMORY;
 	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-	struct curl_slist *hl = curl_slist_append(NULL, auth);
+	struct curl_slist *hl = NULL;
+	if (token) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		hl = curl_slist_append(hl, auth);
+	}
+	if (json) {
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_put);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (hdrs) {
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	if (h) {
 		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_put);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	}
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
-	return status;
+	return rc;
+}
+
+long hh_http_get(int port, const char *token, const char *path, char *body, size_t cap, char *hdrs, size_t hcap)
+{
+	struct http_sink b = {.p = body, .cap = cap}, h = {.p = hdrs, .cap = hcap};
+	long status;
+	body[0] = 0;
+	if (hdrs)
+		hdrs[0] = 0;
+	if (http_do(port, "GET", path, token, NULL, &b, hdrs ? &h : NULL, &status) != CURLE_OK)
+		return -EIO;
+	return b.cut || h.cut ? -E2BIG : status;
+}
+
+int hh_http_request(int port, const char *method, const char *path, const char *token, const char *json,
+		    struct hh_http_resp *r)
+{
+	struct http_sink b = {.grow = true};
+	memset(r, 0, sizeof *r);
+	CURLcode rc = http_do(port, method, path, token, json, &b, NULL, &r->status);
+	r->body = b.p ? b.p : calloc(1, 1);
+	r->len = b.len;
+	if (rc != CURLE_OK) {
+		free(r->body);
+		r->body = strdup(curl_easy_strerror(rc));
+		r->len = r->body ? strlen(r->body) : 0;
+		return -1;
+	}
+	return r->body ? 0 : -1;
+}
+
+void hh_http_resp_free(struct hh_http_resp *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof *r);
 }

@@ -137,10 +137,23 @@ int hh_cems_update(struct hh_env *e, int timeout_ms);
 /* ---- HTTP ------------------------------------------------------------- */
 
 /* GET http://127.0.0.1:port path with "Authorization: Bearer token": the
- * body (NUL-terminated, cut at cap - 1) in body, the response headers in
- * hdrs (may be NULL). The status, or -EIO when no response came. Needs
- * curl_global_init. */
+ * body (NUL-terminated) in body, the response headers in hdrs (may be
+ * NULL). The status; -EIO when no response came, -E2BIG when the body or
+ * the headers did not fit (what fitted is there). Needs curl_global_init
+ * (once per process; the tests' setup does). */
 long hh_http_get(int port, const char *token, const char *path, char *body, size_t cap, char *hdrs, size_t hcap);
+
+struct hh_http_resp {
+	long status;
+	char *body; /* NUL-terminated, never NULL after hh_http_request: free it (hh_http_resp_free) */
+	size_t len;
+};
+/* method (GET, POST, …) path, token and a JSON body (each may be NULL);
+ * the whole body, grown as it comes. 0, or -1 with curl's reason in
+ * r->body when the request did not complete. */
+int hh_http_request(int port, const char *method, const char *path, const char *token, const char *json,
+		    struct hh_http_resp *r);
+void hh_http_resp_free(struct hh_http_resp *r);
 
 /* ---- the database, read-only -------------------------------------------- */
 

@@ -327,39 +327,12 @@ static void check_rows(const cJSON *ent, const struct want *w, const char *name)
 	cr_assert_eq(num(c, "days_valid"), w->days_valid, "%s valid days", name);
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
-{
-	size_t *len = u, k = sz * n;
-	if (*len + k >= sizeof out)
-		return 0;
-	memcpy(out + *len, p, k);
-	*len += k;
-	out[*len] = 0;
-	return k;
-}
-
 /* GET path with the regulator's token; the body in out; the status returned. */
 static long api_get(const char *path)
 {
-	char url[600], auth[200];
-	size_t len = 0;
-	long status = 0;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok_reg);
-	CURL *c = curl_easy_init();
-	cr_assert_not_null(c);
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &len);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return status;
+	long st = hh_http_get(http_port, tok_reg, path, out, sizeof out, NULL, 0);
+	cr_assert_gt(st, 0, "GET %s: no whole response (%ld)", path, st);
+	return st;
 }
 
 /* The summary over the year: the report's figures, and its reasons where it has none. */

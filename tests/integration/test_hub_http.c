@@ -53,8 +53,8 @@ struct resp {
 static void http(const char *method, const char *path, const char *token, const char *body, struct resp *r)
 {
 	memset(r, 0, sizeof *r);
-	struct hc_resp h;
-	cr_assert_eq(hc_request(http_port, method, path, token, body, &h), 0, "%s %s: %s", method, path, h.body);
+	struct hh_http_resp h;
+	cr_assert_eq(hh_http_request(http_port, method, path, token, body, &h), 0, "%s %s: %s", method, path, h.body);
 	r->status = h.status;
 	r->body = h.body;
 	r->len = h.len;

@@ -32,16 +32,16 @@ static int http_port;
 static const char *const tok_reg = "regulator-token-1", *const tok_mgr = "manager-token-1",
 		  *const tok_adm = "admin-token-1";
 
-/* POSTs body to path with token; the status and body in r (hc_resp_free it). */
-static void post(const char *path, const char *token, const char *body, struct hc_resp *r)
+/* POSTs body to path with token; the status and body in r (hh_http_resp_free it). */
+static void post(const char *path, const char *token, const char *body, struct hh_http_resp *r)
 {
-	cr_assert_eq(hc_request(http_port, "POST", path, token, body, r), 0, "POST %s: %s", path, r->body);
+	cr_assert_eq(hh_http_request(http_port, "POST", path, token, body, r), 0, "POST %s: %s", path, r->body);
 }
 
 /* Expects status (and, when param is given, the error naming it). */
 static void expect(const char *token, const char *body, long status, const char *param)
 {
-	struct hc_resp r;
+	struct hh_http_resp r;
 	post(PATH, token, body, &r);
 	cr_expect_eq(r.status, status, "%s -> %ld, want %ld: %s", body, r.status, status, r.body);
 	if (param) {
@@ -49,7 +49,7 @@ static void expect(const char *token, const char *body, long status, const char 
 		snprintf(want, sizeof want, "\"param\":\"%s\"", param);
 		cr_expect(strstr(r.body, want) != NULL, "%s: no %s in %s", body, want, r.body);
 	}
-	hc_resp_free(&r);
+	hh_http_resp_free(&r);
 }
 
 static void setup(void)
@@ -106,10 +106,10 @@ Test(stack_tests, only_an_admin_enters_one_and_bad_ones_are_refused_by_name)
 	expect(tok_adm, "{\"by\": \"x\"}", 400, "date");
 	expect(tok_adm, "{\"date\": \"2026-01-05\", \"by\": \"\"}", 400, "by");
 	expect(tok_adm, "{\"date\": \"2026-01-05\", \"by\": \"x\", \"lab\": \"y\"}", 400, "lab");
-	struct hc_resp r;
+	struct hh_http_resp r;
 	post("/api/v1/parks/p1/enterprises/ent-zz/stack-tests", tok_adm, "{\"date\": \"2026-01-05\", \"by\": \"x\"}", &r);
 	cr_expect_eq(r.status, 404, "%s", r.body);
-	hc_resp_free(&r);
+	hh_http_resp_free(&r);
 	int64_t n = -1;
 	cr_assert_eq(hh_db_i64(&env, &n, "SELECT count(*) FROM stack_tests"), 0);
 	cr_expect_eq(n, 0, "nothing refused is stored: %lld rows", (long long)n);
@@ -122,11 +122,11 @@ Test(stack_tests, an_entered_test_ends_the_never_tested_alarm_and_outlives_a_res
 	char body[256], past[PH_TIME_STRLEN], text[256];
 	date_in(-30, past);
 	snprintf(body, sizeof body, "{\"date\": \"%s\", \"by\": \"环保专员\"}", past);
-	struct hc_resp r;
+	struct hh_http_resp r;
 	post(PATH, tok_adm, body, &r);
 	cr_expect_eq(r.status, 200, "%s", r.body);
 	cr_expect(strstr(r.body, past) != NULL, "%s", r.body);
-	hc_resp_free(&r);
+	hh_http_resp_free(&r);
 	cr_assert_eq(hh_db_text(&env, text, sizeof text, "SELECT park || '|' || ent || '|' || date || '|' || by FROM stack_tests"), 0);
 	char want[128];
 	snprintf(want, sizeof want, "p1|ent-a|%s|环保专员", past);

@@ -259,39 +259,11 @@ static const cJSON *by(const cJSON *arr, const char *k, const char *v)
 	return NULL;
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *u)
-{
-	size_t *len = u, k = sz * n;
-	if (*len + k >= sizeof out)
-		return 0;
-	memcpy(out + *len, p, k);
-	*len += k;
-	out[*len] = '\0';
-	return k;
-}
-
 static long api_get(const char *path)
 {
-	char url[600], auth[200];
-	size_t len = 0;
-	long status = 0;
-	out[0] = '\0';
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok_reg);
-	CURL *c = curl_easy_init();
-	cr_assert_not_null(c);
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &len);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return status;
+	long st = hh_http_get(http_port, tok_reg, path, out, sizeof out, NULL, 0);
+	cr_assert_gt(st, 0, "GET %s: no whole response (%ld)", path, st);
+	return st;
 }
 
 /* Starts the agent on sources (a JSON array). */

@@ -223,48 +223,6 @@ static void take_sample(struct sample *s, double t_s)
 
 /* ---- the API ------------------------------------------------------------- */
 
-struct body {
-	char *p;
-	size_t len;
-};
-
-static size_t on_body(char *data, size_t sz, size_t n, void *user)
-{
-	struct body *b = user;
-	char *p = realloc(b->p, b->len + sz * n + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->len, data, sz * n);
-	b->p = p;
-	b->len += sz * n;
-	b->p[b->len] = 0;
-	return sz * n;
-}
-
-/* GET path as admin; the status (0 when the request failed), body in b. */
-static long get(const char *path, struct body *b)
-{
-	char url[1024], auth[256];
-	long status = 0;
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok_adm);
-	CURL *c = curl_easy_init();
-	if (!c)
-		return 0;
-	struct curl_slist *h = curl_slist_append(NULL, auth);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return status;
-}
-
 /* The read side of the load: a minute series of the last 10 minutes per
  * enterprise, the enterprises, /metrics (its WAL restarts into s). */
 static void api_round(struct sample *s, long *ok, long *bad)
@@ -274,7 +232,7 @@ static void api_round(struct sample *s, long *ok, long *bad)
 	ph_time_format(now - 600000, f, sizeof f);
 	ph_time_format(now + 60000, t, sizeof t);
 	for (int i = 0; i <= NAGENTS + 1; i++) {
-		struct body b = {0};
+		struct hh_http_resp b;
 		if (i < NAGENTS)
 			snprintf(path, sizeof path,
 				 "/api/v1/parks/p1/series?ent=%s&point=stack-1&metric=so2&step=1m&from=%s&to=%s",
@@ -283,19 +241,19 @@ static void api_round(struct sample *s, long *ok, long *bad)
 			snprintf(path, sizeof path, "/api/v1/parks/p1/enterprises");
 		else
 			snprintf(path, sizeof path, "/metrics");
-		long st = get(path, &b);
+		long st = hh_http_request(http_port, "GET", path, tok_adm, NULL, &b) ? 0 : b.status;
 		if (st == 200)
 			(*ok)++;
 		else {
 			if ((*bad)++ < 5)
-				cr_log_error("GET %s: %ld %.300s", path, st, b.p ? b.p : "");
+				cr_log_error("GET %s: %ld %.300s", path, st, b.body ? b.body : "");
 		}
-		if (i == NAGENTS + 1 && b.p) {
-			const char *m = strstr(b.p, "\nparkhub_wal_restarts_total ");
+		if (i == NAGENTS + 1 && st == 200) {
+			const char *m = strstr(b.body, "\nparkhub_wal_restarts_total ");
 			if (m)
 				s->wal_restarts = strtoll(m + strlen("\nparkhub_wal_restarts_total "), NULL, 10);
 		}
-		free(b.p);
+		hh_http_resp_free(&b);
 	}
 }
 
