@@ -142,6 +142,18 @@
   "CREATE INDEX cems_ent_op_hours_op ON cems_ent_op_hours(park, ent, op, hour_ms);"                        \
   CEMS_AGG_SQL_FILL_ALL ";"
 
+/* Migration 7 (issue #19): 8-day blocks above the daily CEMS aggregates and
+ * the daily means (domain/cems_agg_sql.h), built here once from the day rows
+ * an older database holds; then kept by ph_cems_update. The material
+ * index gains the columns the summary totals (api_sql.h API_SQL_MATERIALS),
+ * so a year's records are read from the index alone. */
+#define STORE_SQL_V7                                                                                       \
+  CEMS_AGG_SQL_BLOCK_TABLES                                                                                \
+  CEMS_AGG_SQL_BLK_FILL_ALL ";"                                                                            \
+  CEMS_AGG_SQL_DBLK_FILL_ALL ";"                                                                           \
+  "DROP INDEX materials_point_ts;"                                                                         \
+  "CREATE INDEX materials_point_ts ON materials(point_id, ts_ms, material, dir, qty_t);"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"
