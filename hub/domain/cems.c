@@ -554,10 +554,13 @@ int ph_cems_invalidate(sqlite3 *db, int64_t from_ms, int64_t to_ms, struct ph_er
 int ph_cems_closed_until(sqlite3 *db, int64_t *closed_ms, struct ph_err *err) {
   sqlite3_stmt *s;
   *closed_ms = 0;
-  if (sqlite3_prepare_v2(db, CEMS_SQL_STATE_GET, -1, &s, NULL) != SQLITE_OK)
+  /* prepared once per summary or report (stmt_cache.h): asked by every figure */
+  if (ph_stmt_prepare(db, CEMS_SQL_STATE_GET, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
     return ph_fail(err, PH_EDB, "cems: state: %s", sqlite3_errmsg(db));
+  }
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) *closed_ms = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ph_fail(err, PH_EDB, "cems: state: %s", sqlite3_errmsg(db));
 }

@@ -193,9 +193,12 @@ static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const stru
   ph_monitoring_clip(&w, from, out->days_to_ms, &dlo, &dhi);
   if (ph_monitoring_overlaps(&w, from, out->to_ms)) out->nmonitored++; /* even with no hour closed yet */
   if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->hours_to_ms, &mh,
-                                c->err)) ||
-      (rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms, &md,
                                 c->err)))
+    return rc;
+  if (out->days_to_ms == out->hours_to_ms) /* a range ending by a closed midnight: the same count, asked once */
+    md = mh;
+  else if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms,
+                                     &md, c->err)))
     return rc;
   out->hours.expected += mh.expected;
   out->hours.stopped += mh.stopped;

@@ -31,6 +31,7 @@
 #include "cems_sql.h"
 #include "domain/cems_agg.h"
 #include "parkhub/alloc.h"
+#include "parkhub/timefmt.h"
 #include "domain/cems.h"
 #include "domain/monitoring.h"
 #include "domain/stmt_cache.h"
@@ -58,12 +59,18 @@ static int64_t next_boundary(const struct ph_tz *tz, enum ph_mass_by by, int64_t
   if (by == PH_MASS_BY_HOUR) return ph_cems_next_hour(tz, ph_tz_hour_start(tz, t));
   int64_t d = ph_tz_next_day(tz, ph_tz_day_start(tz, t));
   if (by == PH_MASS_BY_DAY) return d;
-  for (int i = 0; i < 400; i++, d = ph_tz_next_day(tz, d)) {
-    unsigned m, dd;
-    ph_tz_local_date(tz, d, NULL, &m, &dd, NULL);
-    if (dd == 1 && (by == PH_MASS_BY_MONTH || m == 1)) return d;
-  }
-  return d;
+  /* the local midnight of the next 1st of a month (of January): n whole
+   * days ahead, found from the day n × 24 h + 12 h on (a zone's shifts over
+   * a year are far below 12 h), not by walking a day at a time — that walk
+   * was 5 % of a park-month summary (perf, bench/query) */
+  int y;
+  unsigned m, dd;
+  ph_tz_local_date(tz, d, &y, &m, &dd, NULL);
+  if (dd == 1 && (by == PH_MASS_BY_MONTH || m == 1)) return d;
+  int ny = by == PH_MASS_BY_YEAR || m == 12 ? y + 1 : y;
+  unsigned nm = by == PH_MASS_BY_YEAR || m == 12 ? 1 : m + 1;
+  int64_t n = ph_days_from_civil(ny, nm, 1) - ph_days_from_civil(y, m, dd);
+  return ph_tz_day_start(tz, d + n * 86400000LL + 43200000LL);
 }
 
 static void finish(struct ph_emission_mass_row *r, bool kg) {
