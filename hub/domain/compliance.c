@@ -236,7 +236,7 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
   if (out->hours_to_ms < from_ms) out->hours_to_ms = from_ms;
   if (out->days_to_ms < from_ms) out->days_to_ms = from_ms;
 
-  sqlite3_stmt *s = query(db, COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
+  sqlite3_stmt *s = query(db, ent ? COMPLIANCE_SQL_POINTS_ENT : COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
   if (!s) return db_fail(db, err, "listing points");
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     char pent[PH_ID_MAX + 1], ppoint[PH_ID_MAX + 1];

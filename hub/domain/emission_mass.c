@@ -251,7 +251,7 @@ static int point_mass(const struct pt *c, const struct ph_hub_ent *e, int64_t po
 static int all_points(const struct pt *c, const struct ph_hub_park *pk, const char *ent, int64_t from,
                       int64_t hours_to, struct ph_emission_mass *out) {
   sqlite3_stmt *s;
-  if (ph_stmt_prepare(c->db, MASS_SQL_POINTS, &s) != SQLITE_OK) {
+  if (ph_stmt_prepare(c->db, ent ? MASS_SQL_POINTS_ENT : MASS_SQL_POINTS, &s) != SQLITE_OK) {
     ph_stmt_release(s);
     return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
   }

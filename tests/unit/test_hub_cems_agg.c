@@ -245,6 +245,36 @@ Test(cems_agg, blocks_equal_recomputation_after_late_replayed_and_out_of_order_b
   same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
 }
 
+/* material_blocks (migration 7): kept by a trigger on every insert into the
+ * ledger, in any order, late records into old blocks included, they equal
+ * a recomputation from every record. Quantities are multiples of 0.25, so
+ * any order of summing gives the same double. */
+Test(cems_agg, material_blocks_equal_recomputation_after_records_in_any_order) {
+  (void)series("cu-old", "scale", "so2"); /* makes the point */
+  int64_t pt = q_int("SELECT id FROM points WHERE ent = 'cu-old' AND point = 'scale'");
+  cr_assert_gt(pt, 0);
+  char q[400];
+  for (int i = 0; i < 60; i++) {
+    int d = (i * 17) % 40 + 1; /* days 1..40, out of order, some twice */
+    snprintf(q, sizeof q,
+             "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
+             " VALUES(%lld, %lld, '%s', '%s', %.2f, 1, 1, %d)",
+             (long long)pt, (long long)(local(2017, 1, 1, 8, 0) + (int64_t)d * 86400000LL + i * 60000LL),
+             i % 3 ? "scrap_cu" : "cathode", i % 3 ? "in" : "out", 10 + 0.25 * (i % 9), i);
+    sql(q);
+  }
+  const char *inc_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, blk_ms,"
+                      " material, dir, qty_t, n) AS r FROM material_blocks ORDER BY point_id, blk_ms, material, dir)";
+  const char *full_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, b,"
+                       " material, dir, total(qty_t), count(*)) AS r FROM (SELECT *, ts_ms - ts_ms % 691200000 AS b"
+                       " FROM materials) GROUP BY point_id, b, material, dir ORDER BY point_id, b, material, dir)";
+  char *inc = rows_of(inc_q), *full = rows_of(full_q);
+  cr_assert_gt(q_int("SELECT count(DISTINCT blk_ms) FROM material_blocks"), 4, "several blocks");
+  cr_assert_str_eq(inc, full, "material blocks differ from a recomputation");
+  free(inc);
+  free(full);
+}
+
 Test(cems_agg, migrations_6_and_7_build_them_from_an_older_database) {
   char path[] = "/tmp/ph_cems_agg_XXXXXX";
   int fd = mkstemp(path);
@@ -256,19 +286,35 @@ Test(cems_agg, migrations_6_and_7_build_them_from_an_older_database) {
   db = ph_store_db(st);
   three_days();
   update(local(2017, 3, 4, 0, 5));
-  char *kept = agg_rows();
+  int64_t pt = q_int("SELECT point_id FROM series LIMIT 1");
+  for (int i = 0; i < 12; i++) {
+    char q[300];
+    snprintf(q, sizeof q,
+             "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
+             " VALUES(%lld, %lld, 'scrap_cu', 'in', %d.5, 1, 1, %d)",
+             (long long)pt, (long long)(local(2017, 2, 1, 0, 0) + (int64_t)i * 5 * 86400000LL), i, i);
+    sql(q);
+  }
+  const char *mat_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, blk_ms,"
+                      " material, dir, qty_t, n) AS r FROM material_blocks ORDER BY point_id, blk_ms, material, dir)";
+  char *kept = agg_rows(), *kept_mat = rows_of(mat_q);
   /* what a version-5 database looks like: hours, no aggregates */
   sql("DROP TABLE cems_agg_days; DROP INDEX cems_op_hours_op; DROP INDEX cems_ent_op_hours_op;"
       " DROP TABLE cems_agg_blocks; DROP TABLE cems_day_blocks; DROP INDEX materials_point_ts;"
+      " DROP TRIGGER material_blocks_add; DROP TABLE material_blocks;"
       " CREATE INDEX materials_point_ts ON materials(point_id, ts_ms); PRAGMA user_version = 5");
   ph_store_close(st);
   cr_assert_eq(ph_store_open(path, &st, &err), 0, "%s", err.msg);
   db = ph_store_db(st);
   cr_assert_eq(q_int("PRAGMA user_version"), PH_STORE_VERSION);
-  char *built = agg_rows();
+  char *built = agg_rows(), *built_mat = rows_of(mat_q);
   cr_assert_str_eq(kept, built);
+  cr_assert_str_eq(kept_mat, built_mat);
+  cr_assert_eq(q_int("SELECT count(*) FROM material_blocks"), 8, "60 days of records: 8 blocks");
   free(kept);
   free(built);
+  free(kept_mat);
+  free(built_mat);
   char side[sizeof path + 8];
   unlink(path);
   snprintf(side, sizeof side, "%s-wal", path);
