@@ -27,6 +27,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_handlers.h"
@@ -34,6 +35,7 @@
 #include "api_req.h"
 #include "api_rows.h"
 #include "domain/cems.h"
+#include "domain/cems_agg.h"
 #include "domain/compliance.h"
 #include "domain/emission_mass.h"
 #include "domain/ent_limits.h"
@@ -135,36 +137,98 @@ static int load_pairs(struct api_req *r, int only, struct vec *pairs) {
   return rc == SQLITE_DONE ? 0 : api_db_fail(r, "listing series");
 }
 
-static int load_materials(struct api_req *r, int only, int64_t from, int64_t to, struct vec *mats,
-                          struct ent_sum *sums) {
+static int material_cmp(const void *a, const void *b) {
+  const struct material_row *x = a, *y = b;
+  int c = strcmp(x->material, y->material);
+  return c ? c : (int)x->out - (int)y->out; /* "in" before "out", as ORDER BY dir */
+}
+
+/* One enterprise's rows [first, n) in (material, dir) order. */
+static void sort_run(struct vec *mats, size_t first) {
+  if (mats->n > first)
+    qsort((struct material_row *)mats->v + first, mats->n - first, sizeof(struct material_row), material_cmp);
+}
+
+/* The row of (material, dir) among one enterprise's rows [first, n), added
+ * when new; NULL when out of memory. */
+static struct material_row *material_at(struct vec *mats, size_t first, int e, const char *material, bool out) {
+  struct material_row *mv = mats->v;
+  for (size_t i = first; i < mats->n; i++)
+    if (mv[i].out == out && !strcmp(mv[i].material, material)) return &mv[i];
+  struct material_row *m = vec_add(mats);
+  if (!m) return NULL;
+  m->ent = e;
+  m->out = out;
+  snprintf(m->material, sizeof m->material, "%s", material);
+  return m;
+}
+
+/* Adds one point's material rows over [from, to) (API_SQL_MATERIALS: edge
+ * records and whole 8-day blocks) to enterprise e's rows [first, n). */
+static int point_materials(struct api_req *r, int64_t point_id, int e, size_t first, int64_t from, int64_t to,
+                           struct vec *mats) {
   sqlite3_stmt *s = api_stmt(r, API_ST_MATERIALS);
   if (!s) return api_db_fail(r, "reading materials");
-  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  int64_t b0, b1;
+  ph_cems_agg_blocks_in(from, to, &b0, &b1);
+  sqlite3_bind_int64(s, 1, point_id);
   sqlite3_bind_int64(s, 2, from);
-  sqlite3_bind_int64(s, 3, to);
+  sqlite3_bind_int64(s, 3, b0);
+  sqlite3_bind_int64(s, 4, b1);
+  sqlite3_bind_int64(s, 5, to);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    int e = ent_index(r->park, text(s, 0));
-    if (e < 0 || (only >= 0 && e != only)) continue;
-    struct material_row *m = vec_add(mats);
-    if (!m) return api_fail(r, 500, NULL, "out of memory");
-    m->ent = e;
-    snprintf(m->material, sizeof m->material, "%s", text(s, 1));
-    m->role = ph_material_role(&r->park->materials, r->env->refs->cat, m->material);
-    m->out = !strcmp(text(s, 2), "out");
-    m->qty = sqlite3_column_double(s, 3);
-    m->records = sqlite3_column_int64(s, 4);
-    bool unclassified = m->role == PH_ROLE_UNCLASSIFIED;
-    if (m->out) {
-      sums[e].out_t += m->qty;
-      sums[e].unclassified_out_t += unclassified ? m->qty : 0;
-    } else {
-      sums[e].in_t += m->qty;
-      sums[e].unclassified_in_t += unclassified ? m->qty : 0;
+    struct material_row *m = material_at(mats, first, e, text(s, 0), !strcmp(text(s, 1), "out"));
+    if (!m) {
+      sqlite3_reset(s);
+      return api_fail(r, 500, NULL, "out of memory");
     }
+    m->qty += sqlite3_column_double(s, 2);
+    m->records += sqlite3_column_int64(s, 3);
   }
   sqlite3_reset(s);
   return rc == SQLITE_DONE ? 0 : api_db_fail(r, "reading materials");
+}
+
+/* Totals per (ent, material, dir) in the order of the former GROUP BY ...
+ * ORDER BY ent, material, dir (API_SQL_MATERIALS says why it is summed here). */
+static int load_materials(struct api_req *r, int only, int64_t from, int64_t to, struct vec *mats,
+                          struct ent_sum *sums) {
+  sqlite3_stmt *s = api_stmt(r, API_ST_MAT_POINTS);
+  if (!s) return api_db_fail(r, "reading materials");
+  sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
+  int rc, e = -1, bad = 0;
+  size_t first = 0; /* the current enterprise's first row: its points come together */
+  char cur[PH_ID_MAX + 1] = "";
+  while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (strcmp(cur, text(s, 1))) {
+      snprintf(cur, sizeof cur, "%s", text(s, 1));
+      e = ent_index(r->park, cur);
+      sort_run(mats, first);
+      first = mats->n;
+    }
+    if (e >= 0 && (only < 0 || e == only))
+      bad = point_materials(r, sqlite3_column_int64(s, 0), e, first, from, to, mats);
+  }
+  sqlite3_reset(s);
+  if (bad) return r->status;
+  if (rc != SQLITE_DONE) return api_db_fail(r, "reading materials");
+  sort_run(mats, first);
+  struct material_row *mv = mats->v;
+  for (size_t i = 0; i < mats->n; i++) {
+    struct material_row *m = &mv[i];
+    m->role = ph_material_role(&r->park->materials, r->env->refs->cat, m->material);
+    bool unclassified = m->role == PH_ROLE_UNCLASSIFIED;
+    struct ent_sum *t = &sums[m->ent];
+    if (m->out) {
+      t->out_t += m->qty;
+      t->unclassified_out_t += unclassified ? m->qty : 0;
+    } else {
+      t->in_t += m->qty;
+      t->unclassified_in_t += unclassified ? m->qty : 0;
+    }
+  }
+  return 0;
 }
 
 static int load_alarm_counts(struct api_req *r, int64_t from, int64_t to, struct ent_sum *sums) {

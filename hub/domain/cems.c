@@ -37,7 +37,9 @@
  *  5. the hours written in a call are re-aggregated in the same call
  *     (cems_agg_days, cems_agg_sql.h): the whole local day of each, for
  *     every emission series of its point, so a late hour reopening a
- *     closed day leaves that day's row equal to a recomputation.
+ *     closed day leaves that day's row equal to a recomputation; and so
+ *     are the 8-day blocks of those days and of the daily means written
+ *     (cems_agg_blocks, cems_day_blocks), each from its day rows.
  */
 #include "domain/cems.h"
 
@@ -117,7 +119,8 @@ enum {
   S_ENT_POINTS, S_PT_ADD, S_ENT_ADD, S_HMAP_NEED, S_HMAP_ADD, S_LIM_NEED, S_LIM_ADD, S_HOURS_MIN, S_HOURS_HOURLY,
   S_OP_POINTS, S_OP_ENTS, S_DAYS_OF_HOURS, S_HOUR_EXC_DROP, S_HOUR_EXC_PUT, S_HOURS_DONE, S_DIRTY_DAYS, S_DAY_ADD, S_DAY_INPUTS,
   S_DAY_RATIO, S_ENT_DAYS_PUT, S_DAYS_PUT, S_DAY_EXC_DROP, S_DAY_EXC_PUT, S_DAYS_DONE, S_PENDING_HOUR,
-  S_PENDING_DAY, S_STATE_PUT, S_AGG_KEYS, S_AGG_DROP, S_AGG_PUT, S_COUNT
+  S_PENDING_DAY, S_STATE_PUT, S_AGG_KEYS, S_AGG_DROP, S_AGG_PUT, S_BLK_CLEAR, S_BLK_KEYS, S_BLK_DROP,
+  S_BLK_PUT, S_DBLK_KEYS, S_DBLK_DROP, S_DBLK_PUT, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -130,6 +133,8 @@ static const char *const sql[S_COUNT] = {
     CEMS_SQL_DAY_RATIO,         CEMS_SQL_ENT_DAYS_PUT,      CEMS_SQL_DAYS_PUT,      CEMS_SQL_DAY_EXC_DROP,
     CEMS_SQL_DAY_EXC_PUT,       CEMS_SQL_DAYS_DONE,         CEMS_SQL_PENDING_HOUR,  CEMS_SQL_PENDING_DAY,
     CEMS_SQL_STATE_PUT,         CEMS_AGG_SQL_KEYS,          CEMS_AGG_SQL_DROP,      CEMS_AGG_SQL_PUT,
+    CEMS_AGG_SQL_BLK_CLEAR,     CEMS_AGG_SQL_BLK_KEYS,      CEMS_AGG_SQL_BLK_DROP,  CEMS_AGG_SQL_BLK_PUT,
+    CEMS_AGG_SQL_DBLK_KEYS,     CEMS_AGG_SQL_DBLK_DROP,     CEMS_AGG_SQL_DBLK_PUT,
 };
 
 struct run {
@@ -394,6 +399,10 @@ static int do_hours(struct run *r, long max_work, bool *all_done) {
       (rc = exec_ints(r, S_AGG_KEYS, 0, 0, 0, "days to aggregate")) ||
       (rc = exec_ints(r, S_AGG_DROP, 0, 0, 0, "daily aggregates")) ||
       (rc = exec_ints(r, S_AGG_PUT, 0, 0, 0, "daily aggregates")) ||
+      (rc = exec_ints(r, S_BLK_CLEAR, 0, 0, 0, "aggregate blocks")) ||
+      (rc = exec_ints(r, S_BLK_KEYS, 0, 0, 0, "aggregate blocks")) ||
+      (rc = exec_ints(r, S_BLK_DROP, 0, 0, 0, "aggregate blocks")) ||
+      (rc = exec_ints(r, S_BLK_PUT, 0, 0, 0, "aggregate blocks")) ||
       (rc = exec_ints(r, S_OP_POINTS, 0, 0, 0, "operating states of points")) ||
       (rc = exec_ints(r, S_OP_ENTS, 0, 0, 0, "operating states of enterprises")) ||
       (rc = exec_ints(r, S_DAYS_OF_HOURS, 0, 0, 0, "marking days")) ||
@@ -460,6 +469,10 @@ static int do_days(struct run *r) {
       (rc = exec_ints(r, S_DAY_RATIO, 0, 0, 0, "benchmark ratio")) ||
       (rc = exec_ints(r, S_ENT_DAYS_PUT, 0, 0, 0, "enterprise days")) ||
       (rc = exec_ints(r, S_DAYS_PUT, 1, PH_CEMS_DAY_HOURS, 0, "daily means")) ||
+      (rc = exec_ints(r, S_BLK_CLEAR, 0, 0, 0, "daily mean blocks")) ||
+      (rc = exec_ints(r, S_DBLK_KEYS, 0, 0, 0, "daily mean blocks")) ||
+      (rc = exec_ints(r, S_DBLK_DROP, 0, 0, 0, "daily mean blocks")) ||
+      (rc = exec_ints(r, S_DBLK_PUT, 0, 0, 0, "daily mean blocks")) ||
       (rc = exec_ints(r, S_DAY_EXC_DROP, 0, 0, 0, "day exceedances")) ||
       (rc = exec_ints(r, S_DAY_EXC_PUT, 1, r->now, 0, "day exceedances")))
     return rc;
@@ -541,10 +554,13 @@ int ph_cems_invalidate(sqlite3 *db, int64_t from_ms, int64_t to_ms, struct ph_er
 int ph_cems_closed_until(sqlite3 *db, int64_t *closed_ms, struct ph_err *err) {
   sqlite3_stmt *s;
   *closed_ms = 0;
-  if (sqlite3_prepare_v2(db, CEMS_SQL_STATE_GET, -1, &s, NULL) != SQLITE_OK)
+  /* prepared once per summary or report (stmt_cache.h): asked by every figure */
+  if (ph_stmt_prepare(db, CEMS_SQL_STATE_GET, &s) != SQLITE_OK) {
+    ph_stmt_release(s);
     return ph_fail(err, PH_EDB, "cems: state: %s", sqlite3_errmsg(db));
+  }
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) *closed_ms = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  ph_stmt_release(s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ph_fail(err, PH_EDB, "cems: state: %s", sqlite3_errmsg(db));
 }

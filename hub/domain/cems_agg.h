@@ -20,13 +20,19 @@
  * hours. Without a whole day (or with the aggregates off): *d0 = *d1 = hi. */
 void ph_cems_agg_days_in(const struct ph_tz *tz, int64_t lo, int64_t hi, int64_t *d0, int64_t *d1);
 
+/* Whole local days [d0, d1) (day starts, as ph_cems_agg_days_in gives them)
+ * split as [d0, *b0) days, [*b0, *b1) whole 8-day blocks (cems_agg_blocks,
+ * cems_day_blocks: every day starting in a block), [*b1, d1) days. Without
+ * a whole block (or with the aggregates off): *b0 = *b1 = d1. */
+void ph_cems_agg_blocks_in(int64_t d0, int64_t d1, int64_t *b0, int64_t *b1);
+
 /* Whether readers use the aggregates (default true). false: every figure
  * from the hours, as before issue #19 — bench/query's baseline only. */
 void ph_cems_agg_use(bool on);
 bool ph_cems_agg_used(void);
 
 /* Deletes every aggregate row and computes them all again from
- * cems_hours, in the caller's transaction if any (tests' recomputation,
+ * cems_hours (and the blocks from them), in the caller's transaction if any (tests' recomputation,
  * bench/query's generated database). */
 int ph_cems_agg_rebuild(sqlite3 *db, struct ph_err *err);
 

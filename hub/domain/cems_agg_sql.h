@@ -73,7 +73,10 @@
 #define CEMS_AGG_SQL_TEMP                                                                                    \
   "CREATE TEMP TABLE IF NOT EXISTS cems_t_aggkey(series_id INTEGER NOT NULL, day_ms INTEGER NOT NULL,"      \
   " PRIMARY KEY(series_id, day_ms));"                                                                        \
-  "DELETE FROM temp.cems_t_aggkey;"
+  "DELETE FROM temp.cems_t_aggkey;"                                                                          \
+  "CREATE TEMP TABLE IF NOT EXISTS cems_t_blk(series_id INTEGER NOT NULL, blk_ms INTEGER NOT NULL,"         \
+  " PRIMARY KEY(series_id, blk_ms));"                                                                        \
+  "DELETE FROM temp.cems_t_blk;"
 /* The days of the hours done, for every emission series of their points. */
 #define CEMS_AGG_SQL_KEYS                                                                                    \
   "INSERT OR IGNORE INTO temp.cems_t_aggkey(series_id, day_ms)"                                             \
@@ -101,5 +104,124 @@
 #define CEMS_AGG_SQL_MASS                                                                                    \
   "SELECT day_ms, used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"        \
   " AND used > 0 ORDER BY day_ms"
+
+/* ---- 8-day blocks above the days (migration 7, issue #19) ----
+ *
+ * cems_agg_blocks: per (series, block) the sums of its cems_agg_days rows
+ * (same columns, the worst hour the worst of the days' worst, earlier on
+ * ties); cems_day_blocks: per (series, block) the counts and worst day of
+ * its cems_days rows (COMPLIANCE_SQL_DAYS, COMPLIANCE_SQL_DAY_WORST). A
+ * block holds the days whose day_ms lies in [blk_ms, blk_ms + 8 days),
+ * blk_ms a multiple of 8 days since the epoch: a fixed span, not a calendar
+ * month, so the key is day_ms - day_ms % span in SQL and in C with no time
+ * zone (DST days included: a day is in the block its start is in). A year
+ * reads ~45 block rows and at most 14 edge days per series instead of 365;
+ * a month ~3 blocks and the edge days.
+ *
+ * Kept by ph_cems_update in the transaction that writes their days: the
+ * blocks of the (series, day) keys just re-aggregated (after
+ * CEMS_AGG_SQL_PUT), and of the days just written to cems_days (after
+ * CEMS_SQL_DAYS_PUT), each recomputed from its ≤ 8 day rows — so a late
+ * hour reopening a day reaches its block. Invariant: a block row equals
+ * CEMS_AGG_SQL_BLK_FILL_ALL / CEMS_AGG_SQL_DBLK_FILL_ALL over its days at
+ * any commit; tests/unit/test_hub_cems_agg.c checks it. */
+#define CEMS_AGG_BLOCK_MS 691200000LL /* 8 days */
+#define CEMS_AGG_BLOCK_STR "691200000"
+#define CEMS_AGG_SQL_BLK(X) "(" X " - " X " % " CEMS_AGG_BLOCK_STR ")"
+
+#define CEMS_AGG_SQL_BLOCK_TABLES                                                                            \
+  "CREATE TABLE cems_agg_blocks(series_id INTEGER NOT NULL, blk_ms INTEGER NOT NULL,"                       \
+  " valid INTEGER NOT NULL, with_limit INTEGER NOT NULL, within INTEGER NOT NULL, exceeded INTEGER NOT NULL," \
+  " worst_ratio REAL, worst_hour INTEGER, worst_mean REAL, worst_limit REAL, used INTEGER NOT NULL,"        \
+  " cq REAL NOT NULL, PRIMARY KEY(series_id, blk_ms)) WITHOUT ROWID;"                                       \
+  "CREATE TABLE cems_day_blocks(series_id INTEGER NOT NULL, blk_ms INTEGER NOT NULL,"                       \
+  " valid INTEGER NOT NULL, with_limit INTEGER NOT NULL, within INTEGER NOT NULL, exceeded INTEGER NOT NULL," \
+  " worst_ratio REAL, worst_day INTEGER, worst_mean REAL, worst_converted REAL, worst_limit REAL,"          \
+  " PRIMARY KEY(series_id, blk_ms)) WITHOUT ROWID;"
+
+/* The worst day row of block k (a correlated subquery's tail). */
+#define CEMS_AGG_SQL_BLK_WORST(COL)                                                                          \
+  " (SELECT w." COL " FROM cems_agg_days w WHERE w.series_id = k.series_id AND w.day_ms >= k.blk_ms"        \
+  "  AND w.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " AND w.worst_hour IS NOT NULL"                          \
+  "  ORDER BY w.worst_ratio DESC, w.worst_hour LIMIT 1)"
+/* The rows of the block keys KEYS (a table expression with series_id, blk_ms), from cems_agg_days. */
+#define CEMS_AGG_SQL_BLK_SELECT(KEYS)                                                                        \
+  "INSERT INTO cems_agg_blocks(series_id, blk_ms, valid, with_limit, within, exceeded, worst_ratio,"        \
+  " worst_hour, worst_mean, worst_limit, used, cq)"                                                          \
+  " SELECT k.series_id, k.blk_ms, total(a.valid), total(a.with_limit), total(a.within), total(a.exceeded)," \
+  CEMS_AGG_SQL_BLK_WORST("worst_ratio") "," CEMS_AGG_SQL_BLK_WORST("worst_hour") ","                         \
+  CEMS_AGG_SQL_BLK_WORST("worst_mean") "," CEMS_AGG_SQL_BLK_WORST("worst_limit") ","                         \
+  " total(a.used), total(a.cq)"                                                                              \
+  " FROM " KEYS " k CROSS JOIN cems_agg_days a ON a.series_id = k.series_id AND a.day_ms >= k.blk_ms"       \
+  "  AND a.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " GROUP BY k.series_id, k.blk_ms"
+
+#define CEMS_AGG_SQL_DBLK_WORST(COL)                                                                         \
+  " (SELECT " COL " FROM cems_days w WHERE w.series_id = k.series_id AND w.day_ms >= k.blk_ms"              \
+  "  AND w.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " AND w.valid AND w.limit_value IS NOT NULL"             \
+  "  ORDER BY w.converted / w.limit_value DESC, w.day_ms LIMIT 1)"
+/* The same for cems_day_blocks, from cems_days (as COMPLIANCE_SQL_DAYS and _DAY_WORST count). */
+#define CEMS_AGG_SQL_DBLK_SELECT(KEYS)                                                                       \
+  "INSERT INTO cems_day_blocks(series_id, blk_ms, valid, with_limit, within, exceeded, worst_ratio,"        \
+  " worst_day, worst_mean, worst_converted, worst_limit)"                                                    \
+  " SELECT k.series_id, k.blk_ms, total(c.valid), total(c.valid AND c.limit_value IS NOT NULL),"             \
+  " total(c.valid AND c.converted <= c.limit_value), total(c.valid AND c.converted > c.limit_value),"        \
+  CEMS_AGG_SQL_DBLK_WORST("w.converted / w.limit_value") "," CEMS_AGG_SQL_DBLK_WORST("w.day_ms") ","          \
+  CEMS_AGG_SQL_DBLK_WORST("w.mean") "," CEMS_AGG_SQL_DBLK_WORST("w.converted") ","                           \
+  CEMS_AGG_SQL_DBLK_WORST("w.limit_value")                                                                   \
+  " FROM " KEYS " k CROSS JOIN cems_days c ON c.series_id = k.series_id AND c.day_ms >= k.blk_ms"           \
+  "  AND c.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " GROUP BY k.series_id, k.blk_ms"
+
+/* Every block row again from every day row (migration 7, rebuild). */
+#define CEMS_AGG_SQL_BLK_FILL_ALL                                                                            \
+  CEMS_AGG_SQL_BLK_SELECT("(SELECT DISTINCT series_id, " CEMS_AGG_SQL_BLK("day_ms") " AS blk_ms"            \
+                          " FROM cems_agg_days)")
+#define CEMS_AGG_SQL_DBLK_FILL_ALL                                                                           \
+  CEMS_AGG_SQL_DBLK_SELECT("(SELECT DISTINCT series_id, " CEMS_AGG_SQL_BLK("day_ms") " AS blk_ms"           \
+                           " FROM cems_days)")
+
+/* ph_cems_update: the blocks of the keys in temp.cems_t_blk. */
+#define CEMS_AGG_SQL_BLK_CLEAR "DELETE FROM temp.cems_t_blk"
+#define CEMS_AGG_SQL_BLK_KEYS                                                                                \
+  "INSERT OR IGNORE INTO temp.cems_t_blk(series_id, blk_ms)"                                                \
+  " SELECT series_id, " CEMS_AGG_SQL_BLK("day_ms") " FROM temp.cems_t_aggkey"
+/* the series of the enterprise-days just written to cems_days (as CEMS_SQL_DAYS_PUT joins them) */
+#define CEMS_AGG_SQL_DBLK_KEYS                                                                               \
+  "INSERT OR IGNORE INTO temp.cems_t_blk(series_id, blk_ms)"                                                \
+  " SELECT s.id, " CEMS_AGG_SQL_BLK("d.d0") " FROM temp.cems_t_day d"                                       \
+  " CROSS JOIN temp.cems_t_pt p ON p.ent_key = d.ent_key CROSS JOIN series s ON s.point_id = p.point_id"    \
+  " WHERE d.ent_key >= 0"
+#define CEMS_AGG_SQL_BLK_DROP                                                                                \
+  "DELETE FROM cems_agg_blocks WHERE (series_id, blk_ms) IN (SELECT series_id, blk_ms FROM temp.cems_t_blk)"
+#define CEMS_AGG_SQL_DBLK_DROP                                                                               \
+  "DELETE FROM cems_day_blocks WHERE (series_id, blk_ms) IN (SELECT series_id, blk_ms FROM temp.cems_t_blk)"
+#define CEMS_AGG_SQL_BLK_PUT CEMS_AGG_SQL_BLK_SELECT("(SELECT series_id, blk_ms FROM temp.cems_t_blk)")
+#define CEMS_AGG_SQL_DBLK_PUT CEMS_AGG_SQL_DBLK_SELECT("(SELECT series_id, blk_ms FROM temp.cems_t_blk)")
+
+/* ---- readers of a span: ?1 series; days [?2, ?3), blocks [?3, ?4), days [?4, ?5)
+ * (ph_cems_agg_blocks_in). Columns: valid, with_limit, within, exceeded,
+ * worst ratio, mean, converted, limit, bucket (NULL: no worst in the row). */
+#define CEMS_AGG_SQL_HOUR_COLS                                                                               \
+  "valid, with_limit, within, exceeded, worst_ratio, worst_mean, worst_mean, worst_limit, worst_hour"
+#define CEMS_AGG_SQL_HOUR_SPAN                                                                               \
+  "SELECT " CEMS_AGG_SQL_HOUR_COLS " FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3" \
+  " UNION ALL SELECT " CEMS_AGG_SQL_HOUR_COLS " FROM cems_agg_blocks"                                       \
+  " WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"                                                   \
+  " UNION ALL SELECT " CEMS_AGG_SQL_HOUR_COLS " FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
+#define CEMS_AGG_SQL_DAY_COLS                                                                                \
+  "valid, valid AND limit_value IS NOT NULL, valid AND converted <= limit_value,"                            \
+  " valid AND converted > limit_value, converted / limit_value, mean, converted, limit_value,"               \
+  " CASE WHEN valid AND limit_value IS NOT NULL THEN day_ms END"
+#define CEMS_AGG_SQL_DBLK_COLS                                                                               \
+  "valid, with_limit, within, exceeded, worst_ratio, worst_mean, worst_converted, worst_limit, worst_day"
+#define CEMS_AGG_SQL_DAY_SPAN                                                                                \
+  "SELECT " CEMS_AGG_SQL_DAY_COLS " FROM cems_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"   \
+  " UNION ALL SELECT " CEMS_AGG_SQL_DBLK_COLS " FROM cems_day_blocks"                                       \
+  " WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"                                                   \
+  " UNION ALL SELECT " CEMS_AGG_SQL_DAY_COLS " FROM cems_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
+/* hours used and Σ C × Q of the span (emission_mass.c) */
+#define CEMS_AGG_SQL_MASS_SPAN                                                                               \
+  "SELECT used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"                \
+  " UNION ALL SELECT used, cq FROM cems_agg_blocks WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"   \
+  " UNION ALL SELECT used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
 
 #endif

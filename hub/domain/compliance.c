@@ -17,7 +17,11 @@
  *     daily aggregates (cems_agg_days), the hours at the range's edges from
  *     cems_hours: the same figures as reading every hour (a day's row is
  *     its hours' counts; the worst of the days' worst, earlier on ties, is
- *     the worst hour), a year in 365 rows instead of 8 760.
+ *     the worst hour), a year in 365 rows instead of 8 760; and whole
+ *     8-day blocks of days from their block rows (cems_agg_blocks), the
+ *     daily means' counts and worst day likewise (cems_days,
+ *     cems_day_blocks): ~60 rows a year. The worst of the rows' worst,
+ *     earlier on ties, is the worst of all their periods.
  */
 #include "domain/compliance.h"
 #include "parkhub/na_reasons.h"
@@ -109,37 +113,49 @@ static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "finding the worst period");
 }
 
-/* Counts and worst hour of one series over its whole local days in [d0, d1)
- * from the daily aggregates (cems_agg_sql.h; inv. 4). */
-static int agg_hours(const struct ctx *c, int64_t series_id, int64_t d0, int64_t d1, struct ph_compliance_periods *p) {
+/* Adds the rows of a span statement (cems_agg_sql.h: counts, then the
+ * worst period's ratio, mean, converted, limit and bucket, NULL bucket:
+ * none) to p; the worst of the rows' worst, earlier on ties (inv. 4). */
+static int span_rows(const struct ctx *c, const char *text, int64_t series_id, int64_t d0, int64_t d1,
+                     struct ph_compliance_periods *p) {
+  int64_t b0, b1;
+  ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
   sqlite3_stmt *s;
-  if (ph_stmt_prepare(c->db, CEMS_AGG_SQL_HOURS, &s) != SQLITE_OK) {
+  if (ph_stmt_prepare(c->db, text, &s) != SQLITE_OK) {
     ph_stmt_release(s);
-    return db_fail(c->db, c->err, "counting aggregated hours");
+    return db_fail(c->db, c->err, "counting aggregated periods");
   }
   sqlite3_bind_int64(s, 1, series_id);
   sqlite3_bind_int64(s, 2, d0);
-  sqlite3_bind_int64(s, 3, d1);
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
+  sqlite3_bind_int64(s, 3, b0);
+  sqlite3_bind_int64(s, 4, b1);
+  sqlite3_bind_int64(s, 5, d1);
+  int rc;
+  struct ph_compliance_worst *w = &p->worst;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     p->valid += sqlite3_column_int64(s, 0);
     p->with_limit += sqlite3_column_int64(s, 1);
     p->within += sqlite3_column_int64(s, 2);
     p->exceeded += sqlite3_column_int64(s, 3);
+    if (sqlite3_column_type(s, 8) == SQLITE_NULL) continue;
+    double ratio = sqlite3_column_double(s, 4);
+    int64_t bucket = sqlite3_column_int64(s, 8);
+    if (w->bucket_ms && !(ratio > w->ratio || (ratio == w->ratio && bucket < w->bucket_ms))) continue;
+    w->ratio = ratio;
+    w->mean = sqlite3_column_double(s, 5);
+    w->converted = sqlite3_column_double(s, 6);
+    w->limit = sqlite3_column_double(s, 7);
+    w->bucket_ms = bucket;
+    snprintf(w->point, sizeof w->point, "%s", c->point);
   }
   ph_stmt_release(s);
-  if (rc != SQLITE_ROW) return db_fail(c->db, c->err, "counting aggregated hours");
-  if (ph_stmt_prepare(c->db, CEMS_AGG_SQL_WORST, &s) != SQLITE_OK) {
-    ph_stmt_release(s);
-    return db_fail(c->db, c->err, "finding the worst aggregated hour");
-  }
-  sqlite3_bind_int64(s, 1, series_id);
-  sqlite3_bind_int64(s, 2, d0);
-  sqlite3_bind_int64(s, 3, d1);
-  sqlite3_bind_text(s, 4, c->point, -1, SQLITE_STATIC);
-  rc = worst_row(s, &p->worst);
-  ph_stmt_release(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "finding the worst aggregated hour");
+  return rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "counting aggregated periods");
+}
+
+/* Counts and worst hour of one series over its whole local days in [d0, d1)
+ * from the daily aggregates and their 8-day blocks (cems_agg_sql.h; inv. 4). */
+static int agg_hours(const struct ctx *c, int64_t series_id, int64_t d0, int64_t d1, struct ph_compliance_periods *p) {
+  return span_rows(c, CEMS_AGG_SQL_HOUR_SPAN, series_id, d0, d1, p);
 }
 
 /* One point's hour figures over [lo, hi): the edge hours from cems_hours,
@@ -178,9 +194,12 @@ static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const stru
   ph_monitoring_clip(&w, from, out->days_to_ms, &dlo, &dhi);
   if (ph_monitoring_overlaps(&w, from, out->to_ms)) out->nmonitored++; /* even with no hour closed yet */
   if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->hours_to_ms, &mh,
-                                c->err)) ||
-      (rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms, &md,
                                 c->err)))
+    return rc;
+  if (out->days_to_ms == out->hours_to_ms) /* a range ending by a closed midnight: the same count, asked once */
+    md = mh;
+  else if ((rc = ph_monitoring_hours(c->db, tz, c->park, c->ent, point_id, series_id, &w, from, out->days_to_ms,
+                                     &md, c->err)))
     return rc;
   out->hours.expected += mh.expected;
   out->hours.stopped += mh.stopped;
@@ -191,8 +210,11 @@ static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const stru
   int64_t d0 = ph_tz_day_start(tz, dlo);
   if (d0 < dlo) d0 = ph_tz_next_day(tz, d0);
   if (hi > lo && (rc = hour_figures(c, tz, series_id, lo, hi, &out->hours))) return rc;
-  if (dhi > d0 && ((rc = counts(c, COMPLIANCE_SQL_DAYS, d0, dhi, &out->days)) ||
-                   (rc = worst(c, COMPLIANCE_SQL_DAY_WORST, d0, dhi, &out->days.worst))))
+  if (dhi <= d0) return 0;
+  if (ph_cems_agg_used()) /* the daily means and their 8-day blocks (inv. 4) */
+    return span_rows(c, CEMS_AGG_SQL_DAY_SPAN, series_id, d0, dhi, &out->days);
+  if ((rc = counts(c, COMPLIANCE_SQL_DAYS, d0, dhi, &out->days)) ||
+      (rc = worst(c, COMPLIANCE_SQL_DAY_WORST, d0, dhi, &out->days.worst)))
     return rc;
   return 0;
 }
@@ -215,7 +237,7 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
   if (out->hours_to_ms < from_ms) out->hours_to_ms = from_ms;
   if (out->days_to_ms < from_ms) out->days_to_ms = from_ms;
 
-  sqlite3_stmt *s = query(db, COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
+  sqlite3_stmt *s = query(db, ent ? COMPLIANCE_SQL_POINTS_ENT : COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
   if (!s) return db_fail(db, err, "listing points");
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     char pent[PH_ID_MAX + 1], ppoint[PH_ID_MAX + 1];

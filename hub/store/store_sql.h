@@ -142,6 +142,34 @@
   "CREATE INDEX cems_ent_op_hours_op ON cems_ent_op_hours(park, ent, op, hour_ms);"                        \
   CEMS_AGG_SQL_FILL_ALL ";"
 
+/* Migration 7 (issue #19): 8-day blocks above the daily CEMS aggregates and
+ * the daily means (domain/cems_agg_sql.h), built here once from the day rows
+ * an older database holds; then kept by ph_cems_update. material_blocks:
+ * per point, 8-day block (the same span, of ts_ms), material and direction,
+ * the sum and count of the ledger's records, built here and then kept by a
+ * trigger on insert (materials are only ever inserted); the summary reads
+ * whole blocks from it and the records at its range's edges through the
+ * material index, which gains the columns read (api_sql.h API_SQL_MATERIALS).
+ * A block's sum is its records' in another order than a GROUP BY over them:
+ * equal but for the last bits of a double. */
+#define STORE_SQL_MAT_BLK(T) "(" T " - ((" T " % " CEMS_AGG_BLOCK_STR ") + " CEMS_AGG_BLOCK_STR ") % " CEMS_AGG_BLOCK_STR ")"
+#define STORE_SQL_V7                                                                                       \
+  CEMS_AGG_SQL_BLOCK_TABLES                                                                                \
+  CEMS_AGG_SQL_BLK_FILL_ALL ";"                                                                            \
+  CEMS_AGG_SQL_DBLK_FILL_ALL ";"                                                                           \
+  "DROP INDEX materials_point_ts;"                                                                         \
+  "CREATE INDEX materials_point_ts ON materials(point_id, ts_ms, material, dir, qty_t);"                   \
+  "CREATE TABLE material_blocks(point_id INTEGER NOT NULL, blk_ms INTEGER NOT NULL, material TEXT NOT NULL," \
+  " dir TEXT NOT NULL, qty_t REAL NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(point_id, blk_ms, material, dir))" \
+  " WITHOUT ROWID;"                                                                                        \
+  "INSERT INTO material_blocks(point_id, blk_ms, material, dir, qty_t, n) SELECT point_id, "               \
+  STORE_SQL_MAT_BLK("ts_ms") ", material, dir, total(qty_t), count(*) FROM materials GROUP BY 1, 2, 3, 4;"  \
+  "CREATE TRIGGER material_blocks_add AFTER INSERT ON materials BEGIN"                                     \
+  " INSERT INTO material_blocks(point_id, blk_ms, material, dir, qty_t, n) VALUES(NEW.point_id, "          \
+  STORE_SQL_MAT_BLK("NEW.ts_ms") ", NEW.material, NEW.dir, NEW.qty_t, 1)"                                  \
+  " ON CONFLICT(point_id, blk_ms, material, dir) DO UPDATE SET qty_t = qty_t + excluded.qty_t, n = n + 1;" \
+  " END;"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

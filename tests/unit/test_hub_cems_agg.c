@@ -2,8 +2,9 @@
  * ph_cems_update in the transaction that writes the hours, they must equal
  * a recomputation from every hour after late, replayed and out-of-order
  * batches and after a late hour that reopens a closed day; migration 6
- * builds the same rows from an older database; and the compliance and mass
- * figures read through them equal the figures read hour by hour. Times
+ * builds the same rows from an older database (and migration 7 their 8-day
+ * blocks); and the compliance and mass figures read through them equal the
+ * figures read hour by hour (days: from every daily mean). Times
  * park-local (Asia/Shanghai, UTC+8). */
 #include <stdio.h>
 #include <unistd.h>
@@ -15,22 +16,47 @@
 
 TestSuite(cems_agg, .init = fx_setup, .fini = fx_teardown);
 
-/* Every aggregate row, in key order, as text (doubles to 17 digits). */
-static char *agg_rows(void) {
+/* The rows of a one-column query, as text joined by ';' ("" when none). */
+static char *rows_of(const char *q) {
   sqlite3_stmt *s;
-  cr_assert_eq(sqlite3_prepare_v2(db,
-                                  "SELECT count(*), group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
-                                  "%s,%s,%d,%.17g', series_id, day_ms, valid, with_limit, within, exceeded,"
-                                  " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
-                                  " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
-                                  " used, cq)"
-                                  " AS r FROM cems_agg_days ORDER BY series_id, day_ms)",
-                                  -1, &s, NULL),
-               SQLITE_OK, "%s", sqlite3_errmsg(db));
+  cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
   cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
-  cr_assert_gt(sqlite3_column_int(s, 0), 0, "no aggregate row at all");
-  char *t = strdup((const char *)sqlite3_column_text(s, 1));
+  const unsigned char *t = sqlite3_column_text(s, 0);
+  char *r = strdup(t ? (const char *)t : "");
   sqlite3_finalize(s);
+  return r;
+}
+
+/* Every aggregate row, in key order, as text (doubles to 17 digits): the
+ * days, then the 8-day blocks of the days and of the daily means. */
+static char *agg_rows(void) {
+  cr_assert_gt(q_int("SELECT count(*) FROM cems_agg_days"), 0, "no aggregate row at all");
+  char *days = rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
+                       "%s,%s,%d,%.17g', series_id, day_ms, valid, with_limit, within, exceeded,"
+                       " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
+                       " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
+                       " used, cq)"
+                       " AS r FROM cems_agg_days ORDER BY series_id, day_ms)");
+  char *blocks = rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
+                         "%s,%s,%d,%.17g', series_id, blk_ms, valid, with_limit, within, exceeded,"
+                         " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
+                         " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
+                         " used, cq)"
+                         " AS r FROM cems_agg_blocks ORDER BY series_id, blk_ms)");
+  char *dblocks = rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%s',"
+                          " series_id, blk_ms, valid, with_limit, within, exceeded,"
+                          " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_day, '-'),"
+                          " coalesce(printf('%.17g', worst_mean), '-'),"
+                          " coalesce(printf('%.17g', worst_converted), '-'),"
+                          " coalesce(printf('%.17g', worst_limit), '-'))"
+                          " AS r FROM cems_day_blocks ORDER BY series_id, blk_ms)");
+  size_t n = strlen(days) + strlen(blocks) + strlen(dblocks) + 16;
+  char *t = malloc(n);
+  cr_assert(t);
+  snprintf(t, n, "%s|%s|%s", days, blocks, dblocks);
+  free(days);
+  free(blocks);
+  free(dblocks);
   return t;
 }
 
@@ -130,8 +156,14 @@ static void same_figures(const char *ent, const char *metric, int64_t from, int6
                   pa->worst.mean == pb->worst.mean && pa->worst.limit == pb->worst.limit &&
                   !strcmp(pa->worst.point, pb->worst.point),
               "%s %s: worst hour differs", ent, metric);
-    cr_assert_eq(a.days.valid, b.days.valid);
-    cr_assert_eq(a.days.exceeded, b.days.exceeded);
+    pa = &a.days, pb = &b.days;
+    cr_assert(pa->valid == pb->valid && pa->with_limit == pb->with_limit && pa->within == pb->within &&
+                  pa->exceeded == pb->exceeded && pa->expected == pb->expected && pa->stopped == pb->stopped,
+              "%s %s: day counts differ", ent, metric);
+    cr_assert(pa->worst.bucket_ms == pb->worst.bucket_ms && pa->worst.ratio == pb->worst.ratio &&
+                  pa->worst.mean == pb->worst.mean && pa->worst.converted == pb->worst.converted &&
+                  pa->worst.limit == pb->worst.limit && !strcmp(pa->worst.point, pb->worst.point),
+              "%s %s: worst day differs", ent, metric);
     cr_assert_eq(ma.nrows, mb.nrows);
     for (size_t i = 0; i < ma.nrows; i++) {
       cr_assert_eq(ma.rows[i].hours_used, mb.rows[i].hours_used);
@@ -158,7 +190,92 @@ Test(cems_agg, figures_through_the_aggregates_equal_figures_from_every_hour) {
   same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
 }
 
-Test(cems_agg, migration_6_builds_them_from_an_older_database) {
+/* Three weeks and a half (2017-03-01..24: whole 8-day blocks and days at
+ * both ends) of hourly SO2 and flow at cu-old's stack-1, written last day
+ * first and each day's hours backwards; SO2 over its limit (150) at 10:00
+ * on the 3rd of each week-day pattern, an hour missing and an invalid one
+ * a day, and a day with too few valid hours (no valid daily mean). */
+static void weeks(void) {
+  sid_so2 = series("cu-old", "stack-1", "so2");
+  sid_flow = series("cu-old", "stack-1", "flow");
+  for (int d = 24; d >= 1; d--)
+    for (int h = 23; h >= 0; h--) {
+      int64_t t = local(2017, 3, (unsigned)d, h, 0);
+      if (h == 5 || (d == 12 && h > 8)) continue; /* a gap; day 12 too short for a daily mean */
+      hourly(sid_so2, t, h == 10 && d % 7 == 3 ? 160 + d : 50 + h + d % 5, h != 7);
+      hourly(sid_flow, t, 40000 + 100 * h + d, h != 3);
+    }
+}
+
+Test(cems_agg, blocks_equal_recomputation_after_late_replayed_and_out_of_order_batches) {
+  weeks();
+  update(local(2017, 3, 26, 0, 5));
+  cr_assert_geq(q_int("SELECT count(*) FROM cems_agg_blocks"), 4, "whole blocks and partial ones");
+  cr_assert_gt(q_int("SELECT count(*) FROM cems_day_blocks"), 0);
+  check_equal_to_rebuild("three weeks written backwards");
+  /* late: a missing hour of a closed day inside a whole block, over the
+   * limit (its block's worst hour and count change), and the flow of
+   * another hour alone (its mass changes) */
+  hourly(sid_so2, local(2017, 3, 14, 5, 0), 400, true);
+  hourly(sid_flow, local(2017, 3, 14, 5, 0), 50000, true);
+  hour_row(sid_flow, local(2017, 3, 15, 6, 0), 1, 1, 0, 0, 1.0);
+  update(local(2017, 3, 27, 0, 5));
+  check_equal_to_rebuild("late hours reopening closed days");
+  char q[240];
+  int64_t d14 = local(2017, 3, 14, 0, 0);
+  snprintf(q, sizeof q,
+           "SELECT worst_hour FROM cems_agg_blocks WHERE series_id = %lld AND blk_ms <= %lld"
+           " AND blk_ms + 691200000 > %lld",
+           (long long)sid_so2, (long long)d14, (long long)d14);
+  cr_assert_eq(q_int(q), local(2017, 3, 14, 5, 0), "the late hour is its block's worst");
+  /* replayed: some hours of days 7..9 again (the upsert merges them) */
+  for (int d = 7; d <= 9; d++)
+    for (int h = 0; h < 24; h += 5) {
+      int64_t t = local(2017, 3, (unsigned)d, h, 0);
+      hour_row(sid_so2, t, 1, 1, 70 + h, 70 + h, 1.0);
+    }
+  update(local(2017, 3, 27, 1, 5));
+  check_equal_to_rebuild("a replayed batch");
+  /* the figures through the blocks equal the figures from every hour */
+  same_figures("cu-old", "so2", local(2017, 1, 1, 0, 0), local(2018, 1, 1, 0, 0));   /* the year */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));   /* the month */
+  same_figures("cu-old", "so2", local(2017, 3, 2, 5, 0), local(2017, 3, 23, 17, 0)); /* unaligned */
+  same_figures("cu-old", "so2", local(2017, 2, 20, 0, 0), local(2017, 3, 19, 0, 0)); /* across two months */
+  strcpy(cfg.parks[0].ents[0].monitoring_since, "2017-03-06"); /* the window cuts a block */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
+}
+
+/* material_blocks (migration 7): kept by a trigger on every insert into the
+ * ledger, in any order, late records into old blocks included, they equal
+ * a recomputation from every record. Quantities are multiples of 0.25, so
+ * any order of summing gives the same double. */
+Test(cems_agg, material_blocks_equal_recomputation_after_records_in_any_order) {
+  (void)series("cu-old", "scale", "so2"); /* makes the point */
+  int64_t pt = q_int("SELECT id FROM points WHERE ent = 'cu-old' AND point = 'scale'");
+  cr_assert_gt(pt, 0);
+  char q[400];
+  for (int i = 0; i < 60; i++) {
+    int d = (i * 17) % 40 + 1; /* days 1..40, out of order, some twice */
+    snprintf(q, sizeof q,
+             "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
+             " VALUES(%lld, %lld, '%s', '%s', %.2f, 1, 1, %d)",
+             (long long)pt, (long long)(local(2017, 1, 1, 8, 0) + (int64_t)d * 86400000LL + i * 60000LL),
+             i % 3 ? "scrap_cu" : "cathode", i % 3 ? "in" : "out", 10 + 0.25 * (i % 9), i);
+    sql(q);
+  }
+  const char *inc_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, blk_ms,"
+                      " material, dir, qty_t, n) AS r FROM material_blocks ORDER BY point_id, blk_ms, material, dir)";
+  const char *full_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, b,"
+                       " material, dir, total(qty_t), count(*)) AS r FROM (SELECT *, ts_ms - ts_ms % 691200000 AS b"
+                       " FROM materials) GROUP BY point_id, b, material, dir ORDER BY point_id, b, material, dir)";
+  char *inc = rows_of(inc_q), *full = rows_of(full_q);
+  cr_assert_gt(q_int("SELECT count(DISTINCT blk_ms) FROM material_blocks"), 4, "several blocks");
+  cr_assert_str_eq(inc, full, "material blocks differ from a recomputation");
+  free(inc);
+  free(full);
+}
+
+Test(cems_agg, migrations_6_and_7_build_them_from_an_older_database) {
   char path[] = "/tmp/ph_cems_agg_XXXXXX";
   int fd = mkstemp(path);
   cr_assert_geq(fd, 0);
@@ -169,18 +286,35 @@ Test(cems_agg, migration_6_builds_them_from_an_older_database) {
   db = ph_store_db(st);
   three_days();
   update(local(2017, 3, 4, 0, 5));
-  char *kept = agg_rows();
+  int64_t pt = q_int("SELECT point_id FROM series LIMIT 1");
+  for (int i = 0; i < 12; i++) {
+    char q[300];
+    snprintf(q, sizeof q,
+             "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
+             " VALUES(%lld, %lld, 'scrap_cu', 'in', %d.5, 1, 1, %d)",
+             (long long)pt, (long long)(local(2017, 2, 1, 0, 0) + (int64_t)i * 5 * 86400000LL), i, i);
+    sql(q);
+  }
+  const char *mat_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, blk_ms,"
+                      " material, dir, qty_t, n) AS r FROM material_blocks ORDER BY point_id, blk_ms, material, dir)";
+  char *kept = agg_rows(), *kept_mat = rows_of(mat_q);
   /* what a version-5 database looks like: hours, no aggregates */
   sql("DROP TABLE cems_agg_days; DROP INDEX cems_op_hours_op; DROP INDEX cems_ent_op_hours_op;"
-      " PRAGMA user_version = 5");
+      " DROP TABLE cems_agg_blocks; DROP TABLE cems_day_blocks; DROP INDEX materials_point_ts;"
+      " DROP TRIGGER material_blocks_add; DROP TABLE material_blocks;"
+      " CREATE INDEX materials_point_ts ON materials(point_id, ts_ms); PRAGMA user_version = 5");
   ph_store_close(st);
   cr_assert_eq(ph_store_open(path, &st, &err), 0, "%s", err.msg);
   db = ph_store_db(st);
   cr_assert_eq(q_int("PRAGMA user_version"), PH_STORE_VERSION);
-  char *built = agg_rows();
+  char *built = agg_rows(), *built_mat = rows_of(mat_q);
   cr_assert_str_eq(kept, built);
+  cr_assert_str_eq(kept_mat, built_mat);
+  cr_assert_eq(q_int("SELECT count(*) FROM material_blocks"), 8, "60 days of records: 8 blocks");
   free(kept);
   free(built);
+  free(kept_mat);
+  free(built_mat);
   char side[sizeof path + 8];
   unlink(path);
   snprintf(side, sizeof side, "%s-wal", path);
