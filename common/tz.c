@@ -174,8 +174,6 @@ int64_t ph_tz_hour_start(const struct ph_tz *tz, int64_t utc_ms) {
   return h < p.start ? p.start : h;
 }
 
-/* Walks back through offset periods while the instant just before a
- * period's start still lies on the same local date. */
 int64_t ph_tz_date_start(const struct ph_tz *tz, int64_t civil_day) {
   /* UTC noon of that date, moved by the zone's offset then: the local noon
    * of that date (an offset of +14 h alone puts UTC noon on the next local
@@ -190,6 +188,8 @@ int64_t ph_tz_date_start(const struct ph_tz *tz, int64_t civil_day) {
   return ph_days_from_civil(y, m, d) < civil_day ? ph_tz_next_day(tz, t) : t;
 }
 
+/* Walks back through offset periods while the instant just before a
+ * period's start still lies on the same local date. */
 int64_t ph_tz_day_start(const struct ph_tz *tz, int64_t utc_ms) {
   int64_t t = clamp(utc_ms);
   struct period p = lookup(tz, t);

@@ -110,10 +110,11 @@ start_node() {
 # A failure prints what the log says about waiting and errors, then its
 # end, and returns 1.
 await_node() {
-  local i=$1 wait=${2:-$WAIT_S} until
+  local i=$1 wait=${2:-$WAIT_S} until left
   until=$(( $(date +%s) + wait ))
-  while [ "$(date +%s)" -lt "$until" ]; do
-    if (node_env "$i"; timeout "$wait" "$RMQ/rabbitmqctl" -q await_startup --timeout "$wait" >/dev/null 2>&1); then
+  # each try gets only the time left, so the whole wait ends at `until`
+  while left=$(( until - $(date +%s) )); [ "$left" -gt 0 ]; do
+    if (node_env "$i"; timeout "$left" "$RMQ/rabbitmqctl" -q await_startup --timeout "$left" >/dev/null 2>&1); then
       return 0
     fi
     sleep 1

@@ -44,6 +44,7 @@
 #include "domain/water.h"
 #include "parkhub/alloc.h"
 #include "parkhub/log.h"
+#include "parkhub/na_reasons.h"
 #include "parkhub/topic.h"
 
 #define MOD "api"
@@ -70,6 +71,7 @@ struct material_row {
   bool out;
   double qty;
   int64_t records;
+  size_t seq; /* the order read: equal keys are summed in it (sort_run) */
 };
 
 struct ent_sum {
@@ -140,33 +142,54 @@ static int load_pairs(struct api_req *r, int only, struct vec *pairs) {
 static int material_cmp(const void *a, const void *b) {
   const struct material_row *x = a, *y = b;
   int c = strcmp(x->material, y->material);
-  return c ? c : (int)x->out - (int)y->out; /* "in" before "out", as ORDER BY dir */
+  if (!c) c = (int)x->out - (int)y->out; /* "in" before "out", as ORDER BY dir */
+  return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* One enterprise's rows [first, n) in (material, dir) order. */
+/* One enterprise's rows [first, n), as read, become one row per (material,
+ * dir) in that order: sorted, then equal neighbours summed in the order
+ * read. O(R log R): an agent can send any number of distinct material
+ * names, so no row is looked up among the others. */
 static void sort_run(struct vec *mats, size_t first) {
-  if (mats->n > first)
-    qsort((struct material_row *)mats->v + first, mats->n - first, sizeof(struct material_row), material_cmp);
+  if (mats->n <= first) return;
+  struct material_row *mv = (struct material_row *)mats->v + first;
+  size_t n = mats->n - first, j = 0;
+  qsort(mv, n, sizeof *mv, material_cmp);
+  for (size_t i = 1; i < n; i++) {
+    if (mv[i].out == mv[j].out && !strcmp(mv[i].material, mv[j].material)) {
+      mv[j].qty += mv[i].qty;
+      mv[j].records += mv[i].records;
+    } else {
+      mv[++j] = mv[i];
+    }
+  }
+  mats->n = first + j + 1;
+  /* merged rows come before any row read after them (material_add's seq
+   * is the vector's length, now beyond these) */
+  for (size_t i = 0; i <= j; i++) mv[i].seq = first + i;
 }
 
-/* The row of (material, dir) among one enterprise's rows [first, n), added
- * when new; NULL when out of memory. */
-static struct material_row *material_at(struct vec *mats, size_t first, int e, const char *material, bool out) {
-  struct material_row *mv = mats->v;
-  for (size_t i = first; i < mats->n; i++)
-    if (mv[i].out == out && !strcmp(mv[i].material, material)) return &mv[i];
+/* Rows read before a run is merged again: memory stays within about twice
+ * the distinct (material, dir) rows plus this, the work O(R log R). */
+#define MATERIAL_COMPACT_ROWS 4096
+
+/* A new row of enterprise e (merged with its equals by sort_run); NULL when
+ * out of memory. */
+static struct material_row *material_add(struct vec *mats, int e, const char *material, bool out) {
   struct material_row *m = vec_add(mats);
   if (!m) return NULL;
   m->ent = e;
   m->out = out;
+  m->seq = mats->n;
   snprintf(m->material, sizeof m->material, "%s", material);
   return m;
 }
 
 /* Adds one point's material rows over [from, to) (API_SQL_MATERIALS: edge
- * records and whole 8-day blocks) to enterprise e's rows [first, n). */
+ * records and whole 8-day blocks) to enterprise e's rows [first, n),
+ * merging them whenever *compact_at rows have piled up. */
 static int point_materials(struct api_req *r, int64_t point_id, int e, size_t first, int64_t from, int64_t to,
-                           struct vec *mats) {
+                           struct vec *mats, size_t *compact_at) {
   sqlite3_stmt *s = api_stmt(r, API_ST_MATERIALS);
   if (!s) return api_db_fail(r, "reading materials");
   int64_t b0, b1;
@@ -178,13 +201,17 @@ static int point_materials(struct api_req *r, int64_t point_id, int e, size_t fi
   sqlite3_bind_int64(s, 5, to);
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    struct material_row *m = material_at(mats, first, e, text(s, 0), !strcmp(text(s, 1), "out"));
+    struct material_row *m = material_add(mats, e, text(s, 0), !strcmp(text(s, 1), "out"));
     if (!m) {
       sqlite3_reset(s);
       return api_fail(r, 500, NULL, "out of memory");
     }
     m->qty += sqlite3_column_double(s, 2);
     m->records += sqlite3_column_int64(s, 3);
+    if (mats->n - first >= *compact_at) {
+      sort_run(mats, first);
+      *compact_at = 2 * (mats->n - first) + MATERIAL_COMPACT_ROWS;
+    }
   }
   sqlite3_reset(s);
   return rc == SQLITE_DONE ? 0 : api_db_fail(r, "reading materials");
@@ -199,6 +226,7 @@ static int load_materials(struct api_req *r, int only, int64_t from, int64_t to,
   sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
   int rc, e = -1, bad = 0;
   size_t first = 0; /* the current enterprise's first row: its points come together */
+  size_t compact_at = MATERIAL_COMPACT_ROWS;
   char cur[PH_ID_MAX + 1] = "";
   while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (strcmp(cur, text(s, 1))) {
@@ -206,9 +234,10 @@ static int load_materials(struct api_req *r, int only, int64_t from, int64_t to,
       e = ent_index(r->park, cur);
       sort_run(mats, first);
       first = mats->n;
+      compact_at = MATERIAL_COMPACT_ROWS;
     }
     if (e >= 0 && (only < 0 || e == only))
-      bad = point_materials(r, sqlite3_column_int64(s, 0), e, first, from, to, mats);
+      bad = point_materials(r, sqlite3_column_int64(s, 0), e, first, from, to, mats, &compact_at);
   }
   sqlite3_reset(s);
   if (bad) return r->status;
@@ -311,7 +340,7 @@ static int monitoring_json(struct api_req *r, sqlite3 *db, const struct ph_hub_e
   if (w.source != PH_MON_NONE && w.until_ms != PH_MON_OPEN) aj_time(j, "until", w.until_ms);
   else aj_null(j, "until");
   aj_int(j, "monitored_hours", hi > lo ? ph_cems_count_hours(r->tz, lo, hi) : 0);
-  if (w.source == PH_MON_NONE) aj_str(j, "status", "not monitored (no data and no configured monitoring_since)");
+  if (w.source == PH_MON_NONE) aj_str(j, "status", PH_NA(NOT_MONITORED_NO_DATA));
   aj_end_obj(j);
   return 0;
 }
@@ -392,7 +421,7 @@ static void csv_end(struct sum *s, struct sum_out *o) { (void)s, (void)o; }
 static void water_json(struct api_json *j, const struct ph_water *wa) {
   aj_obj(j, "water");
   aj_int(j, "outlets", (int64_t)wa->n);
-  if (!wa->n) aj_str(j, "outlets_na", "no water outlet configured (point_media with medium water)");
+  if (!wa->n) aj_str(j, "outlets_na", PH_NA(NO_WATER_OUTLET_CONFIGURED));
   aj_arr(j, "items");
   for (size_t i = 0; i < wa->n; i++) {
     const struct ph_water_outlet *o = &wa->outlets[i];
@@ -400,7 +429,7 @@ static void water_json(struct api_json *j, const struct ph_water *wa) {
     aj_str(j, "point", o->point);
     aj_str(j, "discharge", ph_discharge_name((enum ph_discharge)o->discharge));
     aj_num(j, "volume_m3", o->volume_m3);
-    if (isnan(o->volume_m3)) aj_str(j, "volume_m3_na", "no flow (w_flow) series at the outlet");
+    if (isnan(o->volume_m3)) aj_str(j, "volume_m3_na", PH_NA(NO_FLOW_SERIES_AT_OUTLET));
     aj_int(j, "flow_hours", o->flow_hours);
     aj_arr(j, "pollutants");
     for (size_t k = 0; k < o->np; k++) {
@@ -418,7 +447,7 @@ static void water_json(struct api_json *j, const struct ph_water *wa) {
       }
       aj_int(j, "days_valid", p->days_valid);
       aj_num(j, "mean", p->mean);
-      if (!p->days_valid) aj_str(j, "mean_na", "no valid day (20 valid hours)");
+      if (!p->days_valid) aj_str(j, "mean_na", PH_NA(NO_VALID_DAY_20H));
       aj_int(j, "days_with_limit", p->days_with_limit);
       aj_int(j, "days_over", p->days_over);
       if (p->range) {
@@ -427,7 +456,7 @@ static void water_json(struct api_json *j, const struct ph_water *wa) {
       }
       aj_num(j, "load_kg", p->load_kg);
       if (isnan(p->load_kg))
-        aj_str(j, "load_kg_na", isnan(o->volume_m3) ? "no flow (w_flow) at the outlet" : "not a concentration in mg/L");
+        aj_str(j, "load_kg_na", isnan(o->volume_m3) ? PH_NA(NO_FLOW_AT_OUTLET) : PH_NA(NOT_MG_PER_L));
       else {
         aj_int(j, "load_hours", p->load_hours);
         aj_int(j, "load_gap_hours", p->load_gap_hours);
@@ -457,7 +486,7 @@ static void pol_json(struct api_json *j, const struct pol_fig *p) {
   aj_int(j, "hours_expected", p->total.hours_expected);
   aj_int(j, "hours_stopped", p->total.hours_stopped);
   aj_num(j, "gap_share", p->total.gap_share);
-  if (p->total.hours_expected == 0) aj_str(j, "gap_share_na", p->why ? p->why : "nothing expected in the period");
+  if (p->total.hours_expected == 0) aj_str(j, "gap_share_na", p->why ? p->why : PH_NA(NOTHING_EXPECTED));
   aj_end_obj(j);
   aj_int(j, "points", p->cs.npoints);
   periods_json(j, "hours", &p->cs.hours, p->cs.nmonitored, true);
@@ -528,9 +557,10 @@ static void json_end(struct sum *s, struct sum_out *o) {
     aj_obj(j, NULL);
     aj_str(j, "metric", t->metric);
     if (t->without) { /* the park's sum only when every enterprise has its figure, as the report's */
-      char why[96];
-      snprintf(why, sizeof why, "not available for %d of %d enterprises (see each one's value_na)", t->without,
-               t->with + t->without);
+      char why[128], nw[16], na[16];
+      snprintf(nw, sizeof nw, "%d", t->without);
+      snprintf(na, sizeof na, "%d", t->with + t->without);
+      snprintf(why, sizeof why, PH_NA(NA_FOR_N_OF_M_ENTS), nw, na);
       aj_null(j, "value");
       aj_str(j, "value_na", why);
       if (t->with) aj_num(j, "partial_value", t->mass); /* labelled: over those that have it */

@@ -127,7 +127,9 @@
  * any commit; tests/unit/test_hub_cems_agg.c checks it. */
 #define CEMS_AGG_BLOCK_MS 691200000LL /* 8 days */
 #define CEMS_AGG_BLOCK_STR "691200000"
-#define CEMS_AGG_SQL_BLK(X) "(" X " - " X " % " CEMS_AGG_BLOCK_STR ")"
+/* rounded down (SQL's % keeps the sign): the same key as floor_block in
+ * cems_agg.c and STORE_SQL_MAT_BLK for any instant, before 1970 too */
+#define CEMS_AGG_SQL_BLK(X) "(" X " - ((" X " % " CEMS_AGG_BLOCK_STR ") + " CEMS_AGG_BLOCK_STR ") % " CEMS_AGG_BLOCK_STR ")"
 
 #define CEMS_AGG_SQL_BLOCK_TABLES                                                                            \
   "CREATE TABLE cems_agg_blocks(series_id INTEGER NOT NULL, blk_ms INTEGER NOT NULL,"                       \

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct word {
@@ -324,6 +325,9 @@ static const struct word zh_cn[] = {
     {"not a concentration in mg/L", "不是以 mg/L 计的浓度"},
     {"no flow (w_flow) at the outlet", "排放口无流量（w_flow）"},
     {"no flow (w_flow) series at the outlet", "排放口无流量（w_flow）数据序列"},
+    {"not monitored (no data and no configured monitoring_since)", "未监测（无数据，且未配置 monitoring_since）"},
+    {"nothing expected in the period", "本期无应监测时段"},
+    {"not available for %s of %s enterprises (see each one's value_na)", "%s 家企业无此数据（共 %s 家；见各企业的 value_na）"},
     {"%s of %s outlets have no flow series", "%s / %s 个排放口无流量数据序列"},
     {"no verified limit applied at any outlet", "各排放口均未采用已核实的限值"},
     {"%s of %s outlets have no load figure", "%s / %s 个排放口无负荷数据"},
@@ -404,8 +408,8 @@ static const struct word zh_cn[] = {
     /* ---- generic patterns last: the specific ones above match first ---- */
     {"%s; %s", "%s；%s"},
     {"class %s since %s", "类别 %s，自 %s 起"},
-    {"%s: %s", "%s：%s"},             /* a point and its reason */
-    {"%s to %s %s", "%s 至 %s %s"},   /* a limit's range and its unit */
+    {"%s: %s", "%s：%s"},             /* a point and its reason (joins: only then) */
+    {"%s to %s %s", "%s 至 %s %s"},   /* a limit's range and its unit (joins: only then) */
 };
 
 static const struct {
@@ -459,15 +463,63 @@ static bool match(const char *k, const char *en, struct caps *c) {
   return false;
 }
 
-/* The entry of l with a "%s" whose key matches en; NULL when none. */
-static const struct word *pattern(enum ph_lang l, const char *en, struct caps *c) {
+/* The generic joins hold reasons: they apply only when their parts are
+ * what they join (a reason, a number), never to free text that happens to
+ * hold ": " or " to " (a name without name_zh, "Sent to lab A"). */
+enum part { ANY, REASON, NUMBER };
+static const struct {
+  const char *key;
+  enum part part[MAXCAP];
+} joins[] = {
+    {"%s; %s", {REASON, REASON}},
+    {"%s: %s", {ANY, REASON}},
+    {"%s to %s %s", {NUMBER, NUMBER, ANY}},
+};
+
+static const struct word *pattern(enum ph_lang l, const char *en, struct caps *c, int depth);
+
+/* Is s (n bytes) a reason of the table in l, whole or by a pattern? */
+static bool is_reason(enum ph_lang l, const char *s, size_t n, int depth) {
+  char part[513];
+  struct caps c;
+  if (n >= sizeof part) return false;
+  memcpy(part, s, n);
+  part[n] = '\0';
+  return ph_report_word(l, part) != part || pattern(l, part, &c, depth + 1) != NULL;
+}
+
+static bool is_number(const char *s, size_t n) {
+  char part[64], *end;
+  if (n == 0 || n >= sizeof part) return false;
+  memcpy(part, s, n);
+  part[n] = '\0';
+  (void)strtod(part, &end);
+  return *end == '\0';
+}
+
+/* Do the parts c of key k fit it (true for every key but the joins)? */
+static bool parts_fit(enum ph_lang l, const char *k, const struct caps *c, int depth) {
+  for (size_t j = 0; j < sizeof joins / sizeof joins[0]; j++) {
+    if (strcmp(joins[j].key, k)) continue;
+    for (int i = 0; i < c->n; i++) {
+      if (joins[j].part[i] == REASON && !is_reason(l, c->at[i], c->len[i], depth)) return false;
+      if (joins[j].part[i] == NUMBER && !is_number(c->at[i], c->len[i])) return false;
+    }
+  }
+  return true;
+}
+
+/* The entry of l with a "%s" whose key matches en; NULL when none. Depth
+ * bounds the joins' look at their parts. */
+static const struct word *pattern(enum ph_lang l, const char *en, struct caps *c, int depth) {
+  if (depth > 4) return NULL;
   for (size_t i = 0; i < tables[l].n; i++) {
     const char *k = tables[l].w[i].en;
     if (!strstr(k, "%s")) continue;
     bool other = false; /* only %s patterns: a key with %d is a renderer's format */
     for (const char *q = strchr(k, '%'); q; q = strchr(q + 2, '%')) other = other || q[1] != 's';
     c->n = 0;
-    if (!other && match(k, en, c)) return &tables[l].w[i];
+    if (!other && match(k, en, c) && parts_fit(l, k, c, depth)) return &tables[l].w[i];
   }
   return NULL;
 }
@@ -485,7 +537,7 @@ static const char *reason(enum ph_lang l, const char *en, char *buf, size_t cap,
   const char *w = ph_report_word(l, en);
   const struct word *pt;
   struct caps c;
-  if (w != en || depth > 2 || (unsigned)l >= PH_LANG_COUNT || strlen(en) > 512 || !(pt = pattern(l, en, &c))) {
+  if (w != en || depth > 2 || (unsigned)l >= PH_LANG_COUNT || strlen(en) > 512 || !(pt = pattern(l, en, &c, 0))) {
     snprintf(buf, cap, "%s", w);
     return buf;
   }

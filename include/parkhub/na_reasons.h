@@ -128,7 +128,11 @@
   X(NO_PART_OF_YEAR, "no part of the year")                                                                        \
   X(NO_ENTERPRISE, "no enterprise")                                                                                \
   X(NO_INDICATOR, "no indicator")                                                                                  \
-  X(NO_MATERIAL_IN_YEAR, "no material record in the year")
+  X(NO_MATERIAL_IN_YEAR, "no material record in the year")                                                        \
+  /* ---- the park summary (hub/api/api_summary.c) ---- */                                                         \
+  X(NOT_MONITORED_NO_DATA, "not monitored (no data and no configured monitoring_since)")                            \
+  X(NOTHING_EXPECTED, "nothing expected in the period")                                                            \
+  X(NA_FOR_N_OF_M_ENTS, "not available for %s of %s enterprises (see each one's value_na)")
 
 enum ph_na_reason {
 #define PH_NA_ENUM(id, text) PH_NA_##id,

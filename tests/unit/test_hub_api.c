@@ -1962,3 +1962,55 @@ Test(hub_api, the_annual_report_downloads_in_three_renderings) {
   cr_assert_eq(r.status, 403, "a token for p2 does not read p1's report: %s", r.body);
   resp_free(&r);
 }
+
+/* A summary over whole 8-day material blocks and edge days equals the
+ * records sent, summed here: 50 days of one delivery in and one dispatch
+ * out (46 of them in the range), and 5000 materials of distinct names on
+ * one day (more than one merge of the summary's rows: api_summary.c
+ * MATERIAL_COMPACT_ROWS), each its own item. */
+Test(hub_api, a_month_of_materials_through_blocks_equals_the_records) {
+  int64_t scale = scalar("SELECT id FROM points WHERE park = 'p1' AND ent = 'e1' AND point = 'scale'");
+  int64_t mar4 = ph_days_from_civil(2026, 3, 4) * 86400000LL - 8 * H; /* local midnight, UTC+8 */
+  char q[700];
+  snprintf(q, sizeof q,
+           "WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < 49)"
+           " INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
+           " SELECT %lld, %lld + i * 86400000 + 5 * 3600000, 'scrap_cu_1', 'in', 1.25, 1, 1, 1000 + 2 * i FROM d"
+           " UNION ALL SELECT %lld, %lld + i * 86400000 + 7 * 3600000, 'slag_x', 'out', 0.5, 1, 1, 1001 + 2 * i FROM d",
+           (long long)scale, (long long)mar4, (long long)scale, (long long)mar4);
+  sql(q);
+  snprintf(q, sizeof q,
+           "WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < 4999)"
+           " INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, agent_id, epoch, seq)"
+           " SELECT %lld, %lld + 2 * 86400000 + 9 * 3600000 + i, printf('junk_%%04d', i), 'in', 0.001, 1, 1, 5000 + i"
+           " FROM d",
+           (long long)scale, (long long)mar4);
+  sql(q);
+  start_api();
+  struct resp r;
+  /* [2026-03-05, 2026-04-20) local: days 1..46 of the 50 */
+  get("/api/v1/parks/p1/summary?from=2026-03-04T16:00:00Z&to=2026-04-19T16:00:00Z&ent=e1", "mgr-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  const cJSON *mat = jget(cJSON_GetArrayItem(jget(r.json, "enterprises"), 0), "materials");
+  cr_assert_float_eq(jnum(mat, "in_t"), 46 * 1.25 + 5000 * 0.001, 1e-9);
+  cr_assert_float_eq(jnum(mat, "out_t"), 46 * 0.5, 1e-9);
+  const cJSON *items = jget(mat, "items"), *it;
+  int junk = 0, scrap = 0, slag = 0;
+  cJSON_ArrayForEach(it, items) {
+    const char *m = jget(it, "material")->valuestring;
+    if (!strncmp(m, "junk_", 5)) {
+      junk++;
+      cr_assert_float_eq(jnum(it, "qty_t"), 0.001, 1e-12, "%s", m);
+    } else if (!strcmp(m, "scrap_cu_1")) {
+      scrap++;
+      cr_assert_float_eq(jnum(it, "qty_t"), 46 * 1.25, 1e-9);
+    } else if (!strcmp(m, "slag_x")) {
+      slag++;
+      cr_assert_float_eq(jnum(it, "qty_t"), 46 * 0.5, 1e-9);
+    }
+  }
+  cr_assert_eq(junk, 5000, "each distinct material is one item");
+  cr_assert_eq(scrap, 1);
+  cr_assert_eq(slag, 1);
+  resp_free(&r);
+}

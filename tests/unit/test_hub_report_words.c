@@ -4,6 +4,7 @@
  * follow the language. */
 #include <criterion/criterion.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parkhub/na_reasons.h"
@@ -114,11 +115,14 @@ Test(report_words, every_not_available_reason_has_chinese_and_english) {
     bool cjk = false;
     for (const char *p = zh; *p; p++) cjk = cjk || (unsigned char)*p >= 0x80;
     cr_expect(cjk, "'%s' → '%s': no Chinese in it", en, zh);
-    /* each part filled with a number, as the producers fill them */
+    /* each part filled with a number, as the producers fill them; the
+     * joins of reasons with reasons (report_words.c: only then) */
+    const char *fill = strcmp(en, "%s; %s") && strcmp(en, "%s: %s") ? "7" : "no limit";
     size_t n = 0;
-    for (const char *p = en; *p && n + 3 < sizeof sample; p++) {
+    for (const char *p = en; *p && n + strlen(fill) + 1 < sizeof sample; p++) {
       if (p[0] == '%' && p[1] == 's') {
-        sample[n++] = '7';
+        memcpy(sample + n, fill, strlen(fill));
+        n += strlen(fill);
         p++;
       } else {
         sample[n++] = *p;
@@ -128,4 +132,24 @@ Test(report_words, every_not_available_reason_has_chinese_and_english) {
     ph_report_reason(PH_LANG_ZH_CN, sample, buf, sizeof buf);
     cr_expect_str_neq(buf, sample, "'%s' stays English in a zh-CN report", sample);
   }
+}
+
+/* The joins ("%s; %s", "%s: %s", "%s to %s %s") translate reasons joined
+ * and ranges, never free text that holds ": " or " to " (a name without
+ * name_zh, a note): such text stays as it is. */
+Test(report_words, joins_translate_reasons_not_free_text) {
+  char buf[512];
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "Sent to lab A", buf, sizeof buf), "Sent to lab A");
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "Guixi Smelter: line 2", buf, sizeof buf),
+                   "Guixi Smelter: line 2");
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "a; b", buf, sizeof buf), "a; b");
+  /* a point and its reason; reasons joined; a limit's range */
+  char want[256];
+  snprintf(want, sizeof want, "stack-1：%s", ph_report_word(PH_LANG_ZH_CN, "no limit"));
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "stack-1: no limit", buf, sizeof buf), want);
+  snprintf(want, sizeof want, "%s；%s", ph_report_word(PH_LANG_ZH_CN, "no limit"),
+           ph_report_word(PH_LANG_ZH_CN, "standard not loaded"));
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "no limit; standard not loaded", buf, sizeof buf), want);
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "5 to 10 mg/m³", buf, sizeof buf), "5 至 10 mg/m³");
+  cr_expect_str_eq(ph_report_reason(PH_LANG_ZH_CN, "5 to ten mg/m³", buf, sizeof buf), "5 to ten mg/m³");
 }
