@@ -126,7 +126,7 @@ static void pcdd_factor_rows(struct rb *r, const struct ph_inv_estimated *es, cJ
     if (p->toolkit_class) rb_int(r, o, "toolkit_class", p->toolkit_class);
     else rb_na(r, o, "toolkit_class", "%s", PH_NA(NO_TOOLKIT_CLASS));
     if (f) rb_str(r, o, "class_name", f->name);
-    else rb_na(r, o, "class_name", p->toolkit_class ? PH_NA(CLASS_NOT_IN_TABLE) : PH_NA(NO_CLASS));
+    else rb_na(r, o, "class_name", "%s", p->toolkit_class ? PH_NA(CLASS_NOT_IN_TABLE) : PH_NA(NO_CLASS));
     rb_str(r, o, "basis", f ? ph_basis_name(f->basis) : ph_basis_name(PH_BASIS_PRODUCT));
     rb_num(r, o, "activity_t", p->activity_t);
     double air_ef = 0, res_ef = 0;
