@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 6
+#define PH_STORE_VERSION 7
 
 struct ph_store;
 
