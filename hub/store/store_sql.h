@@ -155,25 +155,27 @@
  * regional hub's last ack. Regional side: up_streams, the dedupe state per
  * (sender, epoch) as streams is per agent; up_rev, per forwarded row
  * (sender, table, key) the newest (epoch, revision) applied, so an older
- * revision arriving late never replaces a newer one. */
+ * revision arriving late never replaces a newer one. IF NOT EXISTS: a
+ * test turns a database back into an older version by dropping that
+ * version's tables only (test_hub_cems_agg.c). */
 #define UP_TRIG(NAME, TBL, EV, WHEN, SELECT)                                                               \
-  "CREATE TRIGGER up_" NAME " AFTER " EV " ON " TBL " WHEN " WHEN                                           \
+  "CREATE TRIGGER IF NOT EXISTS up_" NAME " AFTER " EV " ON " TBL " WHEN " WHEN                                           \
   " AND EXISTS (SELECT 1 FROM up_forward WHERE tbl = '" TBL "') BEGIN"                                      \
   " INSERT INTO up_outbox(kind, a, b, c, d) " SELECT "; END;"
 #define UP_TRIG3(NAME, TBL, SELNEW, SELOLD)                                                                \
   UP_TRIG(NAME "_ins", TBL, "INSERT", "1", SELNEW) UP_TRIG(NAME "_upd", TBL, "UPDATE", "1", SELNEW)          \
   UP_TRIG(NAME "_del", TBL, "DELETE", "1", SELOLD)
 #define STORE_SQL_V7                                                                                       \
-  "CREATE TABLE up_forward(tbl TEXT PRIMARY KEY) WITHOUT ROWID;"                                           \
-  "CREATE TABLE up_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, a INTEGER, b INTEGER," \
+  "CREATE TABLE IF NOT EXISTS up_forward(tbl TEXT PRIMARY KEY) WITHOUT ROWID;"                                           \
+  "CREATE TABLE IF NOT EXISTS up_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, a INTEGER, b INTEGER," \
   " c TEXT, d TEXT, batch INTEGER);"                                                                       \
-  "CREATE INDEX up_outbox_batch ON up_outbox(batch);"                                                      \
-  "CREATE TABLE up_state(id INTEGER PRIMARY KEY CHECK(id = 1), epoch INTEGER NOT NULL,"                    \
+  "CREATE INDEX IF NOT EXISTS up_outbox_batch ON up_outbox(batch);"                                                      \
+  "CREATE TABLE IF NOT EXISTS up_state(id INTEGER PRIMARY KEY CHECK(id = 1), epoch INTEGER NOT NULL,"                    \
   " last_batch INTEGER NOT NULL, acked INTEGER NOT NULL);"                                                 \
-  "CREATE TABLE up_streams(sender TEXT NOT NULL, epoch INTEGER NOT NULL, upto INTEGER NOT NULL,"           \
+  "CREATE TABLE IF NOT EXISTS up_streams(sender TEXT NOT NULL, epoch INTEGER NOT NULL, upto INTEGER NOT NULL,"           \
   " above TEXT NOT NULL DEFAULT '', last_ms INTEGER NOT NULL, batches INTEGER NOT NULL DEFAULT 0,"          \
   " duplicates INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(sender, epoch)) WITHOUT ROWID;"                     \
-  "CREATE TABLE up_rev(sender TEXT NOT NULL, kind TEXT NOT NULL, k TEXT NOT NULL, epoch INTEGER NOT NULL,"  \
+  "CREATE TABLE IF NOT EXISTS up_rev(sender TEXT NOT NULL, kind TEXT NOT NULL, k TEXT NOT NULL, epoch INTEGER NOT NULL,"  \
   " rev INTEGER NOT NULL, PRIMARY KEY(sender, kind, k)) WITHOUT ROWID;"                                    \
   UP_TRIG3("hours", "cems_hours", "VALUES('cems_hours', NEW.series_id, NEW.hour_ms, NULL, NULL)",           \
            "VALUES('cems_hours', OLD.series_id, OLD.hour_ms, NULL, NULL)")                                 \
@@ -191,7 +193,7 @@
   UP_TRIG("mat_ins", "materials", "INSERT", "1", "VALUES('materials', NEW.id, NULL, NULL, NULL)")          \
   /* a closed point-hour (its op row written) carries its hour rollups up:     \
    * the rollups table itself has no trigger (migration 3: too hot) */                                    \
-  "CREATE TRIGGER up_rollups AFTER INSERT ON cems_op_hours WHEN EXISTS"                                    \
+  "CREATE TRIGGER IF NOT EXISTS up_rollups AFTER INSERT ON cems_op_hours WHEN EXISTS"                                    \
   " (SELECT 1 FROM up_forward WHERE tbl = 'rollups') BEGIN"                                                \
   " INSERT INTO up_outbox(kind, a, b) SELECT 'rollups', s.id, NEW.hour_ms FROM series s"                   \
   " WHERE s.point_id = NEW.point_id; END;"
