@@ -14,6 +14,7 @@
 
 #include "federation/up_apply.h"
 #include "federation/up_outbox.h"
+#include "config/hub_config.h"
 #include "federation/up_rows.h"
 #include "parkhub/alloc.h"
 #include "store/store.h"
@@ -263,4 +264,35 @@ Test(hub_federation, an_ack_of_another_epoch_or_beyond_changes_nothing) {
   cr_assert_eq(deleted, 0);
   cr_assert_eq(ph_up_outbox_ack(pdb, 1767225600, seq, &deleted, &err), 0);
   cr_assert_gt(deleted, 0);
+}
+
+Test(hub_federation, the_config_names_every_forwarded_table) {
+  int n = 0;
+  for (; ph_upstream_tables[n]; n++)
+    cr_assert_geq(ph_up_kind_find(ph_upstream_tables[n]), 0, "%s has no reader", ph_upstream_tables[n]);
+  cr_assert_eq(n, PH_UP_NKINDS, "upstream.forward lists %d tables, federation knows %d", n, PH_UP_NKINDS);
+}
+
+/* The schema's examples (tests/data/schemas/up-batch/): the valid ones
+ * apply, the invalid ones are refused — schema and code agree. */
+Test(hub_federation, the_schema_examples_agree_with_the_code) {
+  const char *src = getenv("PH_SOURCE_DIR");
+  cr_assert_not_null(src, "PH_SOURCE_DIR is not set");
+  static const char *const files[] = {"valid-revisions.json", "valid-empty.json", "invalid-table.json",
+                                      "invalid-no-rev.json", "invalid-agent.json", "invalid-version.json"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[1024], buf[8192];
+    snprintf(path, sizeof path, "%s/tests/data/schemas/up-batch/%s", src, files[i]);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    struct ph_err err = {0};
+    struct ph_up_result res;
+    cr_assert_eq(ph_store_begin(reg, &err), 0);
+    int rc = ph_up_apply(reg, "p1", buf, len, parks, 1, T0, &res, &err);
+    ph_store_rollback(reg);
+    if (files[i][0] == 'v') cr_assert_eq(rc, 0, "%s: %s", files[i], err.msg);
+    else cr_assert_lt(rc, 0, "%s is refused", files[i]);
+  }
 }
