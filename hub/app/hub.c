@@ -65,6 +65,8 @@ static int api_metrics(void *u, char *buf, size_t cap) {
   ph_writer_stats(h->w, &s.w);
   ph_hubmqtt_stats(h->mqtt, &s.mqtt);
   if (h->deliver) ph_deliver_stats(h->deliver, &s.dl);
+  if ((s.have_up = h->up != NULL)) ph_forwarder_stats(h->up, &s.up);
+  if ((s.have_reg = h->regional != NULL)) ph_regional_stats(h->regional, &s.reg);
   return ph_hub_metrics_text(&s, buf, cap);
 }
 

@@ -53,6 +53,7 @@ struct ph_forwarder {
   /* the thread's */
   int64_t sent, progress_at;
   uint64_t last_connects;
+  struct ph_forwarder_stats work; /* the thread's; copied to st under mu after each tick */
   struct ph_forwarder_stats st;
 };
 
@@ -83,11 +84,11 @@ static void take_ack(struct ph_forwarder *f, struct ph_up_outbox_state *o) {
   f->bad_acks = 0;
   pthread_mutex_unlock(&f->mu);
   if (bad) PH_WARN(MOD, "%llu unreadable acks on %s ignored", (unsigned long long)bad, f->ack_topic);
-  f->st.refused_acks += bad;
+  f->work.refused_acks += bad;
   if (upto <= o->acked) return;
   struct ph_err err = {0};
   if (epoch != o->epoch || upto > o->last_batch) {
-    f->st.refused_acks++;
+    f->work.refused_acks++;
     PH_WARN(MOD, "ack epoch %lld upto %lld is not of this outbox (epoch %lld, last batch %lld): ignored",
             (long long)epoch, (long long)upto, (long long)o->epoch, (long long)o->last_batch);
     pthread_mutex_lock(&f->mu);
@@ -99,8 +100,8 @@ static void take_ack(struct ph_forwarder *f, struct ph_up_outbox_state *o) {
     PH_ERROR(MOD, "%s", err.msg);
     return;
   }
-  f->st.acks++;
-  f->st.changes_acked += (uint64_t)deleted;
+  f->work.acks++;
+  f->work.changes_acked += (uint64_t)deleted;
   f->progress_at = ph_mono_ms();
   o->acked = upto;
 }
@@ -135,7 +136,7 @@ static void tick(struct ph_forwarder *f) {
   int64_t now = ph_mono_ms();
   if (f->sent < o.acked) f->sent = o.acked;
   if (ms.connects != f->last_connects || (f->sent > o.acked && now - f->progress_at > RESEND_MS)) {
-    if (f->sent > o.acked) f->st.resends++;
+    if (f->sent > o.acked) f->work.resends++;
     f->last_connects = ms.connects;
     f->sent = o.acked; /* inv. 2: from the ack again */
     f->progress_at = now;
@@ -155,14 +156,15 @@ static void tick(struct ph_forwarder *f) {
     if (send_batch(f, next)) break;
     if (f->sent == o.acked) f->progress_at = now;
     f->sent = next;
-    f->st.batches_sent++;
+    f->work.batches_sent++;
   }
+  f->work.pending = o.pending;
+  f->work.unbatched = o.unbatched;
+  f->work.last_batch = o.last_batch;
+  f->work.acked = o.acked;
+  f->work.connected = ms.connected;
   pthread_mutex_lock(&f->mu);
-  f->st.pending = o.pending;
-  f->st.unbatched = o.unbatched;
-  f->st.last_batch = o.last_batch;
-  f->st.acked = o.acked;
-  f->st.connected = ms.connected;
+  f->st = f->work;
   pthread_mutex_unlock(&f->mu);
 }
 
