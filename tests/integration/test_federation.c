@@ -19,6 +19,11 @@
  *   every outbox change is acked and deleted, and the regional database
  *   holds each forwarded row once (as many CEMS hours as both parks).
  *
+ * A second test runs real parkagent processes with the built-in smelter
+ * simulator (a fixed schedule two days in the past: stack, furnace and
+ * weighbridge, so process points, operating states and the material
+ * ledger with outgoing product are forwarded too) and compares the same.
+ *
  * Data: from D0 = Y-10-01 00:00 +08:00 (Y = last year: every hour closed),
  * interval 3600 s. p1: ent-a/stack-1 so2 and flow, ent-b/stack-1 so2;
  * p2: ent-a/stack-1 so2 and flow.
@@ -394,4 +399,86 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 			     db_i64(1, "SELECT count(*) FROM rollups WHERE period = 1"));
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM rollups WHERE period = 0"), 0,
 		     "the region never ran the agents' ingest");
+}
+
+/* ---- simulated smelters (parkagent's sim) ---- */
+
+#define SIM_TICKS 2880 /* two days, one tick a minute */
+
+static struct pht_proc agents[2];
+
+static void agent_start(int k, const char *park, const char *agent, int seed)
+{
+	char cfg[4096], path[700], log[700], outbox[700];
+	snprintf(path, sizeof path, "%s/%s.json", env.dir, agent);
+	snprintf(log, sizeof log, "%s/%s.log", env.dir, agent);
+	snprintf(outbox, sizeof outbox, "%s/%s.outbox", env.dir, agent);
+	snprintf(cfg, sizeof cfg,
+		 "{\"park\": \"%s\", \"ent\": \"ent-a\", \"agent\": \"%s\",\n"
+		 " \"mqtt\": {\"uris\": [\"%s\"], \"keepalive_s\": 10, \"reconnect_min_ms\": 100, \"reconnect_max_ms\": 1000},\n"
+		 " \"batch\": {\"max_records\": 500, \"max_delay_ms\": 100},\n"
+		 " \"outbox\": {\"path\": \"%s\", \"resend_after_s\": 5},\n"
+		 " \"sources\": [{\"type\": \"sim\", \"name\": \"works\", \"seed\": %d, \"rate_hz\": %.17g,"
+		 " \"excursions\": false, \"stack_test_every\": 0, \"weighbridge_every\": 90,"
+		 " \"start_ms\": %lld, \"duration_ticks\": %d}]}\n",
+		 park, agent, pht_broker_uri(&env.broker), outbox, seed, 1.0 / 60, (long long)d0, SIM_TICKS);
+	cr_assert_eq(hh_write_file(path, cfg), 0);
+	const char *argv[] = {hh_parkagent(), "--config", path, NULL};
+	cr_assert_eq(pht_proc_spawn(&agents[k], argv, log), 0);
+}
+
+/* Until park hub h holds every minute of the simulated so2. */
+static void sim_stored(int h)
+{
+	const char *q = "SELECT count(*) FROM rollups r JOIN series s ON s.id = r.series_id JOIN points p ON p.id = s.point_id"
+			" JOIN metrics m ON m.id = s.metric_id WHERE p.point = 'stack-1' AND m.code = 'so2' AND r.period = 0";
+	int64_t v = wait_i64(h, SIM_TICKS, q);
+	cr_assert_eq(v, SIM_TICKS, "%s: %lld of %d minutes (log %s)", hubs[h].id, (long long)v, SIM_TICKS, hubs[h].log);
+}
+
+Test(federation, simulated_smelters_give_the_same_figures_upstream)
+{
+	cr_assert_not_null(hh_parkhub(), "PH_PARKHUB is not set");
+	cr_assert_not_null(hh_parkagent(), "PH_PARKAGENT is not set");
+	for (int h = 0; h < NHUBS; h++)
+		hub_start(h);
+	agent_start(0, "p1", "gw-a", 21);
+	agent_start(1, "p2", "gw-c", 22);
+	sim_stored(0);
+	sim_stored(1);
+	for (int k = 0; k < 2; k++) {
+		int status = 0;
+		pht_proc_kill(&agents[k], SIGTERM);
+		pht_proc_wait(&agents[k], 10000, &status);
+	}
+	close_hours(0);
+	close_hours(1);
+	drained(0);
+	drained(1);
+	cr_assert_gt(db_i64(0, "SELECT count(*) FROM materials WHERE dir = 'out'"), 0, "outgoing product in the ledger");
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM materials"),
+		     db_i64(0, "SELECT count(*) FROM materials") + db_i64(1, "SELECT count(*) FROM materials"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_ent_op_hours"),
+		     db_i64(0, "SELECT count(*) FROM cems_ent_op_hours") + db_i64(1, "SELECT count(*) FROM cems_ent_op_hours"));
+	char year[160], range[160], f[40], t[40];
+	int y;
+	unsigned m, d;
+	ph_civil_from_days((d0 + 8 * HOUR) / 86400000LL, &y, &m, &d);
+	snprintf(year, sizeof year, "from=%04d-01-01T00:00:00%%2B08:00&to=%04d-01-01T00:00:00%%2B08:00", y, y + 1);
+	cr_assert_eq(ph_time_format(d0 + 7 * HOUR, f, sizeof f), 0); /* day-unaligned: 07:00 to 41:00 */
+	cr_assert_eq(ph_time_format(d0 + 41 * HOUR, t, sizeof t), 0);
+	snprintf(range, sizeof range, "from=%s&to=%s", f, t);
+	same_summary(0, "p1", year);
+	same_summary(0, "p1", range);
+	same_summary(1, "p2", year);
+	same_summary(1, "p2", range);
+	char path[512];
+	snprintf(path, sizeof path, "/api/v1/parks/p1/summary?%s", year);
+	cr_assert_eq(api_get(REGIONAL, path), 200);
+	cJSON *j = cJSON_Parse(out);
+	const cJSON *ent = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "enterprises"), 0);
+	const cJSON *mat = cJSON_GetObjectItemCaseSensitive(ent, "materials");
+	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mat, "out_t")), 0,
+		     "the ledger's outgoing product reached the region: %.600s", out);
+	cJSON_Delete(j);
 }
