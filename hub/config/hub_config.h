@@ -117,7 +117,7 @@ struct ph_hub_park {
  * parks' upward topics) and never runs the agents' ingest for them. */
 enum ph_hub_role { PH_HUB_ROLE_PARK, PH_HUB_ROLE_REGIONAL };
 
-#define PH_UP_MAX_FORWARD 8
+#define PH_UP_MAX_FORWARD 16
 /* The tables a park hub can forward (upstream.forward), NULL-terminated;
  * hub/federation/up_rows.c knows each of them. */
 extern const char *const ph_upstream_tables[];

@@ -34,19 +34,21 @@ enum ident { ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
 struct kind {
   const char *name;
   enum ident ident; /* texts leading k: park, ent[, point[, metric]] */
+  int nkeys;        /* integers after them (1, or 2 for exceedances: period, bucket_ms) */
   int nvals;
   const char *read, *del, *put;
 };
 
 static const struct kind kinds[PH_UP_NKINDS] = {
-    {"cems_hours", ID_SERIES, 6, UP_SQL_HOURS_READ, UP_SQL_HOURS_DEL, UP_SQL_HOURS_PUT},
-    {"cems_days", ID_SERIES, 6, UP_SQL_DAYS_READ, UP_SQL_DAYS_DEL, UP_SQL_DAYS_PUT},
-    {"cems_agg_days", ID_SERIES, 10, UP_SQL_AGG_READ, UP_SQL_AGG_DEL, UP_SQL_AGG_PUT},
-    {"rollups", ID_SERIES, 13, UP_SQL_ROLLUP_READ, UP_SQL_ROLLUP_DEL, UP_SQL_ROLLUP_PUT},
-    {"cems_op_hours", ID_POINT, 2, UP_SQL_OP_READ, UP_SQL_OP_DEL, UP_SQL_OP_PUT},
-    {"cems_ent_days", ID_ENT, 4, UP_SQL_ENT_DAYS_READ, UP_SQL_ENT_DAYS_DEL, UP_SQL_ENT_DAYS_PUT},
-    {"cems_ent_op_hours", ID_ENT, 2, UP_SQL_ENT_OP_READ, UP_SQL_ENT_OP_DEL, UP_SQL_ENT_OP_PUT},
-    {"materials", ID_POINT, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT},
+    {"cems_hours", ID_SERIES, 1, 6, UP_SQL_HOURS_READ, UP_SQL_HOURS_DEL, UP_SQL_HOURS_PUT},
+    {"cems_days", ID_SERIES, 1, 6, UP_SQL_DAYS_READ, UP_SQL_DAYS_DEL, UP_SQL_DAYS_PUT},
+    {"cems_agg_days", ID_SERIES, 1, 10, UP_SQL_AGG_READ, UP_SQL_AGG_DEL, UP_SQL_AGG_PUT},
+    {"rollups", ID_SERIES, 1, 13, UP_SQL_ROLLUP_READ, UP_SQL_ROLLUP_DEL, UP_SQL_ROLLUP_PUT},
+    {"cems_op_hours", ID_POINT, 1, 2, UP_SQL_OP_READ, UP_SQL_OP_DEL, UP_SQL_OP_PUT},
+    {"cems_ent_days", ID_ENT, 1, 4, UP_SQL_ENT_DAYS_READ, UP_SQL_ENT_DAYS_DEL, UP_SQL_ENT_DAYS_PUT},
+    {"cems_ent_op_hours", ID_ENT, 1, 2, UP_SQL_ENT_OP_READ, UP_SQL_ENT_OP_DEL, UP_SQL_ENT_OP_PUT},
+    {"materials", ID_POINT, 1, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT},
+    {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT},
 };
 
 #define AGENT_PARAM 20 /* ?20: the sender's agent id (materials) */
@@ -83,7 +85,7 @@ static cJSON *record_of(sqlite3_stmt *st, const struct kind *k, int64_t rev) {
   cJSON_AddNumberToObject(rec, "rev", (double)rev);
   cJSON_AddStringToObject(rec, "t", k->name);
   cJSON_AddItemToObject(rec, "k", key);
-  int nk = (int)k->ident + 1;
+  int nk = (int)k->ident + k->nkeys;
   for (int i = 0; i < nk; i++) cJSON_AddItemToArray(key, column_json(st, i));
   if (!sqlite3_column_int(st, nk)) {
     v = cJSON_AddNullToObject(rec, "v");
@@ -131,9 +133,9 @@ struct parsed {
   const struct kind *k;
   int64_t rev;
   const char *id[4]; /* park, ent, point, metric */
-  int64_t key;
+  int64_t key[2];
   const cJSON *v;    /* array, or NULL: deleted */
-  char ktext[4 * (PH_ID_MAX + 1) + 24];
+  char ktext[4 * (PH_ID_MAX + 1) + 48];
 };
 
 static bool exact_int(const cJSON *n, int64_t *out) {
@@ -162,16 +164,17 @@ static int parse_record(const cJSON *rec, const char *const *parks, int nparks, 
   if (ki < 0) return ph_fail(err, PH_EENUM, "record: t \"%.40s\" is no forwarded table", t->valuestring);
   p->k = &kinds[ki];
   int nid = (int)p->k->ident;
-  if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != nid + 1)
-    return ph_fail(err, PH_ETYPE, "record %s: k must be an array of %d items", p->k->name, nid + 1);
+  if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != nid + p->k->nkeys)
+    return ph_fail(err, PH_ETYPE, "record %s: k must be an array of %d items", p->k->name, nid + p->k->nkeys);
   for (int i = 0; i < nid; i++) {
     const cJSON *s = cJSON_GetArrayItem(k, i);
     if (!cJSON_IsString(s) || !ph_id_valid_z(s->valuestring))
       return ph_fail(err, PH_EBADID, "record %s: k[%d] is not an id", p->k->name, i);
     p->id[i] = s->valuestring;
   }
-  if (!exact_int(cJSON_GetArrayItem(k, nid), &p->key))
-    return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer", p->k->name, nid);
+  for (int i = 0; i < p->k->nkeys; i++)
+    if (!exact_int(cJSON_GetArrayItem(k, nid + i), &p->key[i]))
+      return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer", p->k->name, nid + i);
   if (!served(p->id[0], parks, nparks))
     return ph_fail(err, PH_EIDENTITY, "record %s: park \"%s\" is not one this hub serves", p->k->name, p->id[0]);
   if (cJSON_IsNull(p->v)) p->v = NULL;
@@ -184,7 +187,8 @@ static int parse_record(const cJSON *rec, const char *const *parks, int nparks, 
   }
   int n = 0;
   for (int i = 0; i < nid; i++) n += snprintf(p->ktext + n, sizeof p->ktext - (size_t)n, "%s/", p->id[i]);
-  snprintf(p->ktext + n, sizeof p->ktext - (size_t)n, "%lld", (long long)p->key);
+  for (int i = 0; i < p->k->nkeys; i++)
+    n += snprintf(p->ktext + n, sizeof p->ktext - (size_t)n, "%s%lld", i ? "/" : "", (long long)p->key[i]);
   return 0;
 }
 
@@ -222,7 +226,7 @@ static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, in
   } else {
     sqlite3_bind_int64(st, i++, local);
   }
-  sqlite3_bind_int64(st, i++, p->key);
+  for (int j = 0; j < p->k->nkeys; j++) sqlite3_bind_int64(st, i++, p->key[j]);
   for (int j = 0; with_values && j < p->k->nvals; j++) bind_json(st, i++, cJSON_GetArrayItem(p->v, j));
   if (sqlite3_bind_parameter_count(st) >= AGENT_PARAM) sqlite3_bind_int64(st, AGENT_PARAM, agent);
 }

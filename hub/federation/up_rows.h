@@ -8,7 +8,8 @@
  *
  * Kinds (the tables forwarded, names as in upstream.forward): cems_hours,
  * cems_days, cems_agg_days, cems_ent_days, cems_op_hours,
- * cems_ent_op_hours, rollups (the hour rows of closed hours), materials.
+ * cems_ent_op_hours, rollups (the hour rows of closed hours), materials,
+ * exceedances (k: … metric, period, bucket_ms).
  *
  * Threads: the caller's, on a connection of its own (sqlite3 *db borrowed).
  */
@@ -20,7 +21,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_UP_NKINDS 8
+#define PH_UP_NKINDS 9
 
 /* The kind's name, or NULL past the last (i from 0). */
 const char *ph_up_kind_name(int i);

@@ -79,6 +79,16 @@
 #define UP_SQL_ENT_OP_PUT                                                                                  \
   "INSERT INTO cems_ent_op_hours(park, ent, hour_ms, day_ms, op) VALUES(?1, ?2, ?3, ?4, ?5)"
 
+/* Exceedances: two key integers, period (1 hour, 2 day; the outbox keeps it in c) and bucket_ms. */
+#define UP_SQL_EXC_READ                                                                                    \
+  "SELECT p.park, p.ent, p.point, m.code, CAST(?3 AS INTEGER), ?2, x.id IS NOT NULL, x.mean, x.converted,"  \
+  " x.ratio, x.limit_value, x.standard, x.recorded_ms"                                                     \
+  UP_SQL_SERIES("exceedances", "x.period = CAST(?3 AS INTEGER) AND x.bucket_ms = ?2")
+#define UP_SQL_EXC_DEL "DELETE FROM exceedances WHERE series_id = ?1 AND period = ?2 AND bucket_ms = ?3"
+#define UP_SQL_EXC_PUT                                                                                     \
+  "INSERT INTO exceedances(series_id, period, bucket_ms, mean, converted, ratio, limit_value, standard,"    \
+  " recorded_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+
 /* Materials are only ever added: the key is the sender's row id; the
  * regional copy is the sender's (agent id ?20, epoch 0, seq = that id). */
 #define UP_SQL_MAT_READ                                                                                    \

@@ -190,6 +190,8 @@
   UP_TRIG3("ent_op", "cems_ent_op_hours",                                                                  \
            "VALUES('cems_ent_op_hours', NULL, NEW.hour_ms, NEW.park, NEW.ent)",                            \
            "VALUES('cems_ent_op_hours', NULL, OLD.hour_ms, OLD.park, OLD.ent)")                            \
+  UP_TRIG3("exc", "exceedances", "VALUES('exceedances', NEW.series_id, NEW.bucket_ms, NEW.period, NULL)",      \
+           "VALUES('exceedances', OLD.series_id, OLD.bucket_ms, OLD.period, NULL)")                       \
   UP_TRIG("mat_ins", "materials", "INSERT", "1", "VALUES('materials', NEW.id, NULL, NULL, NULL)")          \
   /* a closed point-hour (its op row written) carries its hour rollups up:     \
    * the rollups table itself has no trigger (migration 3: too hot) */                                    \

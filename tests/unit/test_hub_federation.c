@@ -203,6 +203,24 @@ Test(hub_federation, a_revision_replaces_and_a_replay_changes_nothing) {
   assert_equal_tables();
 }
 
+Test(hub_federation, exceedances_travel_by_period_and_bucket) {
+  park_series();
+  forward_all();
+  sql(park, "INSERT INTO exceedances(series_id, period, bucket_ms, mean, converted, ratio, limit_value, standard,"
+            " recorded_ms) VALUES(1, 1, 1767225600000, 180, 180, NULL, 150, 'gb31574-2015', 5),"
+            " (1, 2, 1767225600000, 160, 170, 1.1, 150, 'gb31574-2015', 6)");
+  sql(park, "UPDATE exceedances SET mean = 190 WHERE period = 1");
+  int64_t upto;
+  drain(100, &upto);
+  sqlite3 *r = ph_store_db(reg);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances"), 2);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances WHERE period = 1 AND mean = 190 AND recorded_ms = 5"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances WHERE period = 2 AND converted = 170 AND ratio = 1.1"), 1);
+  sql(park, "DELETE FROM exceedances WHERE period = 2"); /* no longer exceeded after late data */
+  drain(100, &upto);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances"), 1);
+}
+
 Test(hub_federation, a_deleted_row_is_deleted_upstream) {
   park_series();
   forward_all();
