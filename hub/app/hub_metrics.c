@@ -134,6 +134,9 @@ static void federation(struct out *o, const struct ph_hub_snapshot *s) {
             s->reg.stale);
     counter(o, "parkhub_regional_gaps_total", "Batches a park hub declared lost (oldest past the ack).",
             s->reg.gaps);
+    counter(o, "parkhub_regional_config_mismatches_total",
+            "Upward batches whose sender configures one of its parks otherwise than this hub (logged).",
+            s->reg.config_mismatches);
   }
 }
 

@@ -428,6 +428,43 @@ static int check_tz(const char *zone, const char *path, struct ph_err *err) {
   return 0;
 }
 
+/* FNV-1a over the value, objects order-free (members XORed): two files
+ * that say the same in another key order or layout give the same hash. */
+static uint64_t fnv(uint64_t h, const char *s) {
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+static uint64_t fact_hash(const cJSON *v, int depth) {
+  uint64_t h = 1469598103934665603ULL;
+  char num[40];
+  if (depth > 32) return h; /* configs are shallow; a bound all the same */
+  if (cJSON_IsObject(v)) {
+    uint64_t x = 0;
+    for (const cJSON *m = v->child; m; m = m->next) {
+      if (depth == 0 && !strcmp(m->string, "rules_file")) continue;
+      char sub[24];
+      snprintf(sub, sizeof sub, "%016llx", (unsigned long long)fact_hash(m, depth + 1));
+      x ^= fnv(fnv(fnv(h, m->string), "="), sub);
+    }
+    snprintf(num, sizeof num, "{%016llx}", (unsigned long long)x);
+    return fnv(h, num);
+  }
+  if (cJSON_IsArray(v)) {
+    h = fnv(h, "[");
+    for (const cJSON *m = v->child; m; m = m->next) {
+      snprintf(num, sizeof num, "%016llx,", (unsigned long long)fact_hash(m, depth + 1));
+      h = fnv(h, num);
+    }
+    return fnv(h, "]");
+  }
+  if (cJSON_IsString(v)) return fnv(fnv(h, "\""), v->valuestring);
+  if (cJSON_IsNumber(v)) {
+    snprintf(num, sizeof num, "%.17g", v->valuedouble);
+    return fnv(h, num);
+  }
+  return fnv(h, cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : "null");
+}
+
 static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct ph_hub_config *c,
                      struct ph_cfg_problems *pr, struct ph_err *err) {
   char path[32], epath[64];
@@ -438,6 +475,7 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
   if (rc && (!pr || !cJSON_IsObject(o))) return rc;
   int own = rc; /* checking: noted; its enterprises and materials are checked all the same (load_ent) */
   p->lang_set = cJSON_GetObjectItemCaseSensitive(o, "lang") != NULL; /* else ph_park_lang follows tz */
+  snprintf(p->fingerprint, sizeof p->fingerprint, "%016llx", (unsigned long long)fact_hash(o, 0));
   if (!own && ph_hub_config_park(c, p->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id), err);
   if ((!own || p->tz[0]) && (rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;

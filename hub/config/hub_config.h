@@ -110,6 +110,10 @@ struct ph_hub_park {
   struct ph_materials materials; /* the park's declared materials (materials.h); zeroed: catalogue only */
   struct ph_hub_ent *ents; /* owned */
   int nents;
+  /* the park's facts as configured (its object less rules_file, a host's
+   * path), hashed whatever the key order: a park hub forwards it, a
+   * regional hub compares it with its own (docs/wire.md, Federation) */
+  char fingerprint[17];
 };
 
 /* Federation (issue #21). park: the hub stores its agents' data and may

@@ -112,7 +112,7 @@ static int send_batch(struct ph_forwarder *f, int64_t seq) {
   char *json = NULL;
   size_t len = 0;
   int nrec = 0;
-  int rc = ph_up_outbox_build(f->db, f->cfg->hub_id, seq, ph_now_ms(), &json, &len, &nrec, &err);
+  int rc = ph_up_outbox_build_cfg(f->db, f->cfg, seq, ph_now_ms(), &json, &len, &nrec, &err);
   if (rc) {
     PH_ERROR(MOD, "batch %lld: %s", (long long)seq, err.msg);
     return rc;

@@ -57,7 +57,7 @@ struct ph_regional {
   struct msg q[QUEUE_MAX];
   int head, n;
   struct ph_regional_stats st; /* under mu */
-  struct ph_ratelimit rl;
+  struct ph_ratelimit rl, cfg_rl;
 };
 
 static void on_msg(void *u, const char *topic, size_t tlen, const void *payload, size_t len) {
@@ -132,6 +132,21 @@ static void skip(struct ph_regional *r, const struct msg *m, const struct ph_up_
   ack(r, m->topic, res, upto);
 }
 
+/* A park the sender configures otherwise than this hub: its figures here
+ * may differ from its own (limits, zones, benchmarks): counted, logged. */
+static void compare_config(struct ph_regional *r, const struct ph_up_result *res) {
+  for (int i = 0; i < res->nconfig; i++) {
+    const struct ph_hub_park *p = ph_hub_config_park(r->cfg, res->config[i].park);
+    if (!p || !strcmp(p->fingerprint, res->config[i].fp)) continue;
+    pthread_mutex_lock(&r->mu);
+    r->st.config_mismatches++;
+    pthread_mutex_unlock(&r->mu);
+    if (ph_ratelimit_ok(&r->cfg_rl, ph_mono_ms(), NULL))
+      PH_WARN(MOD, "park %s is configured otherwise on %s (fingerprint %s) than here (%s): its figures here may differ",
+              p->id, res->sender, res->config[i].fp, p->fingerprint);
+  }
+}
+
 static void handle(struct ph_regional *r, const struct msg *m) {
   char park[PH_ID_MAX + 1], sender[PH_ID_MAX + 1];
   struct ph_up_result res = {0};
@@ -149,6 +164,7 @@ static void handle(struct ph_regional *r, const struct msg *m) {
   }
   if (!rc && (rc = ph_store_commit(r->store, &err)) == 0) {
     count(r, &res, false, false);
+    compare_config(r, &res);
     if (res.gap) PH_WARN(MOD, "%s (epoch %lld) declared batches below %lld lost", sender, (long long)res.epoch, (long long)res.upto + 1);
     ack(r, m->topic, &res, res.upto); /* inv. 1 */
     return;
@@ -197,6 +213,7 @@ int ph_regional_start(const struct ph_hub_config *cfg, struct ph_regional **out,
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->cv, NULL);
   ph_ratelimit_init(&r->rl, 10000);
+  ph_ratelimit_init(&r->cfg_rl, 60000);
   const char *subs[PH_HUB_MAX_PARKS];
   for (int i = 0; i < cfg->nparks; i++) {
     r->parks[i] = cfg->parks[i].id;

@@ -17,6 +17,7 @@
 
 struct ph_regional_stats {
   uint64_t batches, duplicates, refused, records, applied, stale, gaps, skipped;
+  uint64_t config_mismatches; /* batches whose sender configures a park otherwise than this hub */
   bool connected;
 };
 

@@ -52,7 +52,22 @@ static bool int_field(const cJSON *o, const char *name, int64_t min, int64_t *ou
   return true;
 }
 
-/* The envelope: v, agent, epoch, seq, oldest, records. */
+/* "config": {park: fingerprint}, optional; ids and short strings only. */
+static int config_field(const cJSON *env, struct ph_up_result *res, struct ph_err *err) {
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(env, "config"), *m;
+  if (!c) return 0;
+  if (!cJSON_IsObject(c)) return ph_fail(err, PH_ETYPE, "upward batch: config must be an object");
+  cJSON_ArrayForEach(m, c) {
+    if (!ph_id_valid_z(m->string) || !cJSON_IsString(m) || strlen(m->valuestring) >= sizeof res->config[0].fp)
+      return ph_fail(err, PH_ETYPE, "upward batch: config must map park ids to fingerprints");
+    if (res->nconfig == PH_UP_CONFIG_MAX) continue;
+    snprintf(res->config[res->nconfig].park, sizeof res->config[0].park, "%s", m->string);
+    snprintf(res->config[res->nconfig++].fp, sizeof res->config[0].fp, "%s", m->valuestring);
+  }
+  return 0;
+}
+
+/* The envelope: v, agent, epoch, seq, oldest, records, config. */
 static int envelope(const cJSON *env, struct ph_up_result *res, int64_t *oldest, const cJSON **records,
                     struct ph_err *err) {
   int64_t v;
@@ -72,7 +87,7 @@ static int envelope(const cJSON *env, struct ph_up_result *res, int64_t *oldest,
   if (!cJSON_IsArray(*records)) return ph_fail(err, PH_EMISSING, "upward batch: records missing");
   if (cJSON_GetArraySize(*records) > PH_UP_BATCH_MAX_RECORDS)
     return ph_fail(err, PH_ETOOMANY, "upward batch: more than %d records", PH_UP_BATCH_MAX_RECORDS);
-  return 0;
+  return config_field(env, res, err);
 }
 
 static int stream_load(sqlite3 *db, const struct ph_up_result *res, struct stream *s) {

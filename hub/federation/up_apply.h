@@ -18,6 +18,7 @@
 
 #define PH_UP_PAYLOAD_MAX (4 << 20) /* bytes of one upward batch */
 #define PH_UP_SEQ_AHEAD_MAX 1000000 /* a seq further ahead of the ack than this is not plausible */
+#define PH_UP_CONFIG_MAX 16         /* park fingerprints read from an envelope */
 #define PH_UP_ABOVE_MAX 64          /* out-of-order batches remembered above the ack */
 
 struct ph_up_result {
@@ -27,6 +28,9 @@ struct ph_up_result {
   bool gap;                 /* the sender declared batches it no longer holds (oldest) */
   int records, applied, stale;
   bool ackable;             /* the envelope was readable: ack even a refused batch */
+  /* the sender's park fingerprints ("config", at most PH_UP_CONFIG_MAX): the caller compares */
+  struct { char park[PH_ID_MAX + 1], fp[17]; } config[PH_UP_CONFIG_MAX];
+  int nconfig;
 };
 
 struct ph_store;

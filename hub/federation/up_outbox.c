@@ -147,8 +147,29 @@ static int add_records(sqlite3 *db, int64_t seq, cJSON *records, int *nrec, stru
   return rc;
 }
 
-int ph_up_outbox_build(void *dbv, const char *agent, int64_t seq, int64_t now_ms, char **json, size_t *len,
+static int build(void *dbv, const char *agent, const struct ph_hub_config *cfg, int64_t seq, int64_t now_ms,
+                 char **json, size_t *len, int *nrec, struct ph_err *err);
+
+int ph_up_outbox_build(void *db, const char *agent, int64_t seq, int64_t now_ms, char **json, size_t *len,
                        int *nrec, struct ph_err *err) {
+  return build(db, agent, NULL, seq, now_ms, json, len, nrec, err);
+}
+
+int ph_up_outbox_build_cfg(void *db, const struct ph_hub_config *cfg, int64_t seq, int64_t now_ms, char **json,
+                           size_t *len, int *nrec, struct ph_err *err) {
+  return build(db, cfg->hub_id, cfg, seq, now_ms, json, len, nrec, err);
+}
+
+/* "config": {park: fingerprint}. */
+static bool add_config(cJSON *env, const struct ph_hub_config *cfg) {
+  cJSON *c = cJSON_AddObjectToObject(env, "config");
+  for (int i = 0; c && i < cfg->nparks; i++)
+    if (!cJSON_AddStringToObject(c, cfg->parks[i].id, cfg->parks[i].fingerprint)) return false;
+  return c != NULL;
+}
+
+static int build(void *dbv, const char *agent, const struct ph_hub_config *cfg, int64_t seq, int64_t now_ms,
+                 char **json, size_t *len, int *nrec, struct ph_err *err) {
   sqlite3 *db = dbv;
   struct ph_up_outbox_state o;
   char sent[40];
@@ -162,7 +183,8 @@ int ph_up_outbox_build(void *dbv, const char *agent, int64_t seq, int64_t now_ms
   if (!env || !cJSON_AddNumberToObject(env, "v", 1) || !cJSON_AddStringToObject(env, "agent", agent) ||
       !cJSON_AddNumberToObject(env, "epoch", (double)o.epoch) || !cJSON_AddNumberToObject(env, "seq", (double)seq) ||
       !cJSON_AddNumberToObject(env, "oldest", (double)(o.oldest ? o.oldest : seq)) ||
-      !cJSON_AddStringToObject(env, "sent", sent) || !(records = cJSON_AddArrayToObject(env, "records"))) {
+      !cJSON_AddStringToObject(env, "sent", sent) || (cfg && !add_config(env, cfg)) ||
+      !(records = cJSON_AddArrayToObject(env, "records"))) {
     rc = ph_fail(err, PH_ENOMEM, "upward outbox: out of memory");
     goto out;
   }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/hub_config.h"
 #include "parkhub/err.h"
 
 #define PH_UP_BATCH_MAX_RECORDS 256 /* changes per upward batch */
@@ -40,6 +41,10 @@ int ph_up_outbox_assign(void *db, int max, int64_t *seq, struct ph_err *err);
  * so that the ack moves past it). */
 int ph_up_outbox_build(void *db, const char *agent, int64_t seq, int64_t now_ms, char **json, size_t *len,
                        int *nrec, struct ph_err *err);
+/* The same with "config": {park: fingerprint} for each park of cfg (the
+ * regional hub tells a park configured otherwise than here). */
+int ph_up_outbox_build_cfg(void *db, const struct ph_hub_config *cfg, int64_t seq, int64_t now_ms, char **json,
+                           size_t *len, int *nrec, struct ph_err *err);
 
 /* The regional hub's cumulative ack: deletes every change of a batch
  * <= upto of this outbox's epoch (an ack of another epoch or beyond the

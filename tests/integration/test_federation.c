@@ -75,14 +75,16 @@ static const char *ent_cfg(const char *id, const char *agent)
 	return b;
 }
 
+static bool p2_named_otherwise; /* the regional hub names park p2 otherwise: its fingerprint differs */
+
 static void write_config(int h)
 {
 	static char cfg[8192], parks[2][1024], hash[65];
 	cr_assert_eq(ph_api_token_hash_hex(token, hash), 0);
 	snprintf(parks[0], sizeof parks[0], "{\"id\": \"p1\", \"tz\": \"Asia/Shanghai\", \"enterprises\": [%s, %s]}",
 		 ent_cfg("ent-a", "gw-a"), ent_cfg("ent-b", "gw-b"));
-	snprintf(parks[1], sizeof parks[1], "{\"id\": \"p2\", \"tz\": \"Asia/Shanghai\", \"enterprises\": [%s]}",
-		 ent_cfg("ent-a", "gw-c"));
+	snprintf(parks[1], sizeof parks[1], "{\"id\": \"p2\", %s\"tz\": \"Asia/Shanghai\", \"enterprises\": [%s]}",
+		 h == REGIONAL && p2_named_otherwise ? "\"name\": \"Park two\", " : "", ent_cfg("ent-a", "gw-c"));
 	char role[1024];
 	if (h == REGIONAL)
 		snprintf(role, sizeof role, "\"role\": \"regional\",");
@@ -400,6 +402,13 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 		cr_assert_not_null(strstr(out, "ent-b"), "the revised hour's exceedance in the region: %.600s", out);
 	}
 
+	/* the parks are configured alike on both sides (key order aside) */
+	cr_assert_eq(api_get(REGIONAL, "/metrics"), 200);
+	cr_assert_not_null(strstr(out, "parkhub_regional_config_mismatches_total 0\n"), "%.3000s", out);
+	cr_assert_null(strstr(out, "parkhub_regional_batches_total 0\n"), "%.3000s", out);
+	cr_assert_eq(api_get(0, "/metrics"), 200);
+	cr_assert_not_null(strstr(out, "parkhub_upstream_outbox_changes 0\n"), "%.3000s", out);
+
 	/* each forwarded row once */
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_hours"), h1 + h2);
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_days"),
@@ -450,6 +459,8 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 {
 	cr_assert_not_null(hh_parkhub(), "PH_PARKHUB is not set");
 	cr_assert_not_null(hh_parkagent(), "PH_PARKAGENT is not set");
+	p2_named_otherwise = true; /* a display name only: the figures stay equal, the mismatch is told */
+	write_config(REGIONAL);
 	for (int h = 0; h < NHUBS; h++)
 		hub_start(h);
 	agent_start(0, "p1", "gw-a", 21);
@@ -491,4 +502,6 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mat, "out_t")), 0,
 		     "the ledger's outgoing product reached the region: %.600s", out);
 	cJSON_Delete(j);
+	cr_assert_eq(api_get(REGIONAL, "/metrics"), 200);
+	cr_assert_null(strstr(out, "parkhub_regional_config_mismatches_total 0\n"), "p2's other name is told: %.3000s", out);
 }
