@@ -60,6 +60,13 @@
  * a cluster keeps retained messages per node and loses wills with their
  * node (DESIGN.md, Topics).
  *
+ * A link (ph_hubmqtt_new_link, federation): the same two connections and
+ * state machine on another broker config, with no parks (no will, status
+ * or heartbeat), its own subscriptions and a message callback instead of
+ * ingest. A regional hub's own client (role regional) subscribes to its
+ * parks' cmd/ack only and says nothing on their hub topic (status_said):
+ * its parks' agents must never take it for their park hub.
+ *
  * Invariants:
  *  1. at most one connect per connection is under way; a new one starts
  *     only from the main loop after Paho reported the last one's end.
