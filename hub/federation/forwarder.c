@@ -8,7 +8,8 @@
  *   batches: acked < … ≤ sent ≤ last_batch (assigned)
  *   tick: ack arrived → delete up to it; window open → send sent + 1
  *         (assigning the next batch when every assigned one is out);
- *         no ack progress for RESEND_MS, or a new connection → sent = acked
+ *         no ack progress for resend_ms (5 s, doubling to 1 min while none
+ *         comes), or a new connection → sent = acked
  *
  * Invariants:
  *  1. at most upstream.inflight batches are sent and not acked.
@@ -36,7 +37,9 @@
 
 #define MOD "upstream"
 #define TICK_MS 50
-#define RESEND_MS 5000 /* no ack progress for this long: what is out is sent again */
+#define RESEND_MS 5000 /* no ack progress for this long: what is out is sent again, */
+#define RESEND_MAX_MS 60000 /* the wait doubling up to this while none comes: a regional hub away for
+                              * hours must not find its broker session full of the same batches */
 #define ACK_MAX 256    /* bytes of an ack payload */
 
 struct ph_forwarder {
@@ -51,7 +54,7 @@ struct ph_forwarder {
   int64_t ack_epoch, ack_upto; /* newest ack received; upto -1: none */
   uint64_t bad_acks;
   /* the thread's */
-  int64_t sent, progress_at;
+  int64_t sent, progress_at, resend_ms;
   uint64_t last_connects;
   struct ph_forwarder_stats work; /* the thread's; copied to st under mu after each tick */
   struct ph_forwarder_stats st;
@@ -103,6 +106,7 @@ static void take_ack(struct ph_forwarder *f, struct ph_up_outbox_state *o) {
   f->work.acks++;
   f->work.changes_acked += (uint64_t)deleted;
   f->progress_at = ph_mono_ms();
+  f->resend_ms = RESEND_MS;
   o->acked = upto;
 }
 
@@ -135,7 +139,9 @@ static void tick(struct ph_forwarder *f) {
   take_ack(f, &o);
   int64_t now = ph_mono_ms();
   if (f->sent < o.acked) f->sent = o.acked;
-  if (ms.connects != f->last_connects || (f->sent > o.acked && now - f->progress_at > RESEND_MS)) {
+  bool overdue = f->sent > o.acked && now - f->progress_at > f->resend_ms;
+  if (overdue) f->resend_ms = f->resend_ms * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : f->resend_ms * 2;
+  if (ms.connects != f->last_connects || overdue) {
     if (f->sent > o.acked) f->work.resends++;
     f->last_connects = ms.connects;
     f->sent = o.acked; /* inv. 2: from the ack again */
@@ -192,6 +198,7 @@ int ph_forwarder_start(const struct ph_hub_config *cfg, struct ph_forwarder **ou
   if (!f) return ph_fail(err, PH_ENOMEM, "upstream: out of memory");
   f->cfg = cfg;
   f->ack_upto = -1;
+  f->resend_ms = RESEND_MS;
   pthread_mutex_init(&f->mu, NULL);
   snprintf(f->up_topic, sizeof f->up_topic, "parkhub/v1/%s/hub/%s/up", cfg->parks[0].id, cfg->hub_id);
   snprintf(f->ack_topic, sizeof f->ack_topic, "%s/ack", f->up_topic);
