@@ -35,7 +35,6 @@
 #include "store/store.h"
 #include "up_sql.h"
 
-#define SENDER_ENT "hub" /* a reserved enterprise name: the sender's row in agents never meets an agent's */
 
 struct stream {
   int64_t upto;
@@ -177,13 +176,13 @@ static void hold(struct stream *s, int64_t seq) {
   settle(s);
 }
 
-static int apply_records(struct ph_store *st, const cJSON *records, int64_t agent, const char *const *parks,
+static int apply_records(struct ph_store *st, const cJSON *records, const char *const *parks,
                          int nparks, struct ph_up_result *res, struct ph_err *err) {
   const cJSON *rec;
   int rc = 0;
   cJSON_ArrayForEach(rec, records) {
     int applied;
-    if ((rc = ph_up_row_apply(st, res->sender, agent, res->epoch, rec, parks, nparks, &applied, err))) {
+    if ((rc = ph_up_row_apply(st, res->sender, res->epoch, rec, parks, nparks, &applied, err))) {
       if (rc != PH_EDB && rc != PH_EFULL) /* say which record: the batch is refused whole */
         snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), " (record %d)", res->records);
       return rc;
@@ -200,7 +199,7 @@ int ph_up_apply(struct ph_store *s, const char *topic_park, const void *payload,
   sqlite3 *db = ph_store_db(s);
   const cJSON *records = NULL;
   struct stream sm = {0};
-  int64_t oldest = 0, agent = 0;
+  int64_t oldest = 0;
   memset(res, 0, sizeof *res);
   if (len > PH_UP_PAYLOAD_MAX) return ph_fail(err, PH_ETOOLARGE, "upward batch: %zu bytes (at most %d)", len, PH_UP_PAYLOAD_MAX);
   bool ours = false;
@@ -216,9 +215,8 @@ int ph_up_apply(struct ph_store *s, const char *topic_park, const void *payload,
     res->duplicate = where == 1;
   }
   if (!rc && !res->duplicate) {
-    if (ph_store_agent_id(s, topic_park, SENDER_ENT, res->sender, &agent)) rc = ph_fail(err, PH_EDB, "database: agents");
     ph_stmt_cache_begin(db);
-    if (!rc) rc = apply_records(s, records, agent, parks, nparks, res, err);
+    rc = apply_records(s, records, parks, nparks, res, err);
     ph_stmt_cache_end(db);
     if (!rc) {
       hold(&sm, res->seq);

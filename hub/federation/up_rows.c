@@ -51,7 +51,7 @@ static const struct kind kinds[PH_UP_NKINDS] = {
     {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT},
 };
 
-#define AGENT_PARAM 20 /* ?20: the sender's agent id (materials) */
+#define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (materials) */
 #define EXACT_INT 9007199254740992.0 /* 2^53: integers a JSON number holds exactly */
 
 const char *ph_up_kind_name(int i) { return i >= 0 && i < PH_UP_NKINDS ? kinds[i].name : NULL; }
@@ -218,7 +218,7 @@ static void bind_json(sqlite3_stmt *st, int i, const cJSON *x) {
 }
 
 /* Binds the row's identity and key (and values when with_values). */
-static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, int64_t agent, bool with_values) {
+static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, int64_t epoch, bool with_values) {
   int i = 1;
   if (p->k->ident == ID_ENT) {
     sqlite3_bind_text(st, i++, p->id[0], -1, SQLITE_STATIC);
@@ -228,13 +228,13 @@ static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, in
   }
   for (int j = 0; j < p->k->nkeys; j++) sqlite3_bind_int64(st, i++, p->key[j]);
   for (int j = 0; with_values && j < p->k->nvals; j++) bind_json(st, i++, cJSON_GetArrayItem(p->v, j));
-  if (sqlite3_bind_parameter_count(st) >= AGENT_PARAM) sqlite3_bind_int64(st, AGENT_PARAM, agent);
+  if (sqlite3_bind_parameter_count(st) >= EPOCH_PARAM) sqlite3_bind_int64(st, EPOCH_PARAM, epoch);
 }
 
-static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t local, int64_t agent, bool vals) {
+static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t local, int64_t epoch, bool vals) {
   sqlite3_stmt *st;
   if (ph_stmt_prepare(db, sql, &st) != SQLITE_OK) return PH_EDB;
-  bind_row(st, p, local, agent, vals);
+  bind_row(st, p, local, epoch, vals);
   int rc = sqlite3_step(st);
   ph_stmt_release(st);
   return rc == SQLITE_DONE ? 0 : PH_EDB;
@@ -264,7 +264,7 @@ static int save_rev(sqlite3 *db, const char *sender, const struct parsed *p, int
   return rc == SQLITE_DONE ? 0 : PH_EDB;
 }
 
-int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t sender_agent, int64_t epoch, const void *rec,
+int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const void *rec,
                     const char *const *parks, int nparks, int *applied, struct ph_err *err) {
   sqlite3 *db = ph_store_db(s);
   struct parsed p = {0};
@@ -275,8 +275,8 @@ int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t sender_agent
   if (is_stale(db, sender, &p, epoch, &stale)) return db_fail(db, err, "up_rev");
   if (stale) return 0;
   if (local_id(s, &p, &local)) return db_fail(db, err, "ids");
-  if (run(db, p.k->del, &p, local, sender_agent, false) ||
-      (p.v && run(db, p.k->put, &p, local, sender_agent, true)) || save_rev(db, sender, &p, epoch))
+  if (run(db, p.k->del, &p, local, epoch, false) ||
+      (p.v && run(db, p.k->put, &p, local, epoch, true)) || save_rev(db, sender, &p, epoch))
     return db_fail(db, err, p.k->name);
   *applied = 1;
   return 0;

@@ -47,11 +47,10 @@ struct ph_store;
 /* Applies one record (a const cJSON *) sent by sender (a park hub id) in
  * its outbox epoch: replaces the row by its natural key unless up_rev holds
  * a newer (epoch, rev) for it; *applied 1 when it did, 0 when stale. Only
- * parks in parks[0..nparks) are accepted. sender_agent: the sender's row
- * in agents (materials' copies carry it). Inside the caller's transaction.
+ * parks in parks[0..nparks) are accepted. Inside the caller's transaction.
  * 0, PH_EDB, or a refusal code (PH_ETYPE, PH_EMISSING, PH_EBADID,
  * PH_EIDENTITY, PH_EENUM) with err saying which field. */
-int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t sender_agent, int64_t epoch, const void *rec,
+int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const void *rec,
                     const char *const *parks, int nparks, int *applied, struct ph_err *err);
 
 #endif

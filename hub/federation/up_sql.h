@@ -13,7 +13,7 @@
  * Regional side, per kind a DEL and a PUT (a PUT always follows its DEL: a
  * row is replaced whole). ?1 the local series or point id (park for
  * enterprise kinds, ?2 then the enterprise), then the key integers, then
- * the values; ?20 the sender's agent id (materials only).
+ * the values; ?20 the sender's outbox epoch (materials only).
  */
 #ifndef PH_UP_SQL_H
 #define PH_UP_SQL_H
@@ -90,14 +90,16 @@
   " recorded_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 
 /* Materials are only ever added: the key is the sender's row id; the
- * regional copy is the sender's (agent id ?20, epoch 0, seq = that id). */
+ * regional copy carries agent_id 0 (no agent of this hub sent it: the
+ * agents table gets no row for a park hub), epoch = the sender's outbox
+ * epoch (?20), seq = that id. */
 #define UP_SQL_MAT_READ                                                                                    \
   "SELECT p.park, p.ent, p.point, x.id, 1, x.ts_ms, x.material, x.dir, x.qty_t, x.lot, x.supplier, x.attrs" \
   " FROM materials x JOIN points p ON p.id = x.point_id WHERE x.id = ?1"
-#define UP_SQL_MAT_DEL "DELETE FROM materials WHERE point_id = ?1 AND agent_id = ?20 AND epoch = 0 AND seq = ?2"
+#define UP_SQL_MAT_DEL "DELETE FROM materials WHERE point_id = ?1 AND agent_id = 0 AND epoch = ?20 AND seq = ?2"
 #define UP_SQL_MAT_PUT                                                                                     \
   "INSERT INTO materials(point_id, seq, ts_ms, material, dir, qty_t, lot, supplier, attrs, agent_id, epoch)" \
-  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?20, 0)"
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?20)"
 
 /* ---- the park hub's outbox ---- */
 #define UP_SQL_FORWARD_CLEAR "DELETE FROM up_forward"

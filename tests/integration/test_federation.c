@@ -479,6 +479,7 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	cr_assert_gt(db_i64(0, "SELECT count(*) FROM materials WHERE dir = 'out'"), 0, "outgoing product in the ledger");
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM materials"),
 		     db_i64(0, "SELECT count(*) FROM materials") + db_i64(1, "SELECT count(*) FROM materials"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM agents"), 0, "the region never ran the agents' ingest");
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_ent_op_hours"),
 		     db_i64(0, "SELECT count(*) FROM cems_ent_op_hours") + db_i64(1, "SELECT count(*) FROM cems_ent_op_hours"));
 	char year[160], range[160], f[40], t[40];

@@ -162,12 +162,18 @@ Test(hub_federation, rows_reach_the_region_and_the_outbox_empties) {
   park_series();
   forward_all();
   for (int h = 0; h < 30; h++) write_hour(T0 + h * HOUR, 10 + h * 0.1, 1000 + h);
+  sql(park, "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, lot, supplier, attrs, agent_id, epoch, seq)"
+            " VALUES(1, 1767225600000, 'cathode_cu', 'out', 12.5, 'L1', NULL, '{\"cu_pct\":99.99}', 7, 3, 9)");
   int64_t upto = 0;
   int n = drain(7, &upto);
   cr_assert_gt(n, 3, "small batches: several of them (%d)", n);
   cr_assert_eq(upto, n, "the ack covers every batch");
   cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 0, "every change acked is deleted");
   assert_equal_tables();
+  sqlite3 *r = ph_store_db(reg);
+  cr_assert_eq(count(r, "SELECT count(*) FROM materials WHERE material = 'cathode_cu' AND dir = 'out' AND qty_t = 12.5"
+                        " AND lot = 'L1' AND attrs = '{\"cu_pct\":99.99}' AND agent_id = 0"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM agents"), 0, "a park hub is no agent of the region's");
 }
 
 Test(hub_federation, a_revision_replaces_and_a_replay_changes_nothing) {
