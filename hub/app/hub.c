@@ -23,6 +23,8 @@
 #include "store/store.h"
 #include "parkhub/timefmt.h"
 #include "alarms/webhook.h"
+#include "federation/forwarder.h"
+#include "federation/regional.h"
 #include "store/writer.h"
 
 volatile sig_atomic_t ph_hub_stop_flag;
@@ -46,6 +48,8 @@ struct hub {
   int nhooks;
   sqlite3 *ckpt; /* checkpoints the WAL off the writer's commit path */
   struct ph_api *api;
+  struct ph_forwarder *up;       /* a park hub with "upstream": its link to the regional hub */
+  struct ph_regional *regional;  /* role "regional": the parks' upward batches */
   int64_t max_size_mb; /* db.max_size_mb in force (SIGHUP may change it) */
 };
 
@@ -61,6 +65,8 @@ static int api_metrics(void *u, char *buf, size_t cap) {
   ph_writer_stats(h->w, &s.w);
   ph_hubmqtt_stats(h->mqtt, &s.mqtt);
   if (h->deliver) ph_deliver_stats(h->deliver, &s.dl);
+  if ((s.have_up = h->up != NULL)) ph_forwarder_stats(h->up, &s.up);
+  if ((s.have_reg = h->regional != NULL)) ph_regional_stats(h->regional, &s.reg);
   return ph_hub_metrics_text(&s, buf, cap);
 }
 
@@ -123,6 +129,24 @@ static void log_stats(struct hub *h) {
           (unsigned long long)is.messages, (unsigned long long)ws.batches, (unsigned long long)ws.records,
           (unsigned long long)ws.values, (unsigned long long)ws.duplicates, (unsigned long long)is.refused, qs.depth,
           qs.capacity, (unsigned long long)ws.groups, (unsigned long long)ws.acks_sent);
+  if (h->up) {
+    struct ph_forwarder_stats fs;
+    ph_forwarder_stats(h->up, &fs);
+    PH_INFO(MOD, "upstream %s: outbox %lld changes (%lld not in a batch), batches sent %llu (resent %llu), "
+            "acked up to %lld of %lld",
+            fs.connected ? "connected" : "away", (long long)fs.pending, (long long)fs.unbatched,
+            (unsigned long long)fs.batches_sent, (unsigned long long)fs.resends, (long long)fs.acked,
+            (long long)fs.last_batch);
+  }
+  if (h->regional) {
+    struct ph_regional_stats rs;
+    ph_regional_stats(h->regional, &rs);
+    PH_INFO(MOD, "regional: upward batches %llu (duplicates %llu, refused %llu), records %llu (applied %llu, "
+            "older revisions %llu), declared gaps %llu",
+            (unsigned long long)rs.batches, (unsigned long long)rs.duplicates, (unsigned long long)rs.refused,
+            (unsigned long long)rs.records, (unsigned long long)rs.applied, (unsigned long long)rs.stale,
+            (unsigned long long)rs.gaps);
+  }
 }
 
 /* Alarm messages → MQTT, on the delivery thread (never upstream of the queue);
@@ -196,6 +220,9 @@ static int build(struct hub *h, struct ph_err *err) {
     return ph_fail(err, PH_EDB, "database: a second connection for checkpoints: %s", sqlite3_errmsg(h->ckpt));
   sqlite3_busy_timeout(h->ckpt, 1000);
   if ((rc = start_api(h, err))) return rc;
+  if (h->cfg->role == PH_HUB_ROLE_REGIONAL && (rc = ph_regional_start(h->cfg, &h->regional, err))) return rc;
+  if (h->cfg->role == PH_HUB_ROLE_PARK && h->cfg->upstream.on && (rc = ph_forwarder_start(h->cfg, &h->up, err)))
+    return rc;
   return ph_hubmqtt_start(h->mqtt, err);
 }
 
@@ -203,6 +230,8 @@ static void teardown(struct hub *h) {
   /* Stop answering HTTP, stop intake, then commit and ack what arrived, then
    * say offline and go. */
   ph_api_stop(h->api);
+  ph_regional_stop(h->regional); /* what it committed it acked; the rest its senders send again */
+  ph_forwarder_stop(h->up);      /* the outbox is the database's: the next start goes on from the ack */
   if (h->in) ph_ingest_close_intake(h->in);
   if (h->w && ph_writer_drain(h->w, 5000)) PH_WARN(MOD, "shutdown: the writer did not drain within 5 s");
   if (h->deliver && ph_deliver_flush(h->deliver, 2000)) PH_WARN(MOD, "shutdown: alarm messages still unpublished");

@@ -106,6 +106,40 @@ static void writer(struct out *o, const struct ph_writer_stats *w) {
   }
 }
 
+/* Federation (docs/wire.md): the park hub's upward outbox, the regional hub's intake. */
+static void federation(struct out *o, const struct ph_hub_snapshot *s) {
+  if (s->have_up) {
+    gauge(o, "parkhub_upstream_connected", "1 while the link to the regional hub's broker is up.",
+          s->up.connected ? 1 : 0);
+    gauge(o, "parkhub_upstream_outbox_changes", "Forwarded-row changes not yet acked by the regional hub.",
+          (double)s->up.pending);
+    counter(o, "parkhub_upstream_batches_sent_total", "Upward batches published (resends included).",
+            s->up.batches_sent);
+    counter(o, "parkhub_upstream_resends_total", "Times the forwarder sent again from the regional hub's ack.",
+            s->up.resends);
+    counter(o, "parkhub_upstream_changes_acked_total", "Outbox changes deleted at the regional hub's ack.",
+            s->up.changes_acked);
+    counter(o, "parkhub_upstream_acks_refused_total", "Acks unreadable or not of this outbox's epoch, ignored.",
+            s->up.refused_acks);
+  }
+  if (s->have_reg) {
+    counter(o, "parkhub_regional_batches_total", "Upward batches received (committed, duplicate or refused).",
+            s->reg.batches);
+    counter(o, "parkhub_regional_duplicates_total", "Upward batches already held, acked again.",
+            s->reg.duplicates);
+    counter(o, "parkhub_regional_refused_total", "Upward batches refused (logged).", s->reg.refused);
+    counter(o, "parkhub_regional_records_applied_total", "Forwarded rows replaced by a newer revision.",
+            s->reg.applied);
+    counter(o, "parkhub_regional_records_stale_total", "Forwarded rows older than the revision held: unchanged.",
+            s->reg.stale);
+    counter(o, "parkhub_regional_gaps_total", "Batches a park hub declared lost (oldest past the ack).",
+            s->reg.gaps);
+    counter(o, "parkhub_regional_config_mismatches_total",
+            "Upward batches whose sender configures one of its parks otherwise than this hub (logged).",
+            s->reg.config_mismatches);
+  }
+}
+
 int ph_hub_metrics_text(const struct ph_hub_snapshot *s, char *buf, size_t cap) {
   struct out o = {.buf = buf, .cap = cap};
   if (cap) buf[0] = '\0';
@@ -123,5 +157,6 @@ int ph_hub_metrics_text(const struct ph_hub_snapshot *s, char *buf, size_t cap) 
     counter(&o, "parkhub_alarm_messages_published_total", "Alarm transitions published on MQTT.", s->dl.published);
     counter(&o, "parkhub_alarm_messages_lost_total", "Alarm messages that could not be delivered.", s->dl.lost);
   }
+  federation(&o, s);
   return o.len > (size_t)INT32_MAX ? -1 : (int)o.len;
 }

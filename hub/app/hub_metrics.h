@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include "alarms/deliver.h"
+#include "federation/forwarder.h"
+#include "federation/regional.h"
 #include "ingest/hubmqtt.h"
 #include "ingest/ingest.h"
 #include "ingest/queue.h"
@@ -21,6 +23,9 @@ struct ph_hub_snapshot {
   struct ph_hubmqtt_stats mqtt;
   struct ph_deliver_stats dl;
   bool have_deliver;
+  struct ph_forwarder_stats up; /* a park hub with "upstream" */
+  struct ph_regional_stats reg; /* a regional hub */
+  bool have_up, have_reg;
 };
 
 /* Writes the text into buf (cap bytes, NUL-terminated when cap > 0);

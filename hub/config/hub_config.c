@@ -30,6 +30,9 @@ static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const sectors[] = {"cu", "al", "pb", "zn", NULL};
 static const char *const classes[] = {"existing", "new", NULL};
 static const char *const dioxin_conc[] = {"latest", "mean", NULL};
+static const char *const roles[] = {"park", "regional", NULL}; /* enum ph_hub_role */
+const char *const ph_upstream_tables[] = {"cems_hours", "cems_days", "cems_agg_days", "rollups", "cems_op_hours",
+                                          "cems_ent_days", "cems_ent_op_hours", "materials", "exceedances", NULL};
 
 #define F(T, field) offsetof(struct T, field), sizeof(((struct T *)0)->field)
 #define N(T, field) offsetof(struct T, field), 0
@@ -48,6 +51,22 @@ static const struct ph_cfgmap top_map[] = {
      "reaches this (below: not available)"},
     {"http", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL, "HTTP API and dashboard (object, below; omitted: off)"},
     {"log_level", PH_CFG_ENUM, PH_CFG_RELOAD, N(ph_hub_config, log_level), 0, 0, "info", levels, "log detail"},
+    {"role", PH_CFG_ENUM, false, N(ph_hub_config, role), 0, 0, "park", roles,
+     "park: stores its agents' data; regional: stores what park hubs forward (docs/wire.md, Federation)"},
+    {"upstream", PH_CFG_OBJECT, false, 0, 0, 0, 0, NULL, NULL,
+     "forward figures to a regional hub (object, below; omitted: none)"},
+    PH_CFG_END,
+};
+static const struct ph_cfgmap upstream_map[] = {
+    {"mqtt", PH_CFG_OBJECT, true, 0, 0, 0, 0, NULL, NULL,
+     "the regional hub's broker: uris, client_id, username, password, tls, connect_timeout_ms (as mqtt)"},
+    {"forward", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL,
+     "tables forwarded (default all): cems_hours cems_days cems_agg_days rollups cems_op_hours cems_ent_days"
+     " cems_ent_op_hours materials exceedances"},
+    {"batch_records", PH_CFG_INT, false, N(ph_upstream_conf, batch_records), 1, 256, "256", NULL,
+     "changes per upward batch"},
+    {"inflight", PH_CFG_INT, false, N(ph_upstream_conf, inflight), 1, 64, "8", NULL,
+     "upward batches sent and not yet acked"},
     PH_CFG_END,
 };
 static const struct ph_cfgmap db_map[] = {
@@ -409,6 +428,43 @@ static int check_tz(const char *zone, const char *path, struct ph_err *err) {
   return 0;
 }
 
+/* FNV-1a over the value, objects order-free (members XORed): two files
+ * that say the same in another key order or layout give the same hash. */
+static uint64_t fnv(uint64_t h, const char *s) {
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+static uint64_t fact_hash(const cJSON *v, int depth) {
+  uint64_t h = 1469598103934665603ULL;
+  char num[40];
+  if (depth > 32) return h; /* configs are shallow; a bound all the same */
+  if (cJSON_IsObject(v)) {
+    uint64_t x = 0;
+    for (const cJSON *m = v->child; m; m = m->next) {
+      if (depth == 0 && !strcmp(m->string, "rules_file")) continue;
+      char sub[24];
+      snprintf(sub, sizeof sub, "%016llx", (unsigned long long)fact_hash(m, depth + 1));
+      x ^= fnv(fnv(fnv(h, m->string), "="), sub);
+    }
+    snprintf(num, sizeof num, "{%016llx}", (unsigned long long)x);
+    return fnv(h, num);
+  }
+  if (cJSON_IsArray(v)) {
+    h = fnv(h, "[");
+    for (const cJSON *m = v->child; m; m = m->next) {
+      snprintf(num, sizeof num, "%016llx,", (unsigned long long)fact_hash(m, depth + 1));
+      h = fnv(h, num);
+    }
+    return fnv(h, "]");
+  }
+  if (cJSON_IsString(v)) return fnv(fnv(h, "\""), v->valuestring);
+  if (cJSON_IsNumber(v)) {
+    snprintf(num, sizeof num, "%.17g", v->valuedouble);
+    return fnv(h, num);
+  }
+  return fnv(h, cJSON_IsTrue(v) ? "true" : cJSON_IsFalse(v) ? "false" : "null");
+}
+
 static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct ph_hub_config *c,
                      struct ph_cfg_problems *pr, struct ph_err *err) {
   char path[32], epath[64];
@@ -419,6 +475,7 @@ static int load_park(const cJSON *o, int i, const struct ph_catalog *cat, struct
   if (rc && (!pr || !cJSON_IsObject(o))) return rc;
   int own = rc; /* checking: noted; its enterprises and materials are checked all the same (load_ent) */
   p->lang_set = cJSON_GetObjectItemCaseSensitive(o, "lang") != NULL; /* else ph_park_lang follows tz */
+  snprintf(p->fingerprint, sizeof p->fingerprint, "%016llx", (unsigned long long)fact_hash(o, 0));
   if (!own && ph_hub_config_park(c, p->id))
     return ph_cfg_stop(pr, ph_fail(err, PH_ECONFIG, "%s.id: '%s' appears twice", path, p->id), err);
   if ((!own || p->tz[0]) && (rc = ph_cfg_note(pr, check_tz(p->tz, path, err), err))) return rc;
@@ -496,6 +553,45 @@ static int load_parks(const cJSON *parks, struct ph_hub_config *c, struct ph_cfg
   return pr ? 0 : rc;
 }
 
+static int load_forward(const cJSON *fw, struct ph_upstream_conf *u, struct ph_err *err) {
+  if (!fw) { /* default: every table */
+    for (int i = 0; ph_upstream_tables[i] && i < PH_UP_MAX_FORWARD; i++)
+      snprintf(u->forward[u->nforward++], sizeof u->forward[0], "%s", ph_upstream_tables[i]);
+    return 0;
+  }
+  if (!cJSON_IsArray(fw) || cJSON_GetArraySize(fw) > PH_UP_MAX_FORWARD)
+    return ph_fail(err, PH_ECONFIG, "upstream.forward: must be an array of at most %d table names", PH_UP_MAX_FORWARD);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, fw) {
+    int k = 0;
+    while (ph_upstream_tables[k] && !(cJSON_IsString(it) && !strcmp(it->valuestring, ph_upstream_tables[k]))) k++;
+    if (!ph_upstream_tables[k])
+      return ph_fail(err, PH_ECONFIG, "upstream.forward[%d]: not a table a park hub forwards (--help lists them)",
+                     u->nforward);
+    snprintf(u->forward[u->nforward++], sizeof u->forward[0], "%s", it->valuestring);
+  }
+  return 0;
+}
+
+/* "upstream" (a park hub only): its own broker connection and what it forwards. */
+static int load_upstream(const cJSON *root, struct ph_hub_config *c, struct ph_cfg_problems *pr, struct ph_err *err) {
+  const cJSON *up = cJSON_GetObjectItemCaseSensitive(root, "upstream");
+  int rc;
+  if (!up) return 0;
+  c->upstream.on = true;
+  if (c->role == PH_HUB_ROLE_REGIONAL &&
+      (rc = ph_cfg_note(pr, ph_fail(err, PH_ECONFIG, "upstream: a regional hub forwards nothing (role)"), err)))
+    return rc;
+  if ((rc = ph_cfgmap_apply_all(upstream_map, up, "upstream", &c->upstream, pr, err)) && !pr) return rc;
+  if (!cJSON_IsObject(up)) return rc;
+  if ((rc = ph_mqtt_conf_load_all(cJSON_GetObjectItemCaseSensitive(up, "mqtt"), "upstream.mqtt", false,
+                                  &c->upstream.mqtt, pr, err)) && !pr)
+    return rc;
+  if (!c->upstream.mqtt.client_id[0])
+    snprintf(c->upstream.mqtt.client_id, sizeof c->upstream.mqtt.client_id, "parkhub-%s-up", c->hub_id);
+  return ph_cfg_note(pr, load_forward(cJSON_GetObjectItemCaseSensitive(up, "forward"), &c->upstream, err), err);
+}
+
 static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_cfg_problems *pr, struct ph_err *err) {
   int rc;
   if ((rc = ph_cfgmap_apply_all(top_map, root, "", c, pr, err)) && !pr) return rc;
@@ -511,6 +607,7 @@ static int load_root(const cJSON *root, struct ph_hub_config *c, struct ph_cfg_p
   if ((rc = ph_cfg_note(pr, load_limit_files(cJSON_GetObjectItemCaseSensitive(root, "limit_files"), c, err), err)))
     return rc;
   if (!c->mqtt.client_id[0]) snprintf(c->mqtt.client_id, sizeof c->mqtt.client_id, "parkhub-%s", c->hub_id);
+  if ((rc = load_upstream(root, c, pr, err)) && !pr) return rc;
   if ((rc = load_parks(cJSON_GetObjectItemCaseSensitive(root, "parks"), c, pr, err)) ||
       (rc = check_token_parks(c, pr, err)))
     return rc;
@@ -644,6 +741,7 @@ int ph_hub_config_adopt(struct ph_hub_config *dst, const struct ph_hub_config *s
 void ph_hub_config_help(FILE *out) {
   ph_cfgmap_help(top_map, "", out);
   ph_mqtt_conf_help(out, true);
+  ph_cfgmap_help(upstream_map, "upstream.", out);
   ph_cfgmap_help(db_map, "db.", out);
   ph_cfgmap_help(ingest_map, "ingest.", out);
   ph_api_conf_help(out);

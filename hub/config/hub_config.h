@@ -110,10 +110,37 @@ struct ph_hub_park {
   struct ph_materials materials; /* the park's declared materials (materials.h); zeroed: catalogue only */
   struct ph_hub_ent *ents; /* owned */
   int nents;
+  /* the park's facts as configured (its object less rules_file, a host's
+   * path), hashed whatever the key order: a park hub forwards it, a
+   * regional hub compares it with its own (docs/wire.md, Federation) */
+  char fingerprint[17];
+};
+
+/* Federation (issue #21). park: the hub stores its agents' data and may
+ * forward upstream; regional: the hub stores what park hubs forward (its
+ * parks' upward topics) and never runs the agents' ingest for them. */
+enum ph_hub_role { PH_HUB_ROLE_PARK, PH_HUB_ROLE_REGIONAL };
+
+#define PH_UP_MAX_FORWARD 16
+/* The tables a park hub can forward (upstream.forward), NULL-terminated;
+ * hub/federation/up_rows.c knows each of them. */
+extern const char *const ph_upstream_tables[];
+
+/* "upstream": the regional hub's broker (its own connection, node list,
+ * credentials and TLS, as "mqtt"), what to forward, batch size and batches
+ * in flight. on: the key was given. */
+struct ph_upstream_conf {
+  bool on;
+  struct ph_mqtt_conf mqtt;
+  char forward[PH_UP_MAX_FORWARD][PH_ID_MAX + 1];
+  int nforward;
+  int64_t batch_records, inflight;
 };
 
 struct ph_hub_config {
   char hub_id[PH_ID_MAX + 1];
+  int role; /* enum ph_hub_role */
+  struct ph_upstream_conf upstream;
   struct ph_mqtt_conf mqtt;
   char path[512];    /* the file it was loaded from (SIGHUP reads it again) */
   char db_path[512];

@@ -60,6 +60,13 @@
  * a cluster keeps retained messages per node and loses wills with their
  * node (DESIGN.md, Topics).
  *
+ * A link (ph_hubmqtt_new_link, federation): the same two connections and
+ * state machine on another broker config, with no parks (no will, status
+ * or heartbeat), its own subscriptions and a message callback instead of
+ * ingest. A regional hub's own client (role regional) subscribes to its
+ * parks' cmd/ack only and says nothing on their hub topic (status_said):
+ * its parks' agents must never take it for their park hub.
+ *
  * Invariants:
  *  1. at most one connect per connection is under way; a new one starts
  *     only from the main loop after Paho reported the last one's end.
@@ -180,6 +187,12 @@ struct ph_hubmqtt {
   pthread_mutex_t tk_mu;
   pthread_cond_t tk_cv;
   struct ticket *tickets;
+  /* a link (ph_hubmqtt_new_link): no parks, its own subscriptions, messages to on_msg */
+  struct ph_hub_config *link_cfg; /* owned: hub_id and mqtt only, no parks */
+  ph_hubmqtt_msg_fn on_msg;
+  void *on_msg_u;
+  char (*link_subs)[PH_TOPIC_MAX]; /* owned */
+  int nlink_subs;
 };
 
 static void cb_connected(void *context, MQTTAsync_successData *d) {
@@ -229,7 +242,10 @@ static int cb_message(void *context, char *topic, int tlen, MQTTAsync_message *m
   size_t n = tlen ? (size_t)tlen : strlen(topic);
   /* PH_ECLOSED (only after the disconnect at shutdown) drops the message
    * here; the hub never acked it, so its agent publishes it again. */
-  if (c == &c->m->sub) ph_ingest_message(c->m->in, topic, n, msg->payload, (size_t)msg->payloadlen);
+  if (c == &c->m->sub && c->m->on_msg)
+    c->m->on_msg(c->m->on_msg_u, topic, n, msg->payload, (size_t)msg->payloadlen);
+  else if (c == &c->m->sub)
+    ph_ingest_message(c->m->in, topic, n, msg->payload, (size_t)msg->payloadlen);
   MQTTAsync_freeMessage(&msg);
   MQTTAsync_free(topic);
   return 1;
@@ -468,8 +484,9 @@ int ph_hubmqtt_new(const struct ph_hub_config *cfg, struct ph_ingest *in, struct
   m->cfg = cfg;
   m->in = in;
   struct ph_topic t = {.type = PH_TOPIC_HUB};
-  snprintf(t.park, sizeof t.park, "%s", cfg->parks[0].id);
-  ph_topic_build(&t, m->will_topic, sizeof m->will_topic);
+  snprintf(t.park, sizeof t.park, "%s", cfg->nparks ? cfg->parks[0].id : "");
+  if (cfg->nparks && cfg->role == PH_HUB_ROLE_PARK) /* a link or a regional hub has no will (status_said) */
+    ph_topic_build(&t, m->will_topic, sizeof m->will_topic);
   snprintf(m->offline, sizeof m->offline, "{\"v\":1,\"hub\":\"%s\",\"state\":\"offline\"}", cfg->hub_id);
   snprintf(m->pub_id, sizeof m->pub_id, "%s-pub", cfg->mqtt.client_id);
   int rc = create_conn(m, &m->sub, "sub", cfg->mqtt.client_id, err);
@@ -491,7 +508,7 @@ static int connect_conn(struct ph_hubmqtt *m, struct conn *c, struct ph_err *err
   const struct ph_mqtt_conf *mc = &m->cfg->mqtt;
   struct ph_mqtt_opts o;
   /* the will goes with the connection that says online */
-  ph_mqtt_opts_init(&o, mc, c->persistent ? NULL : m->will_topic, m->offline);
+  ph_mqtt_opts_init(&o, mc, c->persistent || !m->will_topic[0] ? NULL : m->will_topic, m->offline);
   ph_mqtt_opts_node(&o, mc, c->node); /* one node per connect: see the top */
   c->trying = mc->uris[c->node];
   o.co.cleansession = !c->persistent;
@@ -604,10 +621,17 @@ static void subscribe_one(struct ph_hubmqtt *m, const char *filter) {
   }
 }
 
+/* A regional hub (role) serves its parks from what park hubs forward
+ * (hub/federation/regional.c): it neither reads the parks' agents nor says
+ * anything on their hub topic, where agents would take its heartbeat for
+ * their park hub's. */
+static bool status_said(const struct ph_hubmqtt *m) { return m->cfg->role == PH_HUB_ROLE_PARK; }
+static int subs_per_park(const struct ph_hubmqtt *m) { return status_said(m) ? SUBS_PER_PARK : 1; }
+
 static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
   const char *group = m->cfg->mqtt.shared_group;
   const char *suffix[2] = {"+/+/ev/+", "+/+/status"};
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 2 && status_said(m); i++) {
     char filter[PH_TOPIC_MAX + 80];
     if (group[0])
       snprintf(filter, sizeof filter, "$share/%s/" PH_TOPIC_PREFIX "%s/%s", group, park, suffix[i]);
@@ -622,6 +646,7 @@ static void subscribe_park(struct ph_hubmqtt *m, const char *park) {
 
 /* The retained status of every park (the heartbeat: heartbeat()). */
 static void say(struct ph_hubmqtt *m, const char *state) {
+  if (!status_said(m)) return;
   char ts[PH_TIME_STRLEN], payload[256];
   ph_time_format(ph_now_ms(), ts, sizeof ts);
   int n = snprintf(payload, sizeof payload, "{\"v\":1,\"hub\":\"%s\",\"state\":\"%s\",\"ts\":\"%s\"}",
@@ -666,7 +691,7 @@ static int nodelay_sockets(void) {
  * it, so a full pub window delays a heartbeat by a tick, not a period (an
  * agent takes 3 missed periods as the hub away). */
 static void heartbeat(struct ph_hubmqtt *m, int64_t now) {
-  if (!m->online_said || !atomic_load(&m->pub.connected) || !atomic_load(&m->sub.connected) ||
+  if (!status_said(m) || !m->online_said || !atomic_load(&m->pub.connected) || !atomic_load(&m->sub.connected) ||
       !atomic_load(&m->subscribed) || now < m->beat_at)
     return;
   char ts[PH_TIME_STRLEN], payload[256];
@@ -704,8 +729,9 @@ void ph_hubmqtt_service(struct ph_hubmqtt *m) {
   }
   if (sub_up) {
     atomic_store(&m->subscribed, false);
-    atomic_store(&m->subs_pending, SUBS_PER_PARK * m->cfg->nparks);
+    atomic_store(&m->subs_pending, subs_per_park(m) * m->cfg->nparks + m->nlink_subs);
     for (int p = 0; p < m->cfg->nparks; p++) subscribe_park(m, m->cfg->parks[p].id);
+    for (int i = 0; i < m->nlink_subs; i++) subscribe_one(m, m->link_subs[i]);
     PH_INFO(MOD, "connected to the broker; subscribing to %d park%s", m->cfg->nparks, m->cfg->nparks == 1 ? "" : "s");
   }
   if (pub_up) m->online_pending = true;
@@ -778,7 +804,35 @@ void ph_hubmqtt_free(struct ph_hubmqtt *m) {
   pthread_cond_destroy(&m->ack_cv);
   box_fini(&m->box);
   box_fini(&m->sending);
+  ph_free(m->link_cfg);
+  ph_free(m->link_subs);
   ph_free(m);
+}
+
+int ph_hubmqtt_new_link(const struct ph_mqtt_conf *mc, const char *hub_id, const char *const *subs, int nsubs,
+                        ph_hubmqtt_msg_fn on_msg, void *u, struct ph_hubmqtt **out, struct ph_err *err) {
+  struct ph_hub_config *cfg = ph_calloc(1, sizeof *cfg);
+  char(*copy)[PH_TOPIC_MAX] = ph_calloc(nsubs > 0 ? (size_t)nsubs : 1, sizeof *copy);
+  if (!cfg || !copy) {
+    ph_free(cfg);
+    ph_free(copy);
+    return ph_fail(err, PH_ENOMEM, "mqtt: out of memory");
+  }
+  cfg->mqtt = *mc;
+  snprintf(cfg->hub_id, sizeof cfg->hub_id, "%s", hub_id);
+  for (int i = 0; i < nsubs; i++) snprintf(copy[i], sizeof copy[i], "%s", subs[i]);
+  int rc = ph_hubmqtt_new(cfg, NULL, out, err);
+  if (rc) {
+    ph_free(cfg);
+    ph_free(copy);
+    return rc;
+  }
+  (*out)->link_cfg = cfg;
+  (*out)->link_subs = copy;
+  (*out)->nlink_subs = nsubs;
+  (*out)->on_msg = on_msg;
+  (*out)->on_msg_u = u;
+  return 0;
 }
 
 void ph_hubmqtt_stats(struct ph_hubmqtt *m, struct ph_hubmqtt_stats *st) {

@@ -56,4 +56,14 @@ void ph_hubmqtt_stop(struct ph_hubmqtt *m);
 void ph_hubmqtt_free(struct ph_hubmqtt *m);
 void ph_hubmqtt_stats(struct ph_hubmqtt *m, struct ph_hubmqtt_stats *st);
 
+/* A link (federation, issue #21): the same two connections, node list,
+ * failover and in-flight cap, on the broker mc names, for a hub talking to
+ * another hub: no park topics, no status, will or heartbeat; the sub side
+ * subscribes to subs[0..nsubs) (copied) and hands each message to on_msg
+ * on Paho's thread (keep it short: record, never call Paho). Acks
+ * (ph_hubmqtt_post_ack) and publishes as for the hub's own. */
+typedef void (*ph_hubmqtt_msg_fn)(void *u, const char *topic, size_t tlen, const void *payload, size_t len);
+int ph_hubmqtt_new_link(const struct ph_mqtt_conf *mc, const char *hub_id, const char *const *subs, int nsubs,
+                        ph_hubmqtt_msg_fn on_msg, void *u, struct ph_hubmqtt **out, struct ph_err *err);
+
 #endif

@@ -170,6 +170,64 @@
   " ON CONFLICT(point_id, blk_ms, material, dir) DO UPDATE SET qty_t = qty_t + excluded.qty_t, n = n + 1;" \
   " END;"
 
+/* Migration 8 (issue #21, federation): the upward outbox of a park hub and
+ * the regional hub's bookkeeping (hub/federation/). up_forward: the tables
+ * this hub forwards upstream (upstream.forward, written at start; empty:
+ * nothing is forwarded and the triggers below write nothing). up_outbox:
+ * one row per change of a forwarded row, appended by the triggers in the
+ * writer's own transaction (no code path can forget one); seq is the
+ * change's revision (AUTOINCREMENT: never reused, even after the newest row
+ * was deleted); a, b (integers) and c, d (texts) the row's local key;
+ * batch: the upward batch seq it was given (NULL: not yet). up_state: the
+ * outbox's epoch (its incarnation), the last batch seq given and the
+ * regional hub's last ack. Regional side: up_streams, the dedupe state per
+ * (sender, epoch) as streams is per agent; up_rev, per forwarded row
+ * (sender, table, key) the newest (epoch, revision) applied, so an older
+ * revision arriving late never replaces a newer one. IF NOT EXISTS: a
+ * test turns a database back into an older version by dropping that
+ * version's tables only (test_hub_cems_agg.c). */
+#define UP_TRIG(NAME, TBL, EV, WHEN, SELECT)                                                               \
+  "CREATE TRIGGER IF NOT EXISTS up_" NAME " AFTER " EV " ON " TBL " WHEN " WHEN                                           \
+  " AND EXISTS (SELECT 1 FROM up_forward WHERE tbl = '" TBL "') BEGIN"                                      \
+  " INSERT INTO up_outbox(kind, a, b, c, d) " SELECT "; END;"
+#define UP_TRIG3(NAME, TBL, SELNEW, SELOLD)                                                                \
+  UP_TRIG(NAME "_ins", TBL, "INSERT", "1", SELNEW) UP_TRIG(NAME "_upd", TBL, "UPDATE", "1", SELNEW)          \
+  UP_TRIG(NAME "_del", TBL, "DELETE", "1", SELOLD)
+#define STORE_SQL_V8                                                                                       \
+  "CREATE TABLE IF NOT EXISTS up_forward(tbl TEXT PRIMARY KEY) WITHOUT ROWID;"                                           \
+  "CREATE TABLE IF NOT EXISTS up_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, a INTEGER, b INTEGER," \
+  " c TEXT, d TEXT, batch INTEGER);"                                                                       \
+  "CREATE INDEX IF NOT EXISTS up_outbox_batch ON up_outbox(batch);"                                                      \
+  "CREATE TABLE IF NOT EXISTS up_state(id INTEGER PRIMARY KEY CHECK(id = 1), epoch INTEGER NOT NULL,"                    \
+  " last_batch INTEGER NOT NULL, acked INTEGER NOT NULL);"                                                 \
+  "CREATE TABLE IF NOT EXISTS up_streams(sender TEXT NOT NULL, epoch INTEGER NOT NULL, upto INTEGER NOT NULL,"           \
+  " above TEXT NOT NULL DEFAULT '', last_ms INTEGER NOT NULL, batches INTEGER NOT NULL DEFAULT 0,"          \
+  " duplicates INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(sender, epoch)) WITHOUT ROWID;"                     \
+  "CREATE TABLE IF NOT EXISTS up_rev(sender TEXT NOT NULL, kind TEXT NOT NULL, k TEXT NOT NULL, epoch INTEGER NOT NULL,"  \
+  " rev INTEGER NOT NULL, PRIMARY KEY(sender, kind, k)) WITHOUT ROWID;"                                    \
+  UP_TRIG3("hours", "cems_hours", "VALUES('cems_hours', NEW.series_id, NEW.hour_ms, NULL, NULL)",           \
+           "VALUES('cems_hours', OLD.series_id, OLD.hour_ms, NULL, NULL)")                                 \
+  UP_TRIG3("days", "cems_days", "VALUES('cems_days', NEW.series_id, NEW.day_ms, NULL, NULL)",               \
+           "VALUES('cems_days', OLD.series_id, OLD.day_ms, NULL, NULL)")                                   \
+  UP_TRIG3("agg", "cems_agg_days", "VALUES('cems_agg_days', NEW.series_id, NEW.day_ms, NULL, NULL)",        \
+           "VALUES('cems_agg_days', OLD.series_id, OLD.day_ms, NULL, NULL)")                               \
+  UP_TRIG3("ent_days", "cems_ent_days", "VALUES('cems_ent_days', NULL, NEW.day_ms, NEW.park, NEW.ent)",     \
+           "VALUES('cems_ent_days', NULL, OLD.day_ms, OLD.park, OLD.ent)")                                 \
+  UP_TRIG3("op", "cems_op_hours", "VALUES('cems_op_hours', NEW.point_id, NEW.hour_ms, NULL, NULL)",         \
+           "VALUES('cems_op_hours', OLD.point_id, OLD.hour_ms, NULL, NULL)")                               \
+  UP_TRIG3("ent_op", "cems_ent_op_hours",                                                                  \
+           "VALUES('cems_ent_op_hours', NULL, NEW.hour_ms, NEW.park, NEW.ent)",                            \
+           "VALUES('cems_ent_op_hours', NULL, OLD.hour_ms, OLD.park, OLD.ent)")                            \
+  UP_TRIG3("exc", "exceedances", "VALUES('exceedances', NEW.series_id, NEW.bucket_ms, NEW.period, NULL)",      \
+           "VALUES('exceedances', OLD.series_id, OLD.bucket_ms, OLD.period, NULL)")                       \
+  UP_TRIG("mat_ins", "materials", "INSERT", "1", "VALUES('materials', NEW.id, NULL, NULL, NULL)")          \
+  /* a closed point-hour (its op row written) carries its hour rollups up:     \
+   * the rollups table itself has no trigger (migration 3: too hot) */                                    \
+  "CREATE TRIGGER IF NOT EXISTS up_rollups AFTER INSERT ON cems_op_hours WHEN EXISTS"                                    \
+  " (SELECT 1 FROM up_forward WHERE tbl = 'rollups') BEGIN"                                                \
+  " INSERT INTO up_outbox(kind, a, b) SELECT 'rollups', s.id, NEW.hour_ms FROM series s"                   \
+  " WHERE s.point_id = NEW.point_id; END;"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

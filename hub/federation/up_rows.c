@@ -1,0 +1,309 @@
+/* up_rows.c — one forwarded row, read (park hub) and applied (regional
+ * hub) (up_rows.h).
+ *
+ * Callers: up_outbox.c (encode, the forwarder's thread), up_apply.c (apply,
+ * the regional writer). Threads: the caller's; statements through the
+ * caller's statement cache bracket (domain/stmt_cache.h) when it opened one.
+ * Owns nothing between calls.
+ *
+ * Invariants:
+ *  1. a record names its row by natural key (park, ent, point, metric and
+ *     one integer), never by a local id: each hub numbers its own series.
+ *  2. a record carries the whole row as it is when sent: a later revision
+ *     of the same row always carries data at least as new.
+ *  3. the regional copy of a row changes only for a newer (epoch, rev)
+ *     than the one applied last (up_rev): replays and late resends of an
+ *     older revision are harmless.
+ *  4. a record of a park the regional hub does not serve is refused.
+ */
+#include "federation/up_rows.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/stmt_cache.h"
+#include "parkhub/ids.h"
+#include "store/store.h"
+#include "up_sql.h"
+
+enum ident { ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
+
+struct kind {
+  const char *name;
+  enum ident ident; /* texts leading k: park, ent[, point[, metric]] */
+  int nkeys;        /* integers after them (1, or 2 for exceedances: period, bucket_ms) */
+  int nvals;
+  const char *read, *del, *put;
+};
+
+static const struct kind kinds[PH_UP_NKINDS] = {
+    {"cems_hours", ID_SERIES, 1, 6, UP_SQL_HOURS_READ, UP_SQL_HOURS_DEL, UP_SQL_HOURS_PUT},
+    {"cems_days", ID_SERIES, 1, 6, UP_SQL_DAYS_READ, UP_SQL_DAYS_DEL, UP_SQL_DAYS_PUT},
+    {"cems_agg_days", ID_SERIES, 1, 10, UP_SQL_AGG_READ, UP_SQL_AGG_DEL, UP_SQL_AGG_PUT},
+    {"rollups", ID_SERIES, 1, 13, UP_SQL_ROLLUP_READ, UP_SQL_ROLLUP_DEL, UP_SQL_ROLLUP_PUT},
+    {"cems_op_hours", ID_POINT, 1, 2, UP_SQL_OP_READ, UP_SQL_OP_DEL, UP_SQL_OP_PUT},
+    {"cems_ent_days", ID_ENT, 1, 4, UP_SQL_ENT_DAYS_READ, UP_SQL_ENT_DAYS_DEL, UP_SQL_ENT_DAYS_PUT},
+    {"cems_ent_op_hours", ID_ENT, 1, 2, UP_SQL_ENT_OP_READ, UP_SQL_ENT_OP_DEL, UP_SQL_ENT_OP_PUT},
+    {"materials", ID_POINT, 1, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT},
+    {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT},
+};
+
+#define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (materials) */
+#define EXACT_INT 9007199254740992.0 /* 2^53: integers a JSON number holds exactly */
+
+const char *ph_up_kind_name(int i) { return i >= 0 && i < PH_UP_NKINDS ? kinds[i].name : NULL; }
+
+int ph_up_kind_find(const char *name) {
+  for (int i = 0; i < PH_UP_NKINDS; i++)
+    if (!strcmp(kinds[i].name, name)) return i;
+  return -1;
+}
+
+static int db_fail(sqlite3 *db, struct ph_err *err, const char *what) {
+  int code = sqlite3_errcode(db) == SQLITE_FULL ? PH_EFULL : PH_EDB;
+  return ph_fail(err, code, "federation: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* ---- park side ---- */
+
+static cJSON *column_json(sqlite3_stmt *st, int col) {
+  switch (sqlite3_column_type(st, col)) {
+  case SQLITE_INTEGER: return cJSON_CreateNumber((double)sqlite3_column_int64(st, col));
+  case SQLITE_FLOAT: return cJSON_CreateNumber(sqlite3_column_double(st, col));
+  case SQLITE_TEXT: return cJSON_CreateString((const char *)sqlite3_column_text(st, col));
+  default: return cJSON_CreateNull();
+  }
+}
+
+/* {"rev","t","k","v"} from the READ row in st. */
+static cJSON *record_of(sqlite3_stmt *st, const struct kind *k, int64_t rev) {
+  cJSON *rec = cJSON_CreateObject(), *key = cJSON_CreateArray(), *v;
+  if (!rec || !key) goto oom;
+  cJSON_AddNumberToObject(rec, "rev", (double)rev);
+  cJSON_AddStringToObject(rec, "t", k->name);
+  cJSON_AddItemToObject(rec, "k", key);
+  int nk = (int)k->ident + k->nkeys;
+  for (int i = 0; i < nk; i++) cJSON_AddItemToArray(key, column_json(st, i));
+  if (!sqlite3_column_int(st, nk)) {
+    v = cJSON_AddNullToObject(rec, "v");
+  } else if ((v = cJSON_AddArrayToObject(rec, "v"))) {
+    for (int i = 0; i < k->nvals; i++) cJSON_AddItemToArray(v, column_json(st, nk + 1 + i));
+  }
+  if (!v) goto oom;
+  return rec;
+oom:
+  cJSON_Delete(rec);
+  if (!rec) cJSON_Delete(key);
+  return NULL;
+}
+
+int ph_up_row_encode(void *dbv, const struct ph_up_change *ch, void *records, int *added, struct ph_err *err) {
+  sqlite3 *db = dbv;
+  *added = 0;
+  int ki = ph_up_kind_find(ch->kind);
+  if (ki < 0) return 0; /* a kind of a newer hub: nothing this one can name */
+  const struct kind *k = &kinds[ki];
+  sqlite3_stmt *st;
+  if (ph_stmt_prepare(db, k->read, &st) != SQLITE_OK) return db_fail(db, err, k->name);
+  if (ch->a_null) sqlite3_bind_null(st, 1); else sqlite3_bind_int64(st, 1, ch->a);
+  if (ch->b_null) sqlite3_bind_null(st, 2); else sqlite3_bind_int64(st, 2, ch->b);
+  sqlite3_bind_text(st, 3, ch->c, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, ch->d, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st), out = 0;
+  if (rc == SQLITE_ROW) {
+    cJSON *rec = record_of(st, k, ch->seq);
+    if (!rec) out = ph_fail(err, PH_ENOMEM, "federation: out of memory");
+    else {
+      cJSON_AddItemToArray(records, rec);
+      *added = 1;
+    }
+  } else if (rc != SQLITE_DONE) {
+    out = db_fail(db, err, k->name);
+  }
+  ph_stmt_release(st);
+  return out;
+}
+
+/* ---- regional side ---- */
+
+struct parsed {
+  const struct kind *k;
+  int64_t rev;
+  const char *id[4]; /* park, ent, point, metric */
+  int64_t key[2];
+  const cJSON *v;    /* array, or NULL: deleted */
+  char ktext[4 * (PH_ID_MAX + 1) + 48];
+};
+
+static bool exact_int(const cJSON *n, int64_t *out) {
+  if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || fabs(n->valuedouble) > EXACT_INT ||
+      n->valuedouble != floor(n->valuedouble))
+    return false;
+  *out = (int64_t)n->valuedouble;
+  return true;
+}
+
+static bool served(const char *park, const char *const *parks, int nparks) {
+  for (int i = 0; i < nparks; i++)
+    if (!strcmp(parks[i], park)) return true;
+  return false;
+}
+
+static int parse_record(const cJSON *rec, const char *const *parks, int nparks, struct parsed *p,
+                        struct ph_err *err) {
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "t"), *k = cJSON_GetObjectItemCaseSensitive(rec, "k");
+  p->v = cJSON_GetObjectItemCaseSensitive(rec, "v");
+  if (!cJSON_IsObject(rec)) return ph_fail(err, PH_ETYPE, "record: not an object");
+  if (!exact_int(cJSON_GetObjectItemCaseSensitive(rec, "rev"), &p->rev) || p->rev < 1)
+    return ph_fail(err, PH_EMISSING, "record: rev missing or not a positive integer");
+  if (!cJSON_IsString(t)) return ph_fail(err, PH_EMISSING, "record: t missing");
+  int ki = ph_up_kind_find(t->valuestring);
+  if (ki < 0) return ph_fail(err, PH_EENUM, "record: t \"%.40s\" is no forwarded table", t->valuestring);
+  p->k = &kinds[ki];
+  int nid = (int)p->k->ident;
+  if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != nid + p->k->nkeys)
+    return ph_fail(err, PH_ETYPE, "record %s: k must be an array of %d items", p->k->name, nid + p->k->nkeys);
+  for (int i = 0; i < nid; i++) {
+    const cJSON *s = cJSON_GetArrayItem(k, i);
+    if (!cJSON_IsString(s) || !ph_id_valid_z(s->valuestring))
+      return ph_fail(err, PH_EBADID, "record %s: k[%d] is not an id", p->k->name, i);
+    p->id[i] = s->valuestring;
+  }
+  for (int i = 0; i < p->k->nkeys; i++)
+    if (!exact_int(cJSON_GetArrayItem(k, nid + i), &p->key[i]))
+      return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer", p->k->name, nid + i);
+  if (!served(p->id[0], parks, nparks))
+    return ph_fail(err, PH_EIDENTITY, "record %s: park \"%s\" is not one this hub serves", p->k->name, p->id[0]);
+  if (cJSON_IsNull(p->v)) p->v = NULL;
+  else if (!cJSON_IsArray(p->v) || cJSON_GetArraySize(p->v) != p->k->nvals)
+    return ph_fail(err, PH_ETYPE, "record %s: v must be null or an array of %d values", p->k->name, p->k->nvals);
+  for (int i = 0; p->v && i < p->k->nvals; i++) {
+    const cJSON *x = cJSON_GetArrayItem(p->v, i);
+    if (!cJSON_IsNull(x) && !cJSON_IsString(x) && !(cJSON_IsNumber(x) && isfinite(x->valuedouble)))
+      return ph_fail(err, PH_ETYPE, "record %s: v[%d] must be a number, a string or null", p->k->name, i);
+  }
+  int n = 0;
+  for (int i = 0; i < nid; i++) n += snprintf(p->ktext + n, sizeof p->ktext - (size_t)n, "%s/", p->id[i]);
+  for (int i = 0; i < p->k->nkeys; i++)
+    n += snprintf(p->ktext + n, sizeof p->ktext - (size_t)n, "%s%lld", i ? "/" : "", (long long)p->key[i]);
+  return 0;
+}
+
+/* 1 when up_rev holds (epoch, rev) or newer for the row. */
+static int is_stale(sqlite3 *db, const char *sender, const struct parsed *p, int64_t epoch, int *stale) {
+  sqlite3_stmt *st;
+  if (ph_stmt_prepare(db, UP_SQL_REV_GET, &st) != SQLITE_OK) return PH_EDB;
+  sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, p->k->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->ktext, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  *stale = 0;
+  if (rc == SQLITE_ROW) {
+    int64_t e = sqlite3_column_int64(st, 0), r = sqlite3_column_int64(st, 1);
+    *stale = e > epoch || (e == epoch && r >= p->rev);
+  }
+  ph_stmt_release(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+static void bind_json(sqlite3_stmt *st, int i, const cJSON *x) {
+  int64_t n;
+  if (cJSON_IsString(x)) sqlite3_bind_text(st, i, x->valuestring, -1, SQLITE_STATIC);
+  else if (exact_int(x, &n)) sqlite3_bind_int64(st, i, n);
+  else if (cJSON_IsNumber(x)) sqlite3_bind_double(st, i, x->valuedouble);
+  else sqlite3_bind_null(st, i);
+}
+
+/* Binds the row's identity and key (and values when with_values). */
+static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, int64_t epoch, bool with_values) {
+  int i = 1;
+  if (p->k->ident == ID_ENT) {
+    sqlite3_bind_text(st, i++, p->id[0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, p->id[1], -1, SQLITE_STATIC);
+  } else {
+    sqlite3_bind_int64(st, i++, local);
+  }
+  for (int j = 0; j < p->k->nkeys; j++) sqlite3_bind_int64(st, i++, p->key[j]);
+  for (int j = 0; with_values && j < p->k->nvals; j++) bind_json(st, i++, cJSON_GetArrayItem(p->v, j));
+  if (sqlite3_bind_parameter_count(st) >= EPOCH_PARAM) sqlite3_bind_int64(st, EPOCH_PARAM, epoch);
+}
+
+static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t local, int64_t epoch, bool vals) {
+  sqlite3_stmt *st;
+  if (ph_stmt_prepare(db, sql, &st) != SQLITE_OK) return PH_EDB;
+  bind_row(st, p, local, epoch, vals);
+  int rc = sqlite3_step(st);
+  ph_stmt_release(st);
+  return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+/* The regional hub's own id of the row's series or point (made on first use). */
+static int local_id(struct ph_store *s, const struct parsed *p, int64_t *out) {
+  int64_t point, metric;
+  if (p->k->ident == ID_ENT) return 0;
+  if (ph_store_point_id(s, p->id[0], p->id[1], p->id[2], &point)) return PH_EDB;
+  *out = point;
+  if (p->k->ident == ID_POINT) return 0;
+  if (ph_store_metric_id(s, p->id[3], &metric)) return PH_EDB;
+  return ph_store_series_id(s, point, metric, out) ? PH_EDB : 0;
+}
+
+static int save_rev(sqlite3 *db, const char *sender, const struct parsed *p, int64_t epoch) {
+  sqlite3_stmt *st;
+  if (ph_stmt_prepare(db, UP_SQL_REV_PUT, &st) != SQLITE_OK) return PH_EDB;
+  sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, p->k->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, p->ktext, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, epoch);
+  sqlite3_bind_int64(st, 5, p->rev);
+  int rc = sqlite3_step(st);
+  ph_stmt_release(st);
+  return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+/* A day row of the aggregates or the daily means changed: its 8-day block
+ * is rebuilt at the end of the batch (ph_up_blocks_rebuild). */
+static int note_block(sqlite3 *db, const struct parsed *p, int64_t local) {
+  int kind = !strcmp(p->k->name, "cems_agg_days") ? 0 : !strcmp(p->k->name, "cems_days") ? 1 : -1;
+  if (kind < 0) return 0;
+  sqlite3_stmt *st;
+  if (ph_stmt_prepare(db, UP_SQL_BLK_KEY, &st) != SQLITE_OK) return PH_EDB;
+  sqlite3_bind_int(st, 1, kind);
+  sqlite3_bind_int64(st, 2, local);
+  sqlite3_bind_int64(st, 3, p->key[0]);
+  int rc = sqlite3_step(st);
+  ph_stmt_release(st);
+  return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+int ph_up_blocks_begin(void *dbv, struct ph_err *err) {
+  sqlite3 *db = dbv;
+  return sqlite3_exec(db, UP_SQL_BLK_TEMP, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_fail(db, err, "block keys");
+}
+
+int ph_up_blocks_rebuild(void *dbv, struct ph_err *err) {
+  sqlite3 *db = dbv;
+  return sqlite3_exec(db, UP_SQL_BLK_REBUILD, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_fail(db, err, "8-day blocks");
+}
+
+int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const void *rec,
+                    const char *const *parks, int nparks, int *applied, struct ph_err *err) {
+  sqlite3 *db = ph_store_db(s);
+  struct parsed p = {0};
+  int64_t local = 0;
+  int stale, rc;
+  *applied = 0;
+  if ((rc = parse_record(rec, parks, nparks, &p, err))) return rc;
+  if (is_stale(db, sender, &p, epoch, &stale)) return db_fail(db, err, "up_rev");
+  if (stale) return 0;
+  if (local_id(s, &p, &local)) return db_fail(db, err, "ids");
+  if (run(db, p.k->del, &p, local, epoch, false) ||
+      (p.v && run(db, p.k->put, &p, local, epoch, true)) || save_rev(db, sender, &p, epoch) ||
+      note_block(db, &p, local))
+    return db_fail(db, err, p.k->name);
+  *applied = 1;
+  return 0;
+}

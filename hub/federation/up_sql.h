@@ -1,0 +1,155 @@
+/* up_sql.h — the SQL of federation (up_rows.c, up_outbox.c, up_apply.c).
+ * The tables are migration 8 (store/store_sql.h).
+ *
+ * A forwarded row travels by its natural key (park, ent, point, metric and
+ * the row's own time or number), never by the sender's local ids: the
+ * regional hub numbers points and series its own way.
+ *
+ * Park side, one READ statement per kind: ?1 a, ?2 b, ?3 c, ?4 d (the
+ * outbox row's key). Its columns: the identity texts (park, ent[, point[,
+ * metric]]), the key integers, present (0: the row no longer exists, send
+ * its deletion), then the values in the order of docs/wire.md.
+ *
+ * Regional side, per kind a DEL and a PUT (a PUT always follows its DEL: a
+ * row is replaced whole). ?1 the local series or point id (park for
+ * enterprise kinds, ?2 then the enterprise), then the key integers, then
+ * the values; ?20 the sender's outbox epoch (materials only).
+ */
+#ifndef PH_UP_SQL_H
+#define PH_UP_SQL_H
+
+#include "domain/cems_agg_sql.h"
+
+#define UP_SQL_SERIES(T, JOIN)                                                                             \
+  " FROM series s JOIN points p ON p.id = s.point_id JOIN metrics m ON m.id = s.metric_id"                 \
+  " LEFT JOIN " T " x ON x.series_id = s.id AND " JOIN " WHERE s.id = ?1"
+#define UP_SQL_POINT(T, JOIN) " FROM points p LEFT JOIN " T " x ON x.point_id = p.id AND " JOIN " WHERE p.id = ?1"
+#define UP_SQL_ENT(T, JOIN) " FROM (SELECT 1) LEFT JOIN " T " x ON x.park = ?3 AND x.ent = ?4 AND " JOIN
+
+#define UP_SQL_HOURS_READ                                                                                  \
+  "SELECT p.park, p.ent, p.point, m.code, ?2, x.series_id IS NOT NULL, x.day_ms, x.kind, x.valid_minutes," \
+  " x.mean, x.valid, x.limit_value" UP_SQL_SERIES("cems_hours", "x.hour_ms = ?2")
+#define UP_SQL_HOURS_DEL "DELETE FROM cems_hours WHERE series_id = ?1 AND hour_ms = ?2"
+#define UP_SQL_HOURS_PUT                                                                                   \
+  "INSERT INTO cems_hours(series_id, hour_ms, day_ms, kind, valid_minutes, mean, valid, limit_value)"     \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+
+#define UP_SQL_DAYS_READ                                                                                   \
+  "SELECT p.park, p.ent, p.point, m.code, ?2, x.series_id IS NOT NULL, x.valid_hours, x.mean, x.valid,"   \
+  " x.ratio, x.converted, x.limit_value" UP_SQL_SERIES("cems_days", "x.day_ms = ?2")
+#define UP_SQL_DAYS_DEL "DELETE FROM cems_days WHERE series_id = ?1 AND day_ms = ?2"
+#define UP_SQL_DAYS_PUT                                                                                    \
+  "INSERT INTO cems_days(series_id, day_ms, valid_hours, mean, valid, ratio, converted, limit_value)"      \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+
+#define UP_SQL_AGG_READ                                                                                    \
+  "SELECT p.park, p.ent, p.point, m.code, ?2, x.series_id IS NOT NULL, x.valid, x.with_limit, x.within,"  \
+  " x.exceeded, x.worst_ratio, x.worst_hour, x.worst_mean, x.worst_limit, x.used, x.cq"                   \
+  UP_SQL_SERIES("cems_agg_days", "x.day_ms = ?2")
+#define UP_SQL_AGG_DEL "DELETE FROM cems_agg_days WHERE series_id = ?1 AND day_ms = ?2"
+#define UP_SQL_AGG_PUT                                                                                     \
+  "INSERT INTO cems_agg_days(series_id, day_ms, valid, with_limit, within, exceeded, worst_ratio,"         \
+  " worst_hour, worst_mean, worst_limit, used, cq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+
+#define UP_SQL_ROLLUP_READ                                                                                 \
+  "SELECT p.park, p.ent, p.point, m.code, ?2, x.series_id IS NOT NULL, x.n, x.n_valid, x.sum, x.sum_valid," \
+  " x.min, x.max, x.first_ts, x.first, x.last_ts, x.last, x.expected, x.n_stop, x.n_trans"                \
+  UP_SQL_SERIES("rollups", "x.period = 1 AND x.bucket_ms = ?2")
+#define UP_SQL_ROLLUP_DEL "DELETE FROM rollups WHERE series_id = ?1 AND period = 1 AND bucket_ms = ?2"
+#define UP_SQL_ROLLUP_PUT                                                                                  \
+  "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max, first_ts,"     \
+  " first, last_ts, last, expected, n_stop, n_trans)"                                                     \
+  " VALUES(?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+
+#define UP_SQL_OP_READ                                                                                     \
+  "SELECT p.park, p.ent, p.point, ?2, x.point_id IS NOT NULL, x.day_ms, x.op"                              \
+  UP_SQL_POINT("cems_op_hours", "x.hour_ms = ?2")
+#define UP_SQL_OP_DEL "DELETE FROM cems_op_hours WHERE point_id = ?1 AND hour_ms = ?2"
+#define UP_SQL_OP_PUT "INSERT INTO cems_op_hours(point_id, hour_ms, day_ms, op) VALUES(?1, ?2, ?3, ?4)"
+
+#define UP_SQL_ENT_DAYS_READ                                                                               \
+  "SELECT ?3, ?4, ?2, x.park IS NOT NULL, x.flow_nm3, x.product_t, x.benchmark, x.ratio"                   \
+  UP_SQL_ENT("cems_ent_days", "x.day_ms = ?2")
+#define UP_SQL_ENT_DAYS_DEL "DELETE FROM cems_ent_days WHERE park = ?1 AND ent = ?2 AND day_ms = ?3"
+#define UP_SQL_ENT_DAYS_PUT                                                                                \
+  "INSERT INTO cems_ent_days(park, ent, day_ms, flow_nm3, product_t, benchmark, ratio)"                   \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+
+#define UP_SQL_ENT_OP_READ                                                                                 \
+  "SELECT ?3, ?4, ?2, x.park IS NOT NULL, x.day_ms, x.op" UP_SQL_ENT("cems_ent_op_hours", "x.hour_ms = ?2")
+#define UP_SQL_ENT_OP_DEL "DELETE FROM cems_ent_op_hours WHERE park = ?1 AND ent = ?2 AND hour_ms = ?3"
+#define UP_SQL_ENT_OP_PUT                                                                                  \
+  "INSERT INTO cems_ent_op_hours(park, ent, hour_ms, day_ms, op) VALUES(?1, ?2, ?3, ?4, ?5)"
+
+/* Exceedances: two key integers, period (1 hour, 2 day; the outbox keeps it in c) and bucket_ms. */
+#define UP_SQL_EXC_READ                                                                                    \
+  "SELECT p.park, p.ent, p.point, m.code, CAST(?3 AS INTEGER), ?2, x.id IS NOT NULL, x.mean, x.converted,"  \
+  " x.ratio, x.limit_value, x.standard, x.recorded_ms"                                                     \
+  UP_SQL_SERIES("exceedances", "x.period = CAST(?3 AS INTEGER) AND x.bucket_ms = ?2")
+#define UP_SQL_EXC_DEL "DELETE FROM exceedances WHERE series_id = ?1 AND period = ?2 AND bucket_ms = ?3"
+#define UP_SQL_EXC_PUT                                                                                     \
+  "INSERT INTO exceedances(series_id, period, bucket_ms, mean, converted, ratio, limit_value, standard,"    \
+  " recorded_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+
+/* Materials are only ever added: the key is the sender's row id; the
+ * regional copy carries agent_id 0 (no agent of this hub sent it: the
+ * agents table gets no row for a park hub), epoch = the sender's outbox
+ * epoch (?20), seq = that id. */
+#define UP_SQL_MAT_READ                                                                                    \
+  "SELECT p.park, p.ent, p.point, x.id, 1, x.ts_ms, x.material, x.dir, x.qty_t, x.lot, x.supplier, x.attrs" \
+  " FROM materials x JOIN points p ON p.id = x.point_id WHERE x.id = ?1"
+#define UP_SQL_MAT_DEL "DELETE FROM materials WHERE point_id = ?1 AND agent_id = 0 AND epoch = ?20 AND seq = ?2"
+#define UP_SQL_MAT_PUT                                                                                     \
+  "INSERT INTO materials(point_id, seq, ts_ms, material, dir, qty_t, lot, supplier, attrs, agent_id, epoch)" \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?20)"
+
+/* ---- the regional hub's 8-day blocks (migration 7) ----
+ * The park hub keeps cems_agg_blocks and cems_day_blocks in ph_cems_update,
+ * which never runs here: the blocks are not forwarded but rebuilt, at the
+ * end of each batch, from the day rows it applied (kind 0: cems_agg_days,
+ * 1: cems_days), as ph_cems_update rebuilds the blocks of the days it
+ * wrote. material_blocks needs nothing: its trigger sees the inserts, and a
+ * forwarded material is only ever inserted (its revision is its outbox row,
+ * never re-sent newer). */
+#define UP_SQL_BLK_TEMP                                                                                    \
+  "CREATE TEMP TABLE IF NOT EXISTS up_t_blk(kind INTEGER NOT NULL, series_id INTEGER NOT NULL,"             \
+  " blk_ms INTEGER NOT NULL, PRIMARY KEY(kind, series_id, blk_ms)) WITHOUT ROWID;"                          \
+  "DELETE FROM temp.up_t_blk"
+#define UP_SQL_BLK_KEY                                                                                     \
+  "INSERT OR IGNORE INTO temp.up_t_blk(kind, series_id, blk_ms) VALUES(?1, ?2, " CEMS_AGG_SQL_BLK("?3") ")"
+#define UP_SQL_BLK_KEYS(K) "(SELECT series_id, blk_ms FROM temp.up_t_blk WHERE kind = " K ")"
+#define UP_SQL_BLK_REBUILD                                                                                 \
+  "DELETE FROM cems_agg_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("0") ";"                     \
+  CEMS_AGG_SQL_BLK_SELECT(UP_SQL_BLK_KEYS("0")) ";"                                                        \
+  "DELETE FROM cems_day_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("1") ";"                     \
+  CEMS_AGG_SQL_DBLK_SELECT(UP_SQL_BLK_KEYS("1")) ";"                                                       \
+  "DELETE FROM temp.up_t_blk"
+
+/* ---- the park hub's outbox ---- */
+#define UP_SQL_FORWARD_CLEAR "DELETE FROM up_forward"
+#define UP_SQL_FORWARD_ADD "INSERT OR IGNORE INTO up_forward(tbl) VALUES(?1)"
+#define UP_SQL_STATE_INIT "INSERT OR IGNORE INTO up_state(id, epoch, last_batch, acked) VALUES(1, ?1, 0, 0)"
+#define UP_SQL_STATE_GET "SELECT epoch, last_batch, acked FROM up_state WHERE id = 1"
+/* The next batch: up to ?2 changes not yet in one, oldest first. */
+#define UP_SQL_ASSIGN                                                                                      \
+  "UPDATE up_outbox SET batch = ?1 WHERE seq IN (SELECT seq FROM up_outbox WHERE batch IS NULL"            \
+  " ORDER BY seq LIMIT ?2)"
+#define UP_SQL_STATE_BATCH "UPDATE up_state SET last_batch = ?1 WHERE id = 1"
+#define UP_SQL_BATCH_ROWS "SELECT seq, kind, a, b, c, d FROM up_outbox WHERE batch = ?1 ORDER BY seq"
+#define UP_SQL_OLDEST "SELECT min(batch) FROM up_outbox WHERE batch IS NOT NULL"
+#define UP_SQL_DEPTH "SELECT count(*), count(batch) FROM up_outbox"
+#define UP_SQL_ACK_DELETE "DELETE FROM up_outbox WHERE batch <= ?1"
+#define UP_SQL_STATE_ACKED "UPDATE up_state SET acked = max(acked, ?1) WHERE id = 1"
+
+/* ---- the regional hub ---- */
+#define UP_SQL_STREAM_GET "SELECT upto, above FROM up_streams WHERE sender = ?1 AND epoch = ?2"
+#define UP_SQL_STREAM_PUT                                                                                  \
+  "INSERT INTO up_streams(sender, epoch, upto, above, last_ms, batches, duplicates)"                       \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(sender, epoch) DO UPDATE SET upto = ?3, above = ?4,"    \
+  " last_ms = ?5, batches = batches + ?6, duplicates = duplicates + ?7"
+#define UP_SQL_REV_GET "SELECT epoch, rev FROM up_rev WHERE sender = ?1 AND kind = ?2 AND k = ?3"
+#define UP_SQL_REV_PUT                                                                                     \
+  "INSERT INTO up_rev(sender, kind, k, epoch, rev) VALUES(?1, ?2, ?3, ?4, ?5)"                             \
+  " ON CONFLICT(sender, kind, k) DO UPDATE SET epoch = ?4, rev = ?5"
+
+#endif

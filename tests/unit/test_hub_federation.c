@@ -1,0 +1,322 @@
+/* test_hub_federation.c — the upward outbox and its regional application
+ * (hub/federation/up_outbox.c, up_rows.c, up_apply.c) on two real
+ * databases: a park hub's (rows written as the CEMS computation writes
+ * them, so the migration-7 triggers fill the outbox) and a regional hub's.
+ * No broker: the batch text goes from one to the other by hand.
+ */
+#include <criterion/criterion.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "federation/up_apply.h"
+#include "federation/up_outbox.h"
+#include "config/hub_config.h"
+#include "federation/up_rows.h"
+#include "parkhub/alloc.h"
+#include "store/store.h"
+
+static char dir[64], park_path[128], reg_path[128];
+static struct ph_store *park, *reg;
+static sqlite3 *pdb; /* the forwarder's own connection to the park hub's database */
+static const char *const parks[] = {"p1"};
+#define HOUR 3600000LL
+#define T0 1767225600000LL /* 2026-01-01T00:00Z */
+
+static void setup(void) {
+  struct ph_err err = {0};
+  strcpy(dir, "/tmp/phfedXXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(park_path, sizeof park_path, "%s/park.db", dir);
+  snprintf(reg_path, sizeof reg_path, "%s/reg.db", dir);
+  cr_assert_eq(ph_store_open(park_path, &park, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_store_open(reg_path, &reg, &err), 0, "%s", err.msg);
+  cr_assert_eq(sqlite3_open(park_path, &pdb), SQLITE_OK);
+  sqlite3_busy_timeout(pdb, 5000);
+}
+
+static void teardown(void) {
+  sqlite3_close(pdb);
+  ph_store_close(park);
+  ph_store_close(reg);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static void sql(struct ph_store *s, const char *q) {
+  char *msg = NULL;
+  cr_assert_eq(sqlite3_exec(ph_store_db(s), q, NULL, NULL, &msg), SQLITE_OK, "%s: %s", q, msg ? msg : "");
+}
+
+static int64_t count(sqlite3 *db, const char *q) {
+  sqlite3_stmt *st;
+  cr_assert_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK, "%s", q);
+  cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+  int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+/* A park with one point e1/s1 with so2 and flow series. */
+static void park_series(void) {
+  int64_t pt, so2, flow, s1, s2;
+  cr_assert_eq(ph_store_point_id(park, "p1", "e1", "s1", &pt), 0);
+  cr_assert_eq(ph_store_metric_id(park, "flow", &flow), 0); /* other ids than the regional's (inv. 1) */
+  cr_assert_eq(ph_store_metric_id(park, "so2", &so2), 0);
+  cr_assert_eq(ph_store_series_id(park, pt, so2, &s1), 0);
+  cr_assert_eq(ph_store_series_id(park, pt, flow, &s2), 0);
+}
+
+static void forward_all(void) {
+  const char *fw[PH_UP_NKINDS];
+  for (int i = 0; i < PH_UP_NKINDS; i++) fw[i] = ph_up_kind_name(i);
+  struct ph_err err = {0};
+  cr_assert_eq(ph_up_outbox_setup(pdb, fw, PH_UP_NKINDS, 1767225600, &err), 0, "%s", err.msg);
+}
+
+/* The CEMS rows of one hour as cems.c writes them (INSERT OR REPLACE). */
+static void write_hour(int64_t h, double so2, double flow) {
+  char q[1024];
+  snprintf(q, sizeof q,
+           "INSERT OR REPLACE INTO cems_hours VALUES(1, %lld, %lld, 0, 60, %.17g, 1, 100);"
+           "INSERT OR REPLACE INTO cems_hours VALUES(2, %lld, %lld, 0, 60, %.17g, 1, NULL);"
+           "INSERT OR REPLACE INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max,"
+           " first_ts, first, last_ts, last, expected) VALUES(1, 1, %lld, 60, 60, %.17g, %.17g, 1, 2, %lld, 1, %lld, 2, 60);"
+           "INSERT OR REPLACE INTO cems_op_hours VALUES(1, %lld, %lld, 0);",
+           (long long)h, (long long)T0, so2, (long long)h, (long long)T0, flow, (long long)h, so2 * 60, so2 * 60,
+           (long long)h, (long long)h, (long long)h, (long long)T0);
+  sql(park, q);
+}
+
+/* Moves every outbox change to the regional database, batch by batch;
+ * returns the batches sent. Each applied in a transaction, then acked. */
+static int drain(int max, int64_t *last_upto) {
+  struct ph_err err = {0};
+  int batches = 0;
+  for (int guard = 0; guard < 100; guard++) {
+    int64_t seq;
+    cr_assert_eq(ph_up_outbox_assign(pdb, max, &seq, &err), 0, "%s", err.msg);
+    if (!seq) break;
+    char *json;
+    size_t len;
+    int nrec;
+    cr_assert_eq(ph_up_outbox_build(pdb, "hubp1", seq, T0, &json, &len, &nrec, &err), 0, "%s", err.msg);
+    struct ph_up_result res;
+    cr_assert_eq(ph_store_begin(reg, &err), 0);
+    cr_assert_eq(ph_up_apply(reg, "p1", json, len, parks, 1, T0, &res, &err), 0, "%s", err.msg);
+    cr_assert_eq(ph_store_commit(reg, &err), 0);
+    int64_t deleted;
+    cr_assert_eq(ph_up_outbox_ack(pdb, res.epoch, res.upto, &deleted, &err), 0, "%s", err.msg);
+    *last_upto = res.upto;
+    ph_free(json);
+    batches++;
+  }
+  return batches;
+}
+
+/* The same rows on both sides, by natural key. */
+static void assert_equal_tables(void) {
+  sqlite3 *r = ph_store_db(reg);
+  char q[512];
+  snprintf(q, sizeof q, "ATTACH '%s' AS pk", park_path);
+  cr_assert_eq(sqlite3_exec(r, q, NULL, NULL, NULL), SQLITE_OK);
+  const char *diff =
+      "SELECT count(*) FROM (SELECT p.park, p.ent, p.point, m.code, h.hour_ms, h.day_ms, h.kind, h.valid_minutes,"
+      " h.mean, h.valid, h.limit_value FROM %s.cems_hours h JOIN %s.series s ON s.id = h.series_id"
+      " JOIN %s.points p ON p.id = s.point_id JOIN %s.metrics m ON m.id = s.metric_id"
+      " EXCEPT SELECT p.park, p.ent, p.point, m.code, h.hour_ms, h.day_ms, h.kind, h.valid_minutes,"
+      " h.mean, h.valid, h.limit_value FROM %s.cems_hours h JOIN %s.series s ON s.id = h.series_id"
+      " JOIN %s.points p ON p.id = s.point_id JOIN %s.metrics m ON m.id = s.metric_id)";
+  for (int way = 0; way < 2; way++) {
+    const char *a = way ? "main" : "pk", *b = way ? "pk" : "main";
+    char big[2048];
+    snprintf(big, sizeof big, diff, a, a, a, a, b, b, b, b);
+    cr_assert_eq(count(r, big), 0, "cems_hours differ (%s minus %s)", a, b);
+  }
+  cr_assert_eq(count(r, "SELECT count(*) FROM main.cems_hours"), count(r, "SELECT count(*) FROM pk.cems_hours"));
+  cr_assert_eq(count(r, "SELECT count(*) FROM (SELECT op, day_ms, hour_ms FROM main.cems_op_hours"
+                        " EXCEPT SELECT op, day_ms, hour_ms FROM pk.cems_op_hours)"), 0);
+  cr_assert_eq(count(r, "SELECT count(*) FROM (SELECT bucket_ms, n, n_valid, sum, sum_valid, min, max, first_ts,"
+                        " first, last_ts, last, expected FROM main.rollups EXCEPT SELECT bucket_ms, n, n_valid, sum,"
+                        " sum_valid, min, max, first_ts, first, last_ts, last, expected FROM pk.rollups)"), 0);
+  cr_assert_eq(count(r, "SELECT count(*) FROM main.rollups"), count(r, "SELECT count(*) FROM pk.rollups"));
+  cr_assert_eq(sqlite3_exec(r, "DETACH pk", NULL, NULL, NULL), SQLITE_OK);
+}
+
+TestSuite(hub_federation, .init = setup, .fini = teardown);
+
+Test(hub_federation, nothing_is_queued_unless_forwarded) {
+  park_series();
+  write_hour(T0, 10, 1000); /* no upstream configured: the triggers write nothing */
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 0);
+  forward_all();
+  write_hour(T0 + HOUR, 10, 1000);
+  cr_assert_gt(count(pdb, "SELECT count(*) FROM up_outbox"), 0);
+}
+
+Test(hub_federation, rows_reach_the_region_and_the_outbox_empties) {
+  park_series();
+  forward_all();
+  for (int h = 0; h < 30; h++) write_hour(T0 + h * HOUR, 10 + h * 0.1, 1000 + h);
+  sql(park, "INSERT INTO materials(point_id, ts_ms, material, dir, qty_t, lot, supplier, attrs, agent_id, epoch, seq)"
+            " VALUES(1, 1767225600000, 'cathode_cu', 'out', 12.5, 'L1', NULL, '{\"cu_pct\":99.99}', 7, 3, 9)");
+  int64_t upto = 0;
+  int n = drain(7, &upto);
+  cr_assert_gt(n, 3, "small batches: several of them (%d)", n);
+  cr_assert_eq(upto, n, "the ack covers every batch");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 0, "every change acked is deleted");
+  assert_equal_tables();
+  sqlite3 *r = ph_store_db(reg);
+  cr_assert_eq(count(r, "SELECT count(*) FROM materials WHERE material = 'cathode_cu' AND dir = 'out' AND qty_t = 12.5"
+                        " AND lot = 'L1' AND attrs = '{\"cu_pct\":99.99}' AND agent_id = 0"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM agents"), 0, "a park hub is no agent of the region's");
+}
+
+Test(hub_federation, a_revision_replaces_and_a_replay_changes_nothing) {
+  struct ph_err err = {0};
+  park_series();
+  forward_all();
+  write_hour(T0, 10, 1000);
+  int64_t seq, upto = 0;
+  cr_assert_eq(ph_up_outbox_assign(pdb, 100, &seq, &err), 0);
+  char *old;
+  size_t old_len;
+  int nrec;
+  /* batch 1 built now (the first figure), applied only after the revision */
+  cr_assert_eq(ph_up_outbox_build(pdb, "hubp1", seq, T0, &old, &old_len, &nrec, &err), 0, "%s", err.msg);
+  cr_assert_gt(nrec, 0);
+  write_hour(T0, 55.5, 1000); /* late data revised the closed hour */
+  cr_assert_eq(drain(100, &upto), 1, "batch 2 only (batch 1 is in flight)");
+  /* batch 1 arrives late: its seq is new to the region but its rows are older revisions */
+  struct ph_up_result res;
+  cr_assert_eq(ph_store_begin(reg, &err), 0);
+  cr_assert_eq(ph_up_apply(reg, "p1", old, old_len, parks, 1, T0, &res, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_store_commit(reg, &err), 0);
+  cr_assert_eq(res.applied, 0, "older revisions never replace newer ones");
+  cr_assert_eq(res.stale, res.records);
+  cr_assert_eq(res.upto, 2);
+  /* and once more: a duplicate */
+  cr_assert_eq(ph_store_begin(reg, &err), 0);
+  cr_assert_eq(ph_up_apply(reg, "p1", old, old_len, parks, 1, T0, &res, &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_store_commit(reg, &err), 0);
+  cr_assert(res.duplicate);
+  ph_free(old);
+  cr_assert_eq(count(ph_store_db(reg), "SELECT count(*) FROM cems_hours WHERE mean = 55.5"), 1);
+  assert_equal_tables();
+}
+
+Test(hub_federation, exceedances_travel_by_period_and_bucket) {
+  park_series();
+  forward_all();
+  sql(park, "INSERT INTO exceedances(series_id, period, bucket_ms, mean, converted, ratio, limit_value, standard,"
+            " recorded_ms) VALUES(1, 1, 1767225600000, 180, 180, NULL, 150, 'gb31574-2015', 5),"
+            " (1, 2, 1767225600000, 160, 170, 1.1, 150, 'gb31574-2015', 6)");
+  sql(park, "UPDATE exceedances SET mean = 190 WHERE period = 1");
+  int64_t upto;
+  drain(100, &upto);
+  sqlite3 *r = ph_store_db(reg);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances"), 2);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances WHERE period = 1 AND mean = 190 AND recorded_ms = 5"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances WHERE period = 2 AND converted = 170 AND ratio = 1.1"), 1);
+  sql(park, "DELETE FROM exceedances WHERE period = 2"); /* no longer exceeded after late data */
+  drain(100, &upto);
+  cr_assert_eq(count(r, "SELECT count(*) FROM exceedances"), 1);
+}
+
+Test(hub_federation, a_deleted_row_is_deleted_upstream) {
+  park_series();
+  forward_all();
+  write_hour(T0, 10, 1000);
+  sql(park, "DELETE FROM cems_op_hours");
+  int64_t upto;
+  drain(100, &upto);
+  cr_assert_eq(count(ph_store_db(reg), "SELECT count(*) FROM cems_op_hours"), 0);
+  assert_equal_tables();
+}
+
+Test(hub_federation, hostile_batches_are_refused_with_a_reason) {
+  struct ph_err err = {0};
+  struct ph_up_result res;
+  const char *bad[] = {
+      "not json",
+      "{\"v\":2,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[]}",
+      "{\"v\":1,\"agent\":\"H!\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":2,\"records\":[]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":9999999,\"oldest\":1,\"records\":[]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"nope\",\"k\":[],\"v\":null}]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"cems_op_hours\","
+      "\"k\":[\"p9\",\"e1\",\"s1\",1],\"v\":null}]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"cems_op_hours\","
+      "\"k\":[\"p1\",\"e1\",\"s1\",1],\"v\":[1]}]}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cr_assert_eq(ph_store_begin(reg, &err), 0);
+    int rc = ph_up_apply(reg, "p1", bad[i], strlen(bad[i]), parks, 1, T0, &res, &err);
+    ph_store_rollback(reg);
+    cr_assert_lt(rc, 0, "refused: %s", bad[i]);
+    cr_assert_gt(strlen(err.msg), 0);
+  }
+  cr_assert_lt(ph_up_apply(reg, "p2", "{}", 2, parks, 1, T0, &res, &err), 0, "a park not served");
+  /* a bad record in a readable batch: skipped so the sender moves on */
+  const char *b = bad[7];
+  cr_assert_eq(ph_store_begin(reg, &err), 0);
+  cr_assert_lt(ph_up_apply(reg, "p1", b, strlen(b), parks, 1, T0, &res, &err), 0);
+  ph_store_rollback(reg);
+  cr_assert(res.ackable);
+  int64_t upto = 0;
+  cr_assert_eq(ph_store_begin(reg, &err), 0);
+  cr_assert_eq(ph_up_skip(reg, &res, T0, &upto), 0);
+  cr_assert_eq(ph_store_commit(reg, &err), 0);
+  cr_assert_eq(upto, 1);
+  cr_assert_eq(count(ph_store_db(reg), "SELECT count(*) FROM cems_op_hours"), 0);
+}
+
+Test(hub_federation, an_ack_of_another_epoch_or_beyond_changes_nothing) {
+  struct ph_err err = {0};
+  park_series();
+  forward_all();
+  write_hour(T0, 10, 1000);
+  int64_t seq, deleted;
+  cr_assert_eq(ph_up_outbox_assign(pdb, 100, &seq, &err), 0);
+  cr_assert_eq(ph_up_outbox_ack(pdb, 42, seq, &deleted, &err), 0);
+  cr_assert_eq(deleted, 0);
+  cr_assert_eq(ph_up_outbox_ack(pdb, 1767225600, seq + 1, &deleted, &err), 0);
+  cr_assert_eq(deleted, 0);
+  cr_assert_eq(ph_up_outbox_ack(pdb, 1767225600, seq, &deleted, &err), 0);
+  cr_assert_gt(deleted, 0);
+}
+
+Test(hub_federation, the_config_names_every_forwarded_table) {
+  int n = 0;
+  for (; ph_upstream_tables[n]; n++)
+    cr_assert_geq(ph_up_kind_find(ph_upstream_tables[n]), 0, "%s has no reader", ph_upstream_tables[n]);
+  cr_assert_eq(n, PH_UP_NKINDS, "upstream.forward lists %d tables, federation knows %d", n, PH_UP_NKINDS);
+}
+
+/* The schema's examples (tests/data/schemas/up-batch/): the valid ones
+ * apply, the invalid ones are refused — schema and code agree. */
+Test(hub_federation, the_schema_examples_agree_with_the_code) {
+  const char *src = getenv("PH_SOURCE_DIR");
+  cr_assert_not_null(src, "PH_SOURCE_DIR is not set");
+  static const char *const files[] = {"valid-revisions.json", "valid-empty.json", "invalid-table.json",
+                                      "invalid-no-rev.json", "invalid-agent.json", "invalid-version.json"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[1024], buf[8192];
+    snprintf(path, sizeof path, "%s/tests/data/schemas/up-batch/%s", src, files[i]);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    struct ph_err err = {0};
+    struct ph_up_result res;
+    cr_assert_eq(ph_store_begin(reg, &err), 0);
+    int rc = ph_up_apply(reg, "p1", buf, len, parks, 1, T0, &res, &err);
+    ph_store_rollback(reg);
+    if (files[i][0] == 'v') cr_assert_eq(rc, 0, "%s: %s", files[i], err.msg);
+    else cr_assert_lt(rc, 0, "%s is refused", files[i]);
+  }
+}
