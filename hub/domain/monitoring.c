@@ -22,9 +22,14 @@
 #include "domain/cems.h"
 #include "domain/inventory.h" /* ph_inventory_midnight */
 
+/* The point's first hour with data: kept by the writer in point_first
+ * (migration 8, store_sql.h); a point without a row there has none written
+ * by the writer, and is asked from its series' hour rollups (rows that
+ * fixtures and bench/query's gen.sql write by SQL). */
 #define MON_SQL_FIRST_DATA                                                                                 \
-  "SELECT min((SELECT min(r.bucket_ms) FROM rollups r WHERE r.series_id = s.id AND r.period = 1))"       \
-  " FROM series s WHERE s.point_id = ?1"
+  "SELECT first_ms FROM point_first WHERE point_id = ?1"                                                   \
+  " UNION ALL SELECT min((SELECT min(r.bucket_ms) FROM rollups r WHERE r.series_id = s.id AND r.period = 1))" \
+  " FROM series s WHERE s.point_id = ?1 AND NOT EXISTS (SELECT 1 FROM point_first WHERE point_id = ?1)"
 #define MON_SQL_ENT_POINTS "SELECT id, point FROM points WHERE park = ?1 AND ent = ?2"
 /* ?1 point, ?2 from, ?3 to, ?4 park, ?5 ent, ?6 series judged (0: none) */
 #define MON_SQL_STOPPED                                                                                    \

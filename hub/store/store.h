@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 7
+#define PH_STORE_VERSION 8
 
 struct ph_store;
 
