@@ -11,6 +11,10 @@
  *     not monitored (PH_MON_NONE).
  *  3. the stopped hours of ph_monitoring_stopped_each are exactly those
  *     counted in ph_monitoring_hours.stopped for the same arguments.
+ *  4. inside a stmt_cache bracket (one read transaction) a point's first
+ *     data hour and its first and last op hours are asked once and
+ *     remembered; a range outside the op hours skips the statements that
+ *     would find none (may_hold_op), so the figures are the same.
  */
 #include "domain/monitoring.h"
 #include "domain/stmt_cache.h"
@@ -22,9 +26,14 @@
 #include "domain/cems.h"
 #include "domain/inventory.h" /* ph_inventory_midnight */
 
+/* The point's first hour with data: kept by the writer in point_first
+ * (migration 9, store_sql.h); a point without a row there has none written
+ * by the writer, and is asked from its series' hour rollups (rows that
+ * fixtures and bench/query's gen.sql write by SQL). */
 #define MON_SQL_FIRST_DATA                                                                                 \
-  "SELECT min((SELECT min(r.bucket_ms) FROM rollups r WHERE r.series_id = s.id AND r.period = 1))"       \
-  " FROM series s WHERE s.point_id = ?1"
+  "SELECT first_ms FROM point_first WHERE point_id = ?1"                                                   \
+  " UNION ALL SELECT min((SELECT min(r.bucket_ms) FROM rollups r WHERE r.series_id = s.id AND r.period = 1))" \
+  " FROM series s WHERE s.point_id = ?1 AND NOT EXISTS (SELECT 1 FROM point_first WHERE point_id = ?1)"
 #define MON_SQL_ENT_POINTS "SELECT id, point FROM points WHERE park = ?1 AND ent = ?2"
 /* ?1 point, ?2 from, ?3 to, ?4 park, ?5 ent, ?6 series judged (0: none) */
 #define MON_SQL_STOPPED                                                                                    \
@@ -34,6 +43,16 @@
   "  AND hour_ms >= ?2 AND hour_ms < ?3) st"                                                               \
   " WHERE NOT EXISTS (SELECT 1 FROM cems_hours h WHERE h.series_id = ?6 AND h.hour_ms = st.hour_ms"        \
   "  AND h.valid) ORDER BY st.hour_ms"
+/* The first and last hour of op 1 (stopped) and op 2 (startup/shutdown) of
+ * point ?1 and of its enterprise (?2 park, ?3 ent): eight index seeks,
+ * asked once per point in a summary or report instead of running the
+ * stopped and transition statements for every pollutant and range. */
+#define MON_SQL_OP_EDGE(F, OP)                                                                             \
+  "(SELECT " F "(hour_ms) FROM cems_op_hours WHERE point_id = ?1 AND op = " OP "),"                        \
+  "(SELECT " F "(hour_ms) FROM cems_ent_op_hours WHERE park = ?2 AND ent = ?3 AND op = " OP ")"
+#define MON_SQL_OP_SPAN                                                                                    \
+  "SELECT " MON_SQL_OP_EDGE("min", "1") "," MON_SQL_OP_EDGE("max", "1") "," MON_SQL_OP_EDGE("min", "2") "," \
+  MON_SQL_OP_EDGE("max", "2")
 #define MON_SQL_TRANSITION                                                                                 \
   "SELECT count(*) FROM (SELECT hour_ms FROM cems_op_hours WHERE point_id = ?1 AND op = 2"                 \
   "  AND hour_ms >= ?2 AND hour_ms < ?3"                                                                   \
@@ -173,9 +192,40 @@ static void bind_range(sqlite3_stmt *s, const char *park, const char *ent, int64
   sqlite3_bind_text(s, 5, ent, -1, SQLITE_STATIC);
 }
 
+/* Whether [from, to) may hold an op hour of point_id or its enterprise
+ * (op 1 stopped, 2 startup/shutdown): false only when the point's first
+ * and last such hours, remembered inside a stmt_cache bracket, lie outside
+ * it — then the statement asking for them would find none. Outside a
+ * bracket, or on a failure to ask, true: the caller's statement answers. */
+static bool may_hold_op(sqlite3 *db, const char *park, const char *ent, int64_t point_id, int op, int64_t from,
+                        int64_t to) {
+  int64_t e[4];
+  if (!ph_stmt_memo_on()) return true;
+  if (!ph_stmt_memo_op_get(point_id, e)) {
+    sqlite3_stmt *s = prepare(db, MON_SQL_OP_SPAN);
+    if (!s) return true;
+    sqlite3_bind_int64(s, 1, point_id);
+    sqlite3_bind_text(s, 2, park, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, ent, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    for (int k = 0; rc == SQLITE_ROW && k < 4; k++) { /* columns: point, enterprise of each edge */
+      bool pn = sqlite3_column_type(s, 2 * k) == SQLITE_NULL, en = sqlite3_column_type(s, 2 * k + 1) == SQLITE_NULL;
+      int64_t pv = sqlite3_column_int64(s, 2 * k), ev = sqlite3_column_int64(s, 2 * k + 1);
+      bool min = k % 2 == 0;
+      e[k] = pn && en ? -1 : pn ? ev : en ? pv : min ? (pv < ev ? pv : ev) : (pv > ev ? pv : ev);
+    }
+    ph_stmt_release(s);
+    if (rc != SQLITE_ROW) return true;
+    ph_stmt_memo_op_put(point_id, e);
+  }
+  int64_t first = e[op == 1 ? 0 : 2], last = e[op == 1 ? 1 : 3];
+  return first >= 0 && first < to && last >= from;
+}
+
 int ph_monitoring_stopped_each(sqlite3 *db, const char *park, const char *ent, int64_t point_id, int64_t series_id,
                                int64_t from, int64_t to, int (*fn)(void *u, int64_t hour_ms), void *u,
                                struct ph_err *err) {
+  if (!may_hold_op(db, park, ent, point_id, 1, from, to)) return 0; /* no stopped hour there at all */
   sqlite3_stmt *s = prepare(db, MON_SQL_STOPPED);
   if (!s) return db_fail(db, err, "stopped hours");
   bind_range(s, park, ent, point_id, from, to);
@@ -230,6 +280,9 @@ int ph_monitoring_hours(sqlite3 *db, const struct ph_tz *tz, const char *park, c
   int rc = ph_monitoring_stopped_each(db, park, ent, point_id, series_id, lo, hi, count_stopped, &c, err);
   if (rc) return rc;
   close_day(&c);
+  out->expected = out->hours - out->stopped; /* inv. 1 */
+  out->days_expected = out->days - out->days_stopped;
+  if (!may_hold_op(db, park, ent, point_id, 2, lo, hi)) return 0; /* no startup/shutdown hour there */
   sqlite3_stmt *s = prepare(db, MON_SQL_TRANSITION);
   if (!s) return db_fail(db, err, "startup and shutdown hours");
   bind_range(s, park, ent, point_id, lo, hi);
@@ -237,7 +290,5 @@ int ph_monitoring_hours(sqlite3 *db, const struct ph_tz *tz, const char *park, c
   if (rc == SQLITE_ROW) out->transition = sqlite3_column_int64(s, 0);
   ph_stmt_release(s);
   if (rc != SQLITE_ROW) return db_fail(db, err, "startup and shutdown hours");
-  out->expected = out->hours - out->stopped; /* inv. 1 */
-  out->days_expected = out->days - out->days_stopped;
   return 0;
 }

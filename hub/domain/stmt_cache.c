@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #define SLOTS 48 /* more than the distinct statements of one summary */
 #define MEMOS 512 /* points of a park (100 enterprises × a few points) */
@@ -26,8 +27,11 @@ static _Thread_local struct {
   sqlite3 *db;
   int depth;
   struct slot s[SLOTS];
-  int nmemo;
-  int64_t memo_key[MEMOS], memo_val[MEMOS];
+  int nmemo, last; /* last: the entry found last (a summary asks about one point many times in a row) */
+  struct memo {
+    int64_t point_id, first, op[4];
+    bool has_first, has_op;
+  } memo[MEMOS];
 } cache;
 
 #define COUNTS 16 /* distinct ranges of one summary: a handful per monitoring window */
@@ -56,19 +60,42 @@ void ph_stmt_count_put(int what, const void *tz, int64_t a, int64_t b, int64_t v
   if (ncounts < COUNTS) ncounts++;
 }
 
+/* The entry of point_id; when absent and add, a new one (NULL: full or
+ * outside a bracket — asked again, never wrong). */
+static struct memo *memo_of(int64_t point_id, bool add) {
+  if (!cache.depth) return NULL;
+  if (cache.last < cache.nmemo && cache.memo[cache.last].point_id == point_id) return &cache.memo[cache.last];
+  for (int i = 0; i < cache.nmemo; i++)
+    if (cache.memo[i].point_id == point_id) return &cache.memo[cache.last = i];
+  if (!add || cache.nmemo == MEMOS) return NULL;
+  cache.memo[cache.nmemo] = (struct memo){.point_id = point_id};
+  return &cache.memo[cache.last = cache.nmemo++];
+}
+
 int ph_stmt_memo_get(int64_t point_id, int64_t *v) {
-  for (int i = 0; cache.depth && i < cache.nmemo; i++)
-    if (cache.memo_key[i] == point_id) {
-      *v = cache.memo_val[i];
-      return 1;
-    }
-  return 0;
+  struct memo *m = memo_of(point_id, false);
+  if (!m || !m->has_first) return 0;
+  *v = m->first;
+  return 1;
 }
 
 void ph_stmt_memo_put(int64_t point_id, int64_t v) {
-  if (!cache.depth || cache.nmemo == MEMOS) return; /* full: asked again, never wrong */
-  cache.memo_key[cache.nmemo] = point_id;
-  cache.memo_val[cache.nmemo++] = v;
+  struct memo *m = memo_of(point_id, true);
+  if (m) m->first = v, m->has_first = true;
+}
+
+bool ph_stmt_memo_on(void) { return cache.depth > 0; }
+
+int ph_stmt_memo_op_get(int64_t point_id, int64_t op[4]) {
+  struct memo *m = memo_of(point_id, false);
+  if (!m || !m->has_op) return 0;
+  memcpy(op, m->op, sizeof m->op);
+  return 1;
+}
+
+void ph_stmt_memo_op_put(int64_t point_id, const int64_t op[4]) {
+  struct memo *m = memo_of(point_id, true);
+  if (m) memcpy(m->op, op, sizeof m->op), m->has_op = true;
 }
 
 void ph_stmt_cache_begin(sqlite3 *db) {
@@ -84,7 +111,7 @@ void ph_stmt_cache_end(sqlite3 *db) {
     cache.s[i] = (struct slot){0};
   }
   cache.db = NULL;
-  cache.nmemo = 0;
+  cache.nmemo = cache.last = 0;
   ncounts = next_count = 0;
 }
 

@@ -37,6 +37,16 @@ void ph_stmt_release(sqlite3_stmt *s);
 int ph_stmt_memo_get(int64_t point_id, int64_t *v);
 void ph_stmt_memo_put(int64_t point_id, int64_t v);
 
+/* true inside a bracket: the memos below remember. */
+bool ph_stmt_memo_on(void);
+
+/* A point's operating-state hours (monitoring.c): the first and last
+ * stopped hour (op[0], op[1]) and startup/shutdown hour (op[2], op[3]) of
+ * the point or its enterprise, -1 for none; a range outside them holds
+ * none, so their statements need not run. get: 1 when known. */
+int ph_stmt_memo_op_get(int64_t point_id, int64_t op[4]);
+void ph_stmt_memo_op_put(int64_t point_id, const int64_t op[4]);
+
 /* A count of local hours or days over [a, b) in zone tz (what: 0 hours,
  * 1 days), remembered inside the bracket: every pair of a park's summary
  * asks the same few ranges. get: 1 and *v when known. */

@@ -302,7 +302,8 @@ int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const
   if (local_id(s, &p, &local)) return db_fail(db, err, "ids");
   if (run(db, p.k->del, &p, local, epoch, false) ||
       (p.v && run(db, p.k->put, &p, local, epoch, true)) || save_rev(db, sender, &p, epoch) ||
-      note_block(db, &p, local))
+      note_block(db, &p, local) ||
+      (p.v && !strcmp(p.k->name, "rollups") && ph_store_point_first(s, local, p.key[0])))
     return db_fail(db, err, p.k->name);
   *applied = 1;
   return 0;

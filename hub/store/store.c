@@ -19,13 +19,13 @@
 #include "store_sql.h"
 
 static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4, STORE_SQL_V5,
-                                         STORE_SQL_V6, STORE_SQL_V7, STORE_SQL_V8};
+                                         STORE_SQL_V6, STORE_SQL_V7, STORE_SQL_V8, STORE_SQL_V9};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == PH_STORE_VERSION, "PH_STORE_VERSION (store.h) counts the migrations");
 
 enum {
   S_AGENT_GET, S_AGENT_ADD, S_POINT_GET, S_POINT_ADD, S_METRIC_GET, S_METRIC_ADD, S_SERIES_GET, S_SERIES_ADD,
-  S_CHUNK, S_MATERIAL, S_ROLLUP, S_CEMS_DIRTY, S_STREAM_SAVE, S_STREAMS_LOAD, S_ABOVE_LOAD, S_ABOVE_ADD, S_ABOVE_TRIM, S_GAP,
+  S_CHUNK, S_MATERIAL, S_ROLLUP, S_CEMS_DIRTY, S_POINT_FIRST, S_STREAM_SAVE, S_STREAMS_LOAD, S_ABOVE_LOAD, S_ABOVE_ADD, S_ABOVE_TRIM, S_GAP,
   S_EVENT, S_STATUS, S_STATUS_GET, S_REJECT, S_RETENTION, S_STREAM_GET, S_ABOVE_GET, S_REJECTS_COUNT, S_REJECTS_TRIM,
   S_REJECTS_EXPIRE, S_REJECTS_CLEAR, S_COUNT
 };
@@ -33,7 +33,7 @@ enum {
 static const char *const stmt_sql[S_COUNT] = {
     STORE_SQL_AGENT_GET,   STORE_SQL_AGENT_ADD,    STORE_SQL_POINT_GET,  STORE_SQL_POINT_ADD,  STORE_SQL_METRIC_GET,
     STORE_SQL_METRIC_ADD,  STORE_SQL_SERIES_GET,   STORE_SQL_SERIES_ADD, STORE_SQL_CHUNK,      STORE_SQL_MATERIAL,
-    STORE_SQL_ROLLUP,      STORE_SQL_CEMS_DIRTY,   STORE_SQL_STREAM_SAVE,  STORE_SQL_STREAMS_LOAD, STORE_SQL_ABOVE_LOAD, STORE_SQL_ABOVE_ADD,
+    STORE_SQL_ROLLUP,      STORE_SQL_CEMS_DIRTY,   STORE_SQL_POINT_FIRST,   STORE_SQL_STREAM_SAVE,  STORE_SQL_STREAMS_LOAD, STORE_SQL_ABOVE_LOAD, STORE_SQL_ABOVE_ADD,
     STORE_SQL_ABOVE_TRIM,  STORE_SQL_GAP,          STORE_SQL_EVENT,      STORE_SQL_STATUS,     STORE_SQL_STATUS_GET,
     STORE_SQL_REJECT,      STORE_SQL_RETENTION,    STORE_SQL_STREAM_GET, STORE_SQL_ABOVE_GET,  STORE_SQL_REJECTS_COUNT,
     STORE_SQL_REJECTS_TRIM, STORE_SQL_REJECTS_EXPIRE, STORE_SQL_REJECTS_CLEAR,
@@ -326,6 +326,14 @@ int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t b
   st = stmt(s, S_CEMS_DIRTY);
   sqlite3_bind_int64(st, 1, series_id);
   sqlite3_bind_int64(st, 2, bucket_ms);
+  if ((rc = done(s, st))) return rc;
+  return ph_store_point_first(s, series_id, bucket_ms);
+}
+
+int ph_store_point_first(struct ph_store *s, int64_t series_id, int64_t hour_ms) {
+  sqlite3_stmt *st = stmt(s, S_POINT_FIRST); /* the point's first hour (migration 9) */
+  sqlite3_bind_int64(st, 1, series_id);
+  sqlite3_bind_int64(st, 2, hour_ms);
   return done(s, st);
 }
 

@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 8
+#define PH_STORE_VERSION 9
 
 struct ph_store;
 
@@ -74,6 +74,11 @@ int ph_store_material(struct ph_store *s, int64_t point_id, int64_t ts_ms, const
 /* period as in rollup.h (0 minute, 1 hour, 2 day); an hour row also marks
  * that hour dirty for the CEMS computation (cems.c), in the same transaction. */
 #define PH_STORE_PERIOD_HOUR 1
+/* An hour rollup of series_id at hour_ms exists: its point's first hour
+ * (point_first, migration 9) moves earlier if it is. ph_store_rollup does
+ * this itself; a regional hub's apply of a forwarded hour rollup calls it.
+ * 0 or PH_EDB/PH_EFULL. */
+int ph_store_point_first(struct ph_store *s, int64_t series_id, int64_t hour_ms);
 int ph_store_rollup(struct ph_store *s, int64_t series_id, int period, int64_t bucket_ms,
                     const struct ph_rollup_agg *a, double expected);
 

@@ -228,6 +228,31 @@
   " INSERT INTO up_outbox(kind, a, b) SELECT 'rollups', s.id, NEW.hour_ms FROM series s"                   \
   " WHERE s.point_id = NEW.point_id; END;"
 
+/* Migration 9 (issue #19): point_first, per point the first hour with
+ * data (the earliest hour rollup of any of its series): the start of its
+ * monitoring period when none is configured (monitoring.c). Read before as
+ * a min() over each series' hour rollups, 20 seeks into the largest b-tree
+ * per point, the biggest share of a park-month summary. Kept by
+ * ph_store_rollup in the rollup's transaction (STORE_SQL_POINT_FIRST), and on a regional
+ * hub by the apply of a forwarded hour rollup (federation/up_rows.c): it
+ * only moves earlier, as rollups are never deleted (retention prunes raw
+ * samples only), so a late, replayed or out-of-order hour is one upsert.
+ * Invariant: its rows equal STORE_SQL_POINT_FIRST_OF(rollups) at any
+ * commit; tests/unit/test_hub_cems_agg.c checks it. */
+#define STORE_SQL_POINT_FIRST_FILL                                                                         \
+  "INSERT INTO point_first(point_id, first_ms) SELECT point_id, f FROM (SELECT s.point_id,"              \
+  " min((SELECT min(r.bucket_ms) FROM rollups r WHERE r.series_id = s.id AND r.period = 1)) AS f"          \
+  " FROM series s GROUP BY s.point_id) WHERE f IS NOT NULL"
+#define STORE_SQL_V9                                                                                       \
+  "CREATE TABLE point_first(point_id INTEGER PRIMARY KEY, first_ms INTEGER NOT NULL);"                     \
+  STORE_SQL_POINT_FIRST_FILL ";"
+/* An hour rollup of series ?1 at ?2 written: its point's first hour (the
+ * WHERE clause both ends the SELECT, which an upsert needs, and keeps the
+ * usual case, a later hour, from writing). */
+#define STORE_SQL_POINT_FIRST                                                                              \
+  "INSERT INTO point_first(point_id, first_ms) SELECT point_id, ?2 FROM series WHERE id = ?1"             \
+  " ON CONFLICT(point_id) DO UPDATE SET first_ms = excluded.first_ms WHERE excluded.first_ms < first_ms"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

@@ -3,7 +3,8 @@
  * a recomputation from every hour after late, replayed and out-of-order
  * batches and after a late hour that reopens a closed day; migration 6
  * builds the same rows from an older database (and migration 7 their 8-day
- * blocks); and the compliance and mass figures read through them equal the
+ * blocks, migration 9 point_first); point_first, kept by the writer,
+ * equals a recomputation; and the compliance and mass figures read through them equal the
  * figures read hour by hour (days: from every daily mean). Times
  * park-local (Asia/Shanghai, UTC+8). */
 #include <stdio.h>
@@ -129,6 +130,47 @@ Test(cems_agg, incremental_equals_recomputation_after_late_replayed_and_out_of_o
   while (update_some(local(2017, 3, 5, 2, 5), 5) == 1) {
   }
   check_equal_to_rebuild("updates bounded to 5 hours each");
+}
+
+/* point_first's rows, and the same recomputed from every hour rollup
+ * (store_sql.h, migration 9), as text. */
+static char *first_rows(void) {
+  return rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d', point_id, first_ms) AS r"
+                 " FROM point_first ORDER BY point_id)");
+}
+static char *first_recomputed(void) {
+  return rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d', s.point_id, min(r.bucket_ms)) AS r"
+                 " FROM rollups r JOIN series s ON s.id = r.series_id WHERE r.period = 1"
+                 " GROUP BY s.point_id ORDER BY s.point_id)");
+}
+static void check_first_equal(const char *when) {
+  char *inc = first_rows(), *full = first_recomputed();
+  cr_assert_neq(full[0], 0, "after %s: no hour rollup at all", when);
+  cr_assert_str_eq(inc, full, "after %s: point_first differs from a recomputation", when);
+  free(inc);
+  free(full);
+}
+
+/* point_first (migration 9), kept by ph_store_rollup: each point's first
+ * hour rollup, whatever the order the hours come in. */
+Test(cems_agg, point_first_equals_recomputation_after_late_replayed_and_out_of_order_batches) {
+  three_days(); /* day 3 first, each day's hours backwards */
+  check_first_equal("three out-of-order days");
+  char q[200];
+  snprintf(q, sizeof q, "SELECT first_ms FROM point_first WHERE point_id = (SELECT point_id FROM series"
+           " WHERE id = %lld)", (long long)sid_so2);
+  cr_assert_eq(q_int(q), local(2017, 3, 1, 0, 0));
+  /* late: an hour a week before anything else, of the flow only */
+  hourly(sid_flow, local(2017, 2, 22, 13, 0), 41000, true);
+  check_first_equal("a late hour before every other");
+  cr_assert_eq(q_int(q), local(2017, 2, 22, 13, 0), "the point's first hour moved back to the late one");
+  /* replayed: day 2 again, and the late hour again (the upserts merge) */
+  for (int h = 0; h < 24; h += 2) hour_row(sid2_so2, local(2017, 3, 2, h, 0), 1, 1, 32, 32, 1.0);
+  hour_row(sid_flow, local(2017, 2, 22, 13, 0), 1, 1, 41000, 41000, 1.0);
+  check_first_equal("a replayed batch");
+  /* a minute row alone is no hour: not a first hour */
+  minute_row(sid2_so2, local(2017, 1, 1, 0, 0), 1, 1, 30, 30, 1.0 / 60.0);
+  check_first_equal("a minute row alone");
 }
 
 /* Every figure of compliance and mass, with and without the aggregates. */
@@ -275,7 +317,7 @@ Test(cems_agg, material_blocks_equal_recomputation_after_records_in_any_order) {
   free(full);
 }
 
-Test(cems_agg, migrations_6_and_7_build_them_from_an_older_database) {
+Test(cems_agg, migrations_6_7_and_8_build_them_from_an_older_database) {
   char path[] = "/tmp/ph_cems_agg_XXXXXX";
   int fd = mkstemp(path);
   cr_assert_geq(fd, 0);
@@ -297,12 +339,13 @@ Test(cems_agg, migrations_6_and_7_build_them_from_an_older_database) {
   }
   const char *mat_q = "SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%s,%s,%.17g,%d', point_id, blk_ms,"
                       " material, dir, qty_t, n) AS r FROM material_blocks ORDER BY point_id, blk_ms, material, dir)";
-  char *kept = agg_rows(), *kept_mat = rows_of(mat_q);
+  char *kept = agg_rows(), *kept_mat = rows_of(mat_q), *kept_first = first_rows();
   /* what a version-5 database looks like: hours, no aggregates */
   sql("DROP TABLE cems_agg_days; DROP INDEX cems_op_hours_op; DROP INDEX cems_ent_op_hours_op;"
       " DROP TABLE cems_agg_blocks; DROP TABLE cems_day_blocks; DROP INDEX materials_point_ts;"
       " DROP TRIGGER material_blocks_add; DROP TABLE material_blocks;"
-      " CREATE INDEX materials_point_ts ON materials(point_id, ts_ms); PRAGMA user_version = 5");
+      " CREATE INDEX materials_point_ts ON materials(point_id, ts_ms); DROP TABLE point_first;"
+      " PRAGMA user_version = 5");
   ph_store_close(st);
   cr_assert_eq(ph_store_open(path, &st, &err), 0, "%s", err.msg);
   db = ph_store_db(st);
@@ -310,6 +353,11 @@ Test(cems_agg, migrations_6_and_7_build_them_from_an_older_database) {
   char *built = agg_rows(), *built_mat = rows_of(mat_q);
   cr_assert_str_eq(kept, built);
   cr_assert_str_eq(kept_mat, built_mat);
+  char *built_first = first_rows();
+  cr_assert_str_eq(kept_first, built_first, "migration 8 builds point_first as the writer kept it");
+  cr_assert_neq(kept_first[0], 0);
+  free(kept_first);
+  free(built_first);
   cr_assert_eq(q_int("SELECT count(*) FROM material_blocks"), 8, "60 days of records: 8 blocks");
   free(kept);
   free(built);

@@ -13,6 +13,7 @@
 #include "domain/compliance.h"
 #include "domain/emission_mass.h"
 #include "domain/monitoring.h"
+#include "domain/stmt_cache.h"
 #include "store/rollup.h"
 
 TestSuite(monitoring, .init = fx_setup, .fini = fx_teardown);
@@ -114,18 +115,10 @@ Test(monitoring, a_configured_period_wins_over_the_first_data_and_ends_at_until)
   cfg.parks[0].ents[0].npoint_monitoring = 0;
 }
 
-Test(monitoring, stopped_hours_leave_the_expected_hours_but_valid_hours_still_count) {
-  /* stack-1 from 10:00 (first data) to 23:00 of Mar 1, 14 hours:
-   *   10..14  SO2 100, flow 10 000, flag N                       valid
-   *   15..19  SO2 0 and flow 0 flagged F (stopped)               stopped, not expected
-   *   20      nothing at all                                     a gap
-   *   21, 22  nothing from the stack; the furnace (a process point) reports state stopped
-   *                                                              stopped (enterprise), not expected
-   *   23      furnace stopped, but the stack sends valid SO2 200 and flow 10 000
-   *                                                              valid: data outranks the state;
-   *                                                              200 > 150: an exceedance that counts
-   * furnace at 10:00 reports state startup: 1 startup/shutdown hour (kept, expected).
-   * expected = 14 − 5 − 2 = 7 (10..14, 20, 23); valid 6; exceeded 1; within 5. */
+/* The day of the first test below (its comment derives the figures):
+ * stack-1's SO2 and flow valid 10..14, stopped (flag F) 15..19, valid 23;
+ * the furnace in startup at 10, stopped 21..23. Returns Mar 1's midnight. */
+static int64_t stopped_day(void) {
   int64_t so2 = series("cu-old", "stack-1", "so2"), flow = series("cu-old", "stack-1", "flow");
   int64_t furnace = series("cu-old", "furnace-1", "furnace_temp");
   int64_t d = local(2017, 3, 1, 0, 0);
@@ -144,6 +137,22 @@ Test(monitoring, stopped_hours_leave_the_expected_hours_but_valid_hours_still_co
   hourly_q(so2, d + 23 * H, 200, 'N', PH_STATE_NONE);
   hourly_q(flow, d + 23 * H, 10000, 'N', PH_STATE_NONE);
   update(local(2017, 3, 2, 0, 2));
+  return d;
+}
+
+Test(monitoring, stopped_hours_leave_the_expected_hours_but_valid_hours_still_count) {
+  /* stack-1 from 10:00 (first data) to 23:00 of Mar 1, 14 hours:
+   *   10..14  SO2 100, flow 10 000, flag N                       valid
+   *   15..19  SO2 0 and flow 0 flagged F (stopped)               stopped, not expected
+   *   20      nothing at all                                     a gap
+   *   21, 22  nothing from the stack; the furnace (a process point) reports state stopped
+   *                                                              stopped (enterprise), not expected
+   *   23      furnace stopped, but the stack sends valid SO2 200 and flow 10 000
+   *                                                              valid: data outranks the state;
+   *                                                              200 > 150: an exceedance that counts
+   * furnace at 10:00 reports state startup: 1 startup/shutdown hour (kept, expected).
+   * expected = 14 − 5 − 2 = 7 (10..14, 20, 23); valid 6; exceeded 1; within 5. */
+  int64_t d = stopped_day();
   struct ph_compliance c = comp(d, d + 24 * H);
   cr_assert_eq(c.hours.stopped, 7);
   cr_assert_eq(c.hours.expected, 7);
@@ -171,6 +180,45 @@ Test(monitoring, stopped_hours_leave_the_expected_hours_but_valid_hours_still_co
   cr_assert_eq(mh.hours, 14);
   cr_assert_eq(mh.stopped, 8); /* 15..19, 21, 22 and 23: no series judged, so 23 is stopped too */
   cr_assert_eq(mh.transition, 1);
+}
+
+/* Inside a stmt_cache bracket (a summary, a report) a point's op hours are
+ * asked once and a range outside them skips the stopped and transition
+ * statements (monitoring.c inv. 4): every sub-range of the day, in whole
+ * hours, gives the same figures inside a bracket as outside. */
+Test(monitoring, op_hours_remembered_in_a_bracket_give_the_same_figures) {
+  int64_t d = stopped_day(), pid = point_id("cu-old", "stack-1");
+  struct ph_monitoring_window w;
+  struct ph_err err = {0};
+  cr_assert_eq(ph_monitoring_window(db, &cfg.parks[0].ents[0], tz, pid, "stack-1", &w, &err), 0);
+  int with_stop = 0, without = 0;
+  for (int a = 0; a < 24; a++)
+    for (int b = a + 1; b <= 24; b++) {
+      int64_t from = d + a * H, to = d + b * H;
+      struct ph_compliance out = comp(from, to);
+      struct ph_emission_mass mo = mass(from, to);
+      struct ph_monitoring_hours ho;
+      cr_assert_eq(ph_monitoring_hours(db, tz, "p1", "cu-old", pid, 0, &w, from, to, &ho, &err), 0);
+      ph_stmt_cache_begin(db);
+      struct ph_compliance in = comp(from, to);
+      struct ph_emission_mass mi = mass(from, to);
+      struct ph_monitoring_hours hi;
+      cr_assert_eq(ph_monitoring_hours(db, tz, "p1", "cu-old", pid, 0, &w, from, to, &hi, &err), 0);
+      ph_stmt_cache_end(db);
+      cr_assert_eq(in.hours.stopped, out.hours.stopped, "[%d, %d)", a, b);
+      cr_assert_eq(in.hours.transition, out.hours.transition, "[%d, %d)", a, b);
+      cr_assert_eq(in.hours.expected, out.hours.expected, "[%d, %d)", a, b);
+      cr_assert_eq(mi.total.hours_stopped, mo.total.hours_stopped, "[%d, %d)", a, b);
+      cr_assert_eq(mi.total.hours_expected, mo.total.hours_expected, "[%d, %d)", a, b);
+      cr_assert_eq(hi.stopped, ho.stopped, "[%d, %d)", a, b);
+      cr_assert_eq(hi.transition, ho.transition, "[%d, %d)", a, b);
+      cr_assert_eq(hi.expected, ho.expected, "[%d, %d)", a, b);
+      ph_emission_mass_fini(&mo);
+      ph_emission_mass_fini(&mi);
+      if (ho.stopped || ho.transition) with_stop++;
+      else without++;
+    }
+  cr_assert(with_stop > 0 && without > 0, "ranges with and without op hours: %d, %d", with_stop, without);
 }
 
 Test(monitoring, a_wholly_stopped_day_is_not_an_expected_day) {
