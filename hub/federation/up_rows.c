@@ -49,6 +49,7 @@ static const struct kind kinds[PH_UP_NKINDS] = {
     {"cems_ent_op_hours", ID_ENT, 1, 2, UP_SQL_ENT_OP_READ, UP_SQL_ENT_OP_DEL, UP_SQL_ENT_OP_PUT},
     {"materials", ID_POINT, 1, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT},
     {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT},
+    {"stack_tests", ID_SERIES, 1, 13, UP_SQL_TEST_READ, UP_SQL_TEST_DEL, UP_SQL_TEST_PUT},
 };
 
 #define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (materials) */

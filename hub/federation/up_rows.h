@@ -9,7 +9,8 @@
  * Kinds (the tables forwarded, names as in upstream.forward): cems_hours,
  * cems_days, cems_agg_days, cems_ent_days, cems_op_hours,
  * cems_ent_op_hours, rollups (the hour rows of closed hours), materials,
- * exceedances (k: … metric, period, bucket_ms).
+ * exceedances (k: … metric, period, bucket_ms), stack_tests (the minute
+ * rows of pcdd_f series: the stack tests' samples).
  *
  * Threads: the caller's, on a connection of its own (sqlite3 *db borrowed).
  */
@@ -21,7 +22,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_UP_NKINDS 9
+#define PH_UP_NKINDS 10
 
 /* The kind's name, or NULL past the last (i from 0). */
 const char *ph_up_kind_name(int i);

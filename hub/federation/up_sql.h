@@ -61,6 +61,19 @@
   " first, last_ts, last, expected, n_stop, n_trans)"                                                     \
   " VALUES(?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 
+/* Stack tests: the minute rows (period 0) of a pcdd_f series, each a
+ * sample of a stack test (the inventory's input), queued with their
+ * closed hour as the hour rows are. */
+#define UP_SQL_TEST_READ                                                                                   \
+  "SELECT p.park, p.ent, p.point, m.code, ?2, x.series_id IS NOT NULL, x.n, x.n_valid, x.sum, x.sum_valid," \
+  " x.min, x.max, x.first_ts, x.first, x.last_ts, x.last, x.expected, x.n_stop, x.n_trans"                \
+  UP_SQL_SERIES("rollups", "x.period = 0 AND x.bucket_ms = ?2")
+#define UP_SQL_TEST_DEL "DELETE FROM rollups WHERE series_id = ?1 AND period = 0 AND bucket_ms = ?2"
+#define UP_SQL_TEST_PUT                                                                                    \
+  "INSERT INTO rollups(series_id, period, bucket_ms, n, n_valid, sum, sum_valid, min, max, first_ts,"     \
+  " first, last_ts, last, expected, n_stop, n_trans)"                                                     \
+  " VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+
 #define UP_SQL_OP_READ                                                                                     \
   "SELECT p.park, p.ent, p.point, ?2, x.point_id IS NOT NULL, x.day_ms, x.op"                              \
   UP_SQL_POINT("cems_op_hours", "x.hour_ms = ?2")

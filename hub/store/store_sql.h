@@ -226,7 +226,15 @@
   "CREATE TRIGGER IF NOT EXISTS up_rollups AFTER INSERT ON cems_op_hours WHEN EXISTS"                                    \
   " (SELECT 1 FROM up_forward WHERE tbl = 'rollups') BEGIN"                                                \
   " INSERT INTO up_outbox(kind, a, b) SELECT 'rollups', s.id, NEW.hour_ms FROM series s"                   \
-  " WHERE s.point_id = NEW.point_id; END;"
+  " WHERE s.point_id = NEW.point_id; END;"                                                                \
+  /* ... and the minute rows of its pcdd_f series in that hour: the stack     \
+   * tests' samples, which the PCDD/F inventory reads (inventory_sql.h) */    \
+  "CREATE TRIGGER IF NOT EXISTS up_stack_tests AFTER INSERT ON cems_op_hours WHEN EXISTS"                  \
+  " (SELECT 1 FROM up_forward WHERE tbl = 'stack_tests') BEGIN"                                            \
+  " INSERT INTO up_outbox(kind, a, b) SELECT 'stack_tests', s.id, r.bucket_ms FROM series s"               \
+  " JOIN metrics m ON m.id = s.metric_id AND m.code = 'pcdd_f'"                                            \
+  " JOIN rollups r ON r.series_id = s.id AND r.period = 0 AND r.bucket_ms >= NEW.hour_ms"                   \
+  " AND r.bucket_ms < NEW.hour_ms + 3600000 WHERE s.point_id = NEW.point_id; END;"
 
 /* Migration 9 (issue #19): point_first, per point the first hour with
  * data (the earliest hour rollup of any of its series): the start of its

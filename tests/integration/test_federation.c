@@ -455,7 +455,7 @@ static void agent_start(int k, const char *park, const char *agent, int seed)
 		 " \"batch\": {\"max_records\": 500, \"max_delay_ms\": 100},\n"
 		 " \"outbox\": {\"path\": \"%s\", \"resend_after_s\": 5},\n"
 		 " \"sources\": [{\"type\": \"sim\", \"name\": \"works\", \"seed\": %d, \"rate_hz\": %.17g,"
-		 " \"excursions\": false, \"stack_test_every\": 0, \"weighbridge_every\": 90,"
+		 " \"excursions\": false, \"stack_test_every\": 240, \"weighbridge_every\": 90,"
 		 " \"start_ms\": %lld, \"duration_ticks\": %d}]}\n",
 		 park, agent, pht_broker_uri(&env.broker), outbox, seed, 1.0 / 60, (long long)d0, SIM_TICKS);
 	cr_assert_eq(hh_write_file(path, cfg), 0);
@@ -520,6 +520,33 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(mat, "out_t")), 0,
 		     "the ledger's outgoing product reached the region: %.600s", out);
 	cJSON_Delete(j);
+	/* the stack tests (pcdd_f minute rows, every 240 ticks) reached the
+	 * region, and its PCDD/F inventory rests on them as the park hub's does */
+	const char *tests_q = "SELECT count(*) FROM rollups r JOIN series s ON s.id = r.series_id JOIN metrics m"
+			      " ON m.id = s.metric_id WHERE m.code = 'pcdd_f' AND r.period = 0";
+	int64_t t0 = db_i64(0, "%s", tests_q), t1 = db_i64(1, "%s", tests_q);
+	cr_assert_gt(t0, 0, "the simulator's stack tests on p1");
+	cr_assert_eq(db_i64(REGIONAL, "%s", tests_q), t0 + t1);
+	for (int h = 0; h < 2; h++) {
+		snprintf(path, sizeof path, "/api/v1/parks/%s/report?year=%04d&format=json", h ? "p2" : "p1", y);
+		cr_assert_eq(api_get(h, path), 200, "%.300s", out);
+		cJSON *a = cJSON_Parse(out);
+		cr_assert_eq(api_get(REGIONAL, path), 200, "%.300s", out);
+		cJSON *b = cJSON_Parse(out);
+		cr_assert(a && b);
+		const cJSON *ea = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "enterprises"), 0);
+		const cJSON *eb = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b, "enterprises"), 0);
+		const cJSON *pa = cJSON_GetObjectItemCaseSensitive(ea, "pcdd_f"), *pb = cJSON_GetObjectItemCaseSensitive(eb, "pcdd_f");
+		cr_assert(pa && pb, "a pcdd_f section on both sides");
+		cr_assert_gt(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pa, "stack_tests")), 0, "stack tests in the report");
+		char where[512] = "", *ta = cJSON_PrintUnformatted(pa), *tb = cJSON_PrintUnformatted(pb);
+		cr_assert(same(pa, pb, where, sizeof where), "p%d pcdd_f differs at %s:\npark hub %.1500s\nregional %.1500s",
+			  h + 1, where, ta, tb);
+		free(ta);
+		free(tb);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
 	cr_assert_eq(api_get(REGIONAL, "/metrics"), 200);
 	cr_assert_null(strstr(out, "parkhub_regional_config_mismatches_total 0\n"), "p2's other name is told: %.3000s", out);
 }
