@@ -483,20 +483,11 @@ static int emit_tick(struct sim *c, struct tick_out *o, int64_t i, int64_t ts) {
 
 /* ---- the source interface ------------------------------------------------------ */
 
-static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env *env, struct ph_err *err) {
-  struct sim *c = ctx;
-  (void)cjson_cfg; /* everything is in the cfgmap */
-  c->name = env && env->name ? env->name : "sim";
-  if (!env || !env->cat) return ph_fail(err, PH_EINVAL, "%s: no metric catalogue", c->name);
-  /* the cfgmap bounds these already; a ctx filled another way gets the same checks */
-  if (!(c->rate_hz >= 0.01 && c->rate_hz <= 10000))
-    return ph_fail(err, PH_ECONFIG, "%s.rate_hz: %g is outside 0.01..10000", c->name, c->rate_hz);
-  if (c->stack_test_every < 0 || c->weighbridge_every < 0 || c->outfall_every < 0 || c->outfall_stopped_every < 0 ||
-      c->duration_ticks < 0 || c->start_ms < 0)
-    return ph_fail(err, PH_ECONFIG,
-                   "%s: stack_test_every, weighbridge_every, outfall_every, outfall_stopped_every, duration_ticks "
-                   "and start_ms must be >= 0",
-                   c->name);
+/* The metrics the simulator sends, each in the catalogue with its kind.
+ * With env->pr every missing or mistyped metric is noted (--check-config
+ * lists them all). */
+static int sim_metrics(struct sim *c, const struct ph_source_env *env, struct ph_err *err, int *bad) {
+  int rc;
   for (int m = 0; m < M_COUNT; m++) {
     if (m >= WATER_FIRST && m < WATER_FIRST + WATER_N && c->outfall_every == 0) {
       c->idx[m] = -1; /* the outfall is off: a catalogue without water metrics will do */
@@ -505,14 +496,50 @@ static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env
     const char *code = models[m].code;
     int idx = ph_catalog_find(env->cat, code, strlen(code));
     const struct ph_metric *pm = idx < 0 ? NULL : ph_catalog_at(env->cat, (size_t)idx);
-    if (!pm) return ph_fail(err, PH_ECONFIG, "%s: metric '%s' is not in the catalogue", c->name, code);
-    if (pm->kind != models[m].kind)
-      return ph_fail(err, PH_ECONFIG, "%s: metric '%s' is a %s metric in the catalogue, not %s", c->name, code,
-                     ph_kind_name(pm->kind), ph_kind_name(models[m].kind));
+    if (!pm) {
+      if ((rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "%s: metric '%s' is not in the catalogue", c->name, code),
+                               err, bad)))
+        return rc;
+      continue;
+    }
+    if (pm->kind != models[m].kind) {
+      if ((rc = ph_source_note(env,
+                               ph_fail(err, PH_ECONFIG, "%s: metric '%s' is a %s metric in the catalogue, not %s",
+                                       c->name, code, ph_kind_name(pm->kind), ph_kind_name(models[m].kind)),
+                               err, bad)))
+        return rc;
+      continue;
+    }
     c->idx[m] = idx;
     c->cmin[m] = pm->min;
     c->cmax[m] = pm->max;
   }
+  return 0;
+}
+
+/* Every problem of the settings is named (with env->pr, all of them). */
+static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env *env, struct ph_err *err) {
+  struct sim *c = ctx;
+  int bad = 0, rc;
+  (void)cjson_cfg; /* everything is in the cfgmap */
+  c->name = env && env->name ? env->name : "sim";
+  if (!env || !env->cat) return ph_fail(err, PH_EINVAL, "%s: no metric catalogue", c->name);
+  /* the cfgmap bounds these already and, checking a config (env->pr), has
+   * named each bad one: only a ctx filled another way gets them here */
+  if (!env->pr && !(c->rate_hz >= 0.01 && c->rate_hz <= 10000) &&
+      (rc = ph_source_note(env, ph_fail(err, PH_ECONFIG, "%s.rate_hz: %g is outside 0.01..10000", c->name, c->rate_hz),
+                           err, &bad)))
+    return rc;
+  if (!env->pr && (c->stack_test_every < 0 || c->weighbridge_every < 0 || c->outfall_every < 0 || c->outfall_stopped_every < 0 ||
+       c->duration_ticks < 0 || c->start_ms < 0) &&
+      (rc = ph_source_note(env,
+                           ph_fail(err, PH_ECONFIG,
+                                   "%s: stack_test_every, weighbridge_every, outfall_every, outfall_stopped_every, "
+                                   "duration_ticks and start_ms must be >= 0",
+                                   c->name),
+                           err, &bad)))
+    return rc;
+  if ((rc = sim_metrics(c, env, err, &bad))) return rc;
   c->seed_hash = splitmix64((uint64_t)c->seed);
   for (int m = 0; m < M_COUNT; m++)
     for (int k = 0; k < 2; k++) c->phase[m][k] = TAU * u01(c, 0, S_PHASE + 2 * (uint64_t)m + (uint64_t)k);
@@ -520,11 +547,15 @@ static int sim_init(void *ctx, const void *cjson_cfg, const struct ph_source_env
   snprintf(c->pt_furnace, sizeof c->pt_furnace, "%s%s", c->prefix, "furnace-1");
   snprintf(c->pt_wb, sizeof c->pt_wb, "%s%s", c->prefix, "weighbridge");
   snprintf(c->pt_out, sizeof c->pt_out, "%s%s", c->prefix, "outfall-1");
-  if (!ph_id_valid_z(c->pt_stack) || !ph_id_valid_z(c->pt_furnace) || !ph_id_valid_z(c->pt_wb) ||
-      !ph_id_valid_z(c->pt_out))
-    return ph_fail(err, PH_ECONFIG, "%s.prefix: '%.60s' does not make valid point ids ([a-z0-9][a-z0-9_-]{0,63})",
-                   c->name, c->prefix);
-  return 0;
+  if ((!ph_id_valid_z(c->pt_stack) || !ph_id_valid_z(c->pt_furnace) || !ph_id_valid_z(c->pt_wb) ||
+       !ph_id_valid_z(c->pt_out)) &&
+      (rc = ph_source_note(env,
+                           ph_fail(err, PH_ECONFIG,
+                                   "%s.prefix: '%.60s' does not make valid point ids ([a-z0-9][a-z0-9_-]{0,63})",
+                                   c->name, c->prefix),
+                           err, &bad)))
+    return rc;
+  return ph_source_noted(bad);
 }
 
 static int sim_start(void *ctx, const struct ph_source_pos *resume, struct ph_source_io *io, struct ph_err *err) {

@@ -70,7 +70,10 @@ load=$build/bench/query/ph_bench_query_load
 dir=${BENCH_DIR:-$build/bench-query}
 mkdir -p "$dir"
 db=$dir/bench.db
-stamp=$( (cat "$here/gen.sql"; echo "aggregates 2 days $days") | sha256sum | cut -c1-16)
+# the database is made again when gen.sql, the days or the hub's schema
+# (PH_STORE_VERSION: a new table the summary reads) change
+schema=$(sed -n 's/^#define PH_STORE_VERSION //p' "$here/../../hub/store/store.h")
+stamp=$( (cat "$here/gen.sql"; echo "aggregates 2 days $days schema $schema") | sha256sum | cut -c1-16)
 if [ ! -e "$db" ] || [ "$(cat "$dir/gen.stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -f "$db" "$db-wal" "$db-shm" "$dir/gen.stamp"
   say "generating $db (about 2 minutes, once)"

@@ -345,6 +345,26 @@ Test(agent_cli, check_config_lists_every_bad_entry_of_each_source)
 	expect_problems(want, sizeof want / sizeof want[0], 7);
 }
 
+/* The simulator: a prefix too long for the point ids it makes and a rate
+ * out of range, each named once (its init, which checks the same bounds
+ * for a ctx filled another way, repeated the rate as "sim-0.rate_hz"). */
+Test(agent_cli, check_config_lists_the_simulators_problems_once)
+{
+	char text[4096], prefix[61];
+	memset(prefix, 'a', 60);
+	prefix[60] = 0;
+	snprintf(text, sizeof text,
+		 "{\"park\":\"p1\",\"ent\":\"e1\",\"agent\":\"gw-01\",\"mqtt\":{\"uris\":[\"tcp://127.0.0.1:1\"]},"
+		 "\"outbox\":{\"path\":\"%s\"},\"sources\":[{\"type\":\"sim\",\"rate_hz\":0,\"prefix\":\"%s\"}]}",
+		 outbox, prefix);
+	write_cfg(text);
+	static const char *const want[] = {
+		"sources[0].rate_hz: 0 is outside 0.01..10000",
+		"sources[0].prefix: longer than 53 characters",
+	};
+	expect_problems(want, sizeof want / sizeof want[0], 2);
+}
+
 /* The same for a CSV source's column maps, and its keys that do not hang
  * on a list: every one in one run. */
 Test(agent_cli, check_config_lists_every_bad_csv_column)
