@@ -173,6 +173,14 @@ static int build_alarms(struct hub *h, struct ph_err *err) {
   if ((rc = ph_alarms_migrate(db, err)) || (rc = ph_rules_new(&rc_, &h->rules, err))) return rc;
   for (int p = 0; p < h->cfg->nparks; p++) {
     if (!h->cfg->parks[p].rules_file[0]) continue;
+    if (h->cfg->role == PH_HUB_ROLE_REGIONAL) {
+      /* The park hub raises its park's alarms. Here, with no agents and no
+       * ingest, the timer rules (offline, overdue) would raise false ones
+       * for every enterprise, and a regulator would read them. */
+      PH_INFO(MOD, "park %s: rules of %s not loaded: a regional hub raises no alarms (the park hub does)",
+              h->cfg->parks[p].id, h->cfg->parks[p].rules_file);
+      continue;
+    }
     struct ph_ruleset rs;
     if ((rc = ph_ruleset_load_file(h->cfg->parks[p].rules_file, h->refs.cat, &rs, err))) return rc;
     size_t nrules = rs.nrules;

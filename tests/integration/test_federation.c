@@ -81,10 +81,13 @@ static void write_config(int h)
 {
 	static char cfg[8192], parks[2][1024], hash[65];
 	cr_assert_eq(ph_api_token_hash_hex(token, hash), 0);
-	snprintf(parks[0], sizeof parks[0], "{\"id\": \"p1\", \"tz\": \"Asia/Shanghai\", \"enterprises\": [%s, %s]}",
-		 ent_cfg("ent-a", "gw-a"), ent_cfg("ent-b", "gw-b"));
-	snprintf(parks[1], sizeof parks[1], "{\"id\": \"p2\", %s\"tz\": \"Asia/Shanghai\", \"enterprises\": [%s]}",
-		 h == REGIONAL && p2_named_otherwise ? "\"name\": \"Park two\", " : "", ent_cfg("ent-a", "gw-c"));
+	char rules[2][700] = {"", ""}; /* the regional hub names rules files (not part of a park's fingerprint) */
+	for (int p = 0; p < 2 && h == REGIONAL; p++)
+		snprintf(rules[p], sizeof rules[p], "\"rules_file\": \"%s/rules-p%d.json\", ", env.dir, p + 1);
+	snprintf(parks[0], sizeof parks[0], "{\"id\": \"p1\", %s\"tz\": \"Asia/Shanghai\", \"enterprises\": [%s, %s]}",
+		 rules[0], ent_cfg("ent-a", "gw-a"), ent_cfg("ent-b", "gw-b"));
+	snprintf(parks[1], sizeof parks[1], "{\"id\": \"p2\", %s%s\"tz\": \"Asia/Shanghai\", \"enterprises\": [%s]}",
+		 rules[1], h == REGIONAL && p2_named_otherwise ? "\"name\": \"Park two\", " : "", ent_cfg("ent-a", "gw-c"));
 	char role[1024];
 	if (h == REGIONAL)
 		snprintf(role, sizeof role, "\"role\": \"regional\",");
@@ -296,8 +299,24 @@ static void setup(void)
 		snprintf(hubs[h].log, sizeof hubs[h].log, "%s/%s.log", env.dir, hubs[h].id);
 		hubs[h].port = pht_free_port();
 		cr_assert_gt(hubs[h].port, 0);
-		write_config(h);
 	}
+	/* rules a regional hub must not run: with no agents and no stack test
+	 * on record there, "never tested" and "offline" would be raised at once
+	 * for every enterprise */
+	for (int p = 1; p <= 2; p++) {
+		char path[700], text[1024];
+		snprintf(path, sizeof path, "%s/rules-p%d.json", env.dir, p);
+		snprintf(text, sizeof text,
+			 "{\"v\": 1, \"park\": \"p%d\", \"rules\": ["
+			 "{\"id\": \"dioxin_test_overdue\", \"severity\": \"major\", \"scope\": {\"point\": \"stack-1\", \"metric\": \"pcdd_f\"},"
+			 " \"overdue\": {\"period_days\": 365}, \"message\": \"{ent}: stack test overdue\"},"
+			 "{\"id\": \"gw_offline\", \"severity\": \"major\", \"offline\": {\"status\": true, \"for_s\": 0},"
+			 " \"message\": \"{ent}: gateway offline\"}]}",
+			 p);
+		cr_assert_eq(hh_write_file(path, text), 0);
+	}
+	for (int h = 0; h < NHUBS; h++)
+		write_config(h);
 }
 
 static void teardown(void)
@@ -408,6 +427,16 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 	cr_assert_null(strstr(out, "parkhub_regional_batches_total 0\n"), "%.3000s", out);
 	cr_assert_eq(api_get(0, "/metrics"), 200);
 	cr_assert_not_null(strstr(out, "parkhub_upstream_outbox_changes 0\n"), "%.3000s", out);
+
+	/* the regional hub ran no rules: no alarm of its own, each park's rules named in its log */
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM alarms"), 0, "alarms raised on the regional hub");
+	{
+		char line[800];
+		snprintf(line, sizeof line, "park p1: rules of %s/rules-p1.json not loaded", env.dir);
+		char *log = hh_slurp(hubs[REGIONAL].log);
+		cr_assert(log && strstr(log, line), "'%s' not in %s", line, hubs[REGIONAL].log);
+		free(log);
+	}
 
 	/* each forwarded row once */
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_hours"), h1 + h2);
