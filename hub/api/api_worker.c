@@ -121,6 +121,13 @@ int api_db_fail(struct api_req *r, const char *what) {
   return api_fail(r, 500, NULL, "database error while %s", what);
 }
 
+bool api_alarms_elsewhere(const struct api_req *r) { return r->env->refs->cfg->role == PH_HUB_ROLE_REGIONAL; }
+
+int api_fail_alarms_elsewhere(struct api_req *r) {
+  return api_fail(r, 501, NULL, "this is a regional hub: alarms are raised and kept by each park's hub and not "
+                                "forwarded; ask the park hub");
+}
+
 bool api_has_alarms(struct api_req *r) {
   sqlite3_stmt *s = api_stmt(r, API_ST_HAS_ALARMS);
   bool yes = s && sqlite3_step(s) == SQLITE_ROW;
