@@ -8,9 +8,10 @@
 # as built and --baseline (every figure from the hours, as before issue #19)
 # — and prints, for both with the speed-up: p50/p99 of the park summary (a
 # year and a month), of the annual report, and of 200 concurrent summary
-# clients (with their errors); then the all-parks summary when the build has
-# it, the series figures and requests/s under wrk. Every step is bounded in
-# time; the servers are stopped on exit.
+# clients (with their errors); then the all-parks summary over BENCH_PARKS
+# parks (bench, bench1.., each the same 100 enterprises and a year), the
+# series figures and requests/s under wrk. Every step is bounded in time;
+# the servers are stopped on exit.
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR [BUILD_DIR/bench-query]   BENCH_JOBS [1] build jobs
@@ -19,6 +20,8 @@
 #   BENCH_N_MONTH_NEW [200]  BENCH_N_YEAR_NEW [100]  BENCH_N_REPORT [3]  BENCH_N_SERIES [500]
 #   BENCH_CLIENTS [200] concurrent summary clients (one request each)
 #   BENCH_DAYS [365] days of data generated (fewer: a quick database while developing)
+#   BENCH_PARKS [10] parks generated (1..10; ~1.5 GB and 1.5 minutes each, once)
+#   BENCH_N_ALL [50]  BENCH_N_ALL_OLD [2]  all-parks summaries, now and of the baseline
 #   BENCH_MAX_S [120] seconds any one latency loop may take
 #   BENCH_WRK_S [10] seconds per wrk run   BENCH_WRK_C [8] wrk connections   BENCH_WRK_T [2] wrk threads
 set -euo pipefail
@@ -35,7 +38,12 @@ n_year_new=${BENCH_N_YEAR_NEW:-100}
 n_month_new=${BENCH_N_MONTH_NEW:-200}
 n_report=${BENCH_N_REPORT:-3}
 n_clients=${BENCH_CLIENTS:-200}
+n_all=${BENCH_N_ALL:-50}      # all-parks summaries (and of the baseline: BENCH_N_ALL_OLD, 2: ~35 s each)
+n_all_old=${BENCH_N_ALL_OLD:-2}
 days=${BENCH_DAYS:-365}
+parks=${BENCH_PARKS:-10}
+case "$parks" in [1-9]|10) ;; *) echo "bench/query: BENCH_PARKS must be 1..10" >&2; exit 2 ;; esac
+export BENCH_PARKS=$parks # the servers serve them all
 max_s=${BENCH_MAX_S:-120}
 wrk_s=${BENCH_WRK_S:-10}
 wrk_c=${BENCH_WRK_C:-8}
@@ -70,17 +78,21 @@ load=$build/bench/query/ph_bench_query_load
 dir=${BENCH_DIR:-$build/bench-query}
 mkdir -p "$dir"
 db=$dir/bench.db
-# the database is made again when gen.sql, the days or the hub's schema
-# (PH_STORE_VERSION: a new table the summary reads) change
+# the database is made again when gen.sql, the days, the parks or the hub's
+# schema (PH_STORE_VERSION: a new table the summary reads) change
 schema=$(sed -n 's/^#define PH_STORE_VERSION //p' "$here/../../hub/store/store.h")
-stamp=$( (cat "$here/gen.sql"; echo "aggregates 2 days $days schema $schema") | sha256sum | cut -c1-16)
+stamp=$( (cat "$here/gen.sql"; echo "aggregates 2 days $days schema $schema parks $parks") | sha256sum | cut -c1-16)
 if [ ! -e "$db" ] || [ "$(cat "$dir/gen.stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -f "$db" "$db-wal" "$db-shm" "$dir/gen.stamp"
-  say "generating $db (about 2 minutes, once)"
+  say "generating $db: $parks parks (about 1.5 minutes a park, once)"
   t0=$(date +%s)
   "$serve" --init "$db"
-  # BENCH_DAYS < 365: only the first days of the year (a quick database while developing)
-  sed "s/k < 8759/k < $(( days * 24 - 1 ))/" "$here/gen.sql" | timeout 1800 sqlite3 "$db" >/dev/null
+  for p in $(seq 0 $(( parks - 1 ))); do
+    park=bench; [ "$p" -gt 0 ] && park=bench$p
+    # BENCH_DAYS < 365: only the first days of the year (a quick database while developing)
+    sed -e "s/k < 8759/k < $(( days * 24 - 1 ))/" -e "s/@PARK@/$park/g" "$here/gen.sql" |
+      timeout 1800 sqlite3 "$db" >/dev/null
+  done
   "$serve" --aggregate "$db" # the daily CEMS aggregates, as migration 6 builds them for an older database
   echo "$stamp" > "$dir/gen.stamp"
   say "generated in $(( $(date +%s) - t0 )) s"
@@ -122,11 +134,13 @@ figure() { # name url n [clients]
 }
 p99_of() { sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p'; }
 # name url-path n [clients]: the figure now and its baseline, and the speed-up of p99
-versus() {
+versus() { versus_url "$1" "$base$2" "$obase$2" "${@:3}"; }
+# name url url-of-the-baseline n [clients [n-of-the-baseline]]
+versus_url() {
   local a b pa pb
   # errors are printed (errors=N), not fatal: a baseline that times out under load is a figure too
-  a=$(timeout $(( max_s + 60 )) "$load" "$base$2" "$tok" "$3" "$max_s" "${4:-1}" 2>> "$dir/load.log") || true
-  b=$(timeout $(( max_s + 60 )) "$load" "$obase$2" "$tok" "${5:-$3}" "$max_s" "${4:-1}" 2>> "$dir/load.log") || true
+  a=$(timeout $(( max_s + 60 )) "$load" "$2" "$tok" "$4" "$max_s" "${5:-1}" 2>> "$dir/load.log") || true
+  b=$(timeout $(( max_s + 60 )) "$load" "$3" "$tok" "${6:-$4}" "$max_s" "${5:-1}" 2>> "$dir/load.log") || true
   [ -n "$a" ] || a="no request answered 200 (see $dir/load.log)"
   [ -n "$b" ] || b="no request answered 200 (see $dir/load.log)"
   pa=$(printf '%s' "$a" | p99_of)
@@ -143,15 +157,9 @@ versus "summary, 100 enterprises, one month" "/summary?$month" "$n_month_new" 1 
 versus "annual report 2025 (JSON), 100 enterprises" "/report?year=2025&format=json" "$n_report" 1
 echo "-- $n_clients concurrent clients, one month's summary each (ms)"
 versus "summary, one month, $n_clients clients" "/summary?$month" "$n_clients" "$n_clients"
-echo "-- all parks (GET /api/v1/summary, 10 parks x 100 enterprises, one year; target p99 <= 250)"
-code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
-       "http://127.0.0.1:$port/api/v1/summary?$year" || true)
-if [ "$code" = 200 ]; then
-  figure "all-parks summary, one year" "http://127.0.0.1:$port/api/v1/summary?$year" "$n_year"
-  echo "  (the database holds one park: see README.md, 'All parks', for the 10-park shortcut)"
-else
-  echo "all-parks summary: not available (GET /api/v1/summary answered $code: the cross-park summary is not in this build)"
-fi
+echo "-- all parks (GET /api/v1/summary, $parks parks x 100 enterprises, one year; target p99 <= 250 for 10 parks)"
+versus_url "all-parks summary, $parks parks, one year" "http://127.0.0.1:$port/api/v1/summary?$year" \
+  "http://127.0.0.1:$port_old/api/v1/summary?$year" "$n_all" 1 "$n_all_old"
 figure "series 1h, one month (720 points), JSON" "$series" "$n_series"
 figure "series 1h, one month (720 points), CSV" "$series&format=csv" "$n_series"
 figure "series 1d, one year (365 points)" "$base/series?ent=e042&point=stack-1&metric=so2&$year&step=1d" "$n_series"

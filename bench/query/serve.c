@@ -3,7 +3,8 @@
  *   ph_bench_query_serve --init DB        create the hub schema (then gen.sql fills it)
  *   ph_bench_query_serve --aggregate DB   build the daily CEMS aggregates (and point_first) of gen.sql's data
  *   ph_bench_query_serve DB PORT [THREADS [--baseline]]
- *       serve park "bench" (100 enterprises e000..e099, Asia/Shanghai) with the admin
+ *       serve park "bench" (and "bench1".."bench9" with BENCH_PARKS=10; each
+ *       100 enterprises e000..e099, Asia/Shanghai) with the admin
  *       token "bench-token" until SIGINT/SIGTERM; prints "ready PORT". --baseline: every
  *       figure from the hours, as before the daily aggregates (the comparison's old path).
  */
@@ -64,20 +65,30 @@ int main(int argc, char **argv) {
     return 2;
   }
   static struct ph_hub_config cfg;
-  cfg.nparks = 1;
-  strcpy(cfg.parks[0].id, "bench");
-  strcpy(cfg.parks[0].name, "Benchmark park");
-  strcpy(cfg.parks[0].tz, "Asia/Shanghai");
-  cfg.parks[0].ents = ph_calloc(NENTS, sizeof(struct ph_hub_ent));
-  cfg.parks[0].nents = NENTS;
-  for (int i = 0; i < NENTS; i++) {
-    struct ph_hub_ent *e = &cfg.parks[0].ents[i];
-    snprintf(e->id, sizeof e->id, "e%03d", i);
-    snprintf(e->name, sizeof e->name, "Smelter %d", i);
-    snprintf(e->agents[0], sizeof e->agents[0], "gw");
-    e->nagents = 1;
-    e->expected_interval_s = 3600;
-    strcpy(e->standard, "gb31574-2015");
+  /* BENCH_PARKS (run.sh): parks "bench", "bench1".."bench9", as gen.sql made them */
+  const char *np = getenv("BENCH_PARKS");
+  cfg.nparks = np ? atoi(np) : 1;
+  if (cfg.nparks < 1 || cfg.nparks > 10) {
+    fprintf(stderr, "serve: BENCH_PARKS must be 1..10\n");
+    return 2;
+  }
+  for (int p = 0; p < cfg.nparks; p++) {
+    struct ph_hub_park *pk = &cfg.parks[p];
+    if (p == 0) strcpy(pk->id, "bench");
+    else snprintf(pk->id, sizeof pk->id, "bench%d", p);
+    snprintf(pk->name, sizeof pk->name, "Benchmark park %d", p);
+    strcpy(pk->tz, "Asia/Shanghai");
+    pk->ents = ph_calloc(NENTS, sizeof(struct ph_hub_ent));
+    pk->nents = NENTS;
+    for (int i = 0; i < NENTS; i++) {
+      struct ph_hub_ent *e = &pk->ents[i];
+      snprintf(e->id, sizeof e->id, "e%03d", i);
+      snprintf(e->name, sizeof e->name, "Smelter %d", i);
+      snprintf(e->agents[0], sizeof e->agents[0], "gw");
+      e->nagents = 1;
+      e->expected_interval_s = 3600;
+      strcpy(e->standard, "gb31574-2015");
+    }
   }
   struct ph_tz *tz;
   struct ph_catalog *cat;
@@ -108,8 +119,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "serve: %s\n", err.msg);
     return 1;
   }
-  struct ph_tz *tzs[1] = {tz};
-  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .tz = {tzs[0]}, .limits = {lim}, .nlimits = 1, .factors = fac};
+  struct ph_refs refs = {.cfg = &cfg, .cat = cat, .limits = {lim}, .nlimits = 1, .factors = fac};
+  for (int p = 0; p < cfg.nparks; p++) refs.tz[p] = tz; /* one zone, shared read-only */
   struct ph_api_env env = {.db_path = argv[1], .refs = &refs};
   sigset_t set;
   sigemptyset(&set);
