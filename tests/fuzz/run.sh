@@ -3,8 +3,9 @@
 # hub and agent config loaders, HJ 212 framer+parser+mapping, MQTT topics,
 # cmd/ack payloads, the API's argument values) with clang
 # (ASan+UBSan, in build-fuzz/ next to the repository's build/) and runs each
-# for SECONDS (default $FUZZ_SECONDS or 30; 15 when SANITIZE is set, i.e.
-# CI's second pass, which has run the same targets already) from its seed
+# for SECONDS (default $FUZZ_SECONDS or 20; 10 when SANITIZE is set, i.e.
+# CI's second pass, which has run the same targets already: a bounded slice
+# that keeps .ci/run within its budget; long runs: docs/fuzzing.md) from its seed
 # corpus in the repository plus what earlier runs found (build-fuzz/corpus).
 # Installs clang and its fuzzer runtime when missing. Prints each target's
 # executions and "N passed, M failed"; a crash, leak or timeout fails (the
@@ -15,8 +16,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-secs=${1:-${FUZZ_SECONDS:-30}}
-[ -n "${SANITIZE:-}" ] && [ -z "${1:-}" ] && [ -z "${FUZZ_SECONDS:-}" ] && secs=15
+secs=${1:-${FUZZ_SECONDS:-20}}
+[ -n "${SANITIZE:-}" ] && [ -z "${1:-}" ] && [ -z "${FUZZ_SECONDS:-}" ] && secs=10
 build=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 
 need=()
