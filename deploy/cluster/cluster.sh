@@ -9,6 +9,8 @@
 #                                    CLI BASE+31..39, epmd BASE+40; all on 127.0.0.1
 #   cluster.sh add-hub DIR USER PASSWORD              a hub's user: reads and writes every parkhub/ topic
 #   cluster.sh add-agent DIR PARK ENT AGENT PASSWORD  an agent's user (named AGENT): writes only its own topics
+#   cluster.sh add-uplink DIR USER PASSWORD PARK HUB_ID  a park hub's upstream user (federation): writes only
+#                                    parkhub/v1/PARK/hub/HUB_ID/up, reads only its .../up/ack
 #   cluster.sh kill DIR N            SIGKILL node N (1..3): a node's death
 #   cluster.sh start-node DIR N      start node N again (it rejoins)
 #   cluster.sh stop DIR              stop every node cleanly (then SIGKILL what is left after 60 s)
@@ -40,7 +42,7 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 [ -x "$RMQ/rabbitmq-server" ] || die "$RMQ/rabbitmq-server missing: install the Debian package rabbitmq-server (deploy/install-deps.sh)"
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,18p' "$0" >&2; exit 2; }
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -184,6 +186,19 @@ cmd_add_agent() {
   any_ctl set_topic_permissions -p / "$agent" amq.topic "^$me\\.(ev\\.[a-z]+|status)\$" "^($me\\.ack|parkhub\\.v1\\.$park\\.hub)\$"
 }
 
+# A park hub's upstream connection (docs/wire.md, Federation): the batches
+# up, the regional hub's acks down, nothing else. The regional hub itself
+# is a hub user (add-hub): it reads parkhub/v1/PARK/hub/+/up of every park
+# it serves and writes the .../up/ack topics.
+cmd_add_uplink() {
+  local user=${3:?user} pw=${4:?password} park=${5:?park} hub=${6:?hub_id}
+  for x in "$park" "$hub"; do id_ok "$x"; done
+  local up="parkhub\\.v1\\.$park\\.hub\\.$hub\\.up"
+  any_ctl add_user "$user" "$pw" >/dev/null || true
+  any_ctl set_permissions -p / "$user" '^mqtt-subscription-' '^(amq\.topic|mqtt-subscription-.*)$' '^(amq\.topic|mqtt-subscription-.*)$'
+  any_ctl set_topic_permissions -p / "$user" amq.topic "^$up\$" "^$up\\.ack\$"
+}
+
 cmd_kill() {
   local i=${3:?node 1..3} pid; pid=$(node_pid "$i")
   [ -n "$pid" ] || die "node $i: no pid file"
@@ -224,6 +239,7 @@ case "$cmd" in
   start) cmd_start "$@" ;;
   add-hub) cmd_add_hub "$@" ;;
   add-agent) cmd_add_agent "$@" ;;
+  add-uplink) cmd_add_uplink "$@" ;;
   kill) cmd_kill "$@" ;;
   start-node) cmd_start_node "$@" ;;
   stop) cmd_stop ;;

@@ -41,6 +41,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/api.h"
+#include "fed_helpers.h"
 #include "hub_helpers.h"
 #include "parkhub/timefmt.h"
 
@@ -227,54 +228,13 @@ static void stored(int hours)
 	cr_assert_eq(wait_i64(1, 2 * hours, q), 2 * hours, "p2 hours (log %s)", hubs[1].log);
 }
 
-/* ---- comparing summaries ---- */
-
-static bool same(const cJSON *a, const cJSON *b, char *path, size_t cap)
-{
-	if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
-		double x = a->valuedouble, y = b->valuedouble;
-		return fabs(x - y) <= 1e-9 * fmax(1.0, fmax(fabs(x), fabs(y)));
-	}
-	if ((a->type & 0xff) != (b->type & 0xff))
-		return false;
-	if (cJSON_IsString(a))
-		return !strcmp(a->valuestring, b->valuestring);
-	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
-		if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-			return false;
-		const cJSON *x = a->child, *y = b->child;
-		for (; x && y; x = x->next, y = y->next) {
-			size_t n = strlen(path);
-			snprintf(path + n, cap - n, "/%s", x->string ? x->string : "[]");
-			if (x->string && (!y->string || strcmp(x->string, y->string)))
-				return false;
-			bool own = x->string && (!strcmp(x->string, "closed_until") || !strcmp(x->string, "id")); /* each hub's own */
-			if (!own && !same(x, y, path, cap))
-				return false;
-			path[n] = 0;
-		}
-	}
-	return true;
-}
+/* ---- comparing summaries (fed_helpers.h) ---- */
 
 static void same_answer(int h, const char *park, const char *what, const char *range)
 {
-	char path[512], where[512] = "";
-	snprintf(path, sizeof path, "/api/v1/parks/%s/%s?%s", park, what, range);
-	cr_assert_eq(api_get(h, path), 200, "%s GET %s: %.300s", hubs[h].id, path, out);
-	cJSON *a = cJSON_Parse(out);
-	cr_assert_eq(api_get(REGIONAL, path), 200, "regional GET %s: %.300s", path, out);
-	cJSON *b = cJSON_Parse(out);
-	cr_assert(a && b);
-	if (!strcmp(what, "summary"))
-		cr_assert(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "enterprises")) > 0, "no enterprises in %s", path);
-	char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
-	cr_assert(same(a, b, where, sizeof where), "%s %s %s differs at %s:\npark hub %.1500s\nregional %.1500s", park,
-		  what, range, where, ta, tb);
-	free(ta);
-	free(tb);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
+	char why[4096];
+	cr_assert_eq(fed_same_answer(hubs[h].port, hubs[REGIONAL].port, token, park, what, range, why, sizeof why), 0,
+		     "%s", why);
 }
 
 static void same_summary(int h, const char *park, const char *range) { same_answer(h, park, "summary", range); }
@@ -540,7 +500,7 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 		cr_assert(pa && pb, "a pcdd_f section on both sides");
 		cr_assert_gt(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pa, "stack_tests")), 0, "stack tests in the report");
 		char where[512] = "", *ta = cJSON_PrintUnformatted(pa), *tb = cJSON_PrintUnformatted(pb);
-		cr_assert(same(pa, pb, where, sizeof where), "p%d pcdd_f differs at %s:\npark hub %.1500s\nregional %.1500s",
+		cr_assert(fed_same(pa, pb, where, sizeof where), "p%d pcdd_f differs at %s:\npark hub %.1500s\nregional %.1500s",
 			  h + 1, where, ta, tb);
 		free(ta);
 		free(tb);

@@ -1,0 +1,97 @@
+/*
+ * fed_helpers.c — a park hub's and the regional hub's answers compared
+ * (fed_helpers.h). Callers: test_federation.c, test_cluster_federation.c.
+ * Threads: the test's own. Owns: the answers' buffers during a call.
+ *
+ * Invariants:
+ *  1. figures compare to 1e-9 relative: both hubs run the same code on the
+ *     same rows, only the summation order may differ;
+ *  2. closed_until and id are each hub's own (its clock, its row ids) and
+ *     are never compared.
+ */
+#include "fed_helpers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub_helpers.h"
+
+#define ANSWER_CAP (1 << 20)
+
+bool fed_same(const cJSON *a, const cJSON *b, char *path, size_t cap)
+{
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+		double x = a->valuedouble, y = b->valuedouble;
+		return fabs(x - y) <= 1e-9 * fmax(1.0, fmax(fabs(x), fabs(y)));
+	}
+	if ((a->type & 0xff) != (b->type & 0xff))
+		return false;
+	if (cJSON_IsString(a))
+		return !strcmp(a->valuestring, b->valuestring);
+	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
+		if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+			return false;
+		const cJSON *x = a->child, *y = b->child;
+		for (; x && y; x = x->next, y = y->next) {
+			size_t n = strlen(path);
+			snprintf(path + n, cap - n, "/%s", x->string ? x->string : "[]");
+			if (x->string && (!y->string || strcmp(x->string, y->string)))
+				return false;
+			bool own = x->string && (!strcmp(x->string, "closed_until") || !strcmp(x->string, "id")); /* inv. 2 */
+			if (!own && !fed_same(x, y, path, cap))
+				return false;
+			path[n] = 0;
+		}
+	}
+	return true;
+}
+
+/* GET path on port into buf; the parsed answer or NULL (why filled). */
+static cJSON *get_json(int port, const char *token, const char *path, char *buf, char *why, size_t cap)
+{
+	long st = hh_http_get(port, token, path, buf, ANSWER_CAP, NULL, 0);
+	if (st != 200) {
+		snprintf(why, cap, "port %d GET %s: status %ld: %.300s", port, path, st, buf);
+		return NULL;
+	}
+	cJSON *j = cJSON_Parse(buf);
+	if (!j)
+		snprintf(why, cap, "port %d GET %s: not JSON: %.300s", port, path, buf);
+	return j;
+}
+
+int fed_same_answer(int park_port, int region_port, const char *token, const char *park, const char *what,
+		    const char *range, char *why, size_t cap)
+{
+	char path[512], where[512] = "";
+	char *buf = malloc(ANSWER_CAP);
+	cJSON *a = NULL, *b = NULL;
+	int rc = -1;
+	if (!buf) {
+		snprintf(why, cap, "out of memory");
+		return -1;
+	}
+	snprintf(path, sizeof path, "/api/v1/parks/%s/%s?%s", park, what, range);
+	if (!(a = get_json(park_port, token, path, buf, why, cap)) || !(b = get_json(region_port, token, path, buf, why, cap)))
+		goto out;
+	if (!strcmp(what, "summary") && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "enterprises")) == 0) {
+		snprintf(why, cap, "no enterprises in the park hub's %s", path);
+		goto out;
+	}
+	if (fed_same(a, b, where, sizeof where)) {
+		rc = 0;
+		goto out;
+	}
+	char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
+	snprintf(why, cap, "%s %s %s differs at %s:\npark hub %.1500s\nregional %.1500s", park, what, range, where,
+		 ta ? ta : "?", tb ? tb : "?");
+	free(ta);
+	free(tb);
+out:
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	free(buf);
+	return rc;
+}
