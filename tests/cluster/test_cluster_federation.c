@@ -48,6 +48,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,7 +83,7 @@ static long long t0;
 
 struct hub {
 	const char *id, *park; /* park: NULL for the region */
-	char cfg[600], db[600], log[600];
+	char cfg[FED_PATH_CAP], db[FED_PATH_CAP], log[FED_PATH_CAP];
 	int port;
 	struct pht_proc proc;
 	bool running;
@@ -198,16 +199,9 @@ static void write_config(int h)
 
 static void hub_start(int h)
 {
-	const char *argv[] = {hh_parkhub(), "--config", hubs[h].cfg, NULL};
-	char body[256];
-	cr_assert_eq(pht_proc_spawn(&hubs[h].proc, argv, hubs[h].log), 0);
-	hubs[h].running = true;
-	for (int i = 0; i < 600; i++) { /* up once its API answers */
-		if (hh_http_get(hubs[h].port, token, "/healthz", body, sizeof body, NULL, 0) == 200)
-			return;
-		pht_sleep_ms(100);
-	}
-	cr_assert_fail("%s did not start (log %s)", hubs[h].id, hubs[h].log);
+	int rc = fed_hub_start(&hubs[h].proc, hubs[h].cfg, hubs[h].log, hubs[h].port, token, 60000);
+	hubs[h].running = rc == 0 || rc == -ETIMEDOUT;
+	cr_assert_eq(rc, 0, "%s did not start (log %s)", hubs[h].id, hubs[h].log);
 }
 
 static void hub_stop(int h, int sig)
@@ -219,31 +213,6 @@ static void hub_stop(int h, int sig)
 	hubs[h].running = false;
 	if (sig == SIGTERM)
 		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s exit status %#x", hubs[h].id, status);
-}
-
-static int64_t db_i64(int h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t db_i64(int h, const char *fmt, ...)
-{
-	char q[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof q, fmt, ap);
-	va_end(ap);
-	struct hh_env e = env; /* hh_db_i64 reads e->db */
-	snprintf(e.db, sizeof e.db, "%s", hubs[h].db);
-	int64_t v = -1;
-	if (hh_db_i64(&e, &v, "%s", q))
-		v = -1;
-	return v;
-}
-
-/* Polls until the query gives want (bounded); the last value. */
-static int64_t wait_i64(int h, int64_t want, const char *q)
-{
-	int64_t v = -1;
-	for (int i = 0; i < WAIT_MS / 200 && (v = db_i64(h, "%s", q)) != want; i++)
-		pht_sleep_ms(200);
-	return v;
 }
 
 /* ---- the agents ---- */
@@ -310,11 +279,7 @@ static void setup(void)
 		snprintf(uris[i], sizeof uris[i], "tcp://127.0.0.1:%d", base + 1 + i);
 	choose_time();
 	for (int h = 0; h < NHUBS; h++) {
-		snprintf(hubs[h].cfg, sizeof hubs[h].cfg, "%s/%s.json", env.dir, hubs[h].id);
-		snprintf(hubs[h].db, sizeof hubs[h].db, "%s/%s.db", env.dir, hubs[h].id);
-		snprintf(hubs[h].log, sizeof hubs[h].log, "%s/%s.log", env.dir, hubs[h].id);
-		hubs[h].port = pht_free_port();
-		cr_assert_gt(hubs[h].port, 0);
+		cr_assert_eq(fed_hub_files(env.dir, hubs[h].id, hubs[h].cfg, hubs[h].db, hubs[h].log, &hubs[h].port), 0);
 	}
 	for (int k = 0; k < 2; k++) {
 		pe[k] = env;
@@ -351,8 +316,8 @@ TestSuite(cluster, .init = setup, .fini = teardown, .timeout = 900);
 /* Rows of park k: "FROM ... WHERE" text joined to points for the park. */
 static void same_count(int k, const char *what, const char *from_where)
 {
-	int64_t a = db_i64(k, "SELECT count(*) %s", from_where);
-	int64_t b = db_i64(REGION, "SELECT count(*) %s", from_where);
+	int64_t a = fed_db_i64(hubs[k].db, "SELECT count(*) %s", from_where);
+	int64_t b = fed_db_i64(hubs[REGION].db, "SELECT count(*) %s", from_where);
 	cr_log_info("%s %s: park hub %lld, region %lld", hubs[k].park, what, (long long)a, (long long)b);
 	cr_expect_gt(a, 0, "%s: no %s on the park hub", hubs[k].park, what);
 	cr_expect_eq(a, b, "%s %s: park hub %lld rows, region %lld", hubs[k].park, what, (long long)a, (long long)b);
@@ -378,14 +343,14 @@ static void check_park(int k)
 	same_count(k, "materials", q);
 
 	/* no gap: one stream, at the park hub's last batch, nothing above it */
-	int64_t last = db_i64(k, "SELECT last_batch FROM up_state"), acked = db_i64(k, "SELECT acked FROM up_state");
+	int64_t last = fed_db_i64(hubs[k].db, "SELECT last_batch FROM up_state"), acked = fed_db_i64(hubs[k].db, "SELECT acked FROM up_state");
 	cr_expect_gt(last, 0, "%s forwarded no batch", hubs[k].id);
 	cr_expect_eq(acked, last, "%s: acked %lld of %lld batches", hubs[k].id, (long long)acked, (long long)last);
-	cr_expect_eq(db_i64(REGION, "SELECT count(*) FROM up_streams WHERE sender = '%s'", hubs[k].id), 1,
+	cr_expect_eq(fed_db_i64(hubs[REGION].db, "SELECT count(*) FROM up_streams WHERE sender = '%s'", hubs[k].id), 1,
 		     "%s: one upward stream (one epoch) at the region", hubs[k].id);
-	cr_expect_eq(db_i64(REGION, "SELECT upto FROM up_streams WHERE sender = '%s'", hubs[k].id), last,
+	cr_expect_eq(fed_db_i64(hubs[REGION].db, "SELECT upto FROM up_streams WHERE sender = '%s'", hubs[k].id), last,
 		     "%s: the region's upto is its last batch", hubs[k].id);
-	cr_expect_eq(db_i64(REGION, "SELECT count(*) FROM up_streams WHERE sender = '%s' AND above != ''", hubs[k].id), 0,
+	cr_expect_eq(fed_db_i64(hubs[REGION].db, "SELECT count(*) FROM up_streams WHERE sender = '%s' AND above != ''", hubs[k].id), 0,
 		     "%s: batches wait above the region's upto", hubs[k].id);
 
 	/* the park's figures over the forwarded hours, equal on both sides */
@@ -444,7 +409,7 @@ Test(cluster, federation_survives_node_and_hub_deaths)
 	}
 	phase("parks at tz %s; stream from %lld (%lld ticks, the last %d s live); cutoff %lld", tz, (long long)start_ms,
 	      (long long)sims[0].ticks, LIVE_S, (long long)cutoff);
-	cr_assert_eq(wait_i64(REGION, 1, "SELECT count(DISTINCT p.park) = 2 FROM materials m JOIN points p ON p.id = m.point_id"),
+	cr_assert_eq(fed_wait_i64(hubs[REGION].db, 1, WAIT_MS, "SELECT count(DISTINCT p.park) = 2 FROM materials m JOIN points p ON p.id = m.point_id"),
 		     1, "nothing forwarded (logs %s, %s, %s)", hubs[0].log, hubs[1].log, hubs[REGION].log);
 	phase("both parks' materials reach the region: the upward stream runs");
 
@@ -474,8 +439,8 @@ Test(cluster, federation_survives_node_and_hub_deaths)
 	hub_stop(REGION, SIGTERM);
 	phase("regional hub stopped");
 	pht_sleep_ms(OUTAGE_S * 1000);
-	phase("after %d s: outboxes %lld and %lld changes", OUTAGE_S, (long long)db_i64(0, "SELECT count(*) FROM up_outbox"),
-	      (long long)db_i64(1, "SELECT count(*) FROM up_outbox"));
+	phase("after %d s: outboxes %lld and %lld changes", OUTAGE_S, (long long)fed_db_i64(hubs[0].db, "SELECT count(*) FROM up_outbox"),
+	      (long long)fed_db_i64(hubs[1].db, "SELECT count(*) FROM up_outbox"));
 	hub_start(REGION);
 	phase("regional hub back");
 
@@ -500,12 +465,12 @@ Test(cluster, federation_survives_node_and_hub_deaths)
 	char q[256];
 	for (int k = 0; k < 2; k++) {
 		snprintf(q, sizeof q, "SELECT count(*) FROM cems_dirty WHERE hour_ms < %lld", (long long)cutoff);
-		cr_assert_eq(wait_i64(k, 0, q), 0, "%s: hours before cutoff not processed (log %s)", hubs[k].id,
+		cr_assert_eq(fed_wait_i64(hubs[k].db, 0, WAIT_MS, q), 0, "%s: hours before cutoff not processed (log %s)", hubs[k].id,
 			     hubs[k].log);
 		snprintf(q, sizeof q, "SELECT count(*) FROM cems_dirty_days WHERE day_ms + 86400000 <= %lld",
 			 (long long)cutoff);
-		cr_assert_eq(wait_i64(k, 0, q), 0, "%s: days before cutoff not processed", hubs[k].id);
-		int64_t v = wait_i64(k, 0, "SELECT count(*) FROM up_outbox");
+		cr_assert_eq(fed_wait_i64(hubs[k].db, 0, WAIT_MS, q), 0, "%s: days before cutoff not processed", hubs[k].id);
+		int64_t v = fed_wait_i64(hubs[k].db, 0, WAIT_MS, "SELECT count(*) FROM up_outbox");
 		cr_assert_eq(v, 0, "%s: %lld changes not acked (logs %s, %s)", hubs[k].id, (long long)v, hubs[k].log,
 			     hubs[REGION].log);
 	}

@@ -11,7 +11,10 @@
  */
 #include "fed_helpers.h"
 
+#include <errno.h>
 #include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +97,57 @@ out:
 	cJSON_Delete(b);
 	free(buf);
 	return rc;
+}
+
+int fed_hub_files(const char *dir, const char *id, char *cfg, char *db, char *log, int *port)
+{
+	int a = snprintf(cfg, FED_PATH_CAP, "%s/%s.json", dir, id), b = snprintf(db, FED_PATH_CAP, "%s/%s.db", dir, id);
+	int c = snprintf(log, FED_PATH_CAP, "%s/%s.log", dir, id);
+	*port = pht_free_port();
+	return a > 0 && a < FED_PATH_CAP && b > 0 && b < FED_PATH_CAP && c > 0 && c < FED_PATH_CAP && *port > 0 ? 0 : -1;
+}
+
+int fed_hub_start(struct pht_proc *p, const char *cfg, const char *log, int port, const char *token, int timeout_ms)
+{
+	const char *argv[] = {hh_parkhub(), "--config", cfg, NULL};
+	char body[256];
+	if (!argv[0])
+		return -EINVAL;
+	int rc = pht_proc_spawn(p, argv, log);
+	for (int i = 0; !rc && i < timeout_ms / 100; i++) { /* up once its API answers */
+		if (hh_http_get(port, token, "/healthz", body, sizeof body, NULL, 0) == 200)
+			return 0;
+		pht_sleep_ms(100);
+	}
+	return rc ? rc : -ETIMEDOUT;
+}
+
+int64_t fed_db_i64(const char *path, const char *fmt, ...)
+{
+	char q[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof q, fmt, ap);
+	va_end(ap);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				v = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+int64_t fed_wait_i64(const char *path, int64_t want, int timeout_ms, const char *q)
+{
+	int64_t v = -1;
+	for (int i = 0; i < timeout_ms / 200 && (v = fed_db_i64(path, "%s", q)) != want; i++)
+		pht_sleep_ms(200);
+	return v;
 }
