@@ -24,7 +24,7 @@
 #
 # Prints one table. Asserts nothing about speed: exit 0 when every phase ran
 # and every message arrived; non-zero when something broke. Not part of
-# ctest (tests/cluster checks correctness). Takes 3-5 minutes here, most of
+# ctest (tests/cluster checks correctness). Takes 4-6 minutes here, most of
 # it the cluster starting (about 40 s) and a node rejoining.
 #
 # Environment (defaults in brackets):
