@@ -20,8 +20,9 @@
 
 /* a and b are the same figures: numbers equal to 1e-9 relative, strings,
  * types, keys and array lengths equal; members named closed_until and id
- * are each hub's own and skipped. path (a buffer of cap, "" on entry) gets
- * where the first difference is. */
+ * are each hub's own and skipped; a regional hub's "alarms": null (with
+ * its "alarms_na" reason) stands for the park hub's alarm counts. path
+ * (a buffer of cap, "" on entry) gets where the first difference is. */
 bool fed_same(const cJSON *a, const cJSON *b, char *path, size_t cap);
 
 /* GET /api/v1/parks/{park}/{what}?{range} with token on the park hub's

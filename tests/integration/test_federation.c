@@ -32,7 +32,8 @@
 #include <curl/curl.h>
 #include <math.h>
 #include <signal.h>
-#include <errno.h>
+#include <stdarg.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static char out[1 << 20];
 
 struct hub {
 	const char *id;
-	char cfg[FED_PATH_CAP], db[FED_PATH_CAP], log[FED_PATH_CAP];
+	char cfg[600], db[600], log[600];
 	int port;
 	struct pht_proc proc;
 	bool running;
@@ -114,9 +115,15 @@ static long api_get(int h, const char *path)
 
 static void hub_start(int h)
 {
-	int rc = fed_hub_start(&hubs[h].proc, hubs[h].cfg, hubs[h].log, hubs[h].port, token, WAIT_MS);
-	hubs[h].running = rc == 0 || rc == -ETIMEDOUT;
-	cr_assert_eq(rc, 0, "%s did not start (log %s)", hubs[h].id, hubs[h].log);
+	const char *argv[] = {hh_parkhub(), "--config", hubs[h].cfg, NULL};
+	cr_assert_eq(pht_proc_spawn(&hubs[h].proc, argv, hubs[h].log), 0);
+	hubs[h].running = true;
+	for (int i = 0; i < WAIT_MS / 100; i++) { /* up once its API answers */
+		if (api_get(h, "/healthz") == 200)
+			return;
+		pht_sleep_ms(100);
+	}
+	cr_assert_fail("%s did not start (log %s)", hubs[h].id, hubs[h].log);
 }
 
 static void hub_stop(int h)
@@ -128,6 +135,10 @@ static void hub_stop(int h)
 	hubs[h].running = false;
 }
 
+/* Hub h's database (fed_helpers.h): a value, and a bounded wait for one. */
+#define db_i64(h, ...) fed_db_i64(hubs[h].db, __VA_ARGS__)
+#define wait_i64(h, want, q) fed_wait_i64(hubs[h].db, want, WAIT_MS, q)
+
 /* Restarts park hub h: its CEMS update runs 5 s after a start and closes
  * every stored hour (hh_cems_update's way); waits until it did. */
 static void close_hours(int h)
@@ -138,13 +149,13 @@ static void close_hours(int h)
 	char q[256];
 	snprintf(q, sizeof q, "SELECT run_ms > %lld AND NOT EXISTS (SELECT 1 FROM cems_dirty) FROM cems_state",
 		 (long long)t0);
-	cr_assert_eq(fed_wait_i64(hubs[h].db, 1, WAIT_MS, q), 1, "%s: the CEMS update did not run (log %s)", hubs[h].id, hubs[h].log);
+	cr_assert_eq(wait_i64(h, 1, q), 1, "%s: the CEMS update did not run (log %s)", hubs[h].id, hubs[h].log);
 }
 
 /* Until park hub h's outbox is empty: every change acked and deleted. */
 static void drained(int h)
 {
-	int64_t v = fed_wait_i64(hubs[h].db, 0, WAIT_MS, "SELECT count(*) FROM up_outbox");
+	int64_t v = wait_i64(h, 0, "SELECT count(*) FROM up_outbox");
 	cr_assert_eq(v, 0, "%s: %lld changes not acked (logs %s, %s)", hubs[h].id, (long long)v, hubs[h].log,
 		     hubs[REGIONAL].log);
 }
@@ -186,8 +197,8 @@ static void stored(int hours)
 {
 	char q[128];
 	snprintf(q, sizeof q, "SELECT count(*) FROM rollups WHERE period = 1");
-	cr_assert_eq(fed_wait_i64(hubs[0].db, 3 * hours, WAIT_MS, q), 3 * hours, "p1 hours (log %s)", hubs[0].log);
-	cr_assert_eq(fed_wait_i64(hubs[1].db, 2 * hours, WAIT_MS, q), 2 * hours, "p2 hours (log %s)", hubs[1].log);
+	cr_assert_eq(wait_i64(0, 3 * hours, q), 3 * hours, "p1 hours (log %s)", hubs[0].log);
+	cr_assert_eq(wait_i64(1, 2 * hours, q), 2 * hours, "p2 hours (log %s)", hubs[1].log);
 }
 
 /* ---- comparing summaries (fed_helpers.h) ---- */
@@ -213,7 +224,11 @@ static void setup(void)
 	struct hh_hub_opts o = {.tz = "Asia/Shanghai", .expected_interval_s = 3600, .max_age_days = 800};
 	cr_assert_eq(hh_setup(&env, &o), 0);
 	for (int h = 0; h < NHUBS; h++) {
-		cr_assert_eq(fed_hub_files(env.dir, hubs[h].id, hubs[h].cfg, hubs[h].db, hubs[h].log, &hubs[h].port), 0);
+		snprintf(hubs[h].cfg, sizeof hubs[h].cfg, "%s/%s.json", env.dir, hubs[h].id);
+		snprintf(hubs[h].db, sizeof hubs[h].db, "%s/%s.db", env.dir, hubs[h].id);
+		snprintf(hubs[h].log, sizeof hubs[h].log, "%s/%s.log", env.dir, hubs[h].id);
+		hubs[h].port = pht_free_port();
+		cr_assert_gt(hubs[h].port, 0);
 		write_config(h);
 	}
 }
@@ -245,9 +260,9 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 	close_hours(1);
 	drained(0);
 	drained(1);
-	int64_t h1 = fed_db_i64(hubs[0].db, "SELECT count(*) FROM cems_hours"), h2 = fed_db_i64(hubs[1].db, "SELECT count(*) FROM cems_hours");
+	int64_t h1 = db_i64(0, "SELECT count(*) FROM cems_hours"), h2 = db_i64(1, "SELECT count(*) FROM cems_hours");
 	cr_assert_gt(h1, 0);
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_hours"), h1 + h2, "day 1 in the region");
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_hours"), h1 + h2, "day 1 in the region");
 
 	/* 2. the region away while day 2 closes */
 	hub_stop(REGIONAL);
@@ -255,16 +270,16 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 	stored(48);
 	close_hours(0);
 	close_hours(1);
-	cr_assert_gt(fed_db_i64(hubs[0].db, "SELECT count(*) FROM up_outbox"), 0, "the outbox holds day 2 while the region is away");
+	cr_assert_gt(db_i64(0, "SELECT count(*) FROM up_outbox"), 0, "the outbox holds day 2 while the region is away");
 	hub_start(REGIONAL);
 	drained(0);
 	drained(1);
-	h1 = fed_db_i64(hubs[0].db, "SELECT count(*) FROM cems_hours");
-	h2 = fed_db_i64(hubs[1].db, "SELECT count(*) FROM cems_hours");
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_hours"), h1 + h2, "day 2 drained into the region");
+	h1 = db_i64(0, "SELECT count(*) FROM cems_hours");
+	h2 = db_i64(1, "SELECT count(*) FROM cems_hours");
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_hours"), h1 + h2, "day 2 drained into the region");
 
 	/* 3. late data revises a closed hour of day 1 on p1 */
-	double before = (double)fed_db_i64(hubs[REGIONAL].db, "SELECT round(h.mean * 1000) FROM cems_hours h JOIN series s ON s.id = h.series_id"
+	double before = (double)db_i64(REGIONAL, "SELECT round(h.mean * 1000) FROM cems_hours h JOIN series s ON s.id = h.series_id"
 						" JOIN points p ON p.id = s.point_id JOIN metrics m ON m.id = s.metric_id"
 						" WHERE p.park = 'p1' AND p.ent = 'ent-b' AND m.code = 'so2' AND h.hour_ms = %lld",
 				     (long long)(d0 + 5 * HOUR));
@@ -276,7 +291,7 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 		cr_assert_eq(hh_batch(batch, sizeof batch, "gw-b", 7, 3, 1, recs), 0);
 		cr_assert_eq(hh_publish_raw(&env, "parkhub/v1/p1/ent-b/gw-b/ev/emission", batch, 0), 0);
 	}
-	cr_assert_eq(fed_wait_i64(hubs[0].db, 1, WAIT_MS, "SELECT count(*) FROM rollups WHERE period = 0 AND n = 1 AND max = 500"), 1);
+	cr_assert_eq(wait_i64(0, 1, "SELECT count(*) FROM rollups WHERE period = 0 AND n = 1 AND max = 500"), 1);
 	close_hours(0);
 	drained(0);
 	char q[1024];
@@ -285,7 +300,7 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 		 " JOIN points p ON p.id = s.point_id JOIN metrics m ON m.id = s.metric_id"
 		 " WHERE p.park = 'p1' AND p.ent = 'ent-b' AND m.code = 'so2' AND h.hour_ms = %lld",
 		 (long long)(d0 + 5 * HOUR));
-	int64_t park_mean = fed_db_i64(hubs[0].db, "%s", q), reg_mean = fed_db_i64(hubs[REGIONAL].db, "%s", q);
+	int64_t park_mean = db_i64(0, "%s", q), reg_mean = db_i64(REGIONAL, "%s", q);
 	cr_assert_neq((double)park_mean, before, "the late record changed the hour on the park hub");
 	cr_assert_eq(reg_mean, park_mean, "the revision reached the region");
 
@@ -328,30 +343,30 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 	cr_assert_not_null(strstr(out, "parkhub_upstream_outbox_changes 0\n"), "%.3000s", out);
 
 	/* each forwarded row once */
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_hours"), h1 + h2);
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_agg_days"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM cems_agg_days") + fed_db_i64(hubs[1].db, "SELECT count(*) FROM cems_agg_days"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_hours"), h1 + h2);
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_days"),
+		     db_i64(0, "SELECT count(*) FROM cems_agg_days") + db_i64(1, "SELECT count(*) FROM cems_agg_days"));
 	/* the 8-day blocks are not forwarded but rebuilt from the day rows */
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_agg_blocks"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM cems_agg_blocks") + fed_db_i64(hubs[1].db, "SELECT count(*) FROM cems_agg_blocks"));
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_day_blocks"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM cems_day_blocks") + fed_db_i64(hubs[1].db, "SELECT count(*) FROM cems_day_blocks"));
-	cr_assert_gt(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_agg_blocks"), 0);
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_blocks"),
+		     db_i64(0, "SELECT count(*) FROM cems_agg_blocks") + db_i64(1, "SELECT count(*) FROM cems_agg_blocks"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_day_blocks"),
+		     db_i64(0, "SELECT count(*) FROM cems_day_blocks") + db_i64(1, "SELECT count(*) FROM cems_day_blocks"));
+	cr_assert_gt(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_blocks"), 0);
 	/* each point's first hour (the start of its monitoring period), kept on
 	 * the region by the apply of the hour rollups */
-	cr_assert_gt(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM point_first"), 0);
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM point_first"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM point_first") + fed_db_i64(hubs[1].db, "SELECT count(*) FROM point_first"));
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT sum(first_ms / 1000) FROM point_first"),
-		     fed_db_i64(hubs[0].db, "SELECT sum(first_ms / 1000) FROM point_first") +
-			     fed_db_i64(hubs[1].db, "SELECT sum(first_ms / 1000) FROM point_first"));
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT total(valid) + total(exceeded) FROM cems_agg_blocks"),
-		     fed_db_i64(hubs[0].db, "SELECT total(valid) + total(exceeded) FROM cems_agg_blocks") +
-			     fed_db_i64(hubs[1].db, "SELECT total(valid) + total(exceeded) FROM cems_agg_blocks"));
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM rollups WHERE period = 1"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM rollups WHERE period = 1") +
-			     fed_db_i64(hubs[1].db, "SELECT count(*) FROM rollups WHERE period = 1"));
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM rollups WHERE period = 0"), 0,
+	cr_assert_gt(db_i64(REGIONAL, "SELECT count(*) FROM point_first"), 0);
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM point_first"),
+		     db_i64(0, "SELECT count(*) FROM point_first") + db_i64(1, "SELECT count(*) FROM point_first"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT sum(first_ms / 1000) FROM point_first"),
+		     db_i64(0, "SELECT sum(first_ms / 1000) FROM point_first") +
+			     db_i64(1, "SELECT sum(first_ms / 1000) FROM point_first"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT total(valid) + total(exceeded) FROM cems_agg_blocks"),
+		     db_i64(0, "SELECT total(valid) + total(exceeded) FROM cems_agg_blocks") +
+			     db_i64(1, "SELECT total(valid) + total(exceeded) FROM cems_agg_blocks"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM rollups WHERE period = 1"),
+		     db_i64(0, "SELECT count(*) FROM rollups WHERE period = 1") +
+			     db_i64(1, "SELECT count(*) FROM rollups WHERE period = 1"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM rollups WHERE period = 0"), 0,
 		     "the region never ran the agents' ingest");
 }
 
@@ -386,7 +401,7 @@ static void sim_stored(int h)
 {
 	const char *q = "SELECT count(*) FROM rollups r JOIN series s ON s.id = r.series_id JOIN points p ON p.id = s.point_id"
 			" JOIN metrics m ON m.id = s.metric_id WHERE p.point = 'stack-1' AND m.code = 'so2' AND r.period = 0";
-	int64_t v = fed_wait_i64(hubs[h].db, SIM_TICKS, WAIT_MS, q);
+	int64_t v = wait_i64(h, SIM_TICKS, q);
 	cr_assert_eq(v, SIM_TICKS, "%s: %lld of %d minutes (log %s)", hubs[h].id, (long long)v, SIM_TICKS, hubs[h].log);
 }
 
@@ -411,12 +426,12 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	close_hours(1);
 	drained(0);
 	drained(1);
-	cr_assert_gt(fed_db_i64(hubs[0].db, "SELECT count(*) FROM materials WHERE dir = 'out'"), 0, "outgoing product in the ledger");
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM materials"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM materials") + fed_db_i64(hubs[1].db, "SELECT count(*) FROM materials"));
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM agents"), 0, "the region never ran the agents' ingest");
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "SELECT count(*) FROM cems_ent_op_hours"),
-		     fed_db_i64(hubs[0].db, "SELECT count(*) FROM cems_ent_op_hours") + fed_db_i64(hubs[1].db, "SELECT count(*) FROM cems_ent_op_hours"));
+	cr_assert_gt(db_i64(0, "SELECT count(*) FROM materials WHERE dir = 'out'"), 0, "outgoing product in the ledger");
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM materials"),
+		     db_i64(0, "SELECT count(*) FROM materials") + db_i64(1, "SELECT count(*) FROM materials"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM agents"), 0, "the region never ran the agents' ingest");
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_ent_op_hours"),
+		     db_i64(0, "SELECT count(*) FROM cems_ent_op_hours") + db_i64(1, "SELECT count(*) FROM cems_ent_op_hours"));
 	char year[160], range[160], f[40], t[40];
 	int y;
 	unsigned m, d;
@@ -442,9 +457,9 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	 * region, and its PCDD/F inventory rests on them as the park hub's does */
 	const char *tests_q = "SELECT count(*) FROM rollups r JOIN series s ON s.id = r.series_id JOIN metrics m"
 			      " ON m.id = s.metric_id WHERE m.code = 'pcdd_f' AND r.period = 0";
-	int64_t t0 = fed_db_i64(hubs[0].db, "%s", tests_q), t1 = fed_db_i64(hubs[1].db, "%s", tests_q);
+	int64_t t0 = db_i64(0, "%s", tests_q), t1 = db_i64(1, "%s", tests_q);
 	cr_assert_gt(t0, 0, "the simulator's stack tests on p1");
-	cr_assert_eq(fed_db_i64(hubs[REGIONAL].db, "%s", tests_q), t0 + t1);
+	cr_assert_eq(db_i64(REGIONAL, "%s", tests_q), t0 + t1);
 	for (int h = 0; h < 2; h++) {
 		snprintf(path, sizeof path, "/api/v1/parks/%s/report?year=%04d&format=json", h ? "p2" : "p1", y);
 		cr_assert_eq(api_get(h, path), 200, "%.300s", out);
