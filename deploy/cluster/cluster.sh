@@ -230,6 +230,11 @@ cmd_stop() {
     (node_env "$i"; timeout 60 "$RMQ/rabbitmqctl" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1) || kill -KILL "$pid" 2>/dev/null || true
     rm -f "$dir/node$i/pid"
   done
+  # A node that never finished its boot (start failed) has no pid file
+  # yet: its VM is found by its environment, so nothing is left running.
+  for i in 1 2 3; do
+    for pid in $(node_beams "$i"); do kill -KILL "$pid" 2>/dev/null || true; done
+  done
   local epmd; epmd=$(cat "$dir/epmd.pid" 2>/dev/null || true)
   [ -z "$epmd" ] || kill "$epmd" 2>/dev/null || true
   rm -f "$dir/epmd.pid"

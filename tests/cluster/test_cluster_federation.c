@@ -371,8 +371,8 @@ Test(cluster, federation_survives_node_and_hub_deaths)
 		cr_skip_test("PH_PARKHUB or PH_PARKAGENT is not set");
 	t0 = pht_now_ms();
 	snprintf(b, sizeof b, "%d", base);
+	cluster_up = true; /* a start that failed half-way is stopped too (teardown) */
 	cr_assert_eq(cluster("start", b, NULL, NULL, NULL, NULL), 0, "the cluster did not start (logs under %s)", rmq);
-	cluster_up = true;
 	for (int h = 0; h < NHUBS; h++) {
 		snprintf(pw, sizeof pw, "pw-%s", hubs[h].id);
 		cr_assert_eq(cluster("add-hub", hubs[h].id, pw, NULL, NULL, NULL), 0);
