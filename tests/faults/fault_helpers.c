@@ -151,9 +151,9 @@ int fh_sim_sources(const struct fh_sim *s, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap,
 			 "[{\"type\":\"sim\",\"name\":\"sim\",\"seed\":%lld,\"rate_hz\":%.17g,\"duration_ticks\":%lld,"
-			 "\"stack_test_every\":%lld,\"weighbridge_every\":%lld}]",
+			 "\"stack_test_every\":%lld,\"weighbridge_every\":%lld,\"start_ms\":%lld}]",
 			 (long long)s->seed, s->rate_hz, (long long)s->ticks, (long long)s->stack_test_every,
-			 (long long)s->weighbridge_every);
+			 (long long)s->weighbridge_every, (long long)s->start_ms);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -428,6 +428,7 @@ static int check_seqs(sqlite3 *db, struct hh_env *e, int i, int64_t agent_id, co
 {
 	struct fh_outbox ob;
 	int64_t nstreams = -1, epoch = 0, upto = -1, v = -1;
+	const char *park = hh_park(e);
 	int rc;
 
 	if ((rc = fh_outbox_read(e, i, &ob))) {
@@ -485,8 +486,8 @@ static int check_seqs(sqlite3 *db, struct hh_env *e, int i, int64_t agent_id, co
 		 " UNION ALL SELECT DISTINCT seq, 1 FROM materials WHERE agent_id = %lld AND epoch = %lld"
 		 " UNION ALL SELECT seq, 2 FROM rejects WHERE park = '%s' AND agent = '%s' AND epoch = %lld"
 		 " AND topic LIKE 'parkhub/v1/%s/%s/%s/%%'",
-		 (long long)agent_id, (long long)epoch, (long long)agent_id, (long long)epoch, HH_PARK, hh_agent(i),
-		 (long long)epoch, HH_PARK, hh_ent(i), hh_agent(i));
+		 (long long)agent_id, (long long)epoch, (long long)agent_id, (long long)epoch, park, hh_agent(i),
+		 (long long)epoch, park, hh_ent(i), hh_agent(i));
 	rc = 0;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(why, cap, "%s: %s", sql, sqlite3_errmsg(db));
@@ -541,8 +542,8 @@ int fh_check_agent(struct hh_env *e, int i, const struct fh_ref *ref, const stru
 		snprintf(why, cap, "cannot open %s", e->db);
 		return -1;
 	}
-	if (q_i64(db, &agent_id, "SELECT id FROM agents WHERE park = '%s' AND ent = '%s' AND agent = '%s'", HH_PARK,
-		  hh_ent(i), hh_agent(i))) {
+	if (q_i64(db, &agent_id, "SELECT id FROM agents WHERE park = '%s' AND ent = '%s' AND agent = '%s'",
+		  hh_park(e), hh_ent(i), hh_agent(i))) {
 		snprintf(why, cap, "%s: not in the hub's agents table", hh_agent(i));
 		goto out;
 	}

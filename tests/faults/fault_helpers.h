@@ -45,6 +45,7 @@ struct fh_sim {
 	int64_t ticks;             /* duration_ticks: the run is finite and known */
 	int64_t stack_test_every;  /* 0: the simulator's default is not used; give it */
 	int64_t weighbridge_every;
+	int64_t start_ms;          /* 0: anchored at the agent's start; else the fixed schedule (a past start backfills) */
 };
 
 /* The "sources" JSON array of one sim source named "sim" into buf. */

@@ -681,6 +681,8 @@ void hh_samples_free(struct hh_samples *s)
 	memset(s, 0, sizeof *s);
 }
 
+const char *hh_park(const struct hh_env *e) { return e->park ? e->park : HH_PARK; }
+
 int hh_samples_load(struct hh_env *e, struct hh_samples *s, char *why, size_t cap)
 {
 	sqlite3 *db;
@@ -749,7 +751,7 @@ int hh_samples_load(struct hh_env *e, struct hh_samples *s, char *why, size_t ca
 
 		v.chunk_id = sqlite3_column_int64(st, 0);
 		v.point_id = sqlite3_column_int64(st, 1);
-		if (strcmp((const char *)sqlite3_column_text(st, 2), HH_PARK) != 0) {
+		if (strcmp((const char *)sqlite3_column_text(st, 2), hh_park(e)) != 0) {
 			snprintf(why, cap, "chunk %lld: park %s", (long long)v.chunk_id, sqlite3_column_text(st, 2));
 			rc = -1;
 			break;

@@ -66,7 +66,12 @@ struct hh_env {
 	size_t hub_statuses;        /* hub status messages received */
 	struct pht_proc agent[HH_NENTS];
 	char agent_cfg[HH_NENTS][600], agent_log[HH_NENTS][600], outbox[HH_NENTS][600];
+	const char *park;           /* the park of e->db's agents for the checks (NULL: HH_PARK); a
+				     * test with hubs of other parks points a copy of env at one */
 };
+
+/* e->park, or HH_PARK. */
+const char *hh_park(const struct hh_env *e);
 
 /* Temp dir, broker, hub config (o may be NULL), the test client (connected,
  * subscribed to parkhub/v1/p1/+/+/ack and parkhub/v1/p1/hub). Does not

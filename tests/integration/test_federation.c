@@ -41,6 +41,7 @@
 #include <cjson/cJSON.h>
 
 #include "api/api.h"
+#include "fed_helpers.h"
 #include "hub_helpers.h"
 #include "parkhub/timefmt.h"
 
@@ -137,36 +138,9 @@ static void hub_stop(int h)
 	hubs[h].running = false;
 }
 
-static int64_t db_i64(int h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int64_t db_i64(int h, const char *fmt, ...)
-{
-	char q[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof q, fmt, ap);
-	va_end(ap);
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	cr_assert_eq(sqlite3_open_v2(hubs[h].db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return v;
-}
-
-/* Polls until the query gives want (bounded); the last value. */
-static int64_t wait_i64(int h, int64_t want, const char *q)
-{
-	int64_t v = -1;
-	for (int i = 0; i < WAIT_MS / 200 && (v = db_i64(h, "%s", q)) != want; i++)
-		pht_sleep_ms(200);
-	return v;
-}
+/* Hub h's database (fed_helpers.h): a value, and a bounded wait for one. */
+#define db_i64(h, ...) fed_db_i64(hubs[h].db, __VA_ARGS__)
+#define wait_i64(h, want, q) fed_wait_i64(hubs[h].db, want, WAIT_MS, q)
 
 /* Restarts park hub h: its CEMS update runs 5 s after a start and closes
  * every stored hour (hh_cems_update's way); waits until it did. */
@@ -230,70 +204,13 @@ static void stored(int hours)
 	cr_assert_eq(wait_i64(1, 2 * hours, q), 2 * hours, "p2 hours (log %s)", hubs[1].log);
 }
 
-/* ---- comparing summaries ---- */
-
-static bool same(const cJSON *a, const cJSON *b, char *path, size_t cap)
-{
-	if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
-		double x = a->valuedouble, y = b->valuedouble;
-		return fabs(x - y) <= 1e-9 * fmax(1.0, fmax(fabs(x), fabs(y)));
-	}
-	if ((a->type & 0xff) != (b->type & 0xff))
-		return false;
-	if (cJSON_IsString(a))
-		return !strcmp(a->valuestring, b->valuestring);
-	if (cJSON_IsObject(a) && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "alarms"))) {
-		/* b is the regional hub's: no alarms there, null with its reason
-		 * in place of the park hub's counts (api_alarms_elsewhere) */
-		const cJSON *why = cJSON_GetObjectItemCaseSensitive(b, "alarms_na");
-		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a, "alarms")) || !cJSON_IsString(why) ||
-		    !strstr(why->valuestring, "kept by the park hub"))
-			return false;
-		cJSON *a2 = cJSON_Duplicate(a, 1), *b2 = cJSON_Duplicate(b, 1);
-		cJSON_DeleteItemFromObjectCaseSensitive(a2, "alarms");
-		cJSON_DeleteItemFromObjectCaseSensitive(b2, "alarms");
-		cJSON_DeleteItemFromObjectCaseSensitive(b2, "alarms_na");
-		bool eq = same(a2, b2, path, cap);
-		cJSON_Delete(a2);
-		cJSON_Delete(b2);
-		return eq;
-	}
-	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
-		if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-			return false;
-		const cJSON *x = a->child, *y = b->child;
-		for (; x && y; x = x->next, y = y->next) {
-			size_t n = strlen(path);
-			snprintf(path + n, cap - n, "/%s", x->string ? x->string : "[]");
-			if (x->string && (!y->string || strcmp(x->string, y->string)))
-				return false;
-			bool own = x->string && (!strcmp(x->string, "closed_until") || !strcmp(x->string, "id")); /* each hub's own */
-			if (!own && !same(x, y, path, cap))
-				return false;
-			path[n] = 0;
-		}
-	}
-	return true;
-}
+/* ---- comparing summaries (fed_helpers.h) ---- */
 
 static void same_answer(int h, const char *park, const char *what, const char *range)
 {
-	char path[512], where[512] = "";
-	snprintf(path, sizeof path, "/api/v1/parks/%s/%s?%s", park, what, range);
-	cr_assert_eq(api_get(h, path), 200, "%s GET %s: %.300s", hubs[h].id, path, out);
-	cJSON *a = cJSON_Parse(out);
-	cr_assert_eq(api_get(REGIONAL, path), 200, "regional GET %s: %.300s", path, out);
-	cJSON *b = cJSON_Parse(out);
-	cr_assert(a && b);
-	if (!strcmp(what, "summary"))
-		cr_assert(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "enterprises")) > 0, "no enterprises in %s", path);
-	char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
-	cr_assert(same(a, b, where, sizeof where), "%s %s %s differs at %s:\npark hub %.1500s\nregional %.1500s", park,
-		  what, range, where, ta, tb);
-	free(ta);
-	free(tb);
-	cJSON_Delete(a);
-	cJSON_Delete(b);
+	char why[4096];
+	cr_assert_eq(fed_same_answer(hubs[h].port, hubs[REGIONAL].port, token, park, what, range, why, sizeof why), 0,
+		     "%s", why);
 }
 
 static void same_summary(int h, const char *park, const char *range) { same_answer(h, park, "summary", range); }
@@ -591,7 +508,7 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 		cr_assert(pa && pb, "a pcdd_f section on both sides");
 		cr_assert_gt(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pa, "stack_tests")), 0, "stack tests in the report");
 		char where[512] = "", *ta = cJSON_PrintUnformatted(pa), *tb = cJSON_PrintUnformatted(pb);
-		cr_assert(same(pa, pb, where, sizeof where), "p%d pcdd_f differs at %s:\npark hub %.1500s\nregional %.1500s",
+		cr_assert(fed_same(pa, pb, where, sizeof where), "p%d pcdd_f differs at %s:\npark hub %.1500s\nregional %.1500s",
 			  h + 1, where, ta, tb);
 		free(ta);
 		free(tb);
