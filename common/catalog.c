@@ -3,6 +3,7 @@
  * Callers: batch decode (every value), agents' sources, hub rollups, the
  * dioxin inventory and the cleaner-production indicators (role, cu_fraction).
  * Immutable after load; safe to share between threads. */
+#include "parkhub/digest.h"
 #include "parkhub/catalog.h"
 
 #include <cjson/cJSON.h>
@@ -24,6 +25,7 @@ struct ph_catalog {
   int32_t *slot; /* -1: empty */
   size_t nslots; /* a power of two ≥ 4 n */
   uint8_t *len;  /* strlen of each code */
+  uint64_t digest; /* of the loaded text (digest.h) */
 };
 
 static uint32_t code_hash(const char *s, size_t len) {
@@ -174,6 +176,7 @@ int ph_catalog_load_json(const char *text, size_t len, const char *origin, struc
     goto fail;
   }
   cJSON_Delete(root);
+  c->digest = ph_digest64(PH_DIGEST_SEED, text, len);
   *out = c;
   return 0;
 fail:
@@ -204,6 +207,8 @@ void ph_catalog_free(struct ph_catalog *c) {
   ph_free(c->m);
   ph_free(c);
 }
+
+uint64_t ph_catalog_digest(const struct ph_catalog *c) { return c->digest; }
 
 size_t ph_catalog_count(const struct ph_catalog *c) { return c->n; }
 

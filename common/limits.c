@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "parkhub/alloc.h"
+#include "parkhub/digest.h"
 #include "parkhub/ids.h"
 #include "parkhub/jsonfile.h"
 #include "parkhub/timefmt.h"
@@ -47,6 +48,7 @@ struct ph_limits {
   size_t nw;
   long wfrom[2];
   double wbenchmark;
+  uint64_t digest; /* of the loaded text */
 };
 
 static const char *const sector_names[PH_SECTOR_COUNT] = {"cu", "al", "pb", "zn"};
@@ -252,6 +254,7 @@ int ph_limits_load_json(const char *text, size_t len, const char *origin, struct
   struct ph_limits *l = ph_calloc(1, sizeof *l);
   rc = l ? load_root(root, l, origin, err) : ph_fail(err, PH_ENOMEM, "out of memory");
   cJSON_Delete(root);
+  if (l) l->digest = ph_digest64(PH_DIGEST_SEED, text, len);
   if (rc) {
     ph_limits_free(l);
     return rc;
@@ -274,6 +277,8 @@ int ph_limits_load_file(const char *path, struct ph_limits **out, struct ph_err 
   ph_free(text);
   return rc;
 }
+
+uint64_t ph_limits_digest(const struct ph_limits *l) { return l->digest; }
 
 void ph_limits_free(struct ph_limits *l) {
   if (!l) return;

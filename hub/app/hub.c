@@ -15,6 +15,7 @@
 #include "alarms/deliver.h"
 #include "parkhub/catalog.h"
 #include "app/hub_metrics.h"
+#include "domain/cems_basis.h"
 #include "ingest/hubmqtt.h"
 #include "ingest/ingest.h"
 #include "parkhub/log.h"
@@ -213,6 +214,10 @@ static int build(struct hub *h, struct ph_err *err) {
   int rc;
   if ((rc = ph_refs_load(h->cfg, &h->refs, err))) return rc;
   if ((rc = ph_store_open(h->cfg->db_path, &h->store, err))) return rc;
+  /* Before the writer: figures judged on another configuration are redone (cems_basis.h). */
+  if (h->cfg->role == PH_HUB_ROLE_PARK &&
+      (rc = ph_cems_basis_check(ph_store_db(h->store), &h->refs, ph_now_ms(), NULL, err)))
+    return rc;
   if ((rc = ph_queue_new((size_t)h->cfg->queue_batches, &h->q)) ||
       (rc = ph_ingest_new(h->cfg, h->refs.cat, h->q, &h->in)))
     return ph_fail(err, rc, "out of memory");

@@ -63,6 +63,8 @@ int ph_catalog_load_json(const char *text, size_t len, const char *origin,
 void ph_catalog_free(struct ph_catalog *c);
 
 size_t ph_catalog_count(const struct ph_catalog *c);
+/* A digest of the text the catalogue was loaded from (digest.h). */
+uint64_t ph_catalog_digest(const struct ph_catalog *c);
 /* Borrowed; valid while c lives. NULL when idx is out of range. */
 const struct ph_metric *ph_catalog_at(const struct ph_catalog *c, size_t idx);
 /* Index of code, or -1. s need not be NUL-terminated. */

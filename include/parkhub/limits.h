@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "parkhub/err.h"
 
@@ -28,6 +29,9 @@ int ph_limits_load_json(const char *text, size_t len, const char *origin, struct
 void ph_limits_free(struct ph_limits *l);
 
 const char *ph_limits_standard(const struct ph_limits *l); /* e.g. "gb31574-2015" */
+/* A digest of the text the standard was loaded from (digest.h): stored
+ * figures computed under another digest were judged against other limits. */
+uint64_t ph_limits_digest(const struct ph_limits *l);
 /* Benchmark exhaust volume in m³ per tonne of product; 0 when the standard has none. */
 double ph_limits_benchmark(const struct ph_limits *l);
 /* Days since 1970-01-01 from which the standard applies to the class. */
