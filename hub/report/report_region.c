@@ -32,6 +32,10 @@
 #include "parkhub/na_reasons.h"
 #include "parkhub/timefmt.h"
 
+/* Pollutant rows of a section: more than the catalogue holds (a park
+ * report's rows are catalogue pollutants). */
+#define MAX_POLLUTANTS 128
+
 /* The region's tree in the making; oom as report_build.h's rb. */
 struct rg {
   const cJSON *const *parks; /* park report trees */
@@ -44,11 +48,12 @@ static cJSON *chk(struct rg *g, cJSON *item) {
   if (!item) g->oom = true;
   return item;
 }
-static void put(struct rg *g, cJSON *o, const char *k, cJSON *v) {
-  if (!o || !chk(g, v) || !cJSON_AddItemToObject(o, k, v)) {
-    if (v && o) cJSON_Delete(v);
-    g->oom = true;
-  }
+/* Adds v (taken) to o at k: v, or NULL with g->oom set (v freed). */
+static cJSON *put(struct rg *g, cJSON *o, const char *k, cJSON *v) {
+  if (o && v && cJSON_AddItemToObject(o, k, v)) return v;
+  cJSON_Delete(v);
+  g->oom = true;
+  return NULL;
 }
 static void put_num(struct rg *g, cJSON *o, const char *k, double v) { put(g, o, k, cJSON_CreateNumber(v)); }
 
@@ -175,11 +180,10 @@ static void rows_of(const struct rg *g, const char *sec, const char *code, const
 
 static void emissions(struct rg *g, cJSON *region) {
   static const char *const counts[] = {"points", "hours_expected", "hours_used", "hours_stopped", "gap_hours"};
-  const char *codes[128];
+  const char *codes[MAX_POLLUTANTS];
   const cJSON *objs[PH_REPORT_REGION_MAX_PARKS];
-  cJSON *rows = chk(g, cJSON_CreateArray());
-  put(g, region, "emissions", rows);
-  int n = pollutants(g, "emissions", codes, 128);
+  cJSON *rows = put(g, region, "emissions", cJSON_CreateArray());
+  int n = pollutants(g, "emissions", codes, MAX_POLLUTANTS);
   for (int c = 0; c < n && rows; c++) {
     rows_of(g, "emissions", codes[c], objs);
     cJSON *o = chk(g, cJSON_CreateObject());
@@ -203,11 +207,10 @@ static void compliance(struct rg *g, cJSON *region) {
                                        "hours_within",     "exceedance_hours", "hours_stopped", "days_expected",
                                        "days_valid",       "days_with_limit", "days_within",    "exceedance_days",
                                        "days_stopped"};
-  const char *codes[128];
+  const char *codes[MAX_POLLUTANTS];
   const cJSON *objs[PH_REPORT_REGION_MAX_PARKS];
-  cJSON *rows = chk(g, cJSON_CreateArray());
-  put(g, region, "compliance", rows);
-  int n = pollutants(g, "compliance", codes, 128);
+  cJSON *rows = put(g, region, "compliance", cJSON_CreateArray());
+  int n = pollutants(g, "compliance", codes, MAX_POLLUTANTS);
   for (int c = 0; c < n && rows; c++) {
     rows_of(g, "compliance", codes[c], objs);
     cJSON *o = chk(g, cJSON_CreateObject());
@@ -232,14 +235,12 @@ static void pcdd_f(struct rg *g, cJSON *region) {
                                      "current_g_teq",  "baseline_g_teq",      "reduction_g_teq"};
   const cJSON *objs[PH_REPORT_REGION_MAX_PARKS];
   for (int i = 0; i < g->n; i++) objs[i] = get(summary(g, i), "pcdd_f");
-  cJSON *o = chk(g, cJSON_CreateObject());
-  put(g, region, "pcdd_f", o);
+  cJSON *o = put(g, region, "pcdd_f", cJSON_CreateObject());
   for (size_t k = 0; o && k < sizeof keys / sizeof keys[0]; k++) total(g, o, keys[k], objs);
 }
 
 static void region(struct rg *g, cJSON *root) {
-  cJSON *r = chk(g, cJSON_CreateObject());
-  put(g, root, "region", r);
+  cJSON *r = put(g, root, "region", cJSON_CreateObject());
   if (!r) return;
   put_num(g, r, "parks", g->n);
   const cJSON *objs[PH_REPORT_REGION_MAX_PARKS];
