@@ -10,6 +10,8 @@
 #   PARKHUB_HTTP_PORT   hub's HTTP API and dashboard on 127.0.0.1 (default 18080)
 #   PARKHUB_DEMO_DIR    working files               (default ./demo)
 #   PARKHUB_DEMO_SECONDS  stop by itself after this many seconds (default: run until stopped)
+#   PARKHUB_DEMO_PARKS  2: also a second park (demo-park-2, one enterprise, no gateway), so the
+#                       regulator's dashboard shows "all parks" (tests/browser/run.sh); default 1
 # Ctrl-C or SIGTERM stops everything the demo started.
 set -euo pipefail
 
@@ -82,6 +84,11 @@ admin_token=$(token_of admin)
 regulator_token=$(token_of regulator)
 manager_token=$(token_of manager)
 
+second_park=""
+if [ "${PARKHUB_DEMO_PARKS:-1}" = 2 ]; then
+  second_park=',{"id": "demo-park-2", "name": "Demo second park", "tz": "Asia/Shanghai", "enterprises": [
+      {"id": "smelter-d", "name": "Smelter D", "sector": "cu", "class": "existing", "agents": ["gw-d"]}]}'
+fi
 cat >"$dir/hub.json" <<CONF
 {
   "hub_id": "demo-hub",
@@ -104,7 +111,7 @@ cat >"$dir/hub.json" <<CONF
       {"id": "smelter-c", "name": "Smelter C", "sector": "cu", "class": "existing", "agents": ["gw-c"], "expected_interval_s": 1,
        "point_intervals": {"outfall-1": 10},
        "point_media": {"stack-1": {"medium": "air"}, "outfall-1": {"medium": "water", "discharge": "indirect"}}}
-    ]}]
+    ]}$second_park]
 }
 CONF
 

@@ -23,6 +23,7 @@ int api_post_stack_test(struct api_req *r); /* api_stack_tests.c */
 int api_get_catalog(struct api_req *r);
 int api_get_alarm_log(struct api_req *r);
 int api_get_report(struct api_req *r); /* api_report.c */
+int api_get_region_report(struct api_req *r); /* api_report.c: across parks (API_RT_ACROSS) */
 /* api_cems.c: CEMS means and exceedances */
 int api_get_cems_hours(struct api_req *r);
 int api_get_cems_days(struct api_req *r);

@@ -55,12 +55,6 @@
 #define PARKS_MAX_MS (400 * DAY_MS)
 #define DEFAULT_ROWS 1000
 
-/* The parks a request is about, as config indexes, in the order to answer. */
-struct park_set {
-  int idx[PH_HUB_MAX_PARKS];
-  int n;
-};
-
 static int park_index(const struct ph_hub_config *cfg, const char *id) {
   for (int i = 0; i < cfg->nparks; i++)
     if (!strcmp(cfg->parks[i].id, id)) return i;
@@ -91,6 +85,8 @@ static int select_parks(struct api_req *r, struct park_set *ps) {
   }
   return 0;
 }
+
+int api_parks_select(struct api_req *r, struct park_set *ps) { return select_parks(r, ps); } /* api_report.c */
 
 /* Makes config park i the request's park (what the per-park code reads). */
 static void set_park(struct api_req *r, int i) {

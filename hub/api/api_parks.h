@@ -17,6 +17,17 @@
 #include "api_rows.h"
 #include "parkhub/catalog.h"
 
+/* ---- api_parks.c ---- */
+
+/* The parks a request is about, as config indexes, in the order to answer. */
+struct park_set {
+  int idx[PH_HUB_MAX_PARKS];
+  int n;
+};
+/* parks= or every park the token covers (api_parks.c inv. 2), for the
+ * region report (api_report.c): 0, or a 400/403/404 written. */
+int api_parks_select(struct api_req *r, struct park_set *ps);
+
 /* ---- api_summary.c ---- */
 
 /* The summary's document writer: JSON (j) or CSV rows (w). */

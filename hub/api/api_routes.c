@@ -34,6 +34,7 @@ const struct api_route api_routes[] = {
     {"summary", API_RT_ACROSS, api_get_parks_summary},         /* api_parks.c */
     {"exceedances", API_RT_ACROSS, api_get_parks_exceedances}, /* api_parks.c */
     {"alarms", API_RT_ACROSS, api_get_parks_alarms},           /* api_parks.c */
+    {"report", API_RT_ACROSS | API_RT_OWN_FORMAT, api_get_region_report}, /* api_report.c */
     {NULL, 0, NULL},
 };
 

@@ -40,11 +40,13 @@ static void install_signals(void) {
 }
 
 static const char report_usage[] =
-    "Usage: parkhub report --config FILE --park P --year Y --format json|csv|html [--lang zh-CN|en] [--out FILE]\n";
+    "Usage: parkhub report --config FILE --park P|--parks A,B|all --year Y --format json|csv|html [--lang zh-CN|en]\n"
+    "                      [--out FILE]\n";
 
 static void usage(FILE *out) {
   fputs("Usage: parkhub --config FILE [--check-config] [--log-level LEVEL]\n"
-        "       parkhub report --config FILE --park P --year Y --format json|csv|html [--lang zh-CN|en]\n"
+        "       parkhub report --config FILE --park P|--parks A,B|all --year Y --format json|csv|html\n"
+        "                      [--lang zh-CN|en]\n"
         "                      [--out FILE]\n"
         "       parkhub hash-token [--new] < token\n"
         "\n"
@@ -69,6 +71,9 @@ static void usage(FILE *out) {
         "the database (db.path) read-only and may run while the hub runs.\n"
         "  -c, --config FILE     hub configuration (the hub's own)\n"
         "  -p, --park P          park id\n"
+        "  -P, --parks A,B|all   instead of --park: the region report of these parks (all: every\n"
+        "                        park of the config): each park's report and the region's totals\n"
+        "                        (a total only when every park has the figure; docs/report.md)\n"
         "  -y, --year Y          local calendar year (1971..9998)\n"
         "  -f, --format F        json (the full tree), csv (one block per section), html (printable)\n"
         "  -L, --lang L          zh-CN or en: the language of the html's words and of the csv's\n"
@@ -95,6 +100,7 @@ static void usage(FILE *out) {
 static int report_main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'c'}, {"park", required_argument, NULL, 'p'},
+      {"parks", required_argument, NULL, 'P'},
       {"year", required_argument, NULL, 'y'},   {"format", required_argument, NULL, 'f'},
       {"out", required_argument, NULL, 'o'},    {"lang", required_argument, NULL, 'L'},
       {"help", no_argument, NULL, 'h'},
@@ -103,10 +109,11 @@ static int report_main(int argc, char **argv) {
   struct ph_report_args a = {0};
   const char *year = NULL, *format = NULL, *lang = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "c:p:y:f:o:L:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:p:P:y:f:o:L:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c': a.config = optarg; break;
     case 'p': a.park = optarg; break;
+    case 'P': a.parks = optarg; break;
     case 'y': year = optarg; break;
     case 'f': format = optarg; break;
     case 'o': a.out_path = optarg; break;
@@ -115,7 +122,11 @@ static int report_main(int argc, char **argv) {
     default: fprintf(stderr, "%sTry 'parkhub --help'.\n", report_usage); return 2;
     }
   }
-  const char *missing = !a.config ? "--config FILE" : !a.park ? "--park P" : !year ? "--year Y" : !format ? "--format F" : NULL;
+  if (a.park && a.parks) {
+    fprintf(stderr, "parkhub report: --park and --parks exclude each other\n%s", report_usage);
+    return 2;
+  }
+  const char *missing = !a.config ? "--config FILE" : !a.park && !a.parks ? "--park P (or --parks)" : !year ? "--year Y" : !format ? "--format F" : NULL;
   if (optind < argc || missing) {
     fprintf(stderr, "parkhub report: %s%s\n%s", optind < argc ? "unexpected argument " : missing,
             optind < argc ? argv[optind] : " is required", report_usage);

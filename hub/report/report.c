@@ -19,6 +19,7 @@
  *     zone's language (ph_park_lang).
  */
 #include "report/report.h"
+#include "report/report_region.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -109,10 +110,14 @@ static void list_parks(const struct ph_hub_config *c, char *buf, size_t cap) {
 }
 
 /* inv. 2 */
-static int write_out(const cJSON *tree, enum ph_report_format fmt, enum ph_lang lang, const char *path,
+static int render(const cJSON *tree, enum ph_report_format fmt, enum ph_lang lang, bool region, FILE *f) {
+  return region ? ph_report_region_render(tree, fmt, lang, f) : ph_report_render(tree, fmt, lang, f);
+}
+
+static int write_out(const cJSON *tree, enum ph_report_format fmt, enum ph_lang lang, const char *path, bool region,
                      struct ph_err *err) {
   if (!path || strcmp(path, "-") == 0) {
-    int rc = ph_report_render(tree, fmt, lang, stdout);
+    int rc = render(tree, fmt, lang, region, stdout);
     if (!rc && fflush(stdout) != 0) rc = PH_EIO;
     return rc ? ph_fail(err, rc, "writing the report to stdout: %s", strerror(errno)) : 0;
   }
@@ -121,7 +126,7 @@ static int write_out(const cJSON *tree, enum ph_report_format fmt, enum ph_lang 
     return ph_fail(err, PH_EINVAL, "--out: path too long");
   FILE *f = fopen(tmp, "w");
   if (!f) return ph_fail(err, PH_EIO, "--out %s: %s", path, strerror(errno));
-  int rc = ph_report_render(tree, fmt, lang, f);
+  int rc = render(tree, fmt, lang, region, f);
   int saved = errno;
   if (fclose(f) != 0 && !rc) {
     rc = PH_EIO;
@@ -138,10 +143,32 @@ static int write_out(const cJSON *tree, enum ph_report_format fmt, enum ph_lang 
   return 0;
 }
 
+/* --parks: the region report (report_region.h), on the open snapshot. */
+static int run_region(struct run *r, const struct ph_report_args *a, struct ph_err *err) {
+  char buf[PH_REPORT_REGION_MAX_PARKS * (PH_ID_MAX + 1) + 1];
+  const char *ids[PH_REPORT_REGION_MAX_PARKS];
+  int n, rc = ph_report_region_parks(&r->cfg, a->parks, buf, sizeof buf, ids, &n, err);
+  if (rc) return rc == PH_ENOTFOUND ? PH_EINVAL : rc; /* the command line's fault */
+  if ((rc = ph_refs_load(&r->cfg, &r->refs, err)) || (rc = open_db(r, r->cfg.db_path, err))) return rc;
+  struct ph_report_env env = {.refs = &r->refs};
+  if ((rc = ph_report_region_build(r->db, &env, ids, n, a->year, a->now_ms ? a->now_ms : ph_now_ms(), &r->tree, err)))
+    return rc;
+  enum ph_lang lang = a->lang_set ? a->lang : ph_report_region_default_lang(&r->cfg, ids, n);
+  return write_out(r->tree, a->format, lang, a->out_path, true, err);
+}
+
 int ph_report_run(const struct ph_report_args *a, struct ph_err *err) {
   struct run r = {0};
   int rc;
   char parks[1024];
+  if (a && a->config && a->parks && !a->park) {
+    if (a->year < 1971 || a->year > 9998) return ph_fail(err, PH_EINVAL, "--year %d is outside 1971..9998", a->year);
+    if ((rc = ph_hub_config_load(a->config, &r.cfg, err))) return rc;
+    r.cfg_loaded = r.refs_loaded = true; /* ph_refs_fini frees a partial load too */
+    rc = run_region(&r, a, err);
+    run_free(&r);
+    return rc;
+  }
   if (!a || !a->config || !a->park) return ph_fail(err, PH_EINVAL, "--config, --park and --year are required");
   if (a->year < 1971 || a->year > 9998) return ph_fail(err, PH_EINVAL, "--year %d is outside 1971..9998", a->year);
   if ((rc = ph_hub_config_load(a->config, &r.cfg, err))) goto out;
@@ -158,7 +185,7 @@ int ph_report_run(const struct ph_report_args *a, struct ph_err *err) {
   struct ph_report_env env = {.refs = &r.refs};
   if ((rc = ph_report_build(r.db, &env, a->park, a->year, a->now_ms ? a->now_ms : ph_now_ms(), &r.tree, err)))
     goto out;
-  rc = write_out(r.tree, a->format, a->lang_set ? a->lang : ph_report_default_lang(p), a->out_path, err);
+  rc = write_out(r.tree, a->format, a->lang_set ? a->lang : ph_report_default_lang(p), a->out_path, false, err);
 out:
   run_free(&r);
   return rc;

@@ -90,6 +90,7 @@ const char *ph_report_na(const cJSON *obj, const char *key);
  * I/O); err says what and why. */
 struct ph_report_args {
   const char *config, *park, *out_path;
+  const char *parks; /* instead of park: "a,b" or "all", the region report (report_region.h) */
   int year;
   enum ph_report_format format;
   bool lang_set; /* false: ph_report_default_lang of the park */

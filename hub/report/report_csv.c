@@ -38,6 +38,7 @@
 
 #include "parkhub/alloc.h"
 #include "report/report.h"
+#include "report_region.h"
 #include "report_words.h"
 
 struct srow {
@@ -118,7 +119,7 @@ static void walk(struct sections *ss, const char *name, const char *scope, const
   cJSON_ArrayForEach(v, o) {
     if (is_cell(v)) continue;
     char sub[96];
-    bool top = strcmp(name, "park") == 0 || strcmp(name, "enterprise") == 0;
+    bool top = strcmp(name, "park") == 0 || strcmp(name, "enterprise") == 0; /* "region" keeps its prefix */
     snprintf(sub, sizeof sub, "%s%s%s", top ? "" : name, top ? "" : ".", v->string);
     if (cJSON_IsObject(v)) {
       walk(ss, sub, scope, id, v);
@@ -223,6 +224,30 @@ static int block(FILE *f, const struct section *s, enum ph_lang lang) {
   return 0;
 }
 
+static int blocks(struct sections *ss, enum ph_lang lang, FILE *out) {
+  int rc = ss->oom ? PH_ENOMEM : 0;
+  for (size_t i = 0; i < ss->n && !rc; i++) {
+    if (i) fputc('\n', out);
+    rc = block(out, &ss->s[i], lang);
+  }
+  for (size_t i = 0; i < ss->n; i++) ph_free(ss->s[i].rows);
+  ph_free(ss->s);
+  if (!rc && ferror(out)) rc = PH_EIO;
+  return rc;
+}
+
+/* The region report's own blocks (report_region.h): "region_report" (the
+ * top-level figures), "region", "region.pcdd_f", "region.emissions",
+ * "region.compliance", scope "region"; the parks follow as their own
+ * reports (report_region.c). */
+int ph_report_render_csv_region(const cJSON *report, enum ph_lang lang, FILE *out) {
+  struct sections ss = {0};
+  add_row(&ss, "region_report", "region", "", report);
+  const cJSON *reg = cJSON_GetObjectItemCaseSensitive(report, "region");
+  if (cJSON_IsObject(reg)) walk(&ss, "region", "region", "", reg);
+  return blocks(&ss, lang, out);
+}
+
 int ph_report_render_csv(const cJSON *report, enum ph_lang lang, FILE *out) {
   struct sections ss = {0};
   const cJSON *park = cJSON_GetObjectItemCaseSensitive(report, "park_summary");
@@ -236,13 +261,5 @@ int ph_report_render_csv(const cJSON *report, enum ph_lang lang, FILE *out) {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
     walk(&ss, "enterprise", "enterprise", cJSON_IsString(id) ? id->valuestring : "", e);
   }
-  int rc = ss.oom ? PH_ENOMEM : 0;
-  for (size_t i = 0; i < ss.n && !rc; i++) {
-    if (i) fputc('\n', out);
-    rc = block(out, &ss.s[i], lang);
-  }
-  for (size_t i = 0; i < ss.n; i++) ph_free(ss.s[i].rows);
-  ph_free(ss.s);
-  if (!rc && ferror(out)) rc = PH_EIO;
-  return rc;
+  return blocks(&ss, lang, out);
 }

@@ -152,18 +152,23 @@ static void sections(FILE *f, const cJSON *scope, bool park) {
   html_indicators(f, scope);
 }
 
-int ph_report_render_html(const cJSON *rep, enum ph_lang lang, FILE *f) {
+void html_page_open(FILE *f, enum ph_lang lang) {
+  html_lang_set(lang); /* report_html_table.c inv. 3 */
+  fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>", ph_lang_code(lang));
+}
+
+void html_page_body(FILE *f) { fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n", css); }
+
+int html_page_close(FILE *f) {
+  fputs("</body>\n</html>\n", f);
+  html_lang_set(PH_LANG_EN);
+  return ferror(f) ? PH_EIO : 0;
+}
+
+void html_park_report(FILE *f, const cJSON *rep) {
   const cJSON *park = cJSON_GetObjectItemCaseSensitive(rep, "park_summary");
   const cJSON *y = cJSON_GetObjectItemCaseSensitive(rep, "year");
   int year = cJSON_IsNumber(y) ? (int)y->valuedouble : 0;
-  html_lang_set(lang); /* report_html_table.c inv. 3 */
-  fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>", ph_lang_code(lang));
-  fprintf(f, html_w("Annual environmental report %d"), year);
-  fputs(" &#8212; ", f);
-  html_esc(f, html_sget(rep, "park_name"));
-  fputs(" (", f);
-  html_esc(f, html_sget(rep, "park"));
-  fprintf(f, ")</title>\n<style>%s</style>\n</head>\n<body>\n", css);
   title_block(f, rep);
 
   fprintf(f, "<section>\n<h2>%s", html_w("Park summary: "));
@@ -188,7 +193,19 @@ int ph_report_render_html(const cJSON *rep, enum ph_lang lang, FILE *f) {
     sections(f, e, false);
     fputs("</section>\n", f);
   }
-  fputs("</body>\n</html>\n", f);
-  html_lang_set(PH_LANG_EN);
-  return ferror(f) ? PH_EIO : 0;
+}
+
+int ph_report_render_html(const cJSON *rep, enum ph_lang lang, FILE *f) {
+  const cJSON *y = cJSON_GetObjectItemCaseSensitive(rep, "year");
+  int year = cJSON_IsNumber(y) ? (int)y->valuedouble : 0;
+  html_page_open(f, lang);
+  fprintf(f, html_w("Annual environmental report %d"), year);
+  fputs(" &#8212; ", f);
+  html_esc(f, html_sget(rep, "park_name"));
+  fputs(" (", f);
+  html_esc(f, html_sget(rep, "park"));
+  fputs(")", f);
+  html_page_body(f);
+  html_park_report(f, rep);
+  return html_page_close(f);
 }

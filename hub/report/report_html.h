@@ -77,6 +77,14 @@ const char *html_why_empty(const cJSON *scope, const char *k, const char *dflt);
 #define TABLE(f, rows, cols, empty) html_table(f, rows, cols, sizeof cols / sizeof cols[0], empty)
 #define KV(f, o, kv) html_kv_table(f, o, kv, sizeof kv / sizeof kv[0])
 
+/* ---- report_html.c: the page frame, shared with the region page
+ * (report_region_html.c) ---- */
+
+void html_page_open(FILE *f, enum ph_lang lang); /* up to <title>: the caller writes the title */
+void html_page_body(FILE *f);                    /* </title>, the style, <body> */
+int html_page_close(FILE *f);                    /* </body>; 0 or PH_EIO */
+void html_park_report(FILE *f, const cJSON *rep); /* a park's report: title block, summary, enterprises */
+
 /* ---- report_html_sections.c: a scope's sections (park: the park summary) ---- */
 
 void html_emissions(FILE *f, const cJSON *scope, bool park);

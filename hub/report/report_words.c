@@ -406,6 +406,30 @@ static const struct word zh_cn[] = {
      "原料投入、产品产出和残渣中的铜：有化验值（attrs.cu_pct，0..100 %）的批次按化验值，否则按物料默认含铜率；"
      "不在 0..100 内或非数字的化验值被忽略并计数（assay_ignored_lots）。类别与默认值：取配置中园区的物料，否则取内置目录；"
      "其他代码为未分类，单独列出和计数，不计入任何平衡数据。"},
+    /* ---- the region report (report_region.c, report_region_html.c) ---- */
+    {"Regional annual environmental report %d", "%d 年度区域环境报告"},
+    {"Parks", "园区"},
+    {"Region summary", "区域汇总"},
+    {"Parks with the figure", "有此数据的园区数"},
+    {"Compliance rate (hours)", "小时达标率"},
+    {"Compliance rate (days)", "日达标率"},
+    {"partial sum, parks", "部分合计，园区"},
+    {"A mass that is not available for every park is not summed; the figure under it, when there is one, "
+     "is the partial sum of the parks that give it.",
+     "并非每个园区都有的排放量不作合计；其下方如有数字，为有此数据的园区的部分合计。"},
+    {"Each park's section is that park's own annual report, unchanged; the region section only adds up the "
+     "parks' summary figures.",
+     "各园区部分即该园区自己的年度报告，未作改动；区域部分仅将各园区汇总数据相加。"},
+    {"A regional total is given only when every park gives the figure; otherwise it is not available and names "
+     "the parks without it, and a partial sum, when shown, says which parks it covers.",
+     "仅当每个园区都有该数据时才给出区域合计；否则为无数据，并列出缺少该数据的园区；如显示部分合计，注明其涵盖的园区。"},
+    {"Hours and days are summed over the parks; rates are recomputed from those sums, never averaged.",
+     "小时数和天数按园区相加；比率由合计重新计算，而非取平均。"},
+    {"Each park's year is its own local calendar year.", "各园区的年度为其当地日历年。"},
+    {"not available for park(s) %s (see each park's own figure)", "园区 %s 无此数据（见各园区自己的数据）"},
+    {"no park has the figure", "没有园区有此数据"},
+    {"no valid hour with a limit in any of the parks", "所有园区均无有限值的有效小时"},
+    {"no valid day with a limit in any of the parks", "所有园区均无有限值的有效日"},
     /* ---- generic patterns last: the specific ones above match first ---- */
     {"%s; %s", "%s；%s"},
     {"class %s since %s", "类别 %s，自 %s 起"},

@@ -129,6 +129,11 @@
   X(NO_ENTERPRISE, "no enterprise")                                                                                \
   X(NO_INDICATOR, "no indicator")                                                                                  \
   X(NO_MATERIAL_IN_YEAR, "no material record in the year")                                                        \
+  /* ---- the region report (hub/report/report_region.c) ---- */                                                   \
+  X(REGION_PARKS_WITHOUT_FIGURE, "not available for park(s) %s (see each park's own figure)")                     \
+  X(REGION_NO_PARK_HAS_FIGURE, "no park has the figure")                                                           \
+  X(REGION_NO_HOUR_WITH_LIMIT, "no valid hour with a limit in any of the parks")                                   \
+  X(REGION_NO_DAY_WITH_LIMIT, "no valid day with a limit in any of the parks")                                     \
   /* ---- the park summary (hub/api/api_summary.c) ---- */                                                         \
   X(NOT_MONITORED_NO_DATA, "not monitored (no data and no configured monitoring_since)")                            \
   X(NOTHING_EXPECTED, "nothing expected in the period")                                                            \

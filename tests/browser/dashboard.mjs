@@ -11,7 +11,9 @@
 // a point with its limit line; the 390 px and 360 px widths (the Limit and
 // Share columns and the acknowledge control reachable); and, last, the
 // offline marker on every value of an enterprise whose gateway stopped; the
-// annual report's download (HTML and CSV) from the page.
+// annual report's download (HTML and CSV) from the page; for a token of several parks, the all-parks view
+// (each park's summary, the period's exceedances, the region's annual report) and the alarm panels coping
+// with a regional hub's 501.
 // Saves a screenshot (zh-CN, before the gateway stops).
 //
 // Usage: node dashboard.mjs URL MANAGER_TOKEN SCREENSHOT.png
@@ -90,6 +92,78 @@ async function reachable(selector, width) {
   const box = await h.boundingBox();
   if (!box || !(await h.isVisible())) return "not visible";
   return box.x >= -1 && box.x + box.width <= width + 1 ? "" : `at x ${Math.round(box.x)}..${Math.round(box.x + box.width)}`;
+}
+
+/* The all-parks view of a token that sees several parks (the demo's regulator: demo-park and demo-park-2):
+ * each park's summary headline from GET /api/v1/summary, the period's exceedances as GET /api/v1/exceedances
+ * gives them for the page's own request, and the region's annual report downloads (HTML and CSV). */
+async function allParks(tok) {
+  const excUrls = [];
+  const onReq = (r) => { if (/\/api\/v1\/exceedances\?/.test(r.url())) excUrls.push(r.url()); };
+  page.on("request", onReq);
+  await page.goto(url + "#token=" + tok, { waitUntil: "load" });
+  await page.waitForSelector("#allparks:not([hidden])", { timeout: 15000 });
+  check("a token of several parks opens on all parks, in Chinese",
+        (await page.$eval("#park", (s) => s.value)) === "*" && /全部园区/.test(await page.textContent("#allparks h2")) &&
+        (await page.textContent("#park option[value='*']")) === "全部园区");
+  check("the all-parks view hides the per-park sections",
+        !(await page.isVisible("#ents")) && !(await page.isVisible("#report")));
+  await page.waitForFunction(() => document.querySelectorAll("#allsum tbody tr[data-park]").length >= 2, null,
+                             { timeout: 20000 });
+  const parks = await page.$$eval("#allsum tbody tr[data-park]", (rows) => rows.map((r) => r.dataset.park));
+  const listed = (await apiGet("/api/v1/parks", tok)).parks.map((p) => p.park);
+  check("every park of the token has its summary row, in config order", parks.join() === listed.join() &&
+        parks.includes(PARK) && parks.includes("demo-park-2"), parks.join(", "));
+  const sumDoc = await apiGet("/api/v1/summary?" + new URL(excUrls[0] || url).searchParams, tok);
+  const so2 = (sumDoc.parks || []).find((p) => p.park === PARK)?.totals?.mass?.find((m) => m.metric === "so2");
+  const cell = await page.$eval(`#allsum tbody tr[data-park=${PARK}] [data-metric=so2]`, (e) => e.textContent)
+    .catch(() => "");
+  check("a park's emissions cell shows its summary's figure or the reason it has none",
+        so2 != null && (so2.value != null ? /\d/.test(cell) : /无/.test(cell)), cell);
+  await page.waitForFunction(() => document.querySelector("#allexc tbody tr") != null, null, { timeout: 20000 });
+  const rows = await page.$$eval("#allexc tbody tr[data-park]", (r) => r.length);
+  const exc = excUrls.length ? await apiGet(excUrls[excUrls.length - 1], tok) : null;
+  const empty = await page.textContent("#allexc tbody");
+  check("the exceedances are the API's for the page's period",
+        exc != null && (exc.count === rows) && (rows > 0 || /该时段无超标/.test(empty)),
+        `page ${rows}, API ${exc && exc.count}`);
+  const year = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", year: "numeric" }).format(new Date());
+  for (const [button, ext] of [["#ghtml", "html"], ["#gcsv", "csv"]]) {
+    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 60000 }), page.click(button)]);
+    const name = dl.suggestedFilename(), body = readFileSync(await dl.path(), "utf8");
+    check(`the region's annual report downloads as ${ext}`, name === `region_report_${year}.${ext}`, name);
+    if (ext === "html")
+      check("the region report has the region's totals and both parks' own reports, in Chinese",
+            body.includes("年度区域环境报告") && body.includes("区域汇总") && body.includes(PARK) &&
+            body.includes("demo-park-2"));
+    else
+      check("the region CSV has the region's blocks then each park's report",
+            /\nregion\.pcdd_f,region,/.test(body) && body.includes("\nreport,park,demo-park,") &&
+            body.includes("\nreport,park,demo-park-2,"));
+  }
+  page.off("request", onReq);
+}
+
+/* A regional hub answers the alarm listings 501 with the reason (alarms stay with the park hubs): the panels
+ * show that text, no error. The demo is a park hub (its listings answer 200, as checked above), so this
+ * answers the page's alarm requests with a regional hub's 501 (hub/api/api_worker.c's text) for a moment. */
+async function regionalAlarms() {
+  const why = "this is a regional hub: alarms are raised and kept by each park's hub and not forwarded; ask the park hub";
+  const route = (r) => r.fulfill({ status: 501, contentType: "application/json",
+                                   body: JSON.stringify({ error: { status: 501, message: why } }) });
+  signedIn = false; // these 501s are the point, not failures
+  await page.route(/\/api\/v1\/parks\/[^/]+\/alarms\?/, route);
+  await page.click("#histform button[type=submit]");
+  await page.waitForFunction((w) => document.querySelector("#alarms tbody").textContent.includes(w) &&
+                                    document.querySelector("#hist tbody").textContent.includes(w), why,
+                             { timeout: 30000 });
+  check("a 501 from a regional hub shows its reason in the alarm panels, not an error",
+        (await page.textContent("#error")) === "" && !(await page.isVisible("#error")));
+  await page.unroute(/\/api\/v1\/parks\/[^/]+\/alarms\?/, route);
+  await page.click("#histform button[type=submit]");
+  await page.waitForFunction((w) => !document.querySelector("#hist tbody").textContent.includes(w), why,
+                             { timeout: 30000 });
+  signedIn = true;
 }
 
 try {
@@ -314,11 +388,17 @@ try {
   }
   await page.setViewportSize({ width: 1400, height: 1800 });
 
-  // A regulator: alarms and their details, no acknowledge control.
+  // A regulator of the demo's two parks: the all-parks view (全部园区) first, then the park's own.
   if (regulatorToken) {
     await page.evaluate(() => sessionStorage.clear());
     await page.goto("about:blank");
-    await signIn(regulatorToken);
+    await allParks(regulatorToken);
+    await page.selectOption("#park", PARK);
+    await page.waitForFunction(() => document.querySelectorAll("#ents tbody tr[data-ent]").length >= 3, null,
+                               { timeout: 20000 });
+    check("choosing a park leaves the all-parks view", !(await page.isVisible("#allparks")) &&
+          (await page.isVisible("#ents")));
+    await regionalAlarms();
     await page.waitForFunction(() => document.querySelectorAll("#alarms tbody tr[data-alarm] button.detail").length > 0,
                                null, { timeout: 20000 });
     await page.waitForFunction(() => document.querySelectorAll("#hist tbody tr[data-alarm]").length > 0, null,

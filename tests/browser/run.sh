@@ -63,7 +63,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PARKHUB_MQTT_PORT=$mqtt_port PARKHUB_HTTP_PORT=$http_port PARKHUB_DEMO_DIR=$work \
+# Two parks: the regulator (every park) gets the dashboard's all-parks view.
+PARKHUB_MQTT_PORT=$mqtt_port PARKHUB_HTTP_PORT=$http_port PARKHUB_DEMO_DIR=$work PARKHUB_DEMO_PARKS=2 \
   PARKHUB_DEMO_SECONDS=${DEMO_SECONDS:-300} BUILD_DIR=$build \
   "$repo/deploy/demo.sh" >"$work/demo.out" 2>&1 &
 demo_pid=$!

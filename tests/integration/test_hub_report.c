@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -764,4 +765,67 @@ Test(report, report_speaks_the_park_language_or_the_one_asked)
 	cr_assert(strstr(out, "--lang: 'fr' is not zh-CN or en"), "%s", out);
 	struct stat sb;
 	cr_assert_neq(stat(bad, &sb), 0, "a refused language wrote a file");
+}
+
+static int report_parks(const char *parks, const char *park, const char *outp)
+{
+	const char *argv[16] = {getenv("PH_PARKHUB"), "report", "--config", cfg_path, "--parks", parks, "--year", "2025",
+				"--format", "json"};
+	int i = 10, code = -1;
+	if (park) {
+		argv[i++] = "--park";
+		argv[i++] = park;
+	}
+	if (outp) {
+		argv[i++] = "--out";
+		argv[i++] = outp;
+	}
+	argv[i] = NULL;
+	cr_assert_eq(pht_run(argv, 60000, out, sizeof out, &code), 0, "parkhub report did not finish");
+	return code;
+}
+
+/* `parkhub report --parks` (report_region.h) as a process: the region
+ * report's park section is the park report `--park` writes (but for the
+ * generation stamps of two runs), and its region totals are that park's
+ * figures (one park: the sum of one); a park not configured, or --park
+ * with --parks, exits 2 with the reason and writes nothing. */
+Test(report, report_parks_writes_each_park_report_and_the_region)
+{
+	char region[800];
+	snprintf(region, sizeof region, "%s/region.json", dir);
+	cr_assert_eq(report("p1", "2025", "json", out_path), 0, "%s", out);
+	cr_assert_eq(report_parks("all", NULL, region), 0, "%s", out);
+	cJSON *one = load_json(out_path), *reg = load_json(region);
+	cJSON *sec = cJSON_Duplicate(cJSON_GetArrayItem(get(reg, "park_reports"), 0), true);
+	static const char *const stamps[] = {"generated_at", "generated_at_utc"};
+	for (size_t i = 0; i < 2; i++) {
+		cJSON_DeleteItemFromObject(sec, stamps[i]);
+		cJSON_DeleteItemFromObject(one, stamps[i]);
+	}
+	cr_assert(cJSON_Compare(sec, one, true), "the region's p1 section differs from p1's report");
+	const cJSON *ps = get(one, "park_summary"), *rg = get(reg, "region"), *it;
+	cJSON_ArrayForEach(it, get(ps, "emissions")) {
+		const cJSON *code = get(it, "pollutant"), *m = get(it, "mass_t"), *r = NULL, *x;
+		cJSON_ArrayForEach(x, get(rg, "emissions")) if (!strcmp(get(x, "pollutant")->valuestring, code->valuestring)) r = x;
+		cr_assert_not_null(r, "no region row for %s", code->valuestring);
+		if (cJSON_IsNumber(m))
+			cr_assert_float_eq(get(r, "mass_t")->valuedouble, m->valuedouble, 1e-12, "%s", code->valuestring);
+		else
+			cr_assert(cJSON_IsNull(get(r, "mass_t")) && strstr(get(r, "mass_t_na")->valuestring, "p1"),
+				  "%s: n/a in the park, n/a naming it in the region", code->valuestring);
+	}
+	const cJSON *cur = get(get(ps, "pcdd_f"), "current_g_teq"), *rcur = get(get(rg, "pcdd_f"), "current_g_teq");
+	cr_assert(cJSON_IsNumber(cur) ? cJSON_IsNumber(rcur) && fabs(rcur->valuedouble - cur->valuedouble) < 1e-12
+				      : cJSON_IsNull(rcur), "the region's current PCDD/F release is p1's");
+	cJSON_Delete(sec);
+	cJSON_Delete(one);
+	cJSON_Delete(reg);
+	unlink(region);
+	cr_assert_eq(report_parks("p1,p9", NULL, region), 2, "%s", out);
+	cr_assert(strstr(out, "--parks: park 'p9' is not configured"), "%s", out);
+	cr_assert_eq(report_parks("p1", "p1", region), 2, "%s", out);
+	cr_assert(strstr(out, "--park and --parks exclude each other"), "%s", out);
+	struct stat sb;
+	cr_assert_neq(stat(region, &sb), 0, "a refused command wrote a file");
 }

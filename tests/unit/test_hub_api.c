@@ -1963,6 +1963,63 @@ Test(hub_api, the_annual_report_downloads_in_three_renderings) {
   resp_free(&r);
 }
 
+/* The region's annual report over HTTP (api_report.c, report_region.h): the
+ * token's parks or parks=, settled as the other answers across parks; each
+ * park's section is that park's own report as its endpoint serves it. */
+Test(hub_api, the_region_report_covers_the_tokens_parks) {
+  start_api();
+  struct resp r, one;
+  get("/api/v1/report?year=2026&format=json", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(r.disposition, "attachment; filename=\"region_report_2026.json\"");
+  const cJSON *ids = jget(r.json, "park_ids"), *parks = jget(r.json, "park_reports");
+  cr_assert_eq(cJSON_GetArraySize(ids), 2, "a regulator of every park: p1 and p2: %s", r.body);
+  cr_assert_str_eq(cJSON_GetArrayItem(ids, 0)->valuestring, "p1");
+  cr_assert_not_null(jget(r.json, "region"));
+  get("/api/v1/parks/p1/report?year=2026&format=json", "reg-token", &one);
+  cr_assert_eq(one.status, 200, "%s", one.body);
+  /* generated_at is each build's clock: compare the park's figures, not the stamp */
+  cJSON *a = cJSON_Duplicate(cJSON_GetArrayItem(parks, 0), true), *b = cJSON_Duplicate(one.json, true);
+  static const char *const stamps[] = {"generated_at", "generated_at_utc"};
+  for (size_t i = 0; i < 2; i++) {
+    cJSON_DeleteItemFromObject(a, stamps[i]);
+    cJSON_DeleteItemFromObject(b, stamps[i]);
+  }
+  cr_assert(cJSON_Compare(a, b, true), "p1's section differs from p1's own report");
+  cJSON_Delete(a);
+  cJSON_Delete(b);
+  resp_free(&one);
+  resp_free(&r);
+  get("/api/v1/report?year=2026&format=json", "reg2-token", &r); /* a token of p2 only */
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "park_ids")), 1);
+  cr_assert_str_eq(cJSON_GetArrayItem(jget(r.json, "park_ids"), 0)->valuestring, "p2");
+  resp_free(&r);
+  get("/api/v1/report?year=2026&format=csv&parks=p2", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strncmp(r.body, BOM "section,scope,scope_id", 25) == 0, "%.40s", r.body);
+  cr_assert(strstr(r.body, "\nreport,park,p2,") != NULL && strstr(r.body, "\nreport,park,p1,") == NULL);
+  resp_free(&r);
+  get("/api/v1/report?year=2026&lang=en", "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strstr(r.body, "Regional annual environmental report 2026") != NULL);
+  resp_free(&r);
+  static const struct {
+    const char *q, *tok, *param;
+    long status;
+  } bad[] = {{"/api/v1/report?parks=p1", "reg2-token", "parks", 403},
+             {"/api/v1/report?parks=zz", "reg-token", "parks", 404},
+             {"/api/v1/report?parks=p1,p1", "reg-token", "parks", 400},
+             {"/api/v1/report?year=1900", "reg-token", "year", 400},
+             {"/api/v1/report?lang=fr", "reg-token", "lang", 400},
+             {"/api/v1/report?format=xml", "reg-token", "format", 400}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    get(bad[i].q, bad[i].tok, &r);
+    expect_error(&r, bad[i].status, bad[i].param);
+    resp_free(&r);
+  }
+}
+
 /* A summary over whole 8-day material blocks and edge days equals the
  * records sent, summed here: 50 days of one delivery in and one dispatch
  * out (46 of them in the range), and 5000 materials of distinct names on

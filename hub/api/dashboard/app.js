@@ -89,6 +89,14 @@ const STRINGS = {
     ackWhat: "{0}: {1}", staleTip: "older than the expected interval of {0} s", offlineTip: "the enterprise is offline",
     chartTitle: "{0} ({1}, {2})", perMinute: "mean per minute", perHour: "hourly mean", perDay: "daily mean",
     limit: "limit", atStacks: "{0} at the stacks", quench: "Flue gas after the quench",
+    allParks: "All parks", hAllParks: "All parks", hParkSums: "Each park's summary",
+    colMass: "Emissions in the period", colClosed: "CEMS processed up to (UTC)", hExceed: "Exceedances in the period",
+    colExcH: "Exceedance hours", colExcD: "Exceedance days", colWorst: "Worst hour / limit",
+    hRegionReport: "Annual report of the region",
+    regionNote: "Every park's own annual report, and the region's totals: a total only when every park has the " +
+                "figure, otherwise n/a naming the parks without it.",
+    exc_exceeded: "exceeded", exc_not_available: "cannot be judged", noExc: "no exceedance in this period",
+    alarmsNa: "alarms: n/a ({0})", colAlarms: "Alarms in the period",
   },
   "zh-CN": {
     park: "园区", language: "语言", signIn: "登录", signOut: "退出", open: "打开", tokenPh: "API 令牌",
@@ -136,6 +144,13 @@ const STRINGS = {
     ackWhat: "{0}：{1}", staleTip: "超过应有上报间隔 {0} 秒", offlineTip: "企业离线",
     chartTitle: "{0}（{1}，{2}）", perMinute: "分钟均值", perHour: "小时均值", perDay: "日均值",
     limit: "限值", atStacks: "排气筒{0}", quench: "急冷塔出口烟气",
+    allParks: "全部园区", hAllParks: "全部园区", hParkSums: "各园区汇总",
+    colMass: "时段内排放量", colClosed: "CEMS 数据已处理至（UTC）", hExceed: "时段内超标",
+    colExcH: "超标小时数", colExcD: "超标天数", colWorst: "最高小时值 / 限值",
+    hRegionReport: "区域年度报告",
+    regionNote: "各园区自己的年度报告及区域合计：仅当每个园区都有该数据时给出合计，否则为“无”，并列出缺少数据的园区。",
+    exc_exceeded: "超标", exc_not_available: "无法判定", noExc: "该时段无超标",
+    alarmsNa: "报警：无（{0}）", colAlarms: "时段内报警",
   },
 };
 
@@ -143,7 +158,9 @@ const $ = (id) => document.getElementById(id);
 const state = {
   token: null, park: null, parks: [], ents: [], points: {}, timers: [], charts: [], drill: [], cat: null,
   lang: localStorage.getItem("parkhub.lang") || "zh-CN", fmt: null, range: null, history: [], alarms: [],
+  alarmsNa: null, historyNa: null, all: null,
 };
+const ALL = "*"; /* the park select's "all parks" (全部园区) option: app.js showAllParks */
 
 class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
@@ -322,9 +339,12 @@ async function start() {
   if (!state.parks.length) return showError(new Error(t("noPark")));
   $("parkctl").hidden = false;
   const sel = $("park");
-  sel.replaceChildren(...state.parks.map((p) => el("option", { value: p.park }, p.name || p.park)));
+  const opts = state.parks.map((p) => el("option", { value: p.park }, p.name || p.park));
+  if (state.parks.length > 1) opts.unshift(el("option", { value: ALL, "data-i18n": "allParks" }, t("allParks")));
+  sel.replaceChildren(...opts);
   const want = sessionStorage.getItem("parkhub.park");
-  if (want && state.parks.some((p) => p.park === want)) sel.value = want;
+  if (want && (state.parks.some((p) => p.park === want) || (want === ALL && state.parks.length > 1))) sel.value = want;
+  else if (state.parks.length > 1) sel.value = ALL; /* a hub with several parks opens on all of them */
   sel.onchange = () => { sessionStorage.setItem("parkhub.park", sel.value); selectPark(); };
   selectPark();
 }
@@ -344,6 +364,9 @@ async function loadCatalog() {
 
 async function selectPark() {
   stopTimers();
+  if ($("park").value === ALL) return showAllParks();
+  $("main").classList.remove("allview");
+  $("allparks").hidden = true;
   state.park = state.parks.find((p) => p.park === $("park").value) || state.parks[0];
   state.fmt = null;
   try {
@@ -389,10 +412,12 @@ function fillReportYears() {
   for (let k = 0; k < 5; k++) sel.append(el("option", { value: String(y - k) }, String(y - k)));
 }
 
-async function downloadReport(format) {
-  $("reporterr").textContent = "";
+async function downloadReport(format) { return download(parkPath("/report"), $("ryear").value, format, "reporterr"); }
+
+async function download(path, year, format, errId) {
+  $(errId).textContent = "";
   try {
-    const res = await fetch(parkPath(`/report?year=${$("ryear").value}&format=${format}&lang=${state.lang}`),
+    const res = await fetch(`${path}?year=${year}&format=${format}&lang=${state.lang}`,
                             { headers: { Authorization: "Bearer " + state.token }, cache: "no-store" });
     if (!res.ok) {
       let msg = res.statusText;
@@ -401,14 +426,81 @@ async function downloadReport(format) {
     }
     const cd = res.headers.get("Content-Disposition") || "";
     const m = /filename="([^"]+)"/.exec(cd);
-    const a = el("a", { href: URL.createObjectURL(await res.blob()),
-                        download: m ? m[1] : `report_${$("ryear").value}.${format}` });
+    const a = el("a", { href: URL.createObjectURL(await res.blob()), download: m ? m[1] : `report_${year}.${format}` });
     document.body.append(a);
     a.click();
     setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
   } catch (e) {
-    $("reporterr").textContent = e.message;
+    $(errId).textContent = e.message;
   }
+}
+
+/* ---- all parks (全部园区): each park's summary headline figures
+ * (/api/v1/summary), the exceedances of the period (/api/v1/exceedances)
+ * and the region's annual report (/api/v1/report, every park the token
+ * covers). Times in UTC: the parks may have different zones. ---- */
+
+function showAllParks() {
+  state.park = null;
+  state.fmt = null;
+  $("main").classList.add("allview");
+  $("allparks").hidden = false;
+  $("parkinfo").textContent = "";
+  $("clock").textContent = "";
+  const y = new Date().getUTCFullYear(), sel = $("gyear"), keep = sel.value;
+  sel.replaceChildren(...[0, 1, 2, 3, 4].map((k) => el("option", { value: String(y - k) }, String(y - k))));
+  if (keep) sel.value = keep;
+  refreshAllParks();
+  state.timers.push(setInterval(refreshAllParks, TABLE_EVERY_MS));
+}
+
+async function refreshAllParks() {
+  const now = Date.now(), span = PERIODS[$("aperiod").value] || PERIODS["30d"];
+  const q = new URLSearchParams({ from: new Date(now - span).toISOString(), to: new Date(now).toISOString() });
+  try {
+    showError(null);
+    const [sum, exc] = await Promise.all([api("/api/v1/summary?" + q), api("/api/v1/exceedances?" + q)]);
+    state.all = { sum, exc };
+    renderAllParks();
+    $("updated").textContent = t("updated", new Date().toISOString().slice(11, 19) + " UTC");
+  } catch (e) {
+    if (e.status === 401) return showLogin(t("tokenGone"));
+    showError(e);
+  }
+}
+
+function naText(o, k) { return t("na", o[k + "_na"] || "—"); }
+
+function massCell(mass) {
+  const kids = [];
+  for (const m of mass || []) {
+    if (kids.length) kids.push(el("br", {}));
+    const v = m.value != null ? withUnit(m.value, m.unit) : naText(m, "value");
+    kids.push(el("span", { class: m.value == null ? "na" : "", "data-metric": m.metric }, metricName(m.metric) + " " + v));
+  }
+  return el("td", {}, ...(kids.length ? kids : ["—"]));
+}
+
+function alarmsCell(p) {
+  const a = p.totals && p.totals.alarms;
+  if (a == null) return el("td", { class: "na" }, t("alarmsNa", (p.totals && p.totals.alarms_na) || "—"));
+  const open = a.critical + a.major + a.minor + a.warning;
+  return el("td", { class: "num" }, String(open));
+}
+
+function renderAllParks() {
+  if (!state.all) return;
+  const name = (id) => { const p = state.parks.find((x) => x.park === id); return p ? p.name || p.park : id; };
+  const sums = state.all.sum.parks.map((p) => el("tr", { "data-park": p.park },
+    el("td", {}, name(p.park)), el("td", { class: "num" }, String(p.enterprises.length)), massCell(p.totals && p.totals.mass),
+    alarmsCell(p), el("td", {}, p.closed_until ? p.closed_until.replace("T", " ").slice(0, 16) : "—")));
+  fill($("allsum").tBodies[0], sums, t("noPark"), 5);
+  const num = (v, o, k) => (v == null ? el("td", { class: "na" }, naText(o, k)) : el("td", { class: "num" }, String(v)));
+  const rows = state.all.exc.exceedances.map((x) => el("tr", { "data-park": x.park, "data-status": x.status },
+    el("td", {}, name(x.park)), el("td", {}, x.ent), el("td", {}, x.point), el("td", {}, metricName(x.metric)),
+    el("td", {}, t("exc_" + x.status)), num(x.hours_exceeded, x, "hours"), num(x.days_exceeded, x, "days"),
+    el("td", { class: "num" }, x.worst_hour_ratio == null ? "—" : fmtNum(x.worst_hour_ratio) + " ×")));
+  fill($("allexc").tBodies[0], rows, t("noExc"), 8);
 }
 
 /* ---- tables ---- */
@@ -519,9 +611,22 @@ function actionCell(a) {
   return el("td", { class: "actions" }, ...kids);
 }
 
+/* A regional hub answers the alarm listings 501 with the reason (alarms
+ * stay with the park hubs): the panel shows that reason, not an error;
+ * once regional alarms are real the listing answers 200 and is shown. */
+async function alarmsOr501(path) {
+  try {
+    return { alarms: (await api(path)).alarms, na: null };
+  } catch (e) {
+    if (e.status !== 501) throw e;
+    return { alarms: [], na: e.message };
+  }
+}
+
 async function refreshAlarms() {
-  const r = await api(parkPath("/alarms?state=open&limit=200"));
+  const r = await alarmsOr501(parkPath("/alarms?state=open&limit=200"));
   state.alarms = r.alarms;
+  state.alarmsNa = r.na;
   renderAlarms();
 }
 
@@ -532,7 +637,7 @@ function renderAlarms() {
     el("td", { class: "msg" }, alarmText(a)), el("td", {}, fmtTime(a.first)), el("td", {}, fmtTime(a.last)),
     el("td", { class: "num" }, a.count), actionCell(a)));
   $("alarmcount").textContent = state.alarms.length ? String(state.alarms.length) : "";
-  fill($("alarms").tBodies[0], rows, t("noOpen"), 9);
+  fill($("alarms").tBodies[0], rows, state.alarmsNa ? t("na", state.alarmsNa) : t("noOpen"), 9);
 }
 
 /* ---- alarm history and detail ---- */
@@ -553,8 +658,9 @@ async function refreshHistory() {
   if ($("hsev").value) q.set("severity", $("hsev").value);
   if ($("hstate").value) q.set("state", $("hstate").value);
   try {
-    const r = await api(parkPath("/alarms?" + q.toString()));
+    const r = await alarmsOr501(parkPath("/alarms?" + q.toString()));
     state.history = r.alarms;
+    state.historyNa = r.na;
     renderHistory();
   } catch (e) {
     if (e.status === 401) return showLogin(t("tokenGone"));
@@ -574,7 +680,7 @@ function renderHistory() {
       el("td", {}, a.rule), el("td", { class: "msg" }, alarmText(a)), el("td", {}, fmtTime(a.first)),
       el("td", {}, fmtTime(a.last)), el("td", {}, a.acked_by ? a.acked_by + " · " + fmtTime(a.acked) : "—"),
       actionCell(a)));
-  fill($("hist").tBodies[0], rows, t("noHist"), 9);
+  fill($("hist").tBodies[0], rows, state.historyNa ? t("na", state.historyNa) : t("noHist"), 9);
 }
 
 async function showDetail(id) {
@@ -868,6 +974,7 @@ $("logout").addEventListener("click", () => {
 });
 $("lang").addEventListener("change", () => {
   setLang($("lang").value, true);
+  if ($("park").value === ALL) return renderAllParks();
   if (!state.park) return;
   renderParkInfo();
   tick();
@@ -899,6 +1006,9 @@ $("periodform").addEventListener("submit", (ev) => {
 $("zoomreset").addEventListener("click", resetZoom);
 $("rhtml").addEventListener("click", () => downloadReport("html"));
 $("rcsv").addEventListener("click", () => downloadReport("csv"));
+$("ghtml").addEventListener("click", () => download("/api/v1/report", $("gyear").value, "html", "regionerr"));
+$("gcsv").addEventListener("click", () => download("/api/v1/report", $("gyear").value, "csv", "regionerr"));
+$("aperiod").addEventListener("change", refreshAllParks);
 $("dent").addEventListener("change", () => { fillDrillPoints(); refreshDrill(); });
 $("dpoint").addEventListener("change", refreshDrill);
 setLang(state.lang, false);
