@@ -13,16 +13,37 @@
 
 #define MOD "cems"
 
+static uint64_t put_s(uint64_t d, const char *s) { return ph_digest64(d, s, strlen(s) + 1); }
+static uint64_t put_i(uint64_t d, int64_t v) { return ph_digest64(d, &v, sizeof v); }
+static uint64_t put_f(uint64_t d, double v) {
+  char num[32];
+  snprintf(num, sizeof num, "%.17g", v); /* the value, not its bytes: -0.0, padding */
+  return put_s(d, num);
+}
+
+/* The facts of park p that ph_cems_update reads (inv. 4): the zone, which
+ * materials are product, and per enterprise its limits and intervals. */
+static uint64_t park_facts(const struct ph_hub_park *p) {
+  uint64_t d = put_s(PH_DIGEST_SEED, p->tz);
+  for (int i = 0; i < p->materials.n; i++)
+    d = put_i(put_s(d, p->materials.v[i].code), p->materials.v[i].role);
+  for (int i = 0; i < p->nents; i++) {
+    const struct ph_hub_ent *e = &p->ents[i];
+    d = put_s(put_s(put_s(d, e->id), e->standard), e->class_since);
+    d = put_i(put_i(put_i(d, e->sector), e->plant_class), e->special_limits);
+    d = put_f(d, e->expected_interval_s);
+    for (int k = 0; k < e->npoint_intervals; k++)
+      d = put_f(put_s(d, e->point_intervals[k].point), e->point_intervals[k].interval_s);
+  }
+  return d;
+}
+
 void ph_cems_basis_of(const struct ph_refs *refs, int p_idx, char *out, size_t cap) {
   uint64_t d = PH_DIGEST_SEED;
-  for (size_t i = 0; i < refs->nlimits; i++) {
-    uint64_t x = ph_limits_digest(refs->limits[i]);
-    d = ph_digest64(d, &x, sizeof x);
-  }
-  uint64_t c = ph_catalog_digest(refs->cat);
-  d = ph_digest64(d, &c, sizeof c);
-  snprintf(out, cap, "%s-%016llx-v%d", refs->cfg->parks[p_idx].fingerprint, (unsigned long long)d,
-           PH_CEMS_BASIS_VERSION);
+  for (size_t i = 0; i < refs->nlimits; i++) d = put_i(d, (int64_t)ph_limits_digest(refs->limits[i]));
+  d = put_i(d, (int64_t)ph_catalog_digest(refs->cat));
+  snprintf(out, cap, "%016llx-%016llx-v%d", (unsigned long long)park_facts(&refs->cfg->parks[p_idx]),
+           (unsigned long long)d, PH_CEMS_BASIS_VERSION);
 }
 
 static int fail(sqlite3 *db, struct ph_err *err, const char *what) {

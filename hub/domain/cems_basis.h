@@ -11,10 +11,10 @@
  * hub would otherwise keep a year of exceedances judged against the old
  * limits, and a regulator would read them.
  *
- * A park's basis is a text: the park's config fingerprint (hub_config.h),
- * the digests of every loaded standard and of the catalogue (digest.h) and
- * PH_CEMS_BASIS_VERSION (raised when a change of code changes what the
- * same data computes to).
+ * A park's basis is a text: a digest of the park's facts that the update
+ * reads (inv. 4), the digests of every loaded standard and of the
+ * catalogue (digest.h) and PH_CEMS_BASIS_VERSION (raised when a change of
+ * code changes what the same data computes to).
  *
  * Callers: hub.c, at the start of a park hub, on the writer's connection
  * before the writer thread starts (no other thread uses it yet). A regional
@@ -31,6 +31,13 @@
  *     is; with stored hours (a database from before this check) nobody
  *     knows what they were computed on, so they are recomputed (1).
  *  3. an equal basis writes nothing.
+ *  4. the park's facts are exactly what ph_cems_update reads of the config:
+ *     the zone, the materials' roles, and each enterprise's id, standard,
+ *     sector, class, class_since, special limits and intervals. A change
+ *     elsewhere (a name, an agent, a rules file, a monitoring date, which
+ *     readers apply when they read) recomputes nothing: a year of a large
+ *     park is minutes of the writer's time. A new fact the update reads
+ *     must be added here.
  */
 #ifndef PARKHUB_CEMS_BASIS_H
 #define PARKHUB_CEMS_BASIS_H

@@ -40,7 +40,6 @@ static int64_t so2_day(int64_t *day) {
 }
 
 Test(cems_basis, a_new_database_records_the_basis_and_marks_nothing) {
-  strcpy(cfg.parks[0].fingerprint, "aaaaaaaaaaaaaaaa");
   cr_assert_eq(check(), 0);
   cr_assert_eq(q_int("SELECT count(*) FROM cems_basis WHERE park = 'p1'"), 1);
   cr_assert_eq(check(), 0); /* the same basis again: nothing */
@@ -49,7 +48,6 @@ Test(cems_basis, a_new_database_records_the_basis_and_marks_nothing) {
 
 Test(cems_basis, special_limits_added_after_the_fact_are_applied_to_the_stored_hours) {
   int64_t day, sid = so2_day(&day);
-  strcpy(cfg.parks[0].fingerprint, "aaaaaaaaaaaaaaaa");
   cr_assert_eq(check(), 0); /* no hour stored yet: recorded only */
   update(local(2017, 3, 2, 0, 2));
   cr_assert_eq(n_exc_of(sid), 0);
@@ -57,7 +55,6 @@ Test(cems_basis, special_limits_added_after_the_fact_are_applied_to_the_stored_h
 
   /* The operator corrects the config: cu-old is in a designated area. */
   cfg.parks[0].ents[0].special_limits = true;
-  strcpy(cfg.parks[0].fingerprint, "bbbbbbbbbbbbbbbb");
   /* Without the check the stored judgement stays (the defect this mends). */
   update(local(2017, 3, 2, 0, 3));
   cr_assert_eq(n_exc_of(sid), 0);
@@ -78,7 +75,6 @@ Test(cems_basis, hours_from_before_the_check_are_recomputed_once) {
   int64_t day, sid = so2_day(&day);
   update(local(2017, 3, 2, 0, 2)); /* computed, no basis recorded */
   cfg.parks[0].ents[0].special_limits = true;
-  strcpy(cfg.parks[0].fingerprint, "cccccccccccccccc");
   cr_assert_eq(check(), 20);
   update(local(2017, 3, 2, 0, 3));
   cr_assert_eq(n_exc_of(sid), 21);
@@ -87,18 +83,41 @@ Test(cems_basis, hours_from_before_the_check_are_recomputed_once) {
 
 Test(cems_basis, another_park_is_left_alone) {
   int64_t day, sid = so2_day(&day);
-  strcpy(cfg.parks[0].fingerprint, "aaaaaaaaaaaaaaaa");
   check();
   update(local(2017, 3, 2, 0, 2));
   /* A second park appears in the config: recorded, p1's hours untouched. */
   struct ph_hub_park *p2 = &cfg.parks[1];
   strcpy(p2->id, "p2");
-  strcpy(p2->fingerprint, "dddddddddddddddd");
+  strcpy(p2->tz, "Asia/Shanghai");
   cfg.nparks = 2;
   cr_assert_eq(check(), 0);
   cr_assert_eq(q_int("SELECT count(*) FROM cems_basis"), 2);
   cfg.nparks = 1; /* p2 has no enterprises to free */
   cr_assert_eq(n_exc_of(sid), 0);
+}
+
+/* What the update does not read changes nothing (inv. 4): a gateway
+ * added, a name; what it reads does: an interval, a class date. */
+Test(cems_basis, only_facts_the_update_reads_make_another_basis) {
+  char a[PH_CEMS_BASIS_MAX], b[PH_CEMS_BASIS_MAX];
+  struct ph_refs r = refs_now();
+  ph_cems_basis_of(&r, 0, a, sizeof a);
+  struct ph_hub_ent *e = &cfg.parks[0].ents[1];
+  strcpy(e->agents[e->nagents++], "gw-2");
+  strcpy(e->name, "another name");
+  strcpy(cfg.parks[0].fingerprint, "0123456789abcdef");
+  ph_cems_basis_of(&r, 0, b, sizeof b);
+  cr_assert_str_eq(a, b);
+  e->point_intervals[0].interval_s = 2; /* s1: 1 s → 2 s */
+  ph_cems_basis_of(&r, 0, b, sizeof b);
+  cr_assert_str_neq(a, b);
+  e->point_intervals[0].interval_s = 1;
+  ph_cems_basis_of(&r, 0, b, sizeof b);
+  cr_assert_str_eq(a, b);
+  e->class_since[0] = 0;
+  strcpy(e->class_since, "2020-01-01");
+  ph_cems_basis_of(&r, 0, b, sizeof b);
+  cr_assert_str_neq(a, b);
 }
 
 /* The standard's text is part of the basis: the built-in one digests as
@@ -116,7 +135,6 @@ Test(cems_basis, a_changed_standard_changes_the_basis) {
   cr_assert_not_null(at);
   at[1] = '4'; /* 150 → 140 */
   cr_assert_eq(ph_limits_load_json(text, len, path, &changed, &err), 0, "%s", err.msg);
-  strcpy(cfg.parks[0].fingerprint, "aaaaaaaaaaaaaaaa");
   char a[PH_CEMS_BASIS_MAX], b[PH_CEMS_BASIS_MAX];
   struct ph_refs r = refs_now();
   ph_cems_basis_of(&r, 0, a, sizeof a);
