@@ -6,15 +6,17 @@
  * api_rows.c over api_out.c, the handlers in api_query.c, api_series.c,
  * api_summary.c, api_alarms.c, api_cems.c and api_parks.c (they include api_req.h and
  * api_rows.h, never this file), the connections' header and body
- * deadlines in api_conn.c.
+ * deadlines in api_conn.c, the helpers that compute a request's parts at
+ * once (the parks of the summary across parks) in api_pool.c.
  *
  * Callers: the hub (ph_api_start/stop), tests, bench/query.
  * Threads: libmicrohttpd's pool (conf.threads) runs every request; a
  * watchdog thread (api_conn.c) ends connections past their deadline; each
  * pool thread lazily opens its own read-only SQLite connection (a
  * pthread key owns it: closed when the thread ends) and prepares the
- * statements of api_sql.h on it once. The hub's callbacks run on these
- * threads. Counters are atomics.
+ * statements of api_sql.h on it once; the pool's helpers (api_pool.c), one
+ * per further CPU when the hub serves several parks, do the same. The hub's
+ * callbacks run on the pool threads. Counters are atomics.
  *
  * A request, in order:
  *   /healthz                      no token needed
@@ -31,7 +33,9 @@
  *     SQLITE_OPEN_READONLY, and an ack goes through env.ack.
  *  2. one read transaction per GET request (BEGIN … COMMIT on the worker's
  *     connection): a response, a page included, is one snapshot. In WAL
- *     mode it never blocks the writer.
+ *     mode it never blocks the writer. The one exception is the summary
+ *     across parks: each park in a read transaction of its own, computed
+ *     at once on several connections (api_pool.c inv. 3, api_parks.c).
  *  3. SQL is the constants of api_sql.h (and of the modules called);
  *     arguments are bound, never pasted into SQL text.
  *  4. tokens are compared as SHA-256 digests with CRYPTO_memcmp, against
@@ -412,6 +416,7 @@ static void api_free(struct ph_api *a) {
   if (!a) return;
   if (a->d) MHD_stop_daemon(a->d);
   api_conns_stop(a->conns); /* after the daemon: no connection is left */
+  api_pool_stop(a->pool);   /* after the daemon: no request queues a part; helpers close their connections */
   /* pool threads ran their key destructors as they ended; close what is left */
   while (a->workers) {
     struct api_worker *w = a->workers;
@@ -463,6 +468,10 @@ int ph_api_start(const struct ph_api_conf *conf, const struct ph_api_env *env, s
   }
   a->key_made = true;
   if ((rc = api_conns_start(conf->header_timeout_s * 1000, conf->body_timeout_s * 1000, &a->conns, err))) {
+    api_free(a);
+    return rc;
+  }
+  if ((rc = api_pool_start(a, env->refs->cfg->nparks, &a->pool, err))) {
     api_free(a);
     return rc;
   }

@@ -155,6 +155,11 @@ static void close_(struct api_json *j, char ch) {
   if (j->depth > 0) j->depth--;
 }
 
+void aj_raw(struct api_json *j, const char *key, const char *v, size_t n) {
+  pre(j, key);
+  api_buf_put(j->b, v, n);
+}
+
 void aj_obj(struct api_json *j, const char *key) { open_(j, key, '{'); }
 void aj_end_obj(struct api_json *j) { close_(j, '}'); }
 void aj_arr(struct api_json *j, const char *key) { open_(j, key, '['); }

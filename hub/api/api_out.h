@@ -51,6 +51,9 @@ void aj_int(struct api_json *j, const char *key, int64_t v);
 void aj_bool(struct api_json *j, const char *key, bool v);
 void aj_null(struct api_json *j, const char *key);
 void aj_time(struct api_json *j, const char *key, int64_t ms); /* RFC 3339 UTC */
+/* A value written already (n bytes of JSON, e.g. a document another writer
+ * made): placed as is, with the comma and key this writer owes. */
+void aj_raw(struct api_json *j, const char *key, const char *v, size_t n);
 void api_json_string(struct api_buf *b, const char *s);         /* a quoted, escaped JSON string */
 
 /* CSV writer (RFC 4180, CRLF rows). */

@@ -97,6 +97,16 @@ void api_local_minute(const struct ph_tz *tz, int64_t ms, bool with_s, char *buf
 sqlite3_stmt *api_stmt(struct api_req *r, enum api_stmt_id id);
 sqlite3 *api_db(struct api_req *r);
 int api_db_fail(struct api_req *r, const char *what);
+/* Runs fn(&parts[i], u) for every i < n on the API's read connections,
+ * several at once (api_pool.c): the request's own thread and the pool's
+ * helpers each take parts. The caller fills each part as a request of its
+ * own (a copy of r, its own out buffer; w is set here); fn writes its answer
+ * or its error (api_fail) into the part and returns its status, kept in
+ * part->status. Each part runs in a read transaction of its own, and r's
+ * transaction ends first: the parts are not one snapshot (api_pool.c inv.
+ * 3). Returns when every part is done. */
+void api_par_run(struct api_req *r, struct api_req *parts, int n, int (*fn)(struct api_req *part, void *u),
+                 void *u);
 /* Whether the alarms table exists (another module makes it). */
 bool api_has_alarms(struct api_req *r);
 /* A regional hub keeps no alarms (the park hubs raise them; they are not

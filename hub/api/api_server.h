@@ -42,6 +42,7 @@ struct ph_api {
   bool key_made;
   pthread_mutex_t mu; /* workers list, log rate limit */
   struct api_worker *workers;
+  struct api_pool *pool; /* helpers for the parts of a request (api_pool.c) */
   struct ph_ratelimit logrl;
   _Atomic uint64_t requests, by_code[PH_API_NCODES], db_opens, db_failures;
   _Atomic uint64_t hist[API_NHIST + 1], dur_us_sum;
@@ -53,6 +54,14 @@ struct api_worker *api_worker_get(struct ph_api *a, char *why, size_t cap);
 void api_worker_done(struct api_worker *w);
 void api_worker_close(struct api_worker *w);
 void api_worker_destroy(void *w); /* the pthread key's destructor */
+
+/* api_pool.c: helper threads with their own read connections (one per
+ * further CPU, none for one park); stop joins them, closing their
+ * connections, and comes before the workers are closed. */
+struct api_pool;
+int api_pool_start(struct ph_api *a, int nparks, struct api_pool **out, struct ph_err *err);
+void api_pool_stop(struct api_pool *pl);
+int api_pool_helpers(const struct api_pool *pl);
 
 /* api_metrics.c */
 int api_get_metrics(struct ph_api *a, struct api_req *r);

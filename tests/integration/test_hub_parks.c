@@ -289,7 +289,11 @@ static void load(void)
 
 /* ---- the tests ---- */
 
-/* The cross-park summary is, park by park, the park's own summary. */
+/* The cross-park summary is, park by park, the park's own summary: the
+ * same JSON and the same bytes, though the parks are computed at once on
+ * several connections (api_parks.c inv. 5). */
+static char all_text[1 << 20];
+
 Test(parks, summary_is_each_covered_parks_own_summary)
 {
 	load();
@@ -297,6 +301,7 @@ Test(parks, summary_is_each_covered_parks_own_summary)
 	period(q, sizeof q);
 	snprintf(path, sizeof path, "/api/v1/summary?%s", q);
 	cJSON *all = get_json(tok_reg, path, 200);
+	snprintf(all_text, sizeof all_text, "%s", out);
 	const cJSON *parks = get(all, "parks");
 	cr_assert_eq(cJSON_GetArraySize(parks), 2, "the token covers p1 and p2: %s", out);
 	const char *want[2] = {"p1", "p2"};
@@ -307,6 +312,11 @@ Test(parks, summary_is_each_covered_parks_own_summary)
 		cJSON *one = get_json(tok_reg, path, 200);
 		cr_assert(cJSON_Compare(p, one, 1), "%s differs:\nacross %s\nown    %s", want[k], cJSON_PrintUnformatted(p),
 			  cJSON_PrintUnformatted(one));
+		size_t n = strlen(out);
+		cr_assert(n > 2 && out[n - 1] == '\n', "%s: %.200s", path, out);
+		out[n - 1] = 0; /* the document's newline: the object is followed by ',' or ']' across parks */
+		cr_assert(strstr(all_text, out) != NULL, "%s: its bytes are not in the answer across parks:\n%.300s", want[k],
+			  out);
 		cJSON_Delete(one);
 	}
 	/* a figure that matters, so that two empty documents cannot pass */

@@ -1464,6 +1464,39 @@ Test(hub_api, across_parks_alarms_and_arguments) {
   resp_free(&r);
 }
 
+/* The summary across parks computes its parks at once (api_parks.c inv. 5):
+ * a park that fails fails the whole request with that park's error, never
+ * a 200 with the other parks, whichever part failed and in either format.
+ * A park without a loaded zone is the failure here (api_summary_park). */
+Test(hub_api, across_parks_summary_one_failing_park_fails_it) {
+  start_api();
+  struct resp r;
+  static const char q[] = "from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z";
+  char path[200];
+  snprintf(path, sizeof path, "/api/v1/summary?%s", q);
+  get(path, "reg-token", &r);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_eq(cJSON_GetArraySize(jget(r.json, "parks")), 2, "%s", r.body);
+  resp_free(&r);
+  for (int bad = 0; bad < 2; bad++) {
+    refs.tz[bad] = NULL; /* the API reads refs through env: the next request sees it */
+    const char *name = bad ? "p2" : "p1", *fmt[] = {"", "&format=csv"};
+    for (int f = 0; f < 2; f++) {
+      snprintf(path, sizeof path, "/api/v1/summary?%s%s", q, fmt[f]);
+      get(path, "reg-token", &r);
+      expect_error(&r, 500, NULL);
+      cr_assert(strstr(jstr(jget(r.json, "error"), "message"), name) != NULL, "%s", r.body);
+      cr_assert_str_eq(r.disposition, "", "an error is no download");
+      resp_free(&r);
+    }
+    snprintf(path, sizeof path, "/api/v1/summary?%s&parks=%s", q, bad ? "p1" : "p2"); /* the other park alone */
+    get(path, "reg-token", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    resp_free(&r);
+    refs.tz[bad] = tzs[bad];
+  }
+}
+
 /* The exceedance rows of the fixture: e1's hours 6..8 (160, 170, 180 > 150). */
 Test(hub_api, across_parks_exceedances) {
   start_api();
