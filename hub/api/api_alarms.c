@@ -185,7 +185,6 @@ int api_alarm_args(struct api_req *r, const char *extra, struct api_alarm_q *q) 
 static void park_head(void *u, struct api_json *j) { aj_str(j, "park", ((struct api_req *)u)->park->id); }
 
 int api_get_alarms(struct api_req *r) {
-  if (api_alarms_elsewhere(r)) return api_fail_alarms_elsewhere(r);
   struct api_alarm_q q;
   if (api_alarm_args(r, NULL, &q)) return r->status;
   if (q.ent && !ph_hub_config_ent(r->park, q.ent))

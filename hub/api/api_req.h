@@ -99,9 +99,10 @@ sqlite3 *api_db(struct api_req *r);
 int api_db_fail(struct api_req *r, const char *what);
 /* Whether the alarms table exists (another module makes it). */
 bool api_has_alarms(struct api_req *r);
-/* A regional hub keeps no alarms (the park hubs raise them; they are not
- * forwarded): its summaries say so and its alarm listings answer 501,
- * never an empty list or a count of 0 a regulator would take for "none". */
+/* A regional hub holds copies of the park hubs' alarms (forwarded, issue
+ * #21): it lists and counts them as the park hub does, but an alarm is
+ * acknowledged on its park hub only (a local ack would diverge from the
+ * alarm it copies and never reach the park's operators): 409 naming it. */
 bool api_alarms_elsewhere(const struct api_req *r);
 int api_fail_alarms_elsewhere(struct api_req *r);
 

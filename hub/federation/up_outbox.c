@@ -50,6 +50,8 @@ static int run(sqlite3 *db, const char *sql, const char *t, int64_t x, int64_t y
   return rc == SQLITE_DONE ? 0 : db_fail(db, err, sql);
 }
 
+int ph_up_triggers(void *db, struct ph_err *err) { return exec(db, UP_SQL_TRIGGERS, err); }
+
 int ph_up_outbox_setup(void *dbv, const char *const *forward, int n, int64_t now_s, struct ph_err *err) {
   sqlite3 *db = dbv;
   for (int i = 0; i < n; i++)

@@ -22,6 +22,13 @@
  * first time. PH_ECONFIG for an unknown name. */
 int ph_up_outbox_setup(void *db, const char *const *forward, int n, int64_t now_s, struct ph_err *err);
 
+/* The park hub's triggers on the alarm tables and the entered stack tests
+ * (up_sql.h UP_SQL_TRIGGERS), which ph_alarms_migrate creates after the
+ * store's migrations: call after it at every start (IF NOT EXISTS: a hub
+ * upgraded from v9 gets them at its first start, others keep theirs).
+ * 0 or PH_EDB with err set. */
+int ph_up_triggers(void *db, struct ph_err *err);
+
 struct ph_up_outbox_state {
   int64_t epoch, last_batch, acked;
   int64_t oldest;   /* lowest batch seq still held; 0: none */
