@@ -19,7 +19,9 @@
 
 /* Sets the forwarded tables (names as ph_up_kind_name; n 0: none, the
  * triggers then write nothing) and creates the outbox's epoch (now_s) the
- * first time. PH_ECONFIG for an unknown name. */
+ * first time; an alarm kind new to the set queues the rows it holds
+ * (up_outbox.c inv. 4; the alarm tables must exist: ph_alarms_migrate).
+ * PH_ECONFIG for an unknown name. */
 int ph_up_outbox_setup(void *db, const char *const *forward, int n, int64_t now_s, struct ph_err *err);
 
 /* The park hub's triggers on the alarm tables and the entered stack tests

@@ -154,6 +154,22 @@
 #define UP_SQL_DATES_PUT                                                                                   \
   "INSERT INTO stack_tests(id, park, ent, day, date, by, entered_ms) VALUES(?3, ?1, ?2, ?4, ?5, ?6, ?7)"
 
+/* The rows a park hub held before it forwarded their kind (alarms raised
+ * before the forwarder's first setup at a start, a hub upgraded from v9):
+ * queued once, oldest first, when the kind joins up_forward
+ * (ph_up_outbox_setup). ?1 the kind, ?2 its table: whether the kind was
+ * forwarded, and whether its table exists (ph_alarms_migrate made it). */
+#define UP_SQL_FORWARD_HAS                                                                                 \
+  "SELECT (SELECT count(*) FROM up_forward WHERE tbl = ?1),"                                               \
+  " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?2)"
+#define UP_SQL_BACKFILL(KIND, SELECT) "INSERT INTO up_outbox(kind, a, b, c, d) SELECT '" KIND "', " SELECT
+#define UP_SQL_BACKFILL_ALARMS UP_SQL_BACKFILL("alarms", "id, NULL, park, NULL FROM alarms ORDER BY id")
+#define UP_SQL_BACKFILL_OCC UP_SQL_BACKFILL("alarm_occurrences", "alarm, id, park, NULL FROM alarm_occurrences ORDER BY id")
+#define UP_SQL_BACKFILL_LOG                                                                                \
+  UP_SQL_BACKFILL("alarm_log", "l.alarm, l.id, a.park, NULL FROM alarm_log l JOIN alarms a ON a.id = l.alarm"  \
+                  " ORDER BY l.id")
+#define UP_SQL_BACKFILL_DATES UP_SQL_BACKFILL("stack_test_dates", "id, NULL, park, ent FROM stack_tests ORDER BY id")
+
 /* The regional id of a sender's row: ?1 sender, ?2 table, ?3 its id there;
  * a new one past both the ids given and the table's own rows. */
 #define UP_SQL_ID_GET "SELECT local FROM up_ids WHERE sender = ?1 AND tbl = ?2 AND remote = ?3"

@@ -449,8 +449,15 @@ Test(hub_federation, a_version_9_database_gets_migration_10_and_the_alarm_trigge
   cr_assert_eq(ph_up_triggers(ph_store_db(park), &err), 0, "twice: %s", err.msg);
   cr_assert_eq(count(pdb, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN"
                           " ('alarms', 'alarm_occurrences', 'alarm_log', 'stack_tests')"), 12);
-  forward_all();
+  /* an alarm the v9 hub raised before: queued once when forwarding starts */
   park_alarm(1, "e1");
-  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarms'"), 2, "the raise and the ack");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 0, "nothing forwarded yet");
+  forward_all();
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarms'"), 1, "the alarm as it is");
   cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarm_log' AND c = 'p1'"), 2);
+  forward_all(); /* the next start: already forwarded, nothing queued again */
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 4, "alarm, occurrence, two log rows");
+  park_alarm(2, "e2"); /* from now on through the triggers */
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarms' AND a = 2"), 2, "the raise and the ack");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarm_log' AND a = 2 AND c = 'p1'"), 2);
 }
