@@ -99,11 +99,12 @@ sqlite3 *api_db(struct api_req *r);
 int api_db_fail(struct api_req *r, const char *what);
 /* Whether the alarms table exists (another module makes it). */
 bool api_has_alarms(struct api_req *r);
-/* A regional hub holds copies of the park hubs' alarms (forwarded, issue
- * #21): it lists and counts them as the park hub does, but an alarm is
- * acknowledged on its park hub only (a local ack would diverge from the
- * alarm it copies and never reach the park's operators): 409 naming it. */
-bool api_alarms_elsewhere(const struct api_req *r);
-int api_fail_alarms_elsewhere(struct api_req *r);
+/* A regional hub holds copies of the park hubs' alarms and entered stack
+ * test dates (forwarded, issue #21): it lists and counts them as the park
+ * hub does, but they change on the park hub only (a local ack or entry
+ * would diverge from the rows it copies and never reach the park's
+ * operators): 409 naming the park and what (e.g. "acknowledge the alarm"). */
+bool api_regional(const struct api_req *r);
+int api_fail_park_hub_owns(struct api_req *r, const char *what);
 
 #endif

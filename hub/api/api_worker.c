@@ -131,12 +131,12 @@ int api_db_fail(struct api_req *r, const char *what) {
   return api_fail(r, 500, NULL, "database error while %s", what);
 }
 
-bool api_alarms_elsewhere(const struct api_req *r) { return r->env->refs->cfg->role == PH_HUB_ROLE_REGIONAL; }
+bool api_regional(const struct api_req *r) { return r->env->refs->cfg->role == PH_HUB_ROLE_REGIONAL; }
 
-int api_fail_alarms_elsewhere(struct api_req *r) {
-  return api_fail(r, 409, NULL, "this is a regional hub: alarms of park %s are raised and acknowledged on the park's "
-                                "own hub (this copy follows it); acknowledge it there",
-                  r->park ? r->park->id : "?");
+int api_fail_park_hub_owns(struct api_req *r, const char *what) {
+  return api_fail(r, 409, NULL, "this is a regional hub: the alarms and stack tests of park %s are kept by the park's "
+                                "own hub (this copy follows it); %s there",
+                  r->park ? r->park->id : "?", what);
 }
 
 bool api_has_alarms(struct api_req *r) {

@@ -16,10 +16,12 @@
  *     older revision are harmless.
  *  4. a record of a park the regional hub does not serve is refused.
  *  5. a key integer that is the sender's row id (alarms, their occurrences
- *     and log, entered stack test dates: kind.map) is stored under a
- *     regional id given once per (sender, table, id) in up_ids: two park
- *     hubs' alarm 1 are two rows, and an occurrence names its alarm's
- *     regional id.
+ *     and log, entered stack test dates: kind.rowid) is stored as
+ *     id << 16 | the sender's number (up_senders): two park hubs' alarm 1
+ *     are two rows, an occurrence names its alarm's regional id, and each
+ *     park hub's rows keep its order whatever order its batches arrive in
+ *     (the regional hub applies batches above a gap), so a listing by id
+ *     is the park hub's.
  */
 #include "federation/up_rows.h"
 
@@ -37,15 +39,11 @@
 enum ident { ID_PARK = 1, ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
 enum block { BLK_NONE, BLK_AGG, BLK_DAYS }; /* up_t_blk's kind (up_sql.h) + 1 */
 
-/* A regional table whose ids a kind's key integers are (the sender's row
- * ids, given a regional id of their own in up_ids), and its next-id query. */
-struct idmap {
-  const char *tbl, *next;
-};
-static const struct idmap MAP_ALARMS = {"up_alarms", UP_SQL_ID_NEXT("up_alarms")};
-static const struct idmap MAP_OCC = {"up_alarm_occurrences", UP_SQL_ID_NEXT("up_alarm_occurrences")};
-static const struct idmap MAP_LOG = {"up_alarm_log", UP_SQL_ID_NEXT("up_alarm_log")};
-static const struct idmap MAP_DATES = {"stack_tests", UP_SQL_ID_NEXT("stack_tests")};
+/* A sender's row id as the regional tables hold it (inv. 5): the id times
+ * PH_UP_SENDERS_MAX plus the sender's number, so ids stay unique across
+ * senders and in each sender's own order (listings page by id). */
+#define SENDER_BITS 16
+#define ROWID_MAX (INT64_C(1) << (62 - SENDER_BITS))
 
 struct kind {
   const char *name;
@@ -56,7 +54,7 @@ struct kind {
   enum block block;                  /* a day row: its 8-day block is rebuilt after the batch */
   bool point_first;                  /* an hour rollup: its point's first hour may move earlier */
   bool epoch_param;                  /* ?20 is the sender's outbox epoch (materials) */
-  const struct idmap *map[2];        /* key integers that are sender's ids (NULL: a time, a period) */
+  bool rowid[2];                     /* key integers that are the sender's row ids (not a time, a period) */
 };
 
 static const struct kind kinds[PH_UP_NKINDS] = {
@@ -70,12 +68,12 @@ static const struct kind kinds[PH_UP_NKINDS] = {
     {"materials", ID_POINT, 1, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT, .epoch_param = true},
     {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT, .block = BLK_NONE},
     {"stack_tests", ID_SERIES, 1, 13, UP_SQL_TEST_READ, UP_SQL_TEST_DEL, UP_SQL_TEST_PUT, .block = BLK_NONE},
-    {"alarms", ID_PARK, 1, 20, UP_SQL_ALARM_READ, UP_SQL_ALARM_DEL, UP_SQL_ALARM_PUT, .map = {&MAP_ALARMS}},
+    {"alarms", ID_PARK, 1, 20, UP_SQL_ALARM_READ, UP_SQL_ALARM_DEL, UP_SQL_ALARM_PUT, .rowid = {true}},
     {"alarm_occurrences", ID_PARK, 2, 11, UP_SQL_OCC_READ, UP_SQL_OCC_DEL, UP_SQL_OCC_PUT,
-     .map = {&MAP_ALARMS, &MAP_OCC}},
-    {"alarm_log", ID_PARK, 2, 5, UP_SQL_LOG_READ, UP_SQL_LOG_DEL, UP_SQL_LOG_PUT, .map = {&MAP_ALARMS, &MAP_LOG}},
+     .rowid = {true, true}},
+    {"alarm_log", ID_PARK, 2, 5, UP_SQL_LOG_READ, UP_SQL_LOG_DEL, UP_SQL_LOG_PUT, .rowid = {true, true}},
     {"stack_test_dates", ID_ENT, 1, 4, UP_SQL_DATES_READ, UP_SQL_DATES_DEL, UP_SQL_DATES_PUT,
-     .map = {&MAP_DATES}},
+     .rowid = {true}},
 };
 
 #define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (kind.epoch_param) */
@@ -161,7 +159,7 @@ struct parsed {
   int64_t rev;
   const char *id[4]; /* park, ent, point, metric */
   int64_t key[2];
-  int64_t bound[2]; /* key as bound: the regional id where kind.map names one */
+  int64_t bound[2]; /* key as bound: the regional id where kind.rowid says so */
   const cJSON *v;    /* array, or NULL: deleted */
   char ktext[4 * (PH_ID_MAX + 1) + 48];
 };
@@ -201,8 +199,10 @@ static int parse_record(const cJSON *rec, const char *const *parks, int nparks, 
     p->id[i] = s->valuestring;
   }
   for (int i = 0; i < p->k->nkeys; i++)
-    if (!exact_int(cJSON_GetArrayItem(k, nid + i), &p->key[i]))
-      return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer", p->k->name, nid + i);
+    if (!exact_int(cJSON_GetArrayItem(k, nid + i), &p->key[i]) ||
+        (p->k->rowid[i] && (p->key[i] < 1 || p->key[i] >= ROWID_MAX)))
+      return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer%s", p->k->name, nid + i,
+                     p->k->rowid[i] ? " row id (1 to 2^46)" : "");
   if (!served(p->id[0], parks, nparks))
     return ph_fail(err, PH_EIDENTITY, "record %s: park \"%s\" is not one this hub serves", p->k->name, p->id[0]);
   if (cJSON_IsNull(p->v)) p->v = NULL;
@@ -278,36 +278,30 @@ static int local_id(struct ph_store *s, const struct parsed *p, int64_t *out) {
   return ph_store_series_id(s, point, metric, out) ? PH_EDB : 0;
 }
 
-static int step_id(sqlite3 *db, const char *sql, const char *sender, const char *tbl, int64_t remote,
-                   int64_t local, int64_t *out) {
-  sqlite3_stmt *st;
-  if (ph_stmt_prepare(db, sql, &st) != SQLITE_OK) return PH_EDB;
-  sqlite3_bind_text(st, 1, sender ? sender : tbl, -1, SQLITE_STATIC);
-  if (sender) {
-    sqlite3_bind_text(st, 2, tbl, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, remote);
-    sqlite3_bind_int64(st, 4, local);
+/* The sender's number (given at its first row id, kept in up_senders). */
+static int sender_no(sqlite3 *db, const char *sender, int64_t *no) {
+  for (int pass = 0; pass < 2; pass++) {
+    sqlite3_stmt *st;
+    if (ph_stmt_prepare(db, pass ? UP_SQL_SENDER_ADD : UP_SQL_SENDER_GET, &st) != SQLITE_OK) return PH_EDB;
+    sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *no = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    ph_stmt_release(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return PH_EDB;
+    if (*no) return 0;
   }
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && out) *out = sqlite3_column_int64(st, 0);
-  ph_stmt_release(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PH_EDB;
+  return PH_EDB;
 }
 
-/* p->bound: the key as the regional tables hold it. A sender's row id
- * becomes the regional id given to (sender, table, id) the first time it
- * came (inv. 5). */
+/* p->bound: the key as the regional tables hold it (inv. 5). */
 static int map_ids(sqlite3 *db, const char *sender, struct parsed *p) {
+  int64_t no = 0;
   for (int j = 0; j < p->k->nkeys; j++) {
-    const struct idmap *m = p->k->map[j];
-    int64_t local = 0;
     p->bound[j] = p->key[j];
-    if (!m) continue;
-    if (step_id(db, UP_SQL_ID_GET, sender, m->tbl, p->key[j], 0, &local)) return PH_EDB;
-    if (!local && (step_id(db, m->next, NULL, m->tbl, 0, 0, &local) ||
-                   step_id(db, UP_SQL_ID_PUT, sender, m->tbl, p->key[j], local, NULL)))
-      return PH_EDB;
-    p->bound[j] = local;
+    if (!p->k->rowid[j]) continue;
+    if (!no && sender_no(db, sender, &no)) return PH_EDB;
+    if (no >= (INT64_C(1) << SENDER_BITS)) return PH_EDB; /* 65535 park hubs: up_senders says which */
+    p->bound[j] = (p->key[j] << SENDER_BITS) | no;
   }
   return 0;
 }

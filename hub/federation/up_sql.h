@@ -118,8 +118,9 @@
 
 /* ---- alarms and entered stack tests (issue #21, migration 10) ----
  * Keyed by the park and the park hub's row ids (an occurrence and a log row
- * also by their alarm's): k = [park, (alarm,) id]. The regional hub gives
- * each its own id (up_ids, UP_SQL_ID_*), so ?2 (and ?3) are its ids there;
+ * also by their alarm's): k = [park, (alarm,) id]. The regional hub keeps
+ * them under id << 16 | the sender's number (up_rows.c inv. 5), so ?2 (and
+ * ?3) are those ids;
  * the stack test dates are keyed [park, ent, id] (?1 park, ?2 ent, ?3 id). */
 #define UP_SQL_ALARM_READ                                                                                  \
   "SELECT ?3, ?1, x.id IS NOT NULL, x.alarm_id, x.rule, x.ent, x.point, x.metric, x.severity, x.state,"     \
@@ -170,13 +171,11 @@
                   " ORDER BY l.id")
 #define UP_SQL_BACKFILL_DATES UP_SQL_BACKFILL("stack_test_dates", "id, NULL, park, ent FROM stack_tests ORDER BY id")
 
-/* The regional id of a sender's row: ?1 sender, ?2 table, ?3 its id there;
- * a new one past both the ids given and the table's own rows. */
-#define UP_SQL_ID_GET "SELECT local FROM up_ids WHERE sender = ?1 AND tbl = ?2 AND remote = ?3"
-#define UP_SQL_ID_NEXT(T)                                                                                  \
-  "SELECT max(coalesce((SELECT max(local) FROM up_ids WHERE tbl = ?1), 0),"                                \
-  " coalesce((SELECT max(id) FROM " T "), 0)) + 1"
-#define UP_SQL_ID_PUT "INSERT INTO up_ids(sender, tbl, remote, local) VALUES(?1, ?2, ?3, ?4)"
+/* A park hub's number on the regional hub (up_rows.c inv. 5): given at
+ * its first row id, never changed. */
+#define UP_SQL_SENDER_GET "SELECT no FROM up_senders WHERE sender = ?1"
+#define UP_SQL_SENDER_ADD                                                                                  \
+  "INSERT INTO up_senders(sender, no) SELECT ?1, coalesce(max(no), 0) + 1 FROM up_senders RETURNING no"
 
 /* The park hub's triggers on the tables ph_alarms_migrate makes (after the
  * store's migrations, hence not in migration 8): IF NOT EXISTS, run at

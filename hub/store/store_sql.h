@@ -266,16 +266,16 @@
  * (alarms/alarms_sql.h) cannot hold them: alarm_id is unique there, and
  * every park hub numbers its alarms a-<date>-000001 on. up_alarms,
  * up_alarm_occurrences and up_alarm_log have the park hub's columns in its
- * order (the API lists them by name, SELECT *); their ids are the regional
- * hub's own, given per (sender, table, sender's id) in up_ids, so two park
- * hubs' alarm 1 stay two rows and an occurrence's alarm names the right
- * one. On a regional hub the API reads them under the park hub's names
+ * order (the API lists them by name, SELECT *); their ids are the park
+ * hub's times 65536 plus the park hub's number in up_senders
+ * (federation/up_rows.c inv. 5), so two park hubs' alarm 1 stay two rows,
+ * an occurrence's alarm names the right one, and a listing by id keeps the
+ * park hub's order. On a regional hub the API reads them under the park hub's names
  * (temp views, api/api_sql.h API_SQL_REGIONAL_VIEWS). The park hub's
  * triggers on its alarm tables are made after ph_alarms_migrate, which
  * creates those tables (federation/up_outbox.h ph_up_triggers). */
 #define STORE_SQL_V10                                                                                      \
-  "CREATE TABLE IF NOT EXISTS up_ids(sender TEXT NOT NULL, tbl TEXT NOT NULL, remote INTEGER NOT NULL,"     \
-  " local INTEGER NOT NULL, PRIMARY KEY(sender, tbl, remote)) WITHOUT ROWID;"                              \
+  "CREATE TABLE IF NOT EXISTS up_senders(sender TEXT PRIMARY KEY, no INTEGER NOT NULL UNIQUE) WITHOUT ROWID;" \
   "CREATE TABLE IF NOT EXISTS up_alarms(id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL, park TEXT NOT NULL," \
   " rule TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL DEFAULT '', metric TEXT NOT NULL DEFAULT '',"  \
   " severity TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL, first_ms INTEGER NOT NULL,"          \
