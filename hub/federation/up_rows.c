@@ -22,6 +22,9 @@
  *     park hub's rows keep its order whatever order its batches arrive in
  *     (the regional hub applies batches above a gap), so a listing by id
  *     is the park hub's.
+ *  6. a record its table refuses (a null in a NOT NULL column) is a
+ *     refusal of the batch (PH_EINVAL, skipped: regional.c), never a
+ *     database failure the sender would resend for ever.
  */
 #include "federation/up_rows.h"
 
@@ -264,7 +267,9 @@ static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t loc
   bind_row(st, p, local, epoch, vals);
   int rc = sqlite3_step(st);
   ph_stmt_release(st);
-  return rc == SQLITE_DONE ? 0 : PH_EDB;
+  /* a value its table refuses (a null where the park hub never has one):
+   * the sender's record, not this database, is at fault (inv. 6) */
+  return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_CONSTRAINT ? PH_EINVAL : PH_EDB;
 }
 
 /* The regional hub's own id of the row's series or point (made on first use). */
@@ -363,9 +368,11 @@ int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const
   if (is_stale(db, sender, &p, epoch, &stale)) return db_fail(db, err, "up_rev");
   if (stale) return 0;
   if (local_id(s, &p, &local) || map_ids(db, sender, &p)) return db_fail(db, err, "ids");
-  if (run(db, p.k->del, &p, local, epoch, false) ||
-      (p.v && run(db, p.k->put, &p, local, epoch, true)) || save_rev(db, sender, &p, epoch) ||
-      note_block(db, &p, local) ||
+  if ((rc = run(db, p.k->del, &p, local, epoch, false)) || (p.v && (rc = run(db, p.k->put, &p, local, epoch, true))))
+    return rc == PH_EINVAL ? ph_fail(err, rc, "record %s %s: a value its table refuses: %s", p.k->name, p.ktext,
+                                     sqlite3_errmsg(db))
+                           : db_fail(db, err, p.k->name);
+  if (save_rev(db, sender, &p, epoch) || note_block(db, &p, local) ||
       (p.v && p.k->point_first && ph_store_point_first(s, local, p.key[0])))
     return db_fail(db, err, p.k->name);
   *applied = 1;

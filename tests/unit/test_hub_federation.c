@@ -255,12 +255,18 @@ Test(hub_federation, hostile_batches_are_refused_with_a_reason) {
       "\"k\":[\"p9\",\"e1\",\"s1\",1],\"v\":null}]}",
       "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"cems_op_hours\","
       "\"k\":[\"p1\",\"e1\",\"s1\",1],\"v\":[1]}]}",
+      /* an alarm: a row id out of range; a null where the table needs a value */
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"alarm_log\","
+      "\"k\":[\"p1\",1,0],\"v\":[1,\"raised\",\"active_unacked\",null,null]}]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"alarm_log\","
+      "\"k\":[\"p1\",1,2],\"v\":[null,\"raised\",\"active_unacked\",null,null]}]}",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cr_assert_eq(ph_store_begin(reg, &err), 0);
     int rc = ph_up_apply(reg, "p1", bad[i], strlen(bad[i]), parks, 1, T0, &res, &err);
     ph_store_rollback(reg);
     cr_assert_lt(rc, 0, "refused: %s", bad[i]);
+    cr_assert_neq(rc, PH_EDB, "a refusal, not a database failure to retry: %s", bad[i]);
     cr_assert_gt(strlen(err.msg), 0);
   }
   cr_assert_lt(ph_up_apply(reg, "p2", "{}", 2, parks, 1, T0, &res, &err), 0, "a park not served");
