@@ -43,7 +43,7 @@ enum ident { ID_PARK = 1, ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
 enum block { BLK_NONE, BLK_AGG, BLK_DAYS }; /* up_t_blk's kind (up_sql.h) + 1 */
 
 /* A sender's row id as the regional tables hold it (inv. 5): the id times
- * PH_UP_SENDERS_MAX plus the sender's number, so ids stay unique across
+ * 2^SENDER_BITS plus the sender's number, so ids stay unique across
  * senders and in each sender's own order (listings page by id). */
 #define SENDER_BITS 16
 #define ROWID_MAX (INT64_C(1) << (62 - SENDER_BITS))
