@@ -185,7 +185,6 @@ int api_alarm_args(struct api_req *r, const char *extra, struct api_alarm_q *q) 
 static void park_head(void *u, struct api_json *j) { aj_str(j, "park", ((struct api_req *)u)->park->id); }
 
 int api_get_alarms(struct api_req *r) {
-  if (api_alarms_elsewhere(r)) return api_fail_alarms_elsewhere(r);
   struct api_alarm_q q;
   if (api_alarm_args(r, NULL, &q)) return r->status;
   if (q.ent && !ph_hub_config_ent(r->park, q.ent))
@@ -228,7 +227,7 @@ int api_alarm_page(struct api_req *r, const struct api_alarm_q *q, sqlite3_stmt 
 }
 
 int api_post_ack(struct api_req *r) {
-  if (api_alarms_elsewhere(r)) return api_fail_alarms_elsewhere(r);
+  if (api_regional(r)) return api_fail_park_hub_owns(r, "acknowledge the alarm");
   if (api_args_check(r, no_args)) return r->status;
   const char *id = r->nseg > 1 ? r->seg[1] : "";
   if (!ph_id_valid_z(id)) return api_fail(r, 404, NULL, "no alarm %.64s in park %s", id, r->park->id);

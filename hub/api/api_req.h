@@ -109,10 +109,12 @@ void api_par_run(struct api_req *r, struct api_req *parts, int n, int (*fn)(stru
                  void *u);
 /* Whether the alarms table exists (another module makes it). */
 bool api_has_alarms(struct api_req *r);
-/* A regional hub keeps no alarms (the park hubs raise them; they are not
- * forwarded): its summaries say so and its alarm listings answer 501,
- * never an empty list or a count of 0 a regulator would take for "none". */
-bool api_alarms_elsewhere(const struct api_req *r);
-int api_fail_alarms_elsewhere(struct api_req *r);
+/* A regional hub holds copies of the park hubs' alarms and entered stack
+ * test dates (forwarded, issue #21): it lists and counts them as the park
+ * hub does, but they change on the park hub only (a local ack or entry
+ * would diverge from the rows it copies and never reach the park's
+ * operators): 409 naming the park and what (e.g. "acknowledge the alarm"). */
+bool api_regional(const struct api_req *r);
+int api_fail_park_hub_owns(struct api_req *r, const char *what);
 
 #endif

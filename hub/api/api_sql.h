@@ -97,11 +97,21 @@ enum api_stmt_id {
  * ?2 state ('open': any but closed), ?3 severity, ?4 ent, ?5 from, ?6 to,
  * ?7 cursor (rows below it), ?8 rows at most; newest first. */
 #define API_SQL_ALARMS                                                                                     \
-  "SELECT rowid AS api_row, * FROM alarms WHERE park = ?1"                                                 \
+  "SELECT id AS api_row, * FROM alarms WHERE park = ?1"                                                    \
   " AND (?2 IS NULL OR state = ?2 OR (?2 = 'open' AND state <> 'closed'))"                                 \
   " AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR ent = ?4)"                                        \
   " AND (?5 IS NULL OR last_ms >= ?5) AND (?6 IS NULL OR first_ms < ?6)"                                   \
-  " AND (?7 IS NULL OR rowid < ?7) ORDER BY rowid DESC LIMIT ?8"
-#define API_SQL_ALARM_GET "SELECT rowid AS api_row, * FROM alarms WHERE park = ?1 AND alarm_id = ?2"
+  " AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8"
+#define API_SQL_ALARM_GET "SELECT id AS api_row, * FROM alarms WHERE park = ?1 AND alarm_id = ?2"
+
+/* A regional hub's read connections (issue #21): the park hubs' alarms it
+ * holds (store_sql.h migration 10) under the park hub's table names. A
+ * temp view shadows main's table of the same name on this connection only,
+ * so every alarm statement above is the park hub's own, and the paging
+ * key is the id (a view has no rowid; id is the alarms' rowid alias). */
+#define API_SQL_REGIONAL_VIEWS                                                                             \
+  "CREATE TEMP VIEW IF NOT EXISTS alarms AS SELECT * FROM main.up_alarms;"                                 \
+  "CREATE TEMP VIEW IF NOT EXISTS alarm_occurrences AS SELECT * FROM main.up_alarm_occurrences;"           \
+  "CREATE TEMP VIEW IF NOT EXISTS alarm_log AS SELECT * FROM main.up_alarm_log;"
 
 #endif

@@ -17,6 +17,8 @@
  *     not after today in the park's zone) and `by` (the ack's rule for
  *     who: 1..64 characters of UTF-8); anything else is a 400 naming the
  *     field, U+0000 included.
+ *  3. a regional hub stores none (409): its stack_tests rows are the park
+ *     hubs' (forwarded, issue #21), entered on the park hub.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -72,6 +74,7 @@ int api_post_stack_test(struct api_req *r) {
   if (api_args_check(r, no_args)) return r->status;
   if (r->tok->role != PH_API_ROLE_ADMIN) /* inv. 1 */
     return api_fail(r, 403, NULL, "entering a stack test needs an admin token");
+  if (api_regional(r)) return api_fail_park_hub_owns(r, "enter the stack test"); /* inv. 3 */
   const char *ent = r->nseg > 1 ? r->seg[1] : "";
   if (!ph_hub_config_ent(r->park, ent)) return api_fail(r, 404, NULL, "no enterprise %.64s in park %s", ent, r->park->id);
   cJSON *doc = api_body_object(r, "{\"date\": \"YYYY-MM-DD\", \"by\": ...}");

@@ -261,7 +261,7 @@ static int load_materials(struct api_req *r, int only, int64_t from, int64_t to,
 }
 
 static int load_alarm_counts(struct api_req *r, int64_t from, int64_t to, struct ent_sum *sums) {
-  if (api_alarms_elsewhere(r) || !api_has_alarms(r)) return 0;
+  if (!api_has_alarms(r)) return 0;
   sqlite3_stmt *s = api_stmt(r, API_ST_ALARM_COUNTS);
   if (!s) return api_db_fail(r, "counting alarms");
   sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
@@ -404,8 +404,7 @@ static int csv_ent(struct sum *s, struct sum_out *o, const struct ent_fig *f) {
   const struct pol_fig *pv = f->pols->v;
   const struct material_row *mv = s->mats.v;
   for (size_t i = 0; i < f->pols->n; i++) pol_csv(&o->w, id, &pv[i]);
-  for (int k = 0; k < NSEV; k++) /* a regional hub: no count (NaN: an empty cell), see api_alarms_elsewhere */
-    csv_row(&o->w, id, "alarms", sev_names[k], api_alarms_elsewhere(s->r) ? NAN : (double)s->sums[f->e].alarms[k], "");
+  for (int k = 0; k < NSEV; k++) csv_row(&o->w, id, "alarms", sev_names[k], (double)s->sums[f->e].alarms[k], "");
   for (size_t i = 0; i < s->mats.n; i++)
     if (mv[i].ent == f->e)
       csv_row(&o->w, id, mv[i].out ? "material_out" : "material_in", mv[i].material, mv[i].qty, "t");
@@ -530,13 +529,9 @@ static void json_begin(struct sum *s, struct sum_out *o) {
   aj_arr(j, "enterprises");
 }
 
-/* "alarms": counts per severity; on a regional hub null with its reason. */
-static void alarms_json(struct api_json *j, const struct sum *s, const int64_t *counts) {
-  if (api_alarms_elsewhere(s->r)) {
-    aj_null(j, "alarms");
-    aj_str(j, "alarms_na", PH_NA(ALARMS_AT_PARK_HUB));
-    return;
-  }
+/* "alarms": counts per severity (on a regional hub, of the park hub's
+ * alarms it forwarded: api_sql.h API_SQL_REGIONAL_VIEWS). */
+static void alarms_json(struct api_json *j, const int64_t *counts) {
   aj_obj(j, "alarms");
   for (int k = 0; k < NSEV; k++) aj_int(j, sev_names[k], counts[k]);
   aj_end_obj(j);
@@ -552,7 +547,7 @@ static int json_ent(struct sum *s, struct sum_out *o, const struct ent_fig *f) {
   for (size_t i = 0; i < f->pols->n; i++) pol_json(j, &((const struct pol_fig *)f->pols->v)[i]);
   aj_end_arr(j);
   water_json(j, &f->water);
-  alarms_json(j, s, s->sums[f->e].alarms);
+  alarms_json(j, s->sums[f->e].alarms);
   materials_json(j, s, f->e);
   aj_end_obj(j);
   return 0;
@@ -594,7 +589,7 @@ static void json_end(struct sum *s, struct sum_out *o) {
     park.unclassified_in_t += s->sums[e].unclassified_in_t;
     park.unclassified_out_t += s->sums[e].unclassified_out_t;
   }
-  alarms_json(j, s, al);
+  alarms_json(j, al);
   aj_obj(j, "materials");
   aj_num(j, "in_t", park.in_t);
   aj_num(j, "out_t", park.out_t);

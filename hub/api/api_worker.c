@@ -12,6 +12,9 @@
  *  2. a request ends with every statement reset and its read transaction
  *     committed (api_worker_done), so the next request starts clean.
  *  3. SQL is the constants of api_sql.h, prepared once and reused.
+ *  4. on a regional hub a connection reads the forwarded alarms under the
+ *     park hub's table names (API_SQL_REGIONAL_VIEWS, made before any
+ *     statement is prepared), or it is not handed out.
  */
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +92,13 @@ struct api_worker *api_worker_get(struct ph_api *a, char *why, size_t cap) {
    * with SQLite's default page cache (bench/query). Best effort: without it
    * (a build limited to 0, an error), reads are as before. */
   sqlite3_exec(w->db, "PRAGMA mmap_size=" API_MMAP_SIZE, NULL, NULL, NULL);
+  if (a->env.refs->cfg->role == PH_HUB_ROLE_REGIONAL &&
+      sqlite3_exec(w->db, API_SQL_REGIONAL_VIEWS, NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(why, cap, "database %s: the forwarded alarms: %s", a->env.db_path, sqlite3_errmsg(w->db));
+    atomic_fetch_add(&a->db_failures, 1);
+    api_worker_close(w);
+    return NULL;
+  }
   atomic_fetch_add(&a->db_opens, 1);
   pthread_mutex_lock(&a->mu);
   w->next = a->workers;
@@ -121,11 +131,12 @@ int api_db_fail(struct api_req *r, const char *what) {
   return api_fail(r, 500, NULL, "database error while %s", what);
 }
 
-bool api_alarms_elsewhere(const struct api_req *r) { return r->env->refs->cfg->role == PH_HUB_ROLE_REGIONAL; }
+bool api_regional(const struct api_req *r) { return r->env->refs->cfg->role == PH_HUB_ROLE_REGIONAL; }
 
-int api_fail_alarms_elsewhere(struct api_req *r) {
-  return api_fail(r, 501, NULL, "this is a regional hub: alarms are raised and kept by each park's hub and not "
-                                "forwarded; ask the park hub");
+int api_fail_park_hub_owns(struct api_req *r, const char *what) {
+  return api_fail(r, 409, NULL, "this is a regional hub: the alarms and stack tests of park %s are kept by the park's "
+                                "own hub (this copy follows it); %s there",
+                  r->park ? r->park->id : "?", what);
 }
 
 bool api_has_alarms(struct api_req *r) {

@@ -26,6 +26,7 @@
 #include "alarms/webhook.h"
 #include "federation/forwarder.h"
 #include "federation/regional.h"
+#include "federation/up_outbox.h"
 #include "store/writer.h"
 
 volatile sig_atomic_t ph_hub_stop_flag;
@@ -171,7 +172,8 @@ static int build_alarms(struct hub *h, struct ph_err *err) {
   int rc;
   struct ph_rules_conf rc_ = {.refs = &h->refs};
   struct ph_deliver_conf dc = {.publish = publish_alarm, .publish_ctx = h->mqtt};
-  if ((rc = ph_alarms_migrate(db, err)) || (rc = ph_rules_new(&rc_, &h->rules, err))) return rc;
+  if ((rc = ph_alarms_migrate(db, err)) || (rc = ph_up_triggers(db, err)) || (rc = ph_rules_new(&rc_, &h->rules, err)))
+    return rc;
   for (int p = 0; p < h->cfg->nparks; p++) {
     if (!h->cfg->parks[p].rules_file[0]) continue;
     if (h->cfg->role == PH_HUB_ROLE_REGIONAL) {

@@ -14,11 +14,16 @@
  *     same batch (rows read anew: never older, up_rows.h inv. 2).
  *  3. the epoch is set once, when the outbox is first set up; a new
  *     database is a new epoch, whose revisions win (up_rows.h inv. 3).
+ *  4. an alarm kind that joins the forwarded set (the first setup, a hub
+ *     upgraded from v9, a config that adds it) queues every row it already
+ *     has, in the setup's transaction: the triggers queue every later
+ *     change, so none is missed and none queued twice.
  */
 #include "federation/up_outbox.h"
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +55,34 @@ static int run(sqlite3 *db, const char *sql, const char *t, int64_t x, int64_t y
   return rc == SQLITE_DONE ? 0 : db_fail(db, err, sql);
 }
 
+int ph_up_triggers(void *db, struct ph_err *err) { return exec(db, UP_SQL_TRIGGERS, err); }
+
+/* Kinds whose rows are queued whole when they join the forwarded set
+ * (inv. 4); the CEMS kinds are recomputed and re-sent by the park hub's
+ * own update, alarms never are. */
+static const struct {
+  const char *kind, *tbl, *sql;
+} backfills[] = {{"alarms", "alarms", UP_SQL_BACKFILL_ALARMS},
+                 {"alarm_occurrences", "alarm_occurrences", UP_SQL_BACKFILL_OCC},
+                 {"alarm_log", "alarm_log", UP_SQL_BACKFILL_LOG},
+                 {"stack_test_dates", "stack_tests", UP_SQL_BACKFILL_DATES}};
+
+static int backfill(sqlite3 *db, const char *const *forward, int n, struct ph_err *err) {
+  for (size_t k = 0; k < sizeof backfills / sizeof backfills[0]; k++) {
+    int rc = 0, in = 0;
+    for (int i = 0; i < n; i++) in |= !strcmp(forward[i], backfills[k].kind);
+    sqlite3_stmt *st;
+    if (!in) continue;
+    if (sqlite3_prepare_v2(db, UP_SQL_FORWARD_HAS, -1, &st, NULL) != SQLITE_OK) return db_fail(db, err, "up_forward");
+    sqlite3_bind_text(st, 1, backfills[k].kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, backfills[k].tbl, -1, SQLITE_STATIC);
+    bool queue = sqlite3_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 0) && sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    if (queue && (rc = exec(db, backfills[k].sql, err))) return rc;
+  }
+  return 0;
+}
+
 int ph_up_outbox_setup(void *dbv, const char *const *forward, int n, int64_t now_s, struct ph_err *err) {
   sqlite3 *db = dbv;
   for (int i = 0; i < n; i++)
@@ -57,7 +90,8 @@ int ph_up_outbox_setup(void *dbv, const char *const *forward, int n, int64_t now
       return ph_fail(err, PH_ECONFIG, "upstream.forward[%d]: \"%s\" is not a forwarded table", i, forward[i]);
   int rc = exec(db, "BEGIN IMMEDIATE", err);
   if (rc) return rc;
-  rc = exec(db, UP_SQL_FORWARD_CLEAR, err);
+  rc = backfill(db, forward, n, err);
+  if (!rc) rc = exec(db, UP_SQL_FORWARD_CLEAR, err);
   for (int i = 0; !rc && i < n; i++) rc = run(db, UP_SQL_FORWARD_ADD, forward[i], 0, 0, err);
   if (!rc) rc = run(db, UP_SQL_STATE_INIT, NULL, now_s, 0, err);
   if (!rc) rc = exec(db, "COMMIT", err);

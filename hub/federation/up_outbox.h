@@ -19,8 +19,17 @@
 
 /* Sets the forwarded tables (names as ph_up_kind_name; n 0: none, the
  * triggers then write nothing) and creates the outbox's epoch (now_s) the
- * first time. PH_ECONFIG for an unknown name. */
+ * first time; an alarm kind new to the set queues the rows it holds
+ * (up_outbox.c inv. 4; the alarm tables must exist: ph_alarms_migrate).
+ * PH_ECONFIG for an unknown name. */
 int ph_up_outbox_setup(void *db, const char *const *forward, int n, int64_t now_s, struct ph_err *err);
+
+/* The park hub's triggers on the alarm tables and the entered stack tests
+ * (up_sql.h UP_SQL_TRIGGERS), which ph_alarms_migrate creates after the
+ * store's migrations: call after it at every start (IF NOT EXISTS: a hub
+ * upgraded from v9 gets them at its first start, others keep theirs).
+ * 0 or PH_EDB with err set. */
+int ph_up_triggers(void *db, struct ph_err *err);
 
 struct ph_up_outbox_state {
   int64_t epoch, last_batch, acked;

@@ -15,6 +15,16 @@
  *     than the one applied last (up_rev): replays and late resends of an
  *     older revision are harmless.
  *  4. a record of a park the regional hub does not serve is refused.
+ *  5. a key integer that is the sender's row id (alarms, their occurrences
+ *     and log, entered stack test dates: kind.rowid) is stored as
+ *     id << 16 | the sender's number (up_senders): two park hubs' alarm 1
+ *     are two rows, an occurrence names its alarm's regional id, and each
+ *     park hub's rows keep its order whatever order its batches arrive in
+ *     (the regional hub applies batches above a gap), so a listing by id
+ *     is the park hub's.
+ *  6. a record its table refuses (a null in a NOT NULL column) is a
+ *     refusal of the batch (PH_EINVAL, skipped: regional.c), never a
+ *     database failure the sender would resend for ever.
  */
 #include "federation/up_rows.h"
 
@@ -29,30 +39,47 @@
 #include "store/store.h"
 #include "up_sql.h"
 
-enum ident { ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
+enum ident { ID_PARK = 1, ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
+enum block { BLK_NONE, BLK_AGG, BLK_DAYS }; /* up_t_blk's kind (up_sql.h) + 1 */
+
+/* A sender's row id as the regional tables hold it (inv. 5): the id times
+ * 2^SENDER_BITS plus the sender's number, so ids stay unique across
+ * senders and in each sender's own order (listings page by id). */
+#define SENDER_BITS 16
+#define ROWID_MAX (INT64_C(1) << (62 - SENDER_BITS))
 
 struct kind {
   const char *name;
-  enum ident ident; /* texts leading k: park, ent[, point[, metric]] */
-  int nkeys;        /* integers after them (1, or 2 for exceedances: period, bucket_ms) */
+  enum ident ident; /* texts leading k: park[, ent[, point[, metric]]] */
+  int nkeys;        /* integers after them (1, or 2: exceedances' period, bucket_ms; an alarm's and a row's id) */
   int nvals;
   const char *read, *del, *put;
+  enum block block;                  /* a day row: its 8-day block is rebuilt after the batch */
+  bool point_first;                  /* an hour rollup: its point's first hour may move earlier */
+  bool epoch_param;                  /* ?20 is the sender's outbox epoch (materials) */
+  bool rowid[2];                     /* key integers that are the sender's row ids (not a time, a period) */
 };
 
 static const struct kind kinds[PH_UP_NKINDS] = {
-    {"cems_hours", ID_SERIES, 1, 6, UP_SQL_HOURS_READ, UP_SQL_HOURS_DEL, UP_SQL_HOURS_PUT},
-    {"cems_days", ID_SERIES, 1, 6, UP_SQL_DAYS_READ, UP_SQL_DAYS_DEL, UP_SQL_DAYS_PUT},
-    {"cems_agg_days", ID_SERIES, 1, 10, UP_SQL_AGG_READ, UP_SQL_AGG_DEL, UP_SQL_AGG_PUT},
-    {"rollups", ID_SERIES, 1, 13, UP_SQL_ROLLUP_READ, UP_SQL_ROLLUP_DEL, UP_SQL_ROLLUP_PUT},
-    {"cems_op_hours", ID_POINT, 1, 2, UP_SQL_OP_READ, UP_SQL_OP_DEL, UP_SQL_OP_PUT},
-    {"cems_ent_days", ID_ENT, 1, 4, UP_SQL_ENT_DAYS_READ, UP_SQL_ENT_DAYS_DEL, UP_SQL_ENT_DAYS_PUT},
-    {"cems_ent_op_hours", ID_ENT, 1, 2, UP_SQL_ENT_OP_READ, UP_SQL_ENT_OP_DEL, UP_SQL_ENT_OP_PUT},
-    {"materials", ID_POINT, 1, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT},
-    {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT},
-    {"stack_tests", ID_SERIES, 1, 13, UP_SQL_TEST_READ, UP_SQL_TEST_DEL, UP_SQL_TEST_PUT},
+    {"cems_hours", ID_SERIES, 1, 6, UP_SQL_HOURS_READ, UP_SQL_HOURS_DEL, UP_SQL_HOURS_PUT, .block = BLK_NONE},
+    {"cems_days", ID_SERIES, 1, 6, UP_SQL_DAYS_READ, UP_SQL_DAYS_DEL, UP_SQL_DAYS_PUT, .block = BLK_DAYS},
+    {"cems_agg_days", ID_SERIES, 1, 10, UP_SQL_AGG_READ, UP_SQL_AGG_DEL, UP_SQL_AGG_PUT, .block = BLK_AGG},
+    {"rollups", ID_SERIES, 1, 13, UP_SQL_ROLLUP_READ, UP_SQL_ROLLUP_DEL, UP_SQL_ROLLUP_PUT, .point_first = true},
+    {"cems_op_hours", ID_POINT, 1, 2, UP_SQL_OP_READ, UP_SQL_OP_DEL, UP_SQL_OP_PUT, .block = BLK_NONE},
+    {"cems_ent_days", ID_ENT, 1, 4, UP_SQL_ENT_DAYS_READ, UP_SQL_ENT_DAYS_DEL, UP_SQL_ENT_DAYS_PUT, .block = BLK_NONE},
+    {"cems_ent_op_hours", ID_ENT, 1, 2, UP_SQL_ENT_OP_READ, UP_SQL_ENT_OP_DEL, UP_SQL_ENT_OP_PUT, .block = BLK_NONE},
+    {"materials", ID_POINT, 1, 7, UP_SQL_MAT_READ, UP_SQL_MAT_DEL, UP_SQL_MAT_PUT, .epoch_param = true},
+    {"exceedances", ID_SERIES, 2, 6, UP_SQL_EXC_READ, UP_SQL_EXC_DEL, UP_SQL_EXC_PUT, .block = BLK_NONE},
+    {"stack_tests", ID_SERIES, 1, 13, UP_SQL_TEST_READ, UP_SQL_TEST_DEL, UP_SQL_TEST_PUT, .block = BLK_NONE},
+    {"alarms", ID_PARK, 1, 20, UP_SQL_ALARM_READ, UP_SQL_ALARM_DEL, UP_SQL_ALARM_PUT, .rowid = {true}},
+    {"alarm_occurrences", ID_PARK, 2, 11, UP_SQL_OCC_READ, UP_SQL_OCC_DEL, UP_SQL_OCC_PUT,
+     .rowid = {true, true}},
+    {"alarm_log", ID_PARK, 2, 5, UP_SQL_LOG_READ, UP_SQL_LOG_DEL, UP_SQL_LOG_PUT, .rowid = {true, true}},
+    {"stack_test_dates", ID_ENT, 1, 4, UP_SQL_DATES_READ, UP_SQL_DATES_DEL, UP_SQL_DATES_PUT,
+     .rowid = {true}},
 };
 
-#define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (materials) */
+#define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (kind.epoch_param) */
 #define EXACT_INT 9007199254740992.0 /* 2^53: integers a JSON number holds exactly */
 
 const char *ph_up_kind_name(int i) { return i >= 0 && i < PH_UP_NKINDS ? kinds[i].name : NULL; }
@@ -135,6 +162,7 @@ struct parsed {
   int64_t rev;
   const char *id[4]; /* park, ent, point, metric */
   int64_t key[2];
+  int64_t bound[2]; /* key as bound: the regional id where kind.rowid says so */
   const cJSON *v;    /* array, or NULL: deleted */
   char ktext[4 * (PH_ID_MAX + 1) + 48];
 };
@@ -174,8 +202,10 @@ static int parse_record(const cJSON *rec, const char *const *parks, int nparks, 
     p->id[i] = s->valuestring;
   }
   for (int i = 0; i < p->k->nkeys; i++)
-    if (!exact_int(cJSON_GetArrayItem(k, nid + i), &p->key[i]))
-      return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer", p->k->name, nid + i);
+    if (!exact_int(cJSON_GetArrayItem(k, nid + i), &p->key[i]) ||
+        (p->k->rowid[i] && (p->key[i] < 1 || p->key[i] >= ROWID_MAX)))
+      return ph_fail(err, PH_ETYPE, "record %s: k[%d] is not an integer%s", p->k->name, nid + i,
+                     p->k->rowid[i] ? " row id (1 to 2^46)" : "");
   if (!served(p->id[0], parks, nparks))
     return ph_fail(err, PH_EIDENTITY, "record %s: park \"%s\" is not one this hub serves", p->k->name, p->id[0]);
   if (cJSON_IsNull(p->v)) p->v = NULL;
@@ -221,15 +251,14 @@ static void bind_json(sqlite3_stmt *st, int i, const cJSON *x) {
 /* Binds the row's identity and key (and values when with_values). */
 static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, int64_t epoch, bool with_values) {
   int i = 1;
-  if (p->k->ident == ID_ENT) {
-    sqlite3_bind_text(st, i++, p->id[0], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i++, p->id[1], -1, SQLITE_STATIC);
+  if (p->k->ident <= ID_ENT) {
+    for (int j = 0; j < (int)p->k->ident; j++) sqlite3_bind_text(st, i++, p->id[j], -1, SQLITE_STATIC);
   } else {
     sqlite3_bind_int64(st, i++, local);
   }
-  for (int j = 0; j < p->k->nkeys; j++) sqlite3_bind_int64(st, i++, p->key[j]);
+  for (int j = 0; j < p->k->nkeys; j++) sqlite3_bind_int64(st, i++, p->bound[j]);
   for (int j = 0; with_values && j < p->k->nvals; j++) bind_json(st, i++, cJSON_GetArrayItem(p->v, j));
-  if (sqlite3_bind_parameter_count(st) >= EPOCH_PARAM) sqlite3_bind_int64(st, EPOCH_PARAM, epoch);
+  if (p->k->epoch_param) sqlite3_bind_int64(st, EPOCH_PARAM, epoch);
 }
 
 static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t local, int64_t epoch, bool vals) {
@@ -238,18 +267,48 @@ static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t loc
   bind_row(st, p, local, epoch, vals);
   int rc = sqlite3_step(st);
   ph_stmt_release(st);
-  return rc == SQLITE_DONE ? 0 : PH_EDB;
+  /* a value its table refuses (a null where the park hub never has one):
+   * the sender's record, not this database, is at fault (inv. 6) */
+  return rc == SQLITE_DONE ? 0 : (rc & 0xff) == SQLITE_CONSTRAINT ? PH_EINVAL : PH_EDB;
 }
 
 /* The regional hub's own id of the row's series or point (made on first use). */
 static int local_id(struct ph_store *s, const struct parsed *p, int64_t *out) {
   int64_t point, metric;
-  if (p->k->ident == ID_ENT) return 0;
+  if (p->k->ident <= ID_ENT) return 0;
   if (ph_store_point_id(s, p->id[0], p->id[1], p->id[2], &point)) return PH_EDB;
   *out = point;
   if (p->k->ident == ID_POINT) return 0;
   if (ph_store_metric_id(s, p->id[3], &metric)) return PH_EDB;
   return ph_store_series_id(s, point, metric, out) ? PH_EDB : 0;
+}
+
+/* The sender's number (given at its first row id, kept in up_senders). */
+static int sender_no(sqlite3 *db, const char *sender, int64_t *no) {
+  for (int pass = 0; pass < 2; pass++) {
+    sqlite3_stmt *st;
+    if (ph_stmt_prepare(db, pass ? UP_SQL_SENDER_ADD : UP_SQL_SENDER_GET, &st) != SQLITE_OK) return PH_EDB;
+    sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *no = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    ph_stmt_release(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return PH_EDB;
+    if (*no) return 0;
+  }
+  return PH_EDB;
+}
+
+/* p->bound: the key as the regional tables hold it (inv. 5). */
+static int map_ids(sqlite3 *db, const char *sender, struct parsed *p) {
+  int64_t no = 0;
+  for (int j = 0; j < p->k->nkeys; j++) {
+    p->bound[j] = p->key[j];
+    if (!p->k->rowid[j]) continue;
+    if (!no && sender_no(db, sender, &no)) return PH_EDB;
+    if (no >= (INT64_C(1) << SENDER_BITS)) return PH_EDB; /* 65535 park hubs: up_senders says which */
+    p->bound[j] = (p->key[j] << SENDER_BITS) | no;
+  }
+  return 0;
 }
 
 static int save_rev(sqlite3 *db, const char *sender, const struct parsed *p, int64_t epoch) {
@@ -268,11 +327,10 @@ static int save_rev(sqlite3 *db, const char *sender, const struct parsed *p, int
 /* A day row of the aggregates or the daily means changed: its 8-day block
  * is rebuilt at the end of the batch (ph_up_blocks_rebuild). */
 static int note_block(sqlite3 *db, const struct parsed *p, int64_t local) {
-  int kind = !strcmp(p->k->name, "cems_agg_days") ? 0 : !strcmp(p->k->name, "cems_days") ? 1 : -1;
-  if (kind < 0) return 0;
+  if (p->k->block == BLK_NONE) return 0;
   sqlite3_stmt *st;
   if (ph_stmt_prepare(db, UP_SQL_BLK_KEY, &st) != SQLITE_OK) return PH_EDB;
-  sqlite3_bind_int(st, 1, kind);
+  sqlite3_bind_int(st, 1, (int)p->k->block - 1);
   sqlite3_bind_int64(st, 2, local);
   sqlite3_bind_int64(st, 3, p->key[0]);
   int rc = sqlite3_step(st);
@@ -286,8 +344,17 @@ int ph_up_blocks_begin(void *dbv, struct ph_err *err) {
 }
 
 int ph_up_blocks_rebuild(void *dbv, struct ph_err *err) {
+  static const char *const steps[] = {UP_SQL_BLK_AGG_DEL, UP_SQL_BLK_AGG_PUT, UP_SQL_BLK_DAY_DEL, UP_SQL_BLK_DAY_PUT,
+                                      UP_SQL_BLK_CLEAR};
   sqlite3 *db = dbv;
-  return sqlite3_exec(db, UP_SQL_BLK_REBUILD, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_fail(db, err, "8-day blocks");
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    sqlite3_stmt *st;
+    if (ph_stmt_prepare(db, steps[i], &st) != SQLITE_OK) return db_fail(db, err, "8-day blocks");
+    int rc = sqlite3_step(st);
+    ph_stmt_release(st);
+    if (rc != SQLITE_DONE) return db_fail(db, err, "8-day blocks");
+  }
+  return 0;
 }
 
 int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const void *rec,
@@ -300,11 +367,13 @@ int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const
   if ((rc = parse_record(rec, parks, nparks, &p, err))) return rc;
   if (is_stale(db, sender, &p, epoch, &stale)) return db_fail(db, err, "up_rev");
   if (stale) return 0;
-  if (local_id(s, &p, &local)) return db_fail(db, err, "ids");
-  if (run(db, p.k->del, &p, local, epoch, false) ||
-      (p.v && run(db, p.k->put, &p, local, epoch, true)) || save_rev(db, sender, &p, epoch) ||
-      note_block(db, &p, local) ||
-      (p.v && !strcmp(p.k->name, "rollups") && ph_store_point_first(s, local, p.key[0])))
+  if (local_id(s, &p, &local) || map_ids(db, sender, &p)) return db_fail(db, err, "ids");
+  if ((rc = run(db, p.k->del, &p, local, epoch, false)) || (p.v && (rc = run(db, p.k->put, &p, local, epoch, true))))
+    return rc == PH_EINVAL ? ph_fail(err, rc, "record %s %s: a value its table refuses: %s", p.k->name, p.ktext,
+                                     sqlite3_errmsg(db))
+                           : db_fail(db, err, p.k->name);
+  if (save_rev(db, sender, &p, epoch) || note_block(db, &p, local) ||
+      (p.v && p.k->point_first && ph_store_point_first(s, local, p.key[0])))
     return db_fail(db, err, p.k->name);
   *applied = 1;
   return 0;

@@ -10,7 +10,10 @@
  * cems_days, cems_agg_days, cems_ent_days, cems_op_hours,
  * cems_ent_op_hours, rollups (the hour rows of closed hours), materials,
  * exceedances (k: … metric, period, bucket_ms), stack_tests (the minute
- * rows of pcdd_f series: the stack tests' samples).
+ * rows of pcdd_f series: the stack tests' samples), and (issue #21, k:
+ * park, then the park hub's row ids) alarms [park, id],
+ * alarm_occurrences and alarm_log [park, alarm, id], stack_test_dates
+ * (the dates an admin entered: [park, ent, id]).
  *
  * Threads: the caller's, on a connection of its own (sqlite3 *db borrowed).
  */
@@ -22,7 +25,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_UP_NKINDS 10
+#define PH_UP_NKINDS 14
 
 /* The kind's name, or NULL past the last (i from 0). */
 const char *ph_up_kind_name(int i);

@@ -116,6 +116,88 @@
   "INSERT INTO materials(point_id, seq, ts_ms, material, dir, qty_t, lot, supplier, attrs, agent_id, epoch)" \
   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?20)"
 
+/* ---- alarms and entered stack tests (issue #21, migration 10) ----
+ * Keyed by the park and the park hub's row ids (an occurrence and a log row
+ * also by their alarm's): k = [park, (alarm,) id]. The regional hub keeps
+ * them under id << 16 | the sender's number (up_rows.c inv. 5), so ?2 (and
+ * ?3) are those ids;
+ * the stack test dates are keyed [park, ent, id] (?1 park, ?2 ent, ?3 id). */
+#define UP_SQL_ALARM_READ                                                                                  \
+  "SELECT ?3, ?1, x.id IS NOT NULL, x.alarm_id, x.rule, x.ent, x.point, x.metric, x.severity, x.state,"     \
+  " x.message, x.first_ms, x.last_ms, x.count, x.value, x.peak, x.acked_by, x.acked_ms, x.note,"           \
+  " x.raised_ms, x.cleared_ms, x.closed_ms, x.message_zh FROM (SELECT 1) LEFT JOIN alarms x ON x.id = ?1"
+#define UP_SQL_ALARM_DEL "DELETE FROM up_alarms WHERE id = ?2"
+#define UP_SQL_ALARM_PUT                                                                                   \
+  "INSERT INTO up_alarms(id, park, alarm_id, rule, ent, point, metric, severity, state, message, first_ms,"  \
+  " last_ms, count, value, peak, acked_by, acked_ms, note, raised_ms, cleared_ms, closed_ms, message_zh)"   \
+  " VALUES(?2, ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"  \
+  " ?22)"
+#define UP_SQL_OCC_READ                                                                                    \
+  "SELECT ?3, ?1, ?2, x.id IS NOT NULL, x.rule, x.ent, x.point, x.metric, x.severity, x.start_ms,"          \
+  " x.last_ms, x.end_ms, x.count, x.value, x.peak FROM (SELECT 1) LEFT JOIN alarm_occurrences x ON x.id = ?2"
+#define UP_SQL_OCC_DEL "DELETE FROM up_alarm_occurrences WHERE id = ?3"
+#define UP_SQL_OCC_PUT                                                                                     \
+  "INSERT INTO up_alarm_occurrences(id, alarm, park, rule, ent, point, metric, severity, start_ms, last_ms," \
+  " end_ms, count, value, peak) VALUES(?3, ?2, ?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+#define UP_SQL_LOG_READ                                                                                    \
+  "SELECT ?3, ?1, ?2, x.id IS NOT NULL, x.ts_ms, x.transition, x.state, x.by, x.note"                       \
+  " FROM (SELECT 1) LEFT JOIN alarm_log x ON x.id = ?2"
+#define UP_SQL_LOG_DEL "DELETE FROM up_alarm_log WHERE id = ?3"
+#define UP_SQL_LOG_PUT                                                                                     \
+  "INSERT INTO up_alarm_log(id, alarm, ts_ms, transition, state, by, note) VALUES(?3, ?2, ?4, ?5, ?6, ?7, ?8)"
+/* The dates an admin entered (alarms_sql.h stack_tests): the regional
+ * hub's table of the same name, which the monitoring plan and the report
+ * read; its own entries (none: a regulator enters none) keep their ids. */
+#define UP_SQL_DATES_READ                                                                                  \
+  "SELECT ?3, ?4, ?1, x.id IS NOT NULL, x.day, x.date, x.by, x.entered_ms"                                  \
+  " FROM (SELECT 1) LEFT JOIN stack_tests x ON x.id = ?1"
+#define UP_SQL_DATES_DEL "DELETE FROM stack_tests WHERE id = ?3"
+#define UP_SQL_DATES_PUT                                                                                   \
+  "INSERT INTO stack_tests(id, park, ent, day, date, by, entered_ms) VALUES(?3, ?1, ?2, ?4, ?5, ?6, ?7)"
+
+/* The rows a park hub held before it forwarded their kind (alarms raised
+ * before the forwarder's first setup at a start, a hub upgraded from v9):
+ * queued once, oldest first, when the kind joins up_forward
+ * (ph_up_outbox_setup). ?1 the kind, ?2 its table: whether the kind was
+ * forwarded, and whether its table exists (ph_alarms_migrate made it). */
+#define UP_SQL_FORWARD_HAS                                                                                 \
+  "SELECT (SELECT count(*) FROM up_forward WHERE tbl = ?1),"                                               \
+  " (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?2)"
+#define UP_SQL_BACKFILL(KIND, SELECT) "INSERT INTO up_outbox(kind, a, b, c, d) SELECT '" KIND "', " SELECT
+#define UP_SQL_BACKFILL_ALARMS UP_SQL_BACKFILL("alarms", "id, NULL, park, NULL FROM alarms ORDER BY id")
+#define UP_SQL_BACKFILL_OCC UP_SQL_BACKFILL("alarm_occurrences", "alarm, id, park, NULL FROM alarm_occurrences ORDER BY id")
+#define UP_SQL_BACKFILL_LOG                                                                                \
+  UP_SQL_BACKFILL("alarm_log", "l.alarm, l.id, a.park, NULL FROM alarm_log l JOIN alarms a ON a.id = l.alarm"  \
+                  " ORDER BY l.id")
+#define UP_SQL_BACKFILL_DATES UP_SQL_BACKFILL("stack_test_dates", "id, NULL, park, ent FROM stack_tests ORDER BY id")
+
+/* A park hub's number on the regional hub (up_rows.c inv. 5): given at
+ * its first row id, never changed. */
+#define UP_SQL_SENDER_GET "SELECT no FROM up_senders WHERE sender = ?1"
+#define UP_SQL_SENDER_ADD                                                                                  \
+  "INSERT INTO up_senders(sender, no) SELECT ?1, coalesce(max(no), 0) + 1 FROM up_senders RETURNING no"
+
+/* The park hub's triggers on the tables ph_alarms_migrate makes (after the
+ * store's migrations, hence not in migration 8): IF NOT EXISTS, run at
+ * every start (ph_up_triggers), so a hub upgraded from v9 gets them. An
+ * alarm row changes at each transition and count; each change queues its
+ * row, as migration 8's triggers do. A log row carries its alarm's park. */
+#define UP_SQL_ATRIG(NAME, TBL, KIND, EV, ROW)                                                             \
+  "CREATE TRIGGER IF NOT EXISTS up_" NAME " AFTER " EV " ON " TBL " WHEN EXISTS"                            \
+  " (SELECT 1 FROM up_forward WHERE tbl = '" KIND "') BEGIN INSERT INTO up_outbox(kind, a, b, c, d)"        \
+  " VALUES('" KIND "', " ROW "); END;"
+#define UP_SQL_ATRIG3(NAME, TBL, KIND, NEWROW, OLDROW)                                                     \
+  UP_SQL_ATRIG(NAME "_ins", TBL, KIND, "INSERT", NEWROW) UP_SQL_ATRIG(NAME "_upd", TBL, KIND, "UPDATE", NEWROW) \
+  UP_SQL_ATRIG(NAME "_del", TBL, KIND, "DELETE", OLDROW)
+#define UP_SQL_TRIGGERS                                                                                    \
+  UP_SQL_ATRIG3("alarms", "alarms", "alarms", "NEW.id, NULL, NEW.park, NULL", "OLD.id, NULL, OLD.park, NULL") \
+  UP_SQL_ATRIG3("occ", "alarm_occurrences", "alarm_occurrences", "NEW.alarm, NEW.id, NEW.park, NULL",        \
+                "OLD.alarm, OLD.id, OLD.park, NULL")                                                       \
+  UP_SQL_ATRIG3("alog", "alarm_log", "alarm_log",                                                          \
+                "NEW.alarm, NEW.id, (SELECT park FROM alarms WHERE id = NEW.alarm), NULL",                 \
+                "OLD.alarm, OLD.id, (SELECT park FROM alarms WHERE id = OLD.alarm), NULL")                 \
+  UP_SQL_ATRIG3("dates", "stack_tests", "stack_test_dates", "NEW.id, NULL, NEW.park, NEW.ent",              \
+                "OLD.id, NULL, OLD.park, OLD.ent")
 /* ---- the regional hub's 8-day blocks (migration 7) ----
  * The park hub keeps cems_agg_blocks and cems_day_blocks in ph_cems_update,
  * which never runs here: the blocks are not forwarded but rebuilt, at the
@@ -123,7 +205,8 @@
  * 1: cems_days), as ph_cems_update rebuilds the blocks of the days it
  * wrote. material_blocks needs nothing: its trigger sees the inserts, and a
  * forwarded material is only ever inserted (its revision is its outbox row,
- * never re-sent newer). */
+ * never re-sent newer). The rebuild is one statement each (prepared once,
+ * cached by the caller's bracket), in this order. */
 #define UP_SQL_BLK_TEMP                                                                                    \
   "CREATE TEMP TABLE IF NOT EXISTS up_t_blk(kind INTEGER NOT NULL, series_id INTEGER NOT NULL,"             \
   " blk_ms INTEGER NOT NULL, PRIMARY KEY(kind, series_id, blk_ms)) WITHOUT ROWID;"                          \
@@ -131,12 +214,11 @@
 #define UP_SQL_BLK_KEY                                                                                     \
   "INSERT OR IGNORE INTO temp.up_t_blk(kind, series_id, blk_ms) VALUES(?1, ?2, " CEMS_AGG_SQL_BLK("?3") ")"
 #define UP_SQL_BLK_KEYS(K) "(SELECT series_id, blk_ms FROM temp.up_t_blk WHERE kind = " K ")"
-#define UP_SQL_BLK_REBUILD                                                                                 \
-  "DELETE FROM cems_agg_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("0") ";"                     \
-  CEMS_AGG_SQL_BLK_SELECT(UP_SQL_BLK_KEYS("0")) ";"                                                        \
-  "DELETE FROM cems_day_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("1") ";"                     \
-  CEMS_AGG_SQL_DBLK_SELECT(UP_SQL_BLK_KEYS("1")) ";"                                                       \
-  "DELETE FROM temp.up_t_blk"
+#define UP_SQL_BLK_AGG_DEL "DELETE FROM cems_agg_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("0")
+#define UP_SQL_BLK_AGG_PUT CEMS_AGG_SQL_BLK_SELECT(UP_SQL_BLK_KEYS("0"))
+#define UP_SQL_BLK_DAY_DEL "DELETE FROM cems_day_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("1")
+#define UP_SQL_BLK_DAY_PUT CEMS_AGG_SQL_DBLK_SELECT(UP_SQL_BLK_KEYS("1"))
+#define UP_SQL_BLK_CLEAR "DELETE FROM temp.up_t_blk"
 
 /* ---- the park hub's outbox ---- */
 #define UP_SQL_FORWARD_CLEAR "DELETE FROM up_forward"

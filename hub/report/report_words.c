@@ -327,7 +327,6 @@ static const struct word zh_cn[] = {
     {"no flow (w_flow) series at the outlet", "排放口无流量（w_flow）数据序列"},
     {"not monitored (no data and no configured monitoring_since)", "未监测（无数据，且未配置 monitoring_since）"},
     {"nothing expected in the period", "本期无应监测时段"},
-    {"kept by the park hub: alarms are not forwarded to a regional hub", "由园区平台保存：告警不转发至区域平台"},
     {"not available for %s of %s enterprises (see each one's value_na)", "%s 家企业无此数据（共 %s 家；见各企业的 value_na）"},
     {"%s of %s outlets have no flow series", "%s / %s 个排放口无流量数据序列"},
     {"no verified limit applied at any outlet", "各排放口均未采用已核实的限值"},

@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 9
+#define PH_STORE_VERSION 10
 
 struct ph_store;
 

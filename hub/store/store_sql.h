@@ -261,6 +261,38 @@
   "INSERT INTO point_first(point_id, first_ms) SELECT point_id, ?2 FROM series WHERE id = ?1"             \
   " ON CONFLICT(point_id) DO UPDATE SET first_ms = excluded.first_ms WHERE excluded.first_ms < first_ms"
 
+/* Migration 10 (issue #21): the regional hub's copies of the park hubs'
+ * alarms (federation/up_rows.c). The park hub's alarm tables
+ * (alarms/alarms_sql.h) cannot hold them: alarm_id is unique there, and
+ * every park hub numbers its alarms a-<date>-000001 on. up_alarms,
+ * up_alarm_occurrences and up_alarm_log have the park hub's columns in its
+ * order (the API lists them by name, SELECT *); their ids are the park
+ * hub's times 65536 plus the park hub's number in up_senders
+ * (federation/up_rows.c inv. 5), so two park hubs' alarm 1 stay two rows,
+ * an occurrence's alarm names the right one, and a listing by id keeps the
+ * park hub's order. On a regional hub the API reads them under the park hub's names
+ * (temp views, api/api_sql.h API_SQL_REGIONAL_VIEWS). The park hub's
+ * triggers on its alarm tables are made after ph_alarms_migrate, which
+ * creates those tables (federation/up_outbox.h ph_up_triggers). */
+#define STORE_SQL_V10                                                                                      \
+  "CREATE TABLE IF NOT EXISTS up_senders(sender TEXT PRIMARY KEY, no INTEGER NOT NULL UNIQUE) WITHOUT ROWID;" \
+  "CREATE TABLE IF NOT EXISTS up_alarms(id INTEGER PRIMARY KEY, alarm_id TEXT NOT NULL, park TEXT NOT NULL," \
+  " rule TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL DEFAULT '', metric TEXT NOT NULL DEFAULT '',"  \
+  " severity TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL, first_ms INTEGER NOT NULL,"          \
+  " last_ms INTEGER NOT NULL, count INTEGER NOT NULL, value REAL, peak REAL, acked_by TEXT, acked_ms INTEGER," \
+  " note TEXT, raised_ms INTEGER NOT NULL, cleared_ms INTEGER, closed_ms INTEGER,"                          \
+  " message_zh TEXT NOT NULL DEFAULT '');"                                                                 \
+  "CREATE INDEX IF NOT EXISTS up_alarms_id ON up_alarms(park, alarm_id);"                                  \
+  "CREATE INDEX IF NOT EXISTS up_alarms_first ON up_alarms(park, first_ms);"                               \
+  "CREATE TABLE IF NOT EXISTS up_alarm_occurrences(id INTEGER PRIMARY KEY, alarm INTEGER NOT NULL,"        \
+  " park TEXT NOT NULL, rule TEXT NOT NULL, ent TEXT NOT NULL, point TEXT NOT NULL, metric TEXT NOT NULL,"  \
+  " severity TEXT NOT NULL, start_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, end_ms INTEGER,"          \
+  " count INTEGER NOT NULL, value REAL, peak REAL);"                                                       \
+  "CREATE INDEX IF NOT EXISTS up_alarm_occurrences_alarm ON up_alarm_occurrences(alarm);"                  \
+  "CREATE TABLE IF NOT EXISTS up_alarm_log(id INTEGER PRIMARY KEY, alarm INTEGER NOT NULL,"                \
+  " ts_ms INTEGER NOT NULL, transition TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"           \
+  "CREATE INDEX IF NOT EXISTS up_alarm_log_alarm ON up_alarm_log(alarm);"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

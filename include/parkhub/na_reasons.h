@@ -137,9 +137,7 @@
   /* ---- the park summary (hub/api/api_summary.c) ---- */                                                         \
   X(NOT_MONITORED_NO_DATA, "not monitored (no data and no configured monitoring_since)")                            \
   X(NOTHING_EXPECTED, "nothing expected in the period")                                                            \
-  X(NA_FOR_N_OF_M_ENTS, "not available for %s of %s enterprises (see each one's value_na)")                       \
-  /* ---- a regional hub (hub/federation/) ---- */                                                                 \
-  X(ALARMS_AT_PARK_HUB, "kept by the park hub: alarms are not forwarded to a regional hub")
+  X(NA_FOR_N_OF_M_ENTS, "not available for %s of %s enterprises (see each one's value_na)")
 
 enum ph_na_reason {
 #define PH_NA_ENUM(id, text) PH_NA_##id,

@@ -8,9 +8,9 @@
  *     same rows, only the summation order may differ;
  *  2. closed_until and id are each hub's own (its clock, its row ids) and
  *     are never compared;
- *  3. a regional hub keeps no alarms: its "alarms": null with an
- *     "alarms_na" reason stands for the park hub's alarm counts (main's
- *     api_alarms_elsewhere; until then no answer has a null "alarms").
+ *  3. alarms are forwarded (issue #21): a regional hub's alarm counts,
+ *     listings and logs compare as every other figure (their "id" is
+ *     each hub's own, inv. 2).
  */
 #include "fed_helpers.h"
 
@@ -36,22 +36,6 @@ bool fed_same(const cJSON *a, const cJSON *b, char *path, size_t cap)
 		return false;
 	if (cJSON_IsString(a))
 		return !strcmp(a->valuestring, b->valuestring);
-	if (cJSON_IsObject(a) && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "alarms"))) {
-		/* b is the regional hub's: no alarms there, null with its reason
-		 * in place of the park hub's counts (api_alarms_elsewhere) */
-		const cJSON *why = cJSON_GetObjectItemCaseSensitive(b, "alarms_na");
-		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a, "alarms")) || !cJSON_IsString(why) ||
-		    !strstr(why->valuestring, "kept by the park hub"))
-			return false;
-		cJSON *a2 = cJSON_Duplicate(a, 1), *b2 = cJSON_Duplicate(b, 1);
-		cJSON_DeleteItemFromObjectCaseSensitive(a2, "alarms");
-		cJSON_DeleteItemFromObjectCaseSensitive(b2, "alarms");
-		cJSON_DeleteItemFromObjectCaseSensitive(b2, "alarms_na");
-		bool eq = fed_same(a2, b2, path, cap);
-		cJSON_Delete(a2);
-		cJSON_Delete(b2);
-		return eq;
-	}
 	if (cJSON_IsArray(a) || cJSON_IsObject(a)) {
 		if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
 			return false;
@@ -84,10 +68,13 @@ static cJSON *get_json(int port, const char *token, const char *path, char *buf,
 	return j;
 }
 
-int fed_same_answer(int park_port, int region_port, const char *token, const char *park, const char *what,
-		    const char *range, char *why, size_t cap)
+/* GET path on both hubs, both 200 and fed_same; a non-empty array named
+ * nonempty (when given) in the park hub's answer; *park_answer (when given)
+ * gets the park hub's answer (caller deletes). 0 or -1 with why. */
+static int compare(int park_port, int region_port, const char *token, const char *path, const char *nonempty,
+		   cJSON **park_answer, char *why, size_t cap)
 {
-	char path[512], where[512] = "";
+	char where[512] = "";
 	char *buf = malloc(ANSWER_CAP);
 	cJSON *a = NULL, *b = NULL;
 	int rc = -1;
@@ -95,11 +82,10 @@ int fed_same_answer(int park_port, int region_port, const char *token, const cha
 		snprintf(why, cap, "out of memory");
 		return -1;
 	}
-	snprintf(path, sizeof path, "/api/v1/parks/%s/%s?%s", park, what, range);
 	if (!(a = get_json(park_port, token, path, buf, why, cap)) || !(b = get_json(region_port, token, path, buf, why, cap)))
 		goto out;
-	if (!strcmp(what, "summary") && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "enterprises")) == 0) {
-		snprintf(why, cap, "no enterprises in the park hub's %s", path);
+	if (nonempty && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, nonempty)) == 0) {
+		snprintf(why, cap, "no %s in the park hub's %s", nonempty, path);
 		goto out;
 	}
 	if (fed_same(a, b, where, sizeof where)) {
@@ -107,14 +93,48 @@ int fed_same_answer(int park_port, int region_port, const char *token, const cha
 		goto out;
 	}
 	char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
-	snprintf(why, cap, "%s %s %s differs at %s:\npark hub %.1500s\nregional %.1500s", park, what, range, where,
-		 ta ? ta : "?", tb ? tb : "?");
+	snprintf(why, cap, "%s differs at %s:\npark hub %.1500s\nregional %.1500s", path, where, ta ? ta : "?",
+		 tb ? tb : "?");
 	free(ta);
 	free(tb);
 out:
+	if (!rc && park_answer) {
+		*park_answer = a;
+		a = NULL;
+	}
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	free(buf);
+	return rc;
+}
+
+int fed_same_answer(int park_port, int region_port, const char *token, const char *park, const char *what,
+		    const char *range, char *why, size_t cap)
+{
+	char path[512];
+	snprintf(path, sizeof path, "/api/v1/parks/%s/%s?%s", park, what, range);
+	return compare(park_port, region_port, token, path, !strcmp(what, "summary") ? "enterprises" : NULL, NULL, why,
+		       cap);
+}
+
+int fed_same_alarms(int park_port, int region_port, const char *token, const char *park, char *why, size_t cap)
+{
+	char path[512];
+	cJSON *list = NULL;
+	snprintf(path, sizeof path, "/api/v1/parks/%s/alarms?limit=1000", park);
+	int rc = compare(park_port, region_port, token, path, "alarms", &list, why, cap);
+	snprintf(path, sizeof path, "/api/v1/alarms?parks=%s&limit=1000", park);
+	if (!rc)
+		rc = compare(park_port, region_port, token, path, "alarms", NULL, why, cap);
+	const cJSON *al, *alarms = rc ? NULL : cJSON_GetObjectItemCaseSensitive(list, "alarms");
+	cJSON_ArrayForEach(al, alarms)
+	{
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(al, "alarm_id");
+		snprintf(path, sizeof path, "/api/v1/parks/%s/alarms/%s/log", park, cJSON_IsString(id) ? id->valuestring : "?");
+		if ((rc = compare(park_port, region_port, token, path, NULL, NULL, why, cap)))
+			break;
+	}
+	cJSON_Delete(list);
 	return rc;
 }
 

@@ -20,9 +20,8 @@
 
 /* a and b are the same figures: numbers equal to 1e-9 relative, strings,
  * types, keys and array lengths equal; members named closed_until and id
- * are each hub's own and skipped; a regional hub's "alarms": null (with
- * its "alarms_na" reason) stands for the park hub's alarm counts. path
- * (a buffer of cap, "" on entry) gets where the first difference is. */
+ * are each hub's own and skipped (alarms included: they are forwarded).
+ * path (a buffer of cap, "" on entry) gets where the first difference is. */
 bool fed_same(const cJSON *a, const cJSON *b, char *path, size_t cap);
 
 /* GET /api/v1/parks/{park}/{what}?{range} with token on the park hub's
@@ -32,6 +31,11 @@ bool fed_same(const cJSON *a, const cJSON *b, char *path, size_t cap);
  * difference's path and both answers, cut) in why. */
 int fed_same_answer(int park_port, int region_port, const char *token, const char *park, const char *what,
 		    const char *range, char *why, size_t cap);
+
+/* The park's alarms on both hubs: its listing (which must not be empty),
+ * the listing across parks (?parks=park), and each alarm's log, all 200
+ * and fed_same. 0, or -1 with the reason in why. */
+int fed_same_alarms(int park_port, int region_port, const char *token, const char *park, char *why, size_t cap);
 
 /* A hub's files under dir, named for its id: {id}.json, {id}.db, {id}.log
  * (each buffer FED_PATH_CAP), and a free port for its API. 0 or -1. */

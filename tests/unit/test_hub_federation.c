@@ -3,6 +3,8 @@
  * databases: a park hub's (rows written as the CEMS computation writes
  * them, so the migration-7 triggers fill the outbox) and a regional hub's.
  * No broker: the batch text goes from one to the other by hand.
+ * Alarms (issue #21): the alarm tables made by ph_alarms_migrate after the
+ * store's migrations, their triggers by ph_up_triggers.
  */
 #include <criterion/criterion.h>
 
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alarms/alarms.h"
 #include "federation/up_apply.h"
 #include "federation/up_outbox.h"
 #include "config/hub_config.h"
@@ -252,12 +255,18 @@ Test(hub_federation, hostile_batches_are_refused_with_a_reason) {
       "\"k\":[\"p9\",\"e1\",\"s1\",1],\"v\":null}]}",
       "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"cems_op_hours\","
       "\"k\":[\"p1\",\"e1\",\"s1\",1],\"v\":[1]}]}",
+      /* an alarm: a row id out of range; a null where the table needs a value */
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"alarm_log\","
+      "\"k\":[\"p1\",1,0],\"v\":[1,\"raised\",\"active_unacked\",null,null]}]}",
+      "{\"v\":1,\"agent\":\"h\",\"epoch\":1,\"seq\":1,\"oldest\":1,\"records\":[{\"rev\":1,\"t\":\"alarm_log\","
+      "\"k\":[\"p1\",1,2],\"v\":[null,\"raised\",\"active_unacked\",null,null]}]}",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cr_assert_eq(ph_store_begin(reg, &err), 0);
     int rc = ph_up_apply(reg, "p1", bad[i], strlen(bad[i]), parks, 1, T0, &res, &err);
     ph_store_rollback(reg);
     cr_assert_lt(rc, 0, "refused: %s", bad[i]);
+    cr_assert_neq(rc, PH_EDB, "a refusal, not a database failure to retry: %s", bad[i]);
     cr_assert_gt(strlen(err.msg), 0);
   }
   cr_assert_lt(ph_up_apply(reg, "p2", "{}", 2, parks, 1, T0, &res, &err), 0, "a park not served");
@@ -319,4 +328,142 @@ Test(hub_federation, the_schema_examples_agree_with_the_code) {
     if (files[i][0] == 'v') cr_assert_eq(rc, 0, "%s: %s", files[i], err.msg);
     else cr_assert_lt(rc, 0, "%s is refused", files[i]);
   }
+}
+
+/* The alarm tables on both sides and the park hub's triggers on them, as
+ * hub.c makes them (build_alarms). */
+static void alarm_tables(void) {
+  struct ph_err err = {0};
+  cr_assert_eq(ph_alarms_migrate(ph_store_db(park), &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_alarms_migrate(ph_store_db(reg), &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_up_triggers(ph_store_db(park), &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_up_triggers(ph_store_db(reg), &err), 0, "%s", err.msg);
+}
+
+/* An alarm raised, acknowledged and cleared, as alarms.c writes it. */
+static void park_alarm(int64_t id, const char *ent) {
+  char q[2048];
+  snprintf(q, sizeof q,
+           "INSERT INTO alarms(id, alarm_id, park, rule, ent, point, metric, severity, state, message, first_ms,"
+           " last_ms, count, value, peak, raised_ms, message_zh) VALUES(%lld, 'a-20260101-%06lld', 'p1', 'so2_high',"
+           " '%s', 's1', 'so2', 'major', 'active_unacked', 'so2 high', %lld, %lld, 1, 120, 120, %lld, 'so2 高');"
+           "INSERT INTO alarm_occurrences(alarm, park, rule, ent, point, metric, severity, start_ms, last_ms, count,"
+           " value, peak) VALUES(%lld, 'p1', 'so2_high', '%s', 's1', 'so2', 'major', %lld, %lld, 1, 120, 120);"
+           "INSERT INTO alarm_log(alarm, ts_ms, transition, state) VALUES(%lld, %lld, 'raised', 'active_unacked');"
+           "UPDATE alarms SET state = 'active_acked', acked_by = 'ops', acked_ms = %lld, note = 'seen' WHERE id = %lld;"
+           "INSERT INTO alarm_log(alarm, ts_ms, transition, state, by, note)"
+           " VALUES(%lld, %lld, 'acked', 'active_acked', 'ops', 'seen');",
+           (long long)id, (long long)id, ent, (long long)T0, (long long)T0, (long long)T0, (long long)id, ent,
+           (long long)T0, (long long)T0, (long long)id, (long long)T0, (long long)(T0 + 60000), (long long)id,
+           (long long)id, (long long)(T0 + 60000));
+  sql(park, q);
+}
+
+/* Every outbox change in one batch, applied as sent by sender. */
+static void send_as(const char *sender, int64_t seq) {
+  struct ph_err err = {0};
+  char *json;
+  size_t len;
+  int nrec;
+  cr_assert_eq(ph_up_outbox_build(pdb, sender, seq, T0, &json, &len, &nrec, &err), 0, "%s", err.msg);
+  cr_assert_gt(nrec, 0);
+  struct ph_up_result res;
+  cr_assert_eq(ph_store_begin(reg, &err), 0);
+  cr_assert_eq(ph_up_apply(reg, "p1", json, len, parks, 1, T0, &res, &err), 0, "%s", err.msg);
+  cr_assert_eq(res.applied, res.records, "%s: %d of %d applied", sender, res.applied, res.records);
+  cr_assert_eq(ph_store_commit(reg, &err), 0);
+  ph_free(json);
+}
+
+/* The park hub's rows of the three alarm tables and the regional copies
+ * (the columns a listing or a log shows, the alarm by its alarm_id). */
+#define ALARM_COLS "alarm_id, park, rule, ent, point, metric, severity, state, message, first_ms, last_ms, count," \
+                   " value, peak, acked_by, acked_ms, note, raised_ms, cleared_ms, closed_ms, message_zh"
+#define LOG_ROWS(A, L) "SELECT a.alarm_id, l.ts_ms, l.transition, l.state, l.by, l.note FROM " L " l JOIN " A " a ON a.id = l.alarm"
+#define OCC_ROWS(A, O) "SELECT a.alarm_id, o.start_ms, o.last_ms, o.end_ms, o.count, o.value, o.peak FROM " O " o JOIN " A " a ON a.id = o.alarm"
+
+Test(hub_federation, alarms_of_two_park_hubs_reach_the_region_apart_and_equal) {
+  struct ph_err err = {0};
+  alarm_tables();
+  forward_all();
+  park_alarm(1, "e1");
+  park_alarm(2, "e2");
+  sql(park, "INSERT INTO stack_tests(park, ent, day, date, by, entered_ms) VALUES('p1', 'e1', 20400, '2025-11-08', 'admin', 1)");
+  cr_assert_eq(count(pdb, "SELECT count(DISTINCT kind) FROM up_outbox"), 4, "alarms, occurrences, log, test dates");
+  int64_t seq;
+  cr_assert_eq(ph_up_outbox_assign(pdb, 256, &seq, &err), 0, "%s", err.msg);
+  /* the same rows from two park hubs (each numbers its alarms from 1):
+   * two copies, never one overwriting the other (up_rows.c inv. 5) */
+  send_as("hubp1", seq);
+  send_as("hubp2", seq);
+  sqlite3 *r = ph_store_db(reg);
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms"), 4);
+  cr_assert_eq(count(r, "SELECT count(DISTINCT id) FROM up_alarms"), 4);
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarm_log"), 8);
+  cr_assert_eq(count(r, "SELECT count(*) FROM alarms"), 0, "the region's own alarm table stays its own");
+  char q[1024];
+  snprintf(q, sizeof q, "ATTACH '%s' AS pk", park_path);
+  cr_assert_eq(sqlite3_exec(r, q, NULL, NULL, NULL), SQLITE_OK);
+  /* per sender the copies equal the park hub's rows, each occurrence and
+   * log row under its own alarm */
+  for (int k = 1; k <= 2; k++) {
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM (SELECT " ALARM_COLS " FROM pk.alarms EXCEPT SELECT " ALARM_COLS " FROM main.up_alarms"
+             " WHERE id %% 65536 = (SELECT no FROM up_senders WHERE sender = 'hubp%d'))", k);
+    cr_assert_eq(count(r, q), 0, "hubp%d's alarms", k);
+  }
+  cr_assert_eq(count(r, "SELECT count(*) FROM (" LOG_ROWS("pk.alarms", "pk.alarm_log") " EXCEPT "
+                        LOG_ROWS("main.up_alarms", "main.up_alarm_log") ")"), 0);
+  cr_assert_eq(count(r, "SELECT count(*) FROM (" OCC_ROWS("pk.alarms", "pk.alarm_occurrences") " EXCEPT "
+                        OCC_ROWS("main.up_alarms", "main.up_alarm_occurrences") ")"), 0);
+  cr_assert_eq(count(r, "SELECT count(*) FROM (SELECT u.alarm_id FROM up_alarm_log l JOIN up_alarms u ON u.id = l.alarm"
+                        " GROUP BY l.alarm HAVING count(*) <> 2)"), 0, "two log rows under each copy");
+  cr_assert_eq(count(r, "SELECT count(*) FROM stack_tests WHERE park = 'p1' AND ent = 'e1' AND day = 20400"), 2);
+  cr_assert_eq(sqlite3_exec(r, "DETACH pk", NULL, NULL, NULL), SQLITE_OK);
+  /* a later transition replaces the copy of that sender only */
+  sql(park, "UPDATE alarms SET state = 'closed', closed_ms = 5 WHERE id = 1");
+  cr_assert_eq(ph_up_outbox_assign(pdb, 256, &seq, &err), 0, "%s", err.msg);
+  send_as("hubp1", seq);
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE state = 'closed'"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE alarm_id = 'a-20260101-000001'"), 2);
+}
+
+Test(hub_federation, a_version_9_database_gets_migration_10_and_the_alarm_triggers) {
+  struct ph_err err = {0};
+  alarm_tables();
+  /* what a version-9 park hub's database looks like */
+  sql(park, "DROP TABLE up_senders; DROP TABLE up_alarms; DROP TABLE up_alarm_occurrences; DROP TABLE up_alarm_log;"
+            " PRAGMA user_version = 9");
+  sqlite3_stmt *st;
+  cr_assert_eq(sqlite3_prepare_v2(ph_store_db(park), "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                  " AND tbl_name IN ('alarms', 'alarm_occurrences', 'alarm_log', 'stack_tests')",
+                                  -1, &st, NULL), SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    char q[200];
+    snprintf(q, sizeof q, "DROP TRIGGER %s", (const char *)sqlite3_column_text(st, 0));
+    cr_assert_eq(sqlite3_exec(pdb, q, NULL, NULL, NULL), SQLITE_OK, "%s", q);
+  }
+  sqlite3_finalize(st);
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'alarms'"), 0);
+  ph_store_close(park);
+  cr_assert_eq(ph_store_open(park_path, &park, &err), 0, "%s", err.msg);
+  cr_assert_eq(count(ph_store_db(park), "PRAGMA user_version"), PH_STORE_VERSION);
+  cr_assert_eq(count(ph_store_db(park), "SELECT count(*) FROM up_alarms"), 0, "migration 10's tables");
+  /* the hub's start (hub.c build_alarms) */
+  cr_assert_eq(ph_alarms_migrate(ph_store_db(park), &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_up_triggers(ph_store_db(park), &err), 0, "%s", err.msg);
+  cr_assert_eq(ph_up_triggers(ph_store_db(park), &err), 0, "twice: %s", err.msg);
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN"
+                          " ('alarms', 'alarm_occurrences', 'alarm_log', 'stack_tests')"), 12);
+  /* an alarm the v9 hub raised before: queued once when forwarding starts */
+  park_alarm(1, "e1");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 0, "nothing forwarded yet");
+  forward_all();
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarms'"), 1, "the alarm as it is");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarm_log' AND c = 'p1'"), 2);
+  forward_all(); /* the next start: already forwarded, nothing queued again */
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 4, "alarm, occurrence, two log rows");
+  park_alarm(2, "e2"); /* from now on through the triggers */
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarms' AND a = 2"), 2, "the raise and the ack");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarm_log' AND a = 2 AND c = 'p1'"), 2);
 }
