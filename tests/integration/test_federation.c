@@ -22,7 +22,10 @@
  * A second test runs real parkagent processes with the built-in smelter
  * simulator (a fixed schedule two days in the past: stack, furnace and
  * weighbridge, so process points, operating states and the material
- * ledger with outgoing product are forwarded too) and compares the same.
+ * ledger with outgoing product are forwarded too) and compares the same,
+ * the alarms, and the region's annual report (each park's PCDD/F section
+ * equal to the park hub's, each regional total a sum or "not available"
+ * naming exactly the parks without the figure).
  *
  * Data: from D0 = Y-10-01 00:00 +08:00 (Y = last year: every hour closed),
  * interval 3600 s. p1: ent-a/stack-1 so2 and flow, ent-b/stack-1 so2;
@@ -285,6 +288,60 @@ static void teardown(void)
 
 TestSuite(federation, .init = setup, .fini = teardown, .timeout = 290);
 
+/* The region's annual report on the regional hub (report_region.h): each
+ * park's PCDD/F section equals the park hub's own report's, and each
+ * regional inventory total is the sum of the park hubs' figures when both
+ * have it, else null with its reason (never a sum that leaves a park out). */
+static void same_region_report(cJSON *const own[2], int y)
+{
+	static const char *const keys[] = {"measured_g_teq", "estimated_air_g_teq", "estimated_residue_g_teq",
+					   "current_g_teq", "baseline_g_teq", "reduction_g_teq"};
+	char path[256], where[512] = "";
+	snprintf(path, sizeof path, "/api/v1/report?year=%04d&format=json", y);
+	cr_assert_eq(api_get(REGIONAL, path), 200, "%.300s", out);
+	cJSON *r = cJSON_Parse(out);
+	cr_assert_not_null(r);
+	const cJSON *parks = cJSON_GetObjectItemCaseSensitive(r, "park_reports");
+	cr_assert_eq(cJSON_GetArraySize(parks), 2, "both parks in the region report");
+	for (int h = 0; h < 2; h++) {
+		const cJSON *ea = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(own[h], "enterprises"), 0);
+		const cJSON *eb = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(parks, h), "enterprises"), 0);
+		cr_assert(fed_same(cJSON_GetObjectItemCaseSensitive(ea, "pcdd_f"), cJSON_GetObjectItemCaseSensitive(eb, "pcdd_f"),
+				   where, sizeof where), "p%d's pcdd_f in the region report differs at %s", h + 1, where);
+	}
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "region"), "pcdd_f");
+	cr_assert_not_null(tot, "a regional pcdd_f section: %.500s", out);
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		const cJSON *v[2];
+		for (int h = 0; h < 2; h++)
+			v[h] = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(own[h], "park_summary"), "pcdd_f"), keys[k]);
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(tot, keys[k]);
+		char na[64];
+		snprintf(na, sizeof na, "%s_na", keys[k]);
+		if (cJSON_IsNumber(v[0]) && cJSON_IsNumber(v[1])) {
+			double want = v[0]->valuedouble + v[1]->valuedouble;
+			cr_assert(cJSON_IsNumber(t) && fabs(t->valuedouble - want) <= 1e-9 * fmax(1.0, fabs(want)),
+				  "region %s: want %.17g", keys[k], want);
+		} else {
+			cr_assert(cJSON_IsNull(t), "region %s must not be a number when a park has none", keys[k]);
+			cr_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(tot, na)), "region %s without its reason", keys[k]);
+			/* the reason names exactly the parks without the figure */
+			snprintf(na, sizeof na, "%s_missing_parks", keys[k]);
+			const cJSON *miss = cJSON_GetObjectItemCaseSensitive(tot, na);
+			int n = 0;
+			for (int h = 0; h < 2; h++)
+				if (!cJSON_IsNumber(v[h]))
+					cr_assert_str_eq(cJSON_GetArrayItem(miss, n++)->valuestring, h ? "p2" : "p1", "%s", keys[k]);
+			cr_assert_eq(cJSON_GetArraySize(miss), n, "%s", keys[k]);
+		}
+	}
+	/* The simulated smelters run minutes, not a year: no enterprise has an
+	 * annual figure, so the totals here are "not available" (the sums are
+	 * checked by test_hub_report_region on a year of data). */
+	cJSON_Delete(r);
+}
+
 Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 {
 	cr_assert_not_null(hh_parkhub(), "PH_PARKHUB is not set");
@@ -536,10 +593,11 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	int64_t t0 = db_i64(0, "%s", tests_q), t1 = db_i64(1, "%s", tests_q);
 	cr_assert_gt(t0, 0, "the simulator's stack tests on p1");
 	cr_assert_eq(db_i64(REGIONAL, "%s", tests_q), t0 + t1);
+	cJSON *own[2];
 	for (int h = 0; h < 2; h++) {
 		snprintf(path, sizeof path, "/api/v1/parks/%s/report?year=%04d&format=json", h ? "p2" : "p1", y);
 		cr_assert_eq(api_get(h, path), 200, "%.300s", out);
-		cJSON *a = cJSON_Parse(out);
+		cJSON *a = own[h] = cJSON_Parse(out);
 		cr_assert_eq(api_get(REGIONAL, path), 200, "%.300s", out);
 		cJSON *b = cJSON_Parse(out);
 		cr_assert(a && b);
@@ -553,9 +611,11 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 			  h + 1, where, ta, tb);
 		free(ta);
 		free(tb);
-		cJSON_Delete(a);
 		cJSON_Delete(b);
 	}
+	same_region_report(own, y);
+	cJSON_Delete(own[0]);
+	cJSON_Delete(own[1]);
 	cr_assert_eq(api_get(REGIONAL, "/metrics"), 200);
 	cr_assert_null(strstr(out, "parkhub_regional_config_mismatches_total 0\n"), "p2's other name is told: %.3000s", out);
 	/* the smelters' so2 exceedances and gateways gone offline: the same alarms upstream */
