@@ -125,7 +125,7 @@ static void title_block(FILE *f, const cJSON *rep) {
   fputs("</td></tr>\n</table>\n", f);
 }
 
-static void notes(FILE *f, const cJSON *rep) {
+void html_notes(FILE *f, const cJSON *rep) {
   html_heading(f, "h3", "Methods");
   fputs("<ol class=\"notes\">\n", f);
   const cJSON *it;
@@ -175,7 +175,7 @@ void html_park_report(FILE *f, const cJSON *rep) {
   html_esc(f, html_sget(rep, "park_name"));
   fputs("</h2>\n", f);
   sections(f, park, true);
-  notes(f, rep);
+  html_notes(f, rep);
   fputs("</section>\n", f);
 
   const cJSON *e;

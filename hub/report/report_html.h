@@ -84,6 +84,7 @@ void html_page_open(FILE *f, enum ph_lang lang); /* up to <title>: the caller wr
 void html_page_body(FILE *f);                    /* </title>, the style, <body> */
 int html_page_close(FILE *f);                    /* </body>; 0 or PH_EIO */
 void html_park_report(FILE *f, const cJSON *rep); /* a park's report: title block, summary, enterprises */
+void html_notes(FILE *f, const cJSON *rep);       /* "Methods": the report's notes, numbered */
 
 /* ---- report_html_sections.c: a scope's sections (park: the park summary) ---- */
 

@@ -178,14 +178,20 @@ static void rows_of(const struct rg *g, const char *sec, const char *code, const
   for (int i = 0; i < g->n; i++) objs[i] = row_of(get(summary(g, i), sec), code);
 }
 
-static void emissions(struct rg *g, cJSON *region) {
-  static const char *const counts[] = {"points", "hours_expected", "hours_used", "hours_stopped", "gap_hours"};
+/* A row's own figures before and after its summed counts (key order as
+ * the park report's). */
+typedef void (*row_fn)(struct rg *g, cJSON *o, const cJSON *const *objs);
+
+/* One row per pollutant of the parks' `section`: its names, pre's figures,
+ * the counts summed (inv. 4), post's figures. */
+static void pollutant_rows(struct rg *g, cJSON *region, const char *section, const char *const *counts,
+                           size_t ncounts, row_fn pre, row_fn post) {
   const char *codes[MAX_POLLUTANTS];
   const cJSON *objs[PH_REPORT_REGION_MAX_PARKS];
-  cJSON *rows = put(g, region, "emissions", cJSON_CreateArray());
-  int n = pollutants(g, "emissions", codes, MAX_POLLUTANTS);
+  cJSON *rows = put(g, region, section, cJSON_CreateArray());
+  int n = pollutants(g, section, codes, MAX_POLLUTANTS);
   for (int c = 0; c < n && rows; c++) {
-    rows_of(g, "emissions", codes[c], objs);
+    rows_of(g, section, codes[c], objs);
     cJSON *o = chk(g, cJSON_CreateObject());
     if (!o || !cJSON_AddItemToArray(rows, o)) {
       cJSON_Delete(o);
@@ -195,11 +201,29 @@ static void emissions(struct rg *g, cJSON *region) {
     const cJSON *first = NULL;
     for (int i = 0; i < g->n && !first; i++) first = objs[i];
     names(g, o, first);
-    total(g, o, "mass_t", objs);
-    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) put_num(g, o, counts[k], count(objs, g->n, counts[k]));
-    double exp = count(objs, g->n, "hours_expected"), used = count(objs, g->n, "hours_used");
-    rate(g, o, "gap_share", exp - used, exp, PH_NA(NOTHING_EXPECTED));
+    if (pre) pre(g, o, objs);
+    for (size_t k = 0; k < ncounts; k++) put_num(g, o, counts[k], count(objs, g->n, counts[k]));
+    if (post) post(g, o, objs);
   }
+}
+
+static void mass_total(struct rg *g, cJSON *o, const cJSON *const *objs) { total(g, o, "mass_t", objs); }
+
+static void gap_share(struct rg *g, cJSON *o, const cJSON *const *objs) {
+  double exp = count(objs, g->n, "hours_expected"), used = count(objs, g->n, "hours_used");
+  rate(g, o, "gap_share", exp - used, exp, PH_NA(NOTHING_EXPECTED));
+}
+
+static void emissions(struct rg *g, cJSON *region) {
+  static const char *const counts[] = {"points", "hours_expected", "hours_used", "hours_stopped", "gap_hours"};
+  pollutant_rows(g, region, "emissions", counts, sizeof counts / sizeof counts[0], mass_total, gap_share);
+}
+
+static void compliance_rates(struct rg *g, cJSON *o, const cJSON *const *objs) {
+  rate(g, o, "hour_compliance", count(objs, g->n, "hours_within"), count(objs, g->n, "hours_with_limit"),
+       PH_NA(REGION_NO_HOUR_WITH_LIMIT));
+  rate(g, o, "day_compliance", count(objs, g->n, "days_within"), count(objs, g->n, "days_with_limit"),
+       PH_NA(REGION_NO_DAY_WITH_LIMIT));
 }
 
 static void compliance(struct rg *g, cJSON *region) {
@@ -207,27 +231,7 @@ static void compliance(struct rg *g, cJSON *region) {
                                        "hours_within",     "exceedance_hours", "hours_stopped", "days_expected",
                                        "days_valid",       "days_with_limit", "days_within",    "exceedance_days",
                                        "days_stopped"};
-  const char *codes[MAX_POLLUTANTS];
-  const cJSON *objs[PH_REPORT_REGION_MAX_PARKS];
-  cJSON *rows = put(g, region, "compliance", cJSON_CreateArray());
-  int n = pollutants(g, "compliance", codes, MAX_POLLUTANTS);
-  for (int c = 0; c < n && rows; c++) {
-    rows_of(g, "compliance", codes[c], objs);
-    cJSON *o = chk(g, cJSON_CreateObject());
-    if (!o || !cJSON_AddItemToArray(rows, o)) {
-      cJSON_Delete(o);
-      g->oom = true;
-      return;
-    }
-    const cJSON *first = NULL;
-    for (int i = 0; i < g->n && !first; i++) first = objs[i];
-    names(g, o, first);
-    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) put_num(g, o, counts[k], count(objs, g->n, counts[k]));
-    rate(g, o, "hour_compliance", count(objs, g->n, "hours_within"), count(objs, g->n, "hours_with_limit"),
-         PH_NA(REGION_NO_HOUR_WITH_LIMIT));
-    rate(g, o, "day_compliance", count(objs, g->n, "days_within"), count(objs, g->n, "days_with_limit"),
-         PH_NA(REGION_NO_DAY_WITH_LIMIT));
-  }
+  pollutant_rows(g, region, "compliance", counts, sizeof counts / sizeof counts[0], NULL, compliance_rates);
 }
 
 static void pcdd_f(struct rg *g, cJSON *region) {

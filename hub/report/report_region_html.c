@@ -102,15 +102,8 @@ static void region_section(FILE *f, const cJSON *rep) {
                "is the partial sum of the parks that give it.");
   html_heading(f, "h3", "Compliance");
   TABLE(f, cJSON_GetObjectItemCaseSensitive(reg, "compliance"), compliance_cols, PH_NA(NO_DATA));
-  html_heading(f, "h3", "Methods");
-  fputs("<ol class=\"notes\">\n", f);
-  const cJSON *it;
-  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rep, "notes")) {
-    fputs("<li>", f);
-    html_reason(f, cJSON_IsString(it) ? it->valuestring : "");
-    fputs("</li>\n", f);
-  }
-  fputs("</ol>\n</section>\n", f);
+  html_notes(f, rep);
+  fputs("</section>\n", f);
 }
 
 int ph_report_render_html_region(const cJSON *rep, enum ph_lang lang, FILE *f) {
