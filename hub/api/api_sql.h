@@ -104,14 +104,23 @@ enum api_stmt_id {
   " AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8"
 #define API_SQL_ALARM_GET "SELECT id AS api_row, * FROM alarms WHERE park = ?1 AND alarm_id = ?2"
 
-/* A regional hub's read connections (issue #21): the park hubs' alarms it
- * holds (store_sql.h migration 10) under the park hub's table names. A
+/* A regional hub's read connections (issue #21): the park hubs' alarms and
+ * agent presence it holds (store_sql.h migrations 10 and 11) under the park
+ * hub's table names. A
  * temp view shadows main's table of the same name on this connection only,
  * so every alarm statement above is the park hub's own, and the paging
  * key is the id (a view has no rowid; id is the alarms' rowid alias). */
 #define API_SQL_REGIONAL_VIEWS                                                                             \
   "CREATE TEMP VIEW IF NOT EXISTS alarms AS SELECT * FROM main.up_alarms;"                                 \
   "CREATE TEMP VIEW IF NOT EXISTS alarm_occurrences AS SELECT * FROM main.up_alarm_occurrences;"           \
-  "CREATE TEMP VIEW IF NOT EXISTS alarm_log AS SELECT * FROM main.up_alarm_log;"
+  "CREATE TEMP VIEW IF NOT EXISTS alarm_log AS SELECT * FROM main.up_alarm_log;"                          \
+  /* agent presence (migration 11): the regional hub's own agents table \
+   * holds none (it runs no agents' ingest) */                                   \
+  "CREATE TEMP VIEW IF NOT EXISTS agents AS SELECT id, park, ent, agent FROM main.up_agent_status;"         \
+  "CREATE TEMP VIEW IF NOT EXISTS agent_status AS SELECT id AS agent_id, state, ts_ms, outbox_depth, payload" \
+  " FROM main.up_agent_status WHERE state IS NOT NULL;"                                                    \
+  "CREATE TEMP VIEW IF NOT EXISTS agent_events AS SELECT e.id, s.id AS agent_id, e.ts_ms, e.event, e.detail" \
+  " FROM main.up_agent_events e JOIN main.up_agent_status s ON s.park = e.park AND s.ent = e.ent"            \
+  " AND s.agent = e.agent;"
 
 #endif

@@ -12,7 +12,8 @@
  *  2. a request ends with every statement reset and its read transaction
  *     committed (api_worker_done), so the next request starts clean.
  *  3. SQL is the constants of api_sql.h, prepared once and reused.
- *  4. on a regional hub a connection reads the forwarded alarms under the
+ *  4. on a regional hub a connection reads the forwarded alarms and agent
+ *     presence under the
  *     park hub's table names (API_SQL_REGIONAL_VIEWS, made before any
  *     statement is prepared), or it is not handed out.
  */
@@ -94,7 +95,7 @@ struct api_worker *api_worker_get(struct ph_api *a, char *why, size_t cap) {
   sqlite3_exec(w->db, "PRAGMA mmap_size=" API_MMAP_SIZE, NULL, NULL, NULL);
   if (a->env.refs->cfg->role == PH_HUB_ROLE_REGIONAL &&
       sqlite3_exec(w->db, API_SQL_REGIONAL_VIEWS, NULL, NULL, NULL) != SQLITE_OK) {
-    snprintf(why, cap, "database %s: the forwarded alarms: %s", a->env.db_path, sqlite3_errmsg(w->db));
+    snprintf(why, cap, "database %s: the forwarded alarms and presence: %s", a->env.db_path, sqlite3_errmsg(w->db));
     atomic_fetch_add(&a->db_failures, 1);
     api_worker_close(w);
     return NULL;

@@ -33,7 +33,8 @@ static const char *const dioxin_conc[] = {"latest", "mean", NULL};
 static const char *const roles[] = {"park", "regional", NULL}; /* enum ph_hub_role */
 const char *const ph_upstream_tables[] = {"cems_hours", "cems_days", "cems_agg_days", "rollups", "cems_op_hours",
                                           "cems_ent_days", "cems_ent_op_hours", "materials", "exceedances", "stack_tests",
-                                          "alarms", "alarm_occurrences", "alarm_log", "stack_test_dates", NULL};
+                                          "alarms", "alarm_occurrences", "alarm_log", "stack_test_dates", "agent_status",
+                                          "agent_events", NULL};
 
 #define F(T, field) offsetof(struct T, field), sizeof(((struct T *)0)->field)
 #define N(T, field) offsetof(struct T, field), 0
@@ -63,7 +64,8 @@ static const struct ph_cfgmap upstream_map[] = {
      "the regional hub's broker: uris, client_id, username, password, tls, connect_timeout_ms (as mqtt)"},
     {"forward", PH_CFG_ARRAY, false, 0, 0, 0, 0, NULL, NULL,
      "tables forwarded (default all): cems_hours cems_days cems_agg_days rollups cems_op_hours cems_ent_days"
-     " cems_ent_op_hours materials exceedances stack_tests alarms alarm_occurrences alarm_log stack_test_dates"},
+     " cems_ent_op_hours materials exceedances stack_tests alarms alarm_occurrences alarm_log stack_test_dates"
+     " agent_status agent_events"},
     {"batch_records", PH_CFG_INT, false, N(ph_upstream_conf, batch_records), 1, 256, "256", NULL,
      "changes per upward batch"},
     {"inflight", PH_CFG_INT, false, N(ph_upstream_conf, inflight), 1, 64, "8", NULL,

@@ -14,7 +14,7 @@
  *     same batch (rows read anew: never older, up_rows.h inv. 2).
  *  3. the epoch is set once, when the outbox is first set up; a new
  *     database is a new epoch, whose revisions win (up_rows.h inv. 3).
- *  4. an alarm kind that joins the forwarded set (the first setup, a hub
+ *  4. an alarm or presence kind that joins the forwarded set (the first setup, a hub
  *     upgraded from v9, a config that adds it) queues every row it already
  *     has, in the setup's transaction: the triggers queue every later
  *     change, so none is missed and none queued twice.
@@ -59,13 +59,15 @@ int ph_up_triggers(void *db, struct ph_err *err) { return exec(db, UP_SQL_TRIGGE
 
 /* Kinds whose rows are queued whole when they join the forwarded set
  * (inv. 4); the CEMS kinds are recomputed and re-sent by the park hub's
- * own update, alarms never are. */
+ * own update, alarms and presence never are. */
 static const struct {
   const char *kind, *tbl, *sql;
 } backfills[] = {{"alarms", "alarms", UP_SQL_BACKFILL_ALARMS},
                  {"alarm_occurrences", "alarm_occurrences", UP_SQL_BACKFILL_OCC},
                  {"alarm_log", "alarm_log", UP_SQL_BACKFILL_LOG},
-                 {"stack_test_dates", "stack_tests", UP_SQL_BACKFILL_DATES}};
+                 {"stack_test_dates", "stack_tests", UP_SQL_BACKFILL_DATES},
+                 {"agent_status", "agents", UP_SQL_BACKFILL_PRES},
+                 {"agent_events", "agent_events", UP_SQL_BACKFILL_AEV}};
 
 static int backfill(sqlite3 *db, const char *const *forward, int n, struct ph_err *err) {
   for (size_t k = 0; k < sizeof backfills / sizeof backfills[0]; k++) {

@@ -16,7 +16,7 @@
  *     older revision are harmless.
  *  4. a record of a park the regional hub does not serve is refused.
  *  5. a key integer that is the sender's row id (alarms, their occurrences
- *     and log, entered stack test dates: kind.rowid) is stored as
+ *     and log, entered stack test dates, agent events: kind.rowid) is stored as
  *     id << 16 | the sender's number (up_senders): two park hubs' alarm 1
  *     are two rows, an occurrence names its alarm's regional id, and each
  *     park hub's rows keep its order whatever order its batches arrive in
@@ -39,7 +39,11 @@
 #include "store/store.h"
 #include "up_sql.h"
 
-enum ident { ID_PARK = 1, ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4 };
+/* A kind's identity texts: park[, ent[, point[, metric]]], or an agent's
+ * park, ent, agent. The first four count their texts; those of ID_PARK,
+ * ID_ENT and ID_AGENT are bound as texts, a point's and a series' as the
+ * regional hub's own id of them. */
+enum ident { ID_PARK = 1, ID_ENT = 2, ID_POINT = 3, ID_SERIES = 4, ID_AGENT = 5 };
 enum block { BLK_NONE, BLK_AGG, BLK_DAYS }; /* up_t_blk's kind (up_sql.h) + 1 */
 
 /* A sender's row id as the regional tables hold it (inv. 5): the id times
@@ -51,7 +55,7 @@ enum block { BLK_NONE, BLK_AGG, BLK_DAYS }; /* up_t_blk's kind (up_sql.h) + 1 */
 struct kind {
   const char *name;
   enum ident ident; /* texts leading k: park[, ent[, point[, metric]]] */
-  int nkeys;        /* integers after them (1, or 2: exceedances' period, bucket_ms; an alarm's and a row's id) */
+  int nkeys;        /* integers after them (0: presence; 2: exceedances' period, bucket_ms; an alarm's and a row's id) */
   int nvals;
   const char *read, *del, *put;
   enum block block;                  /* a day row: its 8-day block is rebuilt after the batch */
@@ -77,7 +81,12 @@ static const struct kind kinds[PH_UP_NKINDS] = {
     {"alarm_log", ID_PARK, 2, 5, UP_SQL_LOG_READ, UP_SQL_LOG_DEL, UP_SQL_LOG_PUT, .rowid = {true, true}},
     {"stack_test_dates", ID_ENT, 1, 4, UP_SQL_DATES_READ, UP_SQL_DATES_DEL, UP_SQL_DATES_PUT,
      .rowid = {true}},
+    {"agent_status", ID_AGENT, 0, 4, UP_SQL_PRES_READ, UP_SQL_PRES_DEL, UP_SQL_PRES_PUT, .block = BLK_NONE},
+    {"agent_events", ID_AGENT, 1, 3, UP_SQL_AEV_READ, UP_SQL_AEV_DEL, UP_SQL_AEV_PUT, .rowid = {true}},
 };
+
+static int ntexts(enum ident i) { return i == ID_AGENT ? 3 : (int)i; }
+static bool texts_bound(enum ident i) { return i <= ID_ENT || i == ID_AGENT; }
 
 #define EPOCH_PARAM 20 /* ?20: the sender's outbox epoch (kind.epoch_param) */
 #define EXACT_INT 9007199254740992.0 /* 2^53: integers a JSON number holds exactly */
@@ -113,7 +122,7 @@ static cJSON *record_of(sqlite3_stmt *st, const struct kind *k, int64_t rev) {
   cJSON_AddNumberToObject(rec, "rev", (double)rev);
   cJSON_AddStringToObject(rec, "t", k->name);
   cJSON_AddItemToObject(rec, "k", key);
-  int nk = (int)k->ident + k->nkeys;
+  int nk = ntexts(k->ident) + k->nkeys;
   for (int i = 0; i < nk; i++) cJSON_AddItemToArray(key, column_json(st, i));
   if (!sqlite3_column_int(st, nk)) {
     v = cJSON_AddNullToObject(rec, "v");
@@ -192,7 +201,7 @@ static int parse_record(const cJSON *rec, const char *const *parks, int nparks, 
   int ki = ph_up_kind_find(t->valuestring);
   if (ki < 0) return ph_fail(err, PH_EENUM, "record: t \"%.40s\" is no forwarded table", t->valuestring);
   p->k = &kinds[ki];
-  int nid = (int)p->k->ident;
+  int nid = ntexts(p->k->ident);
   if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != nid + p->k->nkeys)
     return ph_fail(err, PH_ETYPE, "record %s: k must be an array of %d items", p->k->name, nid + p->k->nkeys);
   for (int i = 0; i < nid; i++) {
@@ -251,8 +260,8 @@ static void bind_json(sqlite3_stmt *st, int i, const cJSON *x) {
 /* Binds the row's identity and key (and values when with_values). */
 static void bind_row(sqlite3_stmt *st, const struct parsed *p, int64_t local, int64_t epoch, bool with_values) {
   int i = 1;
-  if (p->k->ident <= ID_ENT) {
-    for (int j = 0; j < (int)p->k->ident; j++) sqlite3_bind_text(st, i++, p->id[j], -1, SQLITE_STATIC);
+  if (texts_bound(p->k->ident)) {
+    for (int j = 0; j < ntexts(p->k->ident); j++) sqlite3_bind_text(st, i++, p->id[j], -1, SQLITE_STATIC);
   } else {
     sqlite3_bind_int64(st, i++, local);
   }
@@ -275,7 +284,7 @@ static int run(sqlite3 *db, const char *sql, const struct parsed *p, int64_t loc
 /* The regional hub's own id of the row's series or point (made on first use). */
 static int local_id(struct ph_store *s, const struct parsed *p, int64_t *out) {
   int64_t point, metric;
-  if (p->k->ident <= ID_ENT) return 0;
+  if (texts_bound(p->k->ident)) return 0;
   if (ph_store_point_id(s, p->id[0], p->id[1], p->id[2], &point)) return PH_EDB;
   *out = point;
   if (p->k->ident == ID_POINT) return 0;

@@ -13,7 +13,9 @@
  * rows of pcdd_f series: the stack tests' samples), and (issue #21, k:
  * park, then the park hub's row ids) alarms [park, id],
  * alarm_occurrences and alarm_log [park, alarm, id], stack_test_dates
- * (the dates an admin entered: [park, ent, id]).
+ * (the dates an admin entered: [park, ent, id]), and agent presence:
+ * agent_status (an agent and its latest status: [park, ent, agent]) and
+ * agent_events ([park, ent, agent, id]).
  *
  * Threads: the caller's, on a connection of its own (sqlite3 *db borrowed).
  */
@@ -25,7 +27,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_UP_NKINDS 14
+#define PH_UP_NKINDS 16
 
 /* The kind's name, or NULL past the last (i from 0). */
 const char *ph_up_kind_name(int i);

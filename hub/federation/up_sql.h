@@ -155,6 +155,26 @@
 #define UP_SQL_DATES_PUT                                                                                   \
   "INSERT INTO stack_tests(id, park, ent, day, date, by, entered_ms) VALUES(?3, ?1, ?2, ?4, ?5, ?6, ?7)"
 
+/* ---- agent presence (issue #21, migration 11) ----
+ * Keyed by the agent's natural key [park, ent, agent] (?1, ?2, ?3 on the
+ * regional side); the park hub's outbox names the agent by its id (a) and
+ * an event by its row id (b). agent_status carries the agents row with its
+ * latest status (null columns: met, no status yet); agent_events keeps
+ * the park hub's ids as the alarms' (?4, up_rows.c inv. 5). */
+#define UP_SQL_PRES_READ                                                                                   \
+  "SELECT a.park, a.ent, a.agent, 1, st.state, st.ts_ms, st.outbox_depth, st.payload FROM agents a"        \
+  " LEFT JOIN agent_status st ON st.agent_id = a.id WHERE a.id = ?1"
+#define UP_SQL_PRES_DEL "DELETE FROM up_agent_status WHERE park = ?1 AND ent = ?2 AND agent = ?3"
+#define UP_SQL_PRES_PUT                                                                                    \
+  "INSERT INTO up_agent_status(park, ent, agent, state, ts_ms, outbox_depth, payload)"                     \
+  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+#define UP_SQL_AEV_READ                                                                                    \
+  "SELECT a.park, a.ent, a.agent, ?2, x.id IS NOT NULL, x.ts_ms, x.event, x.detail FROM agents a"          \
+  " LEFT JOIN agent_events x ON x.id = ?2 WHERE a.id = ?1"
+#define UP_SQL_AEV_DEL "DELETE FROM up_agent_events WHERE id = ?4"
+#define UP_SQL_AEV_PUT                                                                                     \
+  "INSERT INTO up_agent_events(id, park, ent, agent, ts_ms, event, detail) VALUES(?4, ?1, ?2, ?3, ?5, ?6, ?7)"
+
 /* The rows a park hub held before it forwarded their kind (alarms raised
  * before the forwarder's first setup at a start, a hub upgraded from v9):
  * queued once, oldest first, when the kind joins up_forward
@@ -170,6 +190,8 @@
   UP_SQL_BACKFILL("alarm_log", "l.alarm, l.id, a.park, NULL FROM alarm_log l JOIN alarms a ON a.id = l.alarm"  \
                   " ORDER BY l.id")
 #define UP_SQL_BACKFILL_DATES UP_SQL_BACKFILL("stack_test_dates", "id, NULL, park, ent FROM stack_tests ORDER BY id")
+#define UP_SQL_BACKFILL_PRES UP_SQL_BACKFILL("agent_status", "id, NULL, NULL, NULL FROM agents ORDER BY id")
+#define UP_SQL_BACKFILL_AEV UP_SQL_BACKFILL("agent_events", "agent_id, id, NULL, NULL FROM agent_events ORDER BY id")
 
 /* A park hub's number on the regional hub (up_rows.c inv. 5): given at
  * its first row id, never changed. */

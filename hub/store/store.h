@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 10
+#define PH_STORE_VERSION 11
 
 struct ph_store;
 

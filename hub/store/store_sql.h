@@ -293,6 +293,31 @@
   " ts_ms INTEGER NOT NULL, transition TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"           \
   "CREATE INDEX IF NOT EXISTS up_alarm_log_alarm ON up_alarm_log(alarm);"
 
+/* Migration 11 (issue #21): agent presence upward. The park hub queues an
+ * agent's presence (kind agent_status: its agents row with its latest
+ * status, keyed by the agent's id) when either changes, and each
+ * agent_events row; the regional hub keeps the copies by the agent's
+ * natural key (park, ent, agent), since its own agents table is for agents
+ * of its own (none: a regional hub runs no agents' ingest). Its API reads
+ * them under the park hub's names (temp views, api/api_sql.h
+ * API_SQL_REGIONAL_VIEWS). up_agent_events ids are the park hub's times
+ * 65536 plus its number in up_senders, as the alarm copies' (migration 10). */
+#define STORE_SQL_V11                                                                                      \
+  "CREATE TABLE IF NOT EXISTS up_agent_status(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL," \
+  " agent TEXT NOT NULL, state TEXT, ts_ms INTEGER, outbox_depth INTEGER, payload TEXT,"                    \
+  " UNIQUE(park, ent, agent));"                                                                            \
+  "CREATE TABLE IF NOT EXISTS up_agent_events(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL," \
+  " agent TEXT NOT NULL, ts_ms INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT);"                       \
+  "CREATE INDEX IF NOT EXISTS up_agent_events_agent ON up_agent_events(park, ent, agent, id);"             \
+  UP_TRIG3("status", "agent_status", "VALUES('agent_status', NEW.agent_id, NULL, NULL, NULL)",               \
+           "VALUES('agent_status', OLD.agent_id, NULL, NULL, NULL)")                                       \
+  /* an agent met before its first status is listed with none, as here */                                  \
+  "CREATE TRIGGER IF NOT EXISTS up_agent_ins AFTER INSERT ON agents WHEN EXISTS"                            \
+  " (SELECT 1 FROM up_forward WHERE tbl = 'agent_status') BEGIN"                                           \
+  " INSERT INTO up_outbox(kind, a) VALUES('agent_status', NEW.id); END;"                                  \
+  UP_TRIG3("events", "agent_events", "VALUES('agent_events', NEW.agent_id, NEW.id, NULL, NULL)",            \
+           "VALUES('agent_events', OLD.agent_id, OLD.id, NULL, NULL)")
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

@@ -138,6 +138,29 @@ int fed_same_alarms(int park_port, int region_port, const char *token, const cha
 	return rc;
 }
 
+int fed_same_presence(int park_port, int region_port, const char *token, const char *park, char *why, size_t cap)
+{
+	char path[512];
+	cJSON *list = NULL;
+	snprintf(path, sizeof path, "/api/v1/parks/%s/enterprises", park);
+	int rc = compare(park_port, region_port, token, path, "enterprises", &list, why, cap), agents = 0;
+	const cJSON *ent, *ag, *ents = rc ? NULL : cJSON_GetObjectItemCaseSensitive(list, "enterprises");
+	cJSON_ArrayForEach(ent, ents)
+	{
+		cJSON_ArrayForEach(ag, cJSON_GetObjectItemCaseSensitive(ent, "agents"))
+		{
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(ag, "state");
+			agents += cJSON_IsString(st) && strcmp(st->valuestring, "unknown") != 0;
+		}
+	}
+	if (!rc && !agents) {
+		snprintf(why, cap, "%s: no agent with a known presence on the park hub", path);
+		rc = -1;
+	}
+	cJSON_Delete(list);
+	return rc;
+}
+
 int fed_hub_files(const char *dir, const char *id, char *cfg, char *db, char *log, int *port)
 {
 	int a = snprintf(cfg, FED_PATH_CAP, "%s/%s.json", dir, id), b = snprintf(db, FED_PATH_CAP, "%s/%s.db", dir, id);

@@ -37,6 +37,12 @@ int fed_same_answer(int park_port, int region_port, const char *token, const cha
  * and fed_same. 0, or -1 with the reason in why. */
 int fed_same_alarms(int park_port, int region_port, const char *token, const char *park, char *why, size_t cap);
 
+/* The park's enterprises with their agents' presence on both hubs
+ * (GET /api/v1/parks/{park}/enterprises), 200 and fed_same, and at least
+ * one agent the park hub lists with a known state (so presence unknown on
+ * both sides does not pass). 0, or -1 with the reason in why. */
+int fed_same_presence(int park_port, int region_port, const char *token, const char *park, char *why, size_t cap);
+
 /* A hub's files under dir, named for its id: {id}.json, {id}.db, {id}.log
  * (each buffer FED_PATH_CAP), and a free port for its API. 0 or -1. */
 #define FED_PATH_CAP 600

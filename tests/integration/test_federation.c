@@ -233,6 +233,17 @@ static void same_alarms(int h, const char *park)
 	cr_assert_fail("%s alarms: %s", park, why);
 }
 
+static void same_presence(int h, const char *park)
+{
+	char why[4096] = "";
+	for (int i = 0; i < WAIT_MS / 500; i++) {
+		if (!fed_same_presence(hubs[h].port, hubs[REGIONAL].port, token, park, why, sizeof why))
+			return;
+		pht_sleep_ms(500);
+	}
+	cr_assert_fail("%s presence: %s", park, why);
+}
+
 /* ---- the suite ---- */
 
 static void setup(void)
@@ -622,4 +633,11 @@ Test(federation, simulated_smelters_give_the_same_figures_upstream)
 	cr_assert_gt(db_i64(0, "SELECT count(*) FROM alarms WHERE rule = 'so2_high'"), 0, "the simulated so2 crossed 55");
 	same_alarms(0, "p1");
 	same_alarms(1, "p2");
+	/* the gateways' presence (stopped above: offline, with their last
+	 * outbox depth), listed alike in the region */
+	same_presence(0, "p1");
+	same_presence(1, "p2");
+	cr_assert_gt(db_i64(REGIONAL, "SELECT count(*) FROM up_agent_events"), 0, "the agents' events upstream");
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM up_agent_events"),
+		     db_i64(0, "SELECT count(*) FROM agent_events") + db_i64(1, "SELECT count(*) FROM agent_events"));
 }

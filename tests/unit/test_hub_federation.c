@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "alarms/alarms.h"
+#include "api/api_sql.h"
 #include "federation/up_apply.h"
 #include "federation/up_outbox.h"
 #include "config/hub_config.h"
@@ -466,4 +467,73 @@ Test(hub_federation, a_version_9_database_gets_migration_10_and_the_alarm_trigge
   park_alarm(2, "e2"); /* from now on through the triggers */
   cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarms' AND a = 2"), 2, "the raise and the ack");
   cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'alarm_log' AND a = 2 AND c = 'p1'"), 2);
+}
+
+/* Rows of API_SQL_AGENTS (the agent listing) for p1 on db, one text. */
+static void agent_rows(sqlite3 *db, char *out, size_t cap) {
+  sqlite3_stmt *st;
+  cr_assert_eq(sqlite3_prepare_v2(db, API_SQL_AGENTS, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  sqlite3_bind_text(st, 1, "p1", -1, SQLITE_STATIC);
+  size_t n = 0;
+  out[0] = 0;
+  while (sqlite3_step(st) == SQLITE_ROW && n < cap)
+    n += (size_t)snprintf(out + n, cap - n, "%s|%s|%s|%lld|%s;", sqlite3_column_text(st, 0),
+                          sqlite3_column_text(st, 1),
+                          sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "-",
+                          (long long)sqlite3_column_int64(st, 3),
+                          sqlite3_column_text(st, 4) ? (const char *)sqlite3_column_text(st, 4) : "-");
+  sqlite3_finalize(st);
+}
+
+/* Agent presence (issue #21): an agent with its status and events, and one
+ * met but with no status yet, read on the regional hub through the API's
+ * views (API_SQL_REGIONAL_VIEWS) exactly as the park hub lists them. */
+Test(hub_federation, agent_presence_reaches_the_region_as_the_park_hub_lists_it) {
+  int64_t a1, a2, upto = 0;
+  int changed;
+  forward_all();
+  cr_assert_eq(ph_store_agent_id(park, "p1", "e1", "gw-a", &a1), 0);
+  cr_assert_eq(ph_store_status(park, a1, "online", T0, 3, "{\"state\":\"online\"}", &changed), 0);
+  cr_assert_eq(ph_store_event(park, a1, T0, "online", NULL), 0);
+  cr_assert_eq(ph_store_agent_id(park, "p1", "e2", "gw-b", &a2), 0); /* met by a batch, no status yet */
+  cr_assert_gt(drain(256, &upto), 0);
+  sqlite3 *r = NULL;
+  cr_assert_eq(sqlite3_open_v2(reg_path, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(r, API_SQL_REGIONAL_VIEWS, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(r));
+  char here[512], there[512];
+  agent_rows(pdb, here, sizeof here);
+  agent_rows(r, there, sizeof there);
+  cr_assert_str_eq(there, here);
+  cr_assert_str_eq(here, "e1|gw-a|online|1767225600000|3;e2|gw-b|-|0|-;");
+  /* the agent goes offline: the copy follows, still one row per agent */
+  cr_assert_eq(ph_store_status(park, a1, "offline", T0 + 60000, -1, NULL, &changed), 0);
+  cr_assert_eq(ph_store_event(park, a1, T0 + 60000, "offline", "will"), 0);
+  cr_assert_gt(drain(256, &upto), 0);
+  agent_rows(pdb, here, sizeof here);
+  agent_rows(r, there, sizeof there);
+  cr_assert_str_eq(there, here);
+  cr_assert_str_eq(here, "e1|gw-a|offline|1767225660000|-;e2|gw-b|-|0|-;");
+  cr_assert_eq(count(r, "SELECT count(*) FROM main.up_agent_status"), 2);
+  cr_assert_eq(count(r, "SELECT count(*) FROM main.agents"), 0, "the region's own agents table stays its own");
+  /* the events, each under its agent, in the park hub's order */
+  cr_assert_eq(count(r, "SELECT count(*) FROM agent_events e JOIN agents a ON a.id = e.agent_id"
+                        " WHERE a.agent = 'gw-a'"), 2);
+  cr_assert_eq(count(r, "SELECT count(*) FROM (SELECT event FROM agent_events ORDER BY id LIMIT 1)"
+                        " WHERE event = 'online'"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM agent_events WHERE event = 'offline' AND detail = 'will'"), 1);
+  sqlite3_close(r);
+}
+
+Test(hub_federation, agents_met_before_forwarding_are_queued_once) {
+  int64_t a1;
+  int changed;
+  cr_assert_eq(ph_store_agent_id(park, "p1", "e1", "gw-a", &a1), 0);
+  cr_assert_eq(ph_store_status(park, a1, "online", T0, 0, NULL, &changed), 0);
+  cr_assert_eq(ph_store_event(park, a1, T0, "online", NULL), 0);
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 0, "nothing forwarded yet");
+  forward_all();
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'agent_status' AND a = 1"), 1);
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'agent_events' AND a = 1"), 1);
+  forward_all(); /* the next start: nothing queued again */
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 2);
 }
