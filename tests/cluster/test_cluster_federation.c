@@ -359,6 +359,10 @@ static void check_park(int k)
 	snprintf(range, sizeof range, "from=%s&to=%s", f, t);
 	cr_expect_eq(fed_same_answer(hubs[k].port, hubs[REGION].port, token, p, "summary", range, why, sizeof why), 0,
 		     "%s", why);
+	/* the gateway's presence (its last status, forwarded as it changed) */
+	for (int i = 0; i < 60 && fed_same_presence(hubs[k].port, hubs[REGION].port, token, p, why, sizeof why); i++)
+		pht_sleep_ms(500);
+	cr_expect_eq(fed_same_presence(hubs[k].port, hubs[REGION].port, token, p, why, sizeof why), 0, "%s", why);
 }
 
 Test(cluster, federation_survives_node_and_hub_deaths)
