@@ -17,11 +17,14 @@
  *  4. a record of a park the regional hub does not serve is refused.
  *  5. a key integer that is the sender's row id (alarms, their occurrences
  *     and log, entered stack test dates, agent events: kind.rowid) is stored as
- *     id << 16 | the sender's number (up_senders): two park hubs' alarm 1
- *     are two rows, an occurrence names its alarm's regional id, and each
- *     park hub's rows keep its order whatever order its batches arrive in
- *     (the regional hub applies batches above a gap), so a listing by id
- *     is the park hub's.
+ *     id << 16 | the number of the sender's outbox epoch (up_sender_nos):
+ *     two park hubs' alarm 1 are two rows, an occurrence names its alarm's
+ *     regional id, and each park hub's rows keep its order whatever order
+ *     its batches arrive in (the regional hub applies batches above a gap),
+ *     so a listing by id is the park hub's. A park hub whose database was
+ *     made anew (a new epoch) numbers its rows from 1 again: its new rows
+ *     get a new number and never overwrite the copies of the old ones,
+ *     which stay as they last were (the region keeps that history).
  *  6. a record its table refuses (a null in a NOT NULL column) is a
  *     refusal of the batch (PH_EINVAL, skipped: regional.c), never a
  *     database failure the sender would resend for ever.
@@ -292,12 +295,14 @@ static int local_id(struct ph_store *s, const struct parsed *p, int64_t *out) {
   return ph_store_series_id(s, point, metric, out) ? PH_EDB : 0;
 }
 
-/* The sender's number (given at its first row id, kept in up_senders). */
-static int sender_no(sqlite3 *db, const char *sender, int64_t *no) {
+/* The number of the sender's outbox epoch (given at its first row id,
+ * kept in up_sender_nos). */
+static int sender_no(sqlite3 *db, const char *sender, int64_t epoch, int64_t *no) {
   for (int pass = 0; pass < 2; pass++) {
     sqlite3_stmt *st;
     if (ph_stmt_prepare(db, pass ? UP_SQL_SENDER_ADD : UP_SQL_SENDER_GET, &st) != SQLITE_OK) return PH_EDB;
     sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, epoch);
     int rc = sqlite3_step(st);
     *no = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     ph_stmt_release(st);
@@ -308,13 +313,13 @@ static int sender_no(sqlite3 *db, const char *sender, int64_t *no) {
 }
 
 /* p->bound: the key as the regional tables hold it (inv. 5). */
-static int map_ids(sqlite3 *db, const char *sender, struct parsed *p) {
+static int map_ids(sqlite3 *db, const char *sender, int64_t epoch, struct parsed *p) {
   int64_t no = 0;
   for (int j = 0; j < p->k->nkeys; j++) {
     p->bound[j] = p->key[j];
     if (!p->k->rowid[j]) continue;
-    if (!no && sender_no(db, sender, &no)) return PH_EDB;
-    if (no >= (INT64_C(1) << SENDER_BITS)) return PH_EDB; /* 65535 park hubs: up_senders says which */
+    if (!no && sender_no(db, sender, epoch, &no)) return PH_EDB;
+    if (no >= (INT64_C(1) << SENDER_BITS)) return PH_EDB; /* 65535 senders' epochs: up_sender_nos says which */
     p->bound[j] = (p->key[j] << SENDER_BITS) | no;
   }
   return 0;
@@ -376,7 +381,7 @@ int ph_up_row_apply(struct ph_store *s, const char *sender, int64_t epoch, const
   if ((rc = parse_record(rec, parks, nparks, &p, err))) return rc;
   if (is_stale(db, sender, &p, epoch, &stale)) return db_fail(db, err, "up_rev");
   if (stale) return 0;
-  if (local_id(s, &p, &local) || map_ids(db, sender, &p)) return db_fail(db, err, "ids");
+  if (local_id(s, &p, &local) || map_ids(db, sender, epoch, &p)) return db_fail(db, err, "ids");
   if ((rc = run(db, p.k->del, &p, local, epoch, false)) || (p.v && (rc = run(db, p.k->put, &p, local, epoch, true))))
     return rc == PH_EINVAL ? ph_fail(err, rc, "record %s %s: a value its table refuses: %s", p.k->name, p.ktext,
                                      sqlite3_errmsg(db))

@@ -193,11 +193,12 @@
 #define UP_SQL_BACKFILL_PRES UP_SQL_BACKFILL("agent_status", "id, NULL, NULL, NULL FROM agents ORDER BY id")
 #define UP_SQL_BACKFILL_AEV UP_SQL_BACKFILL("agent_events", "agent_id, id, NULL, NULL FROM agent_events ORDER BY id")
 
-/* A park hub's number on the regional hub (up_rows.c inv. 5): given at
- * its first row id, never changed. */
-#define UP_SQL_SENDER_GET "SELECT no FROM up_senders WHERE sender = ?1"
+/* The number of a park hub's outbox epoch on the regional hub (up_rows.c
+ * inv. 5): given at its first row id, never changed. */
+#define UP_SQL_SENDER_GET "SELECT no FROM up_sender_nos WHERE sender = ?1 AND epoch = ?2"
 #define UP_SQL_SENDER_ADD                                                                                  \
-  "INSERT INTO up_senders(sender, no) SELECT ?1, coalesce(max(no), 0) + 1 FROM up_senders RETURNING no"
+  "INSERT INTO up_sender_nos(sender, epoch, no) SELECT ?1, ?2, coalesce(max(no), 0) + 1 FROM up_sender_nos"  \
+  " RETURNING no"
 
 /* The park hub's triggers on the tables ph_alarms_migrate makes (after the
  * store's migrations, hence not in migration 8): IF NOT EXISTS, run at

@@ -267,7 +267,8 @@
  * every park hub numbers its alarms a-<date>-000001 on. up_alarms,
  * up_alarm_occurrences and up_alarm_log have the park hub's columns in its
  * order (the API lists them by name, SELECT *); their ids are the park
- * hub's times 65536 plus the park hub's number in up_senders
+ * hub's times 65536 plus the park hub's number in up_senders (migration 11:
+ * the number of its outbox epoch, up_sender_nos)
  * (federation/up_rows.c inv. 5), so two park hubs' alarm 1 stay two rows,
  * an occurrence's alarm names the right one, and a listing by id keeps the
  * park hub's order. On a regional hub the API reads them under the park hub's names
@@ -293,7 +294,21 @@
   " ts_ms INTEGER NOT NULL, transition TEXT NOT NULL, state TEXT NOT NULL, by TEXT, note TEXT);"           \
   "CREATE INDEX IF NOT EXISTS up_alarm_log_alarm ON up_alarm_log(alarm);"
 
-/* Migration 11 (issue #21): agent presence upward. The park hub queues an
+/* Migration 11 (issue #21): agent presence upward, and the senders'
+ * numbers per outbox epoch. */
+/* up_sender_nos: the number in a copied row id (federation/up_rows.c inv.
+ * 5) per (park hub, outbox epoch), not per park hub as up_senders gave it:
+ * a park hub's database made anew numbers its alarms from 1 again, and
+ * under one number its new alarm 1 would overwrite the copy of the old
+ * one. A version-10 regional hub's numbers go to each sender's latest
+ * epoch (the one still sending). */
+#define STORE_SQL_V11_SENDERS                                                                              \
+  "CREATE TABLE IF NOT EXISTS up_sender_nos(sender TEXT NOT NULL, epoch INTEGER NOT NULL,"                  \
+  " no INTEGER NOT NULL UNIQUE, PRIMARY KEY(sender, epoch)) WITHOUT ROWID;"                                \
+  "INSERT OR IGNORE INTO up_sender_nos(sender, epoch, no) SELECT s.sender, coalesce((SELECT max(st.epoch)"  \
+  " FROM up_streams st WHERE st.sender = s.sender), 0), s.no FROM up_senders s;"                           \
+  "DROP TABLE IF EXISTS up_senders;"
+/* Agent presence upward. The park hub queues an
  * agent's presence (kind agent_status: its agents row with its latest
  * status, keyed by the agent's id) when either changes, and each
  * agent_events row; the regional hub keeps the copies by the agent's
@@ -301,8 +316,9 @@
  * of its own (none: a regional hub runs no agents' ingest). Its API reads
  * them under the park hub's names (temp views, api/api_sql.h
  * API_SQL_REGIONAL_VIEWS). up_agent_events ids are the park hub's times
- * 65536 plus its number in up_senders, as the alarm copies' (migration 10). */
+ * 65536 plus its epoch's number in up_sender_nos, as the alarm copies'. */
 #define STORE_SQL_V11                                                                                      \
+  STORE_SQL_V11_SENDERS                                                                                    \
   "CREATE TABLE IF NOT EXISTS up_agent_status(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL," \
   " agent TEXT NOT NULL, state TEXT, ts_ms INTEGER, outbox_depth INTEGER, payload TEXT,"                    \
   " UNIQUE(park, ent, agent));"                                                                            \

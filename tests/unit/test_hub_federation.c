@@ -410,7 +410,7 @@ Test(hub_federation, alarms_of_two_park_hubs_reach_the_region_apart_and_equal) {
   for (int k = 1; k <= 2; k++) {
     snprintf(q, sizeof q,
              "SELECT count(*) FROM (SELECT " ALARM_COLS " FROM pk.alarms EXCEPT SELECT " ALARM_COLS " FROM main.up_alarms"
-             " WHERE id %% 65536 = (SELECT no FROM up_senders WHERE sender = 'hubp%d'))", k);
+             " WHERE id %% 65536 = (SELECT no FROM up_sender_nos WHERE sender = 'hubp%d'))", k);
     cr_assert_eq(count(r, q), 0, "hubp%d's alarms", k);
   }
   cr_assert_eq(count(r, "SELECT count(*) FROM (" LOG_ROWS("pk.alarms", "pk.alarm_log") " EXCEPT "
@@ -429,15 +429,16 @@ Test(hub_federation, alarms_of_two_park_hubs_reach_the_region_apart_and_equal) {
   cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE alarm_id = 'a-20260101-000001'"), 2);
 }
 
-Test(hub_federation, a_version_9_database_gets_migration_10_and_the_alarm_triggers) {
+Test(hub_federation, a_version_9_database_gets_migrations_10_and_11_and_the_alarm_triggers) {
   struct ph_err err = {0};
   alarm_tables();
   /* what a version-9 park hub's database looks like */
-  sql(park, "DROP TABLE up_senders; DROP TABLE up_alarms; DROP TABLE up_alarm_occurrences; DROP TABLE up_alarm_log;"
-            " PRAGMA user_version = 9");
+  sql(park, "DROP TABLE up_sender_nos; DROP TABLE up_alarms; DROP TABLE up_alarm_occurrences; DROP TABLE up_alarm_log;"
+            " DROP TABLE up_agent_status; DROP TABLE up_agent_events; PRAGMA user_version = 9");
   sqlite3_stmt *st;
   cr_assert_eq(sqlite3_prepare_v2(ph_store_db(park), "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                                  " AND tbl_name IN ('alarms', 'alarm_occurrences', 'alarm_log', 'stack_tests')",
+                                  " AND tbl_name IN ('alarms', 'alarm_occurrences', 'alarm_log', 'stack_tests',"
+                                  " 'agents', 'agent_status', 'agent_events')",
                                   -1, &st, NULL), SQLITE_OK);
   while (sqlite3_step(st) == SQLITE_ROW) {
     char q[200];
@@ -450,6 +451,9 @@ Test(hub_federation, a_version_9_database_gets_migration_10_and_the_alarm_trigge
   cr_assert_eq(ph_store_open(park_path, &park, &err), 0, "%s", err.msg);
   cr_assert_eq(count(ph_store_db(park), "PRAGMA user_version"), PH_STORE_VERSION);
   cr_assert_eq(count(ph_store_db(park), "SELECT count(*) FROM up_alarms"), 0, "migration 10's tables");
+  cr_assert_eq(count(ph_store_db(park), "SELECT count(*) FROM up_agent_status"), 0, "migration 11's tables");
+  cr_assert_eq(count(pdb, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN"
+                          " ('agents', 'agent_status', 'agent_events')"), 7, "migration 11's triggers");
   /* the hub's start (hub.c build_alarms) */
   cr_assert_eq(ph_alarms_migrate(ph_store_db(park), &err), 0, "%s", err.msg);
   cr_assert_eq(ph_up_triggers(ph_store_db(park), &err), 0, "%s", err.msg);
@@ -536,4 +540,55 @@ Test(hub_federation, agents_met_before_forwarding_are_queued_once) {
   cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox WHERE kind = 'agent_events' AND a = 1"), 1);
   forward_all(); /* the next start: nothing queued again */
   cr_assert_eq(count(pdb, "SELECT count(*) FROM up_outbox"), 2);
+}
+
+/* One upward batch of hubp1 with one alarm record, applied. */
+static void apply_alarm(int64_t epoch, int64_t seq, int64_t id, const char *alarm_id, const char *state) {
+  char json[1024];
+  snprintf(json, sizeof json,
+           "{\"v\":1,\"agent\":\"hubp1\",\"epoch\":%lld,\"seq\":%lld,\"oldest\":1,\"records\":[{\"rev\":%lld,"
+           "\"t\":\"alarms\",\"k\":[\"p1\",%lld],\"v\":[\"%s\",\"so2_high\",\"e1\",\"s1\",\"so2\",\"major\",\"%s\","
+           "\"so2 high\",%lld,%lld,1,120,120,null,null,null,%lld,null,null,\"so2 高\"]}]}",
+           (long long)epoch, (long long)seq, (long long)seq, (long long)id, alarm_id, state, (long long)T0,
+           (long long)T0, (long long)T0);
+  struct ph_err err = {0};
+  struct ph_up_result res;
+  cr_assert_eq(ph_store_begin(reg, &err), 0);
+  cr_assert_eq(ph_up_apply(reg, "p1", json, strlen(json), parks, 1, T0, &res, &err), 0, "%s", err.msg);
+  cr_assert_eq(res.applied, 1, "%s", json);
+  cr_assert_eq(ph_store_commit(reg, &err), 0);
+}
+
+/* A park hub whose database was made anew (a new outbox epoch) numbers its
+ * alarms from 1 again: its new alarm 1 is a copy of its own, and the copies
+ * of the old database's alarms stay as they last were (up_rows.c inv. 5). */
+Test(hub_federation, a_park_hub_made_anew_never_overwrites_its_old_alarm_copies) {
+  sqlite3 *r = ph_store_db(reg);
+  apply_alarm(100, 1, 1, "a-20260101-000001", "active_unacked");
+  apply_alarm(100, 2, 2, "a-20260101-000002", "active_unacked");
+  apply_alarm(200, 1, 1, "a-20261201-000001", "active_unacked"); /* the new database's first alarm */
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms"), 3);
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE alarm_id = 'a-20260101-000001'"), 1, "the old alarm 1");
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE alarm_id = 'a-20261201-000001'"), 1, "the new alarm 1");
+  cr_assert_eq(count(r, "SELECT count(DISTINCT id % 65536) FROM up_alarms"), 2, "one number per epoch");
+  apply_alarm(200, 2, 1, "a-20261201-000001", "closed"); /* the new one's later state: its own copy only */
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE state = 'closed'"), 1);
+  cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE alarm_id = 'a-20260101-000001' AND state = 'closed'"), 0);
+}
+
+/* A version-10 regional hub's numbers (one per park hub) go to each
+ * sender's latest epoch: the copies it holds stay under their ids. */
+Test(hub_federation, migration_11_keeps_a_version_10_senders_numbers) {
+  struct ph_err err = {0};
+  apply_alarm(100, 1, 1, "a-20260101-000001", "active_unacked");
+  int64_t id = count(ph_store_db(reg), "SELECT id FROM up_alarms");
+  sql(reg, "CREATE TABLE up_senders(sender TEXT PRIMARY KEY, no INTEGER NOT NULL UNIQUE) WITHOUT ROWID;"
+           " INSERT INTO up_senders SELECT sender, no FROM up_sender_nos; DROP TABLE up_sender_nos;"
+           " PRAGMA user_version = 10");
+  ph_store_close(reg);
+  cr_assert_eq(ph_store_open(reg_path, &reg, &err), 0, "%s", err.msg);
+  cr_assert_eq(count(ph_store_db(reg), "SELECT count(*) FROM sqlite_master WHERE name = 'up_senders'"), 0);
+  apply_alarm(100, 2, 1, "a-20260101-000001", "closed");
+  cr_assert_eq(count(ph_store_db(reg), "SELECT count(*) FROM up_alarms"), 1, "the same copy, updated");
+  cr_assert_eq(count(ph_store_db(reg), "SELECT id FROM up_alarms WHERE state = 'closed'"), id);
 }
