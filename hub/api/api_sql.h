@@ -106,10 +106,10 @@ enum api_stmt_id {
 
 /* A regional hub's read connections (issue #21): the park hubs' alarms and
  * agent presence it holds (store_sql.h migrations 10 and 11) under the park
- * hub's table names. A
- * temp view shadows main's table of the same name on this connection only,
- * so every alarm statement above is the park hub's own, and the paging
- * key is the id (a view has no rowid; id is the alarms' rowid alias). */
+ * hub's table names. A temp view shadows main's table of the same name on
+ * this connection only, so every alarm and agent statement above is the
+ * park hub's own, and the paging key is the id (a view has no rowid; id is
+ * the alarms' rowid alias). */
 #define API_SQL_REGIONAL_VIEWS                                                                             \
   "CREATE TEMP VIEW IF NOT EXISTS alarms AS SELECT * FROM main.up_alarms;"                                 \
   "CREATE TEMP VIEW IF NOT EXISTS alarm_occurrences AS SELECT * FROM main.up_alarm_occurrences;"           \

@@ -13,9 +13,8 @@
  *     committed (api_worker_done), so the next request starts clean.
  *  3. SQL is the constants of api_sql.h, prepared once and reused.
  *  4. on a regional hub a connection reads the forwarded alarms and agent
- *     presence under the
- *     park hub's table names (API_SQL_REGIONAL_VIEWS, made before any
- *     statement is prepared), or it is not handed out.
+ *     presence under the park hub's table names (API_SQL_REGIONAL_VIEWS,
+ *     made before any statement is prepared), or it is not handed out.
  */
 #include <stdio.h>
 #include <string.h>

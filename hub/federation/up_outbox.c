@@ -14,8 +14,8 @@
  *     same batch (rows read anew: never older, up_rows.h inv. 2).
  *  3. the epoch is set once, when the outbox is first set up; a new
  *     database is a new epoch, whose revisions win (up_rows.h inv. 3).
- *  4. an alarm or presence kind that joins the forwarded set (the first setup, a hub
- *     upgraded from v9, a config that adds it) queues every row it already
+ *  4. an alarm or presence kind that joins the forwarded set (the first
+ *     setup, a hub upgraded from v9 or v10, a config that adds it) queues every row it already
  *     has, in the setup's transaction: the triggers queue every later
  *     change, so none is missed and none queued twice.
  */
