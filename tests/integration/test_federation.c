@@ -219,30 +219,25 @@ static void same_answer(int h, const char *park, const char *what, const char *r
 
 static void same_summary(int h, const char *park, const char *range) { same_answer(h, park, "summary", range); }
 
-/* Park hub h's alarms of park, their logs and the listing across parks
- * equal on the regional hub: polled, as the park hub's timer rules may
- * change an alarm after its outbox drained (bounded by WAIT_MS). */
-static void same_alarms(int h, const char *park)
+typedef int (*same_fn)(int park_port, int region_port, const char *token, const char *park, char *why, size_t cap);
+
+/* same (fed_helpers.h: fed_same_alarms, fed_same_presence) true of park
+ * hub h's park and the regional hub: polled, as the park hub's timer rules
+ * may change an alarm, and an agent its presence, after its outbox drained
+ * (bounded by WAIT_MS). */
+static void until_same(int h, const char *park, same_fn same, const char *what)
 {
 	char why[4096] = "";
 	for (int i = 0; i < WAIT_MS / 500; i++) {
-		if (!fed_same_alarms(hubs[h].port, hubs[REGIONAL].port, token, park, why, sizeof why))
+		if (!same(hubs[h].port, hubs[REGIONAL].port, token, park, why, sizeof why))
 			return;
 		pht_sleep_ms(500);
 	}
-	cr_assert_fail("%s alarms: %s", park, why);
+	cr_assert_fail("%s %s: %s", park, what, why);
 }
 
-static void same_presence(int h, const char *park)
-{
-	char why[4096] = "";
-	for (int i = 0; i < WAIT_MS / 500; i++) {
-		if (!fed_same_presence(hubs[h].port, hubs[REGIONAL].port, token, park, why, sizeof why))
-			return;
-		pht_sleep_ms(500);
-	}
-	cr_assert_fail("%s presence: %s", park, why);
-}
+static void same_alarms(int h, const char *park) { until_same(h, park, fed_same_alarms, "alarms"); }
+static void same_presence(int h, const char *park) { until_same(h, park, fed_same_presence, "presence"); }
 
 /* ---- the suite ---- */
 
