@@ -26,6 +26,8 @@
   " CHECK(state <> 'active_acked' OR (acked_by IS NOT NULL AND acked_ms IS NOT NULL)));"                   \
   "CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms(park, rule, ent, point) WHERE state <> 'closed';" \
   "CREATE INDEX IF NOT EXISTS alarms_first ON alarms(park, first_ms);"                                     \
+  /* the listing across parks, newest raised first (api/api_parks_sql.h) */                                \
+  "CREATE INDEX IF NOT EXISTS alarms_raised ON alarms(raised_ms, id);"                                     \
   "CREATE TABLE IF NOT EXISTS alarm_occurrences(id INTEGER PRIMARY KEY,"                                   \
   " alarm INTEGER NOT NULL REFERENCES alarms(id), park TEXT NOT NULL, rule TEXT NOT NULL, ent TEXT NOT NULL," \
   " point TEXT NOT NULL, metric TEXT NOT NULL, severity TEXT NOT NULL, start_ms INTEGER NOT NULL,"          \

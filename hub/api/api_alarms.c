@@ -10,11 +10,12 @@
  * Invariants:
  *  1. the alarms table is optional (another module makes it): absent, the
  *     listing is empty with the columns the table has today.
- *  2. pages are a keyset on the table's row id: the cursor names the first
- *     row of the next page, so pages neither repeat nor skip rows.
+ *  2. pages are a keyset on the table's row id (across parks: on raised_ms,
+ *     then the id, the listing's order): the cursor names the first row of
+ *     the next page, so pages neither repeat nor skip rows.
  *  3. columns are read by name, so the table may gain columns: *_ms
- *     integers become RFC 3339 times under the name without _ms; api_row
- *     and id stay internal.
+ *     integers become RFC 3339 times under the name without _ms; api_row,
+ *     api_key and id stay internal.
  *  5. the listing's arguments and pages are api_alarm_args and
  *     api_alarm_page (api_parks.h), which the listing across parks
  *     (api_parks.c) calls too: one set of filters and columns.
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api_args.h"
 #include "api_handlers.h"
 #include "api_parks.h"
 #include "api_req.h"
@@ -45,14 +47,19 @@ static const char *text(sqlite3_stmt *s, int col) {
   return t ? (const char *)t : "";
 }
 
+/* The statement's columns no listing shows (inv. 3). */
+static bool internal_col(const char *name) {
+  return !name || !strcmp(name, "api_row") || !strcmp(name, "api_key") || !strcmp(name, "id");
+}
+
 /* One alarm row, every column by name (inv. 3): *_ms integers become RFC
- * 3339 times under the name without _ms; api_row and id stay internal. */
+ * 3339 times under the name without _ms; internal_col's stay internal. */
 static void alarm_json(struct api_json *j, const char *key, sqlite3_stmt *s) {
   aj_obj(j, key);
   int n = sqlite3_column_count(s);
   for (int i = 0; i < n; i++) {
     const char *name = sqlite3_column_name(s, i);
-    if (!name || !strcmp(name, "api_row") || !strcmp(name, "id")) continue;
+    if (internal_col(name)) continue;
     size_t len = strlen(name);
     int type = sqlite3_column_type(s, i);
     if (len > 3 && !strcmp(name + len - 3, "_ms")) {
@@ -95,7 +102,7 @@ static void alarm_cols_of(struct alarm_cols *ac, sqlite3_stmt *s) {
     ac->c[ac->n++] = (struct api_col){.name = default_cols[i], .type = API_STR};
   for (int i = 0; i < n && ac->n < API_ROWS_MAXCOLS; i++) {
     const char *name = sqlite3_column_name(s, i);
-    if (!name || !strcmp(name, "api_row") || !strcmp(name, "id")) continue;
+    if (internal_col(name)) continue;
     size_t len = strlen(name);
     bool ms = len > 3 && !strcmp(name + len - 3, "_ms");
     snprintf(ac->names[ac->n], sizeof ac->names[ac->n], "%.*s", (int)(ms ? len - 3 : len), name);
@@ -146,11 +153,11 @@ static void bind_alarms(sqlite3_stmt *s, const struct api_alarm_q *q) {
   if (q->has_to) sqlite3_bind_int64(s, 6, q->to);
   if (q->cursor) sqlite3_bind_int64(s, 7, q->cursor);
   sqlite3_bind_int64(s, 8, q->limit + 1);
+  if (q->has_key) sqlite3_bind_int64(s, 9, q->cursor_key);
 }
 
-static void alarms_link(struct api_req *r, const char *path, int64_t limit, int64_t cursor) {
-  size_t n = (size_t)snprintf(r->link, sizeof r->link, "%s?limit=%lld&cursor=%lld", path, (long long)limit,
-                              (long long)cursor);
+static void alarms_link(struct api_req *r, const char *path, int64_t limit, const char *cursor) {
+  size_t n = (size_t)snprintf(r->link, sizeof r->link, "%s?limit=%lld&cursor=%s", path, (long long)limit, cursor);
   static const char *const keep[] = {"state", "severity", "ent", "from", "to", "parks", NULL};
   for (int i = 0; keep[i] && n < sizeof r->link; i++) {
     const char *v = api_arg(r, keep[i]);
@@ -166,6 +173,24 @@ static void alarms_link(struct api_req *r, const char *path, int64_t limit, int6
   api_link_output(r);
 }
 
+/* cursor: the next row's id + 1 ("N"), or for the listing across parks its
+ * raised_ms and id + 1 ("K_N"); opaque to clients (docs/openapi.yaml). */
+static int cursor_arg(struct api_req *r, struct api_alarm_q *q) {
+  const char *v = api_arg(r, "cursor"), *sep = v ? strchr(v, '_') : NULL;
+  struct ph_err err = {0};
+  char key[24];
+  if (!v) return 0;
+  if (sep) {
+    if ((size_t)(sep - v) >= sizeof key) return api_fail(r, 400, "cursor", "cursor: not one this API gave");
+    snprintf(key, sizeof key, "%.*s", (int)(sep - v), v);
+    if (api_parse_int(key, 0, INT64_MAX, &q->cursor_key, &err))
+      return api_fail(r, 400, "cursor", "cursor: %s", err.msg);
+    q->has_key = true;
+    v = sep + 1;
+  }
+  return api_parse_int(v, 1, INT64_MAX, &q->cursor, &err) ? api_fail(r, 400, "cursor", "cursor: %s", err.msg) : 0;
+}
+
 int api_alarm_args(struct api_req *r, const char *extra, struct api_alarm_q *q) {
   const char *allowed[sizeof alarm_args / sizeof alarm_args[0]];
   memcpy(allowed, alarm_args, sizeof allowed);
@@ -176,7 +201,7 @@ int api_alarm_args(struct api_req *r, const char *extra, struct api_alarm_q *q) 
       api_arg_time(r, "from", false, &q->from, &q->has_from) || api_arg_time(r, "to", false, &q->to, &q->has_to) ||
       api_arg_int(r, "limit", 1, r->conf->max_points, 1000 < r->conf->max_points ? 1000 : r->conf->max_points,
                   &q->limit) ||
-      api_arg_int(r, "cursor", 1, INT64_MAX, 0, &q->cursor))
+      cursor_arg(r, q))
     return r->status;
   if (q->has_from && q->has_to && api_arg_period(r, q->from, q->to, INT64_MAX, "")) return r->status;
   return 0;
@@ -207,13 +232,21 @@ int api_alarm_page(struct api_req *r, const struct api_alarm_q *q, sqlite3_stmt 
   ar_begin(&w, r, ac.c);
   if (ar_head(&w) && head) head(u, ar_head(&w));
   ar_open(&w, "alarms");
-  int64_t next = 0;
+  /* the listing across parks pages on (api_key, id): its cursor has both */
+  bool keyed = s && sqlite3_bind_parameter_count(s) >= 9;
+  if (keyed && q->cursor && !q->has_key)
+    return api_fail(r, 400, "cursor", "cursor: not one of this listing (it names a row's time and id)");
+  char next[48] = "";
   if (s) {
     bind_alarms(s, q);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      if (w.count == q->limit) {
-        next = sqlite3_column_int64(s, 0) + 1; /* rows below it come next */
+      if (w.count == q->limit) { /* this row and those below it come next */
+        if (keyed)
+          snprintf(next, sizeof next, "%lld_%lld", (long long)sqlite3_column_int64(s, 1),
+                   (long long)sqlite3_column_int64(s, 0) + 1);
+        else
+          snprintf(next, sizeof next, "%lld", (long long)sqlite3_column_int64(s, 0) + 1);
         break;
       }
       alarm_row(&w, &ac, s);
@@ -221,8 +254,8 @@ int api_alarm_page(struct api_req *r, const struct api_alarm_q *q, sqlite3_stmt 
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return api_db_fail(r, "reading alarms");
   }
-  if (next) alarms_link(r, path, q->limit, next);
-  ar_finish(&w, next ? r->link : NULL);
+  if (next[0]) alarms_link(r, path, q->limit, next);
+  ar_finish(&w, next[0] ? r->link : NULL);
   return 200;
 }
 

@@ -60,14 +60,17 @@ struct api_alarm_q {
   int state, sev; /* -1: any */
   const char *ent;
   int64_t from, to, limit, cursor;
-  bool has_from, has_to;
+  int64_t cursor_key; /* the across-parks listing's: the next row's raised_ms (has_key) */
+  bool has_from, has_to, has_key;
 };
 
 /* Parses the listing's arguments; extra (may be NULL) names one more that
  * the caller reads itself (parks=). 0, or a 400 written. */
 int api_alarm_args(struct api_req *r, const char *extra, struct api_alarm_q *q);
 /* Writes the page: s (NULL: no alarms table) is API_SQL_ALARMS' shape with
- * ?1 bound by the caller, ?2..?8 bound here from q; head(u, j) writes the
+ * ?1 bound by the caller, ?2..?8 bound here from q (and ?9, the cursor's
+ * key, when s has it: API_PARKS_SQL_ALARMS, whose column api_key is the
+ * order's first key); head(u, j) writes the
  * JSON document's fields before the rows (NULL: none); path is the URL
  * path of the next page's link. Resets s, never finalizes it. Returns the
  * status. */

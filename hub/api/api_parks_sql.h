@@ -6,14 +6,18 @@
 #define PH_API_PARKS_SQL_H
 
 /* API_SQL_ALARMS (api_sql.h) over the parks of ?1 (a JSON array of park
- * ids): the same filters ?2..?8, the same columns, the same keyset on
- * id, newest first across the parks. */
+ * ids): the same filters ?2..?8 and columns, newest raised first across
+ * the parks — by raised_ms, then id: on a regional hub the ids are each
+ * park hub's own numbering (federation/up_rows.c inv. 5), which says
+ * nothing of time across park hubs. The keyset is (raised_ms, id): ?9 and
+ * ?7, the next row's (api_key, api_row + 1). */
 #define API_PARKS_SQL_ALARMS                                                                               \
-  "SELECT id AS api_row, * FROM alarms WHERE park IN (SELECT value FROM json_each(?1))"                    \
+  "SELECT id AS api_row, raised_ms AS api_key, * FROM alarms WHERE park IN (SELECT value FROM json_each(?1))" \
   " AND (?2 IS NULL OR state = ?2 OR (?2 = 'open' AND state <> 'closed'))"                                 \
   " AND (?3 IS NULL OR severity = ?3) AND (?4 IS NULL OR ent = ?4)"                                        \
   " AND (?5 IS NULL OR last_ms >= ?5) AND (?6 IS NULL OR first_ms < ?6)"                                   \
-  " AND (?7 IS NULL OR id < ?7) ORDER BY id DESC LIMIT ?8"
+  " AND (?7 IS NULL OR raised_ms < ?9 OR (raised_ms = ?9 AND id < ?7))"                                     \
+  " ORDER BY raised_ms DESC, id DESC LIMIT ?8"
 
 /* ?1 park, ?2 ent or NULL, ?3 metric or NULL: the (ent, point, metric)
  * series of the park, in that order. */

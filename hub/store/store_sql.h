@@ -325,6 +325,8 @@
   "CREATE TABLE IF NOT EXISTS up_agent_events(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL," \
   " agent TEXT NOT NULL, ts_ms INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT);"                       \
   "CREATE INDEX IF NOT EXISTS up_agent_events_agent ON up_agent_events(park, ent, agent, id);"             \
+  /* the alarm listing across parks orders by the time an alarm was raised */                              \
+  "CREATE INDEX IF NOT EXISTS up_alarms_raised ON up_alarms(raised_ms, id);"                               \
   UP_TRIG3("status", "agent_status", "VALUES('agent_status', NEW.agent_id, NULL, NULL, NULL)",               \
            "VALUES('agent_status', OLD.agent_id, NULL, NULL, NULL)")                                       \
   /* an agent met before its first status is listed with none, as here */                                  \
