@@ -117,7 +117,8 @@ enum api_stmt_id {
   /* agent presence (migration 11): the regional hub's own agents table \
    * holds none (it runs no agents' ingest) */                                   \
   "CREATE TEMP VIEW IF NOT EXISTS agents AS SELECT id, park, ent, agent FROM main.up_agent_status;"         \
-  "CREATE TEMP VIEW IF NOT EXISTS agent_status AS SELECT id AS agent_id, state, ts_ms, outbox_depth, payload" \
+  "CREATE TEMP VIEW IF NOT EXISTS agent_status AS SELECT id AS agent_id, state, ts_ms, outbox_depth,"      \
+  " NULL AS payload"                                                                                       \
   " FROM main.up_agent_status WHERE state IS NOT NULL;"                                                    \
   "CREATE TEMP VIEW IF NOT EXISTS agent_events AS SELECT e.id, s.id AS agent_id, e.ts_ms, e.event, e.detail" \
   " FROM main.up_agent_events e JOIN main.up_agent_status s ON s.park = e.park AND s.ent = e.ent"            \

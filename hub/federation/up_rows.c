@@ -84,7 +84,7 @@ static const struct kind kinds[PH_UP_NKINDS] = {
     {"alarm_log", ID_PARK, 2, 5, UP_SQL_LOG_READ, UP_SQL_LOG_DEL, UP_SQL_LOG_PUT, .rowid = {true, true}},
     {"stack_test_dates", ID_ENT, 1, 4, UP_SQL_DATES_READ, UP_SQL_DATES_DEL, UP_SQL_DATES_PUT,
      .rowid = {true}},
-    {"agent_status", ID_AGENT, 0, 4, UP_SQL_PRES_READ, UP_SQL_PRES_DEL, UP_SQL_PRES_PUT, .block = BLK_NONE},
+    {"agent_status", ID_AGENT, 0, 3, UP_SQL_PRES_READ, UP_SQL_PRES_DEL, UP_SQL_PRES_PUT, .block = BLK_NONE},
     {"agent_events", ID_AGENT, 1, 3, UP_SQL_AEV_READ, UP_SQL_AEV_DEL, UP_SQL_AEV_PUT, .rowid = {true}},
 };
 

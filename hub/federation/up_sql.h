@@ -159,15 +159,16 @@
  * Keyed by the agent's natural key [park, ent, agent] (?1, ?2, ?3 on the
  * regional side); the park hub's outbox names the agent by its id (a) and
  * an event by its row id (b). agent_status carries the agents row with its
- * latest status (null columns: met, no status yet); agent_events keeps
+ * latest status (null columns: met, no status yet; not the agent's raw
+ * status document, which no regional answer shows: each refresh would
+ * carry it up again); agent_events keeps
  * the park hub's ids as the alarms' (?4, up_rows.c inv. 5). */
 #define UP_SQL_PRES_READ                                                                                   \
-  "SELECT a.park, a.ent, a.agent, 1, st.state, st.ts_ms, st.outbox_depth, st.payload FROM agents a"        \
+  "SELECT a.park, a.ent, a.agent, 1, st.state, st.ts_ms, st.outbox_depth FROM agents a"                    \
   " LEFT JOIN agent_status st ON st.agent_id = a.id WHERE a.id = ?1"
 #define UP_SQL_PRES_DEL "DELETE FROM up_agent_status WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define UP_SQL_PRES_PUT                                                                                    \
-  "INSERT INTO up_agent_status(park, ent, agent, state, ts_ms, outbox_depth, payload)"                     \
-  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+  "INSERT INTO up_agent_status(park, ent, agent, state, ts_ms, outbox_depth) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
 #define UP_SQL_AEV_READ                                                                                    \
   "SELECT a.park, a.ent, a.agent, ?2, x.id IS NOT NULL, x.ts_ms, x.event, x.detail FROM agents a"          \
   " LEFT JOIN agent_events x ON x.id = ?2 WHERE a.id = ?1"

@@ -320,7 +320,7 @@
 #define STORE_SQL_V11                                                                                      \
   STORE_SQL_V11_SENDERS                                                                                    \
   "CREATE TABLE IF NOT EXISTS up_agent_status(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL," \
-  " agent TEXT NOT NULL, state TEXT, ts_ms INTEGER, outbox_depth INTEGER, payload TEXT,"                    \
+  " agent TEXT NOT NULL, state TEXT, ts_ms INTEGER, outbox_depth INTEGER,"                                 \
   " UNIQUE(park, ent, agent));"                                                                            \
   "CREATE TABLE IF NOT EXISTS up_agent_events(id INTEGER PRIMARY KEY, park TEXT NOT NULL, ent TEXT NOT NULL," \
   " agent TEXT NOT NULL, ts_ms INTEGER NOT NULL, event TEXT NOT NULL, detail TEXT);"                       \
