@@ -5,6 +5,7 @@
  * Threads: any; the state is thread-local.
  */
 #include "domain/stmt_cache.h"
+#include "domain/cems_spans.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -111,6 +112,7 @@ void ph_stmt_cache_end(sqlite3 *db) {
     cache.s[i] = (struct slot){0};
   }
   cache.db = NULL;
+  ph_cems_spans_reset(); /* the grouped reads live as long as the bracket (cems_spans.h) */
   cache.nmemo = cache.last = 0;
   ncounts = next_count = 0;
 }
