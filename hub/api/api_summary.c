@@ -127,10 +127,27 @@ static int load_pairs(struct api_req *r, int only, struct vec *pairs) {
   sqlite3_stmt *s = api_stmt(r, API_ST_ENT_METRICS);
   if (!s) return api_db_fail(r, "listing series");
   sqlite3_bind_text(s, 1, r->park->id, -1, SQLITE_STATIC);
-  int rc;
+  int rc, e = -1;
+  char cur[PH_ID_MAX + 1] = "";
+  struct { char code[PH_ID_MAX + 1]; bool pol; } seen[32]; /* the park's metric codes, asked once each */
+  int nseen = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    int e = ent_index(r->park, text(s, 0));
-    if (e < 0 || (only >= 0 && e != only) || !pollutant(r->env->refs->cat, text(s, 1))) continue;
+    /* ~2 000 rows a park, by enterprise: its index and each code's kind
+     * looked up once, not 2 000 times (3 % of a park-month in strcmp) */
+    if (strcmp(cur, text(s, 0))) {
+      snprintf(cur, sizeof cur, "%s", text(s, 0));
+      e = ent_index(r->park, cur);
+    }
+    if (e < 0 || (only >= 0 && e != only)) continue;
+    const char *code = text(s, 1);
+    int k = 0;
+    while (k < nseen && strcmp(seen[k].code, code)) k++;
+    bool pol = k < nseen ? seen[k].pol : pollutant(r->env->refs->cat, code);
+    if (k == nseen && nseen < (int)(sizeof seen / sizeof seen[0]) && strlen(code) <= PH_ID_MAX) {
+      snprintf(seen[nseen].code, sizeof seen[nseen].code, "%s", code);
+      seen[nseen++].pol = pol;
+    }
+    if (!pol) continue;
     struct pair *p = vec_add(pairs);
     if (!p) return api_fail(r, 500, NULL, "out of memory");
     p->ent = e;
