@@ -36,14 +36,20 @@ struct set {
   char metric[PH_ID_MAX + 1];
   int64_t d0, d1;
   size_t first, n;
+  int plist;     /* its series: st.plists[plist].covered */
   bool answered; /* false: past the bound, the callers' own statements answer */
 };
 
-/* The park's points with a series of one metric, by enterprise and point. */
+/* The park's points with a series of one metric, by enterprise and point;
+ * covered: the series of those with a first data hour (point_first),
+ * ascending, and as a JSON array (the grouped statements' ?1). */
 struct plist {
   char metric[PH_ID_MAX + 1];
   struct ph_span_point *v;
   size_t n;
+  int64_t *covered;
+  size_t ncovered;
+  char *json;
   bool answered;
 };
 
@@ -80,7 +86,11 @@ void ph_cems_spans_reset(void) {
     st.cap = 0;
     pthread_setspecific(pool_key, NULL);
   }
-  for (int i = 0; i < st.nplists; i++) ph_free(st.plists[i].v);
+  for (int i = 0; i < st.nplists; i++) {
+    ph_free(st.plists[i].v);
+    ph_free(st.plists[i].covered);
+    ph_free(st.plists[i].json);
+  }
   st.nplists = 0;
   st.park = NULL;
   st.nsets = 0;
@@ -98,6 +108,35 @@ void ph_cems_spans_closed_put(int64_t closed_ms) {
   if (!st.park || !ph_stmt_memo_on()) return;
   st.closed = closed_ms;
   st.has_closed = true;
+}
+
+static int id_cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The listing's series with a first data hour, ascending, and their JSON
+ * array: 0 or PH_ENOMEM. The others are never in a grouped read: a point
+ * without data asks for no span (monitoring.h: not monitored), and one
+ * with data the writer has not seen (rows written by SQL) asks its own. */
+static int cover(struct plist *l, struct ph_err *err) {
+  l->covered = ph_malloc((l->n ? l->n : 1) * sizeof *l->covered);
+  l->json = ph_malloc(l->n * 21 + 3); /* "[" ids of ≤ 20 characters and their commas "]" */
+  if (!l->covered || !l->json) return ph_fail(err, PH_ENOMEM, "cems spans: out of memory");
+  for (size_t i = 0; i < l->n; i++)
+    if (l->v[i].has_first) l->covered[l->ncovered++] = l->v[i].series_id;
+  qsort(l->covered, l->ncovered, sizeof *l->covered, id_cmp);
+  size_t at = 0;
+  l->json[at++] = '[';
+  for (size_t i = 0; i < l->ncovered; i++)
+    at += (size_t)snprintf(l->json + at, 22, "%s%lld", i ? "," : "", (long long)l->covered[i]);
+  l->json[at++] = ']';
+  l->json[at] = 0;
+  return 0;
+}
+
+static bool covers(const struct plist *l, int64_t series_id) {
+  return bsearch(&series_id, l->covered, l->ncovered, sizeof *l->covered, id_cmp) != NULL;
 }
 
 /* Reads the park's points of the metric (CEMS_AGG_SQL_PARK_POINTS): 0;
@@ -128,17 +167,40 @@ static int load_points(sqlite3 *db, struct plist *l, struct ph_err *err) {
     snprintf(p->ent, sizeof p->ent, "%s", (const char *)sqlite3_column_text(s, 1));
     snprintf(p->point, sizeof p->point, "%s", (const char *)sqlite3_column_text(s, 2));
     p->series_id = sqlite3_column_int64(s, 3);
+    p->has_first = sqlite3_column_int(s, 4) != 0;
   }
   ph_stmt_release(s);
   if (!bad && rc != SQLITE_DONE) bad = ph_fail(err, PH_EDB, "cems spans: points: %s", sqlite3_errmsg(db));
+  if (!bad) bad = cover(l, err);
   if (bad) {
     ph_free(l->v);
-    l->v = NULL;
-    l->n = 0;
+    ph_free(l->covered);
+    ph_free(l->json);
+    l->v = NULL, l->covered = NULL, l->json = NULL; /* the metric stays: asked once */
+    l->n = l->ncovered = 0;
     return bad;
   }
   l->answered = true;
   return 0;
+}
+
+/* The plist of metric, listed now when new; NULL when not answered here
+ * (*rc a PH_E* code on failure). */
+static struct plist *plist_of(sqlite3 *db, const char *metric, int *rc, struct ph_err *err) {
+  *rc = 0;
+  for (int i = 0; i < st.nplists; i++)
+    if (!strcmp(st.plists[i].metric, metric)) return st.plists[i].answered ? &st.plists[i] : NULL;
+  if (st.nplists == SPAN_PLISTS) return NULL;
+  struct plist *l = &st.plists[st.nplists];
+  *l = (struct plist){0};
+  snprintf(l->metric, sizeof l->metric, "%s", metric);
+  int e = load_points(db, l, err);
+  if (e < 0) {
+    *rc = e;
+    return NULL;
+  }
+  st.nplists++; /* past the bound too: asked once */
+  return l->answered ? l : NULL;
 }
 
 int ph_cems_spans_points(sqlite3 *db, const char *metric, const char *ent, const struct ph_span_point **v,
@@ -146,19 +208,9 @@ int ph_cems_spans_points(sqlite3 *db, const char *metric, const char *ent, const
   *v = NULL;
   *n = 0;
   if (!st.park || !ph_stmt_memo_on() || !metric || !ent || strlen(metric) > PH_ID_MAX) return 0;
-  struct plist *l = NULL;
-  for (int i = 0; i < st.nplists && !l; i++)
-    if (!strcmp(st.plists[i].metric, metric)) l = &st.plists[i];
-  if (!l) {
-    if (st.nplists == SPAN_PLISTS) return 0;
-    l = &st.plists[st.nplists];
-    *l = (struct plist){0};
-    snprintf(l->metric, sizeof l->metric, "%s", metric);
-    int rc = load_points(db, l, err);
-    if (rc < 0) return rc;
-    st.nplists++; /* past the bound too: asked once */
-  }
-  if (!l->answered) return 0;
+  int rc;
+  struct plist *l = plist_of(db, metric, &rc, err);
+  if (!l) return rc;
   size_t i = 0, hi = l->n; /* the first point of ent (ORDER BY ent: SQLite's BINARY is strcmp's order) */
   while (i < hi) {
     size_t mid = i + (hi - i) / 2;
@@ -282,12 +334,11 @@ static int load(sqlite3 *db, struct set *x, struct ph_err *err) {
     ph_stmt_release(s);
     return ph_fail(err, PH_EDB, "cems spans: %s", sqlite3_errmsg(db));
   }
-  sqlite3_bind_text(s, 1, st.park, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, x->metric, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 3, x->d0);
-  sqlite3_bind_int64(s, 4, b0);
-  sqlite3_bind_int64(s, 5, b1);
-  sqlite3_bind_int64(s, 6, x->d1);
+  sqlite3_bind_text(s, 1, st.plists[x->plist].json, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, x->d0);
+  sqlite3_bind_int64(s, 3, b0);
+  sqlite3_bind_int64(s, 4, b1);
+  sqlite3_bind_int64(s, 5, x->d1);
   x->first = st.used;
   int rc, bad = 0;
   while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -317,8 +368,10 @@ static struct set *set_of(sqlite3 *db, enum ph_span_kind kind, const char *metri
     if (x->kind == kind && x->d0 == d0 && x->d1 == d1 && !strcmp(x->metric, metric)) return x->answered ? x : NULL;
   }
   if (st.nsets == SPAN_SETS || strlen(metric) > PH_ID_MAX) return NULL; /* inv. 3 */
+  struct plist *l = plist_of(db, metric, rc, err);
+  if (!l) return NULL;
   struct set *x = &st.sets[st.nsets];
-  *x = (struct set){.kind = kind, .d0 = d0, .d1 = d1};
+  *x = (struct set){.kind = kind, .d0 = d0, .d1 = d1, .plist = (int)(l - st.plists)};
   snprintf(x->metric, sizeof x->metric, "%s", metric);
   int e = load(db, x, err);
   if (e < 0) {
@@ -337,6 +390,8 @@ int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, i
   int rc;
   struct set *x = set_of(db, kind, metric, d0, d1, &rc, err);
   if (!x) return rc;
+  const struct plist *l = &st.plists[x->plist];
+  if (!covers(l, series_id)) return 0; /* a point without a first data hour: its own statement answers */
   const struct ph_span_row *v = st.pool + x->first;
   size_t lo = 0, hi = x->n; /* the first row of series_id */
   while (lo < hi) {

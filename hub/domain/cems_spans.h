@@ -70,6 +70,7 @@ int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, i
 struct ph_span_point {
   int64_t point_id, series_id;
   char ent[PH_ID_MAX + 1], point[PH_ID_MAX + 1];
+  bool has_first; /* a first data hour in point_first: its series are in the grouped reads */
 };
 
 /* The points of enterprise ent with a series of metric, by point name, as

@@ -142,6 +142,15 @@ Test(cems_spans, an_enterprise_whose_window_cuts_the_range_reads_its_own_rows_an
   same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
 }
 
+Test(cems_spans, a_point_without_a_first_data_row_reads_its_own_rows_and_gets_the_same) {
+  data();
+  cr_assert_gt(q_int("SELECT count(*) FROM point_first"), 0);
+  /* as rows written by SQL, not through the writer (bench/query's gen.sql before --aggregate) */
+  cr_assert_eq(sqlite3_exec(db, "DELETE FROM point_first WHERE point_id IN (SELECT id FROM points WHERE ent = 'cu-new')",
+                            NULL, NULL, NULL), SQLITE_OK);
+  same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
+}
+
 /* The grouped rows of a series are its own span statement's rows, in order (inv. 1). */
 Test(cems_spans, a_series_rows_are_its_span_statements_rows_in_order) {
   data();
