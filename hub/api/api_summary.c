@@ -165,7 +165,7 @@ static const struct metric_kind *kind_of(const struct vec *kinds, int64_t id) {
 /* Enterprise e's pollutant codes, as read, become its pairs: sorted, each once. */
 static int ent_pairs(struct api_req *r, int e, struct vec *codes, struct vec *pairs) {
   const char **cv = codes->v;
-  qsort(cv, codes->n, sizeof *cv, code_cmp);
+  if (codes->n > 1) qsort(cv, codes->n, sizeof *cv, code_cmp); /* none: cv may be NULL */
   for (size_t i = 0; i < codes->n; i++) {
     if (i && !strcmp(cv[i], cv[i - 1])) continue;
     struct pair *p = vec_add(pairs);

@@ -125,7 +125,7 @@ static int cover(struct plist *l, struct ph_err *err) {
   if (!l->covered || !l->json) return ph_fail(err, PH_ENOMEM, "cems spans: out of memory");
   for (size_t i = 0; i < l->n; i++)
     if (l->v[i].has_first) l->covered[l->ncovered++] = l->v[i].series_id;
-  qsort(l->covered, l->ncovered, sizeof *l->covered, id_cmp);
+  if (l->ncovered > 1) qsort(l->covered, l->ncovered, sizeof *l->covered, id_cmp);
   size_t at = 0;
   l->json[at++] = '[';
   for (size_t i = 0; i < l->ncovered; i++)
@@ -211,6 +211,7 @@ int ph_cems_spans_points(sqlite3 *db, const char *metric, const char *ent, const
   int rc;
   struct plist *l = plist_of(db, metric, &rc, err);
   if (!l) return rc;
+  if (!l->n) return 1; /* no point (and v may be NULL) */
   size_t i = 0, hi = l->n; /* the first point of ent (ORDER BY ent: SQLite's BINARY is strcmp's order) */
   while (i < hi) {
     size_t mid = i + (hi - i) / 2;
@@ -273,6 +274,7 @@ static int grow(void);
  * was 6 % of a park-year; ORDER BY in SQL, a temporary b-tree, 3 ms a
  * set). Anything else in the rows: sorted whole. 0, or a grow code. */
 static int order(struct set *x) {
+  if (x->n < 2) return 0; /* and the pool may be NULL */
   struct ph_span_row *v = st.pool + x->first;
   size_t nrun = 0, cap = 0;
   struct run *runs = NULL;
@@ -292,7 +294,7 @@ static int order(struct set *x) {
     }
     runs[nrun++] = (struct run){v[i].series, v[i].start, v[i].part, i, 1};
   }
-  qsort(runs, nrun, sizeof *runs, run_cmp);
+  if (nrun > 1) qsort(runs, nrun, sizeof *runs, run_cmp); /* none: runs is NULL */
   int rc = 0;
   for (size_t k = 0; !rc && k < x->n; k++) /* room behind the set */
     if (!(rc = grow())) st.used++;
@@ -301,7 +303,7 @@ static int order(struct set *x) {
     struct ph_span_row *out = v + x->n;
     for (size_t k = 0, at = 0; k < nrun; at += runs[k++].n) memcpy(out + at, v + runs[k].at, runs[k].n * sizeof *v);
     memcpy(v, out, x->n * sizeof *v);
-    if (!sorted(v, x->n)) qsort(v, x->n, sizeof *v, row_cmp);
+    if (!sorted(v, x->n)) qsort(v, x->n, sizeof *v, row_cmp); /* n > 1 here */
   }
   st.used = x->first + x->n;
   ph_free(runs);
@@ -392,6 +394,7 @@ int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, i
   if (!x) return rc;
   const struct plist *l = &st.plists[x->plist];
   if (!covers(l, series_id)) return 0; /* a point without a first data hour: its own statement answers */
+  if (!x->n) return 1;                  /* no row at all (and the pool may be NULL) */
   const struct ph_span_row *v = st.pool + x->first;
   size_t lo = 0, hi = x->n; /* the first row of series_id */
   while (lo < hi) {
