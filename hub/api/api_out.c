@@ -124,8 +124,28 @@ void aj_init(struct api_json *j, struct api_buf *b) {
   j->b = b;
 }
 
+/* s as a JSON string, then tail (tn bytes) in one append when s needs no
+ * escape — every key and most values: ~30 000 appends a park summary, a
+ * twentieth of its time when each was three (callgrind, bench/query); 1
+ * when done, 0 when s needs escaping (nothing written). */
+static int plain_string(struct api_buf *b, const char *s, const char *tail, size_t tn) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+    if (*p < 0x20 || *p == '"' || *p == '\\') return 0;
+  if (!grow(b, n + tn + 3)) return 1;
+  char *o = b->p + b->len;
+  o[0] = '"';
+  memcpy(o + 1, s, n);
+  o[n + 1] = '"';
+  memcpy(o + n + 2, tail, tn);
+  b->len += n + tn + 2;
+  b->p[b->len] = 0;
+  return 1;
+}
+
 void api_json_string(struct api_buf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
+  if (plain_string(b, s, "", 0)) return;
   api_buf_put(b, "\"", 1);
   const unsigned char *p = (const unsigned char *)s, *run = p;
   for (; *p; p++) {
@@ -156,7 +176,7 @@ static void pre(struct api_json *j, const char *key) {
     if (j->more[j->depth - 1]) api_buf_put(j->b, ",", 1);
     j->more[j->depth - 1] = true;
   }
-  if (key) {
+  if (key && !plain_string(j->b, key, ":", 1)) {
     api_json_string(j->b, key);
     api_buf_put(j->b, ":", 1);
   }
