@@ -79,6 +79,8 @@ void ph_cems_spans_park(const char *park) {
   if (ph_stmt_memo_on()) st.park = park; /* outside a bracket the hint would never be cleared */
 }
 
+bool ph_cems_spans_on(void) { return st.park && ph_stmt_memo_on(); }
+
 void ph_cems_spans_reset(void) {
   if (st.cap > SPAN_ROWS_KEEP) { /* a report's many sets: not kept */
     ph_free(st.pool);

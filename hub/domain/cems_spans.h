@@ -85,6 +85,10 @@ int ph_cems_spans_points(sqlite3 *db, const char *metric, const char *ent, const
 bool ph_cems_spans_closed_get(int64_t *closed_ms);
 void ph_cems_spans_closed_put(int64_t closed_ms);
 
+/* true inside a whole-park bracket (a read-only summary or report): other
+ * memos that a writer's bracket must not keep may keep (monitoring.c). */
+bool ph_cems_spans_on(void);
+
 /* The bracket ended: every row freed, the hint cleared. */
 void ph_cems_spans_reset(void);
 

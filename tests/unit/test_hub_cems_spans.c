@@ -142,6 +142,38 @@ Test(cems_spans, an_enterprise_whose_window_cuts_the_range_reads_its_own_rows_an
   same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
 }
 
+/* Stopped hours (op 1: the gap hour, an invalid hour and some valid
+ * ones) of cu-old's stack-1 for two days and of the whole cu-new for one,
+ * and startup hours (op 2): read once for the mass and the compliance
+ * inside the bracket (monitoring.c inv. 5), the same figures. */
+Test(cems_spans, stopped_and_startup_hours_read_once_give_the_same_figures) {
+  data();
+  char q[512];
+  for (int d = 4; d <= 5; d++)
+    for (int h = 3; h <= 9; h++) {
+      int64_t t = local(2017, 3, (unsigned)d, h, 0), day = local(2017, 3, (unsigned)d, 0, 0);
+      snprintf(q, sizeof q,
+               "INSERT OR REPLACE INTO cems_op_hours(point_id, hour_ms, day_ms, op) SELECT id, %lld, %lld, %d FROM points"
+               " WHERE ent = 'cu-old' AND point = 'stack-1'",
+               (long long)t, (long long)day, h < 8 ? 1 : 2);
+      cr_assert_eq(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    }
+  for (int h = 0; h < 24; h++) {
+    int64_t t = local(2017, 3, 15, h, 0), day = local(2017, 3, 15, 0, 0);
+    snprintf(q, sizeof q,
+             "INSERT OR REPLACE INTO cems_ent_op_hours(park, ent, hour_ms, day_ms, op) VALUES('p1', 'cu-new', %lld, %lld, %d)",
+             (long long)t, (long long)day, h < 20 ? 1 : 2);
+    cr_assert_eq(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  }
+  same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
+  same_grouped(local(2017, 3, 4, 5, 0), local(2017, 3, 15, 12, 0));
+  struct figs f;
+  figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0), PH_MASS_BY_YEAR, &f);
+  cr_assert_gt(f.c.hours.stopped, 0, "stopped hours counted");
+  cr_assert_gt(f.m.total.hours_stopped, 0, "stopped hours left out of the mass's expected hours");
+  ph_emission_mass_fini(&f.m);
+}
+
 Test(cems_spans, a_point_without_a_first_data_row_reads_its_own_rows_and_gets_the_same) {
   data();
   cr_assert_gt(q_int("SELECT count(*) FROM point_first"), 0);
