@@ -3,7 +3,9 @@
  * Callers: compliance.c and emission_mass.c (readers), the summary handler
  * and the report (the hint), stmt_cache.c (the reset at a bracket's end).
  * Threads: the caller's; the state is thread-local.
- * Owns: the rows read, until ph_cems_spans_reset.
+ * Owns: the rows read and the point listings, until ph_cems_spans_reset;
+ * the rows' room (the pool) up to SPAN_ROWS_KEEP rows past it, freed at
+ * the thread's exit.
  *
  * Invariants: cems_spans.h's, and
  *  3. memory stays below SPAN_ROWS_MAX rows and SPAN_SETS sets a bracket;

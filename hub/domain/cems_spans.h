@@ -6,10 +6,14 @@
  * point — about 1 200 small statements for a park-month, two thirds of its
  * time (perf, bench/query). Inside a stmt_cache bracket whose caller said
  * it computes the whole park (ph_cems_spans_park), the first asker of a
- * (figure, pollutant, days) reads the rows of every point of the park in
- * one grouped statement (CEMS_AGG_SQL_PARK_AGG_SPAN, _PARK_DAY_SPAN),
- * sorts them by series, part and day, and keeps them until the bracket
- * ends; every point then walks its own rows from memory.
+ * (figure, pollutant, days) reads the rows of every point of the park
+ * with a first data hour in one grouped statement
+ * (CEMS_AGG_SQL_PARK_AGG_SPAN, _PARK_DAY_SPAN, over the series of one
+ * listing of the park's points per pollutant, CEMS_AGG_SQL_PARK_POINTS),
+ * orders them by series, part and day, and keeps them until the bracket
+ * ends; every point then walks its own rows from memory. The listing also
+ * answers compliance.c's and emission_mass.c's point listings, and
+ * closed-until is asked once.
  *
  * Threads: the state is the calling thread's own (thread-local), like
  * stmt_cache's. Ownership: rows are this module's, valid until the bracket
@@ -20,9 +24,10 @@
  *     order (days [d0, b0), blocks [b0, b1), days [b1, d1), each by its
  *     start) and with the same values, so every sum — the mass's doubles
  *     included — and every worst-period pick is the same.
- *  2. outside a whole-park bracket, for other days than asked first, or
- *     beyond the memory bound, get answers 0 and the caller runs its own
- *     statement: never a wrong answer, only a slower one.
+ *  2. outside a whole-park bracket, for other days than asked first, for
+ *     a series of a point without a point_first row, or beyond the memory
+ *     bound, get answers 0 and the caller runs its own statement: never a
+ *     wrong answer, only a slower one.
  */
 #ifndef PARKHUB_CEMS_SPANS_H
 #define PARKHUB_CEMS_SPANS_H
