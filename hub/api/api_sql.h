@@ -16,6 +16,7 @@ enum api_stmt_id {
   API_ST_ROLLUPS,
   API_ST_CHUNKS,
   API_ST_ENT_METRICS,
+  API_ST_METRIC_CODES,
   API_ST_MAT_POINTS,
   API_ST_MATERIALS,
   API_ST_ALARM_COUNTS, /* the three alarm statements are prepared only once the table exists */
@@ -61,10 +62,13 @@ enum api_stmt_id {
   "SELECT id, ts_min, data FROM samples WHERE point_id = ?1 AND ts_min >= ?2 AND ts_min < ?3"              \
   " AND ts_max >= ?4 ORDER BY ts_min, id"
 
-/* ?1 park: (ent, metric) pairs that have a series */
+/* ?1 park: (ent, metric id) of every series, an enterprise's together (the
+ * (park, ent, point) index's order, no sort); the summary maps the ids to
+ * codes (API_SQL_METRIC_CODES) and keeps each pair once (api_summary.c) */
 #define API_SQL_ENT_METRICS                                                                                \
-  "SELECT DISTINCT p.ent, mt.code FROM points p JOIN series s ON s.point_id = p.id"                        \
-  " JOIN metrics mt ON mt.id = s.metric_id WHERE p.park = ?1 ORDER BY p.ent, mt.code"
+  "SELECT p.ent, s.metric_id FROM points p CROSS JOIN series s ON s.point_id = p.id"                       \
+  " WHERE p.park = ?1 ORDER BY p.ent"
+#define API_SQL_METRIC_CODES "SELECT id, code FROM metrics ORDER BY id"
 
 /* ?1 park: its points, an enterprise's together (the (park, ent, point) index order) */
 #define API_SQL_MAT_POINTS "SELECT id, ent FROM points WHERE park = ?1 ORDER BY ent"

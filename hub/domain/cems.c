@@ -42,6 +42,7 @@
  *     (cems_agg_blocks, cems_day_blocks), each from its day rows.
  */
 #include "domain/cems.h"
+#include "domain/cems_spans.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -554,6 +555,7 @@ int ph_cems_invalidate(sqlite3 *db, int64_t from_ms, int64_t to_ms, struct ph_er
 int ph_cems_closed_until(sqlite3 *db, int64_t *closed_ms, struct ph_err *err) {
   sqlite3_stmt *s;
   *closed_ms = 0;
+  if (ph_cems_spans_closed_get(closed_ms)) return 0; /* a whole-park summary or report asked already */
   /* prepared once per summary or report (stmt_cache.h): asked by every figure */
   if (ph_stmt_prepare(db, CEMS_SQL_STATE_GET, &s) != SQLITE_OK) {
     ph_stmt_release(s);
@@ -562,5 +564,7 @@ int ph_cems_closed_until(sqlite3 *db, int64_t *closed_ms, struct ph_err *err) {
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) *closed_ms = sqlite3_column_int64(s, 0);
   ph_stmt_release(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ph_fail(err, PH_EDB, "cems: state: %s", sqlite3_errmsg(db));
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return ph_fail(err, PH_EDB, "cems: state: %s", sqlite3_errmsg(db));
+  ph_cems_spans_closed_put(*closed_ms);
+  return 0;
 }

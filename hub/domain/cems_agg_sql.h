@@ -226,4 +226,36 @@
   " UNION ALL SELECT used, cq FROM cems_agg_blocks WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"   \
   " UNION ALL SELECT used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
 
+/* ---- the same spans for many series at once (cems_spans.c) ----
+ * ?1 the series, a JSON array of ids; days [?2, ?3), blocks [?3, ?4), days
+ * [?4, ?5). Columns: series, part (0 days, 1 blocks, 2 days), start, then
+ * the span statement's columns (and used, cq for the aggregates). No ORDER
+ * BY: its temporary b-tree took 3 of a year-set's 5 ms; cems_spans.c
+ * orders the rows by series, part, start in memory (its inv. 1). The
+ * series come from the caller (the park's points of the pollutant with a
+ * first data hour, CEMS_AGG_SQL_PARK_POINTS): no series look-up here, and
+ * no seeks for the points without data (half of a park's points). */
+#define CEMS_AGG_SQL_PARK_SERIES "WITH ser(id) AS MATERIALIZED (SELECT value FROM json_each(?1)) "
+#define CEMS_AGG_SQL_PARK_PART(PART, KEY, COLS, TABLE, LO, HI)                                               \
+  "SELECT ser.id, " PART ", a." KEY ", " COLS " FROM ser CROSS JOIN " TABLE " a"                             \
+  " ON a.series_id = ser.id AND a." KEY " >= " LO " AND a." KEY " < " HI
+/* The park's points with a series of metric ?2, as COMPLIANCE_SQL_POINTS_ENT
+ * and MASS_SQL_POINTS_ENT list one enterprise's, and whether each has a
+ * first data hour (point_first) (cems_spans.c). */
+#define CEMS_AGG_SQL_PARK_POINTS                                                                             \
+  "SELECT p.id, p.ent, p.point, s.id, EXISTS (SELECT 1 FROM point_first f WHERE f.point_id = p.id)"         \
+  " FROM metrics mt CROSS JOIN points p CROSS JOIN series s ON s.point_id = p.id AND s.metric_id = mt.id"   \
+  " WHERE mt.code = ?2 AND p.park = ?1 ORDER BY p.ent, p.point"
+#define CEMS_AGG_SQL_PARK_AGG_COLS CEMS_AGG_SQL_HOUR_COLS ", used, cq"
+#define CEMS_AGG_SQL_PARK_AGG_SPAN                                                                           \
+  CEMS_AGG_SQL_PARK_SERIES                                                                                   \
+  CEMS_AGG_SQL_PARK_PART("0", "day_ms", CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_days", "?2", "?3")             \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("1", "blk_ms", CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_blocks", "?3", "?4") \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("2", "day_ms", CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_days", "?4", "?5")
+#define CEMS_AGG_SQL_PARK_DAY_SPAN                                                                           \
+  CEMS_AGG_SQL_PARK_SERIES                                                                                   \
+  CEMS_AGG_SQL_PARK_PART("0", "day_ms", CEMS_AGG_SQL_DAY_COLS, "cems_days", "?2", "?3")                      \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("1", "blk_ms", CEMS_AGG_SQL_DBLK_COLS, "cems_day_blocks", "?3", "?4") \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("2", "day_ms", CEMS_AGG_SQL_DAY_COLS, "cems_days", "?4", "?5")
+
 #endif

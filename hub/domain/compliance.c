@@ -34,6 +34,7 @@
 #include "cems_sql.h"
 #include "domain/cems_agg.h"
 #include "domain/cems.h"
+#include "domain/cems_spans.h"
 #include "domain/monitoring.h"
 #include "domain/stmt_cache.h"
 
@@ -113,15 +114,39 @@ static int worst(const struct ctx *c, const char *text, int64_t from, int64_t to
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "finding the worst period");
 }
 
-/* Adds the rows of a span statement (cems_agg_sql.h: counts, then the
- * worst period's ratio, mean, converted, limit and bucket, NULL bucket:
- * none) to p; the worst of the rows' worst, earlier on ties (inv. 4). */
-static int span_rows(const struct ctx *c, const char *text, int64_t series_id, int64_t d0, int64_t d1,
+/* Adds one span row (counts, then the worst period's ratio, mean,
+ * converted, limit and bucket; no bucket: none) to p; the worst of the
+ * rows' worst, earlier on ties (inv. 4). */
+static void span_add(const struct ctx *c, const struct ph_span_row *r, struct ph_compliance_periods *p) {
+  p->valid += r->n[0];
+  p->with_limit += r->n[1];
+  p->within += r->n[2];
+  p->exceeded += r->n[3];
+  if (!r->has_bucket) return;
+  struct ph_compliance_worst *w = &p->worst;
+  if (w->bucket_ms && !(r->w[0] > w->ratio || (r->w[0] == w->ratio && r->bucket < w->bucket_ms))) return;
+  w->ratio = r->w[0];
+  w->mean = r->w[1];
+  w->converted = r->w[2];
+  w->limit = r->w[3];
+  w->bucket_ms = r->bucket;
+  snprintf(w->point, sizeof w->point, "%s", c->point);
+}
+
+/* Adds the rows of a span statement (cems_agg_sql.h) to p: from the park's
+ * grouped read when it answers (cems_spans.h), else the series' own. */
+static int span_rows(const struct ctx *c, enum ph_span_kind kind, int64_t series_id, int64_t d0, int64_t d1,
                      struct ph_compliance_periods *p) {
+  const struct ph_span_row *rows;
+  size_t n;
+  int rc = ph_cems_spans_get(c->db, kind, c->metric, series_id, d0, d1, &rows, &n, c->err);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc && i < n; i++) span_add(c, &rows[i], p);
+  if (rc) return 0;
   int64_t b0, b1;
   ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
   sqlite3_stmt *s;
-  if (ph_stmt_prepare(c->db, text, &s) != SQLITE_OK) {
+  if (ph_stmt_prepare(c->db, kind == PH_SPAN_AGG ? CEMS_AGG_SQL_HOUR_SPAN : CEMS_AGG_SQL_DAY_SPAN, &s) != SQLITE_OK) {
     ph_stmt_release(s);
     return db_fail(c->db, c->err, "counting aggregated periods");
   }
@@ -130,23 +155,14 @@ static int span_rows(const struct ctx *c, const char *text, int64_t series_id, i
   sqlite3_bind_int64(s, 3, b0);
   sqlite3_bind_int64(s, 4, b1);
   sqlite3_bind_int64(s, 5, d1);
-  int rc;
-  struct ph_compliance_worst *w = &p->worst;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    p->valid += sqlite3_column_int64(s, 0);
-    p->with_limit += sqlite3_column_int64(s, 1);
-    p->within += sqlite3_column_int64(s, 2);
-    p->exceeded += sqlite3_column_int64(s, 3);
-    if (sqlite3_column_type(s, 8) == SQLITE_NULL) continue;
-    double ratio = sqlite3_column_double(s, 4);
-    int64_t bucket = sqlite3_column_int64(s, 8);
-    if (w->bucket_ms && !(ratio > w->ratio || (ratio == w->ratio && bucket < w->bucket_ms))) continue;
-    w->ratio = ratio;
-    w->mean = sqlite3_column_double(s, 5);
-    w->converted = sqlite3_column_double(s, 6);
-    w->limit = sqlite3_column_double(s, 7);
-    w->bucket_ms = bucket;
-    snprintf(w->point, sizeof w->point, "%s", c->point);
+    struct ph_span_row r = {.has_bucket = sqlite3_column_type(s, 8) != SQLITE_NULL,
+                            .bucket = sqlite3_column_int64(s, 8)};
+    for (int k = 0; k < 4; k++) {
+      r.n[k] = sqlite3_column_int64(s, k);
+      r.w[k] = sqlite3_column_double(s, 4 + k);
+    }
+    span_add(c, &r, p);
   }
   ph_stmt_release(s);
   return rc == SQLITE_DONE ? 0 : db_fail(c->db, c->err, "counting aggregated periods");
@@ -155,7 +171,7 @@ static int span_rows(const struct ctx *c, const char *text, int64_t series_id, i
 /* Counts and worst hour of one series over its whole local days in [d0, d1)
  * from the daily aggregates and their 8-day blocks (cems_agg_sql.h; inv. 4). */
 static int agg_hours(const struct ctx *c, int64_t series_id, int64_t d0, int64_t d1, struct ph_compliance_periods *p) {
-  return span_rows(c, CEMS_AGG_SQL_HOUR_SPAN, series_id, d0, d1, p);
+  return span_rows(c, PH_SPAN_AGG, series_id, d0, d1, p);
 }
 
 /* One point's hour figures over [lo, hi): the edge hours from cems_hours,
@@ -212,7 +228,7 @@ static int point_figures(struct ctx *c, const struct ph_hub_park *pk, const stru
   if (hi > lo && (rc = hour_figures(c, tz, series_id, lo, hi, &out->hours))) return rc;
   if (dhi <= d0) return 0;
   if (ph_cems_agg_used()) /* the daily means and their 8-day blocks (inv. 4) */
-    return span_rows(c, CEMS_AGG_SQL_DAY_SPAN, series_id, d0, dhi, &out->days);
+    return span_rows(c, PH_SPAN_DAY, series_id, d0, dhi, &out->days);
   if ((rc = counts(c, COMPLIANCE_SQL_DAYS, d0, dhi, &out->days)) ||
       (rc = worst(c, COMPLIANCE_SQL_DAY_WORST, d0, dhi, &out->days.worst)))
     return rc;
@@ -237,6 +253,21 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
   if (out->hours_to_ms < from_ms) out->hours_to_ms = from_ms;
   if (out->days_to_ms < from_ms) out->days_to_ms = from_ms;
 
+  const struct ph_span_point *pv;
+  size_t np;
+  rc = ent && !point ? ph_cems_spans_points(db, metric, ent, &pv, &np, err) : 0;
+  if (rc < 0) return rc;
+  if (rc) { /* the park's listing (cems_spans.h): the same points in the same order */
+    for (size_t i = 0; i < np; i++) {
+      struct ctx c = {db, park, pv[i].ent, pv[i].point, metric, err};
+      out->npoints++;
+      int e = point_figures(&c, pk, tz, pv[i].point_id, pv[i].series_id, from_ms, out);
+      if (e) return e;
+    }
+    rates(&out->hours);
+    rates(&out->days);
+    return 0;
+  }
   sqlite3_stmt *s = query(db, ent ? COMPLIANCE_SQL_POINTS_ENT : COMPLIANCE_SQL_POINTS, park, ent, point, metric, 0, 0);
   if (!s) return db_fail(db, err, "listing points");
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -34,6 +34,7 @@
 #include "parkhub/alloc.h"
 #include "parkhub/timefmt.h"
 #include "domain/cems.h"
+#include "domain/cems_spans.h"
 #include "domain/monitoring.h"
 #include "domain/stmt_cache.h"
 
@@ -160,9 +161,19 @@ static int mass_hours(const struct pt *c, int64_t point_id, int64_t from, int64_
 }
 
 /* Hours used and mass of whole local days [d0, d1) into row r, from the
- * daily aggregates and their 8-day blocks (cems_agg_sql.h; inv. 4). */
+ * daily aggregates and their 8-day blocks (cems_agg_sql.h; inv. 4): the
+ * park's grouped read when it answers (cems_spans.h), else the series' own. */
 static int mass_span(const struct pt *c, int64_t series_id, int64_t d0, int64_t d1,
                      struct ph_emission_mass_row *r) {
+  const struct ph_span_row *rows;
+  size_t n;
+  int rc = ph_cems_spans_get(c->db, PH_SPAN_AGG, c->metric, series_id, d0, d1, &rows, &n, c->err);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc && i < n; i++) { /* the park's grouped read: the same rows in the same order */
+    r->mass += rows[i].cq * c->factor;
+    r->hours_used += rows[i].used;
+  }
+  if (rc) return 0;
   int64_t b0, b1;
   ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
   sqlite3_stmt *s;
@@ -175,7 +186,6 @@ static int mass_span(const struct pt *c, int64_t series_id, int64_t d0, int64_t 
   sqlite3_bind_int64(s, 3, b0);
   sqlite3_bind_int64(s, 4, b1);
   sqlite3_bind_int64(s, 5, d1);
-  int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     r->mass += sqlite3_column_double(s, 1) * c->factor;
     r->hours_used += sqlite3_column_int64(s, 0);
@@ -251,6 +261,17 @@ static int point_mass(const struct pt *c, const struct ph_hub_ent *e, int64_t po
 
 static int all_points(const struct pt *c, const struct ph_hub_park *pk, const char *ent, int64_t from,
                       int64_t hours_to, struct ph_emission_mass *out) {
+  const struct ph_span_point *pv;
+  size_t np;
+  int rc = ph_cems_spans_points(c->db, c->metric, ent, &pv, &np, c->err);
+  if (rc < 0) return rc;
+  for (size_t i = 0; rc && i < np; i++) { /* the park's listing (cems_spans.h): the same points in order */
+    out->npoints++;
+    int e = point_mass(c, pk ? ph_hub_config_ent(pk, pv[i].ent) : NULL, pv[i].point_id, pv[i].ent, pv[i].point,
+                       pv[i].series_id, from, hours_to, out);
+    if (e) return e;
+  }
+  if (rc) return 0;
   sqlite3_stmt *s;
   if (ph_stmt_prepare(c->db, ent ? MASS_SQL_POINTS_ENT : MASS_SQL_POINTS, &s) != SQLITE_OK) {
     ph_stmt_release(s);
@@ -259,7 +280,6 @@ static int all_points(const struct pt *c, const struct ph_hub_park *pk, const ch
   sqlite3_bind_text(s, 1, c->park, -1, SQLITE_STATIC);
   bind_text_or_null(s, 2, ent);
   sqlite3_bind_text(s, 3, c->metric, -1, SQLITE_STATIC);
-  int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     char pent[PH_ID_MAX + 1], point[PH_ID_MAX + 1];
     snprintf(pent, sizeof pent, "%s", (const char *)sqlite3_column_text(s, 1));

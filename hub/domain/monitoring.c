@@ -15,9 +15,15 @@
  *     data hour and its first and last op hours are asked once and
  *     remembered; a range outside the op hours skips the statements that
  *     would find none (may_hold_op), so the figures are the same.
+ *  5. inside a whole-park summary or report (cems_spans.h) the stopped
+ *     hours last read (point, series, range) are remembered: the mass and
+ *     the compliance of a pollutant ask the same ones, read once and
+ *     handed to both in the same order.
  */
 #include "domain/monitoring.h"
 #include "domain/stmt_cache.h"
+#include "domain/cems_spans.h"
+#include "parkhub/alloc.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -226,13 +232,33 @@ int ph_monitoring_stopped_each(sqlite3 *db, const char *park, const char *ent, i
                                int64_t from, int64_t to, int (*fn)(void *u, int64_t hour_ms), void *u,
                                struct ph_err *err) {
   if (!may_hold_op(db, park, ent, point_id, 1, from, to)) return 0; /* no stopped hour there at all */
+  const int64_t *hv;
+  size_t hn;
+  bool memo = ph_cems_spans_on(); /* inv. 5 */
+  int rc, stop = 0;
+  if (memo && ph_stmt_memo_stop_get(point_id, series_id, from, to, &hv, &hn)) {
+    for (size_t i = 0; !stop && i < hn; i++) stop = fn(u, hv[i]);
+    return stop;
+  }
   sqlite3_stmt *s = prepare(db, MON_SQL_STOPPED);
   if (!s) return db_fail(db, err, "stopped hours");
   bind_range(s, park, ent, point_id, from, to);
   sqlite3_bind_int64(s, 6, series_id);
-  int rc, stop = 0;
-  while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) stop = fn(u, sqlite3_column_int64(s, 0));
+  int64_t *kept = NULL; /* the hours read, for the memo */
+  size_t nkept = 0, cap = 0;
+  while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t h = sqlite3_column_int64(s, 0);
+    if (memo && nkept == cap) {
+      int64_t *k = ph_realloc(kept, (cap = cap ? 2 * cap : 256) * sizeof *k);
+      if (k) kept = k;
+      else memo = false; /* out of memory: only not remembered */
+    }
+    if (memo) kept[nkept++] = h;
+    stop = fn(u, h);
+  }
   ph_stmt_release(s);
+  if (memo && !stop && rc == SQLITE_DONE) ph_stmt_memo_stop_put(point_id, series_id, from, to, kept, nkept);
+  ph_free(kept);
   if (stop) return stop;
   return rc == SQLITE_DONE ? 0 : db_fail(db, err, "stopped hours");
 }

@@ -5,6 +5,8 @@
  * Threads: any; the state is thread-local.
  */
 #include "domain/stmt_cache.h"
+#include "domain/cems_spans.h"
+#include "parkhub/alloc.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +43,40 @@ struct count_memo {
   const void *tz; /* the zone outlives the bracket (the request's refs) */
   int64_t a, b, v;
 };
+/* The stopped hours of the key asked last (ph_stmt_memo_stop_*). */
+static _Thread_local struct {
+  bool valid;
+  int64_t point_id, series_id, lo, hi;
+  int64_t *hours;
+  size_t n, cap;
+} stop;
+
+int ph_stmt_memo_stop_get(int64_t point_id, int64_t series_id, int64_t lo, int64_t hi, const int64_t **hours,
+                          size_t *n) {
+  if (!cache.depth || !stop.valid || stop.point_id != point_id || stop.series_id != series_id || stop.lo != lo ||
+      stop.hi != hi)
+    return 0;
+  *hours = stop.hours;
+  *n = stop.n;
+  return 1;
+}
+
+void ph_stmt_memo_stop_put(int64_t point_id, int64_t series_id, int64_t lo, int64_t hi, const int64_t *hours,
+                           size_t n) {
+  if (!cache.depth) return;
+  stop.valid = false;
+  if (n > stop.cap) {
+    int64_t *h = ph_realloc(stop.hours, n * sizeof *h);
+    if (!h) return;
+    stop.hours = h;
+    stop.cap = n;
+  }
+  if (n) memcpy(stop.hours, hours, n * sizeof *hours);
+  stop.n = n;
+  stop.point_id = point_id, stop.series_id = series_id, stop.lo = lo, stop.hi = hi;
+  stop.valid = true;
+}
+
 static _Thread_local struct count_memo counts[COUNTS];
 static _Thread_local int ncounts, next_count;
 
@@ -111,6 +147,11 @@ void ph_stmt_cache_end(sqlite3 *db) {
     cache.s[i] = (struct slot){0};
   }
   cache.db = NULL;
+  ph_cems_spans_reset(); /* the grouped reads live as long as the bracket (cems_spans.h) */
+  ph_free(stop.hours); /* nothing outlives the bracket (a thread's exit would leak it) */
+  stop.hours = NULL;
+  stop.cap = stop.n = 0;
+  stop.valid = false;
   cache.nmemo = cache.last = 0;
   ncounts = next_count = 0;
 }

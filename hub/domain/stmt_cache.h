@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 void ph_stmt_cache_begin(sqlite3 *db);
@@ -52,6 +53,17 @@ void ph_stmt_memo_op_put(int64_t point_id, const int64_t op[4]);
  * asks the same few ranges. get: 1 and *v when known. */
 int ph_stmt_count_get(int what, const void *tz, int64_t a, int64_t b, int64_t *v);
 void ph_stmt_count_put(int what, const void *tz, int64_t a, int64_t b, int64_t v);
+
+/* A point's stopped hours over [lo, hi) judged against series_id
+ * (monitoring.c, MON_SQL_STOPPED), remembered inside the bracket for the
+ * one key asked last: a summary asks them for the mass and then for the
+ * compliance of the same pollutant and range (issue #19: once per point).
+ * get: 1 with *hours (borrowed until the next put or the bracket's end),
+ * *n. put: copies; a failure to copy remembers nothing. */
+int ph_stmt_memo_stop_get(int64_t point_id, int64_t series_id, int64_t lo, int64_t hi, const int64_t **hours,
+                          size_t *n);
+void ph_stmt_memo_stop_put(int64_t point_id, int64_t series_id, int64_t lo, int64_t hi, const int64_t *hours,
+                           size_t n);
 
 /* false: no caching at all, every statement prepared and finalized as
  * before (bench/query's baseline); set before any reader starts. */

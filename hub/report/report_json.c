@@ -40,6 +40,7 @@
 #include "parkhub/na_reasons.h"
 #include "parkhub/timefmt.h"
 #include "domain/cems.h"
+#include "domain/cems_spans.h"
 #include "domain/ent_limits.h"
 #include "domain/stmt_cache.h"
 #include "report_build.h"
@@ -181,6 +182,7 @@ int ph_report_build(sqlite3 *db, const struct ph_report_env *env, const char *pa
   r.from = ph_inventory_midnight(tz, year, 1, 1);
   r.to = ph_inventory_midnight(tz, year + 1, 1, 1);
   ph_stmt_cache_begin(db); /* the domain's statements prepared once for the year (stmt_cache.h) */
+  ph_cems_spans_park(p->id); /* every enterprise: one grouped read per figure (cems_spans.h) */
   cJSON *root = cJSON_CreateObject();
   bool *measured = ph_calloc(ph_catalog_count(env->refs->cat) + 1, sizeof *measured);
   struct ph_monitoring_plan *plans = ph_calloc((size_t)p->nents + 1, sizeof *plans);

@@ -6,9 +6,13 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_req.h"
+#include "api/api_out.h"
 #include "api/api_rows.h"
 #include "config/hub_config.h"
 #include "parkhub/timefmt.h"
@@ -304,4 +308,39 @@ Test(api_rows, bare_names) {
   ar_end_row(&w);
   ar_end(&w);
   cr_assert_str_eq(req.out.p, "a,b\r\nx,0.5\r\n");
+}
+
+/* Numbers are written as before their fast paths (api_out.c): a double as
+ * "%.15g" (or "%.17g" when that does not read back), an integer as "%lld",
+ * byte for byte, at the edges of the whole-number path too. */
+Test(api_rows, number_bytes_as_printf_writes_them) {
+  static const double ds[] = {0,      -0.0,  1,       -1,      7,          10,     150,         3600,
+                              1e14,   -1e14, 999999999999999.0, 1e15, -1e15, 1e15 + 2, 9007199254740992.0,
+                              1e300,  0.5,   -0.25,   0.1,     1.0 / 3,    2.5e-7, 5442.607308, 123456789.125,
+                              4.9e-324, 1e-5};
+  for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+    char want[40], got[40];
+    snprintf(want, sizeof want, "%.15g", ds[i]);
+    if (strtod(want, NULL) != ds[i]) snprintf(want, sizeof want, "%.17g", ds[i]);
+    int n = api_fmt_double(ds[i], got, sizeof got);
+    cr_assert_str_eq(got, want, "%.17g", ds[i]);
+    cr_assert_eq(n, (int)strlen(want));
+  }
+  static const int64_t is[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+  for (size_t i = 0; i < sizeof is / sizeof is[0]; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "%lld", (long long)is[i]);
+    struct api_buf b;
+    api_buf_init(&b);
+    struct api_json j;
+    aj_init(&j, &b);
+    aj_int(&j, NULL, is[i]);
+    cr_assert_str_eq(b.p, want);
+    api_buf_reset(&b);
+    struct api_csv c;
+    ac_init(&c, &b);
+    ac_int(&c, is[i]);
+    cr_assert_str_eq(b.p, want);
+    api_buf_fini(&b);
+  }
 }
