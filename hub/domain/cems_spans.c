@@ -26,7 +26,7 @@
 #include "parkhub/ids.h"
 
 #define SPAN_SETS 256         /* (figure, pollutant, days) sets of one bracket: a report's months × pollutants */
-#define SPAN_ROWS_MAX 4000000 /* ≈ 500 MB at most: a park-year is ~35 000 rows */
+#define SPAN_ROWS_MAX 524288 /* ≈ 60 MB at most a thread: a park-year is ~35 000 rows, a park report ~400 000 */
 #define SPAN_ROWS_KEEP 65536  /* rows' room kept between brackets (8 MB) */
 #define SPAN_PLISTS 64        /* pollutants of one bracket */
 #define SPAN_POINTS_MAX 100000
