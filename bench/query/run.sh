@@ -24,6 +24,7 @@
 #   BENCH_N_ALL [50]  BENCH_N_ALL_OLD [2]  all-parks summaries, now and of the baseline
 #   BENCH_MAX_S [120] seconds any one latency loop may take
 #   BENCH_WRK_S [10] seconds per wrk run   BENCH_WRK_C [8] wrk connections   BENCH_WRK_T [2] wrk threads
+#   BENCH_IR [1] the instructions per request under callgrind (0: skipped; ~3 minutes)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,7 +56,7 @@ die() { say "run.sh: $*"; exit 1; }
 # ---- dependencies and build ---------------------------------------------
 "$repo/deploy/install-deps.sh"
 missing=()
-for p in libmicrohttpd-dev wrk sqlite3; do
+for p in libmicrohttpd-dev wrk sqlite3 valgrind curl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -116,7 +117,7 @@ start() { # name extra-args... ; sets port_<name>
   eval "port_$name=$p"
 }
 : > "$dir/pids"
-trap 'for p in $(cat "$dir/pids"); do kill -TERM "$p" 2>/dev/null; done; wait 2>/dev/null || true' EXIT
+trap 'for p in $(cat "$dir/pids"); do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 start now
 start old --baseline
 port=$port_now
@@ -178,3 +179,46 @@ for spec in "series 1h, one month|$series" "enterprises|$base/enterprises" \
   non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
   printf '%-44s req/s=%s p50=%s p99=%s%s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:+ non-2xx=$non2xx}"
 done
+
+# ---- instructions per request (callgrind) ---------------------------------------
+# Wall time on these shared 2-core machines moves by 2x from one day to the
+# next for the same build and database (bench/query/README.md); the
+# instructions a request takes inside the server's request handler do not.
+# Each figure is two runs of one server under callgrind, counting only inside
+# on_request: one request, then 1 + n; the difference over n is a request's
+# count without the first request's schema read.
+ir_run() { # path k extra-args... : the instructions of k requests
+  local path=$1 k=$2 p="" pid
+  shift 2
+  rm -f "$dir/cg.out"
+  valgrind --tool=callgrind --collect-atstart=no --toggle-collect=on_request --callgrind-out-file="$dir/cg.out" \
+    "$serve" "$db" 0 1 "$@" > "$dir/cg-serve.out" 2> "$dir/cg-serve.log" &
+  pid=$!
+  echo "$pid" >> "$dir/pids"
+  for _ in $(seq 600); do
+    p=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$dir/cg-serve.out")
+    [ -n "$p" ] && break
+    sleep 0.1
+  done
+  [ -n "$p" ] || die "the server under callgrind did not say ready within 60 s: $(tail -3 "$dir/cg-serve.log")"
+  for _ in $(seq "$k"); do
+    curl -sf -o /dev/null --max-time 600 -H "Authorization: Bearer $tok" "http://127.0.0.1:$p/api/v1/parks/bench$path" ||
+      die "callgrind: $path did not answer 200"
+  done
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  sed -n 's/^summary: //p; s/^totals: //p' "$dir/cg.out" | head -1
+}
+ir_figure() { # name path n extra-args...
+  local a b
+  a=$(ir_run "$2" 1 "${@:4}")
+  b=$(ir_run "$2" $(( 1 + $3 )) "${@:4}")
+  [ -n "$a" ] && [ -n "$b" ] || die "callgrind: no count for $1"
+  awk -v n="$1" -v a="$a" -v b="$b" -v k="$3" 'BEGIN { printf "%-44s Minstr_per_request=%.1f (n=%d)\n", n, (b - a) / k / 1e6, k }'
+}
+if [ "${BENCH_IR:-1}" != 0 ]; then
+  echo "-- instructions per request inside the server (callgrind; the machine's work, not its speed)"
+  ir_figure "summary, one month" "/summary?$month" 3
+  ir_figure "  baseline (from the hours)" "/summary?$month" 1 --baseline
+  ir_figure "summary, one year" "/summary?$year" 2
+fi

@@ -326,6 +326,37 @@ Test(api_rows, number_bytes_as_printf_writes_them) {
     cr_assert_str_eq(got, want, "%.17g", ds[i]);
     cr_assert_eq(n, (int)strlen(want));
   }
+  /* the one-printf path (api_out.c fmt_derived) against printf itself:
+   * random bit patterns (every magnitude, subnormals), figures a summary
+   * writes (ratios of counts, sums of masses, a few decimals), values whose
+   * 16th-17th digits are "50" and "49"/"51" either side, and 15 nines that
+   * carry into another power of ten */
+  uint64_t z = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 400000; i++) {
+    z ^= z << 13, z ^= z >> 7, z ^= z << 17; /* xorshift64 */
+    double v;
+    switch (i % 6) {
+    case 0: memcpy(&v, &z, sizeof v); break;
+    case 1: v = (double)(z % 100000) / (double)(1 + (z >> 40) % 100000); break;
+    case 2: v = (double)(z % 100000000) / 1000.0 * 0.1; break;
+    case 3: v = (double)(z >> 11) * 0x1p-53 * pow(10, (double)((int)(z % 40) - 20)); break;
+    case 4: v = (i & 8 ? -1 : 1) * (0.999999999999999 + (double)(z % 1000) * 1e-18) * pow(10, (double)((int)(z % 30) - 15)); break;
+    default: { /* 17 digits ending "49", "50" or "51", read back (the double nearest them) */
+      char t[40];
+      static const char *const tails[] = {"49", "50", "51"};
+      snprintf(t, sizeof t, "%d.%014llu%se%d", 1 + (int)(z % 9), (unsigned long long)((z >> 8) % 100000000000000ULL),
+               tails[(z >> 60) % 3], (int)((z >> 20) % 60) - 30);
+      v = strtod(t, NULL);
+    }
+    }
+    if (!isfinite(v)) continue;
+    char want[40], got[40];
+    snprintf(want, sizeof want, "%.15g", v);
+    if (strtod(want, NULL) != v) snprintf(want, sizeof want, "%.17g", v);
+    int n = api_fmt_double(v, got, sizeof got);
+    cr_assert_str_eq(got, want, "%a", v);
+    cr_assert_eq(n, (int)strlen(want));
+  }
   static const int64_t is[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN, INT64_MIN + 1};
   for (size_t i = 0; i < sizeof is / sizeof is[0]; i++) {
     char want[32];
