@@ -14,9 +14,16 @@
  * inv. 2: the queue holds at most queue_max (PHT_MQTT_QUEUE_MAX) messages;
  *         past that a message is dropped and counted, never silently.
  * inv. 3: an operation's context (struct op) stays on m->ops until its
- *         waiter saw it finish, or until pht_mqtt_free after
- *         MQTTAsync_destroy (Paho frees queued commands without calling
- *         back), so a late callback never touches freed memory.
+ *         waiter saw it finish; after pht_mqtt_free it is never freed.
+ *         Paho runs a callback with its own lock released, so
+ *         MQTTAsync_destroy can return while the callback of a message that
+ *         just arrived (say the hub's "offline" as a test stops it) still
+ *         runs: pht_mqtt_free therefore marks the client closed and keeps
+ *         it, its ops, lock and condition on a list of retired clients (a
+ *         test process is short; reachable, so no leak report) instead of
+ *         freeing them, and a late callback only finds it closed. A CI
+ *         run once aborted with "corrupted double-linked list" in
+ *         test_hub_heartbeat's teardown before this.
  * inv. 4: every wait is bounded by the caller's timeout (CLOCK_MONOTONIC).
  * inv. 5: messages on $pht/wake/... are ours (see "waking Paho" below):
  *         never queued, never shown to a test.
@@ -69,6 +76,8 @@ struct pht_mqtt {
 	int wake_ok;           /* subscribed to wake_topic on this connection */
 	char wake_topic[64];
 	struct pht_mqtt *reg_next; /* registry of live clients, under reg_mu */
+	struct pht_mqtt *retired_next; /* retired clients (inv. 3), under reg_mu */
+	int closed;                /* pht_mqtt_free ran: callbacks drop what comes (inv. 3) */
 	struct op *ops;
 	struct msg *head, *tail;
 	size_t count, dropped, queue_max;
@@ -81,6 +90,7 @@ struct pht_mqtt {
  * a client's mu. Callbacks never take reg_mu. */
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct pht_mqtt *reg_head;
+static struct pht_mqtt *retired_head; /* inv. 3 */
 static unsigned long reg_serial;
 
 /* ---- callbacks (Paho's threads; inv. 1) ---------------------------------- */
@@ -164,7 +174,7 @@ static int on_message(void *ctx, char *topic, int tlen, MQTTAsync_message *pm)
 		x->payload[pl] = '\0';
 	}
 	pthread_mutex_lock(&m->mu);
-	if (!x || m->count >= m->queue_max) { /* inv. 2 (out of memory too) */
+	if (!x || m->closed || m->count >= m->queue_max) { /* inv. 2 (out of memory too), inv. 3 */
 		m->dropped++;
 		pthread_mutex_unlock(&m->mu);
 		if (x)
@@ -589,19 +599,21 @@ void pht_mqtt_free(struct pht_mqtt *m)
 		}
 		MQTTAsync_destroy(&m->client);
 	}
-	/* inv. 3: no callback can run any more; free what is left. */
-	while (m->ops) {
-		struct op *op = m->ops;
-		m->ops = op->next;
-		free(op);
-	}
+	/* inv. 3: a callback that began before the destroy may still run: the
+	 * messages go, the client and its ops stay, closed. */
+	pthread_mutex_lock(&m->mu);
+	m->closed = 1;
 	while (m->head) {
 		struct msg *x = m->head;
 		m->head = x->next;
 		free(x->payload);
 		free(x);
 	}
-	pthread_cond_destroy(&m->cv);
-	pthread_mutex_destroy(&m->mu);
-	free(m);
+	m->tail = NULL;
+	m->count = 0;
+	pthread_mutex_unlock(&m->mu);
+	pthread_mutex_lock(&reg_mu);
+	m->retired_next = retired_head;
+	retired_head = m;
+	pthread_mutex_unlock(&reg_mu);
 }
