@@ -38,8 +38,9 @@
  *     (cems_agg_days, cems_agg_sql.h): the whole local day of each, for
  *     every emission series of its point, so a late hour reopening a
  *     closed day leaves that day's row equal to a recomputation; and so
- *     are the 8-day blocks of those days and of the daily means written
- *     (cems_agg_blocks, cems_day_blocks), each from its day rows.
+ *     are the 8-day blocks and the month cells of those days and of the
+ *     daily means written (cems_agg_blocks, cems_day_blocks,
+ *     cems_agg_months, cems_day_months), each from its day rows.
  */
 #include "domain/cems.h"
 #include "domain/cems_spans.h"
@@ -121,7 +122,8 @@ enum {
   S_OP_POINTS, S_OP_ENTS, S_DAYS_OF_HOURS, S_HOUR_EXC_DROP, S_HOUR_EXC_PUT, S_HOURS_DONE, S_DIRTY_DAYS, S_DAY_ADD, S_DAY_INPUTS,
   S_DAY_RATIO, S_ENT_DAYS_PUT, S_DAYS_PUT, S_DAY_EXC_DROP, S_DAY_EXC_PUT, S_DAYS_DONE, S_PENDING_HOUR,
   S_PENDING_DAY, S_STATE_PUT, S_AGG_KEYS, S_AGG_DROP, S_AGG_PUT, S_BLK_CLEAR, S_BLK_KEYS, S_BLK_DROP,
-  S_BLK_PUT, S_DBLK_KEYS, S_DBLK_DROP, S_DBLK_PUT, S_COUNT
+  S_BLK_PUT, S_DBLK_KEYS, S_DBLK_DROP, S_DBLK_PUT, S_MON_CLEAR, S_MON_KEYS, S_MON_DROP, S_MON_PUT, S_DMON_KEYS,
+  S_DMON_DROP, S_DMON_PUT, S_COUNT
 };
 
 static const char *const sql[S_COUNT] = {
@@ -135,7 +137,9 @@ static const char *const sql[S_COUNT] = {
     CEMS_SQL_DAY_EXC_PUT,       CEMS_SQL_DAYS_DONE,         CEMS_SQL_PENDING_HOUR,  CEMS_SQL_PENDING_DAY,
     CEMS_SQL_STATE_PUT,         CEMS_AGG_SQL_KEYS,          CEMS_AGG_SQL_DROP,      CEMS_AGG_SQL_PUT,
     CEMS_AGG_SQL_BLK_CLEAR,     CEMS_AGG_SQL_BLK_KEYS,      CEMS_AGG_SQL_BLK_DROP,  CEMS_AGG_SQL_BLK_PUT,
-    CEMS_AGG_SQL_DBLK_KEYS,     CEMS_AGG_SQL_DBLK_DROP,     CEMS_AGG_SQL_DBLK_PUT,
+    CEMS_AGG_SQL_DBLK_KEYS,     CEMS_AGG_SQL_DBLK_DROP,     CEMS_AGG_SQL_DBLK_PUT,  CEMS_AGG_SQL_MON_CLEAR,
+    CEMS_AGG_SQL_MON_KEYS,      CEMS_AGG_SQL_MON_DROP,      CEMS_AGG_SQL_MON_PUT,   CEMS_AGG_SQL_DMON_KEYS,
+    CEMS_AGG_SQL_DMON_DROP,     CEMS_AGG_SQL_DMON_PUT,
 };
 
 struct run {
@@ -404,6 +408,10 @@ static int do_hours(struct run *r, long max_work, bool *all_done) {
       (rc = exec_ints(r, S_BLK_KEYS, 0, 0, 0, "aggregate blocks")) ||
       (rc = exec_ints(r, S_BLK_DROP, 0, 0, 0, "aggregate blocks")) ||
       (rc = exec_ints(r, S_BLK_PUT, 0, 0, 0, "aggregate blocks")) ||
+      (rc = exec_ints(r, S_MON_CLEAR, 0, 0, 0, "aggregate months")) ||
+      (rc = exec_ints(r, S_MON_KEYS, 0, 0, 0, "aggregate months")) ||
+      (rc = exec_ints(r, S_MON_DROP, 0, 0, 0, "aggregate months")) ||
+      (rc = exec_ints(r, S_MON_PUT, 0, 0, 0, "aggregate months")) ||
       (rc = exec_ints(r, S_OP_POINTS, 0, 0, 0, "operating states of points")) ||
       (rc = exec_ints(r, S_OP_ENTS, 0, 0, 0, "operating states of enterprises")) ||
       (rc = exec_ints(r, S_DAYS_OF_HOURS, 0, 0, 0, "marking days")) ||
@@ -474,6 +482,10 @@ static int do_days(struct run *r) {
       (rc = exec_ints(r, S_DBLK_KEYS, 0, 0, 0, "daily mean blocks")) ||
       (rc = exec_ints(r, S_DBLK_DROP, 0, 0, 0, "daily mean blocks")) ||
       (rc = exec_ints(r, S_DBLK_PUT, 0, 0, 0, "daily mean blocks")) ||
+      (rc = exec_ints(r, S_MON_CLEAR, 0, 0, 0, "daily mean months")) ||
+      (rc = exec_ints(r, S_DMON_KEYS, 0, 0, 0, "daily mean months")) ||
+      (rc = exec_ints(r, S_DMON_DROP, 0, 0, 0, "daily mean months")) ||
+      (rc = exec_ints(r, S_DMON_PUT, 0, 0, 0, "daily mean months")) ||
       (rc = exec_ints(r, S_DAY_EXC_DROP, 0, 0, 0, "day exceedances")) ||
       (rc = exec_ints(r, S_DAY_EXC_PUT, 1, r->now, 0, "day exceedances")))
     return rc;

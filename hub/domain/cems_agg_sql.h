@@ -76,7 +76,10 @@
   "DELETE FROM temp.cems_t_aggkey;"                                                                          \
   "CREATE TEMP TABLE IF NOT EXISTS cems_t_blk(series_id INTEGER NOT NULL, blk_ms INTEGER NOT NULL,"         \
   " PRIMARY KEY(series_id, blk_ms));"                                                                        \
-  "DELETE FROM temp.cems_t_blk;"
+  "DELETE FROM temp.cems_t_blk;"                                                                            \
+  "CREATE TEMP TABLE IF NOT EXISTS cems_t_mon(series_id INTEGER NOT NULL, mon_ms INTEGER NOT NULL,"         \
+  " PRIMARY KEY(series_id, mon_ms));"                                                                        \
+  "DELETE FROM temp.cems_t_mon;"
 /* The days of the hours done, for every emission series of their points. */
 #define CEMS_AGG_SQL_KEYS                                                                                    \
   "INSERT OR IGNORE INTO temp.cems_t_aggkey(series_id, day_ms)"                                             \
@@ -141,37 +144,44 @@
   " worst_ratio REAL, worst_day INTEGER, worst_mean REAL, worst_converted REAL, worst_limit REAL,"          \
   " PRIMARY KEY(series_id, blk_ms)) WITHOUT ROWID;"
 
-/* The worst day row of block k (a correlated subquery's tail). */
-#define CEMS_AGG_SQL_BLK_WORST(COL)                                                                          \
-  " (SELECT w." COL " FROM cems_agg_days w WHERE w.series_id = k.series_id AND w.day_ms >= k.blk_ms"        \
-  "  AND w.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " AND w.worst_hour IS NOT NULL"                          \
-  "  ORDER BY w.worst_ratio DESC, w.worst_hour LIMIT 1)"
-/* The rows of the block keys KEYS (a table expression with series_id, blk_ms), from cems_agg_days. */
-#define CEMS_AGG_SQL_BLK_SELECT(KEYS)                                                                        \
-  "INSERT INTO cems_agg_blocks(series_id, blk_ms, valid, with_limit, within, exceeded, worst_ratio,"        \
+/* Cells above the days: the 8-day blocks (KEY blk_ms, a cell [k.blk_ms,
+ * k.blk_ms + 8 days)) and the month cells (KEY mon_ms, [k.mon_ms, k.mon_end),
+ * migration 12 below). KEYS: a table expression with series_id, KEY and,
+ * for months, mon_end; END: the cell's end in terms of k. */
+#define CEMS_AGG_SQL_BLK_END "k.blk_ms + " CEMS_AGG_BLOCK_STR
+#define CEMS_AGG_SQL_MON_END_K "k.mon_end"
+/* The worst day row of cell k (a correlated subquery's tail). */
+#define CEMS_AGG_SQL_CELL_WORST(KEY, END, COL)                                                               \
+  " (SELECT w." COL " FROM cems_agg_days w WHERE w.series_id = k.series_id AND w.day_ms >= k." KEY         \
+  "  AND w.day_ms < " END " AND w.worst_hour IS NOT NULL ORDER BY w.worst_ratio DESC, w.worst_hour LIMIT 1)"
+/* The rows of the cell keys KEYS into TABLE, from cems_agg_days. */
+#define CEMS_AGG_SQL_CELL_SELECT(TABLE, KEY, END, KEYS)                                                      \
+  "INSERT INTO " TABLE "(series_id, " KEY ", valid, with_limit, within, exceeded, worst_ratio,"             \
   " worst_hour, worst_mean, worst_limit, used, cq)"                                                          \
-  " SELECT k.series_id, k.blk_ms, total(a.valid), total(a.with_limit), total(a.within), total(a.exceeded)," \
-  CEMS_AGG_SQL_BLK_WORST("worst_ratio") "," CEMS_AGG_SQL_BLK_WORST("worst_hour") ","                         \
-  CEMS_AGG_SQL_BLK_WORST("worst_mean") "," CEMS_AGG_SQL_BLK_WORST("worst_limit") ","                         \
+  " SELECT k.series_id, k." KEY ", total(a.valid), total(a.with_limit), total(a.within), total(a.exceeded)," \
+  CEMS_AGG_SQL_CELL_WORST(KEY, END, "worst_ratio") "," CEMS_AGG_SQL_CELL_WORST(KEY, END, "worst_hour") ","     \
+  CEMS_AGG_SQL_CELL_WORST(KEY, END, "worst_mean") "," CEMS_AGG_SQL_CELL_WORST(KEY, END, "worst_limit") ","     \
   " total(a.used), total(a.cq)"                                                                              \
-  " FROM " KEYS " k CROSS JOIN cems_agg_days a ON a.series_id = k.series_id AND a.day_ms >= k.blk_ms"       \
-  "  AND a.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " GROUP BY k.series_id, k.blk_ms"
+  " FROM " KEYS " k CROSS JOIN cems_agg_days a ON a.series_id = k.series_id AND a.day_ms >= k." KEY          \
+  "  AND a.day_ms < " END " GROUP BY k.series_id, k." KEY
+#define CEMS_AGG_SQL_BLK_SELECT(KEYS) CEMS_AGG_SQL_CELL_SELECT("cems_agg_blocks", "blk_ms", CEMS_AGG_SQL_BLK_END, KEYS)
 
-#define CEMS_AGG_SQL_DBLK_WORST(COL)                                                                         \
-  " (SELECT " COL " FROM cems_days w WHERE w.series_id = k.series_id AND w.day_ms >= k.blk_ms"              \
-  "  AND w.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " AND w.valid AND w.limit_value IS NOT NULL"             \
+#define CEMS_AGG_SQL_DCELL_WORST(KEY, END, COL)                                                              \
+  " (SELECT " COL " FROM cems_days w WHERE w.series_id = k.series_id AND w.day_ms >= k." KEY                \
+  "  AND w.day_ms < " END " AND w.valid AND w.limit_value IS NOT NULL"                                      \
   "  ORDER BY w.converted / w.limit_value DESC, w.day_ms LIMIT 1)"
-/* The same for cems_day_blocks, from cems_days (as COMPLIANCE_SQL_DAYS and _DAY_WORST count). */
-#define CEMS_AGG_SQL_DBLK_SELECT(KEYS)                                                                       \
-  "INSERT INTO cems_day_blocks(series_id, blk_ms, valid, with_limit, within, exceeded, worst_ratio,"        \
+/* The same for the daily means' cells, from cems_days (as COMPLIANCE_SQL_DAYS and _DAY_WORST count). */
+#define CEMS_AGG_SQL_DCELL_SELECT(TABLE, KEY, END, KEYS)                                                     \
+  "INSERT INTO " TABLE "(series_id, " KEY ", valid, with_limit, within, exceeded, worst_ratio,"             \
   " worst_day, worst_mean, worst_converted, worst_limit)"                                                    \
-  " SELECT k.series_id, k.blk_ms, total(c.valid), total(c.valid AND c.limit_value IS NOT NULL),"             \
+  " SELECT k.series_id, k." KEY ", total(c.valid), total(c.valid AND c.limit_value IS NOT NULL),"            \
   " total(c.valid AND c.converted <= c.limit_value), total(c.valid AND c.converted > c.limit_value),"        \
-  CEMS_AGG_SQL_DBLK_WORST("w.converted / w.limit_value") "," CEMS_AGG_SQL_DBLK_WORST("w.day_ms") ","          \
-  CEMS_AGG_SQL_DBLK_WORST("w.mean") "," CEMS_AGG_SQL_DBLK_WORST("w.converted") ","                           \
-  CEMS_AGG_SQL_DBLK_WORST("w.limit_value")                                                                   \
-  " FROM " KEYS " k CROSS JOIN cems_days c ON c.series_id = k.series_id AND c.day_ms >= k.blk_ms"           \
-  "  AND c.day_ms < k.blk_ms + " CEMS_AGG_BLOCK_STR " GROUP BY k.series_id, k.blk_ms"
+  CEMS_AGG_SQL_DCELL_WORST(KEY, END, "w.converted / w.limit_value") ","                                      \
+  CEMS_AGG_SQL_DCELL_WORST(KEY, END, "w.day_ms") "," CEMS_AGG_SQL_DCELL_WORST(KEY, END, "w.mean") ","         \
+  CEMS_AGG_SQL_DCELL_WORST(KEY, END, "w.converted") "," CEMS_AGG_SQL_DCELL_WORST(KEY, END, "w.limit_value")   \
+  " FROM " KEYS " k CROSS JOIN cems_days c ON c.series_id = k.series_id AND c.day_ms >= k." KEY              \
+  "  AND c.day_ms < " END " GROUP BY k.series_id, k." KEY
+#define CEMS_AGG_SQL_DBLK_SELECT(KEYS) CEMS_AGG_SQL_DCELL_SELECT("cems_day_blocks", "blk_ms", CEMS_AGG_SQL_BLK_END, KEYS)
 
 /* Every block row again from every day row (migration 7, rebuild). */
 #define CEMS_AGG_SQL_BLK_FILL_ALL                                                                            \
@@ -199,16 +209,102 @@
 #define CEMS_AGG_SQL_BLK_PUT CEMS_AGG_SQL_BLK_SELECT("(SELECT series_id, blk_ms FROM temp.cems_t_blk)")
 #define CEMS_AGG_SQL_DBLK_PUT CEMS_AGG_SQL_DBLK_SELECT("(SELECT series_id, blk_ms FROM temp.cems_t_blk)")
 
-/* ---- readers of a span: ?1 series; days [?2, ?3), blocks [?3, ?4), days [?4, ?5)
- * (ph_cems_agg_blocks_in). Columns: valid, with_limit, within, exceeded,
- * worst ratio, mean, converted, limit, bucket (NULL: no worst in the row). */
+/* ---- month cells above the blocks (migration 12, issue #19) ----
+ *
+ * cems_agg_months and cems_day_months: the blocks' columns, per (series,
+ * month cell): the sums of the day rows whose day_ms lies in [mon_ms,
+ * mon_end). A month cell is a fixed span of the time line, like a block:
+ * from 12:00 UTC on the last day of a calendar month to 12:00 UTC on the
+ * last day of the next (mon_ms: the next month's 1st, 00:00 UTC, less
+ * 12 h). So the writer, the migration and the regional hub key a day by its
+ * start alone, with no time zone (CEMS_AGG_SQL_MON here, month_floor in
+ * cems_agg.c: the same key). A local day starts at local midnight (up to
+ * 2 h later where a change skips midnight); in a zone whose offsets stay
+ * within (-10 h, +12 h] — Asia/Shanghai's +8 h among them — every day of a
+ * local calendar month starts inside one cell, so a park-month reads one
+ * row per series instead of ~9, a year 12 instead of ~60. In other zones
+ * the cells are shifted against local months: a range is still covered
+ * exactly (whole cells inside it, the days and blocks around them), with
+ * more rows read.
+ *
+ * Kept like the blocks, in the same transactions, from the same day keys
+ * (temp.cems_t_mon), each cell recomputed from its ≤ 31 day rows.
+ * Invariant: a cell row equals CEMS_AGG_SQL_MON_FILL_ALL /
+ * CEMS_AGG_SQL_DMON_FILL_ALL over its days at any commit
+ * (tests/unit/test_hub_cems_agg.c). */
+#define CEMS_AGG_SQL_MON(X)                                                                                  \
+  "(CAST(strftime('%s', ((" X ") + 43200000) / 1000.0, 'unixepoch', 'start of month') AS INTEGER) * 1000"   \
+  " - 43200000)"
+#define CEMS_AGG_SQL_MON_END(K)                                                                              \
+  "(CAST(strftime('%s', ((" K ") + 43200000) / 1000.0, 'unixepoch', '+1 month') AS INTEGER) * 1000"         \
+  " - 43200000)"
+
+#define CEMS_AGG_SQL_MONTH_TABLES                                                                            \
+  "CREATE TABLE cems_agg_months(series_id INTEGER NOT NULL, mon_ms INTEGER NOT NULL,"                       \
+  " valid INTEGER NOT NULL, with_limit INTEGER NOT NULL, within INTEGER NOT NULL, exceeded INTEGER NOT NULL," \
+  " worst_ratio REAL, worst_hour INTEGER, worst_mean REAL, worst_limit REAL, used INTEGER NOT NULL,"        \
+  " cq REAL NOT NULL, PRIMARY KEY(series_id, mon_ms)) WITHOUT ROWID;"                                       \
+  "CREATE TABLE cems_day_months(series_id INTEGER NOT NULL, mon_ms INTEGER NOT NULL,"                       \
+  " valid INTEGER NOT NULL, with_limit INTEGER NOT NULL, within INTEGER NOT NULL, exceeded INTEGER NOT NULL," \
+  " worst_ratio REAL, worst_day INTEGER, worst_mean REAL, worst_converted REAL, worst_limit REAL,"          \
+  " PRIMARY KEY(series_id, mon_ms)) WITHOUT ROWID;"
+
+/* Month keys (series_id, mon_ms) of SRC as the cells' KEYS, with mon_end. */
+#define CEMS_AGG_SQL_MON_KEYS_OF(SRC)                                                                        \
+  "(SELECT series_id, mon_ms, " CEMS_AGG_SQL_MON_END("mon_ms") " AS mon_end FROM " SRC ")"
+#define CEMS_AGG_SQL_MON_SELECT(KEYS)                                                                        \
+  CEMS_AGG_SQL_CELL_SELECT("cems_agg_months", "mon_ms", CEMS_AGG_SQL_MON_END_K, KEYS)
+#define CEMS_AGG_SQL_DMON_SELECT(KEYS)                                                                       \
+  CEMS_AGG_SQL_DCELL_SELECT("cems_day_months", "mon_ms", CEMS_AGG_SQL_MON_END_K, KEYS)
+
+/* Every cell row again from every day row (migration 12, rebuild). */
+#define CEMS_AGG_SQL_MON_FILL_ALL                                                                            \
+  CEMS_AGG_SQL_MON_SELECT(CEMS_AGG_SQL_MON_KEYS_OF(                                                          \
+      "(SELECT DISTINCT series_id, " CEMS_AGG_SQL_MON("day_ms") " AS mon_ms FROM cems_agg_days)"))
+#define CEMS_AGG_SQL_DMON_FILL_ALL                                                                           \
+  CEMS_AGG_SQL_DMON_SELECT(CEMS_AGG_SQL_MON_KEYS_OF(                                                         \
+      "(SELECT DISTINCT series_id, " CEMS_AGG_SQL_MON("day_ms") " AS mon_ms FROM cems_days)"))
+
+/* ph_cems_update: the cells of the keys in temp.cems_t_mon, from the same
+ * day keys as the blocks (CEMS_AGG_SQL_BLK_KEYS, _DBLK_KEYS). */
+#define CEMS_AGG_SQL_MON_CLEAR "DELETE FROM temp.cems_t_mon"
+#define CEMS_AGG_SQL_MON_KEYS                                                                                \
+  "INSERT OR IGNORE INTO temp.cems_t_mon(series_id, mon_ms)"                                                \
+  " SELECT series_id, " CEMS_AGG_SQL_MON("day_ms") " FROM temp.cems_t_aggkey"
+#define CEMS_AGG_SQL_DMON_KEYS                                                                               \
+  "INSERT OR IGNORE INTO temp.cems_t_mon(series_id, mon_ms)"                                                \
+  " SELECT s.id, " CEMS_AGG_SQL_MON("d.d0") " FROM temp.cems_t_day d"                                       \
+  " CROSS JOIN temp.cems_t_pt p ON p.ent_key = d.ent_key CROSS JOIN series s ON s.point_id = p.point_id"    \
+  " WHERE d.ent_key >= 0"
+#define CEMS_AGG_SQL_MON_DROP                                                                                \
+  "DELETE FROM cems_agg_months WHERE (series_id, mon_ms) IN (SELECT series_id, mon_ms FROM temp.cems_t_mon)"
+#define CEMS_AGG_SQL_DMON_DROP                                                                               \
+  "DELETE FROM cems_day_months WHERE (series_id, mon_ms) IN (SELECT series_id, mon_ms FROM temp.cems_t_mon)"
+#define CEMS_AGG_SQL_MON_PUT CEMS_AGG_SQL_MON_SELECT(CEMS_AGG_SQL_MON_KEYS_OF("temp.cems_t_mon"))
+#define CEMS_AGG_SQL_DMON_PUT CEMS_AGG_SQL_DMON_SELECT(CEMS_AGG_SQL_MON_KEYS_OF("temp.cems_t_mon"))
+
+/* ---- readers of a span: ?1 series; the whole days of a range in seven
+ * parts (ph_cems_agg_parts): part k is [?(2k+2), ?(2k+3)) of its key: days
+ * in parts 0, 2, 4, 6, 8-day blocks in 1 and 5, month cells in 3. An empty
+ * part costs no seek: its "lo < hi" is a constant term, tested before the
+ * loop. Columns: valid, with_limit, within, exceeded, worst ratio, mean,
+ * converted, limit, bucket (NULL: no worst in the row). */
+#define CEMS_AGG_SQL_SPAN_PART(COLS, TABLE, KEY, LO, HI)                                                     \
+  "SELECT " COLS " FROM " TABLE " WHERE " LO " < " HI " AND series_id = ?1 AND " KEY " >= " LO " AND " KEY   \
+  " < " HI
+#define CEMS_AGG_SQL_SPAN7(DCOLS, DAYS, CCOLS, BLOCKS, MONTHS)                                               \
+  CEMS_AGG_SQL_SPAN_PART(DCOLS, DAYS, "day_ms", "?2", "?3")                                                  \
+  " UNION ALL " CEMS_AGG_SQL_SPAN_PART(CCOLS, BLOCKS, "blk_ms", "?4", "?5")                                  \
+  " UNION ALL " CEMS_AGG_SQL_SPAN_PART(DCOLS, DAYS, "day_ms", "?6", "?7")                                    \
+  " UNION ALL " CEMS_AGG_SQL_SPAN_PART(CCOLS, MONTHS, "mon_ms", "?8", "?9")                                  \
+  " UNION ALL " CEMS_AGG_SQL_SPAN_PART(DCOLS, DAYS, "day_ms", "?10", "?11")                                  \
+  " UNION ALL " CEMS_AGG_SQL_SPAN_PART(CCOLS, BLOCKS, "blk_ms", "?12", "?13")                                \
+  " UNION ALL " CEMS_AGG_SQL_SPAN_PART(DCOLS, DAYS, "day_ms", "?14", "?15")
 #define CEMS_AGG_SQL_HOUR_COLS                                                                               \
   "valid, with_limit, within, exceeded, worst_ratio, worst_mean, worst_mean, worst_limit, worst_hour"
 #define CEMS_AGG_SQL_HOUR_SPAN                                                                               \
-  "SELECT " CEMS_AGG_SQL_HOUR_COLS " FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3" \
-  " UNION ALL SELECT " CEMS_AGG_SQL_HOUR_COLS " FROM cems_agg_blocks"                                       \
-  " WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"                                                   \
-  " UNION ALL SELECT " CEMS_AGG_SQL_HOUR_COLS " FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
+  CEMS_AGG_SQL_SPAN7(CEMS_AGG_SQL_HOUR_COLS, "cems_agg_days", CEMS_AGG_SQL_HOUR_COLS, "cems_agg_blocks",     \
+                     "cems_agg_months")
 #define CEMS_AGG_SQL_DAY_COLS                                                                                \
   "valid, valid AND limit_value IS NOT NULL, valid AND converted <= limit_value,"                            \
   " valid AND converted > limit_value, converted / limit_value, mean, converted, limit_value,"               \
@@ -216,29 +312,34 @@
 #define CEMS_AGG_SQL_DBLK_COLS                                                                               \
   "valid, with_limit, within, exceeded, worst_ratio, worst_mean, worst_converted, worst_limit, worst_day"
 #define CEMS_AGG_SQL_DAY_SPAN                                                                                \
-  "SELECT " CEMS_AGG_SQL_DAY_COLS " FROM cems_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"   \
-  " UNION ALL SELECT " CEMS_AGG_SQL_DBLK_COLS " FROM cems_day_blocks"                                       \
-  " WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"                                                   \
-  " UNION ALL SELECT " CEMS_AGG_SQL_DAY_COLS " FROM cems_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
+  CEMS_AGG_SQL_SPAN7(CEMS_AGG_SQL_DAY_COLS, "cems_days", CEMS_AGG_SQL_DBLK_COLS, "cems_day_blocks",          \
+                     "cems_day_months")
 /* hours used and Σ C × Q of the span (emission_mass.c) */
 #define CEMS_AGG_SQL_MASS_SPAN                                                                               \
-  "SELECT used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?2 AND day_ms < ?3"                \
-  " UNION ALL SELECT used, cq FROM cems_agg_blocks WHERE series_id = ?1 AND blk_ms >= ?3 AND blk_ms < ?4"   \
-  " UNION ALL SELECT used, cq FROM cems_agg_days WHERE series_id = ?1 AND day_ms >= ?4 AND day_ms < ?5"
+  CEMS_AGG_SQL_SPAN7("used, cq", "cems_agg_days", "used, cq", "cems_agg_blocks", "cems_agg_months")
 
 /* ---- the same spans for many series at once (cems_spans.c) ----
- * ?1 the series, a JSON array of ids; days [?2, ?3), blocks [?3, ?4), days
- * [?4, ?5). Columns: series, part (0 days, 1 blocks, 2 days), start, then
- * the span statement's columns (and used, cq for the aggregates). No ORDER
- * BY: its temporary b-tree took 3 of a year-set's 5 ms; cems_spans.c
- * orders the rows by series, part, start in memory (its inv. 1). The
- * series come from the caller (the park's points of the pollutant with a
- * first data hour, CEMS_AGG_SQL_PARK_POINTS): no series look-up here, and
- * no seeks for the points without data (half of a park's points). */
+ * ?1 the series, a JSON array of ids; the parts as above, ?2..?15. Columns:
+ * series, part (0..6), start, then the span statement's columns (and used,
+ * cq for the aggregates). No ORDER BY: its temporary b-tree took 3 of a
+ * year-set's 5 ms; cems_spans.c orders the rows by series, part, start in
+ * memory (its inv. 1). The series come from the caller (the park's points
+ * of the pollutant with a first data hour, CEMS_AGG_SQL_PARK_POINTS): no
+ * series look-up here, and no seeks for the points without data (half of
+ * a park's points). */
 #define CEMS_AGG_SQL_PARK_SERIES "WITH ser(id) AS MATERIALIZED (SELECT value FROM json_each(?1)) "
 #define CEMS_AGG_SQL_PARK_PART(PART, KEY, COLS, TABLE, LO, HI)                                               \
   "SELECT ser.id, " PART ", a." KEY ", " COLS " FROM ser CROSS JOIN " TABLE " a"                             \
-  " ON a.series_id = ser.id AND a." KEY " >= " LO " AND a." KEY " < " HI
+  " ON " LO " < " HI " AND a.series_id = ser.id AND a." KEY " >= " LO " AND a." KEY " < " HI
+#define CEMS_AGG_SQL_PARK_SPAN7(DCOLS, DAYS, CCOLS, BLOCKS, MONTHS)                                          \
+  CEMS_AGG_SQL_PARK_SERIES                                                                                   \
+  CEMS_AGG_SQL_PARK_PART("0", "day_ms", DCOLS, DAYS, "?2", "?3")                                             \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("1", "blk_ms", CCOLS, BLOCKS, "?4", "?5")                             \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("2", "day_ms", DCOLS, DAYS, "?6", "?7")                               \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("3", "mon_ms", CCOLS, MONTHS, "?8", "?9")                             \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("4", "day_ms", DCOLS, DAYS, "?10", "?11")                             \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("5", "blk_ms", CCOLS, BLOCKS, "?12", "?13")                           \
+  " UNION ALL " CEMS_AGG_SQL_PARK_PART("6", "day_ms", DCOLS, DAYS, "?14", "?15")
 /* The park's points with a series of metric ?2, as COMPLIANCE_SQL_POINTS_ENT
  * and MASS_SQL_POINTS_ENT list one enterprise's, and whether each has a
  * first data hour (point_first) (cems_spans.c). */
@@ -248,14 +349,10 @@
   " WHERE mt.code = ?2 AND p.park = ?1 ORDER BY p.ent, p.point"
 #define CEMS_AGG_SQL_PARK_AGG_COLS CEMS_AGG_SQL_HOUR_COLS ", used, cq"
 #define CEMS_AGG_SQL_PARK_AGG_SPAN                                                                           \
-  CEMS_AGG_SQL_PARK_SERIES                                                                                   \
-  CEMS_AGG_SQL_PARK_PART("0", "day_ms", CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_days", "?2", "?3")             \
-  " UNION ALL " CEMS_AGG_SQL_PARK_PART("1", "blk_ms", CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_blocks", "?3", "?4") \
-  " UNION ALL " CEMS_AGG_SQL_PARK_PART("2", "day_ms", CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_days", "?4", "?5")
+  CEMS_AGG_SQL_PARK_SPAN7(CEMS_AGG_SQL_PARK_AGG_COLS, "cems_agg_days", CEMS_AGG_SQL_PARK_AGG_COLS,           \
+                          "cems_agg_blocks", "cems_agg_months")
 #define CEMS_AGG_SQL_PARK_DAY_SPAN                                                                           \
-  CEMS_AGG_SQL_PARK_SERIES                                                                                   \
-  CEMS_AGG_SQL_PARK_PART("0", "day_ms", CEMS_AGG_SQL_DAY_COLS, "cems_days", "?2", "?3")                      \
-  " UNION ALL " CEMS_AGG_SQL_PARK_PART("1", "blk_ms", CEMS_AGG_SQL_DBLK_COLS, "cems_day_blocks", "?3", "?4") \
-  " UNION ALL " CEMS_AGG_SQL_PARK_PART("2", "day_ms", CEMS_AGG_SQL_DAY_COLS, "cems_days", "?4", "?5")
+  CEMS_AGG_SQL_PARK_SPAN7(CEMS_AGG_SQL_DAY_COLS, "cems_days", CEMS_AGG_SQL_DBLK_COLS, "cems_day_blocks",     \
+                          "cems_day_months")
 
 #endif

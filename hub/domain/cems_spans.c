@@ -36,6 +36,7 @@
 struct set {
   enum ph_span_kind kind;
   char metric[PH_ID_MAX + 1];
+  const struct ph_tz *tz; /* the park's zone: where the days start (ph_cems_agg_parts) */
   int64_t d0, d1;
   size_t first, n;
   int plist;     /* its series: st.plists[plist].covered */
@@ -332,8 +333,8 @@ static int grow(void) {
 /* Reads the set's rows with the grouped statement into the pool: 0; 1
  * past the bound (not answered here); or a PH_E* code. */
 static int load(sqlite3 *db, struct set *x, struct ph_err *err) {
-  int64_t b0, b1;
-  ph_cems_agg_blocks_in(x->d0, x->d1, &b0, &b1);
+  int64_t t[2 * PH_CEMS_AGG_PARTS];
+  ph_cems_agg_parts(x->tz, x->d0, x->d1, t);
   sqlite3_stmt *s;
   const char *sql = x->kind == PH_SPAN_AGG ? CEMS_AGG_SQL_PARK_AGG_SPAN : CEMS_AGG_SQL_PARK_DAY_SPAN;
   if (ph_stmt_prepare(db, sql, &s) != SQLITE_OK) {
@@ -341,10 +342,7 @@ static int load(sqlite3 *db, struct set *x, struct ph_err *err) {
     return ph_fail(err, PH_EDB, "cems spans: %s", sqlite3_errmsg(db));
   }
   sqlite3_bind_text(s, 1, st.plists[x->plist].json, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 2, x->d0);
-  sqlite3_bind_int64(s, 3, b0);
-  sqlite3_bind_int64(s, 4, b1);
-  sqlite3_bind_int64(s, 5, x->d1);
+  for (int k = 0; k < 2 * PH_CEMS_AGG_PARTS; k++) sqlite3_bind_int64(s, 2 + k, t[k]);
   x->first = st.used;
   int rc, bad = 0;
   while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -366,18 +364,19 @@ static int load(sqlite3 *db, struct set *x, struct ph_err *err) {
 }
 
 /* The set of (kind, metric, d0, d1), read now when new; NULL when not answered here. */
-static struct set *set_of(sqlite3 *db, enum ph_span_kind kind, const char *metric, int64_t d0, int64_t d1,
-                          int *rc, struct ph_err *err) {
+static struct set *set_of(sqlite3 *db, enum ph_span_kind kind, const char *metric, const struct ph_tz *tz,
+                          int64_t d0, int64_t d1, int *rc, struct ph_err *err) {
   *rc = 0;
   for (int i = 0; i < st.nsets; i++) {
     struct set *x = &st.sets[i];
-    if (x->kind == kind && x->d0 == d0 && x->d1 == d1 && !strcmp(x->metric, metric)) return x->answered ? x : NULL;
+    if (x->kind == kind && x->tz == tz && x->d0 == d0 && x->d1 == d1 && !strcmp(x->metric, metric))
+      return x->answered ? x : NULL;
   }
   if (st.nsets == SPAN_SETS || strlen(metric) > PH_ID_MAX) return NULL; /* inv. 3 */
   struct plist *l = plist_of(db, metric, rc, err);
   if (!l) return NULL;
   struct set *x = &st.sets[st.nsets];
-  *x = (struct set){.kind = kind, .d0 = d0, .d1 = d1, .plist = (int)(l - st.plists)};
+  *x = (struct set){.kind = kind, .tz = tz, .d0 = d0, .d1 = d1, .plist = (int)(l - st.plists)};
   snprintf(x->metric, sizeof x->metric, "%s", metric);
   int e = load(db, x, err);
   if (e < 0) {
@@ -388,13 +387,14 @@ static struct set *set_of(sqlite3 *db, enum ph_span_kind kind, const char *metri
   return x->answered ? x : NULL;
 }
 
-int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, int64_t series_id, int64_t d0,
-                      int64_t d1, const struct ph_span_row **rows, size_t *n, struct ph_err *err) {
+int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, const struct ph_tz *tz,
+                      int64_t series_id, int64_t d0, int64_t d1, const struct ph_span_row **rows, size_t *n,
+                      struct ph_err *err) {
   *rows = NULL;
   *n = 0;
   if (!st.park || !ph_stmt_memo_on() || !metric) return 0;
   int rc;
-  struct set *x = set_of(db, kind, metric, d0, d1, &rc, err);
+  struct set *x = set_of(db, kind, metric, tz, d0, d1, &rc, err);
   if (!x) return rc;
   const struct plist *l = &st.plists[x->plist];
   if (!covers(l, series_id)) return 0; /* a point without a first data hour: its own statement answers */

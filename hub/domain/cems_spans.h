@@ -21,8 +21,8 @@
  *
  * Invariants (tests cite them):
  *  1. a series' rows are those its own span statement returns, in the same
- *     order (days [d0, b0), blocks [b0, b1), days [b1, d1), each by its
- *     start) and with the same values, so every sum — the mass's doubles
+ *     order (ph_cems_agg_parts' seven parts in turn, each by its start)
+ *     and with the same values, so every sum — the mass's doubles
  *     included — and every worst-period pick is the same.
  *  2. outside a whole-park bracket, for other days than asked first, for
  *     a series of a point without a point_first row, or beyond the memory
@@ -39,6 +39,7 @@
 
 #include "parkhub/err.h"
 #include "parkhub/ids.h"
+#include "parkhub/tz.h"
 
 enum ph_span_kind {
   PH_SPAN_AGG, /* cems_agg_days / cems_agg_blocks: hour counts, worst hour, used, Σ C × Q */
@@ -50,7 +51,7 @@ enum ph_span_kind {
  * bucket; hours used and Σ C × Q for PH_SPAN_AGG). */
 struct ph_span_row {
   int64_t series, start; /* the series, and the day's or block's start */
-  int part;              /* 0 days before the blocks, 1 blocks, 2 days after */
+  int part;              /* 0..6, ph_cems_agg_parts' parts: days, blocks, days, months, days, blocks, days */
   int64_t n[4];
   double w[4];
   int64_t bucket;
@@ -63,12 +64,13 @@ struct ph_span_row {
  * park (borrowed for the bracket), so grouped reads pay; NULL: it does not. */
 void ph_cems_spans_park(const char *park);
 
-/* The rows of series_id (a series of metric at a point of the hinted park)
- * over the days [d0, d1) and their blocks (ph_cems_agg_blocks_in): 1 with
+/* The rows of series_id (a series of metric at a point of the hinted park,
+ * whose days start in zone tz) over the days [d0, d1), their blocks and months (ph_cems_agg_parts): 1 with
  * *rows, *n (0 rows possible); 0 when not answered here (inv. 2); a
  * negative PH_E* code when the grouped statement failed (err filled). */
-int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, int64_t series_id, int64_t d0,
-                      int64_t d1, const struct ph_span_row **rows, size_t *n, struct ph_err *err);
+int ph_cems_spans_get(sqlite3 *db, enum ph_span_kind kind, const char *metric, const struct ph_tz *tz,
+                      int64_t series_id, int64_t d0, int64_t d1, const struct ph_span_row **rows, size_t *n,
+                      struct ph_err *err);
 
 /* A point of the park with a series of a metric (COMPLIANCE_SQL_POINTS_ENT's
  * and MASS_SQL_POINTS_ENT's columns). */

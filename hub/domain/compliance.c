@@ -20,8 +20,10 @@
  *     the worst hour), a year in 365 rows instead of 8 760; and whole
  *     8-day blocks of days from their block rows (cems_agg_blocks), the
  *     daily means' counts and worst day likewise (cems_days,
- *     cems_day_blocks): ~60 rows a year. The worst of the rows' worst,
- *     earlier on ties, is the worst of all their periods.
+ *     cems_day_blocks), and whole month cells above them
+ *     (cems_agg_months, cems_day_months; ph_cems_agg_parts): 12 rows a
+ *     year. The worst of the rows' worst, earlier on ties, is the worst of
+ *     all their periods.
  */
 #include "domain/compliance.h"
 #include "parkhub/na_reasons.h"
@@ -70,6 +72,7 @@ struct ctx {
   sqlite3 *db;
   const char *park, *ent, *point, *metric;
   struct ph_err *err;
+  const struct ph_tz *tz; /* the park's: where its days start (ph_cems_agg_parts) */
 };
 
 /* Adds the counts of one point over [from, to) to p. */
@@ -139,22 +142,19 @@ static int span_rows(const struct ctx *c, enum ph_span_kind kind, int64_t series
                      struct ph_compliance_periods *p) {
   const struct ph_span_row *rows;
   size_t n;
-  int rc = ph_cems_spans_get(c->db, kind, c->metric, series_id, d0, d1, &rows, &n, c->err);
+  int rc = ph_cems_spans_get(c->db, kind, c->metric, c->tz, series_id, d0, d1, &rows, &n, c->err);
   if (rc < 0) return rc;
   for (size_t i = 0; rc && i < n; i++) span_add(c, &rows[i], p);
   if (rc) return 0;
-  int64_t b0, b1;
-  ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
+  int64_t t[2 * PH_CEMS_AGG_PARTS];
+  ph_cems_agg_parts(c->tz, d0, d1, t);
   sqlite3_stmt *s;
   if (ph_stmt_prepare(c->db, kind == PH_SPAN_AGG ? CEMS_AGG_SQL_HOUR_SPAN : CEMS_AGG_SQL_DAY_SPAN, &s) != SQLITE_OK) {
     ph_stmt_release(s);
     return db_fail(c->db, c->err, "counting aggregated periods");
   }
   sqlite3_bind_int64(s, 1, series_id);
-  sqlite3_bind_int64(s, 2, d0);
-  sqlite3_bind_int64(s, 3, b0);
-  sqlite3_bind_int64(s, 4, b1);
-  sqlite3_bind_int64(s, 5, d1);
+  for (int k = 0; k < 2 * PH_CEMS_AGG_PARTS; k++) sqlite3_bind_int64(s, 2 + k, t[k]);
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     struct ph_span_row r = {.has_bucket = sqlite3_column_type(s, 8) != SQLITE_NULL,
                             .bucket = sqlite3_column_int64(s, 8)};
@@ -259,7 +259,7 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
   if (rc < 0) return rc;
   if (rc) { /* the park's listing (cems_spans.h): the same points in the same order */
     for (size_t i = 0; i < np; i++) {
-      struct ctx c = {db, park, pv[i].ent, pv[i].point, metric, err};
+      struct ctx c = {db, park, pv[i].ent, pv[i].point, metric, err, tz};
       out->npoints++;
       int e = point_figures(&c, pk, tz, pv[i].point_id, pv[i].series_id, from_ms, out);
       if (e) return e;
@@ -274,7 +274,7 @@ int ph_compliance_summary(sqlite3 *db, const struct ph_hub_park *pk, const struc
     char pent[PH_ID_MAX + 1], ppoint[PH_ID_MAX + 1];
     snprintf(pent, sizeof pent, "%s", (const char *)sqlite3_column_text(s, 1));
     snprintf(ppoint, sizeof ppoint, "%s", (const char *)sqlite3_column_text(s, 2));
-    struct ctx c = {db, park, pent, ppoint, metric, err};
+    struct ctx c = {db, park, pent, ppoint, metric, err, tz};
     out->npoints++;
     int e = point_figures(&c, pk, tz, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 3), from_ms, out);
     if (e) {

@@ -18,7 +18,8 @@
  *     are the same; the mass is the same sum grouped by day, so it may
  *     differ from the hour-by-hour sum in the last bits of a double.
  *     Rows of a month or longer read whole 8-day blocks of days from
- *     cems_agg_blocks (the same sums grouped by block).
+ *     cems_agg_blocks and whole month cells from cems_agg_months (the same
+ *     sums grouped by block and by month; ph_cems_agg_parts).
  */
 #include "domain/emission_mass.h"
 #include "parkhub/na_reasons.h"
@@ -167,25 +168,22 @@ static int mass_span(const struct pt *c, int64_t series_id, int64_t d0, int64_t 
                      struct ph_emission_mass_row *r) {
   const struct ph_span_row *rows;
   size_t n;
-  int rc = ph_cems_spans_get(c->db, PH_SPAN_AGG, c->metric, series_id, d0, d1, &rows, &n, c->err);
+  int rc = ph_cems_spans_get(c->db, PH_SPAN_AGG, c->metric, c->tz, series_id, d0, d1, &rows, &n, c->err);
   if (rc < 0) return rc;
   for (size_t i = 0; rc && i < n; i++) { /* the park's grouped read: the same rows in the same order */
     r->mass += rows[i].cq * c->factor;
     r->hours_used += rows[i].used;
   }
   if (rc) return 0;
-  int64_t b0, b1;
-  ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
+  int64_t t[2 * PH_CEMS_AGG_PARTS];
+  ph_cems_agg_parts(c->tz, d0, d1, t);
   sqlite3_stmt *s;
   if (ph_stmt_prepare(c->db, CEMS_AGG_SQL_MASS_SPAN, &s) != SQLITE_OK) {
     ph_stmt_release(s);
     return ph_fail(c->err, PH_EDB, "emission mass: %s", sqlite3_errmsg(c->db));
   }
   sqlite3_bind_int64(s, 1, series_id);
-  sqlite3_bind_int64(s, 2, d0);
-  sqlite3_bind_int64(s, 3, b0);
-  sqlite3_bind_int64(s, 4, b1);
-  sqlite3_bind_int64(s, 5, d1);
+  for (int k = 0; k < 2 * PH_CEMS_AGG_PARTS; k++) sqlite3_bind_int64(s, 2 + k, t[k]);
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     r->mass += sqlite3_column_double(s, 1) * c->factor;
     r->hours_used += sqlite3_column_int64(s, 0);

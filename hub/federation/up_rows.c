@@ -338,18 +338,25 @@ static int save_rev(sqlite3 *db, const char *sender, const struct parsed *p, int
   return rc == SQLITE_DONE ? 0 : PH_EDB;
 }
 
-/* A day row of the aggregates or the daily means changed: its 8-day block
- * is rebuilt at the end of the batch (ph_up_blocks_rebuild). */
-static int note_block(sqlite3 *db, const struct parsed *p, int64_t local) {
-  if (p->k->block == BLK_NONE) return 0;
+/* One cell key (SQL: UP_SQL_BLK_KEY or _MON_KEY) of a day row. */
+static int note_cell(sqlite3 *db, const char *sql, const struct parsed *p, int64_t local) {
   sqlite3_stmt *st;
-  if (ph_stmt_prepare(db, UP_SQL_BLK_KEY, &st) != SQLITE_OK) return PH_EDB;
+  if (ph_stmt_prepare(db, sql, &st) != SQLITE_OK) return PH_EDB;
   sqlite3_bind_int(st, 1, (int)p->k->block - 1);
   sqlite3_bind_int64(st, 2, local);
   sqlite3_bind_int64(st, 3, p->key[0]);
   int rc = sqlite3_step(st);
   ph_stmt_release(st);
   return rc == SQLITE_DONE ? 0 : PH_EDB;
+}
+
+/* A day row of the aggregates or the daily means changed: its 8-day block
+ * and its month cell are rebuilt at the end of the batch
+ * (ph_up_blocks_rebuild). */
+static int note_block(sqlite3 *db, const struct parsed *p, int64_t local) {
+  if (p->k->block == BLK_NONE) return 0;
+  int rc = note_cell(db, UP_SQL_BLK_KEY, p, local);
+  return rc ? rc : note_cell(db, UP_SQL_MON_KEY, p, local);
 }
 
 int ph_up_blocks_begin(void *dbv, struct ph_err *err) {
@@ -359,14 +366,15 @@ int ph_up_blocks_begin(void *dbv, struct ph_err *err) {
 
 int ph_up_blocks_rebuild(void *dbv, struct ph_err *err) {
   static const char *const steps[] = {UP_SQL_BLK_AGG_DEL, UP_SQL_BLK_AGG_PUT, UP_SQL_BLK_DAY_DEL, UP_SQL_BLK_DAY_PUT,
-                                      UP_SQL_BLK_CLEAR};
+                                      UP_SQL_BLK_CLEAR,   UP_SQL_MON_AGG_DEL, UP_SQL_MON_AGG_PUT, UP_SQL_MON_DAY_DEL,
+                                      UP_SQL_MON_DAY_PUT, UP_SQL_MON_CLEAR};
   sqlite3 *db = dbv;
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     sqlite3_stmt *st;
-    if (ph_stmt_prepare(db, steps[i], &st) != SQLITE_OK) return db_fail(db, err, "8-day blocks");
+    if (ph_stmt_prepare(db, steps[i], &st) != SQLITE_OK) return db_fail(db, err, "8-day blocks and month cells");
     int rc = sqlite3_step(st);
     ph_stmt_release(st);
-    if (rc != SQLITE_DONE) return db_fail(db, err, "8-day blocks");
+    if (rc != SQLITE_DONE) return db_fail(db, err, "8-day blocks and month cells");
   }
   return 0;
 }

@@ -222,8 +222,9 @@
                 "OLD.alarm, OLD.id, (SELECT park FROM alarms WHERE id = OLD.alarm), NULL")                 \
   UP_SQL_ATRIG3("dates", "stack_tests", "stack_test_dates", "NEW.id, NULL, NEW.park, NEW.ent",              \
                 "OLD.id, NULL, OLD.park, OLD.ent")
-/* ---- the regional hub's 8-day blocks (migration 7) ----
- * The park hub keeps cems_agg_blocks and cems_day_blocks in ph_cems_update,
+/* ---- the regional hub's 8-day blocks (migration 7) and month cells (12) ----
+ * The park hub keeps cems_agg_blocks and cems_day_blocks (and the month
+ * cells, cems_agg_months and cems_day_months) in ph_cems_update,
  * which never runs here: the blocks are not forwarded but rebuilt, at the
  * end of each batch, from the day rows it applied (kind 0: cems_agg_days,
  * 1: cems_days), as ph_cems_update rebuilds the blocks of the days it
@@ -234,7 +235,10 @@
 #define UP_SQL_BLK_TEMP                                                                                    \
   "CREATE TEMP TABLE IF NOT EXISTS up_t_blk(kind INTEGER NOT NULL, series_id INTEGER NOT NULL,"             \
   " blk_ms INTEGER NOT NULL, PRIMARY KEY(kind, series_id, blk_ms)) WITHOUT ROWID;"                          \
-  "DELETE FROM temp.up_t_blk"
+  "DELETE FROM temp.up_t_blk;"                                                                              \
+  "CREATE TEMP TABLE IF NOT EXISTS up_t_mon(kind INTEGER NOT NULL, series_id INTEGER NOT NULL,"             \
+  " mon_ms INTEGER NOT NULL, PRIMARY KEY(kind, series_id, mon_ms)) WITHOUT ROWID;"                          \
+  "DELETE FROM temp.up_t_mon"
 #define UP_SQL_BLK_KEY                                                                                     \
   "INSERT OR IGNORE INTO temp.up_t_blk(kind, series_id, blk_ms) VALUES(?1, ?2, " CEMS_AGG_SQL_BLK("?3") ")"
 #define UP_SQL_BLK_KEYS(K) "(SELECT series_id, blk_ms FROM temp.up_t_blk WHERE kind = " K ")"
@@ -243,6 +247,20 @@
 #define UP_SQL_BLK_DAY_DEL "DELETE FROM cems_day_blocks WHERE (series_id, blk_ms) IN " UP_SQL_BLK_KEYS("1")
 #define UP_SQL_BLK_DAY_PUT CEMS_AGG_SQL_DBLK_SELECT(UP_SQL_BLK_KEYS("1"))
 #define UP_SQL_BLK_CLEAR "DELETE FROM temp.up_t_blk"
+/* The month cells (migration 12) the same way, after the blocks. */
+#define UP_SQL_MON_KEY                                                                                     \
+  "INSERT OR IGNORE INTO temp.up_t_mon(kind, series_id, mon_ms) VALUES(?1, ?2, " CEMS_AGG_SQL_MON("?3") ")"
+#define UP_SQL_MON_KEYS(K)                                                                                 \
+  CEMS_AGG_SQL_MON_KEYS_OF("(SELECT series_id, mon_ms FROM temp.up_t_mon WHERE kind = " K ")")
+#define UP_SQL_MON_AGG_DEL                                                                                 \
+  "DELETE FROM cems_agg_months WHERE (series_id, mon_ms) IN (SELECT series_id, mon_ms FROM temp.up_t_mon"   \
+  " WHERE kind = 0)"
+#define UP_SQL_MON_AGG_PUT CEMS_AGG_SQL_MON_SELECT(UP_SQL_MON_KEYS("0"))
+#define UP_SQL_MON_DAY_DEL                                                                                 \
+  "DELETE FROM cems_day_months WHERE (series_id, mon_ms) IN (SELECT series_id, mon_ms FROM temp.up_t_mon"   \
+  " WHERE kind = 1)"
+#define UP_SQL_MON_DAY_PUT CEMS_AGG_SQL_DMON_SELECT(UP_SQL_MON_KEYS("1"))
+#define UP_SQL_MON_CLEAR "DELETE FROM temp.up_t_mon"
 
 /* ---- the park hub's outbox ---- */
 #define UP_SQL_FORWARD_CLEAR "DELETE FROM up_forward"

@@ -20,7 +20,7 @@
 
 static const char *const migrations[] = {STORE_SQL_V1, STORE_SQL_V2, STORE_SQL_V3, STORE_SQL_V4, STORE_SQL_V5,
                                          STORE_SQL_V6, STORE_SQL_V7, STORE_SQL_V8, STORE_SQL_V9,
-                                         STORE_SQL_V10, STORE_SQL_V11};
+                                         STORE_SQL_V10, STORE_SQL_V11, STORE_SQL_V12};
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == PH_STORE_VERSION, "PH_STORE_VERSION (store.h) counts the migrations");
 

@@ -14,7 +14,7 @@
 
 #include "parkhub/err.h"
 
-#define PH_STORE_VERSION 11
+#define PH_STORE_VERSION 12
 
 struct ph_store;
 

@@ -336,6 +336,15 @@
   UP_TRIG3("events", "agent_events", "VALUES('agent_events', NEW.agent_id, NEW.id, NULL, NULL)",            \
            "VALUES('agent_events', OLD.agent_id, OLD.id, NULL, NULL)")
 
+/* Migration 12 (issue #19): month cells above the 8-day blocks
+ * (domain/cems_agg_sql.h), built here once from the day rows an older
+ * database holds; then kept by ph_cems_update (a park hub) and up_rows.c
+ * (a regional hub). A park-month reads one row per series and figure. */
+#define STORE_SQL_V12                                                                                      \
+  CEMS_AGG_SQL_MONTH_TABLES                                                                                \
+  CEMS_AGG_SQL_MON_FILL_ALL ";"                                                                            \
+  CEMS_AGG_SQL_DMON_FILL_ALL ";"
+
 #define STORE_SQL_AGENT_GET "SELECT id FROM agents WHERE park = ?1 AND ent = ?2 AND agent = ?3"
 #define STORE_SQL_AGENT_ADD "INSERT INTO agents(park, ent, agent) VALUES(?1, ?2, ?3)"
 #define STORE_SQL_POINT_GET "SELECT id FROM points WHERE park = ?1 AND ent = ?2 AND point = ?3"

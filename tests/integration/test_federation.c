@@ -491,6 +491,15 @@ Test(federation, park_hubs_feed_a_regional_hub_through_an_outage_and_a_revision)
 	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_day_blocks"),
 		     db_i64(0, "SELECT count(*) FROM cems_day_blocks") + db_i64(1, "SELECT count(*) FROM cems_day_blocks"));
 	cr_assert_gt(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_blocks"), 0);
+	/* and so are the month cells (migration 12) */
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_months"),
+		     db_i64(0, "SELECT count(*) FROM cems_agg_months") + db_i64(1, "SELECT count(*) FROM cems_agg_months"));
+	cr_assert_eq(db_i64(REGIONAL, "SELECT count(*) FROM cems_day_months"),
+		     db_i64(0, "SELECT count(*) FROM cems_day_months") + db_i64(1, "SELECT count(*) FROM cems_day_months"));
+	cr_assert_gt(db_i64(REGIONAL, "SELECT count(*) FROM cems_agg_months"), 0);
+	cr_assert_eq(db_i64(REGIONAL, "SELECT total(valid) + total(exceeded) + total(used) FROM cems_agg_months"),
+		     db_i64(0, "SELECT total(valid) + total(exceeded) + total(used) FROM cems_agg_months") +
+			     db_i64(1, "SELECT total(valid) + total(exceeded) + total(used) FROM cems_agg_months"));
 	/* each point's first hour (the start of its monitoring period), kept on
 	 * the region by the apply of the hour rollups */
 	cr_assert_gt(db_i64(REGIONAL, "SELECT count(*) FROM point_first"), 0);

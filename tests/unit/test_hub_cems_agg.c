@@ -3,15 +3,17 @@
  * a recomputation from every hour after late, replayed and out-of-order
  * batches and after a late hour that reopens a closed day; migration 6
  * builds the same rows from an older database (and migration 7 their 8-day
- * blocks, migration 9 point_first); point_first, kept by the writer,
+ * blocks, migration 12 their month cells, migration 9 point_first); point_first, kept by the writer,
  * equals a recomputation; and the compliance and mass figures read through them equal the
  * figures read hour by hour (days: from every daily mean). Times
  * park-local (Asia/Shanghai, UTC+8). */
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "hub_cems_fixture.h"
 #include "domain/cems_agg.h"
+#include "domain/cems_agg_sql.h"
 #include "domain/compliance.h"
 #include "domain/emission_mass.h"
 
@@ -28,8 +30,34 @@ static char *rows_of(const char *q) {
   return r;
 }
 
-/* Every aggregate row, in key order, as text (doubles to 17 digits): the
- * days, then the 8-day blocks of the days and of the daily means. */
+/* The rows of an aggregate cell table (KEY blk_ms or mon_ms), in key order,
+ * as text (doubles to 17 digits). */
+static char *cell_rows(const char *table, const char *key) {
+  char q[1024];
+  snprintf(q, sizeof q,
+           "SELECT group_concat(r, ';') FROM (SELECT printf('%%d,%%d,%%d,%%d,%%d,%%d,%%s,%%s,"
+           "%%s,%%s,%%d,%%.17g', series_id, %s, valid, with_limit, within, exceeded,"
+           " coalesce(printf('%%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
+           " coalesce(printf('%%.17g', worst_mean), '-'), coalesce(printf('%%.17g', worst_limit), '-'),"
+           " used, cq) AS r FROM %s ORDER BY series_id, %s)",
+           key, table, key);
+  return rows_of(q);
+}
+static char *dcell_rows(const char *table, const char *key) {
+  char q[1024];
+  snprintf(q, sizeof q,
+           "SELECT group_concat(r, ';') FROM (SELECT printf('%%d,%%d,%%d,%%d,%%d,%%d,%%s,%%s,%%s,%%s,%%s',"
+           " series_id, %s, valid, with_limit, within, exceeded,"
+           " coalesce(printf('%%.17g', worst_ratio), '-'), coalesce(worst_day, '-'),"
+           " coalesce(printf('%%.17g', worst_mean), '-'),"
+           " coalesce(printf('%%.17g', worst_converted), '-'),"
+           " coalesce(printf('%%.17g', worst_limit), '-')) AS r FROM %s ORDER BY series_id, %s)",
+           key, table, key);
+  return rows_of(q);
+}
+
+/* Every aggregate row, in key order, as text: the days, then the 8-day
+ * blocks and the month cells of the days and of the daily means. */
 static char *agg_rows(void) {
   cr_assert_gt(q_int("SELECT count(*) FROM cems_agg_days"), 0, "no aggregate row at all");
   char *days = rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
@@ -38,26 +66,15 @@ static char *agg_rows(void) {
                        " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
                        " used, cq)"
                        " AS r FROM cems_agg_days ORDER BY series_id, day_ms)");
-  char *blocks = rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,"
-                         "%s,%s,%d,%.17g', series_id, blk_ms, valid, with_limit, within, exceeded,"
-                         " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_hour, '-'),"
-                         " coalesce(printf('%.17g', worst_mean), '-'), coalesce(printf('%.17g', worst_limit), '-'),"
-                         " used, cq)"
-                         " AS r FROM cems_agg_blocks ORDER BY series_id, blk_ms)");
-  char *dblocks = rows_of("SELECT group_concat(r, ';') FROM (SELECT printf('%d,%d,%d,%d,%d,%d,%s,%s,%s,%s,%s',"
-                          " series_id, blk_ms, valid, with_limit, within, exceeded,"
-                          " coalesce(printf('%.17g', worst_ratio), '-'), coalesce(worst_day, '-'),"
-                          " coalesce(printf('%.17g', worst_mean), '-'),"
-                          " coalesce(printf('%.17g', worst_converted), '-'),"
-                          " coalesce(printf('%.17g', worst_limit), '-'))"
-                          " AS r FROM cems_day_blocks ORDER BY series_id, blk_ms)");
-  size_t n = strlen(days) + strlen(blocks) + strlen(dblocks) + 16;
+  char *part[4] = {cell_rows("cems_agg_blocks", "blk_ms"), dcell_rows("cems_day_blocks", "blk_ms"),
+                   cell_rows("cems_agg_months", "mon_ms"), dcell_rows("cems_day_months", "mon_ms")};
+  size_t n = strlen(days) + 16;
+  for (int k = 0; k < 4; k++) n += strlen(part[k]);
   char *t = malloc(n);
   cr_assert(t);
-  snprintf(t, n, "%s|%s|%s", days, blocks, dblocks);
+  snprintf(t, n, "%s|%s|%s|%s|%s", days, part[0], part[1], part[2], part[3]);
   free(days);
-  free(blocks);
-  free(dblocks);
+  for (int k = 0; k < 4; k++) free(part[k]);
   return t;
 }
 
@@ -317,7 +334,7 @@ Test(cems_agg, material_blocks_equal_recomputation_after_records_in_any_order) {
   free(full);
 }
 
-Test(cems_agg, migrations_6_7_and_8_build_them_from_an_older_database) {
+Test(cems_agg, migrations_6_to_12_build_them_from_an_older_database) {
   char path[] = "/tmp/ph_cems_agg_XXXXXX";
   int fd = mkstemp(path);
   cr_assert_geq(fd, 0);
@@ -343,6 +360,7 @@ Test(cems_agg, migrations_6_7_and_8_build_them_from_an_older_database) {
   /* what a version-5 database looks like: hours, no aggregates */
   sql("DROP TABLE cems_agg_days; DROP INDEX cems_op_hours_op; DROP INDEX cems_ent_op_hours_op;"
       " DROP TABLE cems_agg_blocks; DROP TABLE cems_day_blocks; DROP INDEX materials_point_ts;"
+      " DROP TABLE cems_agg_months; DROP TABLE cems_day_months;"
       " DROP TRIGGER material_blocks_add; DROP TABLE material_blocks;"
       " CREATE INDEX materials_point_ts ON materials(point_id, ts_ms); DROP TABLE point_first;"
       " PRAGMA user_version = 5");
@@ -394,4 +412,103 @@ Test(cems_agg, hours_counted_by_days_equal_hours_walked) {
     cr_assert_eq(ph_cems_count_hours(zt, y0, y1), walked, "%s, a year", zones[z]);
     ph_tz_free(zt);
   }
+}
+
+/* ---- month cells (migration 12) ---- */
+
+/* CEMS_AGG_SQL_MON and CEMS_AGG_SQL_MON_END give the same cell as
+ * ph_cems_agg_month_floor and _next, for instants from 1900 to 2100 and
+ * at the cells' edges; a cell holds its instant; in Asia/Shanghai (+8 h)
+ * the days of a local month share one cell and the next month's 1st is in
+ * the next. */
+Test(cems_agg, month_cells_in_sql_and_in_c_agree) {
+  sqlite3_stmt *s;
+  cr_assert_eq(sqlite3_prepare_v2(db, "SELECT " CEMS_AGG_SQL_MON("?1") ", " CEMS_AGG_SQL_MON_END(CEMS_AGG_SQL_MON("?1")),
+                                  -1, &s, NULL),
+               SQLITE_OK, "%s", sqlite3_errmsg(db));
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  const int64_t lo = -2208988800000LL, span = 4102444800000LL - lo; /* 1900-01-01 .. 2100-01-01 */
+  for (int i = 0; i < 30000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    int64_t t = lo + (int64_t)(x % (uint64_t)span);
+    int64_t c = ph_cems_agg_month_floor(t), n = ph_cems_agg_month_next(c);
+    if (i % 3 == 1) t = c; /* a cell's first instant */
+    if (i % 3 == 2) t = c - 1; /* the previous cell's last */
+    c = ph_cems_agg_month_floor(t), n = ph_cems_agg_month_next(c);
+    cr_assert(c <= t && t < n && n - c >= 28LL * 86400000 && n - c <= 31LL * 86400000, "%lld", (long long)t);
+    sqlite3_bind_int64(s, 1, t);
+    cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int64(s, 0), c, "SQL's cell of %lld", (long long)t);
+    cr_assert_eq(sqlite3_column_int64(s, 1), n, "SQL's cell end of %lld", (long long)t);
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  static const unsigned last[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  for (unsigned m = 1; m <= 12; m++) {
+    int64_t c = ph_cems_agg_month_floor(local(2017, m, 1, 0, 0));
+    cr_assert_eq(ph_cems_agg_month_floor(local(2017, m, last[m - 1], 0, 0)), c, "month %u", m);
+    cr_assert_neq(ph_cems_agg_month_floor(local(2017, m, 1, 0, 0) - 86400000), c, "month %u", m);
+  }
+}
+
+/* The parts of a range hold each of its days once (cems_agg.c inv. 3):
+ * counted day by day in Asia/Shanghai for many ranges of 2016-2018. */
+Test(cems_agg, parts_hold_each_day_of_a_range_once) {
+  uint64_t x = 0x2545F4914F6CDD1DULL;
+  for (int i = 0; i < 3000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    int64_t d0 = local(2016, 1, 1, 0, 0) + (int64_t)(x % 1000) * 86400000;
+    int64_t d1 = d0 + (int64_t)((x >> 20) % (i % 2 ? 70 : 500)) * 86400000;
+    int64_t b[2 * PH_CEMS_AGG_PARTS];
+    ph_cems_agg_parts(tz, d0, d1, b);
+    for (int64_t d = d0 - 40 * 86400000LL; d < d1 + 40 * 86400000LL; d += 86400000) {
+      int held = 0;
+      for (int k = 0; k < PH_CEMS_AGG_PARTS; k++) {
+        if (b[2 * k] >= b[2 * k + 1]) continue;
+        int64_t key = k == 3 ? ph_cems_agg_month_floor(d) : (k == 1 || k == 5) ? d - ((d % 691200000) + 691200000) % 691200000 : d;
+        held += key >= b[2 * k] && key < b[2 * k + 1];
+      }
+      cr_assert_eq(held, d >= d0 && d < d1, "day %lld of [%lld, %lld)", (long long)d, (long long)d0, (long long)d1);
+    }
+    if (d1 - d0 >= 62LL * 86400000) cr_assert_lt(b[6], b[7], "a month cell in two months");
+  }
+  int64_t b[2 * PH_CEMS_AGG_PARTS];
+  ph_cems_agg_parts(tz, local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0), b);
+  for (int k = 0; k < PH_CEMS_AGG_PARTS; k++)
+    cr_assert_eq(b[2 * k] < b[2 * k + 1], k == 3, "a local month is its cell alone (part %d)", k);
+}
+
+/* Ten weeks (2017-02-20..04-30) of hourly SO2 and flow, written last day
+ * first: March and April are whole cells; late hours reopen days of a
+ * whole cell, replays merge; the cells equal a recomputation, and the
+ * figures through them equal the figures from every hour. */
+Test(cems_agg, month_cells_equal_recomputation_and_give_the_figures_of_every_hour) {
+  sid_so2 = series("cu-old", "stack-1", "so2");
+  sid_flow = series("cu-old", "stack-1", "flow");
+  int64_t first = local(2017, 2, 20, 0, 0);
+  for (int d = 69; d >= 0; d--)
+    for (int h = 23; h >= 0; h -= 2) {
+      int64_t t = first + (int64_t)d * 86400000 + (int64_t)h * 3600000;
+      hourly(sid_so2, t, h == 10 && d % 9 == 4 ? 150.5 + d : 40 + h + d % 7, h != 7);
+      hourly(sid_flow, t, 40000 + 100 * h + d, h != 3);
+    }
+  update(local(2017, 5, 2, 0, 5));
+  cr_assert_geq(q_int("SELECT count(*) FROM cems_agg_months"), 6, "Feb, Mar, Apr of two series");
+  cr_assert_gt(q_int("SELECT count(*) FROM cems_day_months"), 0);
+  check_equal_to_rebuild("ten weeks written backwards");
+  hourly(sid_so2, local(2017, 3, 14, 4, 0), 400, true); /* a missing hour, over the limit */
+  hourly(sid_flow, local(2017, 4, 30, 22, 0), 50000, true); /* the last day of a cell */
+  update(local(2017, 5, 3, 0, 5));
+  check_equal_to_rebuild("late hours reopening closed days of whole cells");
+  char q[240];
+  snprintf(q, sizeof q, "SELECT worst_hour FROM cems_agg_months WHERE series_id = %lld AND mon_ms = %lld",
+           (long long)sid_so2, (long long)ph_cems_agg_month_floor(local(2017, 3, 1, 0, 0)));
+  cr_assert_eq(q_int(q), local(2017, 3, 14, 4, 0), "the late hour is its month's worst");
+  same_figures("cu-old", "so2", local(2017, 1, 1, 0, 0), local(2018, 1, 1, 0, 0));   /* the year */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));   /* March */
+  same_figures("cu-old", "so2", local(2017, 3, 1, 0, 0), local(2017, 5, 1, 0, 0));   /* two cells */
+  same_figures("cu-old", "so2", local(2017, 2, 21, 5, 0), local(2017, 4, 23, 17, 0)); /* all seven parts */
+  same_figures(NULL, "so2", local(2017, 2, 1, 0, 0), local(2017, 5, 1, 0, 0));      /* the park */
+  strcpy(cfg.parks[0].ents[0].monitoring_since, "2017-03-10"); /* the window cuts a cell */
+  same_figures("cu-old", "so2", local(2017, 1, 1, 0, 0), local(2018, 1, 1, 0, 0));
 }

@@ -20,7 +20,8 @@ TestSuite(cems_spans, .init = fx_setup, .fini = fx_teardown);
 
 static int64_t sid_so2;
 
-/* Twenty days (2017-03-01..20: whole 8-day blocks and days at both ends)
+/* Forty-four days (2017-02-22..04-06: March whole, so its month cell, and
+ * 8-day blocks and days around it)
  * of hourly SO2, NOx and flow at cu-old's stack-1 and stack-2 and at
  * cu-new's stack-1 (two enterprises, one with two points); SO2 over its
  * limit some hours, a gap and an invalid hour a day, day 12 too short for
@@ -31,17 +32,18 @@ static void data(void) {
     int64_t so2 = series(pts[p][0], pts[p][1], "so2"), nox = series(pts[p][0], pts[p][1], "nox");
     int64_t flow = series(pts[p][0], pts[p][1], "flow");
     if (p == 0) sid_so2 = so2;
-    for (int d = 20; d >= 1; d--)
+    for (int d = 36; d >= -7; d--) /* 03-01 + d - 1 */
       for (int h = 23; h >= 0; h--) {
-        int64_t t = local(2017, 3, (unsigned)d, h, 0);
+        int64_t t = local(2017, 3, 1, h, 0) + (int64_t)(d - 1) * 86400000;
         if (h == 5 || (d == 12 && h > 8)) continue;
         hourly(so2, t, h == 10 && d % 7 == 3 ? 160.3 + d + (double)p : 50.17 + h * 1.31 + d % 5 + (double)p / 3, h != 7);
         hourly(nox, t, 90.7 + h * 0.37 + (double)p, true);
         hourly(flow, t, 40000.3 + 101.7 * h + d * 1.1 + (double)p * 7, h != 3);
       }
   }
-  update(local(2017, 3, 22, 0, 5));
+  update(local(2017, 4, 8, 0, 5));
   cr_assert_gt(q_int("SELECT count(*) FROM cems_agg_blocks"), 0, "whole blocks in the range");
+  cr_assert_gt(q_int("SELECT count(*) FROM cems_agg_months"), 0, "month cells");
 }
 
 struct figs {
@@ -112,7 +114,7 @@ static void same_grouped(int64_t from, int64_t to) {
       const struct ph_span_row *rows;
       size_t n;
       struct ph_err err = {0};
-      cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", sid_so2, d0, d1, &rows, &n, &err), 1,
+      cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", tz, sid_so2, d0, d1, &rows, &n, &err), 1,
                    "the grouped read answers inside the bracket");
       ph_stmt_cache_end(db);
     }
@@ -130,7 +132,8 @@ static void same_grouped(int64_t from, int64_t to) {
 
 Test(cems_spans, grouped_figures_equal_per_point_figures_bit_for_bit) {
   data();
-  same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));   /* the month: blocks and edge days */
+  same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));   /* the month: its cell */
+  same_grouped(local(2017, 2, 23, 7, 0), local(2017, 4, 5, 9, 0));  /* edge hours, days, blocks, the cell */
   same_grouped(local(2017, 1, 1, 0, 0), local(2018, 1, 1, 0, 0));   /* the year */
   same_grouped(local(2017, 3, 2, 5, 0), local(2017, 3, 19, 17, 0)); /* edges inside days */
   same_grouped(local(2017, 3, 4, 0, 0), local(2017, 3, 6, 0, 0));   /* no whole block */
@@ -183,25 +186,21 @@ Test(cems_spans, a_point_without_a_first_data_row_reads_its_own_rows_and_gets_th
   same_grouped(local(2017, 3, 1, 0, 0), local(2017, 4, 1, 0, 0));
 }
 
-/* The grouped rows of a series are its own span statement's rows, in order (inv. 1). */
-Test(cems_spans, a_series_rows_are_its_span_statements_rows_in_order) {
-  data();
-  int64_t d0 = local(2017, 3, 1, 0, 0), d1 = local(2017, 3, 20, 0, 0), b0, b1;
-  ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
-  cr_assert(b1 > b0 && b0 > d0 && d1 > b1, "days, blocks and days");
+/* The grouped rows of a series over [d0, d1) are its own span statement's
+ * rows, in order (inv. 1): at least min rows. */
+static void rows_as_statement(int64_t d0, int64_t d1, size_t min) {
   ph_stmt_cache_begin(db);
   ph_cems_spans_park("p1");
   const struct ph_span_row *rows;
   size_t n;
   struct ph_err err = {0};
-  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", sid_so2, d0, d1, &rows, &n, &err), 1, "%s", err.msg);
+  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", tz, sid_so2, d0, d1, &rows, &n, &err), 1, "%s", err.msg);
   sqlite3_stmt *s;
   cr_assert_eq(sqlite3_prepare_v2(db, CEMS_AGG_SQL_HOUR_SPAN, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  int64_t t[2 * PH_CEMS_AGG_PARTS];
+  ph_cems_agg_parts(tz, d0, d1, t);
   sqlite3_bind_int64(s, 1, sid_so2);
-  sqlite3_bind_int64(s, 2, d0);
-  sqlite3_bind_int64(s, 3, b0);
-  sqlite3_bind_int64(s, 4, b1);
-  sqlite3_bind_int64(s, 5, d1);
+  for (int k = 0; k < 2 * PH_CEMS_AGG_PARTS; k++) sqlite3_bind_int64(s, 2 + k, t[k]);
   size_t i = 0;
   for (; sqlite3_step(s) == SQLITE_ROW; i++) {
     cr_assert_lt(i, n, "the statement has more rows than the grouped read");
@@ -214,8 +213,21 @@ Test(cems_spans, a_series_rows_are_its_span_statements_rows_in_order) {
   }
   sqlite3_finalize(s);
   cr_assert_eq(i, n, "as many rows");
-  cr_assert_gt(n, 3, "edge days and blocks");
+  cr_assert_geq(n, min);
   ph_stmt_cache_end(db);
+}
+
+Test(cems_spans, a_series_rows_are_its_span_statements_rows_in_order) {
+  data();
+  int64_t d0 = local(2017, 3, 1, 0, 0), d1 = local(2017, 3, 20, 0, 0), b0, b1;
+  ph_cems_agg_blocks_in(d0, d1, &b0, &b1);
+  cr_assert(b1 > b0 && b0 > d0 && d1 > b1, "days, blocks and days");
+  rows_as_statement(d0, d1, 4); /* edge days and blocks */
+  int64_t t[2 * PH_CEMS_AGG_PARTS];
+  d0 = local(2017, 2, 22, 0, 0), d1 = local(2017, 4, 6, 0, 0);
+  ph_cems_agg_parts(tz, d0, d1, t);
+  cr_assert(t[1] > t[0] && t[7] > t[6] && t[9] > t[8], "days before March, its cell, days after");
+  rows_as_statement(d0, d1, 12); /* 6 days, March, 6 days */
 }
 
 Test(cems_spans, no_grouped_read_outside_a_whole_park_bracket) {
@@ -225,13 +237,13 @@ Test(cems_spans, no_grouped_read_outside_a_whole_park_bracket) {
   struct ph_err err = {0};
   int64_t d0 = local(2017, 3, 1, 0, 0), d1 = local(2017, 3, 20, 0, 0);
   ph_cems_spans_park("p1"); /* outside a bracket: ignored */
-  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", sid_so2, d0, d1, &rows, &n, &err), 0);
+  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", tz, sid_so2, d0, d1, &rows, &n, &err), 0);
   ph_stmt_cache_begin(db); /* a bracket without the hint (one enterprise's summary) */
-  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", sid_so2, d0, d1, &rows, &n, &err), 0);
+  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", tz, sid_so2, d0, d1, &rows, &n, &err), 0);
   ph_cems_spans_park("p1");
-  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", sid_so2, d0, d1, &rows, &n, &err), 1);
+  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", tz, sid_so2, d0, d1, &rows, &n, &err), 1);
   ph_stmt_cache_end(db); /* the hint ends with its bracket */
   ph_stmt_cache_begin(db);
-  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", sid_so2, d0, d1, &rows, &n, &err), 0);
+  cr_assert_eq(ph_cems_spans_get(db, PH_SPAN_AGG, "so2", tz, sid_so2, d0, d1, &rows, &n, &err), 0);
   ph_stmt_cache_end(db);
 }

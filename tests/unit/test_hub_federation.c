@@ -429,12 +429,13 @@ Test(hub_federation, alarms_of_two_park_hubs_reach_the_region_apart_and_equal) {
   cr_assert_eq(count(r, "SELECT count(*) FROM up_alarms WHERE alarm_id = 'a-20260101-000001'"), 2);
 }
 
-Test(hub_federation, a_version_9_database_gets_migrations_10_and_11_and_the_alarm_triggers) {
+Test(hub_federation, a_version_9_database_gets_migrations_10_to_12_and_the_alarm_triggers) {
   struct ph_err err = {0};
   alarm_tables();
   /* what a version-9 park hub's database looks like */
   sql(park, "DROP TABLE up_sender_nos; DROP TABLE up_alarms; DROP TABLE up_alarm_occurrences; DROP TABLE up_alarm_log;"
-            " DROP TABLE up_agent_status; DROP TABLE up_agent_events; PRAGMA user_version = 9");
+            " DROP TABLE up_agent_status; DROP TABLE up_agent_events;"
+            " DROP TABLE cems_agg_months; DROP TABLE cems_day_months; PRAGMA user_version = 9");
   sqlite3_stmt *st;
   cr_assert_eq(sqlite3_prepare_v2(ph_store_db(park), "SELECT name FROM sqlite_master WHERE type = 'trigger'"
                                   " AND tbl_name IN ('alarms', 'alarm_occurrences', 'alarm_log', 'stack_tests',"
@@ -584,7 +585,7 @@ Test(hub_federation, migration_11_keeps_a_version_10_senders_numbers) {
   int64_t id = count(ph_store_db(reg), "SELECT id FROM up_alarms");
   sql(reg, "CREATE TABLE up_senders(sender TEXT PRIMARY KEY, no INTEGER NOT NULL UNIQUE) WITHOUT ROWID;"
            " INSERT INTO up_senders SELECT sender, no FROM up_sender_nos; DROP TABLE up_sender_nos;"
-           " PRAGMA user_version = 10");
+           " DROP TABLE cems_agg_months; DROP TABLE cems_day_months; PRAGMA user_version = 10");
   ph_store_close(reg);
   cr_assert_eq(ph_store_open(reg_path, &reg, &err), 0, "%s", err.msg);
   cr_assert_eq(count(ph_store_db(reg), "SELECT count(*) FROM sqlite_master WHERE name = 'up_senders'"), 0);
