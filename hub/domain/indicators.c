@@ -42,6 +42,7 @@
 struct q {
   sqlite3 *db;
   sqlite3_stmt *materials, *sums;
+  char *sum_codes; /* IND_SQL_SUMS' ?5: the catalogue's process sum metrics, a JSON array */
   struct ph_err *err;
 };
 
@@ -146,6 +147,7 @@ static int accumulate(struct q *q, const struct ph_catalog *cat, const char *par
   int rc = accumulate_ledger(q, park, ent, from, to, a);
   if (rc) return rc;
   bind_period(q->sums, park, ent, from, to);
+  sqlite3_bind_text(q->sums, 5, q->sum_codes, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(q->sums)) == SQLITE_ROW) {
     const char *code = (const char *)sqlite3_column_text(q->sums, 0);
     int idx = code ? ph_catalog_find(cat, code, strlen(code)) : -1;
@@ -275,6 +277,24 @@ static void changes(struct ph_ind_figures *cur, const struct ph_ind_figures *bas
     change(&cur->quantities[i].per_t, &base->quantities[i].per_t);
 }
 
+/* The codes of the catalogue's process sum metrics as a JSON array
+ * (codes are ids: nothing to escape); NULL when out of memory. */
+static char *sum_codes(const struct ph_catalog *cat) {
+  size_t n = ph_catalog_count(cat), cap = 3, at = 0;
+  for (size_t i = 0; i < n; i++) cap += strlen(ph_catalog_at(cat, i)->code) + 3;
+  char *j = ph_malloc(cap);
+  if (!j) return NULL;
+  j[at++] = '[';
+  for (size_t i = 0; i < n; i++) {
+    const struct ph_metric *m = ph_catalog_at(cat, i);
+    if (m->kind == PH_KIND_PROCESS && m->agg == PH_AGG_SUM)
+      at += (size_t)snprintf(j + at, cap - at, "%s\"%s\"", at > 1 ? "," : "", m->code);
+  }
+  j[at++] = ']';
+  j[at] = 0;
+  return j;
+}
+
 int ph_indicators(sqlite3 *db, const struct ph_hub_config *cfg, const struct ph_tz *tz,
                   const struct ph_catalog *cat, const char *park, const char *ent, int year, int month,
                   struct ph_indicators *out, struct ph_err *err) {
@@ -304,7 +324,8 @@ int ph_indicators(sqlite3 *db, const struct ph_hub_config *cfg, const struct ph_
     rc = db_fail(&q, "prepare");
     goto done;
   }
-  if (acc_init(&cur, ph_catalog_count(cat)) || acc_init(&base, ph_catalog_count(cat))) {
+  if (acc_init(&cur, ph_catalog_count(cat)) || acc_init(&base, ph_catalog_count(cat)) ||
+      !(q.sum_codes = sum_codes(cat))) {
     rc = ph_fail(err, PH_ENOMEM, "indicators: out of memory");
     goto done;
   }
@@ -335,6 +356,7 @@ done:
   acc_free(&base);
   sqlite3_finalize(q.materials);
   sqlite3_finalize(q.sums);
+  ph_free(q.sum_codes);
   return rc;
 }
 
