@@ -831,6 +831,6 @@ int api_summary_park(struct api_req *r, struct api_sum_out *o, int64_t from, int
   ph_free(s.totals.v);
   ph_free(s.pols.v);
   ph_free(s.sums);
-  ph_stmt_cache_end(s.db);
+  ph_stmt_cache_end_keep(s.db); /* the worker's connection: the next summary on it reuses them */
   return status;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api_server.h"
+#include "domain/stmt_cache.h"
 #include "parkhub/alloc.h"
 
 #define MOD "api"
@@ -48,6 +49,7 @@ static const char *const sql_text[API_ST_COUNT] = {
 
 void api_worker_close(struct api_worker *w) {
   for (int i = 0; i < API_ST_COUNT; i++) sqlite3_finalize(w->st[i]);
+  if (w->db) ph_stmt_finalize_all(w->db); /* the summaries' kept statements (stmt_cache.h inv. 2) */
   sqlite3_close(w->db);
   ph_free(w);
 }

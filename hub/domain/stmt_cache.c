@@ -26,7 +26,7 @@ struct slot {
 };
 
 static _Thread_local struct {
-  sqlite3 *db;
+  sqlite3 *db; /* the bracket's connection; between brackets, that of the kept statements (NULL: none) */
   int depth;
   struct slot s[SLOTS];
   int nmemo, last; /* last: the entry found last (a summary asks about one point many times in a row) */
@@ -134,19 +134,34 @@ void ph_stmt_memo_op_put(int64_t point_id, const int64_t op[4]) {
   if (m) memcpy(m->op, op, sizeof m->op), m->has_op = true;
 }
 
-void ph_stmt_cache_begin(sqlite3 *db) {
-  if (!use_cache) return;
-  if (cache.depth++ == 0) cache.db = db;
-}
-
-void ph_stmt_cache_end(sqlite3 *db) {
-  (void)db;
-  if (!use_cache || cache.depth == 0 || --cache.depth > 0) return;
-  for (int i = 0; i < SLOTS; i++) { /* inv. 2 */
+static void slots_finalize(void) {
+  for (int i = 0; i < SLOTS; i++) {
     sqlite3_finalize(cache.s[i].st);
     cache.s[i] = (struct slot){0};
   }
-  cache.db = NULL;
+}
+
+void ph_stmt_cache_begin(sqlite3 *db) {
+  if (!use_cache) return;
+  if (cache.depth++ > 0) return;
+  if (cache.db != db) slots_finalize(); /* kept for another connection, still open (inv. 2) */
+  cache.db = db;
+}
+
+/* The bracket's end: statements finalized, or kept (reset) when keep. */
+static void end(bool keep) {
+  if (!use_cache || cache.depth == 0 || --cache.depth > 0) return;
+  if (keep) {
+    for (int i = 0; i < SLOTS; i++)
+      if (cache.s[i].st) {
+        sqlite3_reset(cache.s[i].st);
+        sqlite3_clear_bindings(cache.s[i].st);
+        cache.s[i].busy = false;
+      }
+  } else {
+    slots_finalize(); /* inv. 2 */
+    cache.db = NULL;
+  }
   ph_cems_spans_reset(); /* the grouped reads live as long as the bracket (cems_spans.h) */
   ph_free(stop.hours); /* nothing outlives the bracket (a thread's exit would leak it) */
   stop.hours = NULL;
@@ -154,6 +169,25 @@ void ph_stmt_cache_end(sqlite3 *db) {
   stop.valid = false;
   cache.nmemo = cache.last = 0;
   ncounts = next_count = 0;
+}
+
+void ph_stmt_cache_end(sqlite3 *db) {
+  (void)db;
+  end(false);
+}
+
+void ph_stmt_cache_end_keep(sqlite3 *db) {
+  (void)db;
+  end(true);
+}
+
+void ph_stmt_finalize_all(sqlite3 *db) {
+  if (cache.db == db && cache.depth == 0) { /* this thread's kept ones: no pointer left behind */
+    slots_finalize();
+    cache.db = NULL;
+  }
+  sqlite3_stmt *s;
+  while ((s = sqlite3_next_stmt(db, NULL))) sqlite3_finalize(s);
 }
 
 int ph_stmt_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
