@@ -53,6 +53,14 @@
 #define SUMMARY_MAX_MS (400 * DAY_MS)
 #define NSEV 4
 
+/* src into dst (cap ≥ 1), cut to cap - 1 bytes: snprintf's "%s" without its
+ * format parsing — a park-month copies ~3 500 material codes (issue #19). */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strnlen(src, cap - 1);
+  memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
 static const char *const sev_names[NSEV] = {"critical", "major", "minor", "warning"};
 
 static const char *text(sqlite3_stmt *s, int col) {
@@ -144,7 +152,7 @@ static int load_kinds(struct api_req *r, struct vec *kinds) {
       return api_fail(r, 500, NULL, "out of memory");
     }
     k->id = sqlite3_column_int64(s, 0);
-    snprintf(k->code, sizeof k->code, "%s", text(s, 1));
+    copy_str(k->code, sizeof k->code, text(s, 1));
     k->pol = strlen(text(s, 1)) <= PH_ID_MAX && pollutant(r->env->refs->cat, k->code);
   }
   sqlite3_reset(s);
@@ -171,7 +179,7 @@ static int ent_pairs(struct api_req *r, int e, struct vec *codes, struct vec *pa
     struct pair *p = vec_add(pairs);
     if (!p) return api_fail(r, 500, NULL, "out of memory");
     p->ent = e;
-    snprintf(p->metric, sizeof p->metric, "%s", cv[i]);
+    copy_str(p->metric, sizeof p->metric, cv[i]);
   }
   codes->n = 0;
   return 0;
@@ -194,7 +202,7 @@ static int load_pairs(struct api_req *r, int only, struct vec *pairs) {
   while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (strcmp(cur, text(s, 0))) { /* the next enterprise: the last one's pairs */
       if (e >= 0 && (bad = ent_pairs(r, e, &codes, pairs))) break;
-      snprintf(cur, sizeof cur, "%s", text(s, 0));
+      copy_str(cur, sizeof cur, text(s, 0));
       e = ent_index(r->park, cur);
       codes.n = 0;
     }
@@ -254,7 +262,7 @@ static struct material_row *material_add(struct vec *mats, int e, const char *ma
   m->ent = e;
   m->out = out;
   m->seq = mats->n;
-  snprintf(m->material, sizeof m->material, "%s", material);
+  copy_str(m->material, sizeof m->material, material);
   return m;
 }
 
@@ -303,7 +311,7 @@ static int load_materials(struct api_req *r, int only, int64_t from, int64_t to,
   char cur[PH_ID_MAX + 1] = "";
   while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (strcmp(cur, text(s, 1))) {
-      snprintf(cur, sizeof cur, "%s", text(s, 1));
+      copy_str(cur, sizeof cur, text(s, 1));
       e = ent_index(r->park, cur);
       sort_run(mats, first);
       first = mats->n;
@@ -690,8 +698,8 @@ static void add_total(struct sum *s, const struct pol_fig *p) {
   for (size_t k = 0; k < s->totals.n && !t; k++)
     if (!strcmp(((struct total *)s->totals.v)[k].metric, p->metric)) t = &((struct total *)s->totals.v)[k];
   if (!t && (t = vec_add(&s->totals))) {
-    snprintf(t->metric, sizeof t->metric, "%s", p->metric);
-    snprintf(t->unit, sizeof t->unit, "%s", p->unit);
+    copy_str(t->metric, sizeof t->metric, p->metric);
+    copy_str(t->unit, sizeof t->unit, p->unit);
   }
   if (!t) return;
   t->used += p->total.hours_used;
@@ -715,8 +723,8 @@ static int pollutant_fig(struct sum *s, const struct ph_hub_ent *ent, const char
     rc = ph_compliance_summary(s->db, r->park, r->tz, r->park->id, ent->id, NULL, metric, s->from, s->to, &p->cs,
                                &err);
   if (!rc) {
-    snprintf(p->metric, sizeof p->metric, "%s", metric);
-    snprintf(p->unit, sizeof p->unit, "%s", m.unit);
+    copy_str(p->metric, sizeof p->metric, metric);
+    copy_str(p->unit, sizeof p->unit, m.unit);
     p->total = m.total;
     p->why = ph_emission_mass_why(&m);
   }
